@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Muster",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "muster", targets: ["muster"]),
+        .library(name: "MusterAdapterKit", targets: ["MusterAdapterKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // libzmq from Debian's libzmq3-dev; no pkgConfig: to avoid a harmless flag warning.
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(name: "MusterWire"),
+        .target(name: "MusterCore", dependencies: ["MusterWire"]),
+        .target(name: "MusterStore", dependencies: [
+            "MusterCore", "MusterWire",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "MusterConfig", dependencies: [
+            "MusterCore", .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "MusterBroker", dependencies: [
+            "MusterCore", "MusterWire", "MusterStore", "MusterConfig", "ZeroMQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "MusterAdapterKit", dependencies: [
+            "MusterWire", "ZeroMQ", "MusterConfig",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "muster", dependencies: [
+            "MusterBroker", "MusterAdapterKit", "MusterStore", "MusterConfig", "MusterWire",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "MusterWireTests", dependencies: ["MusterWire"]),
+        .testTarget(name: "MusterCoreTests", dependencies: [
+            "MusterCore", "MusterConfig",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "MusterStoreTests", dependencies: ["MusterStore", "MusterCore", "MusterConfig"]),
+        .testTarget(name: "MusterBrokerTests", dependencies: [
+            "MusterBroker", "MusterAdapterKit", "MusterWire", "ZeroMQ", "MusterConfig",
+        ]),
+    ]
+)

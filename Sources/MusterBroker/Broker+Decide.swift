@@ -1,0 +1,69 @@
+import Foundation
+import MusterCore
+import MusterStore
+import MusterWire
+
+extension Broker {
+    /// Decides the batch's case commands in arrival order. A request id seen before (stored, or
+    /// earlier in this batch) gets its first reply again and is not applied again.
+    func decide(_ pending: [Pending], _ now: Date, _ batch: inout Batch, _ out: inout [Outgoing]) {
+        guard !pending.isEmpty else { return }
+        let keys = pending.compactMap { p in sessions[p.routingID].map { RequestKey(adapter: $0.actor.adapter, requestID: p.requestID) } }
+        let stored: [RequestKey: (command: String, body: [UInt8])]
+        do { stored = try store.storedReplies(keys) } catch {
+            logger.error("request-id look-up failed", metadata: ["error": "\(error)"])
+            for p in pending {
+                out.append(Outgoing(routingID: p.routingID, command: .error,
+                                    body: Messages.error(re: p.requestID, WireError(.unavailable, "the store cannot be read; nothing was applied")),
+                                    needsCommit: false, re: p.requestID))
+            }
+            return
+        }
+        var thisBatch: [RequestKey: (command: Command, body: [UInt8])] = [:]
+        for p in pending {
+            guard let actor = sessions[p.routingID]?.actor else { continue }
+            let key = RequestKey(adapter: actor.adapter, requestID: p.requestID)
+            if let again = thisBatch[key] {
+                out.append(Outgoing(routingID: p.routingID, command: again.command, body: again.body, needsCommit: true, re: p.requestID))
+                continue
+            }
+            if let again = stored[key] {
+                out.append(Outgoing(routingID: p.routingID, command: Command(rawValue: again.command) ?? .ok, body: again.body, needsCommit: false, re: p.requestID))
+                continue
+            }
+            switch ledger.decide(p.command, by: actor, rules: config.rules, now: now) {
+            case .failure(let e):
+                out.append(Outgoing(routingID: p.routingID, command: .error, body: Messages.error(re: p.requestID, e), needsCommit: false, re: p.requestID))
+            case .success(let decision):
+                if case .submit = p.command {
+                    for f in decision.facts { if case .accepted = f.change { batch.submitted[f.caseID] = submittedCase(p.raw) } }
+                }
+                batch.add(decision.facts)
+                for f in decision.facts { if case .dispatched(let d) = f.change { push(d, now, &batch) } }
+                let (command, body) = Messages.reply(re: p.requestID, decision.reply)
+                batch.replies.append(Batch.StoredReply(adapter: actor.adapter, requestID: p.requestID, command: command.rawValue, body: body, at: now))
+                thisBatch[key] = (command, body)
+                out.append(Outgoing(routingID: p.routingID, command: command, body: body, needsCommit: true, re: p.requestID))
+            }
+        }
+    }
+
+    /// The `case` member of a SUBMIT body, byte for byte (re-encoded only if it cannot be found
+    /// plainly, e.g. a key written with escapes).
+    private func submittedCase(_ body: [UInt8]) -> [UInt8] {
+        if let span = JSONSpan.value(of: "case", in: body) { return Array(span) }
+        if let obj = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let c = obj["case"],
+           let data = try? JSONSerialization.data(withJSONObject: c) { return Array(data) }
+        return Array("{}".utf8)
+    }
+
+    /// A DISPATCH for a new dispatch, into this batch's outbox rows.
+    private func push(_ d: DispatchRecord, _ now: Date, _ batch: inout Batch) {
+        guard let c = ledger.cases[d.caseID] else { return }
+        let submitted = batch.submitted[d.caseID] ?? ((try? store.submitted(caseID: d.caseID)) ?? nil) ?? Array("{}".utf8)
+        let delivery = store.nextDelivery()
+        batch.pushes.append(Batch.Push(
+            delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
+            body: Messages.dispatch(delivery: delivery, d, c, submitted: submitted), dispatchID: d.dispatchID, createdAt: now))
+    }
+}

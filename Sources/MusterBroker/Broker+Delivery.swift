@@ -1,0 +1,66 @@
+import Foundation
+import MusterCore
+import MusterStore
+import MusterWire
+
+extension Broker {
+    /// Sends waiting pushes to live sessions with room in their window, and events to
+    /// subscribers. An agency's dispatch goes to the least-loaded live instance that serves
+    /// the case's grid; if none serves it, to any live instance (a gap is never allowed).
+    func deliver(_ now: Date) {
+        for target in outbox.targetsWaiting {
+            var candidates: [[UInt8]]
+            if target.hasPrefix("adapter:") {
+                candidates = byAdapter[String(target.dropFirst(8))].map { [$0] } ?? []
+            } else {
+                let agency = String(target.dropFirst(7))
+                candidates = sessions.values.filter { $0.actor.agency == agency }.map(\.routingID)
+            }
+            guard !candidates.isEmpty else { continue }
+            candidates.sort { (sessions[$0]?.inFlightCount ?? 0) < (sessions[$1]?.inFlightCount ?? 0) }
+            let grids = config.rules.grids
+            for rid in candidates {
+                guard let s = sessions[rid], s.hasRoom else { continue }
+                let others = candidates.compactMap { sessions[$0] }
+                let taken = outbox.take(target: target, limit: s.window - s.inFlightCount) { p in
+                    guard let grid = p.grid else { return true }
+                    return s.serves(grid: grid, in: grids) || !others.contains { $0.serves(grid: grid, in: grids) }
+                }
+                for p in taken {
+                    if send(rid, Command(rawValue: p.push.command) ?? .dispatch, p.push.body) {
+                        outbox.markSent(p.push.delivery, to: rid)
+                        sessions[rid]?.inFlight[p.push.delivery] = now
+                    } else {
+                        outbox.markSent(p.push.delivery, to: rid)
+                        outbox.requeue(p.push.delivery)
+                    }
+                }
+            }
+        }
+        for (rid, s) in sessions where s.subscription != nil && s.hasRoom {
+            feed(rid, now)
+        }
+    }
+
+    /// Sends a subscriber the next events after what it was sent, in order, within its window.
+    private func feed(_ rid: [UInt8], _ now: Date) {
+        guard var sub = sessions[rid]?.subscription, let s = sessions[rid], sub.sentThrough < store.lastSeq else { return }
+        let room = s.window - s.inFlightCount
+        var next: [LoggedFact]
+        if let first = recent.first, first.seq <= sub.sentThrough + 1 {
+            let start = recent.firstIndex { $0.seq > sub.sentThrough } ?? recent.endIndex
+            next = Array(recent[start...].prefix(room))
+        } else {
+            next = (try? store.facts(after: sub.sentThrough, limit: room)) ?? []
+        }
+        for logged in next {
+            if let types = sub.types, !types.contains(logged.type) { sub.sentThrough = logged.seq; continue }
+            let body = Messages.event(logged)
+            guard send(rid, .event, body) else { break }
+            sub.sentThrough = logged.seq
+            sub.inFlight[logged.seq] = now
+            sub.unreceived[logged.seq] = body
+        }
+        sessions[rid]?.subscription = sub
+    }
+}

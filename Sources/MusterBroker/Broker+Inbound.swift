@@ -1,0 +1,173 @@
+import Foundation
+import MusterCore
+import MusterStore
+import MusterWire
+
+extension Broker {
+    /// A message to send once the batch it answers is durable.
+    struct Outgoing {
+        var routingID: [UInt8]
+        var command: Command
+        var body: [UInt8]
+        /// Replaced by `ERROR unavailable` if the commit fails.
+        var needsCommit: Bool
+        var re: String?
+    }
+
+    /// A case command, decoded, waiting for the idempotency look-up.
+    struct Pending {
+        var routingID: [UInt8]
+        var command: CaseCommand
+        var name: Command
+        var requestID: String
+        var raw: [UInt8]
+    }
+
+    /// Drains what is ready, decides it, commits once, then answers.
+    func handleReady() {
+        var messages: [[[UInt8]]] = []
+        while messages.count < Broker.maxBatch {
+            do {
+                guard let frames = try socket.receive(dontWait: true) else { break }
+                messages.append(frames)
+            } catch {
+                logger.warning("receive failed", metadata: ["error": "\(error)"])
+                break
+            }
+        }
+        guard !messages.isEmpty else { return }
+        let now = Clock.now()
+        var out: [Outgoing] = []
+        var pending: [Pending] = []
+        var batch = Batch()
+        for frames in messages {
+            guard frames.count >= 1 else { continue }
+            let rid = frames[0]
+            switch Envelope.parse(Array(frames.dropFirst())) {
+            case .failure(let e):
+                let re = frames.count == 4 ? BodyDecoder.requestID(in: frames[3]) : nil
+                out.append(Outgoing(routingID: rid, command: .error, body: Messages.error(re: re, e), needsCommit: false, re: re))
+            case .success(let env):
+                session(rid, env, now, &out, &pending, &batch)
+            }
+        }
+        decide(pending, now, &batch, &out)
+        var committed = true
+        var logged: [LoggedFact] = []
+        if !batch.isEmpty {
+            do {
+                logged = try store.commit(batch, ledger: ledger)
+            } catch {
+                committed = false
+                logger.error("commit failed; answering unavailable", metadata: ["error": "\(error)", "messages": "\(messages.count)"])
+                do { ledger = try store.loadLedger() } catch {
+                    logger.critical("cannot reload the ledger", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        for o in out {
+            if o.needsCommit && !committed {
+                send(o.routingID, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
+            } else {
+                send(o.routingID, o.command, o.body)
+            }
+        }
+        guard committed else { return }
+        for d in batch.withdrawn {
+            for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
+        }
+        for p in batch.pushes {
+            outbox.add(p, grid: p.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
+        }
+        if !logged.isEmpty {
+            recent.append(contentsOf: logged)
+            if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
+        }
+    }
+
+    /// Removes a push from memory and from whichever session has it in flight.
+    func forget(_ delivery: Int64) {
+        if let p = outbox.remove(delivery), let rid = p.sentTo { sessions[rid]?.inFlight[delivery] = nil }
+    }
+
+    // MARK: session-level commands
+
+    private func session(_ rid: [UInt8], _ env: Envelope, _ now: Date, _ out: inout [Outgoing], _ pending: inout [Pending], _ batch: inout Batch) {
+        func reply(_ command: Command, _ body: [UInt8], re: String? = nil) {
+            out.append(Outgoing(routingID: rid, command: command, body: body, needsCommit: false, re: re))
+        }
+        func fail(_ e: WireError, re: String? = BodyDecoder.requestID(in: env.body)) {
+            reply(.error, Messages.error(re: re, e), re: re)
+        }
+        if env.command == .hello {
+            switch BodyDecoder.decode(Hello.self, from: env.body) {
+            case .failure(let e): fail(e)
+            case .success(let h): hello(rid, h, now, &out)
+            }
+            return
+        }
+        guard sessions[rid] != nil else {
+            fail(WireError(.notRegistered, "say HELLO first"))
+            return
+        }
+        sessions[rid]!.lastHeard = now
+        let actor = sessions[rid]!.actor
+        if env.command.isRequest, env.command != .heartbeat, env.command != .bye, env.command != .received,
+           !Permissions.allows(actor.roles, env.command) {
+            fail(WireError(.forbidden, "roles \(actor.roles.map(\.rawValue).sorted()) may not send \(env.command.rawValue)"))
+            return
+        }
+        func decoded<R: Request>(_ t: R.Type, _ make: (R) -> CaseCommand) {
+            switch BodyDecoder.decode(t, from: env.body) {
+            case .failure(let e): fail(e)
+            case .success(let r): pending.append(Pending(routingID: rid, command: make(r), name: env.command, requestID: r.id, raw: env.body))
+            }
+        }
+        switch env.command {
+        case .heartbeat: break
+        case .bye: drop(rid, reason: "BYE")
+        case .received:
+            switch BodyDecoder.decodePlain(Received.self, from: env.body) {
+            case .failure(let e): fail(e, re: nil)
+            case .success(let r): received(rid, r.deliveries, &batch)
+            }
+        case .subscribe:
+            switch BodyDecoder.decode(Subscribe.self, from: env.body) {
+            case .failure(let e): fail(e)
+            case .success(let s):
+                let after = max(0, s.after ?? store.lastSeq)
+                sessions[rid]!.subscription = Session.Subscription(sentThrough: after, types: s.types.map(Set.init))
+                reply(.ok, Messages.ok(re: s.id) { $0.field("after", after); $0.field("head", store.lastSeq) })
+            }
+        case .query:
+            switch BodyDecoder.decode(Query.self, from: env.body) {
+            case .failure(let e): fail(e)
+            case .success(let q): reply(.result, query(q, now, actor), re: q.id)
+            }
+        case .submit: decoded(Submit.self) { .submit($0) }
+        case .ack: decoded(Ack.self) { .ack($0) }
+        case .progress: decoded(ProgressUpdate.self) { .progress($0) }
+        case .resolve: decoded(Resolve.self) { .resolve($0) }
+        case .return: decoded(Return.self) { .return($0) }
+        case .assign: decoded(Assign.self) { .assign($0) }
+        case .reject: decoded(Reject.self) { .reject($0) }
+        case .verify: decoded(Verify.self) { .verify($0) }
+        case .evaluate: decoded(Evaluate.self) { .evaluate($0) }
+        case .extend, .whistle, .report, .standDown, .mode:
+            let check: Result<String, WireError> = switch env.command {
+            case .extend: BodyDecoder.decode(Extend.self, from: env.body).map(\.id)
+            case .whistle: BodyDecoder.decode(WhistleRequest.self, from: env.body).map(\.id)
+            case .report: BodyDecoder.decode(Report.self, from: env.body).map(\.id)
+            case .standDown: BodyDecoder.decode(StandDown.self, from: env.body).map(\.id)
+            default: BodyDecoder.decode(ModeRequest.self, from: env.body).map(\.id)
+            }
+            switch check {
+            case .failure(let e): fail(e)
+            case .success(let id):
+                fail(WireError(.unknownCommand, "\(env.command.rawValue) is part of MUSTER/1 but this broker (\(Broker.version)) does not serve it yet"), re: id)
+            }
+        default:
+            fail(WireError(.unknownCommand, "\(env.command.rawValue) is sent by the broker, not to it"))
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import MusterCore
+import MusterStore
+import MusterWire
+
+extension Broker {
+    /// QUERY: answered from the store (what is durable), as `RESULT`.
+    func query(_ q: Query, _ now: Date, _ actor: Actor) -> [UInt8] {
+        do {
+            switch q.what {
+            case .case:
+                guard let id = q.caseID, let c = try store.caseRecord(id) else {
+                    return Messages.error(re: q.id, WireError(.unknownCase, "no case \(q.caseID ?? "")"))
+                }
+                let dispatches = try store.dispatches(ofCase: id)
+                let timeline = try store.facts(after: 0, limit: 10_000, caseID: id)
+                return Messages.ok(re: q.id) { w in
+                    w.raw("case", Messages.caseJSON(c, grids: config.rules.grids))
+                    w.array("dispatches", dispatches.map(Messages.dispatchJSON))
+                    w.array("timeline", timeline.map(Messages.timelineEntry))
+                }
+            case .cases:
+                let filter = Store.CaseFilter(state: q.state, agency: q.agency, grid: q.grid,
+                                              overdueAt: q.overdue == true ? now : nil, after: q.after, limit: q.limit ?? 100)
+                let cases = try store.cases(filter)
+                return Messages.ok(re: q.id) { w in
+                    w.array("cases", cases.map { Messages.caseJSON($0, grids: config.rules.grids) })
+                    w.field("next", cases.count == filter.limit ? cases.last?.caseID : nil)
+                }
+            case .stats:
+                let stats = try store.stats(since: q.since.flatMap(Timestamp.parse), until: q.until.flatMap(Timestamp.parse))
+                return Messages.ok(re: q.id) { w in Messages.stats(stats, into: &w) }
+            }
+        } catch {
+            logger.error("query failed", metadata: ["error": "\(error)"])
+            return Messages.error(re: q.id, WireError(.internal, "query failed"))
+        }
+    }
+}
+
+extension Messages {
+    static func stats(_ s: Store.Stats, into w: inout JSONWriter) {
+        func rate(_ n: Int, _ d: Int) -> Double { d == 0 ? 0 : (Double(n) / Double(d) * 10_000).rounded() / 10_000 }
+        w.field("accepted", s.accepted)
+        w.object("by_state") { b in for (k, v) in s.byState.sorted(by: { $0.key < $1.key }) { b.field(k, v) } }
+        w.field("satisfaction_rate", rate(s.satisfied, s.rated))
+        w.array("agencies", s.agencies.map { a in
+            var o = JSONWriter()
+            o.field("agency", a.agency)
+            o.field("dispatches", a.dispatches)
+            o.field("acked", a.acked)
+            o.field("finished", a.finished)
+            o.field("returned", a.returned)
+            o.field("timely_sign_rate", rate(a.ackedOnTime, a.dispatches))
+            o.field("on_time_finish_rate", rate(a.finishedOnTime, a.dispatches))
+            o.field("return_rate", rate(a.returned, a.dispatches))
+            return o.finish()
+        })
+    }
+}

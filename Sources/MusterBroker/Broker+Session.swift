@@ -1,0 +1,57 @@
+import Foundation
+import MusterCore
+import MusterStore
+import MusterWire
+
+extension Broker {
+    /// HELLO: registers (or replaces) the adapter's session and answers WELCOME. Its pushes
+    /// waiting anywhere go out at once in the next delivery pass.
+    func hello(_ rid: [UInt8], _ h: Hello, _ now: Date, _ out: inout [Outgoing]) {
+        func fail(_ e: WireError) {
+            out.append(Outgoing(routingID: rid, command: .error, body: Messages.error(re: h.id, e), needsCommit: false, re: h.id))
+        }
+        if h.roles.contains(.agency), let a = h.agency, config.rules.routing.agencies[a] == nil {
+            return fail(.badField("agency", "unknown agency \"\(a)\""))
+        }
+        let jurisdictions = h.jurisdictions ?? config.instanceJurisdictions[h.adapter] ?? []
+        for (i, j) in jurisdictions.enumerated() where !config.rules.grids.exists(j) {
+            return fail(.badField("jurisdictions[\(i)]", "unknown grid \"\(j)\""))
+        }
+        if let old = byAdapter[h.adapter], old != rid { drop(old, reason: "replaced by a new connection") }
+        if sessions[rid] != nil { drop(rid, reason: "HELLO again") }
+        sessionCounter += 1
+        let sessionID = "S\(now.ms)-\(sessionCounter)"
+        let actor = Actor(adapter: h.adapter, roles: Set(h.roles), agency: h.roles.contains(.agency) ? h.agency : nil)
+        sessions[rid] = Session(routingID: rid, sessionID: sessionID, actor: actor, jurisdictions: jurisdictions,
+                                window: h.window ?? 1000, lastHeard: now, lastSent: now)
+        byAdapter[h.adapter] = rid
+        let waiting = outbox.waitingCount(target: "adapter:\(h.adapter)")
+            + (actor.agency.map { outbox.waitingCount(target: "agency:\($0)") } ?? 0)
+        var w = JSONWriter()
+        w.field("re", h.id)
+        w.field("session", sessionID)
+        w.field("heartbeat_ms", heartbeatMs)
+        w.object("broker") { b in
+            b.field("name", config.name)
+            b.field("version", Broker.version)
+        }
+        w.field("pending", waiting)
+        out.append(Outgoing(routingID: rid, command: .welcome, body: w.finish(), needsCommit: false, re: h.id))
+        logger.info("session started", metadata: [
+            "adapter": "\(h.adapter)", "roles": "\(h.roles.map(\.rawValue))", "agency": "\(h.agency ?? "-")",
+            "software": "\(h.software ?? "-")", "pending": "\(waiting)"])
+    }
+
+    /// RECEIVED: the peer has these pushes; they are deleted in this batch's transaction.
+    func received(_ rid: [UInt8], _ deliveries: [String], _ batch: inout Batch) {
+        for d in deliveries {
+            if d.hasPrefix("E"), let seq = Int64(d.dropFirst()) {
+                sessions[rid]?.subscription?.inFlight[seq] = nil
+                sessions[rid]?.subscription?.unreceived[seq] = nil
+            } else if let n = Int64(d), outbox.pending[n] != nil {
+                forget(n)
+                batch.received.append(n)
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import MusterConfig
+import MusterCore
+import MusterStore
+import MusterWire
+import Synchronization
+import ZeroMQ
+
+/// The broker shell: one thread owns the ROUTER socket, the ledger and the store. Each turn it
+/// drains what is ready, decides it with the pure core, commits one transaction for the whole
+/// batch (group commit), and only then sends replies and pushes.
+public final class Broker: @unchecked Sendable {
+    public static let version = "0.1.0"
+    /// Most messages handled in one group commit.
+    static let maxBatch = 4096
+    /// Messages over the 1 MiB limit but under this are answered `too_large`; libzmq drops
+    /// the connection of a peer that sends more (a memory guard).
+    static let hardMessageLimit: Int64 = 8 << 20
+
+    let config: BrokerConfig
+    let store: Store
+    let socket: Socket
+    let logger: Logger
+    let heartbeatMs: Int64
+    let resendMs: Int64
+    public let endpoint: String
+    private let stopFlag = Atomic<Bool>(false)
+
+    var ledger: Ledger
+    var sessions: [[UInt8]: Session] = [:]
+    var byAdapter: [String: [UInt8]] = [:]
+    var outbox = Outbox()
+    /// The last few thousand logged facts, so that live subscribers need no store read.
+    var recent: [LoggedFact] = []
+    var lastTick = Date(ms: 0)
+    var lastPrune = Date(ms: 0)
+    var sessionCounter: Int64 = 0
+
+    public init(config: BrokerConfig, store: Store, endpoint: String? = nil, logger: Logger) throws {
+        self.config = config
+        self.store = store
+        self.logger = logger
+        heartbeatMs = Int64((config.heartbeat.seconds ?? 5) * 1000)
+        resendMs = Int64((config.resendAfter.seconds ?? 10) * 1000)
+        socket = try Socket(.router)
+        try socket.setRouterMandatory()
+        try socket.setMaxMessageSize(Broker.hardMessageLimit)
+        try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
+        try socket.bind(endpoint ?? config.endpoint)
+        self.endpoint = socket.lastEndpoint()
+        ledger = try store.loadLedger()
+        for push in try store.pendingPushes() {
+            outbox.add(push, grid: push.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
+        }
+        logger.info("broker ready", metadata: [
+            "endpoint": "\(self.endpoint)", "db": "\(store.path)", "cases": "\(ledger.cases.count)",
+            "pending_pushes": "\(outbox.count)", "log_seq": "\(store.lastSeq)"])
+    }
+
+    public func stop() { stopFlag.store(true, ordering: .relaxed) }
+
+    /// Serves until `stop()`. Call on the thread that will own the socket.
+    public func run() {
+        while !stopFlag.load(ordering: .relaxed) {
+            if socket.waitReadable(timeoutMs: 50) { handleReady() }
+            let now = Clock.now()
+            if now.ms - lastTick.ms >= 100 { tick(now); lastTick = now }
+            deliver(now)
+        }
+        socket.close()
+        logger.info("broker stopped")
+    }
+
+    /// Starts `run()` on a thread of its own (tests, the CLI's demo).
+    public func start() -> Thread {
+        let t = Thread { [self] in run() }
+        t.name = "muster-broker"
+        t.start()
+        return t
+    }
+
+    // MARK: sending
+
+    /// Sends one message to a peer now; false if it is gone or its queue is full.
+    @discardableResult
+    func send(_ routingID: [UInt8], _ command: Command, _ body: [UInt8]) -> Bool {
+        do {
+            let sent = try socket.send([routingID, Envelope.versionBytes, Array(command.rawValue.utf8), body], dontWait: true)
+            if sent { sessions[routingID]?.lastSent = Clock.now() }
+            return sent
+        } catch let e as ZMQError where e.isHostUnreachable {
+            if sessions[routingID] != nil { drop(routingID, reason: "unreachable") }
+            return false
+        } catch {
+            logger.warning("send failed", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    // MARK: sessions
+
+    /// Forgets a session; what it had in flight goes back to the queue for a sibling or its
+    /// next HELLO.
+    func drop(_ routingID: [UInt8], reason: String) {
+        guard let s = sessions.removeValue(forKey: routingID) else { return }
+        if byAdapter[s.actor.adapter] == routingID { byAdapter[s.actor.adapter] = nil }
+        for d in s.inFlight.keys.sorted() { outbox.requeue(d) }
+        logger.info("session ended", metadata: ["adapter": "\(s.actor.adapter)", "reason": "\(reason)", "requeued": "\(s.inFlight.count)"])
+    }
+
+    /// Heartbeats, dead peers, resends, request-id pruning.
+    func tick(_ now: Date) {
+        for (rid, s) in sessions {
+            if now.ms - s.lastHeard.ms > 3 * heartbeatMs {
+                drop(rid, reason: "missed 3 heartbeats")
+                continue
+            }
+            if now.ms - s.lastSent.ms >= heartbeatMs { send(rid, .heartbeat, Array("{}".utf8)) }
+            resend(rid, now)
+        }
+        if now.ms - lastPrune.ms > 3_600_000 {
+            lastPrune = now
+            do { try store.pruneRequests(before: now.adding(ms: -7 * 86_400_000)) } catch {
+                logger.warning("pruning request ids failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func resend(_ rid: [UInt8], _ now: Date) {
+        guard let s = sessions[rid] else { return }
+        for (d, sentAt) in s.inFlight where now.ms - sentAt.ms >= resendMs {
+            guard let p = outbox.pending[d] else { sessions[rid]?.inFlight[d] = nil; continue }
+            if send(rid, Command(rawValue: p.push.command) ?? .dispatch, p.push.body) { sessions[rid]?.inFlight[d] = now }
+        }
+        if let sub = s.subscription {
+            for (seq, sentAt) in sub.inFlight where now.ms - sentAt.ms >= resendMs {
+                if let body = sub.unreceived[seq], send(rid, .event, body) { sessions[rid]?.subscription?.inFlight[seq] = now }
+            }
+        }
+    }
+}

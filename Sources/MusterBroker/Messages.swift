@@ -1,0 +1,142 @@
+import Foundation
+import MusterCore
+import MusterStore
+import MusterWire
+
+/// The bodies the broker sends, written with `JSONWriter` (no re-encoding on the hot path).
+enum Messages {
+    static func error(re: String?, _ e: WireError) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("re", re)
+        w.field("code", e.code.rawValue)
+        w.field("message", e.message)
+        w.object("detail") { d in
+            d.field("field", e.field)
+            d.field("state", e.state)
+        }
+        return w.finish()
+    }
+
+    static func reply(re: String, _ reply: Reply) -> (Command, [UInt8]) {
+        var w = JSONWriter()
+        w.field("re", re)
+        switch reply {
+        case .accepted(let caseID, let state, let mergedInto, let due):
+            w.field("case_id", caseID)
+            w.field("state", state.rawValue)
+            w.field("merged_into", mergedInto)
+            w.field("due", due.map(Timestamp.format))
+            return (.accepted, w.finish())
+        case .ok(let caseID, let state, let dispatchID):
+            w.field("case_id", caseID)
+            w.field("state", state.rawValue)
+            w.field("dispatch_id", dispatchID)
+            return (.ok, w.finish())
+        }
+    }
+
+    static func ok(re: String, _ fill: (inout JSONWriter) -> Void = { _ in }) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("re", re)
+        fill(&w)
+        return w.finish()
+    }
+
+    /// DISPATCH: the case as submitted, with the broker's `case_id`, `category` and `grid`
+    /// appended (last, so that they win over any same-named field a peer sent).
+    static func dispatch(delivery: Int64, _ d: DispatchRecord, _ c: CaseRecord, submitted: [UInt8]) -> [UInt8] {
+        var w = JSONWriter(capacity: submitted.count + 400)
+        w.field("delivery", String(delivery))
+        w.field("dispatch_id", d.dispatchID)
+        w.field("role", d.role.rawValue)
+        w.field("round", d.round)
+        var caseBytes = Array(submitted)
+        while let last = caseBytes.last, JSONWriter.isSpace(last) { caseBytes.removeLast() }
+        if caseBytes.last == UInt8(ascii: "}") {
+            caseBytes.removeLast()
+            var extra = JSONWriter()
+            extra.field("case_id", c.caseID)
+            extra.field("category", c.category)
+            extra.field("grid", c.grid)
+            var tail = extra.finish()
+            tail.removeFirst()  // its "{"
+            let empty = caseBytes.dropFirst().allSatisfy(JSONWriter.isSpace)
+            if !empty { caseBytes.append(UInt8(ascii: ",")) }
+            caseBytes.append(contentsOf: tail)
+        }
+        w.raw("case", caseBytes)
+        w.object("due") { due in
+            due.field("ack_by", Timestamp.format(d.ackBy))
+            due.field("resolve_by", Timestamp.format(d.resolveBy))
+            due.field("return_by", Timestamp.format(d.returnBy))
+        }
+        return w.finish()
+    }
+
+    static func event(_ logged: LoggedFact) -> [UInt8] {
+        var w = JSONWriter(capacity: logged.data.count + 160)
+        w.field("delivery", "E\(logged.seq)")
+        w.field("seq", logged.seq)
+        w.field("type", logged.type)
+        w.field("case_id", logged.fact.caseID)
+        w.field("at", Timestamp.format(logged.fact.at))
+        w.field("actor", logged.fact.actor)
+        w.raw("data", logged.data)
+        return w.finish()
+    }
+
+    static func caseJSON(_ c: CaseRecord, grids: GridMap) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("case_id", c.caseID)
+        w.field("source", c.source.rawValue)
+        w.field("external_ref", c.externalRef)
+        w.field("category", c.category)
+        w.field("grid", c.grid)
+        w.field("grid_name", grids.displayName(c.grid))
+        w.field("priority", c.priority.rawValue)
+        w.field("title", c.title)
+        w.field("address", c.address)
+        w.field("state", c.state.rawValue)
+        w.field("state_zh", c.state.chinese)
+        w.field("round", c.round)
+        w.field("lead", c.lead)
+        w.field("assists", c.assists)
+        w.field("assigned", c.assigned)
+        w.field("returned_by", c.returnedBy)
+        w.field("merged_into", c.mergedInto)
+        w.field("merged_reports", c.mergedReports)
+        w.field("accepted_at", Timestamp.format(c.acceptedAt))
+        w.field("updated_at", Timestamp.format(c.updatedAt))
+        w.field("resolve_by", c.resolveBy.map(Timestamp.format))
+        w.field("satisfaction", c.satisfaction?.rawValue)
+        return w.finish()
+    }
+
+    static func dispatchJSON(_ d: DispatchRecord) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("dispatch_id", d.dispatchID)
+        w.field("agency", d.agency)
+        w.field("role", d.role.rawValue)
+        w.field("round", d.round)
+        w.field("state", d.state.rawValue)
+        w.field("state_zh", d.state.chinese)
+        w.field("sent_at", Timestamp.format(d.sentAt))
+        w.field("ack_by", Timestamp.format(d.ackBy))
+        w.field("resolve_by", Timestamp.format(d.resolveBy))
+        w.field("return_by", Timestamp.format(d.returnBy))
+        w.field("acked_at", d.ackedAt.map(Timestamp.format))
+        w.field("finished_at", d.finishedAt.map(Timestamp.format))
+        w.field("handler", d.handler)
+        return w.finish()
+    }
+
+    static func timelineEntry(_ logged: LoggedFact) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("seq", logged.seq)
+        w.field("type", logged.type)
+        w.field("at", Timestamp.format(logged.fact.at))
+        w.field("actor", logged.fact.actor)
+        w.raw("data", logged.data)
+        return w.finish()
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import MusterStore
+
+/// A push in the broker's memory: the stored row plus where it is in delivery.
+struct PendingPush {
+    var push: Batch.Push
+    /// For agency pushes: the case's grid, to pick an instance that serves it.
+    var grid: String?
+    /// The session it was last sent to, if it is in flight.
+    var sentTo: [UInt8]?
+}
+
+/// Pushes not yet received, by delivery id, and per target the ones waiting for a session.
+struct Outbox {
+    private(set) var pending: [Int64: PendingPush] = [:]
+    /// Target → deliveries waiting to be sent, oldest first.
+    private(set) var waiting: [String: [Int64]] = [:]
+
+    var count: Int { pending.count }
+
+    mutating func add(_ push: Batch.Push, grid: String?) {
+        pending[push.delivery] = PendingPush(push: push, grid: grid)
+        waiting[push.target, default: []].append(push.delivery)
+    }
+
+    /// Received, or withdrawn: forget it. Returns the session it was in flight to.
+    @discardableResult
+    mutating func remove(_ delivery: Int64) -> PendingPush? {
+        guard let p = pending.removeValue(forKey: delivery) else { return nil }
+        if p.sentTo == nil { waiting[p.push.target]?.removeAll { $0 == delivery } }
+        return p
+    }
+
+    func deliveries(ofDispatch id: String) -> [Int64] {
+        pending.values.filter { $0.push.dispatchID == id }.map(\.push.delivery)
+    }
+
+    mutating func markSent(_ delivery: Int64, to session: [UInt8]) {
+        pending[delivery]?.sentTo = session
+    }
+
+    /// Back to the front of its target's queue (its session died or was replaced).
+    mutating func requeue(_ delivery: Int64) {
+        guard var p = pending[delivery], p.sentTo != nil else { return }
+        p.sentTo = nil
+        pending[delivery] = p
+        var q = waiting[p.push.target, default: []]
+        let at = q.firstIndex { $0 > delivery } ?? q.count
+        q.insert(delivery, at: at)
+        waiting[p.push.target] = q
+    }
+
+    /// Takes up to `limit` waiting deliveries of `target` that `accept` takes, in order.
+    mutating func take(target: String, limit: Int, where accept: (PendingPush) -> Bool) -> [PendingPush] {
+        guard limit > 0, let q = waiting[target], !q.isEmpty else { return [] }
+        var taken: [PendingPush] = []
+        var kept: [Int64] = []
+        kept.reserveCapacity(q.count)
+        for d in q {
+            if taken.count < limit, let p = pending[d], accept(p) { taken.append(p) } else { kept.append(d) }
+        }
+        waiting[target] = kept.isEmpty ? nil : kept
+        return taken
+    }
+
+    var targetsWaiting: [String] { Array(waiting.keys) }
+}
+
+extension Outbox {
+    func waitingCount(target: String) -> Int { waiting[target]?.count ?? 0 }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import MusterCore
+import MusterWire
+
+/// A peer that said HELLO: its claims, its window and what it has not yet received.
+struct Session {
+    let routingID: [UInt8]
+    let sessionID: String
+    let actor: Actor
+    /// Grid prefixes (or dedicated grid codes) it serves; empty: everywhere.
+    let jurisdictions: [String]
+    /// At most this many pushes unreceived at once (HELLO `window`).
+    let window: Int
+    var lastHeard: Date
+    var lastSent: Date
+    /// Outbox deliveries sent and not yet RECEIVED, with when they were last sent.
+    var inFlight: [Int64: Date] = [:]
+    /// SUBSCRIBE: the last event seq sent, the filter, and events in flight by seq.
+    var subscription: Subscription?
+
+    struct Subscription {
+        var sentThrough: Int64
+        var types: Set<String>?
+        var inFlight: [Int64: Date] = [:]
+        /// Sent but unreceived events, kept to resend without a store read.
+        var unreceived: [Int64: [UInt8]] = [:]
+    }
+
+    var inFlightCount: Int { inFlight.count + (subscription?.inFlight.count ?? 0) }
+    var hasRoom: Bool { inFlightCount < window }
+
+    func serves(grid: String, in grids: GridMap) -> Bool {
+        jurisdictions.isEmpty || jurisdictions.contains { grids.covers($0, grid) }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import MusterCore
+import MusterWire
+
+/// Everything the broker runs by, loaded and checked from config/muster.yaml and the files it
+/// names (routing.yaml, grids.yaml).
+public struct BrokerConfig: Sendable {
+    public var name: String
+    public var endpoint: String
+    public var databasePath: String
+    public var synchronous: String
+    public var heartbeat: Period
+    public var resendAfter: Period
+    public var rules: Rules
+    /// Adapter id → the grid prefixes it serves (grids.yaml `instances`).
+    public var instanceJurisdictions: [String: [String]]
+    /// The files read, for `check-config` to list.
+    public var files: [String]
+
+    /// Loads and checks every file; throws all the problems found, each located.
+    public static func load(_ path: String) throws(ConfigErrors) -> BrokerConfig {
+        var errors: [ConfigError] = []
+        func collect<T>(_ body: () throws(ConfigError) -> T) -> T? {
+            do { return try body() } catch { errors.append(error); return nil }
+        }
+        guard let main = collect({ () throws(ConfigError) in try YAMLFile(path: path) }),
+              let file = collect({ () throws(ConfigError) in try main.decode(BrokerFile.self) }) else {
+            throw ConfigErrors(errors: errors)
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        func sibling(_ name: String) -> String { name.hasPrefix("/") ? name : (dir as NSString).appendingPathComponent(name) }
+
+        func period(_ text: String?, _ keys: [YAMLFile.Key], default d: Period, calendarOnly: Bool = true) -> Period {
+            guard let text else { return d }
+            guard let p = Period(text) else {
+                errors.append(main.error(at: keys, "\"\(text)\" is not a duration (30s, 15m, 2h, 5d, 4wh, 5wd)")); return d
+            }
+            if calendarOnly, p.seconds == nil {
+                errors.append(main.error(at: keys, "working-time units (wh, wd) need the holiday calendar, which is not configured yet")); return d
+            }
+            return p
+        }
+        let b = file.broker
+        let heartbeat = period(b.heartbeat, [.name("broker"), .name("heartbeat")], default: Period(5, .s))
+        let resend = period(b.resend_after, [.name("broker"), .name("resend_after")], default: Period(10, .s))
+        let merge = period(b.merge_window, [.name("broker"), .name("merge_window")], default: Period(24, .h))
+        let sync = (b.synchronous ?? "full").uppercased()
+        if !["FULL", "NORMAL", "OFF"].contains(sync) {
+            errors.append(main.error(at: [.name("broker"), .name("synchronous")], "must be full, normal or off"))
+        }
+        var deadlines = DeadlinePolicy.defaults
+        if let d = file.deadlines {
+            for (key, table, target) in [("ack_within", d.ack_within, \DeadlinePolicy.ackWithin), ("resolve_within", d.resolve_within, \DeadlinePolicy.resolveWithin)] {
+                for (prio, text) in table ?? [:] {
+                    let keys: [YAMLFile.Key] = [.name("deadlines"), .name(key), .name(prio)]
+                    guard let p = Priority(rawValue: prio) else {
+                        errors.append(main.error(at: keys, "unknown priority; use urgent, normal or consult")); continue
+                    }
+                    deadlines[keyPath: target][p] = period(text, keys, default: deadlines[keyPath: target][p] ?? Period(1, .h))
+                }
+            }
+            deadlines.returnWithin = period(d.return_within, [.name("deadlines"), .name("return_within")], default: deadlines.returnWithin)
+        }
+
+        let gridsPath = sibling(file.grids ?? "grids.yaml")
+        let routingPath = sibling(file.routing ?? "routing.yaml")
+        var grids: GridsLoader.Loaded?
+        do { grids = try GridsLoader.load(gridsPath) } catch { errors.append(contentsOf: error.errors) }
+        var routing: Routing?
+        if let grids {
+            switch RoutingLoader.load(routingPath, grids: grids.map) {
+            case .success(let r): routing = r
+            case .failure(let e): errors.append(contentsOf: e.errors)
+            }
+            for (i, inst) in grids.instances.enumerated() where routing != nil && routing!.agencies[inst.agency] == nil {
+                errors.append(ConfigError(file: gridsPath, line: grids.lines[i], key: "instances[\(i)].agency",
+                                          message: "unknown agency \"\(inst.agency)\" (not in \(routingPath))"))
+            }
+        } else {
+            errors.append(contentsOf: (try? RoutingLoader.parseOnly(routingPath)) ?? [])
+        }
+        guard errors.isEmpty, let grids, let routing else { throw ConfigErrors(errors: errors) }
+        return BrokerConfig(
+            name: b.name ?? "muster", endpoint: b.endpoint ?? "tcp://127.0.0.1:7400",
+            databasePath: b.db.map(sibling) ?? sibling("../data/muster.db"), synchronous: sync,
+            heartbeat: heartbeat, resendAfter: resend,
+            rules: Rules(routing: routing, grids: grids.map, deadlines: deadlines, mergeWindow: merge),
+            instanceJurisdictions: Dictionary(grids.instances.map { ($0.adapter, $0.serves) }, uniquingKeysWith: { a, b in a + b }),
+            files: [path, routingPath, gridsPath])
+    }
+}

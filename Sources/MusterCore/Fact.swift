@@ -1,0 +1,74 @@
+import Foundation
+import MusterWire
+
+/// Something that happened to a case: one row of its event log, and one `EVENT` for
+/// subscribers. Folding a case's facts in order (`Ledger.apply`) rebuilds its projection.
+public struct Fact: Codable, Sendable, Equatable {
+    public var caseID: String
+    public var at: Date
+    /// The adapter that caused it (`broker` for the broker's own decisions).
+    public var actor: String
+    public var change: Change
+
+    public init(caseID: String, at: Date, actor: String, change: Change) {
+        self.caseID = caseID
+        self.at = at
+        self.actor = actor
+        self.change = change
+    }
+
+    public enum Change: Codable, Sendable, Equatable {
+        /// 受理. Carries the whole first projection; the submitted bytes are stored beside it.
+        case accepted(CaseRecord)
+        /// 并案: this report joined an open case.
+        case merged(into: String)
+        /// The open case a report was merged into counts one more reporter.
+        case reportMerged(from: String)
+        /// At the triage queue, with why (`no_route`, `returned`).
+        case triage(reason: String)
+        /// 会商 after repeated returns.
+        case consultation
+        /// 派单 to one department.
+        case dispatched(DispatchRecord)
+        /// ASSIGN by the centre: names lead and assists; the lead may not return.
+        case assigned(lead: String, assists: [String], note: String?)
+        case rejected(reason: String)
+        /// 签收
+        case acked(dispatchID: String, handler: String?, note: String?)
+        case progressed(dispatchID: String, note: String?)
+        /// 办结 by one department; the lead's finishes the case.
+        case resolved(dispatchID: String, result: String?, note: String?)
+        /// 退单
+        case returned(dispatchID: String, reason: ReturnReason, note: String?)
+        /// A dispatch withdrawn (reassignment, new round).
+        case cancelled(dispatchID: String)
+        /// 核实: passed, or failed → 返工 rework.
+        case verified(passed: Bool, note: String?)
+        /// 回访评价: dissatisfied → 重办 redo.
+        case evaluated(Satisfaction, note: String?)
+        /// 结案
+        case closed
+    }
+
+    /// The `type` of the `EVENT` (PROTOCOL.md).
+    public var type: String {
+        switch change {
+        case .accepted: "case.accepted"
+        case .merged: "case.merged"
+        case .reportMerged: "case.report_merged"
+        case .triage: "case.triage"
+        case .consultation: "case.consultation"
+        case .dispatched: "case.dispatched"
+        case .assigned: "case.assigned"
+        case .rejected: "case.rejected"
+        case .acked: "dispatch.acked"
+        case .progressed: "dispatch.progress"
+        case .resolved: "case.resolved"
+        case .returned: "dispatch.returned"
+        case .cancelled: "dispatch.cancelled"
+        case .verified(let passed, _): passed ? "case.verified" : "case.rework"
+        case .evaluated: "case.evaluated"
+        case .closed: "case.closed"
+        }
+    }
+}

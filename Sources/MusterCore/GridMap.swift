@@ -1,0 +1,58 @@
+/// The grid hierarchy (市 → 区县 → 街道 → 社区 → 网格 → 微网格) as slash-separated paths, plus
+/// dedicated grids (专属网格) that span several branches of the tree.
+public struct GridMap: Sendable, Equatable {
+    public struct Dedicated: Sendable, Equatable {
+        public var code: String
+        public var name: String
+        /// Grid path prefixes the dedicated grid covers, across districts.
+        public var members: [String]
+        public init(code: String, name: String, members: [String]) {
+            self.code = code; self.name = name; self.members = members
+        }
+    }
+
+    /// Path → Chinese name.
+    public var names: [String: String]
+    public var dedicated: [String: Dedicated]
+    /// The city's root path: the grid of a case that gives none.
+    public var root: String
+
+    public init(root: String, names: [String: String], dedicated: [Dedicated] = []) {
+        self.root = root
+        self.names = names
+        self.dedicated = Dictionary(dedicated.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public func exists(_ path: String) -> Bool { names[path] != nil || dedicated[path] != nil }
+
+    /// Whether `scope` (a path prefix, or a dedicated grid's code) covers `grid`.
+    public func covers(_ scope: String, _ grid: String) -> Bool {
+        if let d = dedicated[scope] { return d.members.contains { GridMap.isPrefix($0, of: grid) } }
+        return GridMap.isPrefix(scope, of: grid)
+    }
+
+    /// Path-segment prefix: `zz/erqi` covers `zz/erqi/jiefang` but not `zz/erqi2`.
+    public static func isPrefix(_ prefix: String, of path: String) -> Bool {
+        guard path.hasPrefix(prefix) else { return false }
+        return path.count == prefix.count || prefix.isEmpty || path.dropFirst(prefix.count).first == "/"
+    }
+
+    /// How specific a scope is, for "most specific rule wins": path depth; dedicated grids count
+    /// as deeper than the districts they cross.
+    public func specificity(_ scope: String) -> Int {
+        if let d = dedicated[scope] { return (d.members.map { $0.split(separator: "/").count }.min() ?? 0) + 1 }
+        return scope.split(separator: "/").count
+    }
+
+    /// "郑州市 / 二七区 / 解放路街道" for a path.
+    public func displayName(_ path: String) -> String {
+        if let d = dedicated[path] { return d.name }
+        var parts: [String] = []
+        var prefix = ""
+        for seg in path.split(separator: "/") {
+            prefix = prefix.isEmpty ? String(seg) : prefix + "/" + seg
+            parts.append(names[prefix] ?? String(seg))
+        }
+        return parts.joined(separator: " / ")
+    }
+}

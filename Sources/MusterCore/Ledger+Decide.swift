@@ -1,0 +1,211 @@
+import Foundation
+import MusterWire
+
+extension Ledger {
+    /// Decides a command: checks it against the lifecycle table and the case's dispatches,
+    /// applies the resulting facts to the ledger, and returns them with the reply. A refusal
+    /// changes nothing. Pure: time comes in as `now`.
+    public mutating func decide(_ command: CaseCommand, by actor: Actor, rules: Rules, now: Date) -> Result<Decision, WireError> {
+        var run = Run(actor: actor, now: now)
+        do {
+            let reply: Reply
+            switch command {
+            case .submit(let s): reply = try submit(s, &run, rules)
+            case .ack(let a): reply = try act(.ack, on: a.dispatchID, &run, rules) { .acked(dispatchID: a.dispatchID, handler: a.handler, note: a.note) }
+            case .progress(let p): reply = try act(.progress, on: p.dispatchID, &run, rules) { .progressed(dispatchID: p.dispatchID, note: p.note) }
+            case .resolve(let r): reply = try act(.resolve, on: r.dispatchID, &run, rules) { .resolved(dispatchID: r.dispatchID, result: r.result, note: r.note) }
+            case .return(let r): reply = try act(.return, on: r.dispatchID, &run, rules) { .returned(dispatchID: r.dispatchID, reason: r.reason, note: r.note) }
+            case .assign(let a): reply = try assign(a, &run, rules)
+            case .reject(let r):
+                reply = try caseAct(r.caseID, .reject, &run, rules) { .rejected(reason: r.reason) }
+            case .verify(let v):
+                reply = try caseAct(v.caseID, v.passed ? .verifyPassed : .verifyFailed, &run, rules) { .verified(passed: v.passed, note: v.note) }
+            case .evaluate(let e):
+                reply = try caseAct(e.caseID, e.satisfaction == .dissatisfied ? .ratedDissatisfied : .rated, &run, rules) { .evaluated(e.satisfaction, note: e.note) }
+            }
+            return .success(Decision(facts: run.facts, reply: reply))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The facts of one decision, applied as they are made so later steps see them.
+    struct Run {
+        var actor: Actor
+        var now: Date
+        var facts: [Fact] = []
+    }
+
+    private mutating func emit(_ caseID: String, _ change: Fact.Change, _ run: inout Run) {
+        let fact = Fact(caseID: caseID, at: run.now, actor: run.actor.adapter, change: change)
+        apply(fact)
+        run.facts.append(fact)
+    }
+
+    // MARK: SUBMIT
+
+    private mutating func submit(_ s: Submit, _ run: inout Run, _ rules: Rules) throws(WireError) -> Reply {
+        let c = s.case
+        if let existing = caseID(source: c.source, externalRef: c.externalRef), let record = cases[existing] {
+            // The source's id was taken: the same report again, answered as before.
+            return .accepted(caseID: existing, state: record.state, mergedInto: record.mergedInto, due: record.resolveBy)
+        }
+        let grid = c.location.grid ?? rules.grids.root
+        guard rules.grids.exists(grid) else {
+            throw .badField("case.location.grid", "unknown grid \"\(grid)\"")
+        }
+        let category = rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? ""))
+        let id = ids.nextCase()
+        let record = CaseRecord(
+            caseID: id, source: c.source, externalRef: c.externalRef, category: category, grid: grid,
+            priority: c.priority ?? .normal, title: c.title, address: c.location.address, state: .triage,
+            round: 0, lead: nil, assists: [], assigned: false, returnedBy: [], mergedInto: nil,
+            mergedReports: 0, acceptedAt: run.now, updatedAt: run.now, resolveBy: nil, satisfaction: nil)
+
+        if let key = Ledger.mergeKey(record), let target = openByMergeKey[key], let t = cases[target],
+           !t.state.isTerminal, rules.mergeWindow.after(t.acceptedAt) >= run.now {
+            emit(id, .accepted(record), &run)
+            let row = Lifecycle.row(.triage, .merge)!
+            emit(id, .merged(into: target), &run)
+            if row.effects.contains(.countReport) { emit(target, .reportMerged(from: id), &run) }
+            return .accepted(caseID: id, state: .merged, mergedInto: target, due: t.resolveBy)
+        }
+        _ = Lifecycle.row(.new, .accept)!
+        emit(id, .accepted(record), &run)
+        try route(id, &run, rules, reasonIfNone: rules.routing.categories[category] == nil ? "unclassified" : "no_route")
+        let now = cases[id]!
+        return .accepted(caseID: id, state: now.state, mergedInto: nil, due: now.resolveBy)
+    }
+
+    /// From triage: dispatch by the routing rules, or stay at the triage queue saying why.
+    private mutating func route(_ id: String, _ run: inout Run, _ rules: Rules, reasonIfNone: String) throws(WireError) {
+        let c = cases[id]!
+        if rules.routing.owners(category: c.category, grid: c.grid, grids: rules.grids, excluding: c.returnedBy) != nil {
+            try transition(id, .route, &run, rules, named: nil)
+        } else {
+            emit(id, .triage(reason: reasonIfNone), &run)
+        }
+    }
+
+    // MARK: acts on a dispatch
+
+    private mutating func act(_ act: DispatchLifecycle.Act, on dispatchID: String, _ run: inout Run, _ rules: Rules,
+                              _ change: () -> Fact.Change) throws(WireError) -> Reply {
+        guard let d = dispatches[dispatchID] else {
+            throw WireError(.unknownDispatch, "no dispatch \(dispatchID)")
+        }
+        guard run.actor.agency == d.agency else {
+            throw WireError(.forbidden, "dispatch \(dispatchID) was sent to \(d.agency), not to \(run.actor.agency ?? "this adapter")")
+        }
+        guard let c = cases[d.caseID] else { throw WireError(.unknownCase, "no case \(d.caseID)") }
+        if c.state.isTerminal {
+            throw WireError(.invalidTransition, "case \(c.caseID) is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
+        }
+        guard DispatchLifecycle.next(d.state, act) != nil else {
+            throw WireError(.invalidTransition, "cannot \(act.rawValue) dispatch \(dispatchID): it is \(d.state.rawValue) (\(d.state.chinese))", state: d.state.rawValue)
+        }
+        if act == .return {
+            if d.role == .lead && c.assigned {
+                throw WireError(.returnRefused, "the centre assigned this case to \(d.agency); an assigned lead may not return it")
+            }
+            if run.now > d.returnBy {
+                throw WireError(.returnRefused, "the return window closed at \(Timestamp.format(d.returnBy))")
+            }
+        }
+        guard d.role == .lead else {
+            // An assist's acts are recorded on its dispatch; the case moves with its lead.
+            emit(c.caseID, change(), &run)
+            return .ok(caseID: c.caseID, state: cases[c.caseID]!.state, dispatchID: dispatchID)
+        }
+        let trigger: Lifecycle.Trigger = switch act {
+        case .ack: .ack
+        case .progress: .progress
+        case .resolve: .resolve
+        case .return: c.returnedBy.isEmpty ? .returnToTriage : .returnToConsultation
+        case .cancel: .assign
+        }
+        guard Lifecycle.row(c.state, trigger) != nil else {
+            throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(c.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
+        }
+        emit(c.caseID, change(), &run)
+        try transition(c.caseID, trigger, &run, rules, named: nil)
+        return .ok(caseID: c.caseID, state: cases[c.caseID]!.state, dispatchID: dispatchID)
+    }
+
+    // MARK: acts on a case
+
+    private mutating func caseAct(_ caseID: String, _ trigger: Lifecycle.Trigger, _ run: inout Run, _ rules: Rules,
+                                  _ change: () -> Fact.Change) throws(WireError) -> Reply {
+        guard let c = cases[caseID] else { throw WireError(.unknownCase, "no case \(caseID)") }
+        guard Lifecycle.row(c.state, trigger) != nil else {
+            throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
+        }
+        emit(caseID, change(), &run)
+        try transition(caseID, trigger, &run, rules, named: nil)
+        return .ok(caseID: caseID, state: cases[caseID]!.state, dispatchID: nil)
+    }
+
+    private mutating func assign(_ a: Assign, _ run: inout Run, _ rules: Rules) throws(WireError) -> Reply {
+        guard let c = cases[a.caseID] else { throw WireError(.unknownCase, "no case \(a.caseID)") }
+        for (field, code) in [("lead", a.lead)] + (a.assists ?? []).enumerated().map({ ("assists[\($0.offset)]", $0.element) })
+        where rules.routing.agencies[code] == nil {
+            throw .badField(field, "unknown agency \"\(code)\"")
+        }
+        guard Lifecycle.row(c.state, .assign) != nil else {
+            throw WireError(.invalidTransition, "cannot assign case \(a.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
+        }
+        emit(a.caseID, .assigned(lead: a.lead, assists: a.assists ?? [], note: a.note), &run)
+        try transition(a.caseID, .assign, &run, rules, named: Routing.Owners(lead: a.lead, assists: a.assists ?? []))
+        return .ok(caseID: a.caseID, state: cases[a.caseID]!.state, dispatchID: openDispatches[a.caseID]?.first)
+    }
+
+    // MARK: the table's effects
+
+    /// Carries out a row's state change and effects. The act's own fact has been emitted.
+    private mutating func transition(_ id: String, _ trigger: Lifecycle.Trigger, _ run: inout Run, _ rules: Rules,
+                                     named: Routing.Owners?) throws(WireError) {
+        let c = cases[id]!
+        guard let row = Lifecycle.row(c.state, trigger) else {
+            throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(id): it is \(c.state.rawValue)", state: c.state.rawValue)
+        }
+        for effect in row.effects where effect == .withdrawOpen {
+            for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }
+        }
+        switch row.to {
+        case .triage where c.state != .triage: emit(id, .triage(reason: "returned"), &run)
+        case .consultation: emit(id, .consultation, &run)
+        default: break
+        }
+        for effect in row.effects {
+            switch effect {
+            case .dispatchRouted:
+                let owners = rules.routing.owners(category: c.category, grid: c.grid, grids: rules.grids, excluding: cases[id]!.returnedBy)!
+                dispatch(id, owners, &run, rules)
+            case .dispatchAssigned:
+                dispatch(id, named!, &run, rules)
+            case .newRoundToLead:
+                for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }
+                dispatch(id, Routing.Owners(lead: c.lead!, assists: []), &run, rules)
+            case .reroute:
+                try route(id, &run, rules, reasonIfNone: "returned")
+            case .close:
+                for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }
+                emit(id, .closed, &run)
+            case .withdrawOpen, .countReport:
+                break
+            }
+        }
+    }
+
+    private mutating func dispatch(_ id: String, _ owners: Routing.Owners, _ run: inout Run, _ rules: Rules) {
+        let c = cases[id]!
+        let round = c.round + 1
+        for (agency, role) in [(owners.lead, DispatchRole.lead)] + owners.assists.map({ ($0, DispatchRole.assist) }) {
+            let due = rules.deadlines.due(priority: c.priority, from: run.now)
+            let d = DispatchRecord(
+                dispatchID: ids.nextDispatch(), caseID: id, agency: agency, role: role, round: round, state: .sent,
+                sentAt: run.now, ackBy: due.ackBy, resolveBy: due.resolveBy, returnBy: due.returnBy)
+            emit(id, .dispatched(d), &run)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import MusterWire
+
+/// The broker's in-memory picture of every case and dispatch: the projections, folded from
+/// facts. `apply` is the only way it changes, used alike for live decisions and for replay.
+public struct Ledger: Sendable, Equatable {
+    public var cases: [String: CaseRecord] = [:]
+    public var dispatches: [String: DispatchRecord] = [:]
+    /// Open dispatches of each case, in dispatch order.
+    public var openDispatches: [String: [String]] = [:]
+    /// (source, external_ref) → case: a source's id is taken once.
+    public var byExternalRef: [String: String] = [:]
+    /// Merge key → the open case that reports of the same problem join.
+    public var openByMergeKey: [String: String] = [:]
+    public var ids = IDSource()
+
+    public init() {}
+
+    public static func refKey(_ source: Source, _ ref: String) -> String { source.rawValue + "\u{1F}" + ref }
+
+    /// Same category, same grid cell, same address: the same problem (并单). Without an
+    /// address there is nothing to tell two problems in a grid apart, so no merge.
+    public static func mergeKey(_ c: CaseRecord) -> String? {
+        guard let a = c.address?.trimmingCharacters(in: .whitespaces), !a.isEmpty,
+              c.category != Routing.unclassified else { return nil }
+        return c.category + "\u{1F}" + c.grid + "\u{1F}" + a
+    }
+
+    public func caseID(source: Source, externalRef: String) -> String? {
+        byExternalRef[Ledger.refKey(source, externalRef)]
+    }
+
+    public func openDispatchRecords(of caseID: String) -> [DispatchRecord] {
+        (openDispatches[caseID] ?? []).compactMap { dispatches[$0] }
+    }
+
+    /// Folds one fact into the projections.
+    public mutating func apply(_ fact: Fact) {
+        let id = fact.caseID
+        switch fact.change {
+        case .accepted(let record):
+            cases[id] = record
+            byExternalRef[Ledger.refKey(record.source, record.externalRef)] = id
+            if let key = Ledger.mergeKey(record), openByMergeKey[key] == nil { openByMergeKey[key] = id }
+            ids.observe(caseID: id)
+        case .merged(let into):
+            update(id, fact) { $0.state = .merged; $0.mergedInto = into }
+            if let c = cases[id], let key = Ledger.mergeKey(c), openByMergeKey[key] == id { openByMergeKey[key] = nil }
+        case .reportMerged:
+            update(id, fact) { $0.mergedReports += 1 }
+        case .triage:
+            update(id, fact) { $0.state = .triage; $0.lead = nil; $0.assists = [] }
+        case .consultation:
+            update(id, fact) { $0.state = .consultation; $0.lead = nil; $0.assists = [] }
+        case .dispatched(let d):
+            dispatches[d.dispatchID] = d
+            openDispatches[id, default: []].append(d.dispatchID)
+            ids.observe(dispatchID: d.dispatchID)
+            update(id, fact) {
+                if d.role == .lead {
+                    $0.state = .dispatched; $0.lead = d.agency; $0.round = d.round; $0.resolveBy = d.resolveBy
+                    $0.assists = []
+                } else if !$0.assists.contains(d.agency) {
+                    $0.assists.append(d.agency)
+                }
+            }
+        case .assigned:
+            update(id, fact) { $0.assigned = true }
+        case .rejected:
+            update(id, fact) { $0.state = .rejected }
+            closeOut(id)
+        case .acked(let did, let handler, _):
+            updateDispatch(did) { $0.state = .acked; $0.ackedAt = fact.at; $0.handler = handler }
+            if dispatches[did]?.role == .lead { update(id, fact) { $0.state = .handling } } else { touch(id, fact) }
+        case .progressed:
+            touch(id, fact)
+        case .resolved(let did, _, _):
+            updateDispatch(did) { $0.state = .finished; $0.finishedAt = fact.at }
+            closeDispatch(id, did)
+            if dispatches[did]?.role == .lead { update(id, fact) { $0.state = .finished } } else { touch(id, fact) }
+        case .returned(let did, _, _):
+            updateDispatch(did) { $0.state = .returned }
+            closeDispatch(id, did)
+            if let d = dispatches[did], d.role == .lead { update(id, fact) { $0.returnedBy.append(d.agency) } } else { touch(id, fact) }
+        case .cancelled(let did):
+            updateDispatch(did) { $0.state = .cancelled }
+            closeDispatch(id, did)
+            touch(id, fact)
+        case .verified(let passed, _):
+            update(id, fact) { if passed { $0.state = .verified } }
+        case .evaluated(let s, _):
+            update(id, fact) { $0.satisfaction = s }
+        case .closed:
+            update(id, fact) { $0.state = .closed }
+            closeOut(id)
+        }
+    }
+
+    private mutating func update(_ id: String, _ fact: Fact, _ change: (inout CaseRecord) -> Void) {
+        guard var c = cases[id] else { return }
+        change(&c)
+        c.updatedAt = fact.at
+        cases[id] = c
+    }
+
+    private mutating func touch(_ id: String, _ fact: Fact) { update(id, fact) { _ in } }
+
+    private mutating func updateDispatch(_ id: String, _ change: (inout DispatchRecord) -> Void) {
+        guard var d = dispatches[id] else { return }
+        change(&d)
+        dispatches[id] = d
+    }
+
+    private mutating func closeDispatch(_ caseID: String, _ dispatchID: String) {
+        openDispatches[caseID]?.removeAll { $0 == dispatchID }
+        if openDispatches[caseID]?.isEmpty == true { openDispatches[caseID] = nil }
+    }
+
+    /// A terminal case leaves the merge index: a new report of the problem opens a new case.
+    private mutating func closeOut(_ id: String) {
+        if let c = cases[id], let key = Ledger.mergeKey(c), openByMergeKey[key] == id { openByMergeKey[key] = nil }
+    }
+}

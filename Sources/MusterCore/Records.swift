@@ -1,0 +1,67 @@
+import Foundation
+import MusterWire
+
+/// The current state of one case: the projection its events fold into.
+public struct CaseRecord: Codable, Sendable, Equatable {
+    public var caseID: String
+    public var source: Source
+    public var externalRef: String
+    public var category: String
+    public var grid: String
+    public var priority: Priority
+    public var title: String
+    public var address: String?
+    public var state: CaseState
+    /// 1 for the first dispatch; +1 after each return, rework or redo.
+    public var round: Int
+    public var lead: String?
+    public var assists: [String]
+    /// ASSIGNed by the centre after a dispute: the lead may not return it.
+    public var assigned: Bool
+    /// Agencies that returned it; re-routing passes them over.
+    public var returnedBy: [String]
+    public var mergedInto: String?
+    /// Reports merged into this case (并单).
+    public var mergedReports: Int
+    public var acceptedAt: Date
+    public var updatedAt: Date
+    public var resolveBy: Date?
+    public var satisfaction: Satisfaction?
+
+    public init(caseID: String, source: Source, externalRef: String, category: String, grid: String, priority: Priority,
+                title: String, address: String?, state: CaseState, round: Int, lead: String?, assists: [String],
+                assigned: Bool, returnedBy: [String], mergedInto: String?, mergedReports: Int, acceptedAt: Date,
+                updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?) {
+        self.caseID = caseID; self.source = source; self.externalRef = externalRef; self.category = category
+        self.grid = grid; self.priority = priority; self.title = title; self.address = address; self.state = state
+        self.round = round; self.lead = lead; self.assists = assists; self.assigned = assigned
+        self.returnedBy = returnedBy; self.mergedInto = mergedInto; self.mergedReports = mergedReports
+        self.acceptedAt = acceptedAt; self.updatedAt = updatedAt; self.resolveBy = resolveBy
+        self.satisfaction = satisfaction
+    }
+}
+
+/// One dispatch of a case to one department, in one round.
+public struct DispatchRecord: Codable, Sendable, Equatable {
+    public var dispatchID: String
+    public var caseID: String
+    public var agency: String
+    public var role: DispatchRole
+    public var round: Int
+    public var state: DispatchState
+    public var sentAt: Date
+    public var ackBy: Date
+    public var resolveBy: Date
+    public var returnBy: Date
+    public var ackedAt: Date?
+    public var finishedAt: Date?
+    public var handler: String?
+
+    public init(dispatchID: String, caseID: String, agency: String, role: DispatchRole, round: Int, state: DispatchState,
+                sentAt: Date, ackBy: Date, resolveBy: Date, returnBy: Date, ackedAt: Date? = nil, finishedAt: Date? = nil,
+                handler: String? = nil) {
+        self.dispatchID = dispatchID; self.caseID = caseID; self.agency = agency; self.role = role; self.round = round
+        self.state = state; self.sentAt = sentAt; self.ackBy = ackBy; self.resolveBy = resolveBy; self.returnBy = returnBy
+        self.ackedAt = ackedAt; self.finishedAt = finishedAt; self.handler = handler
+    }
+}

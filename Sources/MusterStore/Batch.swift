@@ -1,0 +1,73 @@
+import Foundation
+import MusterCore
+
+/// Everything one group commit writes, gathered by the broker while it handles a batch of
+/// messages; written in one transaction, then acknowledged.
+public struct Batch: Sendable {
+    public struct Push: Sendable, Equatable {
+        public var delivery: Int64
+        /// `agency:CODE` (any live instance of the agency) or `adapter:ID` (that instance).
+        public var target: String
+        public var command: String
+        public var body: [UInt8]
+        public var dispatchID: String?
+        public var createdAt: Date
+        public init(delivery: Int64, target: String, command: String, body: [UInt8], dispatchID: String?, createdAt: Date) {
+            self.delivery = delivery; self.target = target; self.command = command; self.body = body
+            self.dispatchID = dispatchID; self.createdAt = createdAt
+        }
+    }
+
+    public struct StoredReply: Sendable, Equatable {
+        public var adapter: String
+        public var requestID: String
+        public var command: String
+        public var body: [UInt8]
+        public var at: Date
+        public init(adapter: String, requestID: String, command: String, body: [UInt8], at: Date) {
+            self.adapter = adapter; self.requestID = requestID; self.command = command; self.body = body; self.at = at
+        }
+    }
+
+    public var facts: [Fact] = []
+    /// The submitted case's bytes, by case id, for each `accepted` fact.
+    public var submitted: [String: [UInt8]] = [:]
+    public var touchedCases: [String] = []
+    public var touchedDispatches: [String] = []
+    public var pushes: [Push] = []
+    /// Deliveries acknowledged by RECEIVED.
+    public var received: [Int64] = []
+    /// Dispatches withdrawn before they were received: their pushes are dropped.
+    public var withdrawn: [String] = []
+    public var replies: [StoredReply] = []
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        facts.isEmpty && pushes.isEmpty && received.isEmpty && withdrawn.isEmpty && replies.isEmpty
+    }
+
+    public mutating func add(_ facts: [Fact]) {
+        for f in facts {
+            self.facts.append(f)
+            touchedCases.append(f.caseID)
+            switch f.change {
+            case .dispatched(let d): touchedDispatches.append(d.dispatchID)
+            case .acked(let id, _, _), .resolved(let id, _, _), .returned(let id, _, _), .progressed(let id, _):
+                touchedDispatches.append(id)
+            case .cancelled(let id):
+                touchedDispatches.append(id)
+                withdrawn.append(id)
+            default: break
+            }
+        }
+    }
+}
+
+/// A fact as stored: its place in the log and the JSON of its change.
+public struct LoggedFact: Sendable, Equatable {
+    public var seq: Int64
+    public var fact: Fact
+    public var type: String
+    public var data: [UInt8]
+}

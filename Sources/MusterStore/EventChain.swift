@@ -1,0 +1,22 @@
+import Crypto
+import Foundation
+
+/// The hash chain over the event log: each row's hash is SHA-256 of the previous row's hash and
+/// this row's fields, so an edited, inserted or deleted row breaks every hash after it. The
+/// head (last seq and hash) is kept in `meta` to catch a truncated tail.
+public enum EventChain {
+    public static let genesis = Data(repeating: 0, count: 32)
+
+    public static func hash(previous: Data, seq: Int64, caseID: String, type: String, at: Int64, actor: String, data: Data) -> Data {
+        var h = SHA256()
+        h.update(data: previous)
+        withUnsafeBytes(of: seq.bigEndian) { h.update(bufferPointer: $0) }
+        withUnsafeBytes(of: at.bigEndian) { h.update(bufferPointer: $0) }
+        for field in [caseID, type, actor] {
+            h.update(data: Data(field.utf8))
+            h.update(data: Data([0]))
+        }
+        h.update(data: data)
+        return Data(h.finalize())
+    }
+}

@@ -1,0 +1,87 @@
+import GRDB
+
+/// Migrations. Never edit one that has shipped: add the next.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: cases, dispatches, event log, outbox, requests") { db in
+            try db.execute(sql: """
+                CREATE TABLE cases (
+                    case_id TEXT PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    external_ref TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    grid TEXT NOT NULL,
+                    priority TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    address TEXT,
+                    state TEXT NOT NULL,
+                    round INTEGER NOT NULL,
+                    lead TEXT,
+                    assists TEXT NOT NULL,
+                    assigned INTEGER NOT NULL,
+                    returned_by TEXT NOT NULL,
+                    merged_into TEXT,
+                    merged_reports INTEGER NOT NULL,
+                    accepted_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    resolve_by INTEGER,
+                    satisfaction TEXT,
+                    submitted BLOB NOT NULL,
+                    UNIQUE (source, external_ref)
+                );
+                CREATE INDEX cases_by_state ON cases (state, case_id);
+                CREATE TABLE dispatches (
+                    dispatch_id TEXT PRIMARY KEY,
+                    case_id TEXT NOT NULL REFERENCES cases (case_id),
+                    agency TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    round INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    sent_at INTEGER NOT NULL,
+                    ack_by INTEGER NOT NULL,
+                    resolve_by INTEGER NOT NULL,
+                    return_by INTEGER NOT NULL,
+                    acked_at INTEGER,
+                    finished_at INTEGER,
+                    handler TEXT
+                );
+                CREATE INDEX dispatches_by_case ON dispatches (case_id);
+                CREATE INDEX dispatches_by_agency ON dispatches (agency, state);
+                -- The event log: append-only; each row's hash covers the one before (EventChain).
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY,
+                    case_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    data BLOB NOT NULL,
+                    hash BLOB NOT NULL
+                );
+                CREATE INDEX events_by_case ON events (case_id, seq);
+                -- Pushes stored before they are sent; RECEIVED deletes them.
+                CREATE TABLE outbox (
+                    delivery INTEGER PRIMARY KEY,
+                    target TEXT NOT NULL,
+                    command TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    dispatch_id TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX outbox_by_dispatch ON outbox (dispatch_id);
+                -- Replies to request ids, so that a repeated id is answered, never reapplied.
+                CREATE TABLE requests (
+                    adapter TEXT NOT NULL,
+                    request_id TEXT NOT NULL,
+                    command TEXT NOT NULL,
+                    reply BLOB NOT NULL,
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (adapter, request_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX requests_by_age ON requests (at);
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import MusterCore
+import MusterWire
+
+extension Store {
+    /// Rebuilds the broker's ledger from the projections at start (not from the whole log).
+    public func loadLedger() throws -> Ledger {
+        try pool.read { db in
+            var ledger = Ledger()
+            let cases = try Row.fetchCursor(db, sql: "SELECT * FROM cases ORDER BY case_id")
+            while let row = try cases.next() {
+                let c = try Store.caseRecord(row)
+                ledger.cases[c.caseID] = c
+                ledger.byExternalRef[Ledger.refKey(c.source, c.externalRef)] = c.caseID
+                ledger.ids.observe(caseID: c.caseID)
+                if !c.state.isTerminal, let key = Ledger.mergeKey(c), ledger.openByMergeKey[key] == nil {
+                    ledger.openByMergeKey[key] = c.caseID
+                }
+            }
+            let dispatches = try Row.fetchCursor(db, sql: "SELECT * FROM dispatches ORDER BY dispatch_id")
+            while let row = try dispatches.next() {
+                let d = try Store.dispatchRecord(row)
+                ledger.dispatches[d.dispatchID] = d
+                ledger.ids.observe(dispatchID: d.dispatchID)
+                if d.state.isOpen { ledger.openDispatches[d.caseID, default: []].append(d.dispatchID) }
+            }
+            return ledger
+        }
+    }
+
+    /// Every push not yet received, in delivery order.
+    public func pendingPushes() throws -> [Batch.Push] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY delivery").map { row in
+                let body: Data = row["body"]
+                return Batch.Push(delivery: row["delivery"], target: row["target"], command: row["command"], body: Array(body),
+                                  dispatchID: row["dispatch_id"], createdAt: Date(ms: row["created_at"]))
+            }
+        }
+    }
+
+    /// The case's submitted bytes, for building a DISPATCH.
+    public func submitted(caseID: String) throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT submitted FROM cases WHERE case_id = ?", arguments: [caseID]).map(Array.init)
+        }
+    }
+
+    static func list(_ s: String) -> [String] { s.isEmpty ? [] : s.split(separator: ",").map(String.init) }
+
+    static func caseRecord(_ row: Row) throws -> CaseRecord {
+        func enumValue<E: RawRepresentable>(_ type: E.Type, _ column: String) throws -> E where E.RawValue == String {
+            let raw: String = row[column]
+            guard let v = E(rawValue: raw) else { throw StoreError.corrupt("cases.\(column) = \(raw)") }
+            return v
+        }
+        let satisfaction: String? = row["satisfaction"]
+        let resolveBy: Int64? = row["resolve_by"]
+        return CaseRecord(
+            caseID: row["case_id"], source: try enumValue(Source.self, "source"), externalRef: row["external_ref"],
+            category: row["category"], grid: row["grid"], priority: try enumValue(Priority.self, "priority"),
+            title: row["title"], address: row["address"], state: try enumValue(CaseState.self, "state"), round: row["round"],
+            lead: row["lead"], assists: list(row["assists"]), assigned: row["assigned"], returnedBy: list(row["returned_by"]),
+            mergedInto: row["merged_into"], mergedReports: row["merged_reports"], acceptedAt: Date(ms: row["accepted_at"]),
+            updatedAt: Date(ms: row["updated_at"]), resolveBy: resolveBy.map(Date.init(ms:)),
+            satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)))
+    }
+
+    static func dispatchRecord(_ row: Row) throws -> DispatchRecord {
+        let role: String = row["role"], state: String = row["state"]
+        guard let r = DispatchRole(rawValue: role), let s = DispatchState(rawValue: state) else {
+            throw StoreError.corrupt("dispatches row \(row["dispatch_id"] as String? ?? "?")")
+        }
+        let ackedAt: Int64? = row["acked_at"], finishedAt: Int64? = row["finished_at"]
+        return DispatchRecord(
+            dispatchID: row["dispatch_id"], caseID: row["case_id"], agency: row["agency"], role: r, round: row["round"],
+            state: s, sentAt: Date(ms: row["sent_at"]), ackBy: Date(ms: row["ack_by"]), resolveBy: Date(ms: row["resolve_by"]),
+            returnBy: Date(ms: row["return_by"]), ackedAt: ackedAt.map(Date.init(ms:)),
+            finishedAt: finishedAt.map(Date.init(ms:)), handler: row["handler"])
+    }
+}
+
+public enum StoreError: Error, CustomStringConvertible {
+    case corrupt(String)
+    public var description: String {
+        switch self { case .corrupt(let what): "corrupt row: \(what)" }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+import MusterCore
+
+/// The broker's SQLite database: one file, WAL, `synchronous=FULL` unless configured otherwise.
+/// Writes are named by intent (`commit(_:)`); one transaction each. Owned by the broker's one
+/// writer thread; readers (CLI, tests) open their own.
+public final class Store: @unchecked Sendable {
+    public enum Synchronous: String, Sendable { case full = "FULL", normal = "NORMAL", off = "OFF" }
+
+    public let path: String
+    let pool: DatabasePool
+    /// Last event seq and chain hash, kept in step with `meta` by each commit.
+    public internal(set) var lastSeq: Int64 = 0
+    var head: Data = EventChain.genesis
+    /// Last outbox delivery id handed out.
+    public internal(set) var lastDelivery: Int64 = 0
+
+    public init(path: String, synchronous: Synchronous = .full) throws {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try Schema.migrator.migrate(pool)
+        try pool.read { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1") {
+                lastSeq = row["seq"]
+                head = row["hash"]
+            }
+            lastDelivery = try Int64.fetchOne(db, sql: "SELECT max(delivery) FROM outbox") ?? 0
+            if let stored = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_delivery'") {
+                lastDelivery = max(lastDelivery, stored)
+            }
+        }
+    }
+
+    public func nextDelivery() -> Int64 {
+        lastDelivery += 1
+        return lastDelivery
+    }
+
+    /// Runs a read on the pool (any thread).
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+}

@@ -1,0 +1,235 @@
+/// Bodies of the requests peers send (PROTOCOL.md). Field names on the wire are snake_case.
+
+/// Every request carries an `id`, unique per adapter, that makes it idempotent.
+public protocol Request: Decodable, Sendable {
+    var id: String { get }
+    /// Checks beyond types: lengths, ranges. Throws `WireError.badField`.
+    func validate() throws(WireError)
+}
+
+extension Request {
+    public func validate() throws(WireError) {}
+}
+
+public struct Hello: Request {
+    public var id: String
+    public var adapter: String
+    public var roles: [Role]
+    public var agency: String?
+    public var jurisdictions: [String]?
+    public var window: Int?
+    public var software: String?
+
+    public func validate() throws(WireError) {
+        try Check.name(adapter, "adapter")
+        if roles.isEmpty { throw .badField("roles", "at least one role is required") }
+        if roles.contains(.agency) {
+            guard let agency else { throw .badField("agency", "role agency needs an agency code") }
+            try Check.name(agency, "agency")
+        }
+        if let window, !(1...100_000).contains(window) { throw .badField("window", "window must be 1…100000") }
+        for (i, j) in (jurisdictions ?? []).enumerated() { try Check.text(j, "jurisdictions[\(i)]", max: 256) }
+    }
+}
+
+public struct Received: Decodable, Sendable {
+    public var deliveries: [String]
+}
+
+public struct Location: Codable, Sendable, Equatable {
+    public var grid: String?
+    public var address: String?
+    public var lat: Double?
+    public var lon: Double?
+}
+
+public struct Reporter: Codable, Sendable, Equatable {
+    public var name: String?
+    public var phone: String?
+    public var anonymous: Bool?
+}
+
+public struct Attachment: Codable, Sendable, Equatable {
+    public var url: String
+    public var sha256: String?
+}
+
+/// The case as submitted. Routing reads a few fields; the bytes themselves are kept and passed
+/// through to DISPATCH.
+public struct SubmittedCase: Decodable, Sendable {
+    public var source: Source
+    public var externalRef: String
+    public var category: String?
+    public var title: String
+    public var description: String?
+    public var priority: Priority?
+    public var location: Location
+    public var reporter: Reporter?
+    public var reportedAt: String?
+    public var attachments: [Attachment]?
+
+    enum CodingKeys: String, CodingKey {
+        case source, externalRef = "external_ref", category, title, description, priority, location
+        case reporter, reportedAt = "reported_at", attachments
+    }
+}
+
+public struct Submit: Request {
+    public var id: String
+    public var `case`: SubmittedCase
+
+    public func validate() throws(WireError) {
+        try Check.text(`case`.externalRef, "case.external_ref", max: 128)
+        try Check.text(`case`.title, "case.title", max: 500)
+        if let c = `case`.category { try Check.name(c, "case.category") }
+        if let d = `case`.description, d.utf8.count > 20_000 { throw .badField("case.description", "longer than 20000 bytes") }
+        if let g = `case`.location.grid { try Check.text(g, "case.location.grid", max: 256) }
+        if let lat = `case`.location.lat, !(-90...90).contains(lat) { throw .badField("case.location.lat", "latitude out of range") }
+        if let lon = `case`.location.lon, !(-180...180).contains(lon) { throw .badField("case.location.lon", "longitude out of range") }
+        if let t = `case`.reportedAt, !Check.isRFC3339(t) { throw .badField("case.reported_at", "not an RFC 3339 time with offset") }
+        if (`case`.attachments?.count ?? 0) > 50 { throw .badField("case.attachments", "at most 50 attachments") }
+    }
+}
+
+public struct Ack: Request {
+    public var id: String
+    public var dispatchID: String
+    public var handler: String?
+    public var note: String?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", handler, note }
+}
+
+public struct ProgressUpdate: Request {
+    public var id: String
+    public var dispatchID: String
+    public var note: String?
+    public var attachments: [Attachment]?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", note, attachments }
+}
+
+public struct Resolve: Request {
+    public var id: String
+    public var dispatchID: String
+    public var result: String?
+    public var note: String?
+    public var attachments: [Attachment]?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", result, note, attachments }
+}
+
+public struct Return: Request {
+    public var id: String
+    public var dispatchID: String
+    public var reason: ReturnReason
+    public var note: String?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", reason, note }
+}
+
+public struct Extend: Request {
+    public var id: String
+    public var dispatchID: String
+    public var by: String
+    public var reason: String
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", by, reason }
+}
+
+public struct Assign: Request {
+    public var id: String
+    public var caseID: String
+    public var lead: String
+    public var assists: [String]?
+    public var note: String?
+    enum CodingKeys: String, CodingKey { case id, caseID = "case_id", lead, assists, note }
+    public func validate() throws(WireError) {
+        try Check.name(lead, "lead")
+        for (i, a) in (assists ?? []).enumerated() { try Check.name(a, "assists[\(i)]") }
+        if (assists ?? []).contains(lead) { throw .badField("assists", "the lead cannot also assist") }
+    }
+}
+
+public struct Reject: Request {
+    public var id: String
+    public var caseID: String
+    public var reason: String
+    enum CodingKeys: String, CodingKey { case id, caseID = "case_id", reason }
+}
+
+public struct Verify: Request {
+    public var id: String
+    public var caseID: String
+    public var passed: Bool
+    public var note: String?
+    enum CodingKeys: String, CodingKey { case id, caseID = "case_id", passed, note }
+}
+
+public struct Evaluate: Request {
+    public var id: String
+    public var caseID: String
+    public var satisfaction: Satisfaction
+    public var note: String?
+    enum CodingKeys: String, CodingKey { case id, caseID = "case_id", satisfaction, note }
+}
+
+public struct Subscribe: Request {
+    public var id: String
+    public var after: Int64?
+    public var types: [String]?
+}
+
+public struct Query: Request {
+    public enum What: String, Decodable, Sendable { case `case`, cases, stats }
+    public var id: String
+    public var what: What
+    public var caseID: String?
+    public var state: String?
+    public var agency: String?
+    public var grid: String?
+    public var overdue: Bool?
+    public var limit: Int?
+    public var after: String?
+    public var since: String?
+    public var until: String?
+    public var by: String?
+    enum CodingKeys: String, CodingKey {
+        case id, what, caseID = "case_id", state, agency, grid, overdue, limit, after, since, until, by
+    }
+    public func validate() throws(WireError) {
+        if what == .case, caseID == nil { throw .badField("case_id", "QUERY case needs case_id") }
+        if let limit, !(1...10_000).contains(limit) { throw .badField("limit", "limit must be 1…10000") }
+        if let s = since, !Check.isRFC3339(s) { throw .badField("since", "not an RFC 3339 time with offset") }
+        if let s = until, !Check.isRFC3339(s) { throw .badField("until", "not an RFC 3339 time with offset") }
+    }
+}
+
+// Whistles and modes: decoded now so the codec knows every command; served by a later issue.
+
+public struct WhistleRequest: Request {
+    public var id: String
+    public var grid: String
+    public var reason: String
+    public var kind: WhistleKind
+    public var summon: [String]
+    public var reportWithin: String?
+    public var caseID: String?
+    enum CodingKeys: String, CodingKey { case id, grid, reason, kind, summon, reportWithin = "report_within", caseID = "case_id" }
+}
+
+public struct Report: Request {
+    public var id: String
+    public var whistleID: String
+    public var status: ReportStatus
+    public var note: String?
+    enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", status, note }
+}
+
+public struct StandDown: Request {
+    public var id: String
+    public var whistleID: String
+    public var note: String?
+    enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", note }
+}
+
+public struct ModeRequest: Request {
+    public var id: String
+    public var mode: ManagementMode
+    public var scope: String?
+}
