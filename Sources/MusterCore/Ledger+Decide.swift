@@ -13,7 +13,9 @@ extension Ledger {
             case .submit(let s): reply = try submit(s, &run, rules)
             case .ack(let a): reply = try act(.ack, on: a.dispatchID, &run, rules) { .acked(dispatchID: a.dispatchID, handler: a.handler, note: a.note) }
             case .progress(let p): reply = try act(.progress, on: p.dispatchID, &run, rules) { .progressed(dispatchID: p.dispatchID, note: p.note) }
-            case .resolve(let r): reply = try act(.resolve, on: r.dispatchID, &run, rules) { .resolved(dispatchID: r.dispatchID, result: r.result, note: r.note) }
+            case .resolve(let r):
+                let lead = dispatches[r.dispatchID]?.role == .lead
+                reply = try act(.resolve, on: r.dispatchID, &run, rules) { .resolved(dispatchID: r.dispatchID, lead: lead, result: r.result, note: r.note) }
             case .return(let r): reply = try act(.return, on: r.dispatchID, &run, rules) { .returned(dispatchID: r.dispatchID, reason: r.reason, note: r.note) }
             case .assign(let a): reply = try assign(a, &run, rules)
             case .reject(let r):

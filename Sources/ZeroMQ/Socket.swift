@@ -107,6 +107,18 @@ public final class Socket: @unchecked Sendable {
         }
     }
 
+    /// Waits until the socket or the file descriptor `fd` is readable, or `timeoutMs` passes.
+    /// Returns (socket readable, fd readable). The fd lets another thread wake the owner.
+    public func waitReadable(timeoutMs: Int, orFD fd: Int32) -> (socket: Bool, fd: Bool) {
+        var items = [
+            zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
+        let rc = zmq_poll(&items, 2, timeoutMs)
+        guard rc > 0 else { return (false, false) }
+        return ((items[0].revents & Int16(ZMQ_POLLIN)) != 0, (items[1].revents & Int16(ZMQ_POLLIN)) != 0)
+    }
+
     /// Waits until the socket is readable or `timeoutMs` passes (-1: forever).
     public func waitReadable(timeoutMs: Int) -> Bool {
         var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)

@@ -1,0 +1,79 @@
+import Foundation
+import MusterWire
+
+/// What a department's code implements: receive a dispatch, then sign for, report progress,
+/// finish or return it through the `AgencyDesk`. Called once per dispatch (repeats dropped).
+public protocol AgencyHandler: Sendable {
+    func received(_ dispatch: DispatchMessage, desk: AgencyDesk) async
+}
+
+/// The acts a department may take on a dispatch. Each call retries with the same request id
+/// until the broker answers, so a reconnect never loses or doubles an act.
+public struct AgencyDesk: Sendable {
+    let client: MusterClient
+
+    public init(client: MusterClient) { self.client = client }
+
+    /// 签收
+    @discardableResult
+    public func ack(_ dispatchID: String, handler: String? = nil, note: String? = nil) async -> MusterClient.Reply {
+        await client.request(.ack) { w in
+            w.field("dispatch_id", dispatchID); w.field("handler", handler); w.field("note", note)
+        }
+    }
+
+    @discardableResult
+    public func progress(_ dispatchID: String, note: String) async -> MusterClient.Reply {
+        await client.request(.progress) { w in w.field("dispatch_id", dispatchID); w.field("note", note) }
+    }
+
+    /// 办结
+    @discardableResult
+    public func resolve(_ dispatchID: String, result: String, note: String? = nil) async -> MusterClient.Reply {
+        await client.request(.resolve) { w in
+            w.field("dispatch_id", dispatchID); w.field("result", result); w.field("note", note)
+        }
+    }
+
+    /// 退单
+    @discardableResult
+    public func giveBack(_ dispatchID: String, reason: ReturnReason, note: String? = nil) async -> MusterClient.Reply {
+        await client.request(.return) { w in
+            w.field("dispatch_id", dispatchID); w.field("reason", reason.rawValue); w.field("note", note)
+        }
+    }
+}
+
+/// Connects an `AgencyHandler` to the bus as one instance of its agency.
+public final class AgencyAdapter: Sendable {
+    public let client: MusterClient
+
+    public init(_ options: MusterClient.Options, handler: any AgencyHandler, logger: Logger) {
+        let box = ClientBox()
+        client = MusterClient(options, logger: logger) { command, body in
+            guard command == .dispatch, let client = box.client else { return }
+            do {
+                let d = try JSONDecoder().decode(DispatchMessage.self, from: Data(body))
+                Task { await handler.received(d, desk: AgencyDesk(client: client)) }
+            } catch {
+                logger.error("undecodable DISPATCH", metadata: ["error": "\(error)"])
+            }
+        }
+        box.client = client
+    }
+
+    public func start() { client.start() }
+    public func stop() { client.stop() }
+}
+
+import Logging
+import Synchronization
+
+/// Lets the push handler reach the client it belongs to (set once, right after creation).
+final class ClientBox: @unchecked Sendable {
+    private let lock = Mutex<MusterClient?>(nil)
+    var client: MusterClient? {
+        get { lock.withLock { $0 } }
+        set { lock.withLock { $0 = newValue } }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// config/adapters/NAME.yaml: one adapter instance and its downstream.
+public struct AdapterConfig: Sendable {
+    public enum Downstream: Sendable, Equatable {
+        case none
+        case simulate(signAfter: Double, progressAfter: Double?, finishAfter: Double, returnProbability: Double)
+    }
+
+    public var adapter: String
+    public var agency: String?
+    public var name: String
+    public var roles: [String]
+    public var broker: String
+    public var jurisdictions: [String]?
+    public var window: Int
+    public var downstream: Downstream
+
+    struct File: Decodable {
+        struct Downstream: Decodable {
+            var kind: String
+            var sign_after: String?
+            var progress_after: String?
+            var finish_after: String?
+            var return_probability: Double?
+        }
+        var adapter: String
+        var agency: String?
+        var name: String?
+        var roles: [String]
+        var broker: String?
+        var jurisdictions: [String]?
+        var window: Int?
+        var downstream: Downstream?
+    }
+
+    /// `200ms`, `2s`, `1m` → seconds.
+    static func seconds(_ text: String) -> Double? {
+        for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where text.hasSuffix(suffix) {
+            if let v = Double(text.dropLast(suffix.count)), v >= 0 { return v * scale }
+        }
+        return nil
+    }
+
+    public static func load(_ path: String) throws(ConfigErrors) -> AdapterConfig {
+        let yaml: YAMLFile, f: File
+        do {
+            yaml = try YAMLFile(path: path)
+            f = try yaml.decode(File.self)
+        } catch { throw ConfigErrors(errors: [error]) }
+        var errors: [ConfigError] = []
+        let known = ["agency", "intake", "grid", "ops", "supervisor", "monitor"]
+        for (i, r) in f.roles.enumerated() where !known.contains(r) {
+            errors.append(yaml.error(at: [.name("roles"), .index(i)], "unknown role \"\(r)\"; one of \(known.joined(separator: ", "))"))
+        }
+        if f.roles.contains("agency"), f.agency == nil {
+            errors.append(yaml.error(at: [.name("agency")], "role agency needs an agency code"))
+        }
+        var downstream = Downstream.none
+        if let d = f.downstream {
+            switch d.kind {
+            case "none": break
+            case "simulate":
+                func dur(_ t: String?, _ key: String, _ def: Double?) -> Double? {
+                    guard let t else { return def }
+                    if let s = seconds(t) { return s }
+                    errors.append(yaml.error(at: [.name("downstream"), .name(key)], "\"\(t)\" is not a duration like 200ms, 2s, 1m"))
+                    return def
+                }
+                let p = d.return_probability ?? 0
+                if !(0...1).contains(p) {
+                    errors.append(yaml.error(at: [.name("downstream"), .name("return_probability")], "must be between 0 and 1"))
+                }
+                downstream = .simulate(signAfter: dur(d.sign_after, "sign_after", 0.2)!, progressAfter: dur(d.progress_after, "progress_after", nil),
+                                       finishAfter: dur(d.finish_after, "finish_after", 1)!, returnProbability: p)
+            default:
+                errors.append(yaml.error(at: [.name("downstream"), .name("kind")], "unknown kind \"\(d.kind)\"; simulate or none"))
+            }
+        }
+        guard errors.isEmpty else { throw ConfigErrors(errors: errors) }
+        return AdapterConfig(adapter: f.adapter, agency: f.agency, name: f.name ?? f.adapter, roles: f.roles,
+                             broker: f.broker ?? "tcp://127.0.0.1:7400", jurisdictions: f.jurisdictions,
+                             window: f.window ?? 1000, downstream: downstream)
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import MusterAdapterKit
+import MusterConfig
+import MusterWire
+
+struct AdapterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adapter", abstract: "Run a department adapter from config/adapters/NAME.yaml (downstream: simulate).")
+
+    @Option(help: "The adapter's config file.") var config: String
+    @Option(help: "The broker endpoint (overrides the config).") var endpoint: String?
+
+    func run() throws {
+        CLILogging.bootstrap()
+        let cfg: AdapterConfig
+        do { cfg = try AdapterConfig.load(config) } catch {
+            FileHandle.standardError.write(Data("config errors:\n\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let logger = Logger(label: "muster.adapter.\(cfg.adapter)")
+        var options = MusterClient.Options(endpoint: endpoint ?? cfg.broker, adapter: cfg.adapter,
+                                           roles: cfg.roles.compactMap(Role.init(rawValue:)), agency: cfg.agency,
+                                           jurisdictions: cfg.jurisdictions, window: cfg.window)
+        options.software = "muster-adapter/\(MusterClient.version)"
+        let stopper: @Sendable () -> Void
+        switch cfg.downstream {
+        case .simulate(let sign, let progress, let finish, let p):
+            let handler = SimulatedAgency(signAfter: sign, progressAfter: progress, finishAfter: finish, returnProbability: p,
+                                          handlerName: "\(cfg.name) 值班员")
+            let adapter = AgencyAdapter(options, handler: handler, logger: logger)
+            adapter.start()
+            stopper = { adapter.stop() }
+        case .none:
+            let client = MusterClient(options, logger: logger) { _, _ in }
+            client.start()
+            stopper = { client.stop() }
+        }
+        say("adapter \(cfg.adapter) (\(cfg.name)) connecting to \(options.endpoint)")
+        let done = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stopper(); done.signal() }
+            s.resume()
+            sources.append(s)
+        }
+        done.wait()
+        // Give the client thread a moment to say BYE.
+        usleep(200_000)
+        _ = sources
+    }
+}

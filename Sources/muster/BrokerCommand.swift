@@ -1,0 +1,39 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import MusterBroker
+import MusterConfig
+import MusterStore
+
+struct BrokerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "broker", abstract: "Run the broker.")
+
+    @Option(help: "The broker's config file.") var config = "config/muster.yaml"
+    @Option(help: "The SQLite database (overrides the config).") var db: String?
+    @Option(help: "The endpoint to bind, e.g. tcp://127.0.0.1:7400 (overrides the config).") var endpoint: String?
+
+    func run() throws {
+        CLILogging.bootstrap()
+        let logger = Logger(label: "muster.broker")
+        let cfg: BrokerConfig
+        do { cfg = try BrokerConfig.load(config) } catch {
+            FileHandle.standardError.write(Data("config errors:\n\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let sync = Store.Synchronous(rawValue: cfg.synchronous) ?? .full
+        let store = try Store(path: db ?? cfg.databasePath, synchronous: sync)
+        let broker = try Broker(config: cfg, store: store, endpoint: endpoint, logger: logger)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { broker.stop() }
+            s.resume()
+            sources.append(s)
+        }
+        say("muster broker \(cfg.name) listening on \(broker.endpoint) (db \(store.path))")
+        broker.run()
+        _ = sources
+    }
+}

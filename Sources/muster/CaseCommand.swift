@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import MusterCore
+import MusterWire
+
+struct CaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "case", abstract: "Show one case with its whole timeline.")
+
+    @OptionGroup var peer: PeerOptions
+    @Argument(help: "The case id, e.g. C0000000001.") var caseID: String
+    @Flag(help: "Print the raw RESULT.") var json = false
+
+    func run() async throws {
+        let id = caseID
+        let reply = try await Peer(peer, roles: [.monitor]).request(.query) { w in
+            w.field("what", "case"); w.field("case_id", id)
+        }
+        if json { print(prettyJSON(reply.body)); return }
+        let r = reply.json()
+        guard let c = r["case"] as? [String: Any] else { throw CLIError("malformed RESULT") }
+        func s(_ d: [String: Any], _ k: String) -> String { (d[k] as? String) ?? (d[k].map { "\($0)" } ?? "-") }
+        print("\(s(c, "case_id"))  \(s(c, "title"))")
+        print("  state     \(s(c, "state")) (\(s(c, "state_zh")))   round \(s(c, "round"))")
+        print("  category  \(s(c, "category"))   priority \(s(c, "priority"))   source \(s(c, "source")) #\(s(c, "external_ref"))")
+        print("  grid      \(s(c, "grid")) — \(s(c, "grid_name"))")
+        if let a = c["address"] as? String { print("  address   \(a)") }
+        print("  lead      \(s(c, "lead"))   assists \((c["assists"] as? [String])?.joined(separator: ", ") ?? "-")")
+        print("  accepted  \(s(c, "accepted_at"))   resolve by \(s(c, "resolve_by"))")
+        if let ds = r["dispatches"] as? [[String: Any]], !ds.isEmpty {
+            print("  dispatches:")
+            for d in ds {
+                print("    \(s(d, "dispatch_id"))  \(s(d, "agency")) \(s(d, "role")) round \(s(d, "round"))  \(s(d, "state")) (\(s(d, "state_zh")))  sign by \(s(d, "ack_by"))")
+            }
+        }
+        print("  timeline:")
+        for e in (r["timeline"] as? [[String: Any]]) ?? [] {
+            print("    #\(s(e, "seq"))  \(s(e, "at"))  \(Self.label(s(e, "type")))  by \(s(e, "actor"))\(Self.detail(e["data"]))")
+        }
+    }
+
+    static let labels: [String: String] = [
+        "case.accepted": "受理 accepted", "case.merged": "并案 merged", "case.report_merged": "并单 report merged",
+        "case.triage": "研判 triage", "case.consultation": "会商 consultation", "case.dispatched": "派单 dispatched",
+        "case.assigned": "指派 assigned", "case.rejected": "不予受理 rejected", "dispatch.acked": "签收 signed for",
+        "dispatch.progress": "处置反馈 progress", "case.resolved": "办结 finished", "dispatch.resolved": "协办完成 assist finished", "dispatch.returned": "退单 returned",
+        "dispatch.cancelled": "撤回 withdrawn", "case.verified": "核实通过 verified", "case.rework": "返工 rework",
+        "case.evaluated": "回访评价 rated", "case.closed": "结案 closed",
+    ]
+
+    static func label(_ type: String) -> String { labels[type].map { "\($0) [\(type)]" } ?? type }
+
+    /// The few details worth a glance; `--json` has all.
+    static func detail(_ data: Any?) -> String {
+        guard let d = data as? [String: Any], let (_, inner) = d.first else { return "" }
+        guard let fields = inner as? [String: Any] else { return "" }
+        var parts: [String] = []
+        if let x = fields["_0"] as? [String: Any] {
+            if let a = x["agency"] as? String { parts.append("→ \(a) (\(x["role"] as? String ?? ""), round \(x["round"] ?? ""))") }
+        }
+        for key in ["reason", "note", "result", "handler", "into", "lead"] {
+            if let v = fields[key] as? String { parts.append("\(key): \(v)") }
+        }
+        if let p = fields["passed"] as? Bool { parts.append(p ? "passed" : "failed") }
+        return parts.isEmpty ? "" : "  — " + parts.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import MusterWire
+
+struct CasesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cases", abstract: "List cases by state, agency, grid, overdue.")
+
+    @OptionGroup var peer: PeerOptions
+    @Option(help: "triage, consultation, dispatched, handling, finished, verified, closed, rejected, merged.") var state: String?
+    @Option(help: "The current lead agency.") var agency: String?
+    @Option(help: "A grid path prefix.") var grid: String?
+    @Flag(help: "Only open cases past their resolve-by.") var overdue = false
+    @Option(help: "At most this many.") var limit = 50
+    @Option(help: "After this case id (paging).") var after: String?
+    @Flag(help: "Print the raw RESULT.") var json = false
+
+    func run() async throws {
+        let (state, agency, grid, overdue, limit, after) = (self.state, self.agency, self.grid, self.overdue, self.limit, self.after)
+        let reply = try await Peer(peer, roles: [.monitor]).request(.query) { w in
+            w.field("what", "cases"); w.field("state", state); w.field("agency", agency); w.field("grid", grid)
+            if overdue { w.field("overdue", true) }
+            w.field("limit", limit); w.field("after", after)
+        }
+        if json { print(prettyJSON(reply.body)); return }
+        let cases = reply.json()["cases"] as? [[String: Any]] ?? []
+        for c in cases {
+            let st = "\(c["state"] as? String ?? "")(\(c["state_zh"] as? String ?? ""))"
+            print("\(c["case_id"] as? String ?? "")  \(st.padding(toLength: 22, withPad: " ", startingAt: 0)) \((c["lead"] as? String ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(c["grid"] as? String ?? "")  \(c["title"] as? String ?? "")")
+        }
+        print("\(cases.count) case(s)" + ((reply.json()["next"] as? String).map { "; more after \($0)" } ?? ""))
+    }
+}
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Figures per agency: 及时签收率, 按期办结率, 退单率, 满意率.")
+
+    @OptionGroup var peer: PeerOptions
+    @Option(help: "From (RFC 3339).") var since: String?
+    @Option(help: "Until (RFC 3339).") var until: String?
+
+    func run() async throws {
+        let (since, until) = (self.since, self.until)
+        let reply = try await Peer(peer, roles: [.monitor]).request(.query) { w in
+            w.field("what", "stats"); w.field("since", since); w.field("until", until)
+        }
+        print(prettyJSON(reply.body))
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+@main
+struct Muster: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "muster",
+        abstract: "Muster — the message bus of a city operations centre (城市运行中心). 网格吹哨、部门报到.",
+        subcommands: [
+            BrokerCommand.self, AdapterCommand.self, SubmitCommand.self, CaseCommand.self, CasesCommand.self,
+            StatsCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
+        ])
+}
+
+/// Options every command that talks to a broker shares.
+struct PeerOptions: ParsableArguments {
+    @Option(help: "The broker's endpoint (or set MUSTER_ENDPOINT).")
+    var endpoint: String = ProcessInfo.processInfo.environment["MUSTER_ENDPOINT"] ?? "tcp://127.0.0.1:7400"
+
+    @Option(help: "Seconds to wait for the broker's answer.")
+    var timeout: Double = 10
+}
+
+/// Logging to stderr at a level from MUSTER_LOG (debug, info, warning, error); set once.
+enum CLILogging {
+    static func bootstrap(default level: Logger.Level = .info) {
+        let env = ProcessInfo.processInfo.environment["MUSTER_LOG"].flatMap(Logger.Level.init(rawValue:))
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = env ?? level
+            return h
+        }
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Writes a line to stdout unbuffered, so that it reaches a pipe at once (tests and
+/// `make run` wait for these lines).
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
