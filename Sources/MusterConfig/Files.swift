@@ -41,6 +41,7 @@ struct RoutingFile: Decodable {
         var assists: [String]?
         var keywords: [String]?
         var overrides: [Override]?
+        var fallbacks: [String]?
     }
     var agencies: [Agency]
     var categories: [Category]

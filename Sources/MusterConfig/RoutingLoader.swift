@@ -37,12 +37,14 @@ enum RoutingLoader {
                 checkAgency(o.lead, ob + [.name("lead")])
                 for (k, a) in (o.assists ?? []).enumerated() { checkAgency(a, ob + [.name("assists"), .index(k)]) }
             }
+            for (j, a) in (c.fallbacks ?? []).enumerated() { checkAgency(a, base + [.name("fallbacks"), .index(j)]) }
             for (j, k) in (c.keywords ?? []).enumerated() where k.isEmpty {
                 errors.append(yaml.error(at: base + [.name("keywords"), .index(j)], "empty keyword matches everything"))
             }
             categories.append(Routing.Category(
                 code: c.code, name: c.name, lead: c.lead, assists: c.assists ?? [], keywords: c.keywords ?? [],
-                overrides: (c.overrides ?? []).map { Routing.Override(grid: $0.grid, lead: $0.lead, assists: $0.assists ?? []) }))
+                overrides: (c.overrides ?? []).map { Routing.Override(grid: $0.grid, lead: $0.lead, assists: $0.assists ?? []) },
+                fallbacks: c.fallbacks ?? []))
         }
         guard errors.isEmpty else { return .failure(ConfigErrors(errors: errors)) }
         return .success(Routing(agencies: file.agencies.map { Routing.Agency(code: $0.code, name: $0.name) }, categories: categories))

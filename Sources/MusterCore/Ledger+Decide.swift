@@ -83,7 +83,7 @@ extension Ledger {
     private mutating func route(_ id: String, _ run: inout Run, _ rules: Rules, reasonIfNone: String) throws(WireError) {
         let c = cases[id]!
         if rules.routing.owners(category: c.category, grid: c.grid, grids: rules.grids, excluding: c.returnedBy) != nil {
-            try transition(id, .route, &run, rules, named: nil)
+            try transition(id, .route, from: .triage, &run, rules, named: nil)
         } else {
             emit(id, .triage(reason: reasonIfNone), &run)
         }
@@ -130,7 +130,7 @@ extension Ledger {
             throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(c.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
         emit(c.caseID, change(), &run)
-        try transition(c.caseID, trigger, &run, rules, named: nil)
+        try transition(c.caseID, trigger, from: c.state, &run, rules, named: nil)
         return .ok(caseID: c.caseID, state: cases[c.caseID]!.state, dispatchID: dispatchID)
     }
 
@@ -143,7 +143,7 @@ extension Ledger {
             throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
         emit(caseID, change(), &run)
-        try transition(caseID, trigger, &run, rules, named: nil)
+        try transition(caseID, trigger, from: c.state, &run, rules, named: nil)
         return .ok(caseID: caseID, state: cases[caseID]!.state, dispatchID: nil)
     }
 
@@ -157,24 +157,25 @@ extension Ledger {
             throw WireError(.invalidTransition, "cannot assign case \(a.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
         emit(a.caseID, .assigned(lead: a.lead, assists: a.assists ?? [], note: a.note), &run)
-        try transition(a.caseID, .assign, &run, rules, named: Routing.Owners(lead: a.lead, assists: a.assists ?? []))
+        try transition(a.caseID, .assign, from: c.state, &run, rules, named: Routing.Owners(lead: a.lead, assists: a.assists ?? []))
         return .ok(caseID: a.caseID, state: cases[a.caseID]!.state, dispatchID: openDispatches[a.caseID]?.first)
     }
 
     // MARK: the table's effects
 
     /// Carries out a row's state change and effects. The act's own fact has been emitted.
-    private mutating func transition(_ id: String, _ trigger: Lifecycle.Trigger, _ run: inout Run, _ rules: Rules,
+    /// `from` is the state before the act's fact was applied.
+    private mutating func transition(_ id: String, _ trigger: Lifecycle.Trigger, from: CaseState, _ run: inout Run, _ rules: Rules,
                                      named: Routing.Owners?) throws(WireError) {
         let c = cases[id]!
-        guard let row = Lifecycle.row(c.state, trigger) else {
-            throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(id): it is \(c.state.rawValue)", state: c.state.rawValue)
+        guard let row = Lifecycle.row(from, trigger) else {
+            throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(id): it is \(from.rawValue)", state: from.rawValue)
         }
         for effect in row.effects where effect == .withdrawOpen {
             for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }
         }
         switch row.to {
-        case .triage where c.state != .triage: emit(id, .triage(reason: "returned"), &run)
+        case .triage where from != .triage: emit(id, .triage(reason: "returned"), &run)
         case .consultation: emit(id, .consultation, &run)
         default: break
         }

@@ -15,9 +15,12 @@ public struct Routing: Sendable, Equatable {
         /// Free-text words that classify a SUBMIT without a category.
         public var keywords: [String]
         public var overrides: [Override]
-        public init(code: String, name: String, lead: String, assists: [String] = [], keywords: [String] = [], overrides: [Override] = []) {
+        /// Who leads next when the lead (and any override's lead) returned the case.
+        public var fallbacks: [String]
+        public init(code: String, name: String, lead: String, assists: [String] = [], keywords: [String] = [],
+                    overrides: [Override] = [], fallbacks: [String] = []) {
             self.code = code; self.name = name; self.lead = lead; self.assists = assists
-            self.keywords = keywords; self.overrides = overrides
+            self.keywords = keywords; self.overrides = overrides; self.fallbacks = fallbacks
         }
     }
 
@@ -60,16 +63,18 @@ public struct Routing: Sendable, Equatable {
         return Routing.unclassified
     }
 
-    /// The lead and assists for a category in a grid, passing over agencies that returned it.
-    /// nil: the operations centre's triage queue (never unowned).
+    /// The lead and assists for a category in a grid. Candidates in order: grid overrides, most
+    /// specific first; the category's own lead; its fallbacks. The first whose lead has not
+    /// returned the case wins (重新研判、精准派单). nil: the operations centre's triage queue.
     public func owners(category: String, grid: String, grids: GridMap, excluding: [String] = []) -> Owners? {
         guard let c = categories[category] else { return nil }
-        let override = c.overrides
+        let overrides = c.overrides
             .filter { grids.covers($0.grid, grid) }
-            .max { grids.specificity($0.grid) < grids.specificity($1.grid) }
-        let lead = override?.lead ?? c.lead
-        let assists = (override?.assists ?? c.assists).filter { $0 != lead && !excluding.contains($0) }
-        guard !excluding.contains(lead) else { return nil }
-        return Owners(lead: lead, assists: assists)
+            .sorted { grids.specificity($0.grid) > grids.specificity($1.grid) }
+        let candidates = overrides.map { Owners(lead: $0.lead, assists: $0.assists) }
+            + [Owners(lead: c.lead, assists: c.assists)]
+            + c.fallbacks.map { Owners(lead: $0, assists: []) }
+        guard let chosen = candidates.first(where: { !excluding.contains($0.lead) }) else { return nil }
+        return Owners(lead: chosen.lead, assists: chosen.assists.filter { $0 != chosen.lead && !excluding.contains($0) })
     }
 }

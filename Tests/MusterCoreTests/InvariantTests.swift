@@ -1,0 +1,86 @@
+import Foundation
+import PropertyBased
+import Testing
+@testable import MusterCore
+import MusterWire
+
+/// Random sequences of commands from every kind of peer keep the ledger's invariants, and
+/// folding the facts they produced rebuilds the ledger exactly (replay equals projection).
+@Suite struct InvariantTests {
+    /// One random move: `n % 13` picks the command, `n / 13` the case and dispatch it aims at.
+    static func move(_ n: Int, _ d: inout Driver, _ facts: inout [Fact]) {
+        let cases = d.ledger.cases.keys.sorted()
+        let target = cases.isEmpty ? "C0000000001" : cases[(n / 13) % cases.count]
+        let dispatches = d.ledger.dispatches.values.filter { $0.caseID == target }.sorted { $0.dispatchID < $1.dispatchID }
+        let dispatch = dispatches.isEmpty ? nil : dispatches[(n / 7) % dispatches.count]
+        let owner = Fixtures.agency(dispatch?.agency ?? "chengguan")
+        let did = dispatch?.dispatchID ?? "D0000000001"
+        let categories = ["street_vending", "road_collapse", "heating_not_warm", "noise"]
+        let (command, actor): (CaseCommand, Actor) = switch n % 13 {
+        case 0, 1: (Fixtures.submit(categories[(n / 13) % 4], grid: ["zz/erqi/jiefanglu", "zz/jinshui/renminlu", "zz/erqi/dehuajie"][n % 3],
+                                    address: n % 5 == 0 ? "同一地址" : nil), Fixtures.hotline)
+        case 2: (Fixtures.submit(nil, title: "情况不明"), Fixtures.hotline)
+        case 3: (Fixtures.ack(did, id: "ack-\(n)"), owner)
+        case 4: (Fixtures.progress(did), owner)
+        case 5: (Fixtures.resolve(did, id: "res-\(n)"), owner)
+        case 6: (Fixtures.giveBack(did), owner)
+        case 7: (Fixtures.assign(target, lead: ["chengguan", "zhujian", "gongan"][n % 3]), Fixtures.ops)
+        case 8: (Fixtures.reject(target), Fixtures.ops)
+        case 9: (Fixtures.verify(target, n % 2 == 0), Fixtures.grid)
+        case 10: (Fixtures.evaluate(target, [.satisfied, .dissatisfied, .basicallySatisfied][n % 3]), Fixtures.hotline)
+        case 11: (Fixtures.ack(did, id: "ack-\(n)"), Fixtures.agency("reli"))
+        default: (Fixtures.resolve(did, id: "res-\(n)"), owner)
+        }
+        if n % 17 == 0 { d.now = d.now.adding(ms: 2 * 86_400_000) }  // past return windows sometimes
+        let before = d.ledger
+        switch d.run(command, by: actor) {
+        case .success(let decision): facts += decision.facts
+        case .failure: #expect(d.ledger == before, "a refusal changed the ledger")
+        }
+    }
+
+    static func checkInvariants(_ l: Ledger) {
+        for c in l.cases.values {
+            let open = l.openDispatchRecords(of: c.caseID)
+            let leads = open.filter { $0.role == .lead }
+            switch c.state {
+            case .dispatched:
+                #expect(leads.count == 1 && leads[0].state == .sent, "\(c.caseID) dispatched needs one sent lead")
+                #expect(leads.first?.agency == c.lead)
+            case .handling:
+                #expect(leads.count == 1 && leads[0].state == .acked, "\(c.caseID) handling needs one acked lead")
+            default:
+                #expect(leads.isEmpty, "\(c.caseID) \(c.state) has an open lead dispatch")
+            }
+            if c.state.isTerminal { #expect(open.isEmpty, "\(c.caseID) is \(c.state) with open dispatches") }
+            #expect(open.allSatisfy { $0.state.isOpen })
+            if c.state == .merged { #expect(c.mergedInto.flatMap { l.cases[$0] } != nil) }
+        }
+        #expect(Set(l.byExternalRef.values) == Set(l.cases.keys))
+    }
+
+    @Test func randomCommandsKeepTheInvariantsAndReplayEqualsProjection() async {
+        await propertyCheck(count: 300, input: Gen.int(in: 0...100_000).array(of: 1...80)) { moves in
+            var d = Driver()
+            var facts: [Fact] = []
+            for n in moves {
+                Self.move(n, &d, &facts)
+            }
+            Self.checkInvariants(d.ledger)
+            var replayed = Ledger()
+            for f in facts { replayed.apply(f) }
+            #expect(replayed.cases == d.ledger.cases)
+            #expect(replayed.dispatches == d.ledger.dispatches)
+            #expect(replayed.openDispatches == d.ledger.openDispatches)
+            #expect(replayed.ids == d.ledger.ids)
+            // And through the log's JSON form, as the store keeps it.
+            let enc = FactCoding.encoder(), dec = FactCoding.decoder()
+            var decoded = Ledger()
+            for f in facts {
+                let change = try! dec.decode(Fact.Change.self, from: enc.encode(f.change))
+                decoded.apply(Fact(caseID: f.caseID, at: f.at, actor: f.actor, change: change))
+            }
+            #expect(decoded == replayed)
+        }
+    }
+}

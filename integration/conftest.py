@@ -1,0 +1,571 @@
+"""Fixtures and helpers for Muster's black-box integration tests.
+
+Everything here talks to the real `muster` binary over MUSTER/1 (ZeroMQ DEALER, three frames:
+b"MUSTER/1" · COMMAND · JSON body) or runs its CLI. Nothing imports Swift code.
+
+Synchronisation is by polling for an observable condition with a deadline, never by fixed sleeps.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pytest
+import zmq
+
+INTEGRATION_DIR = Path(__file__).resolve().parent
+REPO_DIR = INTEGRATION_DIR.parent
+CONFIG_DIR = REPO_DIR / "config"
+MUSTER_BIN = Path(os.environ.get("MUSTER_BIN", str(INTEGRATION_DIR / ".." / ".build" / "debug" / "muster"))).resolve()
+
+VERSION = b"MUSTER/1"
+REPLY_COMMANDS = {"OK", "ACCEPTED", "RESULT", "ERROR", "WELCOME"}
+PUSH_COMMANDS = {"DISPATCH", "SUMMON", "NOTICE", "EVENT"}
+
+# The grid used throughout: 解放路街道, inside the 二七塔 dedicated grid.
+GRID = "zz/erqi/jiefanglu"
+
+
+# --------------------------------------------------------------------------------------------
+# small utilities
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (bind to 0, read it, release it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(cond: Callable[[], Any], timeout: float, what: str = "condition",
+               pump: Iterable["Peer"] = (), interval: float = 0.05) -> Any:
+    """Polls `cond` until it returns something truthy; pumps the given peers meanwhile (so that
+    their pushes are collected and their heartbeats go out). Fails the test on timeout."""
+    deadline = time.monotonic() + timeout
+    peers = list(pump)
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what}")
+        if peers:
+            pump_peers(peers, interval)
+        else:
+            time.sleep(interval)
+
+
+def pump_peers(peers: list["Peer"], timeout: float) -> None:
+    """Waits up to `timeout` for any of the peers' sockets to be readable and lets each handle
+    what arrived (and send a heartbeat if due)."""
+    poller = zmq.Poller()
+    for p in peers:
+        poller.register(p.sock, zmq.POLLIN)
+    poller.poll(int(timeout * 1000))
+    for p in peers:
+        p.pump(0)
+
+
+def case_body(title: str, external_ref: str, *, category: str | None = "street_vending",
+              address: str | None = None, grid: str = GRID, source: str = "hotline_12345",
+              priority: str = "normal", **extra: Any) -> dict:
+    """A SUBMIT `case` object. Give every case its own address unless you want 并单 (merging):
+    the broker merges open cases with the same category, grid and address."""
+    c: dict[str, Any] = {
+        "source": source,
+        "external_ref": external_ref,
+        "title": title,
+        "priority": priority,
+        "location": {"grid": grid, "address": address if address is not None else f"{title} 门前 {external_ref}"},
+    }
+    if category is not None:
+        c["category"] = category
+    c.update(extra)
+    return c
+
+
+def copy_config(dest: Path, *, heartbeat: str | None = None, resend_after: str | None = None) -> Path:
+    """Copies config/ (muster.yaml, routing, grids, calendar, adapters) into dest/config and
+    sets broker timings there. Returns the path of the copied muster.yaml."""
+    cfg_dir = dest / "config"
+    if not cfg_dir.exists():
+        shutil.copytree(CONFIG_DIR, cfg_dir)
+    muster_yaml = cfg_dir / "muster.yaml"
+    text = muster_yaml.read_text(encoding="utf-8")
+    if heartbeat is not None:
+        text, n = re.subn(r"(?m)^(\s+heartbeat:\s*)\S+", rf"\g<1>{heartbeat}", text)
+        assert n == 1, "muster.yaml has no broker.heartbeat line"
+    if resend_after is not None:
+        text, n = re.subn(r"(?m)^(\s+resend_after:\s*)\S+", rf"\g<1>{resend_after}", text)
+        assert n == 1, "muster.yaml has no broker.resend_after line"
+    muster_yaml.write_text(text, encoding="utf-8")
+    return muster_yaml
+
+
+def adapter_config(dest: Path, name: str, *, return_probability: float | None = 0) -> Path:
+    """A copy of config/adapters/NAME.yaml (with return_probability overridden) in dest."""
+    src = CONFIG_DIR / "adapters" / f"{name}.yaml"
+    text = src.read_text(encoding="utf-8")
+    if return_probability is not None and "return_probability" in text:
+        text, n = re.subn(r"(?m)^(\s*return_probability:\s*)[0-9.]+", rf"\g<1>{return_probability}", text)
+        assert n == 1
+    out = dest / f"adapter-{name}.yaml"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def run_cli(*args: str, timeout: float = 30, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Runs `muster ARGS...` to completion and returns the CompletedProcess (text mode)."""
+    return subprocess.run([str(MUSTER_BIN), *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=str(cwd) if cwd else None)
+
+
+def verify_log(db: Path) -> subprocess.CompletedProcess:
+    return run_cli("verify-log", "--db", str(db), timeout=60)
+
+
+def db_query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """Reads the broker's SQLite db (read-only; WAL lets this run while the broker is up)."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------------------------
+# child processes
+
+
+class _Child:
+    """A child process whose stdout/stderr are drained by threads into lists (no pipe stalls)."""
+
+    def __init__(self, args: list[str], cwd: Path, name: str, log_dir: Path):
+        self.args = args
+        self.name = name
+        self.stdout_lines: list[str] = []
+        self.stderr_path = log_dir / f"{name}.stderr.log"
+        self._stderr_file = open(self.stderr_path, "ab")
+        self._cv = threading.Condition()
+        self.proc = subprocess.Popen(args, cwd=str(cwd), stdout=subprocess.PIPE, stderr=self._stderr_file,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self._reader = threading.Thread(target=self._read_stdout, daemon=True, name=f"{name}-stdout")
+        self._reader.start()
+
+    def _read_stdout(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self._cv:
+                self.stdout_lines.append(line)
+                self._cv.notify_all()
+        with self._cv:
+            self._cv.notify_all()
+
+    def wait_line(self, pattern: str, timeout: float) -> re.Match:
+        """Waits until a stdout line matches the regex `pattern`; fails if the process exits."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._cv:
+            while True:
+                while seen < len(self.stdout_lines):
+                    m = rx.search(self.stdout_lines[seen])
+                    seen += 1
+                    if m:
+                        return m
+                if self.proc.poll() is not None and not self._reader.is_alive():
+                    raise AssertionError(f"{self.name} exited with {self.proc.returncode} before printing "
+                                         f"/{pattern}/; stderr tail:\n{self.stderr_tail()}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{self.name} printed no line matching /{pattern}/ within {timeout}s; "
+                                         f"stdout: {self.stdout_lines[-10:]}; stderr tail:\n{self.stderr_tail()}")
+                self._cv.wait(min(left, 0.2))
+
+    def lines(self) -> list[str]:
+        with self._cv:
+            return list(self.stdout_lines)
+
+    def stderr_tail(self, n: int = 30) -> str:
+        try:
+            self._stderr_file.flush()
+            return "\n".join(self.stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout: float = 10) -> int:
+        """SIGTERM and wait; SIGKILL if it will not go."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._close()
+        return self.proc.returncode
+
+    def kill9(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        self._close()
+
+    def _close(self) -> None:
+        self._reader.join(timeout=5)
+        if not self._stderr_file.closed:
+            self._stderr_file.close()
+
+
+class Broker:
+    """The real broker as a child process, in its own tmp dir with its own config and db."""
+
+    def __init__(self, workdir: Path, *, heartbeat: str | None = None, resend_after: str | None = None,
+                 port: int | None = None):
+        self.workdir = workdir
+        self.config = copy_config(workdir, heartbeat=heartbeat, resend_after=resend_after)
+        self.db = workdir / "muster.db"
+        self.port = port or free_port()
+        self.endpoint = f"tcp://127.0.0.1:{self.port}"
+        self.child: _Child | None = None
+        self.starts = 0
+
+    def start(self, timeout: float = 20) -> "Broker":
+        assert self.child is None or not self.child.alive, "broker already running"
+        self.starts += 1
+        self.child = _Child([str(MUSTER_BIN), "broker", "--config", str(self.config), "--db", str(self.db),
+                             "--endpoint", self.endpoint], cwd=self.workdir, name=f"broker-{self.starts}",
+                            log_dir=self.workdir)
+        m = self.child.wait_line(r"listening on (\S+)", timeout)
+        assert m.group(1) == self.endpoint, f"broker bound {m.group(1)}, expected {self.endpoint}"
+        return self
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGTERM; returns the exit status."""
+        if self.child is None:
+            return 0
+        return self.child.stop(timeout)
+
+    def kill9(self) -> None:
+        if self.child is not None:
+            self.child.kill9()
+
+    @property
+    def alive(self) -> bool:
+        return self.child is not None and self.child.alive
+
+    def stderr_tail(self, n: int = 40) -> str:
+        return self.child.stderr_tail(n) if self.child else ""
+
+    def cli(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+        """Runs a CLI subcommand that talks to this broker (adds --endpoint)."""
+        return run_cli(*args, "--endpoint", self.endpoint, timeout=timeout, cwd=self.workdir)
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return db_query(self.db, sql, params)
+
+
+class Process(_Child):
+    """Any other child process (adapters, helper scripts)."""
+
+    def __init__(self, args: list[str], cwd: Path, name: str):
+        super().__init__(args, cwd=cwd, name=name, log_dir=cwd)
+
+
+# --------------------------------------------------------------------------------------------
+# a MUSTER/1 peer in pure pyzmq
+
+
+class Reply:
+    """A message from the broker: its command, parsed body and the body's exact bytes."""
+
+    def __init__(self, command: str, raw: bytes):
+        self.command = command
+        self.raw = raw
+        try:
+            self.body = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            self.body = {"_unparsed": raw.decode("utf-8", "replace")}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.body[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.body.get(key, default) if isinstance(self.body, dict) else default
+
+    @property
+    def code(self) -> str | None:
+        return self.get("code") if self.command == "ERROR" else None
+
+    def __repr__(self) -> str:
+        return f"{self.command} {self.raw.decode('utf-8', 'replace')[:400]}"
+
+
+class Peer:
+    """One DEALER connection speaking MUSTER/1.
+
+    Replies (anything with a "re") are filed by request id; pushes are queued for
+    `expect_push`; HEARTBEATs are counted. While it waits the peer sends HEARTBEAT whenever it
+    has been silent for half the broker's heartbeat interval. With `auto_received` every push is
+    answered with RECEIVED as soon as it arrives. Repeated deliveries (same "delivery") are
+    counted but queued only once."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, endpoint: str, adapter: str, roles: list[str], *, agency: str | None = None,
+                 window: int | None = None, auto_received: bool = False, ctx: zmq.Context | None = None):
+        self.endpoint = endpoint
+        self.adapter = adapter
+        self.roles = roles
+        self.agency = agency
+        self.window = window
+        self.auto_received = auto_received
+        self.ctx = ctx or zmq.Context.instance()
+        self.sock: zmq.Socket = self._connect()
+        self.replies: dict[str, deque[Reply]] = {}
+        self.errors_without_re: list[Reply] = []
+        self.pushes: deque[Reply] = deque()
+        self.all_pushes: list[Reply] = []
+        self.deliveries_seen: dict[str, int] = {}
+        self.heartbeats_received = 0
+        self.heartbeat_ms = 5000
+        self.welcome: Reply | None = None
+        self.last_sent = time.monotonic()
+        self.on_push: Callable[[Reply], None] | None = None
+
+    def _connect(self) -> zmq.Socket:
+        s = self.ctx.socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.connect(self.endpoint)
+        return s
+
+    def next_id(self, prefix: str = "r") -> str:
+        return f"{prefix}-{self.adapter}-{next(Peer._ids)}"
+
+    # -- sending
+
+    def send_frames(self, frames: list[bytes]) -> None:
+        self.sock.send_multipart(frames)
+        self.last_sent = time.monotonic()
+
+    def send(self, command: str, body: dict | bytes | str) -> None:
+        if isinstance(body, dict):
+            raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        elif isinstance(body, str):
+            raw = body.encode("utf-8")
+        else:
+            raw = body
+        self.send_frames([VERSION, command.encode("ascii"), raw])
+
+    def received(self, deliveries: Iterable[str]) -> None:
+        ds = list(deliveries)
+        if ds:
+            self.send("RECEIVED", {"deliveries": ds})
+
+    def heartbeat(self) -> None:
+        self.send("HEARTBEAT", {})
+
+    def bye(self) -> None:
+        self.send("BYE", {})
+
+    # -- receiving
+
+    def _handle(self, frames: list[bytes]) -> None:
+        assert len(frames) == 3, f"broker sent {len(frames)} frames: {frames!r}"
+        assert frames[0] == VERSION, f"broker sent version {frames[0]!r}"
+        command = frames[1].decode("ascii")
+        msg = Reply(command, frames[2])
+        if command == "HEARTBEAT":
+            self.heartbeats_received += 1
+            return
+        if command in PUSH_COMMANDS:
+            d = msg.get("delivery")
+            first = d not in self.deliveries_seen
+            self.deliveries_seen[d] = self.deliveries_seen.get(d, 0) + 1
+            if self.auto_received and d is not None:
+                self.received([d])
+            if first:
+                self.pushes.append(msg)
+                self.all_pushes.append(msg)
+                if self.on_push:
+                    self.on_push(msg)
+            return
+        re_ = msg.get("re")
+        if re_ is None:
+            self.errors_without_re.append(msg)
+        else:
+            self.replies.setdefault(re_, deque()).append(msg)
+
+    def pump(self, timeout: float = 0) -> None:
+        """Handles everything that has arrived (waiting up to `timeout` for the first message),
+        then sends a heartbeat if one is due."""
+        if self.sock.poll(int(timeout * 1000), zmq.POLLIN):
+            while True:
+                try:
+                    frames = self.sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                self._handle(frames)
+        if self.welcome is not None and time.monotonic() - self.last_sent >= self.heartbeat_ms / 2000:
+            self.heartbeat()
+
+    def wait_reply(self, request_id: str, timeout: float = 10) -> Reply:
+        deadline = time.monotonic() + timeout
+        while not self.replies.get(request_id):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{self.adapter}: no reply to {request_id!r} within {timeout}s")
+            self.pump(min(left, 0.1))
+        q = self.replies[request_id]
+        r = q.popleft()
+        if not q:
+            del self.replies[request_id]
+        return r
+
+    def request(self, command: str, body: dict, timeout: float = 10) -> Reply:
+        """Sends a request (adding an "id" if absent) and waits for the reply whose "re" is it;
+        pushes arriving meanwhile are queued."""
+        body = dict(body)
+        body.setdefault("id", self.next_id(command.lower()))
+        self.send(command, body)
+        return self.wait_reply(body["id"], timeout)
+
+    def hello(self, timeout: float = 10, **extra: Any) -> Reply:
+        body: dict[str, Any] = {"id": self.next_id("hello"), "adapter": self.adapter, "roles": self.roles,
+                                "software": "muster-integration-tests/python"}
+        if self.agency is not None:
+            body["agency"] = self.agency
+        if self.window is not None:
+            body["window"] = self.window
+        body.update(extra)
+        r = self.request("HELLO", body, timeout)
+        assert r.command == "WELCOME", f"HELLO answered {r!r}"
+        self.welcome = r
+        self.heartbeat_ms = int(r["heartbeat_ms"])
+        return r
+
+    def expect_push(self, command: str = "DISPATCH", timeout: float = 10,
+                    where: Callable[[Reply], bool] | None = None) -> Reply:
+        """Waits for (and removes from the queue) the first push of this command matching `where`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for m in list(self.pushes):
+                if m.command == command and (where is None or where(m)):
+                    self.pushes.remove(m)
+                    return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{self.adapter}: no {command} push within {timeout}s; queued: {list(self.pushes)!r}")
+            self.pump(min(left, 0.1))
+
+    def reconnect(self) -> None:
+        """A fresh DEALER (new routing id) to the same endpoint; say hello() afterwards."""
+        self.sock.close(0)
+        self.sock = self._connect()
+        self.welcome = None
+
+    def close(self) -> None:
+        if not self.sock.closed:
+            self.sock.close(0)
+
+    def __enter__(self) -> "Peer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _muster_binary() -> Path:
+    if not MUSTER_BIN.is_file() or not os.access(MUSTER_BIN, os.X_OK):
+        pytest.exit(f"muster binary not found at {MUSTER_BIN} (set MUSTER_BIN)", returncode=3)
+    return MUSTER_BIN
+
+
+@pytest.fixture
+def zmq_ctx():
+    ctx = zmq.Context()
+    yield ctx
+    ctx.destroy(linger=0)
+
+
+@pytest.fixture
+def make_broker(tmp_path: Path, request):
+    """make_broker(heartbeat="1s", resend_after="1s") -> a started Broker; stopped at teardown.
+    On failure the broker's stderr tail is printed."""
+    brokers: list[Broker] = []
+
+    def make(start: bool = True, **kw: Any) -> Broker:
+        b = Broker(tmp_path / f"b{len(brokers)}", **kw) if brokers else Broker(tmp_path, **kw)
+        brokers.append(b)
+        return b.start() if start else b
+
+    yield make
+    for b in brokers:
+        if b.alive:
+            b.stop()
+        rep = getattr(request.node, "rep_call", None)
+        if rep is not None and rep.failed:
+            sys.stderr.write(f"\n--- broker stderr ({b.workdir}) ---\n{b.stderr_tail(60)}\n")
+
+
+@pytest.fixture
+def broker(make_broker) -> Broker:
+    return make_broker()
+
+
+@pytest.fixture
+def processes():
+    """A list to append child `Process`es to; all are stopped (SIGTERM, then SIGKILL) at teardown."""
+    procs: list[Process] = []
+    yield procs
+    for p in procs:
+        try:
+            p.stop(timeout=5)
+        except Exception:  # noqa: BLE001 - teardown must go on
+            pass
+
+
+@pytest.fixture
+def peers(zmq_ctx):
+    """peers(endpoint, adapter, roles, **kw) -> a Peer closed at teardown."""
+    made: list[Peer] = []
+
+    def make(endpoint: str, adapter: str, roles: list[str], **kw: Any) -> Peer:
+        p = Peer(endpoint, adapter, roles, ctx=zmq_ctx, **kw)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
