@@ -288,3 +288,82 @@ def test_repeated_submit_id_same_reply_one_case(broker, peers):
     assert intake.request("SUBMIT", body).raw == first.raw
     rows = broker.query("SELECT external_ref, count(*) FROM cases GROUP BY external_ref ORDER BY external_ref")
     assert rows == [("DUP-1", 1), ("DUP-3", 1)]
+
+
+# ------------------------------------------------------------------------------------------
+# limits and session rules
+
+
+def test_too_large_and_long_id(broker, peers):
+    intake = peers(broker.endpoint, "py-intake", ["intake"])
+    intake.hello()
+    big = case_body("大", "TL-1", description="x" * (1 << 20))
+    err = intake.request("SUBMIT", {"id": "tl-1", "case": big})
+    assert (err.command, err["code"]) == ("ERROR", "too_large"), err
+    err = intake.request("SUBMIT", {"id": "i" * 65, "case": case_body("长", "TL-2")})
+    assert (err.command, err["code"]) == ("ERROR", "bad_field"), err
+    assert err["detail"]["field"] == "id"
+    ok = intake.request("SUBMIT", {"id": "i" * 64, "case": case_body("长", "TL-3")})
+    assert ok.command == "ACCEPTED", ok
+    assert broker.query("SELECT external_ref FROM cases") == [("TL-3",)]
+
+
+def test_window_limits_unreceived_pushes(broker, peers):
+    intake = peers(broker.endpoint, "py-intake", ["intake"])
+    reli = peers(broker.endpoint, "py-reli", ["agency"], agency="reli", window=2)
+    intake.hello()
+    reli.hello()
+    for i in range(5):
+        submit(intake, f"暖气不热 {i}", f"WIN-{i}", category="heating_not_warm", address=f"桐柏路{i}号")
+    wait_until(lambda: len(reli.all_pushes) >= 2, 5, "two DISPATCHes", pump=[reli, intake])
+    # The window is full: nothing more until RECEIVED (a short look, not a synchronisation).
+    reli.pump(0.5)
+    assert len(reli.all_pushes) == 2, [m.get("delivery") for m in reli.all_pushes]
+    reli.received(m["delivery"] for m in reli.all_pushes)
+    wait_until(lambda: len(reli.all_pushes) >= 4, 5, "two more DISPATCHes", pump=[reli, intake])
+    reli.received(m["delivery"] for m in reli.all_pushes)
+    wait_until(lambda: len(reli.all_pushes) == 5, 5, "the last DISPATCH", pump=[reli, intake])
+
+
+def test_second_connection_replaces_first(broker, peers, zmq_ctx):
+    """A second HELLO with a live adapter id replaces the first; what the first had unreceived
+    goes to the new connection."""
+    intake = peers(broker.endpoint, "py-intake", ["intake"])
+    intake.hello()
+    first = peers(broker.endpoint, "py-reli-x", ["agency"], agency="reli")
+    first.hello()
+    acc = submit(intake, "暖气不通", "REP-1", category="heating_not_warm", address="陇海路1号")
+    d = first.expect_push("DISPATCH", 5)
+    second = peers(broker.endpoint, "py-reli-x", ["agency"], agency="reli")
+    second.hello()
+    d2 = second.expect_push("DISPATCH", 5)
+    assert (d2["dispatch_id"], d2["delivery"]) == (d["dispatch_id"], d["delivery"])
+    assert d2["case"]["case_id"] == acc["case_id"]
+    # The replaced connection is no longer a session.
+    err = first.request("QUERY", {"what": "case", "case_id": acc["case_id"]})
+    assert (err.command, err["code"]) == ("ERROR", "not_registered"), err
+
+
+def test_bye_hands_pushes_to_sibling(broker, peers):
+    intake = peers(broker.endpoint, "py-intake", ["intake"])
+    intake.hello()
+    a = peers(broker.endpoint, "py-reli-a", ["agency"], agency="reli")
+    a.hello()
+    submit(intake, "暖气不热", "BYE-1", category="heating_not_warm", address="嵩山路1号")
+    d = a.expect_push("DISPATCH", 5)
+    b = peers(broker.endpoint, "py-reli-b", ["agency"], agency="reli")
+    b.hello()
+    a.bye()
+    d2 = b.expect_push("DISPATCH", 5)
+    assert d2["dispatch_id"] == d["dispatch_id"]
+
+
+def test_submit_same_report_new_id_not_duplicated(broker, peers):
+    """(source, external_ref) is unique: the same report under a new request id is the same case."""
+    intake = peers(broker.endpoint, "py-intake", ["intake"])
+    intake.hello()
+    first = intake.request("SUBMIT", {"id": "sr-1", "case": case_body("摆摊", "SAME-REF")})
+    again = intake.request("SUBMIT", {"id": "sr-2", "case": case_body("摆摊", "SAME-REF")})
+    assert first.command == again.command == "ACCEPTED"
+    assert again["case_id"] == first["case_id"]
+    assert broker.query("SELECT count(*) FROM cases")[0][0] == 1

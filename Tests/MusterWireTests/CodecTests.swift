@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import MusterWire
+
+@Suite struct EnvelopeTests {
+    static let v = Array("MUSTER/1".utf8)
+    static func b(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    @Test func aWellFormedMessageParses() throws {
+        let env = try Envelope.parse([Self.v, Self.b("SUBMIT"), Self.b(" {\"id\":\"1\"}")]).get()
+        #expect(env.command == .submit)
+    }
+
+    @Test(arguments: [
+        ([b("MUSTER/1"), b("SUBMIT")], ErrorCode.badFrame),
+        ([b("MUSTER/1"), b("SUBMIT"), b("{}"), b("{}")], .badFrame),
+        ([b("MUSTER/2"), b("SUBMIT"), b("{}")], .badVersion),
+        ([b("MUSTER/1"), b("SUBMITX"), b("{}")], .unknownCommand),
+        ([b("MUSTER/1"), b("submit"), b("{}")], .unknownCommand),
+        ([b("MUSTER/1"), b("DISPATCH"), b("{}")], .unknownCommand),
+        ([b("MUSTER/1"), b("SUBMIT"), b("[1]")], .badJSON),
+        ([b("MUSTER/1"), b("SUBMIT"), b("")], .badJSON),
+        ([b("MUSTER/1"), b("SUBMIT"), [0x7B, 0xFF, 0x7D]], .badJSON),
+        ([b("MUSTER/1"), b("SUBMIT"), [UInt8](repeating: 0x20, count: (1 << 20) + 1)], .tooLarge),
+    ])
+    func malformedMessagesGetTheirCode(_ frames: [[UInt8]], _ code: ErrorCode) {
+        guard case .failure(let e) = Envelope.parse(frames) else { Issue.record("parsed"); return }
+        #expect(e.code == code)
+    }
+}
+
+@Suite struct BodyDecoderTests {
+    static let goodCase = #"{"source":"hotline_12345","external_ref":"r1","title":"t","location":{"grid":"zz"}}"#
+
+    func submit(_ body: String) -> Result<Submit, WireError> { BodyDecoder.decode(Submit.self, from: Array(body.utf8)) }
+
+    @Test func aGoodSubmitDecodes() throws {
+        let s = try submit(#"{"id":"s1","case":\#(Self.goodCase)}"#).get()
+        #expect(s.case.source == .hotline12345 && s.case.location.grid == "zz")
+    }
+
+    @Test(arguments: [
+        (#"{"case":GOOD}"#, "id"),
+        (#"{"id":"s","case":{"source":"hotline_12345","external_ref":"r","location":{}}}"#, "case.title"),
+        (#"{"id":"s","case":{"source":"fax","external_ref":"r","title":"t","location":{}}}"#, "case.source"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":5,"location":{}}}"#, "case.title"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","location":{"lat":"x"}}}"#, "case.location.lat"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","location":{"lat":91}}}"#, "case.location.lat"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","location":{},"reported_at":"yesterday"}}"#, "case.reported_at"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","location":{},"attachments":[{"sha256":"x"}]}}"#, "case.attachments[0].url"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"","title":"t","location":{}}}"#, "case.external_ref"),
+        (#"{"id":"0123456789012345678901234567890123456789012345678901234567890123456789","case":GOOD}"#, "id"),
+        (#"{"id":"","case":GOOD}"#, "id"),
+        (#"{"id":null,"case":GOOD}"#, "id"),
+    ])
+    func badFieldsAreNamed(_ body: String, _ field: String) {
+        let r = submit(body.replacingOccurrences(of: "GOOD", with: Self.goodCase))
+        guard case .failure(let e) = r else { Issue.record("decoded \(body)"); return }
+        #expect(e.code == .badField)
+        #expect(e.field == field, "\(e)")
+    }
+
+    @Test func notJSONIsBadJSON() {
+        guard case .failure(let e) = submit(#"{"id":"s1","case":"#) else { Issue.record("decoded"); return }
+        #expect(e.code == .badJSON)
+    }
+
+    @Test func theRequestIDIsFoundEvenInABadBody() {
+        #expect(BodyDecoder.requestID(in: Array(#"{"id":"x-1","case":5}"#.utf8)) == "x-1")
+    }
+}
+
+@Suite struct JSONTests {
+    @Test func theWriterEscapesWhatJSONRequires() throws {
+        var w = JSONWriter()
+        let nasty = "引号\"反斜杠\\换行\n制表\t控制\u{01}'; DROP TABLE cases; --"
+        w.field("s", nasty)
+        w.field("n", 42)
+        w.field("b", true)
+        w.field("list", ["a", "\"b\""])
+        w.field("absent", nil as String?)
+        let obj = try JSONSerialization.jsonObject(with: Data(w.finish())) as! [String: Any]
+        #expect(obj["s"] as? String == nasty)
+        #expect(obj["n"] as? Int == 42)
+        #expect(obj["list"] as? [String] == ["a", "\"b\""])
+        #expect(obj["absent"] == nil)
+    }
+
+    @Test func aMembersBytesAreFoundPastTrickyStrings() {
+        let body = Array(#"{"id":"x\"}{","nested":{"case":1},"case" : {"title":"a}b\\","k":[1,{"x":"]"}]} ,"z":2}"#.utf8)
+        let span = JSONSpan.value(of: "case", in: body).map { String(decoding: $0, as: UTF8.self) }
+        #expect(span == #"{"title":"a}b\\","k":[1,{"x":"]"}]}"#)
+        #expect(JSONSpan.value(of: "z", in: body).map { String(decoding: $0, as: UTF8.self) } == "2")
+        #expect(JSONSpan.value(of: "missing", in: body) == nil)
+    }
+}
