@@ -70,3 +70,30 @@ def test_kill9_agency_instance_dispatches_go_to_sibling(make_broker, peers, proc
     wait_until(lambda: broker.query("SELECT count(*) FROM outbox WHERE target = 'agency:chengguan'")[0][0] == 0,
                5, "chengguan's outbox rows to be deleted", pump=[b, intake])
     print(f"B had all {N} dispatches {took:.1f}s after kill -9 of A")
+
+
+@pytest.mark.slow
+def test_silent_agency_instance_dropped_after_3_heartbeats(make_broker, peers):
+    """No kill, no closed TCP connection: instance A just goes silent. After 3 heartbeat
+    intervals (1 s each here) the broker drops it and hands its unreceived dispatch to B."""
+    broker = make_broker(heartbeat="1s", resend_after="1s")
+    intake = peers(broker.endpoint, "py-intake", ["intake"])
+    intake.hello()
+    a = peers(broker.endpoint, "chengguan-silent-a", ["agency"], agency="chengguan")
+    a.hello()
+    acc = intake.request("SUBMIT", {"case": case_body("摆摊设点", "HL-SIL-1", address="人民路9号")})
+    assert acc.command == "ACCEPTED"
+    d = a.expect_push("DISPATCH", 5)
+    b = peers(broker.endpoint, "chengguan-b", ["agency"], agency="chengguan")
+    b.hello()
+    silent_since = time.monotonic()
+    # Only B and the intake peer are pumped (and heartbeat) from here on; A says nothing.
+    got = wait_until(lambda: [m for m in b.all_pushes if m["dispatch_id"] == d["dispatch_id"]], 10,
+                     "B to get the dispatch silent A held", pump=[b, intake])
+    took = time.monotonic() - silent_since
+    assert got[0]["delivery"] == d["delivery"]
+    assert took >= 2.0, f"A was dropped after only {took:.1f}s of silence (3 heartbeats of 1s expected)"
+    # A is no longer a session.
+    a.heartbeat()
+    wait_until(lambda: any(e["code"] == "not_registered" for e in a.errors_without_re), 5,
+               "ERROR not_registered for the dropped instance", pump=[a])

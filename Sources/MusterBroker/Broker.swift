@@ -26,6 +26,7 @@ public final class Broker: @unchecked Sendable {
     let resendMs: Int64
     public let endpoint: String
     private let stopFlag = Atomic<Bool>(false)
+    private let stopped = DispatchSemaphore(value: 0)
 
     var ledger: Ledger
     var sessions: [[UInt8]: Session] = [:]
@@ -41,8 +42,8 @@ public final class Broker: @unchecked Sendable {
         self.config = config
         self.store = store
         self.logger = logger
-        heartbeatMs = Int64((config.heartbeat.seconds ?? 5) * 1000)
-        resendMs = Int64((config.resendAfter.seconds ?? 10) * 1000)
+        heartbeatMs = config.heartbeatMs
+        resendMs = config.resendAfterMs
         socket = try Socket(.router)
         try socket.setRouterMandatory()
         try socket.setMaxMessageSize(Broker.hardMessageLimit)
@@ -70,6 +71,13 @@ public final class Broker: @unchecked Sendable {
         }
         socket.close()
         logger.info("broker stopped")
+        stopped.signal()
+    }
+
+    /// Stops and waits until the loop has closed its socket.
+    public func stopAndWait() {
+        stop()
+        stopped.wait()
     }
 
     /// Starts `run()` on a thread of its own (tests, the CLI's demo).

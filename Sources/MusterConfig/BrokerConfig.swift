@@ -9,8 +9,10 @@ public struct BrokerConfig: Sendable {
     public var endpoint: String
     public var databasePath: String
     public var synchronous: String
-    public var heartbeat: Period
-    public var resendAfter: Period
+    /// Silence after which peers and broker send HEARTBEAT; 3 silent intervals end a session.
+    public var heartbeatMs: Int64
+    /// An unreceived push is sent again after this long.
+    public var resendAfterMs: Int64
     public var rules: Rules
     /// Adapter id → the grid prefixes it serves (grids.yaml `instances`).
     public var instanceJurisdictions: [String: [String]]
@@ -83,7 +85,7 @@ public struct BrokerConfig: Sendable {
         return BrokerConfig(
             name: b.name ?? "muster", endpoint: b.endpoint ?? "tcp://127.0.0.1:7400",
             databasePath: b.db.map(sibling) ?? sibling("../data/muster.db"), synchronous: sync,
-            heartbeat: heartbeat, resendAfter: resend,
+            heartbeatMs: Int64((heartbeat.seconds ?? 5) * 1000), resendAfterMs: Int64((resend.seconds ?? 10) * 1000),
             rules: Rules(routing: routing, grids: grids.map, deadlines: deadlines, mergeWindow: merge),
             instanceJurisdictions: Dictionary(grids.instances.map { ($0.adapter, $0.serves) }, uniquingKeysWith: { a, b in a + b }),
             files: [path, routingPath, gridsPath])

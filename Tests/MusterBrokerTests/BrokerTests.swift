@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+import MusterWire
+
+/// The real broker over real sockets and a real SQLite file.
+@Suite(.serialized) struct BrokerTests {
+    static func caseBody(_ ref: String, category: String = "heating_not_warm", address: String? = nil) -> [String: Any] {
+        var location: [String: Any] = ["grid": "zz/erqi/jiefanglu/minzhulu"]
+        if let address { location["address"] = address }
+        return ["source": "hotline_12345", "external_ref": ref, "category": category, "title": "暖气不热",
+                "priority": "normal", "location": location, "reporter": ["name": "李四", "phone": "13812345678"]]
+    }
+
+    @Test func aCaseGoesRoundTheLoopOverTheWire() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        let welcome = try intake.hello(adapter: "hotline-12345", roles: ["intake"])
+        #expect(welcome["heartbeat_ms"] as? Int == 5000)
+        let agency = try TestPeer(h.endpoint, name: "reli")
+        _ = try agency.hello(adapter: "reli-1", roles: ["agency"], agency: "reli")
+        let grid = try TestPeer(h.endpoint, name: "grid")
+        _ = try grid.hello(adapter: "grid-erqi-1", roles: ["grid"])
+
+        let (c, accepted, _) = try intake.request(.submit, ["case": Self.caseBody("h-1")])
+        #expect(c == .accepted && accepted["state"] as? String == "dispatched")
+        let caseID = try #require(accepted["case_id"] as? String)
+        let dispatch = try #require(try agency.push(.dispatch))
+        let inner = try #require(dispatch["case"] as? [String: Any])
+        #expect(inner["case_id"] as? String == caseID && inner["title"] as? String == "暖气不热")
+        #expect(inner["category"] as? String == "heating_not_warm" && inner["grid"] as? String == "zz/erqi/jiefanglu/minzhulu")
+        #expect((inner["reporter"] as? [String: Any])?["phone"] as? String == "13812345678", "the case passes through as submitted")
+        #expect((dispatch["due"] as? [String: Any])?["ack_by"] is String)
+        try agency.received([dispatch["delivery"] as! String])
+        let did = dispatch["dispatch_id"] as! String
+
+        #expect(try agency.request(.ack, ["dispatch_id": did, "handler": "王师傅"]).1["state"] as? String == "handling")
+        #expect(try agency.request(.progress, ["dispatch_id": did, "note": "已到现场"]).1["state"] as? String == "handling")
+        #expect(try agency.request(.resolve, ["dispatch_id": did, "result": "阀门已修复"]).1["state"] as? String == "finished")
+        #expect(try grid.request(.verify, ["case_id": caseID, "passed": true]).1["state"] as? String == "verified")
+        #expect(try intake.request(.evaluate, ["case_id": caseID, "satisfaction": "satisfied"]).1["state"] as? String == "closed")
+
+        let (rc, result, _) = try intake.request(.query, ["what": "case", "case_id": caseID])
+        #expect(rc == .result)
+        let types = (result["timeline"] as? [[String: Any]])?.compactMap { $0["type"] as? String }
+        #expect(types == ["case.accepted", "case.dispatched", "dispatch.acked", "dispatch.progress", "case.resolved",
+                          "case.verified", "case.evaluated", "case.closed"])
+        #expect(try h.store.pendingPushes().isEmpty, "RECEIVED deleted the push")
+        #expect(try h.store.verifyLog().ok)
+    }
+
+    @Test func badInputGetsThePreciseErrorAndChangesNothing() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let p = try TestPeer(h.endpoint, name: "bad")
+        func expectError(_ frames: [[UInt8]], _ code: String, field: String? = nil) throws {
+            try p.sendRaw(frames)
+            let m = try #require(try p.next())
+            #expect(m.0 == .error, "\(frames.map { String(decoding: $0.prefix(30), as: UTF8.self) })")
+            #expect(m.1["code"] as? String == code, "\(m.1)")
+            if let field { #expect((m.1["detail"] as? [String: Any])?["field"] as? String == field) }
+        }
+        let v = Array("MUSTER/1".utf8)
+        func b(_ s: String) -> [UInt8] { Array(s.utf8) }
+        try expectError([v, b("SUBMIT"), b(#"{"id":"x"}"#)], "not_registered")
+        _ = try p.hello(adapter: "hotline-bad", roles: ["intake", "grid"])
+        try expectError([v, b("SUBMIT")], "bad_frame")
+        try expectError([b("MUSTER/0"), b("SUBMIT"), b("{}")], "bad_version")
+        try expectError([v, b("FROBNICATE"), b("{}")], "unknown_command")
+        try expectError([v, b("SUBMIT"), b("[]")], "bad_json")
+        try expectError([v, b("SUBMIT"), b(#"{"id":"x","case":"#)], "bad_json")
+        try expectError([v, b("SUBMIT"), b(#"{"id":"x","case":{"source":"hotline_12345"}}"#)], "bad_field", field: "case.external_ref")
+        try expectError([v, b("SUBMIT"), b(#"{"id":"x","case":{"source":"hotline_12345","external_ref":"r","title":"t","location":{"grid":"zz/atlantis"}}}"#)], "bad_field", field: "case.location.grid")
+        try expectError([v, b("ACK"), b(#"{"id":"y","dispatch_id":"D1"}"#)], "forbidden")
+        try expectError([v, b("SUBMIT"), [UInt8](repeating: 0x20, count: 1_100_000)], "too_large")
+        try expectError([v, b("WHISTLE"), b(#"{"id":"w","grid":"zz","reason":"r","kind":"emergency","summon":["gongan"]}"#)], "unknown_command")
+        #expect(h.store.lastSeq == 0, "no refusal wrote anything")
+        // And the broker keeps serving.
+        #expect(try p.request(.submit, ["case": Self.caseBody("ok-1")]).0 == .accepted)
+    }
+
+    @Test func aRepeatedRequestIDIsAnsweredTheSameAndAppliedOnce() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let p = try TestPeer(h.endpoint, name: "dup")
+        _ = try p.hello(adapter: "hotline-dup", roles: ["intake"])
+        let first = try p.request(.submit, ["case": Self.caseBody("dup-1")], id: "same-id")
+        // Same id, different body: still the first answer, nothing new applied.
+        let again = try p.request(.submit, ["case": Self.caseBody("dup-2")], id: "same-id")
+        #expect(first.2 == again.2)
+        // Twice in one batch.
+        try p.send(.submit, ["id": "burst", "case": Self.caseBody("dup-3")])
+        try p.send(.submit, ["id": "burst", "case": Self.caseBody("dup-3")])
+        let r1 = try p.reply(to: "burst"), r2 = try p.reply(to: "burst")
+        #expect(r1.2 == r2.2)
+        #expect(try h.store.cases(.init()).count == 2)
+    }
+
+    @Test func anUnreceivedDispatchIsResentThenGoesToASiblingWhenItsInstanceDies() throws {
+        let h = try BrokerHarness(heartbeat: 0.2, resend: 0.3)
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-r", roles: ["intake"])
+        let a = try TestPeer(h.endpoint, name: "a")
+        _ = try a.hello(adapter: "reli-a", roles: ["agency"], agency: "reli")
+        _ = try intake.request(.submit, ["case": Self.caseBody("r-1")])
+        let first = try #require(try a.push(.dispatch))
+        let again = try #require(try a.push(.dispatch), "resent while unreceived")
+        #expect(again["delivery"] as? String == first["delivery"] as? String)
+        // A dies without a word; a sibling instance of the same agency takes over its dispatch.
+        a.close()
+        let b = try TestPeer(h.endpoint, name: "b")
+        _ = try b.hello(adapter: "reli-b", roles: ["agency"], agency: "reli")
+        var got: [String: Any]?
+        let deadline = Date().addingTimeInterval(5)
+        while got == nil, Date() < deadline {
+            try b.send(.heartbeat, [:])
+            got = try b.push(.dispatch, timeout: 0.1)
+        }
+        #expect(got?["dispatch_id"] as? String == first["dispatch_id"] as? String)
+    }
+
+    @Test func pushesSurviveARestartAndGoOutOnHello() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-x", roles: ["intake"])
+        let accepted = try intake.request(.submit, ["case": Self.caseBody("x-1")]).1
+        try h.restart()
+        let agency = try TestPeer(h.endpoint, name: "reli")
+        let welcome = try agency.hello(adapter: "reli-1", roles: ["agency"], agency: "reli")
+        #expect(welcome["pending"] as? Int == 1)
+        let d = try #require(try agency.push(.dispatch))
+        #expect((d["case"] as? [String: Any])?["case_id"] as? String == accepted["case_id"] as? String)
+        // The request id is remembered across the restart too.
+        let intake2 = try TestPeer(h.endpoint, name: "in")
+        _ = try intake2.hello(adapter: "hotline-x", roles: ["intake"])
+        #expect(try intake2.request(.submit, ["case": Self.caseBody("x-1")], id: "in-2").1["case_id"] as? String == accepted["case_id"] as? String)
+    }
+
+    @Test func subscribersGetEveryEventInOrder() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-s", roles: ["intake"])
+        _ = try intake.request(.submit, ["case": Self.caseBody("s-1")])
+        let monitor = try TestPeer(h.endpoint, name: "mon")
+        _ = try monitor.hello(adapter: "monitor-1", roles: ["monitor"])
+        #expect(try monitor.request(.subscribe, ["after": 0]).0 == .ok)
+        _ = try intake.request(.submit, ["case": Self.caseBody("s-2", category: "street_vending")])
+        var seqs: [Int] = []
+        var types: [String] = []
+        while seqs.count < 6, let e = try monitor.push(.event) {
+            seqs.append(e["seq"] as! Int)
+            types.append(e["type"] as! String)
+            try monitor.received([e["delivery"] as! String])
+        }
+        #expect(seqs == Array(1...6))
+        #expect(types.first == "case.accepted" && types.filter { $0 == "case.accepted" }.count == 2)
+        let forbidden = try monitor.request(.submit, ["case": Self.caseBody("s-3")])
+        #expect(forbidden.1["code"] as? String == "forbidden")
+    }
+
+    @Test func aSecondConnectionWithTheSameAdapterReplacesTheFirst() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-y", roles: ["intake"])
+        let old = try TestPeer(h.endpoint, name: "old")
+        _ = try old.hello(adapter: "reli-1", roles: ["agency"], agency: "reli")
+        let new = try TestPeer(h.endpoint, name: "new")
+        _ = try new.hello(adapter: "reli-1", roles: ["agency"], agency: "reli")
+        _ = try intake.request(.submit, ["case": Self.caseBody("y-1")])
+        #expect(try new.push(.dispatch) != nil)
+        let stale = try old.request(.heartbeat, [:], timeout: 1)
+        #expect(stale.1["code"] as? String == "not_registered")
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import MusterWire
+import ZeroMQ
+
+/// A raw MUSTER/1 peer over a real DEALER socket, for driving the real broker in tests.
+/// Waiting is on the socket (poll with a deadline), never a sleep.
+final class TestPeer {
+    let socket: Socket
+    var pushes: [(Command, [String: Any], [UInt8])] = []
+    private var counter = 0
+    let name: String
+
+    init(_ endpoint: String, name: String = "peer") throws {
+        self.name = name
+        socket = try Socket(.dealer)
+        try socket.connect(endpoint)
+    }
+
+    func sendRaw(_ frames: [[UInt8]]) throws { try socket.send(frames) }
+
+    func send(_ command: Command, _ body: [String: Any]) throws {
+        try socket.send(Envelope(command, body: Array(try JSONSerialization.data(withJSONObject: body))).frames)
+    }
+
+    /// The next message, or nil after `timeout` seconds.
+    func next(timeout: Double = 5) throws -> (Command, [String: Any], [UInt8])? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if socket.waitReadable(timeoutMs: max(1, Int(deadline.timeIntervalSinceNow * 1000))), let frames = try socket.receive(dontWait: true) {
+                guard frames.count == 3, let c = Command(rawValue: String(decoding: frames[1], as: UTF8.self)) else { continue }
+                let obj = (try? JSONSerialization.jsonObject(with: Data(frames[2]))) as? [String: Any] ?? [:]
+                return (c, obj, frames[2])
+            }
+        }
+        return nil
+    }
+
+    /// Sends a request and waits for the reply with its `re`, keeping pushes that come first.
+    @discardableResult
+    func request(_ command: Command, _ body: [String: Any], id: String? = nil, timeout: Double = 5) throws -> (Command, [String: Any], [UInt8]) {
+        counter += 1
+        let rid = id ?? "\(name)-\(counter)"
+        var b = body
+        b["id"] = rid
+        try send(command, b)
+        return try reply(to: rid, timeout: timeout)
+    }
+
+    func reply(to rid: String, timeout: Double = 5) throws -> (Command, [String: Any], [UInt8]) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while let m = try next(timeout: max(0.001, deadline.timeIntervalSinceNow)) {
+            if m.1["re"] as? String == rid { return m }
+            if [.dispatch, .event, .notice, .summon].contains(m.0) { pushes.append(m) }
+        }
+        throw TestError("no reply to \(rid) within \(timeout)s")
+    }
+
+    func hello(adapter: String, roles: [String], agency: String? = nil, window: Int? = nil) throws -> [String: Any] {
+        var body: [String: Any] = ["adapter": adapter, "roles": roles]
+        if let agency { body["agency"] = agency }
+        if let window { body["window"] = window }
+        let (c, obj, _) = try request(.hello, body)
+        guard c == .welcome else { throw TestError("HELLO answered \(c): \(obj)") }
+        return obj
+    }
+
+    /// The next push of a kind (already collected, or arriving within `timeout`).
+    func push(_ command: Command = .dispatch, timeout: Double = 5) throws -> [String: Any]? {
+        if let i = pushes.firstIndex(where: { $0.0 == command }) { return pushes.remove(at: i).1 }
+        let deadline = Date().addingTimeInterval(timeout)
+        while let m = try next(timeout: max(0.001, deadline.timeIntervalSinceNow)) {
+            if m.0 == command { return m.1 }
+            if [.dispatch, .event, .notice, .summon].contains(m.0) { pushes.append(m) }
+        }
+        return nil
+    }
+
+    func received(_ deliveries: [String]) throws { try send(.received, ["deliveries": deliveries]) }
+
+    func close() { socket.close() }
+}
+
+struct TestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
