@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what Muster needs and is missing: libzmq and SQLite headers (Debian packages),
+# pyzmq and pytest (PyPI) for the language-neutral integration tests. Idempotent and quiet
+# when everything is there.
+set -euo pipefail
+
+need_apt=()
+for pkg in libzmq3-dev libsqlite3-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if ((${#need_apt[@]})); then
+  echo "installing ${need_apt[*]} (apt)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "swift is not on PATH: install Swift 6 (swift.org) first" >&2
+  exit 1
+fi
+
+need_pip=()
+python3 -c "import zmq" 2>/dev/null || need_pip+=(pyzmq)
+python3 -c "import pytest" 2>/dev/null || need_pip+=(pytest)
+python3 -c "import yaml" 2>/dev/null || need_pip+=(pyyaml)
+if ((${#need_pip[@]})); then
+  echo "installing ${need_pip[*]} (pip)"
+  python3 -m pip install -q --disable-pip-version-check "${need_pip[@]}" 2>&1 | grep -v "WARNING: Running pip as the 'root' user" || true
+fi

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make run: the broker on ./data/muster.db with the five simulated agencies (城管 公安 住建 热力
+# 供水), each its own process. Ctrl-C stops them all.
+set -euo pipefail
+BIN=${1:-.build/debug/muster}
+ENDPOINT=${MUSTER_ENDPOINT:-tcp://127.0.0.1:7400}
+mkdir -p data/logs
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+"$BIN" broker --config config/muster.yaml --db data/muster.db --endpoint "$ENDPOINT" > data/logs/broker.out 2> data/logs/broker.log &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q "listening on" data/logs/broker.out 2>/dev/null && break; sleep 0.1; done
+grep -q "listening on" data/logs/broker.out || { echo "broker did not start; see data/logs/broker.log"; cat data/logs/broker.log; exit 1; }
+cat data/logs/broker.out
+
+for a in chengguan gongan zhujian reli gongshui; do
+  "$BIN" adapter --config "config/adapters/$a.yaml" --endpoint "$ENDPOINT" > "data/logs/$a.out" 2> "data/logs/$a.log" &
+  pids+=($!)
+done
+
+cat <<TXT
+
+Muster is running: broker on $ENDPOINT (db data/muster.db, logs in data/logs/),
+simulated agencies: chengguan 城管, gongan 公安, zhujian 住建, reli 热力, gongshui 供水.
+
+In another terminal, submit a complaint and follow it:
+
+  $BIN submit --title "解放路占道经营" --description "流动摊贩占道" \\
+      --grid zz/erqi/jiefanglu --address "解放路100号"
+  $BIN case C0000000001
+  $BIN cases --state handling
+  $BIN stats
+
+Press Ctrl-C to stop everything.
+TXT
+wait "${pids[0]}"
