@@ -376,12 +376,6 @@ def _no_duplicate_keys(pairs):
     return dict(pairs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "broker bug: DISPATCH.case appends case_id/category/grid to the submitted case bytes without "
-    "removing the submitter's members of the same name, so the object has duplicate names "
-    "(e.g. \"category\" twice for every SUBMIT that names its category). RFC 8259 leaves such "
-    "objects' meaning unpredictable; Java org.json rejects them ('Duplicate key'), first-wins "
-    "parsers read the submitter's value (e.g. a submitted \"case_id\")."))
 def test_dispatch_body_has_unique_member_names(broker, peers):
     intake = peers(broker.endpoint, "py-intake", ["intake"])
     cg = peers(broker.endpoint, "py-chengguan", ["agency"], agency="chengguan")
@@ -390,6 +384,13 @@ def test_dispatch_body_has_unique_member_names(broker, peers):
     submit(intake, "流动摊贩", "UK-1", category="street_vending")
     d = cg.expect_push("DISPATCH", 5)
     json.loads(d.raw, object_pairs_hook=_no_duplicate_keys)
+    # A submitter's own case_id or top-level grid is refused, not passed through.
+    for key in ("case_id", "grid"):
+        body = {"source": "hotline_12345", "external_ref": f"UK-{key}", "title": "t",
+                "location": {"grid": "zz/erqi/jiefanglu"}, key: "C999"}
+        r = intake.request("SUBMIT", {"case": body})
+        assert r.command == "ERROR" and r.body["code"] == "bad_field", r.body
+        assert r.body["detail"]["field"] == f"case.{key}"
 
 
 def test_delivery_ids_not_reused_after_restart(make_broker, peers):

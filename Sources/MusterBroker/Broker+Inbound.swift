@@ -144,7 +144,14 @@ extension Broker {
             case .failure(let e): fail(e)
             case .success(let q): reply(.result, query(q, now, actor), re: q.id)
             }
-        case .submit: decoded(Submit.self) { .submit($0) }
+        case .submit:
+            // The broker names these in DISPATCH; a peer's own would be duplicate JSON keys.
+            if let c = JSONSpan.value(of: "case", in: env.body).map(Array.init),
+               let reserved = ["case_id", "grid"].first(where: { JSONSpan.value(of: $0, in: c) != nil }) {
+                fail(.badField("case.\(reserved)", "case.\(reserved) is assigned by the broker; give the grid as case.location.grid"))
+                return
+            }
+            decoded(Submit.self) { .submit($0) }
         case .ack: decoded(Ack.self) { .ack($0) }
         case .progress: decoded(ProgressUpdate.self) { .progress($0) }
         case .resolve: decoded(Resolve.self) { .resolve($0) }

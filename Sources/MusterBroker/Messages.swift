@@ -56,7 +56,8 @@ enum Messages {
             caseBytes.removeLast()
             var extra = JSONWriter()
             extra.field("case_id", c.caseID)
-            extra.field("category", c.category)
+            // A submitted category is the case's category; add it only where the broker classified.
+            if JSONSpan.value(of: "category", in: caseBytes + [UInt8(ascii: "}")]) == nil { extra.field("category", c.category) }
             extra.field("grid", c.grid)
             var tail = extra.finish()
             tail.removeFirst()  // its "{"

@@ -10,7 +10,6 @@ extension Store {
     @discardableResult
     public func commit(_ batch: Batch, ledger: Ledger) throws -> [LoggedFact] {
         let savedSeq = lastSeq, savedHead = head
-        let encoder = FactCoding.encoder()
         var logged: [LoggedFact] = []
         logged.reserveCapacity(batch.facts.count)
         do {
@@ -18,7 +17,7 @@ extension Store {
                 try db.inTransaction(.immediate) {
                     let insertEvent = try db.cachedStatement(sql: "INSERT INTO events (seq, case_id, type, at, actor, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
                     for fact in batch.facts {
-                        let data = try encoder.encode(fact.change)
+                        let data = Data(fact.change.json())
                         lastSeq += 1
                         let type = fact.type
                         let at = fact.at.ms

@@ -1,0 +1,63 @@
+import Foundation
+import MusterWire
+
+/// Writes a fact's change as JSON in exactly the shape Swift's synthesized `Codable` reads back
+/// (`{"acked":{"dispatchID":…}}`, dates as integer milliseconds). Hand-written because the
+/// broker logs every fact and JSONEncoder cost a fifth of the broker's time; a property test
+/// checks that `FactCoding.decoder()` decodes this to the same value.
+extension Fact.Change {
+    public func json() -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        switch self {
+        case .accepted(let c): w.object("accepted") { $0.raw("_0", c.json()) }
+        case .merged(let into): w.object("merged") { $0.field("into", into) }
+        case .reportMerged(let from): w.object("reportMerged") { $0.field("from", from) }
+        case .triage(let reason): w.object("triage") { $0.field("reason", reason) }
+        case .consultation: w.object("consultation") { _ in }
+        case .dispatched(let d): w.object("dispatched") { $0.raw("_0", d.json()) }
+        case .assigned(let lead, let assists, let note):
+            w.object("assigned") { $0.field("lead", lead); $0.field("assists", assists); $0.field("note", note) }
+        case .rejected(let reason): w.object("rejected") { $0.field("reason", reason) }
+        case .acked(let d, let handler, let note):
+            w.object("acked") { $0.field("dispatchID", d); $0.field("handler", handler); $0.field("note", note) }
+        case .progressed(let d, let note): w.object("progressed") { $0.field("dispatchID", d); $0.field("note", note) }
+        case .resolved(let d, let lead, let result, let note):
+            w.object("resolved") { $0.field("dispatchID", d); $0.field("lead", lead); $0.field("result", result); $0.field("note", note) }
+        case .returned(let d, let reason, let note):
+            w.object("returned") { $0.field("dispatchID", d); $0.field("reason", reason.rawValue); $0.field("note", note) }
+        case .cancelled(let d): w.object("cancelled") { $0.field("dispatchID", d) }
+        case .verified(let passed, let note): w.object("verified") { $0.field("passed", passed); $0.field("note", note) }
+        case .evaluated(let s, let note): w.object("evaluated") { $0.field("_0", s.rawValue); $0.field("note", note) }
+        case .closed: w.object("closed") { _ in }
+        }
+        return w.finish()
+    }
+}
+
+extension CaseRecord {
+    func json() -> [UInt8] {
+        var w = JSONWriter(capacity: 400)
+        w.field("caseID", caseID); w.field("source", source.rawValue); w.field("externalRef", externalRef)
+        w.field("category", category); w.field("grid", grid); w.field("priority", priority.rawValue); w.field("title", title)
+        w.field("address", address); w.field("state", state.rawValue); w.field("round", round); w.field("lead", lead)
+        w.field("assists", assists); w.field("assigned", assigned); w.field("returnedBy", returnedBy)
+        w.field("mergedInto", mergedInto); w.field("mergedReports", mergedReports); w.field("acceptedAt", acceptedAt.ms)
+        w.field("updatedAt", updatedAt.ms)
+        if let r = resolveBy { w.field("resolveBy", r.ms) }
+        w.field("satisfaction", satisfaction?.rawValue)
+        return w.finish()
+    }
+}
+
+extension DispatchRecord {
+    func json() -> [UInt8] {
+        var w = JSONWriter(capacity: 300)
+        w.field("dispatchID", dispatchID); w.field("caseID", caseID); w.field("agency", agency); w.field("role", role.rawValue)
+        w.field("round", round); w.field("state", state.rawValue); w.field("sentAt", sentAt.ms); w.field("ackBy", ackBy.ms)
+        w.field("resolveBy", resolveBy.ms); w.field("returnBy", returnBy.ms)
+        if let a = ackedAt { w.field("ackedAt", a.ms) }
+        if let f = finishedAt { w.field("finishedAt", f.ms) }
+        w.field("handler", handler)
+        return w.finish()
+    }
+}
