@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "MusterStore", dependencies: [
             "MusterCore", "MusterWire",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "MusterConfig", dependencies: [

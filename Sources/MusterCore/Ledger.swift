@@ -21,7 +21,7 @@ public struct Ledger: Sendable, Equatable {
     /// Same category, same grid cell, same address: the same problem (并单). Without an
     /// address there is nothing to tell two problems in a grid apart, so no merge.
     public static func mergeKey(_ c: CaseRecord) -> String? {
-        guard let a = c.address?.trimmingCharacters(in: .whitespaces), !a.isEmpty,
+        guard let a = c.address?.trimmedSpaces, !a.isEmpty,
               c.category != Routing.unclassified else { return nil }
         return c.category + "\u{1F}" + c.grid + "\u{1F}" + a
     }
@@ -119,5 +119,15 @@ public struct Ledger: Sendable, Equatable {
     /// A terminal case leaves the merge index: a new report of the problem opens a new case.
     private mutating func closeOut(_ id: String) {
         if let c = cases[id], let key = Ledger.mergeKey(c), openByMergeKey[key] == id { openByMergeKey[key] = nil }
+    }
+}
+
+extension String {
+    /// Without leading and trailing ASCII and ideographic (全角) spaces; cheaper than
+    /// Foundation's CharacterSet trimming on the hot path.
+    var trimmedSpaces: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{3000}" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
     }
 }

@@ -22,18 +22,24 @@ extension Store {
                         let type = fact.type
                         let at = fact.at.ms
                         head = EventChain.hash(previous: head, seq: lastSeq, caseID: fact.caseID, type: type, at: at, actor: fact.actor, data: data)
-                        try insertEvent.execute(arguments: [lastSeq, fact.caseID, type, at, fact.actor, data, head])
+                        var b = Binder(insertEvent)
+                        b.bind(lastSeq); b.bind(fact.caseID); b.bind(type); b.bind(at)
+                        b.bind(fact.actor); b.bind(data); b.bind(head)
+                        try b.step()
                         logged.append(LoggedFact(seq: lastSeq, fact: fact, type: type, data: Array(data)))
                     }
                     try writeProjections(db, batch, ledger)
                     try writeOutbox(db, batch)
                     let insertReply = try db.cachedStatement(sql: "INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES (?, ?, ?, ?, ?)")
                     for r in batch.replies {
-                        try insertReply.execute(arguments: [r.adapter, r.requestID, r.command, Data(r.body), r.at.ms])
+                        var b = Binder(insertReply)
+                        b.bind(r.adapter); b.bind(r.requestID); b.bind(r.command); b.bind(r.body)
+                        b.bind(r.at.ms)
+                        try b.step()
                     }
                     if !batch.facts.isEmpty {
                         let setHead = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)")
-                        try setHead.execute(arguments: [lastSeq, head])
+                        var b = Binder(setHead); b.bind(lastSeq); b.bind(head); try b.step()
                     }
                     return .commit
                 }
@@ -61,16 +67,20 @@ extension Store {
         for id in batch.touchedCases where seen.insert(id).inserted {
             guard let c = ledger.cases[id] else { continue }
             if let submitted = batch.submitted[id] {
-                try insertCase.execute(arguments: [
-                    c.caseID, c.source.rawValue, c.externalRef, c.category, c.grid, c.priority.rawValue, c.title, c.address,
-                    c.state.rawValue, c.round, c.lead, c.assists.joined(separator: ","), c.assigned,
-                    c.returnedBy.joined(separator: ","), c.mergedInto, c.mergedReports, c.acceptedAt.ms, c.updatedAt.ms,
-                    c.resolveBy?.ms, c.satisfaction?.rawValue, Data(submitted)])
+                var b = Binder(insertCase)
+                b.bind(c.caseID); b.bind(c.source.rawValue); b.bind(c.externalRef); b.bind(c.category)
+                b.bind(c.grid); b.bind(c.priority.rawValue); b.bind(c.title); b.bind(c.address)
+                b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
+                b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
+                b.bind(c.acceptedAt.ms); b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
+                b.bind(submitted)
+                try b.step()
             } else {
-                try updateCase.execute(arguments: [
-                    c.state.rawValue, c.round, c.lead, c.assists.joined(separator: ","), c.assigned,
-                    c.returnedBy.joined(separator: ","), c.mergedInto, c.mergedReports, c.updatedAt.ms, c.resolveBy?.ms,
-                    c.satisfaction?.rawValue, c.caseID])
+                var b = Binder(updateCase)
+                b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
+                b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
+                b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue); b.bind(c.caseID)
+                try b.step()
             }
         }
         let upsertDispatch = try db.cachedStatement(sql: """
@@ -84,21 +94,27 @@ extension Store {
         seen.removeAll()
         for id in batch.touchedDispatches where seen.insert(id).inserted {
             guard let d = ledger.dispatches[id] else { continue }
-            try upsertDispatch.execute(arguments: [
-                d.dispatchID, d.caseID, d.agency, d.role.rawValue, d.round, d.state.rawValue, d.sentAt.ms, d.ackBy.ms,
-                d.resolveBy.ms, d.returnBy.ms, d.ackedAt?.ms, d.finishedAt?.ms, d.handler])
+            var b = Binder(upsertDispatch)
+            b.bind(d.dispatchID); b.bind(d.caseID); b.bind(d.agency); b.bind(d.role.rawValue)
+            b.bind(d.round); b.bind(d.state.rawValue); b.bind(d.sentAt.ms); b.bind(d.ackBy.ms)
+            b.bind(d.resolveBy.ms); b.bind(d.returnBy.ms); b.bind(d.ackedAt?.ms); b.bind(d.finishedAt?.ms)
+            b.bind(d.handler)
+            try b.step()
         }
     }
 
     private func writeOutbox(_ db: Database, _ batch: Batch) throws {
         let insertPush = try db.cachedStatement(sql: "INSERT INTO outbox (delivery, target, command, body, dispatch_id, created_at) VALUES (?, ?, ?, ?, ?, ?)")
         for p in batch.pushes {
-            try insertPush.execute(arguments: [p.delivery, p.target, p.command, Data(p.body), p.dispatchID, p.createdAt.ms])
+            var b = Binder(insertPush)
+            b.bind(p.delivery); b.bind(p.target); b.bind(p.command); b.bind(p.body)
+            b.bind(p.dispatchID); b.bind(p.createdAt.ms)
+            try b.step()
         }
         let deleteDelivery = try db.cachedStatement(sql: "DELETE FROM outbox WHERE delivery = ?")
-        for d in batch.received { try deleteDelivery.execute(arguments: [d]) }
+        for d in batch.received { var b = Binder(deleteDelivery); b.bind(d); try b.step() }
         let deleteDispatch = try db.cachedStatement(sql: "DELETE FROM outbox WHERE dispatch_id = ?")
-        for d in batch.withdrawn { try deleteDispatch.execute(arguments: [d]) }
+        for d in batch.withdrawn { var b = Binder(deleteDispatch); b.bind(d); try b.step() }
         if !batch.pushes.isEmpty {
             // Delivery ids are never reused, even after their rows are deleted.
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)", arguments: [lastDelivery])

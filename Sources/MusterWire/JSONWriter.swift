@@ -34,10 +34,14 @@ public struct JSONWriter: Sendable {
     public mutating func null(_ k: String) { key(k); bytes.append(contentsOf: Array("null".utf8)) }
     /// An already-encoded JSON value (object, array, number…), copied as is.
     public mutating func raw(_ k: String, _ json: some Collection<UInt8>) { key(k); bytes.append(contentsOf: json) }
+    /// A nested object, written in place.
     public mutating func object(_ k: String, _ build: (inout JSONWriter) -> Void) {
-        var w = JSONWriter()
-        build(&w)
-        raw(k, w.finish())
+        key(k)
+        bytes.append(UInt8(ascii: "{"))
+        first = true
+        build(&self)
+        bytes.append(UInt8(ascii: "}"))
+        first = false
     }
     public mutating func array(_ k: String, _ items: [[UInt8]]) {
         key(k)
