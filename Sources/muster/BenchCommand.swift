@@ -211,7 +211,8 @@ struct LoadGenerator {
                 sent += 1
             }
             let nextDue = sent < total ? start + UInt64(sent) * interval : now + 100_000_000
-            let waitMs = nextDue > Self.now() ? Int((nextDue - Self.now()) / 1_000_000) : 0
+            let clock = Self.now()
+            let waitMs = nextDue > clock ? Int((nextDue - clock) / 1_000_000) : 0
             let ready = Poller.readable([intake, agency], timeoutMs: waitMs)
             if ready[1] {
                 while let m = try agency.receive(dontWait: true), m.count == 3 {
@@ -219,7 +220,7 @@ struct LoadGenerator {
                     let t = Self.now()
                     if let d = Self.field(m[2], "delivery") { receivedBatch.append(d) }
                     if let span = JSONSpan.value(of: "case", in: m[2]), let ref = Self.field(Array(span), "external_ref"),
-                       let i = Int(ref.split(separator: "t").last ?? ""), Self.field(m[2], "role") == "lead" {
+                       let i = Int(ref.components(separatedBy: "-t").last ?? ""), Self.field(m[2], "role") == "lead" {
                         _ = h.record((t - sentAt[i]) / 1000)
                         arrived += 1
                     }
