@@ -23,7 +23,8 @@ extension Broker {
         for p in pending {
             guard let actor = sessions[p.routingID]?.actor else { continue }
             let key = RequestKey(adapter: actor.adapter, requestID: p.requestID)
-            if let again = thisBatch[key] {
+            if let again = thisBatch[key] ?? uncommittedReplies[key].map({ ($0.command, $0.body) }) {
+                // Decided in a batch not yet durable: answered when this batch (after it) commits.
                 out.append(Outgoing(routingID: p.routingID, command: again.command, body: again.body, needsCommit: true, re: p.requestID))
                 continue
             }
@@ -60,8 +61,10 @@ extension Broker {
     /// A DISPATCH for a new dispatch, into this batch's outbox rows.
     private func push(_ d: DispatchRecord, _ now: Date, _ batch: inout Batch) {
         guard let c = ledger.cases[d.caseID] else { return }
-        let submitted = batch.submitted[d.caseID] ?? ((try? store.submitted(caseID: d.caseID)) ?? nil) ?? Array("{}".utf8)
-        let delivery = store.nextDelivery()
+        let submitted = batch.submitted[d.caseID] ?? uncommittedSubmitted[d.caseID]?.bytes
+            ?? ((try? store.submitted(caseID: d.caseID)) ?? nil) ?? Array("{}".utf8)
+        lastDelivery += 1
+        let delivery = lastDelivery
         batch.pushes.append(Batch.Push(
             delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
             body: Messages.dispatch(delivery: delivery, d, c, submitted: submitted), dispatchID: d.dispatchID, createdAt: now))

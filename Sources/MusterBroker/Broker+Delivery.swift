@@ -44,14 +44,14 @@ extension Broker {
 
     /// Sends a subscriber the next events after what it was sent, in order, within its window.
     private func feed(_ rid: [UInt8], _ now: Date) {
-        guard var sub = sessions[rid]?.subscription, let s = sessions[rid], sub.sentThrough < store.lastSeq else { return }
+        guard var sub = sessions[rid]?.subscription, let s = sessions[rid], sub.sentThrough < committedSeq else { return }
         let room = s.window - s.inFlightCount
         var next: [LoggedFact]
         if let first = recent.first, first.seq <= sub.sentThrough + 1 {
             let start = recent.firstIndex { $0.seq > sub.sentThrough } ?? recent.endIndex
-            next = Array(recent[start...].prefix(room))
+            next = Array(recent[start...].prefix(room))  // recent holds committed facts only
         } else {
-            next = (try? store.facts(after: sub.sentThrough, limit: room)) ?? []
+            next = ((try? store.facts(after: sub.sentThrough, limit: room)) ?? []).filter { $0.seq <= committedSeq }
         }
         for logged in next {
             if let types = sub.types, !types.contains(logged.type) { sub.sentThrough = logged.seq; continue }

@@ -23,7 +23,8 @@ extension Broker {
         var raw: [UInt8]
     }
 
-    /// Drains what is ready, decides it, commits once, then answers.
+    /// Drains what is ready and decides it; the batch goes to the writer as one transaction and
+    /// its replies wait until it is durable (completeBatches).
     func handleReady() {
         var messages: [[[UInt8]]] = []
         while messages.count < Broker.maxBatch {
@@ -52,36 +53,57 @@ extension Broker {
             }
         }
         decide(pending, now, &batch, &out)
-        var committed = true
-        var logged: [LoggedFact] = []
-        if !batch.isEmpty {
-            do {
-                logged = try store.commit(batch, ledger: ledger)
-            } catch {
-                committed = false
-                logger.error("commit failed; answering unavailable", metadata: ["error": "\(error)", "messages": "\(messages.count)"])
-                do { ledger = try store.loadLedger() } catch {
-                    logger.critical("cannot reload the ledger", metadata: ["error": "\(error)"])
+        for o in out where !o.needsCommit { send(o.routingID, o.command, o.body) }
+        let waiting = out.filter(\.needsCommit)
+        guard !batch.isEmpty || !waiting.isEmpty else { return }
+        batch.seal(from: ledger)
+        batch.lastDelivery = lastDelivery
+        nextBatchID += 1
+        let id = nextBatchID
+        let keys = batch.replies.map { RequestKey(adapter: $0.adapter, requestID: $0.requestID) }
+        for (r, key) in zip(batch.replies, keys) {
+            uncommittedReplies[key] = (id, Command(rawValue: r.command) ?? .ok, r.body)
+        }
+        for (caseID, bytes) in batch.submitted { uncommittedSubmitted[caseID] = (id, bytes) }
+        inFlight.append(InFlightBatch(id: id, epoch: epoch, out: waiting, pushes: batch.pushes, withdrawn: batch.withdrawn,
+                                      replyKeys: keys, submittedIDs: Array(batch.submitted.keys)))
+        writer.submit(CommitWriter.Job(id: id, epoch: epoch, batch: batch))
+    }
+
+    /// Answers the batches the writer has finished, in order. A failed batch, and every batch
+    /// decided after it, is answered `unavailable`; the ledger is reloaded from the store.
+    func completeBatches() {
+        for done in writer.takeCompleted() {
+            guard let i = inFlight.firstIndex(where: { $0.id == done.id }) else { continue }
+            let b = inFlight.remove(at: i)
+            for key in b.replyKeys where uncommittedReplies[key]?.batch == b.id { uncommittedReplies[key] = nil }
+            for caseID in b.submittedIDs where uncommittedSubmitted[caseID]?.batch == b.id { uncommittedSubmitted[caseID] = nil }
+            switch done.result {
+            case .success(let logged):
+                for o in b.out { send(o.routingID, o.command, o.body) }
+                for d in b.withdrawn {
+                    for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
+                }
+                for p in b.pushes {
+                    outbox.add(p, grid: p.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
+                }
+                if let last = logged.last {
+                    committedSeq = last.seq
+                    recent.append(contentsOf: logged)
+                    if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
+                }
+            case .failure(let e):
+                if b.epoch == epoch {
+                    logger.error("commit failed; answering unavailable and reloading", metadata: ["error": "\(e)"])
+                    epoch += 1
+                    do { ledger = try store.loadLedger() } catch {
+                        logger.critical("cannot reload the ledger", metadata: ["error": "\(error)"])
+                    }
+                }
+                for o in b.out {
+                    send(o.routingID, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
                 }
             }
-        }
-        for o in out {
-            if o.needsCommit && !committed {
-                send(o.routingID, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
-            } else {
-                send(o.routingID, o.command, o.body)
-            }
-        }
-        guard committed else { return }
-        for d in batch.withdrawn {
-            for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
-        }
-        for p in batch.pushes {
-            outbox.add(p, grid: p.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
-        }
-        if !logged.isEmpty {
-            recent.append(contentsOf: logged)
-            if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
         }
     }
 
@@ -135,9 +157,9 @@ extension Broker {
             switch BodyDecoder.decode(Subscribe.self, from: env.body) {
             case .failure(let e): fail(e)
             case .success(let s):
-                let after = max(0, s.after ?? store.lastSeq)
+                let after = max(0, s.after ?? committedSeq)
                 sessions[rid]!.subscription = Session.Subscription(sentThrough: after, types: s.types.map(Set.init))
-                reply(.ok, Messages.ok(re: s.id) { $0.field("after", after); $0.field("head", store.lastSeq) })
+                reply(.ok, Messages.ok(re: s.id) { $0.field("after", after); $0.field("head", committedSeq) })
             }
         case .query:
             switch BodyDecoder.decode(Query.self, from: env.body) {

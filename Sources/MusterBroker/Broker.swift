@@ -38,6 +38,31 @@ public final class Broker: @unchecked Sendable {
     var lastPrune = Date(ms: 0)
     var sessionCounter: Int64 = 0
 
+    // The pipelined commit (CommitWriter): batches decided but not yet durable.
+    let writer: CommitWriter
+    /// At most this many batches in flight: one committing, one waiting behind it.
+    static let maxBatchesInFlight = 2
+    var epoch: Int64 = 0
+    var nextBatchID: Int64 = 0
+    var inFlight: [InFlightBatch] = []
+    /// Replies of requests in batches not yet committed, so that a repeat waits for them
+    /// instead of being applied again; tagged with their batch.
+    var uncommittedReplies: [RequestKey: (batch: Int64, command: Command, body: [UInt8])] = [:]
+    var uncommittedSubmitted: [String: (batch: Int64, bytes: [UInt8])] = [:]
+    /// The last event seq known durable (subscribers are fed up to here).
+    var committedSeq: Int64
+    var lastDelivery: Int64
+
+    struct InFlightBatch {
+        var id: Int64
+        var epoch: Int64
+        var out: [Outgoing]
+        var pushes: [Batch.Push]
+        var withdrawn: [String]
+        var replyKeys: [RequestKey]
+        var submittedIDs: [String]
+    }
+
     public init(config: BrokerConfig, store: Store, endpoint: String? = nil, logger: Logger) throws {
         self.config = config
         self.store = store
@@ -51,6 +76,9 @@ public final class Broker: @unchecked Sendable {
         try socket.bind(endpoint ?? config.endpoint)
         self.endpoint = socket.lastEndpoint()
         ledger = try store.loadLedger()
+        committedSeq = store.lastSeq
+        lastDelivery = store.lastDelivery
+        writer = CommitWriter(store: store)
         for push in try store.pendingPushes() {
             outbox.add(push, grid: push.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
         }
@@ -64,11 +92,22 @@ public final class Broker: @unchecked Sendable {
     /// Serves until `stop()`. Call on the thread that will own the socket.
     public func run() {
         while !stopFlag.load(ordering: .relaxed) {
-            if socket.waitReadable(timeoutMs: 50) { handleReady() }
+            if inFlight.count < Broker.maxBatchesInFlight {
+                let ready = socket.waitReadable(timeoutMs: 50, orFD: writer.wakeup.readFD)
+                if ready.fd { completeBatches() }
+                if ready.socket { handleReady() }
+            } else if writer.wakeup.wait(timeoutMs: 50) {
+                completeBatches()
+            }
             let now = Clock.now()
             if now.ms - lastTick.ms >= 100 { tick(now); lastTick = now }
             deliver(now)
         }
+        // Finish what was decided: commit it and answer.
+        while !inFlight.isEmpty {
+            if writer.wakeup.wait(timeoutMs: 100) { completeBatches() }
+        }
+        writer.finish()
         socket.close()
         logger.info("broker stopped")
         stopped.signal()

@@ -40,8 +40,22 @@ public struct Batch: Sendable {
     /// Dispatches withdrawn before they were received: their pushes are dropped.
     public var withdrawn: [String] = []
     public var replies: [StoredReply] = []
+    /// The projection rows to write: copies taken from the ledger when the batch was sealed,
+    /// so that the commit can run on another thread while the ledger moves on.
+    public var caseRows: [CaseRecord] = []
+    public var dispatchRows: [DispatchRecord] = []
+    /// The highest delivery id handed out so far (kept in `meta` so ids are never reused).
+    public var lastDelivery: Int64 = 0
 
     public init() {}
+
+    /// Copies the final state of every case and dispatch the facts touched.
+    public mutating func seal(from ledger: Ledger) {
+        var seen = Set<String>()
+        caseRows = touchedCases.filter { seen.insert($0).inserted }.compactMap { ledger.cases[$0] }
+        seen.removeAll()
+        dispatchRows = touchedDispatches.filter { seen.insert($0).inserted }.compactMap { ledger.dispatches[$0] }
+    }
 
     public var isEmpty: Bool {
         facts.isEmpty && pushes.isEmpty && received.isEmpty && withdrawn.isEmpty && replies.isEmpty

@@ -3,12 +3,22 @@ import GRDB
 import MusterCore
 
 extension Store {
-    /// Writes a batch in one transaction: the facts to the hash-chained log, the projections of
-    /// every case and dispatch they touched (from `ledger`, already folded), the pushes, the
-    /// deliveries received, and the replies. Returns the logged facts with their seqs. On any
-    /// error nothing is written and the store's counters are as before.
+    /// Seals the batch from `ledger` and commits it (tests and tools; the broker seals batches
+    /// itself and commits them on its writer thread).
     @discardableResult
     public func commit(_ batch: Batch, ledger: Ledger) throws -> [LoggedFact] {
+        var sealed = batch
+        sealed.seal(from: ledger)
+        sealed.lastDelivery = max(sealed.lastDelivery, lastDelivery)
+        return try commit(sealed)
+    }
+
+    /// Writes a sealed batch in one transaction: the facts to the hash-chained log, the
+    /// projection rows, the pushes, the deliveries received, and the replies. Returns the logged
+    /// facts with their seqs. On any error nothing is written and the log's head is as before.
+    /// Called from one thread at a time (the broker's writer).
+    @discardableResult
+    public func commit(_ batch: Batch) throws -> [LoggedFact] {
         let savedSeq = lastSeq, savedHead = head
         var logged: [LoggedFact] = []
         logged.reserveCapacity(batch.facts.count)
@@ -28,7 +38,7 @@ extension Store {
                         try b.step()
                         logged.append(LoggedFact(seq: lastSeq, fact: fact, type: type, data: Array(data)))
                     }
-                    try writeProjections(db, batch, ledger)
+                    try writeProjections(db, batch)
                     try writeOutbox(db, batch)
                     let insertReply = try db.cachedStatement(sql: "INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES (?, ?, ?, ?, ?)")
                     for r in batch.replies {
@@ -52,7 +62,7 @@ extension Store {
         return logged
     }
 
-    private func writeProjections(_ db: Database, _ batch: Batch, _ ledger: Ledger) throws {
+    private func writeProjections(_ db: Database, _ batch: Batch) throws {
         let insertCase = try db.cachedStatement(sql: """
             INSERT INTO cases (case_id, source, external_ref, category, grid, priority, title, address, state, round,
                 lead, assists, assigned, returned_by, merged_into, merged_reports, accepted_at, updated_at, resolve_by,
@@ -63,10 +73,8 @@ extension Store {
             UPDATE cases SET state = ?, round = ?, lead = ?, assists = ?, assigned = ?, returned_by = ?, merged_into = ?,
                 merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ? WHERE case_id = ?
             """)
-        var seen = Set<String>()
-        for id in batch.touchedCases where seen.insert(id).inserted {
-            guard let c = ledger.cases[id] else { continue }
-            if let submitted = batch.submitted[id] {
+        for c in batch.caseRows {
+            if let submitted = batch.submitted[c.caseID] {
                 var b = Binder(insertCase)
                 b.bind(c.caseID); b.bind(c.source.rawValue); b.bind(c.externalRef); b.bind(c.category)
                 b.bind(c.grid); b.bind(c.priority.rawValue); b.bind(c.title); b.bind(c.address)
@@ -91,9 +99,7 @@ extension Store {
                 resolve_by = excluded.resolve_by, acked_at = excluded.acked_at, finished_at = excluded.finished_at,
                 handler = excluded.handler
             """)
-        seen.removeAll()
-        for id in batch.touchedDispatches where seen.insert(id).inserted {
-            guard let d = ledger.dispatches[id] else { continue }
+        for d in batch.dispatchRows {
             var b = Binder(upsertDispatch)
             b.bind(d.dispatchID); b.bind(d.caseID); b.bind(d.agency); b.bind(d.role.rawValue)
             b.bind(d.round); b.bind(d.state.rawValue); b.bind(d.sentAt.ms); b.bind(d.ackBy.ms)
@@ -117,7 +123,7 @@ extension Store {
         for d in batch.withdrawn { var b = Binder(deleteDispatch); b.bind(d); try b.step() }
         if !batch.pushes.isEmpty {
             // Delivery ids are never reused, even after their rows are deleted.
-            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)", arguments: [lastDelivery])
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)", arguments: [batch.lastDelivery])
         }
     }
 

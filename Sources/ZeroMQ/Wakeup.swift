@@ -28,3 +28,11 @@ public final class Wakeup: @unchecked Sendable {
         while read(readFD, &buf, buf.count) > 0 {}
     }
 }
+
+extension Wakeup {
+    /// Waits until signalled or `timeoutMs` passes; true if signalled.
+    public func wait(timeoutMs: Int) -> Bool {
+        var p = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, Int32(timeoutMs)) > 0
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import MusterStore
+import Synchronization
+import ZeroMQ
+
+/// Commits sealed batches in order on a thread of its own, so that the broker parses and
+/// decides the next batch while SQLite writes and fsyncs this one (a pipelined group commit).
+///
+/// A batch is decided on the ledger as the batches before it left it, so if one fails, every
+/// batch after it in the same epoch fails too without touching the disk; the broker reloads its
+/// ledger from the store and starts a new epoch.
+final class CommitWriter: @unchecked Sendable {
+    struct Job: Sendable {
+        var id: Int64
+        var epoch: Int64
+        var batch: Batch
+    }
+
+    struct Completion: Sendable {
+        var id: Int64
+        var result: Result<[LoggedFact], CommitFailure>
+    }
+
+    struct CommitFailure: Error, Sendable, CustomStringConvertible {
+        var description: String
+    }
+
+    private let store: Store
+    private let jobs = Mutex<[Job]>([])
+    private let completed = Mutex<[Completion]>([])
+    private let jobReady = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Signalled when a completion is ready; the broker polls its fd with the socket.
+    let wakeup = Wakeup()
+
+    init(store: Store) {
+        self.store = store
+        let t = Thread { [self] in run() }
+        t.name = "muster-writer"
+        t.start()
+    }
+
+    func submit(_ job: Job) {
+        jobs.withLock { $0.append(job) }
+        jobReady.signal()
+    }
+
+    func takeCompleted() -> [Completion] {
+        wakeup.drain()
+        return completed.withLock { c in
+            let all = c
+            c.removeAll()
+            return all
+        }
+    }
+
+    /// Commits what was submitted, then ends the thread.
+    func finish() {
+        jobs.withLock { $0.append(Job(id: -1, epoch: -1, batch: Batch())) }
+        jobReady.signal()
+        finished.wait()
+    }
+
+    private func run() {
+        var failedEpoch: Int64 = -1
+        while true {
+            jobReady.wait()
+            guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            if job.id < 0 { break }
+            let result: Result<[LoggedFact], CommitFailure>
+            if job.epoch <= failedEpoch {
+                result = .failure(CommitFailure(description: "an earlier batch of this epoch failed"))
+            } else {
+                do { result = .success(try store.commit(job.batch)) } catch {
+                    failedEpoch = job.epoch
+                    result = .failure(CommitFailure(description: "\(error)"))
+                }
+            }
+            completed.withLock { $0.append(Completion(id: job.id, result: result)) }
+            wakeup.signal()
+        }
+        finished.signal()
+    }
+}
