@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "MusterStoreTests", dependencies: ["MusterStore", "MusterCore", "MusterConfig"]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
             "MusterBroker", "MusterAdapterKit", "MusterWire", "ZeroMQ", "MusterConfig",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )

@@ -176,3 +176,33 @@ import MusterWire
         #expect(stale.1["code"] as? String == "not_registered")
     }
 }
+
+import GRDB
+
+/// A commit that fails (here: a real SQLite trigger that aborts) is answered `unavailable`,
+/// applies nothing, and does not stop the broker; the same request id succeeds once the cause
+/// is gone, exactly once.
+@Suite(.serialized) struct CommitFailureTests {
+    @Test func aFailedCommitIsUnavailableAndChangesNothing() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let p = try TestPeer(h.endpoint, name: "f")
+        _ = try p.hello(adapter: "hotline-f", roles: ["intake"])
+        #expect(try p.request(.submit, ["case": BrokerTests.caseBody("ok-before")]).0 == .accepted)
+        let raw = try DatabaseQueue(path: h.path)
+        try raw.write { db in
+            try db.execute(sql: "CREATE TRIGGER fail_cases BEFORE INSERT ON cases WHEN NEW.external_ref = 'boom' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+        }
+        let seq = try raw.read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") }
+        let failed = try p.request(.submit, ["case": BrokerTests.caseBody("boom")], id: "boom-1")
+        #expect(failed.0 == .error && failed.1["code"] as? String == "unavailable")
+        #expect(try raw.read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") } == seq, "nothing was logged")
+        // The broker goes on serving, from a ledger without the failed case.
+        #expect(try p.request(.submit, ["case": BrokerTests.caseBody("ok-after")]).0 == .accepted)
+        try raw.write { db in try db.execute(sql: "DROP TRIGGER fail_cases") }
+        let retried = try p.request(.submit, ["case": BrokerTests.caseBody("boom")], id: "boom-1")
+        #expect(retried.0 == .accepted)
+        #expect(try raw.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE external_ref = 'boom'") } == 1)
+        #expect(try h.store.verifyLog().ok)
+    }
+}
