@@ -164,7 +164,9 @@ extension Broker {
         case .query:
             switch BodyDecoder.decode(Query.self, from: env.body) {
             case .failure(let e): fail(e)
-            case .success(let q): reply(.result, query(q, now, actor), re: q.id)
+            case .success(let q):
+                let (command, body) = query(q, now, actor)
+                reply(command, body, re: q.id)
             }
         case .submit:
             // The broker names these in DISPATCH; a peer's own would be duplicate JSON keys.

@@ -5,35 +5,35 @@ import MusterWire
 
 extension Broker {
     /// QUERY: answered from the store (what is durable), as `RESULT`.
-    func query(_ q: Query, _ now: Date, _ actor: Actor) -> [UInt8] {
+    func query(_ q: Query, _ now: Date, _ actor: Actor) -> (Command, [UInt8]) {
         do {
             switch q.what {
             case .case:
                 guard let id = q.caseID, let c = try store.caseRecord(id) else {
-                    return Messages.error(re: q.id, WireError(.unknownCase, "no case \(q.caseID ?? "")"))
+                    return (.error, Messages.error(re: q.id, WireError(.unknownCase, "no case \(q.caseID ?? "")")))
                 }
                 let dispatches = try store.dispatches(ofCase: id)
                 let timeline = try store.facts(after: 0, limit: 10_000, caseID: id)
-                return Messages.ok(re: q.id) { w in
+                return (.result, Messages.ok(re: q.id) { w in
                     w.raw("case", Messages.caseJSON(c, grids: config.rules.grids))
                     w.array("dispatches", dispatches.map(Messages.dispatchJSON))
                     w.array("timeline", timeline.map(Messages.timelineEntry))
-                }
+                })
             case .cases:
                 let filter = Store.CaseFilter(state: q.state, agency: q.agency, grid: q.grid,
                                               overdueAt: q.overdue == true ? now : nil, after: q.after, limit: q.limit ?? 100)
                 let cases = try store.cases(filter)
-                return Messages.ok(re: q.id) { w in
+                return (.result, Messages.ok(re: q.id) { w in
                     w.array("cases", cases.map { Messages.caseJSON($0, grids: config.rules.grids) })
                     w.field("next", cases.count == filter.limit ? cases.last?.caseID : nil)
-                }
+                })
             case .stats:
                 let stats = try store.stats(since: q.since.flatMap(Timestamp.parse), until: q.until.flatMap(Timestamp.parse))
-                return Messages.ok(re: q.id) { w in Messages.stats(stats, into: &w) }
+                return (.result, Messages.ok(re: q.id) { w in Messages.stats(stats, into: &w) })
             }
         } catch {
             logger.error("query failed", metadata: ["error": "\(error)"])
-            return Messages.error(re: q.id, WireError(.internal, "query failed"))
+            return (.error, Messages.error(re: q.id, WireError(.internal, "query failed")))
         }
     }
 }

@@ -20,6 +20,8 @@ public final class Broker: @unchecked Sendable {
 
     let config: BrokerConfig
     let store: Store
+    /// The broker's own context, so that stopping it frees its port before `stopAndWait` returns.
+    let context = Context()
     let socket: Socket
     let logger: Logger
     let heartbeatMs: Int64
@@ -27,6 +29,7 @@ public final class Broker: @unchecked Sendable {
     public let endpoint: String
     private let stopFlag = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
+    private let hasStopped = Atomic<Bool>(false)
 
     var ledger: Ledger
     var sessions: [[UInt8]: Session] = [:]
@@ -69,7 +72,7 @@ public final class Broker: @unchecked Sendable {
         self.logger = logger
         heartbeatMs = config.heartbeatMs
         resendMs = config.resendAfterMs
-        socket = try Socket(.router)
+        socket = try Socket(.router, context: context)
         try socket.setRouterMandatory()
         try socket.setMaxMessageSize(Broker.hardMessageLimit)
         try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
@@ -109,14 +112,18 @@ public final class Broker: @unchecked Sendable {
         }
         writer.finish()
         socket.close()
+        context.terminate()
         logger.info("broker stopped")
         stopped.signal()
     }
 
-    /// Stops and waits until the loop has closed its socket.
+    /// Stops and waits until the loop has closed its socket and released its port. Returns at
+    /// once if it has already stopped.
     public func stopAndWait() {
         stop()
+        if hasStopped.load(ordering: .acquiring) { return }
         stopped.wait()
+        hasStopped.store(true, ordering: .releasing)
     }
 
     /// Starts `run()` on a thread of its own (tests, the CLI's demo).

@@ -82,18 +82,44 @@ enum Messages {
         w.field("case_id", logged.fact.caseID)
         w.field("at", Timestamp.format(logged.fact.at))
         w.field("actor", logged.fact.actor)
-        w.raw("data", logged.data)
+        w.raw("data", eventData(logged.fact.change, grids: nil))
         return w.finish()
     }
 
-    static func caseJSON(_ c: CaseRecord, grids: GridMap) -> [UInt8] {
+    /// An event's `data` on the wire: snake_case, RFC 3339 times (the log keeps its own form).
+    static func eventData(_ change: Fact.Change, grids: GridMap?) -> [UInt8] {
+        var w = JSONWriter()
+        switch change {
+        case .accepted(let c): w.raw("case", caseJSON(c, grids: grids))
+        case .merged(let into): w.field("merged_into", into)
+        case .reportMerged(let from): w.field("from_case", from)
+        case .triage(let reason): w.field("reason", reason)
+        case .consultation, .closed: break
+        case .dispatched(let d): w.raw("dispatch", dispatchJSON(d))
+        case .assigned(let lead, let assists, let note): w.field("lead", lead); w.field("assists", assists); w.field("note", note)
+        case .rejected(let reason): w.field("reason", reason)
+        case .acked(let d, let handler, let note): w.field("dispatch_id", d); w.field("handler", handler); w.field("note", note)
+        case .progressed(let d, let note, let attachments):
+            w.field("dispatch_id", d); w.field("note", note); w.array("attachments", attachments.map(\.json))
+        case .resolved(let d, let lead, let result, let note, let attachments):
+            w.field("dispatch_id", d); w.field("role", lead ? "lead" : "assist"); w.field("result", result); w.field("note", note)
+            w.array("attachments", attachments.map(\.json))
+        case .returned(let d, let reason, let note): w.field("dispatch_id", d); w.field("reason", reason.rawValue); w.field("note", note)
+        case .cancelled(let d): w.field("dispatch_id", d)
+        case .verified(let passed, let note): w.field("passed", passed); w.field("note", note)
+        case .evaluated(let s, let note): w.field("satisfaction", s.rawValue); w.field("note", note)
+        }
+        return w.finish()
+    }
+
+    static func caseJSON(_ c: CaseRecord, grids: GridMap?) -> [UInt8] {
         var w = JSONWriter()
         w.field("case_id", c.caseID)
         w.field("source", c.source.rawValue)
         w.field("external_ref", c.externalRef)
         w.field("category", c.category)
         w.field("grid", c.grid)
-        w.field("grid_name", grids.displayName(c.grid))
+        if let grids { w.field("grid_name", grids.displayName(c.grid)) }
         w.field("priority", c.priority.rawValue)
         w.field("title", c.title)
         w.field("address", c.address)
@@ -137,7 +163,7 @@ enum Messages {
         w.field("type", logged.type)
         w.field("at", Timestamp.format(logged.fact.at))
         w.field("actor", logged.fact.actor)
-        w.raw("data", logged.data)
+        w.raw("data", eventData(logged.fact.change, grids: nil))
         return w.finish()
     }
 }

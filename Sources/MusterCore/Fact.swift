@@ -35,9 +35,9 @@ public struct Fact: Codable, Sendable, Equatable {
         case rejected(reason: String)
         /// 签收
         case acked(dispatchID: String, handler: String?, note: String?)
-        case progressed(dispatchID: String, note: String?)
+        case progressed(dispatchID: String, note: String?, attachments: [Attachment])
         /// 办结 by one department; the lead's finishes the case.
-        case resolved(dispatchID: String, lead: Bool, result: String?, note: String?)
+        case resolved(dispatchID: String, lead: Bool, result: String?, note: String?, attachments: [Attachment])
         /// 退单
         case returned(dispatchID: String, reason: ReturnReason, note: String?)
         /// A dispatch withdrawn (reassignment, new round).
@@ -63,7 +63,7 @@ public struct Fact: Codable, Sendable, Equatable {
         case .rejected: "case.rejected"
         case .acked: "dispatch.acked"
         case .progressed: "dispatch.progress"
-        case .resolved(_, let lead, _, _): lead ? "case.resolved" : "dispatch.resolved"
+        case .resolved(_, let lead, _, _, _): lead ? "case.resolved" : "dispatch.resolved"
         case .returned: "dispatch.returned"
         case .cancelled: "dispatch.cancelled"
         case .verified(let passed, _): passed ? "case.verified" : "case.rework"

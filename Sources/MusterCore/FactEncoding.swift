@@ -20,9 +20,13 @@ extension Fact.Change {
         case .rejected(let reason): w.object("rejected") { $0.field("reason", reason) }
         case .acked(let d, let handler, let note):
             w.object("acked") { $0.field("dispatchID", d); $0.field("handler", handler); $0.field("note", note) }
-        case .progressed(let d, let note): w.object("progressed") { $0.field("dispatchID", d); $0.field("note", note) }
-        case .resolved(let d, let lead, let result, let note):
-            w.object("resolved") { $0.field("dispatchID", d); $0.field("lead", lead); $0.field("result", result); $0.field("note", note) }
+        case .progressed(let d, let note, let attachments):
+            w.object("progressed") { $0.field("dispatchID", d); $0.field("note", note); $0.array("attachments", attachments.map(\.json)) }
+        case .resolved(let d, let lead, let result, let note, let attachments):
+            w.object("resolved") {
+                $0.field("dispatchID", d); $0.field("lead", lead); $0.field("result", result); $0.field("note", note)
+                $0.array("attachments", attachments.map(\.json))
+            }
         case .returned(let d, let reason, let note):
             w.object("returned") { $0.field("dispatchID", d); $0.field("reason", reason.rawValue); $0.field("note", note) }
         case .cancelled(let d): w.object("cancelled") { $0.field("dispatchID", d) }
@@ -58,6 +62,16 @@ extension DispatchRecord {
         if let a = ackedAt { w.field("ackedAt", a.ms) }
         if let f = finishedAt { w.field("finishedAt", f.ms) }
         w.field("handler", handler)
+        return w.finish()
+    }
+}
+
+extension Attachment {
+    /// `{"url":…,"sha256":…}`, the same in the log and on the wire.
+    public var json: [UInt8] {
+        var w = JSONWriter()
+        w.field("url", url)
+        w.field("sha256", sha256)
         return w.finish()
     }
 }

@@ -12,10 +12,10 @@ extension Ledger {
             switch command {
             case .submit(let s): reply = try submit(s, &run, rules)
             case .ack(let a): reply = try act(.ack, on: a.dispatchID, &run, rules) { .acked(dispatchID: a.dispatchID, handler: a.handler, note: a.note) }
-            case .progress(let p): reply = try act(.progress, on: p.dispatchID, &run, rules) { .progressed(dispatchID: p.dispatchID, note: p.note) }
+            case .progress(let p): reply = try act(.progress, on: p.dispatchID, &run, rules) { .progressed(dispatchID: p.dispatchID, note: p.note, attachments: p.attachments ?? []) }
             case .resolve(let r):
                 let lead = dispatches[r.dispatchID]?.role == .lead
-                reply = try act(.resolve, on: r.dispatchID, &run, rules) { .resolved(dispatchID: r.dispatchID, lead: lead, result: r.result, note: r.note) }
+                reply = try act(.resolve, on: r.dispatchID, &run, rules) { .resolved(dispatchID: r.dispatchID, lead: lead, result: r.result, note: r.note, attachments: r.attachments ?? []) }
             case .return(let r): reply = try act(.return, on: r.dispatchID, &run, rules) { .returned(dispatchID: r.dispatchID, reason: r.reason, note: r.note) }
             case .assign(let a): reply = try assign(a, &run, rules)
             case .reject(let r):
@@ -80,11 +80,11 @@ extension Ledger {
     }
 
     /// From triage: dispatch by the routing rules, or stay at the triage queue saying why.
-    private mutating func route(_ id: String, _ run: inout Run, _ rules: Rules, reasonIfNone: String) throws(WireError) {
+    private mutating func route(_ id: String, _ run: inout Run, _ rules: Rules, reasonIfNone: String?) throws(WireError) {
         let c = cases[id]!
         if rules.routing.owners(category: c.category, grid: c.grid, grids: rules.grids, excluding: c.returnedBy) != nil {
             try transition(id, .route, from: .triage, &run, rules, named: nil)
-        } else {
+        } else if let reasonIfNone {
             emit(id, .triage(reason: reasonIfNone), &run)
         }
     }
@@ -190,7 +190,8 @@ extension Ledger {
                 for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }
                 dispatch(id, Routing.Owners(lead: c.lead!, assists: []), &run, rules)
             case .reroute:
-                try route(id, &run, rules, reasonIfNone: "returned")
+                // The row already put it at the triage queue; record nothing more if no one is left.
+                try route(id, &run, rules, reasonIfNone: nil)
             case .close:
                 for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }
                 emit(id, .closed, &run)

@@ -74,7 +74,7 @@ public struct Ledger: Sendable, Equatable {
             if dispatches[did]?.role == .lead { update(id, fact) { $0.state = .handling } } else { touch(id, fact) }
         case .progressed:
             touch(id, fact)
-        case .resolved(let did, _, _, _):
+        case .resolved(let did, _, _, _, _):
             updateDispatch(did) { $0.state = .finished; $0.finishedAt = fact.at }
             closeDispatch(id, did)
             if dispatches[did]?.role == .lead { update(id, fact) { $0.state = .finished } } else { touch(id, fact) }

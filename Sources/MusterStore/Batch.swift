@@ -67,7 +67,7 @@ public struct Batch: Sendable {
             touchedCases.append(f.caseID)
             switch f.change {
             case .dispatched(let d): touchedDispatches.append(d.dispatchID)
-            case .acked(let id, _, _), .resolved(let id, _, _, _), .returned(let id, _, _), .progressed(let id, _):
+            case .acked(let id, _, _), .resolved(let id, _, _, _, _), .returned(let id, _, _), .progressed(let id, _, _):
                 touchedDispatches.append(id)
             case .cancelled(let id):
                 touchedDispatches.append(id)

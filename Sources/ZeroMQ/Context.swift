@@ -1,16 +1,24 @@
 import CZeroMQ
 
-/// A libzmq context. Thread-safe by libzmq's contract; one per process is enough.
+/// A libzmq context. Thread-safe by libzmq's contract.
 public final class Context: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
+    private var terminated = false
 
     public init() {
         handle = zmq_ctx_new()
     }
 
-    deinit {
-        zmq_ctx_term(handle)
+    /// Waits until every socket of this context is closed and its I/O threads have released
+    /// their endpoints (a listening port is free again when this returns). Call once, after
+    /// closing the sockets; the deinit does it otherwise.
+    public func terminate() {
+        guard !terminated else { return }
+        terminated = true
+        while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
     }
+
+    deinit { terminate() }
 
     public static let shared = Context()
 }

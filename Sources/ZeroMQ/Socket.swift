@@ -9,11 +9,14 @@ public final class Socket: @unchecked Sendable {
     }
 
     let handle: UnsafeMutableRawPointer
+    /// Held so that the context outlives the socket (terminating it waits for its sockets).
+    private let context: Context
     private var closed = false
 
     public init(_ kind: Kind, context: Context = .shared) throws {
         guard let h = zmq_socket(context.handle, kind.raw) else { throw ZMQError.last() }
         handle = h
+        self.context = context
         try set(ZMQ_LINGER, Int32(0))
     }
 

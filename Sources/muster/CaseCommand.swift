@@ -51,16 +51,16 @@ struct CaseCommand: AsyncParsableCommand {
 
     /// The few details worth a glance; `--json` has all.
     static func detail(_ data: Any?) -> String {
-        guard let d = data as? [String: Any], let (_, inner) = d.first else { return "" }
-        guard let fields = inner as? [String: Any] else { return "" }
+        guard let d = data as? [String: Any] else { return "" }
         var parts: [String] = []
-        if let x = fields["_0"] as? [String: Any] {
-            if let a = x["agency"] as? String { parts.append("→ \(a) (\(x["role"] as? String ?? ""), round \(x["round"] ?? ""))") }
+        if let x = d["dispatch"] as? [String: Any], let a = x["agency"] as? String {
+            parts.append("→ \(a) (\(x["role"] as? String ?? ""), round \(x["round"] ?? ""))")
         }
-        for key in ["reason", "note", "result", "handler", "into", "lead"] {
-            if let v = fields[key] as? String { parts.append("\(key): \(v)") }
+        for key in ["reason", "note", "result", "handler", "merged_into", "lead", "satisfaction"] {
+            if let v = d[key] as? String { parts.append("\(key): \(v)") }
         }
-        if let p = fields["passed"] as? Bool { parts.append(p ? "passed" : "failed") }
+        if let p = d["passed"] as? Bool { parts.append(p ? "passed" : "failed") }
+        if let a = d["attachments"] as? [Any], !a.isEmpty { parts.append("\(a.count) attachment(s)") }
         return parts.isEmpty ? "" : "  — " + parts.joined(separator: "; ")
     }
 }

@@ -78,8 +78,9 @@ import MusterWire
     @Test func aReturnWithNobodyLeftStaysAtTheTriageQueue() {
         var d = Driver()
         let c = d.newCase(Fixtures.submit("heating_not_warm", title: "暖气"))
-        d.ok(Fixtures.giveBack(d.lead(c)!.dispatchID), by: Fixtures.agency("reli"))
+        let r = d.ok(Fixtures.giveBack(d.lead(c)!.dispatchID), by: Fixtures.agency("reli"))
         #expect(d.state(c) == .triage)
+        #expect(r.facts.map(\.type) == ["dispatch.returned", "case.triage"], "one triage record, not two")
         #expect(d.ledger.cases[c]?.returnedBy == ["reli"])
     }
 

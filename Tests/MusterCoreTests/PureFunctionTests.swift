@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MusterWire
 @testable import MusterCore
 
 @Suite struct PureFunctionTests {
@@ -61,8 +62,9 @@ import Testing
     static let changes: [Fact.Change] = [
         .accepted(record), .merged(into: "C2"), .reportMerged(from: "C3"), .triage(reason: "no_route"), .consultation,
         .dispatched(dispatch), .assigned(lead: "gongan", assists: [], note: nil), .assigned(lead: "x", assists: ["y"], note: "会商"),
-        .rejected(reason: "r"), .acked(dispatchID: "D1", handler: nil, note: "n"), .progressed(dispatchID: "D1", note: nil),
-        .resolved(dispatchID: "D1", lead: true, result: "ok", note: nil), .returned(dispatchID: "D1", reason: .insufficientInformation, note: nil),
+        .rejected(reason: "r"), .acked(dispatchID: "D1", handler: nil, note: "n"), .progressed(dispatchID: "D1", note: nil, attachments: []),
+        .resolved(dispatchID: "D1", lead: true, result: "ok", note: nil,
+                  attachments: [try! JSONDecoder().decode(MusterWire.Attachment.self, from: Data(#"{"url":"https://oss.example/1.jpg","sha256":"ab"}"#.utf8))]), .returned(dispatchID: "D1", reason: .insufficientInformation, note: nil),
         .cancelled(dispatchID: "D1"), .verified(passed: false, note: "不合格"), .evaluated(.dissatisfied, note: nil), .closed,
     ]
 

@@ -124,7 +124,7 @@ import MusterWire
         _ = try h.fullCase(1)
         let seq = h.store.lastSeq
         var batch = Batch()
-        let fact = Fact(caseID: "C0000000001", at: h.now, actor: "t", change: .progressed(dispatchID: "D0000000001", note: "x"))
+        let fact = Fact(caseID: "C0000000001", at: h.now, actor: "t", change: .progressed(dispatchID: "D0000000001", note: "x", attachments: []))
         batch.add([fact])
         let push = Batch.Push(delivery: 7, target: "agency:x", command: "DISPATCH", body: [], dispatchID: nil, createdAt: h.now)
         batch.pushes = [push, push]  // the same delivery twice: the transaction must fail
