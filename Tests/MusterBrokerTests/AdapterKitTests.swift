@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import MusterAdapterKit
+import MusterWire
+
+/// The SDK against the real broker: requests survive a broker restart (re-HELLO, same id),
+/// and a department's handler sees each dispatch once and can take it round the loop.
+@Suite(.serialized) struct AdapterKitTests {
+    static func logger() -> Logger {
+        var l = Logger(label: "test.kit")
+        l.logLevel = .critical
+        return l
+    }
+
+    static func submit(_ client: MusterClient, ref: String, id: String? = nil) async -> MusterClient.Reply {
+        let body = BrokerTests.caseBody(ref)
+        let data = try! JSONSerialization.data(withJSONObject: body)
+        return await client.request(.submit, id: id) { $0.raw("case", Array(data)) }
+    }
+
+    @Test func aRequestIsAnsweredAcrossABrokerRestartWithTheSameID() async throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        var o = MusterClient.Options(endpoint: h.endpoint, adapter: "kit-hotline", roles: [.intake])
+        o.retryAfter = 0.3
+        let client = MusterClient(o, logger: Self.logger()) { _, _ in }
+        client.start()
+        defer { client.stop() }
+        let first = await Self.submit(client, ref: "kit-1", id: "kit-req-1")
+        #expect(first.command == .accepted)
+        try h.restart()
+        // The new broker does not know this session: the kit says HELLO again and resends.
+        let again = await Self.submit(client, ref: "kit-1", id: "kit-req-1")
+        #expect(again.body == first.body, "same id, same stored reply")
+        let second = await Self.submit(client, ref: "kit-2")
+        #expect(second.command == .accepted)
+        #expect(try h.store.cases(.init()).count == 2)
+    }
+
+    /// Counts what the handler saw, and finishes every dispatch.
+    final class Counting: AgencyHandler, @unchecked Sendable {
+        let seen = Mutex<[String]>([])
+        let finished = AsyncStream<String>.makeStream()
+        func received(_ d: DispatchMessage, desk: AgencyDesk) async {
+            seen.withLock { $0.append(d.dispatchID) }
+            let ack = await desk.ack(d.dispatchID, handler: "李师傅")
+            guard ack.command == .ok else { return }
+            let done = await desk.resolve(d.dispatchID, result: "已处理")
+            if done.command == .ok { finished.continuation.yield(d.case.caseID) }
+        }
+    }
+
+    @Test func aDepartmentHandlerTakesEachDispatchOnceRoundTheLoop() async throws {
+        let h = try BrokerHarness(heartbeat: 5, resend: 0.2)
+        defer { h.stop() }
+        let handler = Counting()
+        let adapter = AgencyAdapter(MusterClient.Options(endpoint: h.endpoint, adapter: "kit-reli", roles: [.agency], agency: "reli"),
+                                    handler: handler, logger: Self.logger())
+        adapter.start()
+        defer { adapter.stop() }
+        let intake = MusterClient(MusterClient.Options(endpoint: h.endpoint, adapter: "kit-in", roles: [.intake]), logger: Self.logger()) { _, _ in }
+        intake.start()
+        defer { intake.stop() }
+        var cases: Set<String> = []
+        for i in 0..<5 {
+            let r = await Self.submit(intake, ref: "kit-loop-\(i)")
+            cases.insert(r.json()["case_id"] as! String)
+        }
+        var finished: Set<String> = []
+        for await c in handler.finished.stream {
+            finished.insert(c)
+            if finished.count == 5 { break }
+        }
+        #expect(finished == cases)
+        #expect(handler.seen.withLock { $0.count } == 5, "each dispatch handled once")
+        #expect(try h.store.cases(.init(state: "finished")).count == 5)
+    }
+
+    @Test func recentDeliveriesAreRememberedUpToCapacity() {
+        var set = RecentSet(capacity: 3)
+        let inserted = ["1", "2", "3", "2", "4", "1", "4"].map { set.insert($0) }
+        // "2" is a repeat; "4" makes room by forgetting "1"; then "1" is new again.
+        #expect(inserted == [true, true, true, false, true, true, false])
+    }
+
+    @Test func backOffDoublesWithJitterUpToTheMaximum() {
+        var b = Backoff(initial: 0.1, maximum: 2)
+        let delays = (0..<10).map { _ in b.next() }
+        #expect(delays[0] >= 0.05 && delays[0] <= 0.15)
+        #expect(delays[3] >= 0.4 && delays[3] <= 1.2)
+        #expect(delays.allSatisfy { $0 <= 3 })
+        b.reset()
+        #expect(b.next() <= 0.15)
+    }
+}
