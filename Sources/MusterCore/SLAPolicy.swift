@@ -1,0 +1,156 @@
+import Foundation
+import MusterWire
+
+/// The clocks a case runs against (DOMAIN.md §3): each has a window from the SLA rules and a
+/// ladder of escalation rungs (§4).
+public enum ClockKind: String, Sendable, CaseIterable, Codable {
+    case triage, ack, `return`, resolve, verify, evaluate
+}
+
+/// Deadlines as data (config/sla.yaml): rules matched on category, priority, source, mode,
+/// season and grid give each clock's window; management modes tighten them; ladders say who is
+/// reminded, supervised and reported, when.
+public struct SLAPolicy: Sendable, Equatable {
+    public typealias Windows = [ClockKind: Period]
+
+    public struct Rule: Sendable, Equatable {
+        public enum Season: String, Sendable { case heating, offSeason = "off_season" }
+        public var name: String
+        /// Codes or globs (`heating_*`); nil: any.
+        public var categories: [String]?
+        public var priorities: Set<Priority>?
+        public var sources: Set<Source>?
+        public var modes: Set<ManagementMode>?
+        public var season: Season?
+        /// Grid path prefixes; nil: anywhere.
+        public var grids: [String]?
+        public var windows: Windows
+
+        public init(name: String, categories: [String]? = nil, priorities: Set<Priority>? = nil, sources: Set<Source>? = nil,
+                    modes: Set<ManagementMode>? = nil, season: Season? = nil, grids: [String]? = nil, windows: Windows) {
+            self.name = name; self.categories = categories; self.priorities = priorities; self.sources = sources
+            self.modes = modes; self.season = season; self.grids = grids; self.windows = windows
+        }
+    }
+
+    /// What a management mode changes: every window scaled, then capped.
+    public struct ModeChange: Sendable, Equatable {
+        public var scale: Double?
+        public var caps: Windows
+        public var whistleCategories: [String]
+        public init(scale: Double? = nil, caps: Windows = [:], whistleCategories: [String] = []) {
+            self.scale = scale; self.caps = caps; self.whistleCategories = whistleCategories
+        }
+    }
+
+    /// One rung of a ladder: at a share of the window, or some time after the deadline.
+    public struct Rung: Sendable, Equatable {
+        public enum At: Sendable, Equatable { case percent(Int), afterDeadline(Period) }
+        public var at: At
+        public var notice: String
+        /// Roles told: `agency` (the dispatch's department), `supervisor`, `ops`, `district` …
+        public var to: [String]
+        public var level: Int
+        public init(at: At, notice: String, to: [String], level: Int) { self.at = at; self.notice = notice; self.to = to; self.level = level }
+    }
+
+    public struct Extensions: Sendable, Equatable {
+        public var autoMaxCount: Int
+        public var autoMaxBy: Period
+        public var maxTotal: Period
+        public init(autoMaxCount: Int, autoMaxBy: Period, maxTotal: Period) {
+            self.autoMaxCount = autoMaxCount; self.autoMaxBy = autoMaxBy; self.maxTotal = maxTotal
+        }
+    }
+
+    public var defaults: Windows
+    public var rules: [Rule]
+    public var modes: [ManagementMode: ModeChange]
+    public var heatingSeasons: [ClosedRange<CivilDay>]
+    public var ladders: [ClockKind: [Rung]]
+    public var extensions: Extensions
+
+    public init(defaults: Windows, rules: [Rule] = [], modes: [ManagementMode: ModeChange] = [:],
+                heatingSeasons: [ClosedRange<CivilDay>] = [], ladders: [ClockKind: [Rung]] = [:],
+                extensions: Extensions = Extensions(autoMaxCount: 1, autoMaxBy: Period(5, .wd), maxTotal: Period(30, .d))) {
+        self.defaults = defaults; self.rules = rules; self.modes = modes; self.heatingSeasons = heatingSeasons
+        self.ladders = ladders; self.extensions = extensions
+    }
+
+    /// What a case is, for matching rules.
+    public struct Subject: Sendable, Equatable {
+        public var category: String
+        public var priority: Priority
+        public var source: Source
+        public var grid: String
+        public var mode: ManagementMode
+        public init(category: String, priority: Priority, source: Source, grid: String, mode: ManagementMode) {
+            self.category = category; self.priority = priority; self.source = source; self.grid = grid; self.mode = mode
+        }
+    }
+
+    /// `*` matches any run of characters; the rest literally.
+    public static func glob(_ pattern: String, _ text: String) -> Bool {
+        guard let star = pattern.firstIndex(of: "*") else { return pattern == text }
+        let head = pattern[..<star], tail = pattern[pattern.index(after: star)...]
+        guard text.hasPrefix(head) else { return false }
+        let rest = text.dropFirst(head.count)
+        if tail.isEmpty { return true }
+        for i in rest.indices.reversed() + [rest.endIndex] where glob(String(tail), String(rest[i...])) { return true }
+        return false
+    }
+
+    func matches(_ r: Rule, _ s: Subject, on day: CivilDay) -> Bool {
+        if let c = r.categories, !c.contains(where: { Self.glob($0, s.category) }) { return false }
+        if let p = r.priorities, !p.contains(s.priority) { return false }
+        if let src = r.sources, !src.contains(s.source) { return false }
+        if let m = r.modes, !m.contains(s.mode) { return false }
+        if let g = r.grids, !g.contains(where: { GridMap.isPrefix($0, of: s.grid) }) { return false }
+        if let season = r.season {
+            let inSeason = heatingSeasons.contains { $0.contains(day) }
+            if (season == .heating) != inSeason { return false }
+        }
+        return true
+    }
+
+    /// Each clock's window for a case: the first matching rule that sets it, else the default;
+    /// then the mode's scale. Also the names of the rules used, for the record.
+    public func windows(for s: Subject, on day: CivilDay) -> (windows: Windows, rules: [String]) {
+        var w: Windows = [:]
+        var used: [String] = []
+        for r in rules where matches(r, s, on: day) {
+            var contributed = false
+            for (k, v) in r.windows where w[k] == nil { w[k] = v; contributed = true }
+            if contributed { used.append(r.name) }
+        }
+        for (k, v) in defaults where w[k] == nil { w[k] = v }
+        if let scale = modes[s.mode]?.scale { w = w.mapValues { $0.scaled(by: scale) } }
+        return (w, used)
+    }
+
+    /// The deadline of a clock started at `from`: the window's end on the calendar, no later than
+    /// the mode's cap.
+    public func deadline(_ clock: ClockKind, for s: Subject, from: Date, calendar: WorkCalendar) throws(WorkCalendar.Failure) -> Date {
+        let w = windows(for: s, on: CivilDay(from)).windows
+        var end = try calendar.end(of: w[clock] ?? Period(1, .h), from: from)
+        if let cap = modes[s.mode]?.caps[clock] { end = min(end, try calendar.end(of: cap, from: from)) }
+        return end
+    }
+}
+
+extension Period {
+    /// A window scaled by a management mode: clock units exactly (in seconds), working units
+    /// rounded to whole units, never below one (working days below one become working hours,
+    /// at 8 a day).
+    public func scaled(by factor: Double) -> Period {
+        switch unit {
+        case .s, .m, .h, .d:
+            return Period(max(1, Int((seconds! * factor).rounded())), .s)
+        case .wh:
+            return Period(max(1, Int((Double(amount) * factor).rounded())), .wh)
+        case .wd:
+            let days = Double(amount) * factor
+            return days >= 1 ? Period(Int(days.rounded()), .wd) : Period(max(1, Int((days * 8).rounded())), .wh)
+        }
+    }
+}
