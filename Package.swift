@@ -51,7 +51,7 @@ let package = Package(
             "MusterCore", "MusterConfig",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "MusterConfigTests", dependencies: ["MusterConfig", "MusterCore"]),
+        .testTarget(name: "MusterConfigTests", dependencies: ["MusterConfig", "MusterCore", "MusterWire"]),
         .testTarget(name: "MusterStoreTests", dependencies: ["MusterStore", "MusterCore", "MusterConfig"]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
             "MusterBroker", "MusterAdapterKit", "MusterWire", "ZeroMQ", "MusterConfig",

@@ -19,6 +19,19 @@ public struct BrokerConfig: Sendable {
     /// The files read, for `check-config` to list.
     public var files: [String]
 
+    /// Refuses to run on a day the holiday schedule does not cover (never a weekday guess), and
+    /// warns when next year's schedule is missing in the last 60 days of the year.
+    public func checkCalendar(today: Date) -> (error: String?, warning: String?) {
+        let day = CivilDay(today)
+        guard rules.calendar.years.contains(day.year) else {
+            return ("no holiday schedule for \(day.year): add config/calendar/cn-\(day.year).yaml (国务院办公厅 节假日安排)", nil)
+        }
+        if !rules.calendar.years.contains(day.year + 1), CivilDay(year: day.year, month: 12, day: 31).ordinal - day.ordinal < 60 {
+            return (nil, "no holiday schedule for \(day.year + 1) yet: deadlines that cross the new year will be refused until config/calendar/cn-\(day.year + 1).yaml exists")
+        }
+        return (nil, nil)
+    }
+
     /// Loads and checks every file; throws all the problems found, each located.
     public static func load(_ path: String) throws(ConfigErrors) -> BrokerConfig {
         var errors: [ConfigError] = []
@@ -50,20 +63,6 @@ public struct BrokerConfig: Sendable {
         if !["FULL", "NORMAL", "OFF"].contains(sync) {
             errors.append(main.error(at: [.name("broker"), .name("synchronous")], "must be full, normal or off"))
         }
-        var deadlines = DeadlinePolicy.defaults
-        if let d = file.deadlines {
-            for (key, table, target) in [("ack_within", d.ack_within, \DeadlinePolicy.ackWithin), ("resolve_within", d.resolve_within, \DeadlinePolicy.resolveWithin)] {
-                for (prio, text) in table ?? [:] {
-                    let keys: [YAMLFile.Key] = [.name("deadlines"), .name(key), .name(prio)]
-                    guard let p = Priority(rawValue: prio) else {
-                        errors.append(main.error(at: keys, "unknown priority; use urgent, normal or consult")); continue
-                    }
-                    deadlines[keyPath: target][p] = period(text, keys, default: deadlines[keyPath: target][p] ?? Period(1, .h))
-                }
-            }
-            deadlines.returnWithin = period(d.return_within, [.name("deadlines"), .name("return_within")], default: deadlines.returnWithin)
-        }
-
         let gridsPath = sibling(file.grids ?? "grids.yaml")
         let routingPath = sibling(file.routing ?? "routing.yaml")
         var grids: GridsLoader.Loaded?
@@ -81,13 +80,25 @@ public struct BrokerConfig: Sendable {
         } else {
             errors.append(contentsOf: (try? RoutingLoader.parseOnly(routingPath)) ?? [])
         }
-        guard errors.isEmpty, let grids, let routing else { throw ConfigErrors(errors: errors) }
+        let slaPath = sibling(file.sla ?? "sla.yaml")
+        var sla: SLAPolicy?
+        var calendar: WorkCalendar?
+        var calendarFolder = sibling("calendar")
+        if let grids, let routing {
+            do {
+                let loaded = try SLALoader.load(slaPath, routing: routing, grids: grids.map)
+                sla = loaded.0
+                calendarFolder = loaded.calendarFolder
+            } catch { errors.append(contentsOf: error.errors) }
+        }
+        do { calendar = try CalendarLoader.load(folder: calendarFolder) } catch { errors.append(contentsOf: error.errors) }
+        guard errors.isEmpty, let grids, let routing, let sla, let calendar else { throw ConfigErrors(errors: errors) }
         return BrokerConfig(
             name: b.name ?? "muster", endpoint: b.endpoint ?? "tcp://127.0.0.1:7400",
             databasePath: b.db.map(sibling) ?? sibling("../data/muster.db"), synchronous: sync,
             heartbeatMs: Int64((heartbeat.seconds ?? 5) * 1000), resendAfterMs: Int64((resend.seconds ?? 10) * 1000),
-            rules: Rules(routing: routing, grids: grids.map, deadlines: deadlines, mergeWindow: merge),
+            rules: Rules(routing: routing, grids: grids.map, sla: sla, calendar: calendar, mergeWindow: merge),
             instanceJurisdictions: Dictionary(grids.instances.map { ($0.adapter, $0.serves) }, uniquingKeysWith: { a, b in a + b }),
-            files: [path, routingPath, gridsPath])
+            files: [path, routingPath, gridsPath, slaPath, calendarFolder])
     }
 }

@@ -11,15 +11,10 @@ struct BrokerFile: Decodable {
         var resend_after: String?
         var merge_window: String?
     }
-    struct Deadlines: Decodable {
-        var ack_within: [String: String]?
-        var resolve_within: [String: String]?
-        var return_within: String?
-    }
     var broker: Broker
     var routing: String?
     var grids: String?
-    var deadlines: Deadlines?
+    var sla: String?
 }
 
 /// config/routing.yaml
@@ -68,4 +63,76 @@ struct GridsFile: Decodable {
     var grids: [Grid]
     var dedicated: [Dedicated]?
     var instances: [Instance]?
+}
+
+/// config/calendar/cn-YYYY.yaml
+struct CalendarFile: Decodable {
+    struct Span: Decodable { var from: String; var to: String }
+    struct Holiday: Decodable {
+        var name: String
+        /// Not `off`, which YAML 1.1 reads as false.
+        var days_off: Span
+        var workdays: [String]?
+    }
+    struct Hours: Decodable {
+        var season: String
+        var from: String
+        var to: String
+        var hours: [String]
+    }
+    var year: Int
+    var holidays: [Holiday]
+    var working_hours: [Hours]?
+}
+
+/// A key that takes one value or a list.
+struct OneOrMany: Decodable {
+    var values: [String]
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let one = try? c.decode(String.self) { values = [one] } else { values = try c.decode([String].self) }
+    }
+}
+
+/// config/sla.yaml
+struct SLAFile: Decodable {
+    struct Span: Decodable { var from: String; var to: String }
+    /// The clock windows any rule, default or mode may set.
+    struct Windows: Decodable {
+        var triage_within: String?
+        var ack_within: String?
+        var return_within: String?
+        var resolve_within: String?
+        var verify_within: String?
+        var evaluate_within: String?
+    }
+    struct Rule: Decodable {
+        var name: String
+        var category: OneOrMany?
+        var priority: OneOrMany?
+        var source: OneOrMany?
+        var mode: OneOrMany?
+        var season: String?
+        var grid: OneOrMany?
+    }
+    struct Mode: Decodable {
+        var scale: Double?
+        var whistle_categories: [String]?
+    }
+    struct Rung: Decodable {
+        var at: String
+        var notice: String
+        var to: [String]
+        var level: Int
+    }
+    struct AutoApprove: Decodable { var max_count: Int; var max_by: String }
+    struct Extensions: Decodable { var auto_approve: AutoApprove; var max_total: String }
+
+    var calendar: String?
+    var heating_season: [Span]?
+    var defaults: Windows
+    var rules: [Rule]?
+    var modes: [String: Mode]?
+    var ladders: [String: [Rung]]?
+    var extensions: Extensions?
 }

@@ -43,6 +43,19 @@ struct YAMLFile {
         ConfigError(file: path, line: line(at: keys), key: YAMLFile.render(keys), message: message)
     }
 
+    /// The scalar text at a key path, if there is one.
+    func node(at keys: [Key]) -> String? {
+        var node = root
+        for key in keys {
+            switch key {
+            case .name(let n): node = node?.mapping?[n]
+            case .index(let i):
+                if let seq = node?.sequence, i < seq.count { node = seq[i] } else { node = nil }
+            }
+        }
+        return node?.scalar?.string
+    }
+
     func line(at keys: [Key]) -> Int? {
         var node = root
         var line = root?.mark?.line

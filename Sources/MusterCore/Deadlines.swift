@@ -33,40 +33,35 @@ public struct Period: Sendable, Equatable, CustomStringConvertible {
     public func after(_ date: Date) -> Date { date.adding(ms: Int64((seconds ?? 0) * 1000)) }
 }
 
-/// The deadlines a dispatch gets (a first cut; sla.yaml with rules comes with the clock issue).
-public struct DeadlinePolicy: Sendable, Equatable {
-    public var ackWithin: [Priority: Period]
-    public var resolveWithin: [Priority: Period]
-    /// 退单 is allowed this long after the dispatch was sent.
-    public var returnWithin: Period
-
-    public init(ackWithin: [Priority: Period], resolveWithin: [Priority: Period], returnWithin: Period) {
-        self.ackWithin = ackWithin; self.resolveWithin = resolveWithin; self.returnWithin = returnWithin
-    }
-
-    /// DOMAIN.md §3 defaults: sign within 1 h (urgent 15 min); urgent answered within 2 h,
-    /// general complaints 5 days (calendar days until working days exist), consultations 2 days.
-    public static let defaults = DeadlinePolicy(
-        ackWithin: [.urgent: Period(15, .m), .normal: Period(1, .h), .consult: Period(1, .h)],
-        resolveWithin: [.urgent: Period(2, .h), .normal: Period(5, .d), .consult: Period(2, .d)],
-        returnWithin: Period(24, .h))
-
-    public func due(priority: Priority, from sent: Date) -> (ackBy: Date, resolveBy: Date, returnBy: Date) {
-        let ack = ackWithin[priority] ?? Period(1, .h)
-        let resolve = resolveWithin[priority] ?? Period(5, .d)
-        return (ack.after(sent), resolve.after(sent), returnWithin.after(sent))
-    }
-}
-
 /// The rules the core decides by: loaded from config by the shell, passed in as a value.
 public struct Rules: Sendable, Equatable {
     public var routing: Routing
     public var grids: GridMap
-    public var deadlines: DeadlinePolicy
+    public var sla: SLAPolicy
+    public var calendar: WorkCalendar
     /// Reports of the same category, grid and address within this window join one case (并单).
     public var mergeWindow: Period
 
-    public init(routing: Routing, grids: GridMap, deadlines: DeadlinePolicy = .defaults, mergeWindow: Period = Period(24, .h)) {
-        self.routing = routing; self.grids = grids; self.deadlines = deadlines; self.mergeWindow = mergeWindow
+    public init(routing: Routing, grids: GridMap, sla: SLAPolicy, calendar: WorkCalendar, mergeWindow: Period = Period(24, .h)) {
+        self.routing = routing; self.grids = grids; self.sla = sla; self.calendar = calendar; self.mergeWindow = mergeWindow
     }
+
+    /// The deadlines a dispatch made now gets. Computed before any fact of a decision is made,
+    /// so that a missing holiday schedule refuses the command instead of half-applying it.
+    public func due(for s: SLAPolicy.Subject, at now: Date) throws(WireError) -> Due {
+        do {
+            return Due(ackBy: try sla.deadline(.ack, for: s, from: now, calendar: calendar),
+                       resolveBy: try sla.deadline(.resolve, for: s, from: now, calendar: calendar),
+                       returnBy: try sla.deadline(.return, for: s, from: now, calendar: calendar))
+        } catch {
+            throw WireError(.unavailable, "cannot compute deadlines: \(error)")
+        }
+    }
+}
+
+/// A dispatch's deadlines: sign for (签收), finish (办结), return at the latest (退单).
+public struct Due: Sendable, Equatable {
+    public var ackBy: Date
+    public var resolveBy: Date
+    public var returnBy: Date
 }

@@ -36,6 +36,12 @@ extension Ledger {
         var actor: Actor
         var now: Date
         var facts: [Fact] = []
+        /// Deadlines for dispatches this decision makes, computed before its first fact.
+        var due: Due?
+    }
+
+    private func subject(_ c: CaseRecord) -> SLAPolicy.Subject {
+        SLAPolicy.Subject(category: c.category, priority: c.priority, source: c.source, grid: c.grid, mode: .normal)
     }
 
     private mutating func emit(_ caseID: String, _ change: Fact.Change, _ run: inout Run) {
@@ -57,6 +63,8 @@ extension Ledger {
             throw .badField("case.location.grid", "unknown grid \"\(grid)\"")
         }
         let category = rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? ""))
+        run.due = try rules.due(for: SLAPolicy.Subject(category: category, priority: c.priority ?? .normal, source: c.source,
+                                                        grid: grid, mode: .normal), at: run.now)
         let id = ids.nextCase()
         let record = CaseRecord(
             caseID: id, source: c.source, externalRef: c.externalRef, category: category, grid: grid,
@@ -106,6 +114,7 @@ extension Ledger {
         guard DispatchLifecycle.next(d.state, act) != nil else {
             throw WireError(.invalidTransition, "cannot \(act.rawValue) dispatch \(dispatchID): it is \(d.state.rawValue) (\(d.state.chinese))", state: d.state.rawValue)
         }
+        if act == .return, d.role == .lead { run.due = try rules.due(for: subject(c), at: run.now) }
         if act == .return {
             if d.role == .lead && c.assigned {
                 throw WireError(.returnRefused, "the centre assigned this case to \(d.agency); an assigned lead may not return it")
@@ -139,9 +148,10 @@ extension Ledger {
     private mutating func caseAct(_ caseID: String, _ trigger: Lifecycle.Trigger, _ run: inout Run, _ rules: Rules,
                                   _ change: () -> Fact.Change) throws(WireError) -> Reply {
         guard let c = cases[caseID] else { throw WireError(.unknownCase, "no case \(caseID)") }
-        guard Lifecycle.row(c.state, trigger) != nil else {
+        guard let row = Lifecycle.row(c.state, trigger) else {
             throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
+        if row.effects.contains(.newRoundToLead) { run.due = try rules.due(for: subject(c), at: run.now) }
         emit(caseID, change(), &run)
         try transition(caseID, trigger, from: c.state, &run, rules, named: nil)
         return .ok(caseID: caseID, state: cases[caseID]!.state, dispatchID: nil)
@@ -156,6 +166,7 @@ extension Ledger {
         guard Lifecycle.row(c.state, .assign) != nil else {
             throw WireError(.invalidTransition, "cannot assign case \(a.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
+        run.due = try rules.due(for: subject(c), at: run.now)
         emit(a.caseID, .assigned(lead: a.lead, assists: a.assists ?? [], note: a.note), &run)
         try transition(a.caseID, .assign, from: c.state, &run, rules, named: Routing.Owners(lead: a.lead, assists: a.assists ?? []))
         return .ok(caseID: a.caseID, state: cases[a.caseID]!.state, dispatchID: openDispatches[a.caseID]?.first)
@@ -205,7 +216,7 @@ extension Ledger {
         let c = cases[id]!
         let round = c.round + 1
         for (agency, role) in [(owners.lead, DispatchRole.lead)] + owners.assists.map({ ($0, DispatchRole.assist) }) {
-            let due = rules.deadlines.due(priority: c.priority, from: run.now)
+            let due = run.due!  // set before the decision's first fact (see Run.due)
             let d = DispatchRecord(
                 dispatchID: ids.nextDispatch(), caseID: id, agency: agency, role: role, round: round, state: .sent,
                 sentAt: run.now, ackBy: due.ackBy, resolveBy: due.resolveBy, returnBy: due.returnBy)

@@ -16,7 +16,11 @@ struct CheckConfigCommand: ParsableCommand {
         do {
             let c = try BrokerConfig.load(config)
             summary.append("broker \(c.name): \(c.rules.routing.agencies.count) agencies, \(c.rules.routing.categories.count) categories, \(c.rules.grids.names.count) grids, \(c.rules.grids.dedicated.count) dedicated grids")
+            summary.append("sla: \(c.rules.sla.rules.count) rules, ladders for \(c.rules.sla.ladders.keys.map(\.rawValue).sorted().joined(separator: ", ")); holiday schedules for \(c.rules.calendar.years.sorted().map(String.init).joined(separator: ", "))")
             summary.append("files: " + c.files.joined(separator: ", "))
+            let check = c.checkCalendar(today: Date())
+            if let e = check.error { problems.append(e) }
+            if let w = check.warning { summary.append("warning: \(w)") }
         } catch {
             problems.append(contentsOf: error.errors.map(\.description))
         }

@@ -21,6 +21,12 @@ struct BrokerCommand: ParsableCommand {
             FileHandle.standardError.write(Data("config errors:\n\(error)\n".utf8))
             throw ExitCode(2)
         }
+        let calendarCheck = cfg.checkCalendar(today: Date())
+        if let e = calendarCheck.error {
+            FileHandle.standardError.write(Data("config error: \(e)\n".utf8))
+            throw ExitCode(2)
+        }
+        if let w = calendarCheck.warning { logger.warning("\(w)") }
         let sync = Store.Synchronous(rawValue: cfg.synchronous) ?? .full
         let store = try Store(path: db ?? cfg.databasePath, synchronous: sync)
         let broker = try Broker(config: cfg, store: store, endpoint: endpoint, logger: logger)

@@ -63,8 +63,8 @@ import MusterCore
     }
 
     @Test func badDurationsAndGridsAreNamed() throws {
-        let dir = try Self.copy(editing: "muster.yaml") { $0.replacingOccurrences(of: "return_within: 24h", with: "return_within: 1wd") }
-        #expect(Self.errors(dir).contains { $0.key == "deadlines.return_within" && $0.message.contains("calendar") })
+        let dir = try Self.copy(editing: "sla.yaml") { $0.replacingOccurrences(of: "return_within: 1wd", with: "return_within: 1 week") }
+        #expect(Self.errors(dir).contains { $0.key == "defaults.return_within" && $0.file.hasSuffix("sla.yaml") && $0.line != nil })
         let dir2 = try Self.copy(editing: "grids.yaml") { $0.replacingOccurrences(of: "grids:\n", with: "grids:\n  - path: zz/nowhere/x\n    name: 孤儿网格\n") }
         let errs = Self.errors(dir2)
         #expect(errs.contains { $0.file.hasSuffix("grids.yaml") && $0.message.contains("parent grid") }, "\(errs)")

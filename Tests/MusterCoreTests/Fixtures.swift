@@ -25,7 +25,17 @@ enum Fixtures {
                              overrides: [Routing.Override(grid: "zz/jinshui", lead: "chengguan")]),
         ])
 
-    static let rules = Rules(routing: routing, grids: grids)
+    /// Weekdays only, 2026–2027: an explicit test schedule (the real one is tested with its holidays).
+    static let calendar = WorkCalendar(
+        years: [2026, 2027], daysOff: [], makeUpWorkdays: [],
+        seasons: [.init(name: "all year", from: (1, 1), to: (12, 31), hours: [510..<720, 840..<1050])])
+
+    static let sla = SLAPolicy(
+        defaults: [.triage: Period(2, .h), .ack: Period(1, .h), .return: Period(24, .h), .resolve: Period(5, .d),
+                   .verify: Period(1, .wd), .evaluate: Period(1, .wd)],
+        rules: [SLAPolicy.Rule(name: "urgent", priorities: [.urgent], windows: [.ack: Period(15, .m), .resolve: Period(2, .h)])])
+
+    static let rules = Rules(routing: routing, grids: grids, sla: sla, calendar: calendar)
 
     static let t0 = Date(ms: 1_795_000_000_000)
 

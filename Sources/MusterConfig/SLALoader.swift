@@ -1,0 +1,116 @@
+import Foundation
+import MusterCore
+import MusterWire
+
+/// config/sla.yaml → `SLAPolicy`, every problem located by file, line and key.
+enum SLALoader {
+    static func load(_ path: String, routing: Routing, grids: GridMap) throws(ConfigErrors) -> (SLAPolicy, calendarFolder: String) {
+        let yaml: YAMLFile, f: SLAFile
+        do { yaml = try YAMLFile(path: path); f = try yaml.decode(SLAFile.self) } catch { throw ConfigErrors(errors: [error]) }
+        var errors: [ConfigError] = []
+        func period(_ text: String?, _ keys: [YAMLFile.Key]) -> Period? {
+            guard let text else { return nil }
+            guard let p = Period(text) else {
+                errors.append(yaml.error(at: keys, "\"\(text)\" is not a duration (30s, 15m, 2h, 5d, 4wh, 5wd)")); return nil
+            }
+            return p
+        }
+        /// The windows set under `keys` (the file's flat `*_within` keys).
+        func windows(_ keys: [YAMLFile.Key]) -> SLAPolicy.Windows {
+            var w: SLAPolicy.Windows = [:]
+            for clock in ClockKind.allCases {
+                let key = "\(clock.rawValue)_within"
+                guard let node = yaml.node(at: keys + [.name(key)]) else { continue }
+                if let p = period(node, keys + [.name(key)]) { w[clock] = p }
+            }
+            return w
+        }
+        func day(_ s: String, _ keys: [YAMLFile.Key]) -> CivilDay? {
+            guard let d = CivilDay(s) else { errors.append(yaml.error(at: keys, "\"\(s)\" is not a date YYYY-MM-DD")); return nil }
+            return d
+        }
+        func check<T>(_ values: [String]?, _ keys: [YAMLFile.Key], _ make: (String) -> T?, _ what: String) -> Set<String>? {
+            guard let values else { return nil }
+            for (i, v) in values.enumerated() where make(v) == nil {
+                errors.append(yaml.error(at: keys + [.index(i)], "unknown \(what) \"\(v)\""))
+            }
+            return Set(values)
+        }
+
+        let defaults = windows([.name("defaults")])
+        for clock in ClockKind.allCases where defaults[clock] == nil {
+            errors.append(yaml.error(at: [.name("defaults")], "defaults must set \(clock.rawValue)_within"))
+        }
+        var rules: [SLAPolicy.Rule] = []
+        for (i, r) in (f.rules ?? []).enumerated() {
+            let base: [YAMLFile.Key] = [.name("rules"), .index(i)]
+            for (j, c) in (r.category?.values ?? []).enumerated()
+            where !routing.categories.keys.contains(where: { SLAPolicy.glob(c, $0) }) {
+                errors.append(yaml.error(at: base + [.name("category"), .index(j)], "\"\(c)\" matches no category in routing.yaml"))
+            }
+            for (j, g) in (r.grid?.values ?? []).enumerated() where !grids.exists(g) {
+                errors.append(yaml.error(at: base + [.name("grid"), .index(j)], "unknown grid \"\(g)\""))
+            }
+            let priorities = check(r.priority?.values, base + [.name("priority")], Priority.init(rawValue:), "priority")
+            let sources = check(r.source?.values, base + [.name("source")], Source.init(rawValue:), "source")
+            let modes = check(r.mode?.values, base + [.name("mode")], ManagementMode.init(rawValue:), "mode")
+            var season: SLAPolicy.Rule.Season?
+            if let s = r.season {
+                season = SLAPolicy.Rule.Season(rawValue: s)
+                if season == nil { errors.append(yaml.error(at: base + [.name("season")], "season is heating or off_season")) }
+            }
+            let w = windows(base)
+            if w.isEmpty { errors.append(yaml.error(at: base, "the rule sets no *_within")) }
+            rules.append(SLAPolicy.Rule(
+                name: r.name, categories: r.category?.values, priorities: priorities.map { Set($0.compactMap(Priority.init(rawValue:))) },
+                sources: sources.map { Set($0.compactMap(Source.init(rawValue:))) },
+                modes: modes.map { Set($0.compactMap(ManagementMode.init(rawValue:))) }, season: season, grids: r.grid?.values, windows: w))
+        }
+        var modes: [ManagementMode: SLAPolicy.ModeChange] = [:]
+        for (name, m) in f.modes ?? [:] {
+            let base: [YAMLFile.Key] = [.name("modes"), .name(name)]
+            guard let mode = ManagementMode(rawValue: name) else {
+                errors.append(yaml.error(at: base, "unknown mode \"\(name)\"; normal, holiday, major_event or emergency")); continue
+            }
+            if let s = m.scale, !(0.01...1).contains(s) { errors.append(yaml.error(at: base + [.name("scale")], "scale must be in (0, 1]: modes tighten")) }
+            modes[mode] = SLAPolicy.ModeChange(scale: m.scale, caps: windows(base), whistleCategories: m.whistle_categories ?? [])
+        }
+        var ladders: [ClockKind: [SLAPolicy.Rung]] = [:]
+        for (name, rungs) in f.ladders ?? [:] {
+            let base: [YAMLFile.Key] = [.name("ladders"), .name(name)]
+            guard let clock = ClockKind(rawValue: name) else {
+                errors.append(yaml.error(at: base, "unknown clock \"\(name)\"; one of \(ClockKind.allCases.map(\.rawValue).joined(separator: ", "))")); continue
+            }
+            ladders[clock] = rungs.enumerated().compactMap { j, r in
+                let keys = base + [.index(j), .name("at")]
+                let at: SLAPolicy.Rung.At
+                if r.at.hasSuffix("%"), let n = Int(r.at.dropLast()), (1...1000).contains(n) {
+                    at = .percent(n)
+                } else if r.at.hasPrefix("+"), let p = Period(String(r.at.dropFirst())) {
+                    at = .afterDeadline(p)
+                } else {
+                    errors.append(yaml.error(at: keys, "\"\(r.at)\" is neither N% of the window nor +DURATION after the deadline")); return nil
+                }
+                return SLAPolicy.Rung(at: at, notice: r.notice, to: r.to, level: r.level)
+            }
+        }
+        var heating: [ClosedRange<CivilDay>] = []
+        for (i, s) in (f.heating_season ?? []).enumerated() {
+            let k: [YAMLFile.Key] = [.name("heating_season"), .index(i)]
+            if let a = day(s.from, k + [.name("from")]), let b = day(s.to, k + [.name("to")]) {
+                if a <= b { heating.append(a...b) } else { errors.append(yaml.error(at: k, "from is after to")) }
+            }
+        }
+        var ext = SLAPolicy.Extensions(autoMaxCount: 1, autoMaxBy: Period(5, .wd), maxTotal: Period(30, .d))
+        if let e = f.extensions {
+            ext.autoMaxCount = e.auto_approve.max_count
+            ext.autoMaxBy = period(e.auto_approve.max_by, [.name("extensions"), .name("auto_approve"), .name("max_by")]) ?? ext.autoMaxBy
+            ext.maxTotal = period(e.max_total, [.name("extensions"), .name("max_total")]) ?? ext.maxTotal
+        }
+        guard errors.isEmpty else { throw ConfigErrors(errors: errors) }
+        let folder = f.calendar ?? "calendar"
+        let dir = (path as NSString).deletingLastPathComponent
+        return (SLAPolicy(defaults: defaults, rules: rules, modes: modes, heatingSeasons: heating, ladders: ladders, extensions: ext),
+                folder.hasPrefix("/") ? folder : (dir as NSString).appendingPathComponent(folder))
+    }
+}
