@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // libzmq from Debian's libzmq3-dev; no pkgConfig: to avoid a harmless flag warning.
@@ -35,6 +36,7 @@ let package = Package(
         .target(name: "MusterBroker", dependencies: [
             "MusterCore", "MusterWire", "MusterStore", "MusterConfig", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "HeapModule", package: "swift-collections"),
         ]),
         .target(name: "MusterAdapterKit", dependencies: [
             "MusterWire", "ZeroMQ", "MusterConfig",

@@ -9,13 +9,7 @@ extension Broker {
     /// the case's grid; if none serves it, to any live instance (a gap is never allowed).
     func deliver(_ now: Date) {
         for target in outbox.targetsWaiting {
-            var candidates: [[UInt8]]
-            if target.hasPrefix("adapter:") {
-                candidates = byAdapter[String(target.dropFirst(8))].map { [$0] } ?? []
-            } else {
-                let agency = String(target.dropFirst(7))
-                candidates = sessions.values.filter { $0.actor.agency == agency }.map(\.routingID)
-            }
+            var candidates = candidatesFor(target)
             guard !candidates.isEmpty else { continue }
             candidates.sort { (sessions[$0]?.inFlightCount ?? 0) < (sessions[$1]?.inFlightCount ?? 0) }
             let grids = config.rules.grids
@@ -39,6 +33,19 @@ extension Broker {
         }
         for (rid, s) in sessions where s.subscription != nil && s.hasRoom {
             feed(rid, now)
+        }
+    }
+
+    /// The live sessions a push target may go to.
+    func candidatesFor(_ target: String) -> [[UInt8]] {
+        let (kind, name) = target.firstIndex(of: ":").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, "")
+        switch kind {
+        case "adapter": return byAdapter[name].map { [$0] } ?? []
+        case "agency": return sessions.values.filter { $0.actor.agency == name && $0.actor.roles.contains(.agency) }.map(\.routingID)
+        case "supervisor":
+            return sessions.values.filter { $0.actor.roles.contains(.supervisor) && ($0.actor.agency == name || $0.actor.agency == nil) }.map(\.routingID)
+        case "role": return Role(rawValue: name).map { r in sessions.values.filter { $0.actor.roles.contains(r) }.map(\.routingID) } ?? []
+        default: return []
         }
     }
 

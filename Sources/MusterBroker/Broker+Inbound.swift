@@ -54,8 +54,13 @@ extension Broker {
         }
         decide(pending, now, &batch, &out)
         for o in out where !o.needsCommit { send(o.routingID, o.command, o.body) }
-        let waiting = out.filter(\.needsCommit)
+        submit(&batch, waiting: out.filter(\.needsCommit))
+    }
+
+    /// Seals a decided batch and hands it to the writer; `waiting` is answered once it is durable.
+    func submit(_ batch: inout Batch, waiting: [Outgoing]) {
         guard !batch.isEmpty || !waiting.isEmpty else { return }
+        for f in batch.facts { if case .scheduled(let list) = f.change { for t in list { schedule(t) } } }
         batch.seal(from: ledger)
         batch.lastDelivery = lastDelivery
         nextBatchID += 1
@@ -99,6 +104,7 @@ extension Broker {
                     do { ledger = try store.loadLedger() } catch {
                         logger.critical("cannot reload the ledger", metadata: ["error": "\(error)"])
                     }
+                    rebuildTimers()
                 }
                 for o in b.out {
                     send(o.routingID, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))

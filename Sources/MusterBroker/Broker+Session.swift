@@ -10,7 +10,7 @@ extension Broker {
         func fail(_ e: WireError) {
             out.append(Outgoing(routingID: rid, command: .error, body: Messages.error(re: h.id, e), needsCommit: false, re: h.id))
         }
-        if h.roles.contains(.agency), let a = h.agency, config.rules.routing.agencies[a] == nil {
+        if h.roles.contains(.agency) || h.roles.contains(.supervisor), let a = h.agency, config.rules.routing.agencies[a] == nil {
             return fail(.badField("agency", "unknown agency \"\(a)\""))
         }
         let jurisdictions = h.jurisdictions ?? config.instanceJurisdictions[h.adapter] ?? []
@@ -21,7 +21,8 @@ extension Broker {
         if sessions[rid] != nil { drop(rid, reason: "HELLO again") }
         sessionCounter += 1
         let sessionID = "S\(now.ms)-\(sessionCounter)"
-        let actor = Actor(adapter: h.adapter, roles: Set(h.roles), agency: h.roles.contains(.agency) ? h.agency : nil)
+        // An agency acts for its department; a supervisor watches one (or, without one, all).
+        let actor = Actor(adapter: h.adapter, roles: Set(h.roles), agency: h.roles.contains(.agency) || h.roles.contains(.supervisor) ? h.agency : nil)
         sessions[rid] = Session(routingID: rid, sessionID: sessionID, actor: actor, jurisdictions: jurisdictions,
                                 window: h.window ?? 1000, lastHeard: now, lastSent: now)
         byAdapter[h.adapter] = rid

@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import Logging
 import MusterConfig
 import MusterCore
@@ -40,6 +41,8 @@ public final class Broker: @unchecked Sendable {
     var lastTick = Date(ms: 0)
     var lastPrune = Date(ms: 0)
     var sessionCounter: Int64 = 0
+    /// Ladder rungs by due time; entries whose timer is gone or moved are skipped when popped.
+    var timerHeap = Heap<TimerEntry>()
 
     // The pipelined commit (CommitWriter): batches decided but not yet durable.
     let writer: CommitWriter
@@ -82,6 +85,7 @@ public final class Broker: @unchecked Sendable {
         committedSeq = store.lastSeq
         lastDelivery = store.lastDelivery
         writer = CommitWriter(store: store)
+        rebuildTimers()
         for push in try store.pendingPushes() {
             outbox.add(push, grid: push.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
         }
@@ -96,7 +100,11 @@ public final class Broker: @unchecked Sendable {
     public func run() {
         while !stopFlag.load(ordering: .relaxed) {
             if inFlight.count < Broker.maxBatchesInFlight {
-                let ready = socket.waitReadable(timeoutMs: 50, orFD: writer.wakeup.readFD)
+                fireDueTimers(Clock.now())
+            }
+            if inFlight.count < Broker.maxBatchesInFlight {
+                let ready = socket.waitReadable(timeoutMs: timerHeap.min.map { max(0, min(50, Int($0.due - Clock.now().ms))) } ?? 50,
+                                                orFD: writer.wakeup.readFD)
                 if ready.fd { completeBatches() }
                 if ready.socket { handleReady() }
             } else if writer.wakeup.wait(timeoutMs: 50) {

@@ -108,6 +108,8 @@ enum Messages {
         case .cancelled(let d): w.field("dispatch_id", d)
         case .verified(let passed, let note): w.field("passed", passed); w.field("note", note)
         case .evaluated(let s, let note): w.field("satisfaction", s.rawValue); w.field("note", note)
+        case .scheduled(let timers): w.array("rungs", timers.map(rungJSON))
+        case .escalated(let t): w.raw("rung", rungJSON(t))
         }
         return w.finish()
     }
@@ -165,5 +167,45 @@ enum Messages {
         w.field("actor", logged.fact.actor)
         w.raw("data", eventData(logged.fact.change, grids: nil))
         return w.finish()
+    }
+
+    static func rungJSON(_ t: LadderTimer) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("clock", t.clock.rawValue)
+        w.field("rung", t.rung)
+        w.field("level", t.level)
+        w.field("notice", t.notice)
+        w.field("to", t.to)
+        w.field("dispatch_id", t.dispatchID)
+        w.field("agency", t.agency)
+        w.field("due", Timestamp.format(t.due))
+        w.field("deadline", Timestamp.format(t.deadline))
+        return w.finish()
+    }
+
+    /// NOTICE: a rung of a ladder reached (催办 remind, 督办 supervise, 通报 report_overdue …).
+    static func notice(delivery: Int64, _ t: LadderTimer, title: String?, now: Date) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("delivery", String(delivery))
+        w.field("kind", t.notice)
+        w.field("level", t.level)
+        w.field("clock", t.clock.rawValue)
+        w.field("case_id", t.caseID)
+        w.field("dispatch_id", t.dispatchID)
+        w.field("agency", t.agency)
+        w.field("title", title)
+        w.field("due", Timestamp.format(t.deadline))
+        if now > t.deadline { w.field("overdue_by", Messages.duration(ms: now.ms - t.deadline.ms)) }
+        return w.finish()
+    }
+
+    /// `2h15m`, `40s`: a length in the protocol's units.
+    static func duration(ms: Int64) -> String {
+        let s = ms / 1000
+        if s < 60 { return "\(s)s" }
+        let m = s / 60
+        if m < 60 { return "\(m)m" }
+        let h = m / 60
+        return m % 60 == 0 ? "\(h)h" : "\(h)h\(m % 60)m"
     }
 }

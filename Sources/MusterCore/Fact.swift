@@ -48,6 +48,10 @@ public struct Fact: Codable, Sendable, Equatable {
         case evaluated(Satisfaction, note: String?)
         /// 结案
         case closed
+        /// A clock started: the rungs of its ladder.
+        case scheduled([LadderTimer])
+        /// A rung fired: 催办, 督办, 通报 … (a NOTICE goes with it).
+        case escalated(LadderTimer)
     }
 
     /// The `type` of the `EVENT` (PROTOCOL.md).
@@ -69,6 +73,19 @@ public struct Fact: Codable, Sendable, Equatable {
         case .verified(let passed, _): passed ? "case.verified" : "case.rework"
         case .evaluated: "case.evaluated"
         case .closed: "case.closed"
+        case .scheduled: "clock.scheduled"
+        case .escalated: "case.escalated"
+        }
+    }
+}
+
+extension Fact.Change {
+    /// Facts that put a case into a state whose own clocks start (triage, finished, verified).
+    var entersState: Bool {
+        switch self {
+        case .accepted, .triage, .consultation, .verified(true, _): true
+        case .resolved(_, let lead, _, _, _): lead
+        default: false
         }
     }
 }

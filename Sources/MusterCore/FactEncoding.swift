@@ -33,6 +33,8 @@ extension Fact.Change {
         case .verified(let passed, let note): w.object("verified") { $0.field("passed", passed); $0.field("note", note) }
         case .evaluated(let s, let note): w.object("evaluated") { $0.field("_0", s.rawValue); $0.field("note", note) }
         case .closed: w.object("closed") { _ in }
+        case .scheduled(let timers): w.object("scheduled") { $0.array("_0", timers.map(\.json)) }
+        case .escalated(let t): w.object("escalated") { $0.raw("_0", t.json) }
         }
         return w.finish()
     }
@@ -72,6 +74,17 @@ extension Attachment {
         var w = JSONWriter()
         w.field("url", url)
         w.field("sha256", sha256)
+        return w.finish()
+    }
+}
+
+extension LadderTimer {
+    /// The synthesized-Codable shape (camelCase, ms dates), like the other log encodings.
+    public var json: [UInt8] {
+        var w = JSONWriter()
+        w.field("id", id); w.field("caseID", caseID); w.field("dispatchID", dispatchID); w.field("agency", agency)
+        w.field("clock", clock.rawValue); w.field("rung", rung); w.field("level", level); w.field("notice", notice)
+        w.field("to", to); w.field("due", due.ms); w.field("deadline", deadline.ms)
         return w.finish()
     }
 }

@@ -25,6 +25,8 @@ extension Ledger {
             case .evaluate(let e):
                 reply = try caseAct(e.caseID, e.satisfaction == .dissatisfied ? .ratedDissatisfied : .rated, &run, rules) { .evaluated(e.satisfaction, note: e.note) }
             }
+            var settled = Set<String>()
+            for f in run.facts where settled.insert(f.caseID).inserted { settleClocks(f.caseID, &run, rules) }
             return .success(Decision(facts: run.facts, reply: reply))
         } catch {
             return .failure(error)
@@ -212,6 +214,39 @@ extension Ledger {
         }
     }
 
+    /// A ladder rung comes due: the escalation fact (and with it a NOTICE), once. Nothing if the
+    /// clock stopped or the rung already fired.
+    public mutating func fire(_ timerID: String, now: Date) -> [Fact] {
+        guard let t = timers[timerID], t.due <= now else { return [] }
+        let fact = Fact(caseID: t.caseID, at: now, actor: Actor.broker.adapter, change: .escalated(t))
+        apply(fact)
+        return [fact]
+    }
+
+    /// Starts the case's own clocks for the state the decision left it in: triage while it waits
+    /// at the centre (研判, 会商); verification and the follow-up call once it is finished.
+    /// Only when the decision moved the case into its state: a clock runs once per stay.
+    private mutating func settleClocks(_ id: String, _ run: inout Run, _ rules: Rules) {
+        guard let c = cases[id], run.facts.contains(where: { $0.caseID == id && $0.change.entersState }) else { return }
+        let running = Set((timersByOwner[id] ?? []).compactMap { timers[$0]?.clock })
+        let clocks: [ClockKind] = switch c.state {
+        case .triage, .consultation: [.triage]
+        case .finished: [.verify, .evaluate]
+        case .verified: [.evaluate]
+        default: []
+        }
+        let fired = Set(run.facts.compactMap { f -> ClockKind? in
+            if case .escalated(let t) = f.change, t.caseID == id, t.dispatchID == nil { return t.clock } else { return nil }
+        })
+        var list: [LadderTimer] = []
+        for clock in clocks where !running.contains(clock) && !fired.contains(clock) {
+            guard let deadline = try? rules.sla.deadline(clock, for: subject(c), from: run.now, calendar: rules.calendar) else { continue }
+            list += rules.sla.ladder(clock, caseID: id, dispatch: nil, start: run.now, deadline: deadline, calendar: rules.calendar)
+                .filter { timers[$0.id] == nil }
+        }
+        if !list.isEmpty { emit(id, .scheduled(list), &run) }
+    }
+
     private mutating func dispatch(_ id: String, _ owners: Routing.Owners, _ run: inout Run, _ rules: Rules) {
         let c = cases[id]!
         let round = c.round + 1
@@ -221,6 +256,9 @@ extension Ledger {
                 dispatchID: ids.nextDispatch(), caseID: id, agency: agency, role: role, round: round, state: .sent,
                 sentAt: run.now, ackBy: due.ackBy, resolveBy: due.resolveBy, returnBy: due.returnBy)
             emit(id, .dispatched(d), &run)
+            let ladders = rules.sla.ladder(.ack, caseID: id, dispatch: d, start: d.sentAt, deadline: d.ackBy, calendar: rules.calendar)
+                + rules.sla.ladder(.resolve, caseID: id, dispatch: d, start: d.sentAt, deadline: d.resolveBy, calendar: rules.calendar)
+            if !ladders.isEmpty { emit(id, .scheduled(ladders), &run) }
         }
     }
 }

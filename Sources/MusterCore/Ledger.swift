@@ -13,6 +13,9 @@ public struct Ledger: Sendable, Equatable {
     /// Merge key → the open case that reports of the same problem join.
     public var openByMergeKey: [String: String] = [:]
     public var ids = IDSource()
+    /// Ladder rungs not yet fired, and by owner (dispatch id, or case id for the case's clocks).
+    public var timers: [String: LadderTimer] = [:]
+    public var timersByOwner: [String: Set<String>] = [:]
 
     public init() {}
 
@@ -37,6 +40,7 @@ public struct Ledger: Sendable, Equatable {
     /// Folds one fact into the projections.
     public mutating func apply(_ fact: Fact) {
         let id = fact.caseID
+        stopClocks(fact)
         switch fact.change {
         case .accepted(let record):
             cases[id] = record
@@ -93,7 +97,38 @@ public struct Ledger: Sendable, Equatable {
         case .closed:
             update(id, fact) { $0.state = .closed }
             closeOut(id)
+        case .scheduled(let list):
+            for t in list {
+                timers[t.id] = t
+                timersByOwner[t.owner, default: []].insert(t.id)
+            }
+        case .escalated(let t):
+            removeTimer(t.id)
+            touch(id, fact)
         }
+    }
+
+    /// The clocks a fact stops, and so the rungs that will never fire.
+    private mutating func stopClocks(_ fact: Fact) {
+        switch fact.change {
+        case .acked(let d, _, _): removeTimers(of: d, clocks: [.ack])
+        case .resolved(let d, _, _, _, _), .returned(let d, _, _), .cancelled(let d): removeTimers(of: d, clocks: [.ack, .resolve])
+        case .dispatched(let d) where d.role == .lead: removeTimers(of: fact.caseID, clocks: [.triage, .verify, .evaluate])
+        case .rejected, .merged: removeTimers(of: fact.caseID, clocks: [.triage])
+        case .verified: removeTimers(of: fact.caseID, clocks: [.verify])
+        case .evaluated: removeTimers(of: fact.caseID, clocks: [.verify, .evaluate])
+        default: break
+        }
+    }
+
+    private mutating func removeTimers(of owner: String, clocks: Set<ClockKind>) {
+        for tid in timersByOwner[owner] ?? [] where clocks.contains(timers[tid]?.clock ?? .ack) { removeTimer(tid) }
+    }
+
+    private mutating func removeTimer(_ tid: String) {
+        guard let t = timers.removeValue(forKey: tid) else { return }
+        timersByOwner[t.owner]?.remove(tid)
+        if timersByOwner[t.owner]?.isEmpty == true { timersByOwner[t.owner] = nil }
     }
 
     private mutating func update(_ id: String, _ fact: Fact, _ change: (inout CaseRecord) -> Void) {

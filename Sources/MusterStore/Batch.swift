@@ -44,6 +44,9 @@ public struct Batch: Sendable {
     /// so that the commit can run on another thread while the ledger moves on.
     public var caseRows: [CaseRecord] = []
     public var dispatchRows: [DispatchRecord] = []
+    /// Owners (dispatch or case ids) whose timers may have changed, and their timers now.
+    public var timerOwners: Set<String> = []
+    public var timerRows: [(owner: String, timers: [LadderTimer])] = []
     /// The highest delivery id handed out so far (kept in `meta` so ids are never reused).
     public var lastDelivery: Int64 = 0
 
@@ -55,6 +58,7 @@ public struct Batch: Sendable {
         caseRows = touchedCases.filter { seen.insert($0).inserted }.compactMap { ledger.cases[$0] }
         seen.removeAll()
         dispatchRows = touchedDispatches.filter { seen.insert($0).inserted }.compactMap { ledger.dispatches[$0] }
+        timerRows = timerOwners.map { owner in (owner, (ledger.timersByOwner[owner] ?? []).compactMap { ledger.timers[$0] }) }
     }
 
     public var isEmpty: Bool {
@@ -65,6 +69,15 @@ public struct Batch: Sendable {
         for f in facts {
             self.facts.append(f)
             touchedCases.append(f.caseID)
+            timerOwners.insert(f.caseID)
+            switch f.change {
+            case .dispatched(let d): timerOwners.insert(d.dispatchID)
+            case .acked(let id, _, _), .resolved(let id, _, _, _, _), .returned(let id, _, _), .cancelled(let id), .progressed(let id, _, _):
+                timerOwners.insert(id)
+            case .scheduled(let list): for t in list { timerOwners.insert(t.owner) }
+            case .escalated(let t): timerOwners.insert(t.owner)
+            default: break
+            }
             switch f.change {
             case .dispatched(let d): touchedDispatches.append(d.dispatchID)
             case .acked(let id, _, _), .resolved(let id, _, _, _, _), .returned(let id, _, _), .progressed(let id, _, _):

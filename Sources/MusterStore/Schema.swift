@@ -82,6 +82,21 @@ enum Schema {
                 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
                 """)
         }
+        m.registerMigration("v2: ladder timers") { db in
+            try db.execute(sql: """
+                -- Rungs of escalation ladders not yet fired: a projection of the clocks, written with
+                -- the facts that start and stop them; the broker's timer heap is rebuilt from it.
+                CREATE TABLE timers (
+                    id TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    case_id TEXT NOT NULL,
+                    due INTEGER NOT NULL,
+                    data BLOB NOT NULL
+                );
+                CREATE INDEX timers_by_owner ON timers (owner);
+                CREATE INDEX timers_by_due ON timers (due);
+                """)
+        }
         return m
     }
 }

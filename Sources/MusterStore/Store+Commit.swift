@@ -40,6 +40,7 @@ extension Store {
                     }
                     try writeProjections(db, batch)
                     try writeOutbox(db, batch)
+                    try writeTimers(db, batch)
                     let insertReply = try db.cachedStatement(sql: "INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES (?, ?, ?, ?, ?)")
                     for r in batch.replies {
                         var b = Binder(insertReply)
@@ -106,6 +107,23 @@ extension Store {
             b.bind(d.resolveBy.ms); b.bind(d.returnBy.ms); b.bind(d.ackedAt?.ms); b.bind(d.finishedAt?.ms)
             b.bind(d.handler)
             try b.step()
+        }
+    }
+
+    private func writeTimers(_ db: Database, _ batch: Batch) throws {
+        guard !batch.timerRows.isEmpty else { return }
+        let clear = try db.cachedStatement(sql: "DELETE FROM timers WHERE owner = ?")
+        let insert = try db.cachedStatement(sql: "INSERT INTO timers (id, owner, case_id, due, data) VALUES (?, ?, ?, ?, ?)")
+        for (owner, timers) in batch.timerRows {
+            var b = Binder(clear)
+            b.bind(owner)
+            try b.step()
+            for t in timers {
+                var i = Binder(insert)
+                i.bind(t.id); i.bind(owner); i.bind(t.caseID); i.bind(t.due.ms)
+                i.bind(t.json)
+                try i.step()
+            }
         }
     }
 

@@ -25,6 +25,14 @@ extension Store {
                 ledger.ids.observe(dispatchID: d.dispatchID)
                 if d.state.isOpen { ledger.openDispatches[d.caseID, default: []].append(d.dispatchID) }
             }
+            let decoder = FactCoding.decoder()
+            let timers = try Row.fetchCursor(db, sql: "SELECT data FROM timers")
+            while let row = try timers.next() {
+                let data: Data = row["data"]
+                let t = try decoder.decode(LadderTimer.self, from: data)
+                ledger.timers[t.id] = t
+                ledger.timersByOwner[t.owner, default: []].insert(t.id)
+            }
             return ledger
         }
     }

@@ -42,9 +42,11 @@ import MusterWire
 
         let (rc, result, _) = try intake.request(.query, ["what": "case", "case_id": caseID])
         #expect(rc == .result)
-        let types = (result["timeline"] as? [[String: Any]])?.compactMap { $0["type"] as? String }
-        #expect(types == ["case.accepted", "case.dispatched", "dispatch.acked", "dispatch.progress", "case.resolved",
-                          "case.verified", "case.evaluated", "case.closed"])
+        let all = (result["timeline"] as? [[String: Any]])?.compactMap { $0["type"] as? String } ?? []
+        #expect(all.filter { $0 != "clock.scheduled" } == ["case.accepted", "case.dispatched", "dispatch.acked", "dispatch.progress",
+                                                          "case.resolved", "case.verified", "case.evaluated", "case.closed"])
+        // The dispatch started its clocks (签收, 办结); finishing started verification and the call-back.
+        #expect(all.firstIndex(of: "clock.scheduled") == 2 && all.lastIndex(of: "clock.scheduled") == 6)
         #expect(try h.store.pendingPushes().isEmpty, "RECEIVED deleted the push")
         #expect(try h.store.verifyLog().ok)
     }

@@ -1,0 +1,59 @@
+import Foundation
+import HeapModule
+import MusterCore
+import MusterStore
+import MusterWire
+
+/// A rung in the broker's heap.
+struct TimerEntry: Comparable {
+    var due: Int64
+    var id: String
+    static func < (a: TimerEntry, b: TimerEntry) -> Bool { (a.due, a.id) < (b.due, b.id) }
+}
+
+extension Broker {
+    /// Most rungs fired in one batch (1,000 timers due in the same second go in one commit).
+    static let maxFiredPerBatch = 4096
+
+    func schedule(_ t: LadderTimer) { timerHeap.insert(TimerEntry(due: t.due.ms, id: t.id)) }
+
+    /// The heap from the ledger's timers (at start, and after a failed commit reloads the ledger).
+    func rebuildTimers() {
+        timerHeap = Heap(ledger.timers.values.map { TimerEntry(due: $0.due.ms, id: $0.id) })
+    }
+
+    /// Fires the rungs that are due: each an escalation fact and its NOTICEs, in one batch.
+    /// A rung that came due while the broker was down fires once, now.
+    func fireDueTimers(_ now: Date) {
+        var batch = Batch()
+        var fired = 0
+        while fired < Broker.maxFiredPerBatch, let next = timerHeap.min, next.due <= now.ms {
+            _ = timerHeap.popMin()
+            guard let t = ledger.timers[next.id], t.due.ms == next.due else { continue }
+            let facts = ledger.fire(t.id, now: now)
+            guard !facts.isEmpty else { continue }
+            batch.add(facts)
+            for target in noticeTargets(t) {
+                lastDelivery += 1
+                batch.pushes.append(Batch.Push(
+                    delivery: lastDelivery, target: target, command: Command.notice.rawValue,
+                    body: Messages.notice(delivery: lastDelivery, t, title: ledger.cases[t.caseID]?.title, now: now),
+                    dispatchID: nil, createdAt: now))
+            }
+            fired += 1
+        }
+        if fired > 0 { submit(&batch, waiting: []) }
+    }
+
+    /// Who a rung tells: `agency` is the dispatch's department; `supervisor` its supervisor (any
+    /// supervisor for a case's own clocks); any other name a role.
+    func noticeTargets(_ t: LadderTimer) -> [String] {
+        t.to.compactMap { who in
+            switch who {
+            case "agency": t.agency.map { "agency:\($0)" }
+            case "supervisor": t.agency.map { "supervisor:\($0)" } ?? "role:supervisor"
+            default: "role:\(who)"
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// One rung of an escalation ladder, due at a moment: 催办 before the deadline, 督办 at it,
+/// 通报 after it. A timer is part of the ledger (and a row in the store), scheduled by the fact
+/// that starts its clock and gone when the clock stops or the rung fires — so it fires once.
+public struct LadderTimer: Codable, Sendable, Equatable, Hashable {
+    /// `D0000000007/ack/1`, `C0000000003/triage/0`: stable, so a rung is never scheduled twice.
+    public var id: String
+    public var caseID: String
+    public var dispatchID: String?
+    /// The dispatch's department, when the clock is a dispatch's.
+    public var agency: String?
+    public var clock: ClockKind
+    public var rung: Int
+    public var level: Int
+    public var notice: String
+    public var to: [String]
+    /// When it fires.
+    public var due: Date
+    /// The clock's deadline (for `overdue_by`).
+    public var deadline: Date
+
+    /// Timers of one dispatch, or of a case's own clocks.
+    public var owner: String { dispatchID ?? caseID }
+}
+
+extension SLAPolicy {
+    /// The rungs of `clock`'s ladder for a clock running from `start` to `deadline`. A rung the
+    /// calendar cannot place (a year without a schedule) is left out rather than guessed.
+    public func ladder(_ clock: ClockKind, caseID: String, dispatch: DispatchRecord?, start: Date, deadline: Date,
+                       calendar: WorkCalendar) -> [LadderTimer] {
+        (ladders[clock] ?? []).enumerated().compactMap { i, rung in
+            let due: Date
+            switch rung.at {
+            case .percent(let p):
+                due = start.adding(ms: (deadline.ms - start.ms) * Int64(p) / 100)
+            case .afterDeadline(let period):
+                guard let d = try? calendar.end(of: period, from: deadline) else { return nil }
+                due = d
+            }
+            return LadderTimer(id: "\(dispatch?.dispatchID ?? caseID)/\(clock.rawValue)/\(i)", caseID: caseID,
+                               dispatchID: dispatch?.dispatchID, agency: dispatch?.agency, clock: clock, rung: i,
+                               level: rung.level, notice: rung.notice, to: rung.to, due: due, deadline: deadline)
+        }
+    }
+}
