@@ -13,8 +13,9 @@ final class BrokerHarness {
     let config: BrokerConfig
     var endpoint: String { broker.endpoint }
 
-    init(heartbeat: Double = 5, resend: Double = 10, path: String? = nil) throws {
+    init(heartbeat: Double = 5, resend: Double = 10, path: String? = nil, configure: (inout BrokerConfig) -> Void = { _ in }) throws {
         var cfg = try BrokerConfig.load(Self.repo.appendingPathComponent("config/muster.yaml").path)
+        configure(&cfg)
         cfg.heartbeatMs = Int64(heartbeat * 1000)
         cfg.resendAfterMs = Int64(resend * 1000)
         config = cfg
@@ -38,6 +39,20 @@ final class BrokerHarness {
     }
 
     func stop() { broker.stopAndWait() }
+
+    /// Stops without starting again (the test lets time pass while the broker is down).
+    func stopOnly() { broker.stopAndWait() }
+
+    /// Starts a new broker on the same file and port after `stopOnly`.
+    func startAgain() throws {
+        store = try Store(path: path)
+        var logger = Logger(label: "test.broker")
+        logger.logLevel = .warning
+        broker = try Broker(config: config, store: store, endpoint: lastEndpoint, logger: logger)
+        _ = broker.start()
+    }
+
+    private var lastEndpoint: String { broker.endpoint }
 
     deinit { broker.stop() }
 }

@@ -80,7 +80,7 @@ import MusterWire
         let c = d.newCase(Fixtures.submit("heating_not_warm", title: "暖气"))
         let r = d.ok(Fixtures.giveBack(d.lead(c)!.dispatchID), by: Fixtures.agency("reli"))
         #expect(d.state(c) == .triage)
-        #expect(r.facts.map(\.type) == ["dispatch.returned", "case.triage"], "one triage record, not two")
+        #expect(r.facts.map(\.type) == ["dispatch.returned", "case.triage", "clock.scheduled"], "one triage record, not two; its clock starts")
         #expect(d.ledger.cases[c]?.returnedBy == ["reli"])
     }
 

@@ -33,7 +33,16 @@ enum Fixtures {
     static let sla = SLAPolicy(
         defaults: [.triage: Period(2, .h), .ack: Period(1, .h), .return: Period(24, .h), .resolve: Period(5, .d),
                    .verify: Period(1, .wd), .evaluate: Period(1, .wd)],
-        rules: [SLAPolicy.Rule(name: "urgent", priorities: [.urgent], windows: [.ack: Period(15, .m), .resolve: Period(2, .h)])])
+        rules: [SLAPolicy.Rule(name: "urgent", priorities: [.urgent], windows: [.ack: Period(15, .m), .resolve: Period(2, .h)])],
+        ladders: [
+            .ack: [.init(at: .percent(75), notice: "remind", to: ["agency"], level: 1),
+                   .init(at: .percent(100), notice: "supervise", to: ["agency", "supervisor", "ops"], level: 2),
+                   .init(at: .afterDeadline(Period(1, .wd)), notice: "report_overdue", to: ["supervisor", "ops"], level: 3)],
+            .resolve: [.init(at: .percent(100), notice: "supervise", to: ["agency", "ops"], level: 2)],
+            .triage: [.init(at: .percent(100), notice: "supervise", to: ["ops"], level: 2)],
+            .verify: [.init(at: .percent(100), notice: "remind", to: ["ops"], level: 1)],
+            .evaluate: [.init(at: .percent(100), notice: "remind", to: ["ops"], level: 1)],
+        ])
 
     static let rules = Rules(routing: routing, grids: grids, sla: sla, calendar: calendar)
 

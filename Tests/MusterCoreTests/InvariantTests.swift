@@ -32,6 +32,11 @@ import MusterWire
         default: (Fixtures.resolve(did, id: "res-\(n)"), owner)
         }
         if n % 17 == 0 { d.now = d.now.adding(ms: 2 * 86_400_000) }  // past return windows sometimes
+        if n % 11 == 0 {
+            // Rungs come due now and then: fire whatever is due, as the broker does.
+            d.now = d.now.adding(ms: Int64(n % 7) * 3_600_000)
+            for t in d.ledger.timers.values.sorted(by: { $0.id < $1.id }) { facts += d.ledger.fire(t.id, now: d.now) }
+        }
         let before = d.ledger
         switch d.run(command, by: actor) {
         case .success(let decision): facts += decision.facts
@@ -57,6 +62,18 @@ import MusterWire
             if c.state == .merged { #expect(c.mergedInto.flatMap { l.cases[$0] } != nil) }
         }
         #expect(Set(l.byExternalRef.values) == Set(l.cases.keys))
+        // A rung waits only on a clock that is still running.
+        for t in l.timers.values {
+            let c = l.cases[t.caseID]!
+            switch t.clock {
+            case .ack: #expect(l.dispatches[t.dispatchID!]?.state == .sent, "\(t.id) on a dispatch already signed for")
+            case .resolve, .return: #expect(l.dispatches[t.dispatchID!]?.state.isOpen == true, "\(t.id) on a closed dispatch")
+            case .triage: #expect([.triage, .consultation].contains(c.state), "\(t.id) with the case \(c.state)")
+            case .verify: #expect(c.state == .finished, "\(t.id) with the case \(c.state)")
+            case .evaluate: #expect([.finished, .verified].contains(c.state), "\(t.id) with the case \(c.state)")
+            }
+            #expect(l.timersByOwner[t.owner]?.contains(t.id) == true)
+        }
     }
 
     @Test func randomCommandsKeepTheInvariantsAndReplayEqualsProjection() async {
