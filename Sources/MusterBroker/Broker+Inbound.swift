@@ -190,13 +190,13 @@ extension Broker {
         case .reject: decoded(Reject.self) { .reject($0) }
         case .verify: decoded(Verify.self) { .verify($0) }
         case .evaluate: decoded(Evaluate.self) { .evaluate($0) }
-        case .extend, .whistle, .report, .standDown, .mode:
+        case .extend: decoded(Extend.self) { .extend($0) }
+        case .mode: decoded(ModeRequest.self) { .mode($0) }
+        case .whistle, .report, .standDown:
             let check: Result<String, WireError> = switch env.command {
-            case .extend: BodyDecoder.decode(Extend.self, from: env.body).map(\.id)
             case .whistle: BodyDecoder.decode(WhistleRequest.self, from: env.body).map(\.id)
             case .report: BodyDecoder.decode(Report.self, from: env.body).map(\.id)
-            case .standDown: BodyDecoder.decode(StandDown.self, from: env.body).map(\.id)
-            default: BodyDecoder.decode(ModeRequest.self, from: env.body).map(\.id)
+            default: BodyDecoder.decode(StandDown.self, from: env.body).map(\.id)
             }
             switch check {
             case .failure(let e): fail(e)

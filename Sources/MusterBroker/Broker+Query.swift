@@ -54,6 +54,9 @@ extension Messages {
             o.field("timely_sign_rate", rate(a.ackedOnTime, a.dispatches))
             o.field("on_time_finish_rate", rate(a.finishedOnTime, a.dispatches))
             o.field("return_rate", rate(a.returned, a.dispatches))
+            o.field("rework_rate", rate(a.reworked, a.finished))
+            o.field("redo_rate", rate(a.redone, a.rated))
+            o.field("satisfaction_rate", rate(a.satisfied, a.rated))
             return o.finish()
         })
     }

@@ -32,6 +32,15 @@ enum Messages {
             w.field("state", state.rawValue)
             w.field("dispatch_id", dispatchID)
             return (.ok, w.finish())
+        case .extended(let caseID, let dispatchID, let resolveBy):
+            w.field("case_id", caseID)
+            w.field("dispatch_id", dispatchID)
+            w.field("resolve_by", Timestamp.format(resolveBy))
+            return (.ok, w.finish())
+        case .modeSet(let mode, let scope):
+            w.field("mode", mode.rawValue)
+            w.field("scope", scope)
+            return (.ok, w.finish())
         }
     }
 
@@ -110,6 +119,9 @@ enum Messages {
         case .evaluated(let s, let note): w.field("satisfaction", s.rawValue); w.field("note", note)
         case .scheduled(let timers): w.array("rungs", timers.map(rungJSON))
         case .escalated(let t): w.raw("rung", rungJSON(t))
+        case .extended(let d, let resolveBy, let by, let reason):
+            w.field("dispatch_id", d); w.field("resolve_by", Timestamp.format(resolveBy)); w.field("by", by); w.field("reason", reason)
+        case .modeSet(let mode, let scope): w.field("mode", mode.rawValue); w.field("scope", scope)
         }
         return w.finish()
     }
@@ -138,6 +150,7 @@ enum Messages {
         w.field("updated_at", Timestamp.format(c.updatedAt))
         w.field("resolve_by", c.resolveBy.map(Timestamp.format))
         w.field("satisfaction", c.satisfaction?.rawValue)
+        if let e = c.escalation { w.field("escalation", e) }
         return w.finish()
     }
 
@@ -156,6 +169,7 @@ enum Messages {
         w.field("acked_at", d.ackedAt.map(Timestamp.format))
         w.field("finished_at", d.finishedAt.map(Timestamp.format))
         w.field("handler", d.handler)
+        if let n = d.extensions { w.field("extensions", n) }
         return w.finish()
     }
 

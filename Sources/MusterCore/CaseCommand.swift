@@ -12,6 +12,8 @@ public enum CaseCommand: Sendable {
     case reject(Reject)
     case verify(Verify)
     case evaluate(Evaluate)
+    case extend(Extend)
+    case mode(ModeRequest)
 }
 
 /// What the broker answers once the decision is durable.
@@ -20,6 +22,10 @@ public enum Reply: Sendable, Equatable {
     case accepted(caseID: String, state: CaseState, mergedInto: String?, due: Date?)
     /// `OK {case_id, state, dispatch_id?}`
     case ok(caseID: String, state: CaseState, dispatchID: String?)
+    /// `OK {case_id, dispatch_id, resolve_by}` (延期 approved)
+    case extended(caseID: String, dispatchID: String, resolveBy: Date)
+    /// `OK {mode, scope}`
+    case modeSet(mode: ManagementMode, scope: String)
 }
 
 /// A decision: the facts to append (in order) and the reply to send after they commit.

@@ -52,6 +52,10 @@ public struct Fact: Codable, Sendable, Equatable {
         case scheduled([LadderTimer])
         /// A rung fired: 催办, 督办, 通报 … (a NOTICE goes with it).
         case escalated(LadderTimer)
+        /// 延期: the dispatch's resolve-by moved.
+        case extended(dispatchID: String, resolveBy: Date, by: String, reason: String)
+        /// A management mode for a grid prefix (平时, 节假日, 重大活动, 应急). Not a case's: `caseID` is "".
+        case modeSet(ManagementMode, scope: String)
     }
 
     /// The `type` of the `EVENT` (PROTOCOL.md).
@@ -75,6 +79,8 @@ public struct Fact: Codable, Sendable, Equatable {
         case .closed: "case.closed"
         case .scheduled: "clock.scheduled"
         case .escalated: "case.escalated"
+        case .extended: "dispatch.extended"
+        case .modeSet: "mode.changed"
         }
     }
 }

@@ -35,6 +35,9 @@ extension Fact.Change {
         case .closed: w.object("closed") { _ in }
         case .scheduled(let timers): w.object("scheduled") { $0.array("_0", timers.map(\.json)) }
         case .escalated(let t): w.object("escalated") { $0.raw("_0", t.json) }
+        case .extended(let d, let resolveBy, let by, let reason):
+            w.object("extended") { $0.field("dispatchID", d); $0.field("resolveBy", resolveBy.ms); $0.field("by", by); $0.field("reason", reason) }
+        case .modeSet(let mode, let scope): w.object("modeSet") { $0.field("_0", mode.rawValue); $0.field("scope", scope) }
         }
         return w.finish()
     }
@@ -51,6 +54,7 @@ extension CaseRecord {
         w.field("updatedAt", updatedAt.ms)
         if let r = resolveBy { w.field("resolveBy", r.ms) }
         w.field("satisfaction", satisfaction?.rawValue)
+        if let escalation { w.field("escalation", escalation) }
         return w.finish()
     }
 }
@@ -64,6 +68,8 @@ extension DispatchRecord {
         if let a = ackedAt { w.field("ackedAt", a.ms) }
         if let f = finishedAt { w.field("finishedAt", f.ms) }
         w.field("handler", handler)
+        if let extensions { w.field("extensions", extensions) }
+        if let f = firstResolveBy { w.field("firstResolveBy", f.ms) }
         return w.finish()
     }
 }

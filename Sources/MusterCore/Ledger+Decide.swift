@@ -24,9 +24,11 @@ extension Ledger {
                 reply = try caseAct(v.caseID, v.passed ? .verifyPassed : .verifyFailed, &run, rules) { .verified(passed: v.passed, note: v.note) }
             case .evaluate(let e):
                 reply = try caseAct(e.caseID, e.satisfaction == .dissatisfied ? .ratedDissatisfied : .rated, &run, rules) { .evaluated(e.satisfaction, note: e.note) }
+            case .extend(let e): reply = try extend(e, &run, rules)
+            case .mode(let m): reply = try setMode(m, &run, rules)
             }
             var settled = Set<String>()
-            for f in run.facts where settled.insert(f.caseID).inserted { settleClocks(f.caseID, &run, rules) }
+            for f in run.facts where !f.caseID.isEmpty && settled.insert(f.caseID).inserted { settleClocks(f.caseID, &run, rules) }
             return .success(Decision(facts: run.facts, reply: reply))
         } catch {
             return .failure(error)
@@ -43,7 +45,61 @@ extension Ledger {
     }
 
     private func subject(_ c: CaseRecord) -> SLAPolicy.Subject {
-        SLAPolicy.Subject(category: c.category, priority: c.priority, source: c.source, grid: c.grid, mode: .normal)
+        SLAPolicy.Subject(category: c.category, priority: c.priority, source: c.source, grid: c.grid, mode: mode(for: c.grid))
+    }
+
+    // MARK: 延期 and modes
+
+    /// EXTEND: before the deadline, with a reason. The department's own request is approved at
+    /// once within `extensions.auto_approve`; beyond it only the centre (ops) may extend, and
+    /// never past `extensions.max_total` from the first deadline.
+    private mutating func extend(_ e: Extend, _ run: inout Run, _ rules: Rules) throws(WireError) -> Reply {
+        guard let d = dispatches[e.dispatchID] else { throw WireError(.unknownDispatch, "no dispatch \(e.dispatchID)") }
+        let byCentre = run.actor.roles.contains(.ops)
+        guard byCentre || run.actor.agency == d.agency else {
+            throw WireError(.forbidden, "dispatch \(e.dispatchID) was sent to \(d.agency), not to \(run.actor.agency ?? "this adapter")")
+        }
+        guard let c = cases[d.caseID], !c.state.isTerminal, d.state.isOpen else {
+            throw WireError(.invalidTransition, "cannot extend dispatch \(e.dispatchID): it is \(d.state.rawValue) (\(d.state.chinese))", state: d.state.rawValue)
+        }
+        guard run.now < d.resolveBy else {
+            throw WireError(.invalidTransition, "the deadline passed at \(Timestamp.format(d.resolveBy)): 延期 is asked before it", state: "overdue")
+        }
+        guard let by = Period(e.by), by.amount > 0 else { throw .badField("by", "\"\(e.by)\" is not a duration (30m, 2h, 3d, 4wh, 5wd)") }
+        if e.reason.trimmedSpaces.isEmpty { throw .badField("reason", "an extension needs a reason") }
+        let policy = rules.sla.extensions
+        let newEnd: Date, autoLimit: Date, totalLimit: Date
+        do {
+            newEnd = try rules.calendar.end(of: by, from: d.resolveBy)
+            autoLimit = try rules.calendar.end(of: policy.autoMaxBy, from: d.resolveBy)
+            totalLimit = try rules.calendar.end(of: policy.maxTotal, from: d.firstResolveBy ?? d.resolveBy)
+        } catch { throw WireError(.unavailable, "cannot compute the new deadline: \(error)") }
+        if newEnd > totalLimit {
+            throw WireError(.forbidden, "extensions.max_total is \(policy.maxTotal): no deadline after \(Timestamp.format(totalLimit))")
+        }
+        if !byCentre {
+            if (d.extensions ?? 0) >= policy.autoMaxCount {
+                throw WireError(.forbidden, "extensions.auto_approve.max_count is \(policy.autoMaxCount): a further extension needs the centre (ops EXTEND)")
+            }
+            if newEnd > autoLimit {
+                throw WireError(.forbidden, "extensions.auto_approve.max_by is \(policy.autoMaxBy): a longer extension needs the centre (ops EXTEND)")
+            }
+        }
+        emit(d.caseID, .extended(dispatchID: d.dispatchID, resolveBy: newEnd, by: e.by, reason: e.reason), &run)
+        let updated = dispatches[d.dispatchID]!
+        let rungs = rules.sla.ladder(.resolve, caseID: d.caseID, dispatch: updated, start: updated.sentAt, deadline: newEnd, calendar: rules.calendar)
+            .filter { $0.due > run.now }
+        if !rungs.isEmpty { emit(d.caseID, .scheduled(rungs), &run) }
+        return .extended(caseID: d.caseID, dispatchID: d.dispatchID, resolveBy: newEnd)
+    }
+
+    /// MODE: 平时, 节假日, 重大活动 or 应急 for a grid prefix (default: the whole city). Deadlines of
+    /// dispatches made from now on follow it.
+    private mutating func setMode(_ m: ModeRequest, _ run: inout Run, _ rules: Rules) throws(WireError) -> Reply {
+        let scope = m.scope ?? rules.grids.root
+        guard rules.grids.names[scope] != nil else { throw .badField("scope", "unknown grid \"\(scope)\"") }
+        emit("", .modeSet(m.mode, scope: scope), &run)
+        return .modeSet(mode: m.mode, scope: scope)
     }
 
     private mutating func emit(_ caseID: String, _ change: Fact.Change, _ run: inout Run) {
@@ -66,7 +122,7 @@ extension Ledger {
         }
         let category = rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? ""))
         run.due = try rules.due(for: SLAPolicy.Subject(category: category, priority: c.priority ?? .normal, source: c.source,
-                                                        grid: grid, mode: .normal), at: run.now)
+                                                        grid: grid, mode: mode(for: grid)), at: run.now)
         let id = ids.nextCase()
         let record = CaseRecord(
             caseID: id, source: c.source, externalRef: c.externalRef, category: category, grid: grid,

@@ -16,6 +16,13 @@ public struct Ledger: Sendable, Equatable {
     /// Ladder rungs not yet fired, and by owner (dispatch id, or case id for the case's clocks).
     public var timers: [String: LadderTimer] = [:]
     public var timersByOwner: [String: Set<String>] = [:]
+    /// Management modes by grid prefix (the root grid for city-wide); absent: 平时 normal.
+    public var modes: [String: ManagementMode] = [:]
+
+    /// The mode in force for a grid: the most specific scope that covers it.
+    public func mode(for grid: String) -> ManagementMode {
+        modes.filter { GridMap.isPrefix($0.key, of: grid) }.max { $0.key.count < $1.key.count }?.value ?? .normal
+    }
 
     public init() {}
 
@@ -104,7 +111,16 @@ public struct Ledger: Sendable, Equatable {
             }
         case .escalated(let t):
             removeTimer(t.id)
-            touch(id, fact)
+            update(id, fact) { $0.escalation = max($0.escalation ?? 0, t.level) }
+        case .extended(let did, let resolveBy, _, _):
+            updateDispatch(did) { d in
+                d.firstResolveBy = d.firstResolveBy ?? d.resolveBy
+                d.resolveBy = resolveBy
+                d.extensions = (d.extensions ?? 0) + 1
+            }
+            if dispatches[did]?.role == .lead { update(id, fact) { $0.resolveBy = resolveBy } } else { touch(id, fact) }
+        case .modeSet(let mode, let scope):
+            modes[scope] = mode == .normal ? nil : mode
         }
     }
 
@@ -113,6 +129,7 @@ public struct Ledger: Sendable, Equatable {
         switch fact.change {
         case .acked(let d, _, _): removeTimers(of: d, clocks: [.ack])
         case .resolved(let d, _, _, _, _), .returned(let d, _, _), .cancelled(let d): removeTimers(of: d, clocks: [.ack, .resolve])
+        case .extended(let d, _, _, _): removeTimers(of: d, clocks: [.resolve])
         case .dispatched(let d) where d.role == .lead: removeTimers(of: fact.caseID, clocks: [.triage, .verify, .evaluate])
         case .rejected, .merged: removeTimers(of: fact.caseID, clocks: [.triage])
         case .verified: removeTimers(of: fact.caseID, clocks: [.verify])

@@ -27,11 +27,14 @@ public struct CaseRecord: Codable, Sendable, Equatable {
     public var updatedAt: Date
     public var resolveBy: Date?
     public var satisfaction: Satisfaction?
+    /// The highest ladder level reached (1 催办, 2 督办, 3 通报 …), for the overdue lists.
+    public var escalation: Int?
 
     public init(caseID: String, source: Source, externalRef: String, category: String, grid: String, priority: Priority,
                 title: String, address: String?, state: CaseState, round: Int, lead: String?, assists: [String],
                 assigned: Bool, returnedBy: [String], mergedInto: String?, mergedReports: Int, acceptedAt: Date,
-                updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?) {
+                updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?, escalation: Int? = nil) {
+        self.escalation = escalation
         self.caseID = caseID; self.source = source; self.externalRef = externalRef; self.category = category
         self.grid = grid; self.priority = priority; self.title = title; self.address = address; self.state = state
         self.round = round; self.lead = lead; self.assists = assists; self.assigned = assigned
@@ -56,10 +59,14 @@ public struct DispatchRecord: Codable, Sendable, Equatable {
     public var ackedAt: Date?
     public var finishedAt: Date?
     public var handler: String?
+    /// Extensions approved (延期), and the deadline before the first one.
+    public var extensions: Int?
+    public var firstResolveBy: Date?
 
     public init(dispatchID: String, caseID: String, agency: String, role: DispatchRole, round: Int, state: DispatchState,
                 sentAt: Date, ackBy: Date, resolveBy: Date, returnBy: Date, ackedAt: Date? = nil, finishedAt: Date? = nil,
-                handler: String? = nil) {
+                handler: String? = nil, extensions: Int? = nil, firstResolveBy: Date? = nil) {
+        self.extensions = extensions; self.firstResolveBy = firstResolveBy
         self.dispatchID = dispatchID; self.caseID = caseID; self.agency = agency; self.role = role; self.round = round
         self.state = state; self.sentAt = sentAt; self.ackBy = ackBy; self.resolveBy = resolveBy; self.returnBy = returnBy
         self.ackedAt = ackedAt; self.finishedAt = finishedAt; self.handler = handler

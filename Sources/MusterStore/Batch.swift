@@ -1,5 +1,6 @@
 import Foundation
 import MusterCore
+import MusterWire
 
 /// Everything one group commit writes, gathered by the broker while it handles a batch of
 /// messages; written in one transaction, then acknowledged.
@@ -47,6 +48,8 @@ public struct Batch: Sendable {
     /// Owners (dispatch or case ids) whose timers may have changed, and their timers now.
     public var timerOwners: Set<String> = []
     public var timerRows: [(owner: String, timers: [LadderTimer])] = []
+    /// When a mode changed: every mode in force, to replace the table with.
+    public var modeRows: [(scope: String, mode: ManagementMode)]?
     /// The highest delivery id handed out so far (kept in `meta` so ids are never reused).
     public var lastDelivery: Int64 = 0
 
@@ -59,6 +62,9 @@ public struct Batch: Sendable {
         seen.removeAll()
         dispatchRows = touchedDispatches.filter { seen.insert($0).inserted }.compactMap { ledger.dispatches[$0] }
         timerRows = timerOwners.map { owner in (owner, (ledger.timersByOwner[owner] ?? []).compactMap { ledger.timers[$0] }) }
+        if facts.contains(where: { if case .modeSet = $0.change { true } else { false } }) {
+            modeRows = ledger.modes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
     }
 
     public var isEmpty: Bool {
@@ -76,6 +82,9 @@ public struct Batch: Sendable {
                 timerOwners.insert(id)
             case .scheduled(let list): for t in list { timerOwners.insert(t.owner) }
             case .escalated(let t): timerOwners.insert(t.owner)
+            case .extended(let id, _, _, _):
+                timerOwners.insert(id)
+                touchedDispatches.append(id)
             default: break
             }
             switch f.change {

@@ -97,6 +97,15 @@ enum Schema {
                 CREATE INDEX timers_by_due ON timers (due);
                 """)
         }
+        m.registerMigration("v3: extensions and management modes") { db in
+            try db.execute(sql: """
+                ALTER TABLE dispatches ADD COLUMN extensions INTEGER;
+                ALTER TABLE dispatches ADD COLUMN first_resolve_by INTEGER;
+                ALTER TABLE cases ADD COLUMN escalation INTEGER;
+                -- 平时 / 节假日 / 重大活动 / 应急 by grid prefix; no row: normal.
+                CREATE TABLE modes (scope TEXT PRIMARY KEY, mode TEXT NOT NULL, set_at INTEGER NOT NULL);
+                """)
+        }
         return m
     }
 }

@@ -41,6 +41,13 @@ extension Store {
                     try writeProjections(db, batch)
                     try writeOutbox(db, batch)
                     try writeTimers(db, batch)
+                    if let modes = batch.modeRows {
+                        try db.execute(sql: "DELETE FROM modes")
+                        for (scope, mode) in modes {
+                            try db.execute(sql: "INSERT INTO modes (scope, mode, set_at) VALUES (?, ?, ?)",
+                                           arguments: [scope, mode.rawValue, batch.facts.last?.at.ms ?? 0])
+                        }
+                    }
                     let insertReply = try db.cachedStatement(sql: "INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES (?, ?, ?, ?, ?)")
                     for r in batch.replies {
                         var b = Binder(insertReply)
@@ -67,12 +74,12 @@ extension Store {
         let insertCase = try db.cachedStatement(sql: """
             INSERT INTO cases (case_id, source, external_ref, category, grid, priority, title, address, state, round,
                 lead, assists, assigned, returned_by, merged_into, merged_reports, accepted_at, updated_at, resolve_by,
-                satisfaction, submitted)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                satisfaction, submitted, escalation)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let updateCase = try db.cachedStatement(sql: """
             UPDATE cases SET state = ?, round = ?, lead = ?, assists = ?, assigned = ?, returned_by = ?, merged_into = ?,
-                merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ? WHERE case_id = ?
+                merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ?, escalation = ? WHERE case_id = ?
             """)
         for c in batch.caseRows {
             if let submitted = batch.submitted[c.caseID] {
@@ -82,23 +89,24 @@ extension Store {
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
                 b.bind(c.acceptedAt.ms); b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
-                b.bind(submitted)
+                b.bind(submitted); b.bind(c.escalation.map(Int64.init))
                 try b.step()
             } else {
                 var b = Binder(updateCase)
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
-                b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue); b.bind(c.caseID)
+                b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
+                b.bind(c.escalation.map(Int64.init)); b.bind(c.caseID)
                 try b.step()
             }
         }
         let upsertDispatch = try db.cachedStatement(sql: """
             INSERT INTO dispatches (dispatch_id, case_id, agency, role, round, state, sent_at, ack_by, resolve_by, return_by,
-                acked_at, finished_at, handler)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                acked_at, finished_at, handler, extensions, first_resolve_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (dispatch_id) DO UPDATE SET state = excluded.state, ack_by = excluded.ack_by,
                 resolve_by = excluded.resolve_by, acked_at = excluded.acked_at, finished_at = excluded.finished_at,
-                handler = excluded.handler
+                handler = excluded.handler, extensions = excluded.extensions, first_resolve_by = excluded.first_resolve_by
             """)
         for d in batch.dispatchRows {
             var b = Binder(upsertDispatch)

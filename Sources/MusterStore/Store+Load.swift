@@ -33,6 +33,9 @@ extension Store {
                 ledger.timers[t.id] = t
                 ledger.timersByOwner[t.owner, default: []].insert(t.id)
             }
+            for row in try Row.fetchAll(db, sql: "SELECT scope, mode FROM modes") {
+                if let m = ManagementMode(rawValue: row["mode"]) { ledger.modes[row["scope"]] = m }
+            }
             return ledger
         }
     }
@@ -65,6 +68,7 @@ extension Store {
         }
         let satisfaction: String? = row["satisfaction"]
         let resolveBy: Int64? = row["resolve_by"]
+        let escalation: Int? = row["escalation"]
         return CaseRecord(
             caseID: row["case_id"], source: try enumValue(Source.self, "source"), externalRef: row["external_ref"],
             category: row["category"], grid: row["grid"], priority: try enumValue(Priority.self, "priority"),
@@ -72,7 +76,7 @@ extension Store {
             lead: row["lead"], assists: list(row["assists"]), assigned: row["assigned"], returnedBy: list(row["returned_by"]),
             mergedInto: row["merged_into"], mergedReports: row["merged_reports"], acceptedAt: Date(ms: row["accepted_at"]),
             updatedAt: Date(ms: row["updated_at"]), resolveBy: resolveBy.map(Date.init(ms:)),
-            satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)))
+            satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)), escalation: escalation)
     }
 
     static func dispatchRecord(_ row: Row) throws -> DispatchRecord {
@@ -81,11 +85,13 @@ extension Store {
             throw StoreError.corrupt("dispatches row \(row["dispatch_id"] as String? ?? "?")")
         }
         let ackedAt: Int64? = row["acked_at"], finishedAt: Int64? = row["finished_at"]
+        let extensions: Int? = row["extensions"], firstResolveBy: Int64? = row["first_resolve_by"]
         return DispatchRecord(
             dispatchID: row["dispatch_id"], caseID: row["case_id"], agency: row["agency"], role: r, round: row["round"],
             state: s, sentAt: Date(ms: row["sent_at"]), ackBy: Date(ms: row["ack_by"]), resolveBy: Date(ms: row["resolve_by"]),
             returnBy: Date(ms: row["return_by"]), ackedAt: ackedAt.map(Date.init(ms:)),
-            finishedAt: finishedAt.map(Date.init(ms:)), handler: row["handler"])
+            finishedAt: finishedAt.map(Date.init(ms:)), handler: row["handler"], extensions: extensions,
+            firstResolveBy: firstResolveBy.map(Date.init(ms:)))
     }
 }
 

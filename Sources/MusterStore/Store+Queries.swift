@@ -41,8 +41,10 @@ extension Store {
             clauses.append("state IN ('dispatched', 'handling') AND resolve_by < ?"); args.append(now.ms)
         }
         if let a = f.after { clauses.append("case_id > ?"); args.append(a) }
+        // Overdue lists put the latest first (挂账 and 督办 lists are read that way).
+        let order = f.overdueAt != nil && f.after == nil ? "resolve_by, case_id" : "case_id"
         let sql = "SELECT * FROM cases" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " ORDER BY case_id LIMIT \(max(1, min(f.limit, 10_000)))"
+            + " ORDER BY \(order) LIMIT \(max(1, min(f.limit, 10_000)))"
         return try pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Store.caseRecord)
         }
@@ -60,6 +62,11 @@ extension Store {
         public var finished: Int
         public var finishedOnTime: Int
         public var returned: Int
+        /// 返工: verifications failed on its cases; 重办: dissatisfied call-backs; 回访: all call-backs.
+        public var reworked: Int = 0
+        public var redone: Int = 0
+        public var rated: Int = 0
+        public var satisfied: Int = 0
     }
 
     public struct Stats: Sendable, Equatable {
@@ -90,9 +97,26 @@ extension Store {
                 AgencyFigures(agency: r["agency"], dispatches: r["n"], acked: r["acked"], ackedOnTime: r["acked_on_time"],
                               finished: r["finished"], finishedOnTime: r["finished_on_time"], returned: r["returned"])
             }
+            var byAgency = Dictionary(agencies.map { ($0.agency, $0) }, uniquingKeysWith: { a, _ in a })
+            for r in try Row.fetchAll(db, sql: """
+                SELECT c.lead AS agency,
+                    sum(e.type = 'case.rework') AS reworked,
+                    sum(e.type = 'case.evaluated' AND e.data LIKE '%"dissatisfied"%') AS redone,
+                    sum(e.type = 'case.evaluated') AS rated,
+                    sum(e.type = 'case.evaluated' AND e.data NOT LIKE '%"dissatisfied"%') AS satisfied
+                FROM events e JOIN cases c ON c.case_id = e.case_id
+                WHERE e.type IN ('case.rework', 'case.evaluated') AND e.at >= ? AND e.at < ? AND c.lead IS NOT NULL
+                GROUP BY c.lead
+                """, arguments: [lo, hi]) {
+                let a: String = r["agency"]
+                var f = byAgency[a] ?? AgencyFigures(agency: a, dispatches: 0, acked: 0, ackedOnTime: 0, finished: 0, finishedOnTime: 0, returned: 0)
+                f.reworked = r["reworked"]; f.redone = r["redone"]; f.rated = r["rated"]; f.satisfied = r["satisfied"]
+                byAgency[a] = f
+            }
+            let figures = byAgency.values.sorted { $0.agency < $1.agency }
             let rated = try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE satisfaction IS NOT NULL AND accepted_at >= ? AND accepted_at < ?", arguments: [lo, hi]) ?? 0
             let satisfied = try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE satisfaction IN ('satisfied', 'basically_satisfied') AND accepted_at >= ? AND accepted_at < ?", arguments: [lo, hi]) ?? 0
-            return Stats(accepted: byState.values.reduce(0, +), byState: byState, agencies: agencies, rated: rated, satisfied: satisfied)
+            return Stats(accepted: byState.values.reduce(0, +), byState: byState, agencies: figures, rated: rated, satisfied: satisfied)
         }
     }
 }

@@ -23,11 +23,28 @@ struct CasesCommand: AsyncParsableCommand {
         }
         if json { print(prettyJSON(reply.body)); return }
         let cases = reply.json()["cases"] as? [[String: Any]] ?? []
+        let rungs = [1: "催办", 2: "督办", 3: "通报"]
         for c in cases {
             let st = "\(c["state"] as? String ?? "")(\(c["state_zh"] as? String ?? ""))"
-            print("\(c["case_id"] as? String ?? "")  \(st.padding(toLength: 22, withPad: " ", startingAt: 0)) \((c["lead"] as? String ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(c["grid"] as? String ?? "")  \(c["title"] as? String ?? "")")
+            var line = "\(c["case_id"] as? String ?? "")  \(st.padding(toLength: 22, withPad: " ", startingAt: 0)) \((c["lead"] as? String ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(c["grid"] as? String ?? "")  \(c["title"] as? String ?? "")"
+            if overdue, let due = (c["resolve_by"] as? String).flatMap(Self.parse) {
+                let late = Int(Date().timeIntervalSince(due))
+                line += "  late \(late / 3600)h\(late % 3600 / 60)m"
+                if let e = c["escalation"] as? Int { line += ", rung \(e) \(rungs[e] ?? "")" }
+            }
+            print(line)
         }
         print("\(cases.count) case(s)" + ((reply.json()["next"] as? String).map { "; more after \($0)" } ?? ""))
+    }
+}
+
+extension CasesCommand {
+    static func parse(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: s) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: s)
     }
 }
 
@@ -37,12 +54,20 @@ struct StatsCommand: AsyncParsableCommand {
     @OptionGroup var peer: PeerOptions
     @Option(help: "From (RFC 3339).") var since: String?
     @Option(help: "Until (RFC 3339).") var until: String?
+    @Flag(help: "Print the raw RESULT.") var json = false
 
     func run() async throws {
         let (since, until) = (self.since, self.until)
         let reply = try await Peer(peer, roles: [.monitor]).request(.query) { w in
             w.field("what", "stats"); w.field("since", since); w.field("until", until)
         }
-        print(prettyJSON(reply.body))
+        if json { print(prettyJSON(reply.body)); return }
+        let r = reply.json()
+        print("cases accepted: \(r["accepted"] ?? 0)   by state: \((r["by_state"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+        func pct(_ v: Any?) -> String { String(format: "%6.1f%%", ((v as? Double) ?? 0) * 100) }
+        print("agency       dispatches  及时签收率  按期办结率  退单率   返工率   重办率   满意率")
+        for a in r["agencies"] as? [[String: Any]] ?? [] {
+            print("\((a["agency"] as? String ?? "").padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%10d", a["dispatches"] as? Int ?? 0))  \(pct(a["timely_sign_rate"]))   \(pct(a["on_time_finish_rate"]))  \(pct(a["return_rate"])) \(pct(a["rework_rate"])) \(pct(a["redo_rate"])) \(pct(a["satisfaction_rate"]))")
+        }
     }
 }

@@ -9,7 +9,7 @@ struct Muster: AsyncParsableCommand {
         abstract: "Muster — the message bus of a city operations centre (城市运行中心). 网格吹哨、部门报到.",
         subcommands: [
             BrokerCommand.self, AdapterCommand.self, SubmitCommand.self, CaseCommand.self, CasesCommand.self,
-            StatsCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
+            StatsCommand.self, ModeCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
         ])
 }
 

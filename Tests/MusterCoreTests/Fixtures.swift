@@ -34,6 +34,7 @@ enum Fixtures {
         defaults: [.triage: Period(2, .h), .ack: Period(1, .h), .return: Period(24, .h), .resolve: Period(5, .d),
                    .verify: Period(1, .wd), .evaluate: Period(1, .wd)],
         rules: [SLAPolicy.Rule(name: "urgent", priorities: [.urgent], windows: [.ack: Period(15, .m), .resolve: Period(2, .h)])],
+        modes: [.emergency: .init(scale: 0.25, caps: [.ack: Period(5, .m)])],
         ladders: [
             .ack: [.init(at: .percent(75), notice: "remind", to: ["agency"], level: 1),
                    .init(at: .percent(100), notice: "supervise", to: ["agency", "supervisor", "ops"], level: 2),
@@ -42,7 +43,8 @@ enum Fixtures {
             .triage: [.init(at: .percent(100), notice: "supervise", to: ["ops"], level: 2)],
             .verify: [.init(at: .percent(100), notice: "remind", to: ["ops"], level: 1)],
             .evaluate: [.init(at: .percent(100), notice: "remind", to: ["ops"], level: 1)],
-        ])
+        ],
+        extensions: .init(autoMaxCount: 1, autoMaxBy: Period(5, .wd), maxTotal: Period(30, .d)))
 
     static let rules = Rules(routing: routing, grids: grids, sla: sla, calendar: calendar)
 
@@ -70,6 +72,14 @@ enum Fixtures {
     static func giveBack(_ d: String) -> CaseCommand { .return(make(["id": "x-\(d)", "dispatch_id": d, "reason": "not_our_duty"])) }
     static func assign(_ c: String, lead: String, assists: [String] = []) -> CaseCommand {
         .assign(make(["id": "as-\(c)", "case_id": c, "lead": lead, "assists": assists, "note": "会商决定"]))
+    }
+    static func extend(_ d: String, by: String, id: String? = nil) -> CaseCommand {
+        .extend(make(["id": id ?? "ext-\(d)-\(by)", "dispatch_id": d, "by": by, "reason": "需协调产权单位"]))
+    }
+    static func mode(_ m: String, scope: String? = nil) -> CaseCommand {
+        var body: [String: Any] = ["id": "mode-\(m)", "mode": m]
+        if let scope { body["scope"] = scope }
+        return .mode(make(body))
     }
     static func reject(_ c: String) -> CaseCommand { .reject(make(["id": "rj-\(c)", "case_id": c, "reason": "不属于受理范围"])) }
     static func verify(_ c: String, _ passed: Bool) -> CaseCommand { .verify(make(["id": "v-\(c)", "case_id": c, "passed": passed])) }

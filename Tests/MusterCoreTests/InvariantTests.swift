@@ -29,7 +29,8 @@ import MusterWire
         case 9: (Fixtures.verify(target, n % 2 == 0), Fixtures.grid)
         case 10: (Fixtures.evaluate(target, [.satisfied, .dissatisfied, .basicallySatisfied][n % 3]), Fixtures.hotline)
         case 11: (Fixtures.ack(did, id: "ack-\(n)"), Fixtures.agency("reli"))
-        default: (Fixtures.resolve(did, id: "res-\(n)"), owner)
+        default: n % 2 == 0 ? (Fixtures.resolve(did, id: "res-\(n)"), owner)
+                            : (Fixtures.extend(did, by: ["1d", "2wd", "8h"][n % 3], id: "ext-\(n)"), n % 3 == 0 ? Fixtures.ops : owner)
         }
         if n % 17 == 0 { d.now = d.now.adding(ms: 2 * 86_400_000) }  // past return windows sometimes
         if n % 11 == 0 {

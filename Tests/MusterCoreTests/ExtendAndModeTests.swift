@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import MusterCore
+import MusterWire
+
+@Suite struct ExtendAndModeTests {
+    @Test func aDepartmentGetsOneExtensionWithinTheRuleAndTheCentreMore() throws {
+        var d = Driver()
+        let c = d.newCase()
+        let lead = d.lead(c)!
+        let cg = Fixtures.agency("chengguan")
+        let first = d.ok(Fixtures.extend(lead.dispatchID, by: "2wd"), by: cg)
+        guard case .extended(_, _, let resolveBy) = first.reply else { Issue.record("not extended"); return }
+        #expect(resolveBy == (try Fixtures.calendar.end(of: Period(2, .wd), from: lead.resolveBy)))
+        #expect(d.ledger.cases[c]?.resolveBy == resolveBy)
+        #expect(d.ledger.timers["\(lead.dispatchID)/resolve/0"]?.due == resolveBy, "the finishing clock's rungs move with it")
+        let second = d.run(Fixtures.extend(lead.dispatchID, by: "1wd"), by: cg)
+        #expect(second.failure?.code == .forbidden && second.failure?.message.contains("max_count") == true)
+        let tooLong = d.run(Fixtures.extend(lead.dispatchID, by: "40d", id: "x"), by: Fixtures.ops)
+        #expect(tooLong.failure?.message.contains("max_total") == true, "not even the centre past max_total")
+        d.ok(Fixtures.extend(lead.dispatchID, by: "3wd", id: "ops-1"), by: Fixtures.ops)
+        #expect(d.ledger.dispatches[lead.dispatchID]?.extensions == 2)
+    }
+
+    @Test func anExtensionIsAskedBeforeTheDeadlineWithAReason() {
+        var d = Driver()
+        let c = d.newCase()
+        let lead = d.lead(c)!
+        d.now = lead.resolveBy.adding(ms: 1)
+        let late = d.run(Fixtures.extend(lead.dispatchID, by: "1wd"), by: Fixtures.agency("chengguan"))
+        #expect(late.failure?.code == .invalidTransition && late.failure?.state == "overdue")
+        d.now = lead.sentAt.adding(ms: 1000)
+        let noReason = d.run(.extend(Fixtures.make(["id": "e0", "dispatch_id": lead.dispatchID, "by": "1d", "reason": " "])), by: Fixtures.agency("chengguan"))
+        #expect(noReason.failure?.field == "reason")
+        let badBy = d.run(Fixtures.extend(lead.dispatchID, by: "a while"), by: Fixtures.agency("chengguan"))
+        #expect(badBy.failure?.field == "by")
+        #expect(d.run(Fixtures.extend(lead.dispatchID, by: "1d"), by: Fixtures.agency("gongan")).failure?.code == .forbidden)
+    }
+
+    @Test func emergencyModeTightensNewDispatchesInItsScopeOnly() throws {
+        var d = Driver()
+        let m = d.ok(Fixtures.mode("emergency", scope: "zz/erqi"), by: Fixtures.ops)
+        #expect(m.facts.map(\.type) == ["mode.changed"] && m.facts[0].caseID.isEmpty)
+        #expect(d.ledger.mode(for: "zz/erqi/jiefanglu") == .emergency && d.ledger.mode(for: "zz/jinshui") == .normal)
+        let inside = d.newCase(Fixtures.submit(grid: "zz/erqi/jiefanglu"))
+        let outside = d.newCase(Fixtures.submit(grid: "zz/jinshui/renminlu"))
+        let a = d.lead(inside)!, b = d.lead(outside)!
+        #expect(a.ackBy == a.sentAt.adding(ms: 5 * 60_000), "应急: signed within 5 min")
+        #expect(b.ackBy == b.sentAt.adding(ms: 3_600_000))
+        d.ok(Fixtures.mode("normal", scope: "zz/erqi"), by: Fixtures.ops)
+        #expect(d.ledger.modes.isEmpty)
+        #expect(d.run(Fixtures.mode("emergency", scope: "zz/atlantis"), by: Fixtures.ops).failure?.field == "scope")
+    }
+}
