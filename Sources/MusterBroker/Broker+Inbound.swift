@@ -191,6 +191,7 @@ extension Broker {
         case .verify: decoded(Verify.self) { .verify($0) }
         case .evaluate: decoded(Evaluate.self) { .evaluate($0) }
         case .extend: decoded(Extend.self) { .extend($0) }
+        case .backlog: decoded(Backlog.self) { .backlog($0) }
         case .mode: decoded(ModeRequest.self) { .mode($0) }
         case .whistle, .report, .standDown:
             let check: Result<String, WireError> = switch env.command {

@@ -122,6 +122,7 @@ enum Messages {
         case .extended(let d, let resolveBy, let by, let reason):
             w.field("dispatch_id", d); w.field("resolve_by", Timestamp.format(resolveBy)); w.field("by", by); w.field("reason", reason)
         case .modeSet(let mode, let scope): w.field("mode", mode.rawValue); w.field("scope", scope)
+        case .backlogged(let d, let explanation): w.field("dispatch_id", d); w.field("explanation", explanation)
         }
         return w.finish()
     }
@@ -151,6 +152,7 @@ enum Messages {
         w.field("resolve_by", c.resolveBy.map(Timestamp.format))
         w.field("satisfaction", c.satisfaction?.rawValue)
         if let e = c.escalation { w.field("escalation", e) }
+        w.field("backlog", c.backlog)
         return w.finish()
     }
 

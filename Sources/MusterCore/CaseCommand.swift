@@ -13,6 +13,7 @@ public enum CaseCommand: Sendable {
     case verify(Verify)
     case evaluate(Evaluate)
     case extend(Extend)
+    case backlog(Backlog)
     case mode(ModeRequest)
 }
 

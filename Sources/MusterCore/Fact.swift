@@ -54,6 +54,8 @@ public struct Fact: Codable, Sendable, Equatable {
         case escalated(LadderTimer)
         /// 延期: the dispatch's resolve-by moved.
         case extended(dispatchID: String, resolveBy: Date, by: String, reason: String)
+        /// 挂账: past its deadline, kept on the list with an explanation; its ladder stops.
+        case backlogged(dispatchID: String, explanation: String)
         /// A management mode for a grid prefix (平时, 节假日, 重大活动, 应急). Not a case's: `caseID` is "".
         case modeSet(ManagementMode, scope: String)
     }
@@ -80,6 +82,7 @@ public struct Fact: Codable, Sendable, Equatable {
         case .scheduled: "clock.scheduled"
         case .escalated: "case.escalated"
         case .extended: "dispatch.extended"
+        case .backlogged: "dispatch.backlogged"
         case .modeSet: "mode.changed"
         }
     }

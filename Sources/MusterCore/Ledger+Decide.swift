@@ -25,6 +25,7 @@ extension Ledger {
             case .evaluate(let e):
                 reply = try caseAct(e.caseID, e.satisfaction == .dissatisfied ? .ratedDissatisfied : .rated, &run, rules) { .evaluated(e.satisfaction, note: e.note) }
             case .extend(let e): reply = try extend(e, &run, rules)
+            case .backlog(let b): reply = try backlog(b, &run)
             case .mode(let m): reply = try setMode(m, &run, rules)
             }
             var settled = Set<String>()
@@ -91,6 +92,22 @@ extension Ledger {
             .filter { $0.due > run.now }
         if !rungs.isEmpty { emit(d.caseID, .scheduled(rungs), &run) }
         return .extended(caseID: d.caseID, dispatchID: d.dispatchID, resolveBy: newEnd)
+    }
+
+    /// BACKLOG (挂账): only past the (extended) deadline, by the department or the centre.
+    private mutating func backlog(_ b: Backlog, _ run: inout Run) throws(WireError) -> Reply {
+        guard let d = dispatches[b.dispatchID] else { throw WireError(.unknownDispatch, "no dispatch \(b.dispatchID)") }
+        guard run.actor.roles.contains(.ops) || run.actor.agency == d.agency else {
+            throw WireError(.forbidden, "dispatch \(b.dispatchID) was sent to \(d.agency), not to \(run.actor.agency ?? "this adapter")")
+        }
+        guard let c = cases[d.caseID], !c.state.isTerminal, d.state.isOpen else {
+            throw WireError(.invalidTransition, "cannot put dispatch \(b.dispatchID) on the backlog: it is \(d.state.rawValue) (\(d.state.chinese))", state: d.state.rawValue)
+        }
+        guard run.now >= d.resolveBy else {
+            throw WireError(.invalidTransition, "the deadline is \(Timestamp.format(d.resolveBy)): before it, ask for an extension (EXTEND)", state: "in_time")
+        }
+        emit(d.caseID, .backlogged(dispatchID: d.dispatchID, explanation: b.explanation), &run)
+        return .ok(caseID: c.caseID, state: c.state, dispatchID: d.dispatchID)
     }
 
     /// MODE: 平时, 节假日, 重大活动 or 应急 for a grid prefix (default: the whole city). Deadlines of

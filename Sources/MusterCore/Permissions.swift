@@ -4,7 +4,7 @@ import MusterWire
 public enum Permissions {
     public static let table: [Command: Set<Role>] = [
         .submit: [.intake, .grid, .ops],
-        .ack: [.agency], .progress: [.agency], .resolve: [.agency], .return: [.agency], .extend: [.agency, .ops],
+        .ack: [.agency], .progress: [.agency], .resolve: [.agency], .return: [.agency], .extend: [.agency, .ops], .backlog: [.agency, .ops],
         .assign: [.ops], .reject: [.ops], .mode: [.ops],
         .verify: [.grid, .ops],
         .evaluate: [.intake, .ops],

@@ -29,12 +29,15 @@ public struct CaseRecord: Codable, Sendable, Equatable {
     public var satisfaction: Satisfaction?
     /// The highest ladder level reached (1 催办, 2 督办, 3 通报 …), for the overdue lists.
     public var escalation: Int?
+    /// 挂账: the lead's written explanation, once the case is on the backlog.
+    public var backlog: String?
 
     public init(caseID: String, source: Source, externalRef: String, category: String, grid: String, priority: Priority,
                 title: String, address: String?, state: CaseState, round: Int, lead: String?, assists: [String],
                 assigned: Bool, returnedBy: [String], mergedInto: String?, mergedReports: Int, acceptedAt: Date,
-                updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?, escalation: Int? = nil) {
+                updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?, escalation: Int? = nil, backlog: String? = nil) {
         self.escalation = escalation
+        self.backlog = backlog
         self.caseID = caseID; self.source = source; self.externalRef = externalRef; self.category = category
         self.grid = grid; self.priority = priority; self.title = title; self.address = address; self.state = state
         self.round = round; self.lead = lead; self.assists = assists; self.assigned = assigned

@@ -102,6 +102,7 @@ enum Schema {
                 ALTER TABLE dispatches ADD COLUMN extensions INTEGER;
                 ALTER TABLE dispatches ADD COLUMN first_resolve_by INTEGER;
                 ALTER TABLE cases ADD COLUMN escalation INTEGER;
+                ALTER TABLE cases ADD COLUMN backlog TEXT;
                 -- 平时 / 节假日 / 重大活动 / 应急 by grid prefix; no row: normal.
                 CREATE TABLE modes (scope TEXT PRIMARY KEY, mode TEXT NOT NULL, set_at INTEGER NOT NULL);
                 """)

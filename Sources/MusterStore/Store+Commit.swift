@@ -74,12 +74,12 @@ extension Store {
         let insertCase = try db.cachedStatement(sql: """
             INSERT INTO cases (case_id, source, external_ref, category, grid, priority, title, address, state, round,
                 lead, assists, assigned, returned_by, merged_into, merged_reports, accepted_at, updated_at, resolve_by,
-                satisfaction, submitted, escalation)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                satisfaction, submitted, escalation, backlog)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let updateCase = try db.cachedStatement(sql: """
             UPDATE cases SET state = ?, round = ?, lead = ?, assists = ?, assigned = ?, returned_by = ?, merged_into = ?,
-                merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ?, escalation = ? WHERE case_id = ?
+                merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ?, escalation = ?, backlog = ? WHERE case_id = ?
             """)
         for c in batch.caseRows {
             if let submitted = batch.submitted[c.caseID] {
@@ -89,14 +89,14 @@ extension Store {
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
                 b.bind(c.acceptedAt.ms); b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
-                b.bind(submitted); b.bind(c.escalation.map(Int64.init))
+                b.bind(submitted); b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog)
                 try b.step()
             } else {
                 var b = Binder(updateCase)
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
                 b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
-                b.bind(c.escalation.map(Int64.init)); b.bind(c.caseID)
+                b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(c.caseID)
                 try b.step()
             }
         }

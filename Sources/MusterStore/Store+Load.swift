@@ -76,7 +76,7 @@ extension Store {
             lead: row["lead"], assists: list(row["assists"]), assigned: row["assigned"], returnedBy: list(row["returned_by"]),
             mergedInto: row["merged_into"], mergedReports: row["merged_reports"], acceptedAt: Date(ms: row["accepted_at"]),
             updatedAt: Date(ms: row["updated_at"]), resolveBy: resolveBy.map(Date.init(ms:)),
-            satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)), escalation: escalation)
+            satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)), escalation: escalation, backlog: row["backlog"])
     }
 
     static func dispatchRecord(_ row: Row) throws -> DispatchRecord {

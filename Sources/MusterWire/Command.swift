@@ -7,7 +7,7 @@ public enum Command: String, Sendable, CaseIterable {
     // cases
     case submit = "SUBMIT", dispatch = "DISPATCH", received = "RECEIVED"
     case ack = "ACK", progress = "PROGRESS", resolve = "RESOLVE", `return` = "RETURN"
-    case extend = "EXTEND", assign = "ASSIGN", reject = "REJECT"
+    case extend = "EXTEND", backlog = "BACKLOG", assign = "ASSIGN", reject = "REJECT"
     case verify = "VERIFY", evaluate = "EVALUATE"
     // whistle
     case whistle = "WHISTLE", summon = "SUMMON", report = "REPORT", standDown = "STAND_DOWN"

@@ -132,6 +132,21 @@ public struct Extend: Request {
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", by, reason }
 }
 
+/// 挂账: a dispatch past even its extended deadline is kept on the list with a written
+/// explanation (an addition to the shared contract; see docs/PROTOCOL.md).
+public struct Backlog: Request {
+    public var id: String
+    public var dispatchID: String
+    public var explanation: String
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", explanation }
+    public func validate() throws(WireError) {
+        if explanation.trimmingCharacters(in: .whitespaces).count < 10 {
+            throw .badField("explanation", "挂账 needs a written explanation (at least 10 characters)")
+        }
+        if explanation.utf8.count > 20_000 { throw .badField("explanation", "longer than 20000 bytes") }
+    }
+}
+
 public struct Assign: Request {
     public var id: String
     public var caseID: String

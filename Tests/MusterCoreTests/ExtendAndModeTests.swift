@@ -52,3 +52,23 @@ import MusterWire
         #expect(d.run(Fixtures.mode("emergency", scope: "zz/atlantis"), by: Fixtures.ops).failure?.field == "scope")
     }
 }
+
+@Suite struct BacklogTests {
+    @Test func onlyAnOverdueDispatchGoesOnTheBacklogAndItsLadderStops() {
+        var d = Driver()
+        let c = d.newCase()
+        let lead = d.lead(c)!
+        let cg = Fixtures.agency("chengguan")
+        d.ok(Fixtures.ack(lead.dispatchID), by: cg)
+        let early = d.run(.backlog(Fixtures.make(["id": "b0", "dispatch_id": lead.dispatchID, "explanation": "涉及历史遗留产权纠纷，需区政府协调"])), by: cg)
+        #expect(early.failure?.state == "in_time", "before the deadline: extend instead")
+        d.now = lead.resolveBy.adding(ms: 60_000)
+        let short = BodyDecoder.decode(Backlog.self, from: Array(#"{"id":"b1","dispatch_id":"D1","explanation":"难"}"#.utf8))
+        guard case .failure(let e) = short else { Issue.record("a one-word explanation was accepted"); return }
+        #expect(e.field == "explanation", "挂账 needs a written explanation")
+        let ok = d.ok(.backlog(Fixtures.make(["id": "b2", "dispatch_id": lead.dispatchID, "explanation": "涉及历史遗留产权纠纷，需区政府协调"])), by: cg)
+        #expect(ok.facts.map(\.type) == ["dispatch.backlogged"])
+        #expect(d.ledger.cases[c]?.backlog != nil && d.state(c) == .handling, "still open, still on the overdue list")
+        #expect(d.ledger.timers.values.filter { $0.dispatchID == lead.dispatchID }.isEmpty, "no more 督办 for an explained backlog")
+    }
+}
