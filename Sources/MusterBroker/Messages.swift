@@ -211,6 +211,7 @@ enum Messages {
         w.field("agency", t.agency)
         w.field("title", title)
         w.field("due", Timestamp.format(t.deadline))
+        w.field("rung_due", Timestamp.format(t.due))
         if now > t.deadline { w.field("overdue_by", Messages.duration(ms: now.ms - t.deadline.ms)) }
         return w.finish()
     }

@@ -50,9 +50,8 @@ public struct Rules: Sendable, Equatable {
     /// so that a missing holiday schedule refuses the command instead of half-applying it.
     public func due(for s: SLAPolicy.Subject, at now: Date) throws(WireError) -> Due {
         do {
-            return Due(ackBy: try sla.deadline(.ack, for: s, from: now, calendar: calendar),
-                       resolveBy: try sla.deadline(.resolve, for: s, from: now, calendar: calendar),
-                       returnBy: try sla.deadline(.return, for: s, from: now, calendar: calendar))
+            let d = try sla.deadlines([.ack, .resolve, .return], for: s, from: now, calendar: calendar)
+            return Due(ackBy: d[0], resolveBy: d[1], returnBy: d[2])
         } catch {
             throw WireError(.unavailable, "cannot compute deadlines: \(error)")
         }

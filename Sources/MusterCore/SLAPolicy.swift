@@ -92,6 +92,12 @@ public struct SLAPolicy: Sendable, Equatable {
     /// `*` matches any run of characters; the rest literally.
     public static func glob(_ pattern: String, _ text: String) -> Bool {
         guard let star = pattern.firstIndex(of: "*") else { return pattern == text }
+        let afterStar = pattern[pattern.index(after: star)...]
+        if !afterStar.contains("*") {
+            // The usual `prefix*suffix`: no search needed (this runs for every dispatch).
+            let head = pattern[..<star]
+            return text.utf8.count >= head.utf8.count + afterStar.utf8.count && text.hasPrefix(head) && text.hasSuffix(afterStar)
+        }
         let head = pattern[..<star], tail = pattern[pattern.index(after: star)...]
         guard text.hasPrefix(head) else { return false }
         let rest = text.dropFirst(head.count)
@@ -131,10 +137,21 @@ public struct SLAPolicy: Sendable, Equatable {
     /// The deadline of a clock started at `from`: the window's end on the calendar, no later than
     /// the mode's cap.
     public func deadline(_ clock: ClockKind, for s: Subject, from: Date, calendar: WorkCalendar) throws(WorkCalendar.Failure) -> Date {
+        try deadlines([clock], for: s, from: from, calendar: calendar)[0]
+    }
+
+    /// Several clocks' deadlines at once (the rules are matched once).
+    public func deadlines(_ clocks: [ClockKind], for s: Subject, from: Date, calendar: WorkCalendar) throws(WorkCalendar.Failure) -> [Date] {
         let w = windows(for: s, on: CivilDay(from)).windows
-        var end = try calendar.end(of: w[clock] ?? Period(1, .h), from: from)
-        if let cap = modes[s.mode]?.caps[clock] { end = min(end, try calendar.end(of: cap, from: from)) }
-        return end
+        let caps = modes[s.mode]?.caps ?? [:]
+        var out: [Date] = []
+        out.reserveCapacity(clocks.count)
+        for clock in clocks {
+            var end = try calendar.end(of: w[clock] ?? Period(1, .h), from: from)
+            if let cap = caps[clock] { end = min(end, try calendar.end(of: cap, from: from)) }
+            out.append(end)
+        }
+        return out
     }
 }
 

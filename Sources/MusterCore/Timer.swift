@@ -22,6 +22,12 @@ public struct LadderTimer: Codable, Sendable, Equatable, Hashable {
 
     /// Timers of one dispatch, or of a case's own clocks.
     public var owner: String { dispatchID ?? caseID }
+
+    public init(id: String, caseID: String, dispatchID: String?, agency: String?, clock: ClockKind, rung: Int, level: Int,
+                notice: String, to: [String], due: Date, deadline: Date) {
+        self.id = id; self.caseID = caseID; self.dispatchID = dispatchID; self.agency = agency; self.clock = clock
+        self.rung = rung; self.level = level; self.notice = notice; self.to = to; self.due = due; self.deadline = deadline
+    }
 }
 
 extension SLAPolicy {

@@ -90,8 +90,15 @@ enum Schema {
                     id TEXT PRIMARY KEY,
                     owner TEXT NOT NULL,
                     case_id TEXT NOT NULL,
+                    dispatch_id TEXT,
+                    agency TEXT,
+                    clock TEXT NOT NULL,
+                    rung INTEGER NOT NULL,
+                    level INTEGER NOT NULL,
+                    notice TEXT NOT NULL,
+                    recipients TEXT NOT NULL,
                     due INTEGER NOT NULL,
-                    data BLOB NOT NULL
+                    deadline INTEGER NOT NULL
                 );
                 CREATE INDEX timers_by_owner ON timers (owner);
                 CREATE INDEX timers_by_due ON timers (due);

@@ -121,15 +121,19 @@ extension Store {
     private func writeTimers(_ db: Database, _ batch: Batch) throws {
         guard !batch.timerRows.isEmpty else { return }
         let clear = try db.cachedStatement(sql: "DELETE FROM timers WHERE owner = ?")
-        let insert = try db.cachedStatement(sql: "INSERT INTO timers (id, owner, case_id, due, data) VALUES (?, ?, ?, ?, ?)")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO timers (id, owner, case_id, dispatch_id, agency, clock, rung, level, notice, recipients, due, deadline)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         for (owner, timers) in batch.timerRows {
             var b = Binder(clear)
             b.bind(owner)
             try b.step()
             for t in timers {
                 var i = Binder(insert)
-                i.bind(t.id); i.bind(owner); i.bind(t.caseID); i.bind(t.due.ms)
-                i.bind(t.json)
+                i.bind(t.id); i.bind(owner); i.bind(t.caseID); i.bind(t.dispatchID)
+                i.bind(t.agency); i.bind(t.clock.rawValue); i.bind(t.rung); i.bind(t.level)
+                i.bind(t.notice); i.bind(t.to.joined(separator: ",")); i.bind(t.due.ms); i.bind(t.deadline.ms)
                 try i.step()
             }
         }

@@ -25,11 +25,13 @@ extension Store {
                 ledger.ids.observe(dispatchID: d.dispatchID)
                 if d.state.isOpen { ledger.openDispatches[d.caseID, default: []].append(d.dispatchID) }
             }
-            let decoder = FactCoding.decoder()
-            let timers = try Row.fetchCursor(db, sql: "SELECT data FROM timers")
+            let timers = try Row.fetchCursor(db, sql: "SELECT * FROM timers")
             while let row = try timers.next() {
-                let data: Data = row["data"]
-                let t = try decoder.decode(LadderTimer.self, from: data)
+                let clock: String = row["clock"], recipients: String = row["recipients"]
+                guard let c = ClockKind(rawValue: clock) else { throw StoreError.corrupt("timers.clock = \(clock)") }
+                let t = LadderTimer(id: row["id"], caseID: row["case_id"], dispatchID: row["dispatch_id"], agency: row["agency"],
+                                    clock: c, rung: row["rung"], level: row["level"], notice: row["notice"],
+                                    to: Store.list(recipients), due: Date(ms: row["due"]), deadline: Date(ms: row["deadline"]))
                 ledger.timers[t.id] = t
                 ledger.timersByOwner[t.owner, default: []].insert(t.id)
             }

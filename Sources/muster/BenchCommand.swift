@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: intake (pipelined SUBMIT), lifecycle (whole loops), latency (SUBMIT→DISPATCH at a fixed rate).")
 
-    @Argument(help: "intake, lifecycle, latency, or all.") var which = "all"
+    @Argument(help: "intake, lifecycle, latency, timers, or all (all but timers).") var which = "all"
     @Option(help: "The broker's config file.") var config = "config/muster.yaml"
     @Option(help: "Use a running broker at this endpoint instead of an in-process one.") var endpoint: String?
     @Option(help: "SUBMITs for the intake bench.") var submits = 200_000
@@ -24,10 +24,15 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Cases per second for the latency bench.") var rate = 1000
     @Option(help: "Seconds for the latency bench.") var seconds = 10
     @Option(help: "full, normal or off.") var synchronous = "full"
+    @Option(help: "Open dispatches for the timers bench.") var open = 100_000
 
     func run() throws {
         CLILogging.bootstrap(default: .warning)
         let which = self.which
+        if which == "timers" {
+            try TimerBench(config: config, open: open, rate: rate, seconds: seconds).run()
+            return
+        }
         var broker: Broker?
         var target = endpoint ?? ""
         var dbPath = ""
