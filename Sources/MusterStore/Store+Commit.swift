@@ -113,7 +113,7 @@ extension Store {
             b.bind(d.dispatchID); b.bind(d.caseID); b.bind(d.agency); b.bind(d.role.rawValue)
             b.bind(d.round); b.bind(d.state.rawValue); b.bind(d.sentAt.ms); b.bind(d.ackBy.ms)
             b.bind(d.resolveBy.ms); b.bind(d.returnBy.ms); b.bind(d.ackedAt?.ms); b.bind(d.finishedAt?.ms)
-            b.bind(d.handler)
+            b.bind(d.handler); b.bind(d.extensions.map(Int64.init)); b.bind(d.firstResolveBy?.ms)
             try b.step()
         }
     }

@@ -101,9 +101,9 @@ extension Store {
             for r in try Row.fetchAll(db, sql: """
                 SELECT c.lead AS agency,
                     sum(e.type = 'case.rework') AS reworked,
-                    sum(e.type = 'case.evaluated' AND e.data LIKE '%"dissatisfied"%') AS redone,
+                    sum(e.type = 'case.evaluated' AND CAST(e.data AS TEXT) LIKE '%"dissatisfied"%') AS redone,
                     sum(e.type = 'case.evaluated') AS rated,
-                    sum(e.type = 'case.evaluated' AND e.data NOT LIKE '%"dissatisfied"%') AS satisfied
+                    sum(e.type = 'case.evaluated' AND CAST(e.data AS TEXT) NOT LIKE '%"dissatisfied"%') AS satisfied
                 FROM events e JOIN cases c ON c.case_id = e.case_id
                 WHERE e.type IN ('case.rework', 'case.evaluated') AND e.at >= ? AND e.at < ? AND c.lead IS NOT NULL
                 GROUP BY c.lead

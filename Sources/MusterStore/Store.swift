@@ -13,7 +13,6 @@ public final class Store: @unchecked Sendable {
     /// Last event seq and chain hash, kept in step with `meta` by each commit.
     public internal(set) var lastSeq: Int64 = 0
     var head: Data = EventChain.genesis
-    private var checkpointer: Checkpointer?
     /// Last outbox delivery id handed out.
     public internal(set) var lastDelivery: Int64 = 0
 
@@ -24,13 +23,10 @@ public final class Store: @unchecked Sendable {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
-            // Checkpoints run on their own connection and thread (Checkpointer), not inside a
-            // commit, where copying the WAL back stalled the batch behind it.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         pool = try DatabasePool(path: path, configuration: config)
         try Schema.migrator.migrate(pool)
-        checkpointer = Checkpointer(path: path)
+
         try pool.read { db in
             if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1") {
                 lastSeq = row["seq"]

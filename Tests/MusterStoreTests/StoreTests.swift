@@ -64,12 +64,16 @@ import MusterWire
             let lead = ledger.openDispatchRecords(of: c).first { $0.role == .lead }!
             let cg = Actor(adapter: "cg-1", roles: [.agency], agency: lead.agency)
             try run(.ack(StoreTests.make(["id": "a\(n)", "dispatch_id": lead.dispatchID, "handler": "王五"])), by: cg)
+            if n % 4 == 0 {
+                try run(.extend(StoreTests.make(["id": "x\(n)e", "dispatch_id": lead.dispatchID, "by": "2wd", "reason": "等待配件"])), by: cg)
+            }
             if n % 3 == 0 {
                 try run(.return(StoreTests.make(["id": "x\(n)", "dispatch_id": lead.dispatchID, "reason": "not_our_duty"])), by: cg)
                 return c
             }
             try run(.resolve(StoreTests.make(["id": "r\(n)", "dispatch_id": lead.dispatchID])), by: cg)
-            try run(.evaluate(StoreTests.make(["id": "e\(n)", "case_id": c, "satisfaction": "satisfied"])), by: Actor(adapter: "hotline", roles: [.intake]))
+            let satisfaction = n % 5 == 0 ? "dissatisfied" : "satisfied"
+            try run(.evaluate(StoreTests.make(["id": "e\(n)", "case_id": c, "satisfaction": satisfaction])), by: Actor(adapter: "hotline", roles: [.intake]))
             return c
         }
     }
@@ -82,6 +86,7 @@ import MusterWire
         let loaded = try reopened.loadLedger()
         #expect(loaded.cases == h.ledger.cases)
         #expect(loaded.dispatches == h.ledger.dispatches)
+        #expect(loaded.dispatches.values.contains { $0.extensions == 1 && $0.firstResolveBy != nil }, "延期 survives a restart")
         #expect(loaded.openDispatches == h.ledger.openDispatches)
         #expect(loaded.ids == h.ledger.ids)
         #expect(!loaded.timers.isEmpty && loaded.timers == h.ledger.timers, "the ladder rungs still to fire come back from their rows")
@@ -92,6 +97,16 @@ import MusterWire
         #expect(replayed.dispatches == loaded.dispatches)
         #expect(try reopened.verifyLog().ok)
         #expect(reopened.lastSeq == h.store.lastSeq)
+    }
+
+    @Test func statsCountReworkRedoAndSatisfactionPerAgency() throws {
+        var h = try Harness(path: Self.tempDB())
+        for n in 1...10 { _ = try h.fullCase(n) }
+        let s = try h.store.stats(since: nil, until: nil)
+        let cg = try #require(s.agencies.first { $0.agency == "chengguan" })
+        // Cases 3, 6, 9 were returned; of the 7 rated, 5 and 10 were dissatisfied (重办).
+        #expect(cg.rated == 7 && cg.redone == 2 && cg.satisfied == 5)
+        #expect(cg.returned == 3)
     }
 
     @Test func theOutboxKeepsPushesUntilReceivedOrWithdrawn() throws {
