@@ -23,9 +23,13 @@ extension Broker {
         for p in pending {
             guard let actor = sessions[p.routingID]?.actor else { continue }
             let key = RequestKey(adapter: actor.adapter, requestID: p.requestID)
-            if let again = thisBatch[key] ?? uncommittedReplies[key].map({ ($0.command, $0.body) }) {
-                // Decided in a batch not yet durable: answered when this batch (after it) commits.
+            if let again = thisBatch[key] {
                 out.append(Outgoing(routingID: p.routingID, command: again.command, body: again.body, needsCommit: true, re: p.requestID))
+                continue
+            }
+            if let pending = uncommittedReplies[key], let i = inFlight.firstIndex(where: { $0.id == pending.batch }) {
+                // Decided in a batch not yet durable: answered with that batch, whatever becomes of it.
+                inFlight[i].out.append(Outgoing(routingID: p.routingID, command: pending.command, body: pending.body, needsCommit: true, re: p.requestID))
                 continue
             }
             if let again = stored[key] {
@@ -34,7 +38,8 @@ extension Broker {
             }
             switch ledger.decide(p.command, by: actor, rules: config.rules, now: now) {
             case .failure(let e):
-                out.append(Outgoing(routingID: p.routingID, command: .error, body: Messages.error(re: p.requestID, e), needsCommit: false, re: p.requestID))
+                // A refusal reflects the ledger, which may hold facts not yet durable: it waits too.
+                out.append(Outgoing(routingID: p.routingID, command: .error, body: Messages.error(re: p.requestID, e), needsCommit: true, re: p.requestID))
             case .success(let decision):
                 if case .submit = p.command {
                     for f in decision.facts { if case .accepted = f.change { batch.submitted[f.caseID] = submittedCase(p.raw) } }

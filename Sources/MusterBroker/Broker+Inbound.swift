@@ -71,7 +71,7 @@ extension Broker {
         }
         for (caseID, bytes) in batch.submitted { uncommittedSubmitted[caseID] = (id, bytes) }
         inFlight.append(InFlightBatch(id: id, epoch: epoch, out: waiting, pushes: batch.pushes, withdrawn: batch.withdrawn,
-                                      replyKeys: keys, submittedIDs: Array(batch.submitted.keys)))
+                                      received: batch.received, replyKeys: keys, submittedIDs: Array(batch.submitted.keys)))
         writer.submit(CommitWriter.Job(id: id, epoch: epoch, batch: batch))
     }
 
@@ -86,10 +86,13 @@ extension Broker {
             switch done.result {
             case .success(let logged):
                 for o in b.out { send(o.routingID, o.command, o.body) }
+                for d in b.received { forget(d) }
+                // As the transaction did: this batch's pushes in, then withdrawn dispatches' out.
+                let withdrawn = Set(b.withdrawn)
                 for d in b.withdrawn {
                     for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
                 }
-                for p in b.pushes {
+                for p in b.pushes where !(p.dispatchID.map(withdrawn.contains) ?? false) {
                     outbox.add(p, grid: p.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
                 }
                 if let last = logged.last {

@@ -49,8 +49,7 @@ extension Broker {
             if d.hasPrefix("E"), let seq = Int64(d.dropFirst()) {
                 sessions[rid]?.subscription?.inFlight[seq] = nil
                 sessions[rid]?.subscription?.unreceived[seq] = nil
-            } else if let n = Int64(d), outbox.pending[n] != nil {
-                forget(n)
+            } else if let n = Int64(d), outbox.pending[n] != nil, !batch.received.contains(n) {
                 batch.received.append(n)
             }
         }

@@ -65,6 +65,8 @@ public final class Broker: @unchecked Sendable {
         var out: [Outgoing]
         var pushes: [Batch.Push]
         var withdrawn: [String]
+        /// Deliveries the peer acknowledged: forgotten in memory once their deletion is durable.
+        var received: [Int64]
         var replyKeys: [RequestKey]
         var submittedIDs: [String]
     }

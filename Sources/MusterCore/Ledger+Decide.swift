@@ -86,10 +86,13 @@ extension Ledger {
                 throw WireError(.forbidden, "extensions.auto_approve.max_by is \(policy.autoMaxBy): a longer extension needs the centre (ops EXTEND)")
             }
         }
+        // Rungs that already fired on the old deadline do not fire again on the new one.
+        let fired = Set(rules.sla.ladder(.resolve, caseID: d.caseID, dispatch: d, start: d.sentAt, deadline: d.resolveBy, calendar: rules.calendar)
+            .filter { $0.due <= run.now }.map(\.rung))
         emit(d.caseID, .extended(dispatchID: d.dispatchID, resolveBy: newEnd, by: e.by, reason: e.reason), &run)
         let updated = dispatches[d.dispatchID]!
         let rungs = rules.sla.ladder(.resolve, caseID: d.caseID, dispatch: updated, start: updated.sentAt, deadline: newEnd, calendar: rules.calendar)
-            .filter { $0.due > run.now }
+            .filter { $0.due > run.now && !fired.contains($0.rung) }
         if !rungs.isEmpty { emit(d.caseID, .scheduled(rungs), &run) }
         return .extended(caseID: d.caseID, dispatchID: d.dispatchID, resolveBy: newEnd)
     }
@@ -147,7 +150,7 @@ extension Ledger {
             round: 0, lead: nil, assists: [], assigned: false, returnedBy: [], mergedInto: nil,
             mergedReports: 0, acceptedAt: run.now, updatedAt: run.now, resolveBy: nil, satisfaction: nil)
 
-        if let key = Ledger.mergeKey(record), let target = openByMergeKey[key], let t = cases[target],
+        if let key = Ledger.mergeKey(record), let target = openByMergeKey[key]?.last, let t = cases[target],
            !t.state.isTerminal, rules.mergeWindow.after(t.acceptedAt) >= run.now {
             emit(id, .accepted(record), &run)
             let row = Lifecycle.row(.triage, .merge)!
@@ -304,8 +307,7 @@ extension Ledger {
         let running = Set((timersByOwner[id] ?? []).compactMap { timers[$0]?.clock })
         let clocks: [ClockKind] = switch c.state {
         case .triage, .consultation: [.triage]
-        case .finished: [.verify, .evaluate]
-        case .verified: [.evaluate]
+        case .finished: [.verify, .evaluate]  // 回访 runs from the finish, verified or not
         default: []
         }
         let fired = Set(run.facts.compactMap { f -> ClockKind? in

@@ -11,7 +11,15 @@ public struct Ledger: Sendable, Equatable {
     /// (source, external_ref) → case: a source's id is taken once.
     public var byExternalRef: [String: String] = [:]
     /// Merge key → the open case that reports of the same problem join.
-    public var openByMergeKey: [String: String] = [:]
+    /// Open cases by merge key, oldest first: a new report joins the newest one still inside the
+    /// merge window. Built the same way by `apply` and by loading the projections.
+    public var openByMergeKey: [String: [String]] = [:]
+
+    /// Indexes an open case under its merge key (in case id order, i.e. oldest first).
+    public mutating func indexForMerge(_ c: CaseRecord) {
+        guard !c.state.isTerminal, let key = Ledger.mergeKey(c) else { return }
+        openByMergeKey[key, default: []].append(c.caseID)
+    }
     public var ids = IDSource()
     /// Ladder rungs not yet fired, and by owner (dispatch id, or case id for the case's clocks).
     public var timers: [String: LadderTimer] = [:]
@@ -52,11 +60,11 @@ public struct Ledger: Sendable, Equatable {
         case .accepted(let record):
             cases[id] = record
             byExternalRef[Ledger.refKey(record.source, record.externalRef)] = id
-            if let key = Ledger.mergeKey(record), openByMergeKey[key] == nil { openByMergeKey[key] = id }
+            indexForMerge(record)
             ids.observe(caseID: id)
         case .merged(let into):
             update(id, fact) { $0.state = .merged; $0.mergedInto = into }
-            if let c = cases[id], let key = Ledger.mergeKey(c), openByMergeKey[key] == id { openByMergeKey[key] = nil }
+            closeOut(id)
         case .reportMerged:
             update(id, fact) { $0.mergedReports += 1 }
         case .triage:
@@ -172,7 +180,9 @@ public struct Ledger: Sendable, Equatable {
 
     /// A terminal case leaves the merge index: a new report of the problem opens a new case.
     private mutating func closeOut(_ id: String) {
-        if let c = cases[id], let key = Ledger.mergeKey(c), openByMergeKey[key] == id { openByMergeKey[key] = nil }
+        guard let c = cases[id], let key = Ledger.mergeKey(c) else { return }
+        openByMergeKey[key]?.removeAll { $0 == id }
+        if openByMergeKey[key]?.isEmpty == true { openByMergeKey[key] = nil }
     }
 }
 

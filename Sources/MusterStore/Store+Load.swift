@@ -14,9 +14,7 @@ extension Store {
                 ledger.cases[c.caseID] = c
                 ledger.byExternalRef[Ledger.refKey(c.source, c.externalRef)] = c.caseID
                 ledger.ids.observe(caseID: c.caseID)
-                if !c.state.isTerminal, let key = Ledger.mergeKey(c), ledger.openByMergeKey[key] == nil {
-                    ledger.openByMergeKey[key] = c.caseID
-                }
+                ledger.indexForMerge(c)
             }
             let dispatches = try Row.fetchCursor(db, sql: "SELECT * FROM dispatches ORDER BY dispatch_id")
             while let row = try dispatches.next() {

@@ -72,3 +72,46 @@ import MusterWire
         #expect(d.ledger.timers.values.filter { $0.caseID == c }.isEmpty)
     }
 }
+
+@Suite struct LadderOnceTests {
+    @Test func theCallBackClockRunsFromTheFinishOnly() {
+        var d = Driver()
+        let c = d.newCase()
+        let lead = d.lead(c)!
+        let cg = Fixtures.agency("chengguan")
+        d.ok(Fixtures.ack(lead.dispatchID), by: cg)
+        d.ok(Fixtures.resolve(lead.dispatchID), by: cg)
+        let late = d.now.adding(ms: 10 * 86_400_000)
+        let fired = ["\(c)/verify/0", "\(c)/evaluate/0"].flatMap { d.ledger.fire($0, now: late) }
+        #expect(fired.count == 2)
+        d.now = late
+        d.ok(Fixtures.verify(c, true), by: Fixtures.grid)
+        #expect(d.ledger.timers["\(c)/evaluate/0"] == nil, "a late verification does not restart the 回访 clock")
+    }
+
+    @Test func anExtensionDoesNotRingARungThatAlreadyRang() {
+        var rules = Fixtures.rules
+        rules.sla.ladders[.resolve] = [.init(at: .percent(75), notice: "remind", to: ["agency"], level: 1),
+                                       .init(at: .percent(100), notice: "supervise", to: ["agency", "ops"], level: 2)]
+        var d = Driver(rules: rules)
+        let c = d.newCase()
+        let lead = d.lead(c)!
+        let remindAt = d.ledger.timers["\(lead.dispatchID)/resolve/0"]!.due
+        #expect(d.ledger.fire("\(lead.dispatchID)/resolve/0", now: remindAt).count == 1)
+        d.now = remindAt.adding(ms: 1000)
+        d.ok(Fixtures.extend(lead.dispatchID, by: "2wd"), by: Fixtures.agency("chengguan"))
+        #expect(d.ledger.timers["\(lead.dispatchID)/resolve/0"] == nil, "催办 rang once")
+        #expect(d.ledger.timers["\(lead.dispatchID)/resolve/1"]?.due == d.ledger.dispatches[lead.dispatchID]?.resolveBy)
+    }
+
+    @Test func aReportJoinsTheNewestOpenCaseInsideTheWindow() {
+        var d = Driver()
+        let a = d.newCase(Fixtures.submit(address: "德化街8号"))
+        d.now = d.now.adding(ms: 25 * 3_600_000)
+        let b = d.newCase(Fixtures.submit(address: "德化街8号"))
+        #expect(d.state(b) == .dispatched, "outside a's window: a case of its own")
+        let joined = d.ok(Fixtures.submit(address: "德化街8号", source: .camera), by: Fixtures.hotline)
+        guard case .accepted(_, _, let into, _) = joined.reply else { Issue.record("not accepted"); return }
+        #expect(into == b && into != a)
+    }
+}
