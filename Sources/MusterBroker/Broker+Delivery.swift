@@ -21,7 +21,7 @@ extension Broker {
                     return s.serves(grid: grid, in: grids) || !others.contains { $0.serves(grid: grid, in: grids) }
                 }
                 for p in taken {
-                    if send(rid, Command(rawValue: p.push.command) ?? .dispatch, p.push.body) {
+                    if send(rid, Command(rawValue: p.push.command) ?? .dispatch, body(of: p)) {
                         outbox.markSent(p.push.delivery, to: rid)
                         sessions[rid]?.inFlight[p.push.delivery] = now
                     } else {
@@ -34,6 +34,17 @@ extension Broker {
         for (rid, s) in sessions where s.subscription != nil && s.hasRoom {
             feed(rid, now)
         }
+    }
+
+    /// A push's body, from memory or read back from its outbox row.
+    func body(of p: PendingPush) -> [UInt8] {
+        guard p.bodyOnDisk else { return p.push.body }
+        guard let body = (try? store.pushBody(delivery: p.push.delivery)) ?? nil else {
+            logger.error("outbox row missing for a pending push", metadata: ["delivery": "\(p.push.delivery)"])
+            return p.push.body
+        }
+        outbox.restoreBody(p.push.delivery, body)
+        return body
     }
 
     /// The live sessions a push target may go to.

@@ -71,7 +71,7 @@ public final class Broker: @unchecked Sendable {
         var submittedIDs: [String]
     }
 
-    public init(config: BrokerConfig, store: Store, endpoint: String? = nil, logger: Logger) throws {
+    public init(config: BrokerConfig, store: Store, endpoint: String? = nil, logger: Logger, maxPushBodiesInMemory: Int = 50_000) throws {
         self.config = config
         self.store = store
         self.logger = logger
@@ -88,7 +88,8 @@ public final class Broker: @unchecked Sendable {
         lastDelivery = store.lastDelivery
         writer = CommitWriter(store: store)
         rebuildTimers()
-        for push in try store.pendingPushes() {
+        outbox.maxBodiesInMemory = maxPushBodiesInMemory
+        for push in try store.pendingPushes(bodies: maxPushBodiesInMemory) {
             outbox.add(push, grid: push.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
         }
         logger.info("broker ready", metadata: [
@@ -195,7 +196,7 @@ public final class Broker: @unchecked Sendable {
         guard let s = sessions[rid] else { return }
         for (d, sentAt) in s.inFlight where now.ms - sentAt.ms >= resendMs {
             guard let p = outbox.pending[d] else { sessions[rid]?.inFlight[d] = nil; continue }
-            if send(rid, Command(rawValue: p.push.command) ?? .dispatch, p.push.body) { sessions[rid]?.inFlight[d] = now }
+            if send(rid, Command(rawValue: p.push.command) ?? .dispatch, body(of: p)) { sessions[rid]?.inFlight[d] = now }
         }
         if let sub = s.subscription {
             for (seq, sentAt) in sub.inFlight where now.ms - sentAt.ms >= resendMs {

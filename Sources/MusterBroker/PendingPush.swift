@@ -8,6 +8,8 @@ struct PendingPush {
     var grid: String?
     /// The session it was last sent to, if it is in flight.
     var sentTo: [UInt8]?
+    /// The body was left on disk (the outbox row) to bound memory; read back when sent.
+    var bodyOnDisk = false
 }
 
 /// Pushes not yet received, by delivery id, and per target the ones waiting for a session.
@@ -15,18 +17,39 @@ struct Outbox {
     private(set) var pending: [Int64: PendingPush] = [:]
     /// Target → deliveries waiting to be sent, oldest first.
     private(set) var waiting: [String: [Int64]] = [:]
+    /// Bodies kept in memory at most; beyond, they stay in their outbox rows until sent, so an
+    /// agency that stays away cannot grow the broker's memory by its backlog's bodies.
+    var maxBodiesInMemory = 50_000
+    private(set) var bodiesInMemory = 0
 
     var count: Int { pending.count }
 
     mutating func add(_ push: Batch.Push, grid: String?) {
-        pending[push.delivery] = PendingPush(push: push, grid: grid)
+        var p = PendingPush(push: push, grid: grid)
+        if bodiesInMemory >= maxBodiesInMemory || push.body.isEmpty {
+            p.push.body = []
+            p.bodyOnDisk = true
+        } else {
+            bodiesInMemory += 1
+        }
+        pending[push.delivery] = p
         waiting[push.target, default: []].append(push.delivery)
+    }
+
+    /// Keeps a body read back from disk for resends while the push is in flight.
+    mutating func restoreBody(_ delivery: Int64, _ body: [UInt8]) {
+        guard var p = pending[delivery], p.bodyOnDisk else { return }
+        p.push.body = body
+        p.bodyOnDisk = false
+        bodiesInMemory += 1
+        pending[delivery] = p
     }
 
     /// Received, or withdrawn: forget it. Returns the session it was in flight to.
     @discardableResult
     mutating func remove(_ delivery: Int64) -> PendingPush? {
         guard let p = pending.removeValue(forKey: delivery) else { return nil }
+        if !p.bodyOnDisk { bodiesInMemory -= 1 }
         if p.sentTo == nil { waiting[p.push.target]?.removeAll { $0 == delivery } }
         return p
     }

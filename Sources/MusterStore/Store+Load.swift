@@ -40,14 +40,28 @@ extension Store {
         }
     }
 
-    /// Every push not yet received, in delivery order.
-    public func pendingPushes() throws -> [Batch.Push] {
+    /// Every push not yet received, in delivery order; bodies only for the first `bodies` (the
+    /// rest come back empty, to be read with `pushBody` when sent).
+    public func pendingPushes(bodies: Int = .max) throws -> [Batch.Push] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY delivery").map { row in
-                let body: Data = row["body"]
-                return Batch.Push(delivery: row["delivery"], target: row["target"], command: row["command"], body: Array(body),
-                                  dispatchID: row["dispatch_id"], createdAt: Date(ms: row["created_at"]))
+            let rows = try Row.fetchCursor(db, sql: "SELECT delivery, target, command, dispatch_id, created_at FROM outbox ORDER BY delivery")
+            var pushes: [Batch.Push] = []
+            while let row = try rows.next() {
+                pushes.append(Batch.Push(delivery: row["delivery"], target: row["target"], command: row["command"], body: [],
+                                         dispatchID: row["dispatch_id"], createdAt: Date(ms: row["created_at"])))
             }
+            let stmt = try db.cachedStatement(sql: "SELECT body FROM outbox WHERE delivery = ?")
+            for i in pushes.indices.prefix(bodies) {
+                pushes[i].body = try Data.fetchOne(stmt, arguments: [pushes[i].delivery]).map(Array.init) ?? []
+            }
+            return pushes
+        }
+    }
+
+    /// A push's body, read back when it was not kept in memory.
+    public func pushBody(delivery: Int64) throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT body FROM outbox WHERE delivery = ?", arguments: [delivery]).map(Array.init)
         }
     }
 

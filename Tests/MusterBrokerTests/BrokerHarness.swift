@@ -13,7 +13,11 @@ final class BrokerHarness {
     let config: BrokerConfig
     var endpoint: String { broker.endpoint }
 
-    init(heartbeat: Double = 5, resend: Double = 10, path: String? = nil, configure: (inout BrokerConfig) -> Void = { _ in }) throws {
+    let maxBodies: Int
+
+    init(heartbeat: Double = 5, resend: Double = 10, path: String? = nil, maxBodies: Int = 50_000,
+         configure: (inout BrokerConfig) -> Void = { _ in }) throws {
+        self.maxBodies = maxBodies
         var cfg = try BrokerConfig.load(Self.repo.appendingPathComponent("config/muster.yaml").path)
         configure(&cfg)
         cfg.heartbeatMs = Int64(heartbeat * 1000)
@@ -23,7 +27,7 @@ final class BrokerHarness {
         store = try Store(path: self.path)
         var logger = Logger(label: "test.broker")
         logger.logLevel = .warning
-        broker = try Broker(config: cfg, store: store, endpoint: "tcp://127.0.0.1:*", logger: logger)
+        broker = try Broker(config: cfg, store: store, endpoint: "tcp://127.0.0.1:*", logger: logger, maxPushBodiesInMemory: maxBodies)
         _ = broker.start()
     }
 
@@ -34,7 +38,7 @@ final class BrokerHarness {
         store = try Store(path: path)
         var logger = Logger(label: "test.broker")
         logger.logLevel = .warning
-        broker = try Broker(config: config, store: store, endpoint: endpoint, logger: logger)
+        broker = try Broker(config: config, store: store, endpoint: endpoint, logger: logger, maxPushBodiesInMemory: maxBodies)
         _ = broker.start()
     }
 
@@ -48,7 +52,7 @@ final class BrokerHarness {
         store = try Store(path: path)
         var logger = Logger(label: "test.broker")
         logger.logLevel = .warning
-        broker = try Broker(config: config, store: store, endpoint: lastEndpoint, logger: logger)
+        broker = try Broker(config: config, store: store, endpoint: lastEndpoint, logger: logger, maxPushBodiesInMemory: maxBodies)
         _ = broker.start()
     }
 

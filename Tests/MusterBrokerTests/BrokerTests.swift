@@ -140,6 +140,25 @@ import MusterWire
         #expect(try intake2.request(.submit, ["case": Self.caseBody("x-1")], id: "in-2").1["case_id"] as? String == accepted["case_id"] as? String)
     }
 
+    @Test func aBacklogForAnAbsentAgencyKeepsOnlyABoundedNumberOfBodiesInMemory() throws {
+        let h = try BrokerHarness(maxBodies: 3)
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-b", roles: ["intake"])
+        for i in 0..<10 { _ = try intake.request(.submit, ["case": Self.caseBody("body-\(i)", address: "地址\(i)")]) }
+        try h.restart()  // the load path keeps only 3 bodies in memory too
+        let reli = try TestPeer(h.endpoint, name: "reli")
+        _ = try reli.hello(adapter: "reli-b", roles: ["agency"], agency: "reli")
+        var refs = Set<String>()
+        while refs.count < 10, let d = try reli.push(.dispatch) {
+            let c = d["case"] as! [String: Any]
+            #expect(c["title"] as? String == "暖气不热", "a body read back from its outbox row is whole")
+            refs.insert(c["external_ref"] as! String)
+            try reli.received([d["delivery"] as! String])
+        }
+        #expect(refs.count == 10)
+    }
+
     @Test func subscribersGetEveryEventInOrder() throws {
         let h = try BrokerHarness()
         defer { h.stop() }
