@@ -143,6 +143,15 @@ extension Broker {
         }
         sessions[rid]!.lastHeard = now
         let actor = sessions[rid]!.actor
+        if let limit = config.rateLimit, env.command != .heartbeat, env.command != .received, env.command != .bye {
+            var bucket = buckets[actor.adapter] ?? TokenBucket(rate: limit.perSecond, burst: limit.burst, now: now)
+            let allowed = bucket.take(now: now)
+            buckets[actor.adapter] = bucket
+            guard allowed else {
+                fail(WireError(.rateLimited, "more than \(Int(limit.perSecond)) requests a second (burst \(limit.burst)) from \(actor.adapter); nothing was applied"))
+                return
+            }
+        }
         if env.command.isRequest, env.command != .heartbeat, env.command != .bye, env.command != .received,
            !Permissions.allows(actor.roles, env.command) {
             fail(WireError(.forbidden, "roles \(actor.roles.map(\.rawValue).sorted()) may not send \(env.command.rawValue)"))

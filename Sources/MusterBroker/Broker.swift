@@ -41,6 +41,8 @@ public final class Broker: @unchecked Sendable {
     var lastTick = Date(ms: 0)
     var lastPrune = Date(ms: 0)
     var sessionCounter: Int64 = 0
+    /// Request budgets per adapter (config `broker.rate_limit`).
+    var buckets: [String: TokenBucket] = [:]
     /// Ladder rungs by due time; entries whose timer is gone or moved are skipped when popped.
     var timerHeap = Heap<TimerEntry>()
 

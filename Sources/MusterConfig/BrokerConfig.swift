@@ -13,6 +13,8 @@ public struct BrokerConfig: Sendable {
     public var heartbeatMs: Int64
     /// An unreceived push is sent again after this long.
     public var resendAfterMs: Int64
+    /// Requests per second and burst per adapter (token bucket); nil: unlimited.
+    public var rateLimit: (perSecond: Double, burst: Int)?
     public var rules: Rules
     /// Adapter id → the grid prefixes it serves (grids.yaml `instances`).
     public var instanceJurisdictions: [String: [String]]
@@ -59,6 +61,9 @@ public struct BrokerConfig: Sendable {
         let heartbeat = period(b.heartbeat, [.name("broker"), .name("heartbeat")], default: Period(5, .s))
         let resend = period(b.resend_after, [.name("broker"), .name("resend_after")], default: Period(10, .s))
         let merge = period(b.merge_window, [.name("broker"), .name("merge_window")], default: Period(24, .h))
+        if let r = b.rate_limit, r.per_second <= 0 || r.burst < 1 {
+            errors.append(main.error(at: [.name("broker"), .name("rate_limit")], "per_second must be > 0 and burst ≥ 1"))
+        }
         let sync = (b.synchronous ?? "full").uppercased()
         if !["FULL", "NORMAL", "OFF"].contains(sync) {
             errors.append(main.error(at: [.name("broker"), .name("synchronous")], "must be full, normal or off"))
@@ -97,6 +102,7 @@ public struct BrokerConfig: Sendable {
             name: b.name ?? "muster", endpoint: b.endpoint ?? "tcp://127.0.0.1:7400",
             databasePath: b.db.map(sibling) ?? sibling("../data/muster.db"), synchronous: sync,
             heartbeatMs: Int64((heartbeat.seconds ?? 5) * 1000), resendAfterMs: Int64((resend.seconds ?? 10) * 1000),
+            rateLimit: b.rate_limit.map { ($0.per_second, $0.burst) },
             rules: Rules(routing: routing, grids: grids.map, sla: sla, calendar: calendar, mergeWindow: merge),
             instanceJurisdictions: Dictionary(grids.instances.map { ($0.adapter, $0.serves) }, uniquingKeysWith: { a, b in a + b }),
             files: [path, routingPath, gridsPath, slaPath, calendarFolder])

@@ -10,6 +10,11 @@ struct BrokerFile: Decodable {
         var heartbeat: String?
         var resend_after: String?
         var merge_window: String?
+        var rate_limit: RateLimit?
+    }
+    struct RateLimit: Decodable {
+        var per_second: Double
+        var burst: Int
     }
     var broker: Broker
     var routing: String?

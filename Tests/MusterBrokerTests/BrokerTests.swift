@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MusterBroker
 import MusterWire
 
 /// The real broker over real sockets and a real SQLite file.
@@ -225,5 +226,40 @@ import GRDB
         #expect(retried.0 == .accepted)
         #expect(try raw.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE external_ref = 'boom'") } == 1)
         #expect(try h.store.verifyLog().ok)
+    }
+}
+
+@Suite struct RateLimitTests {
+    @Test func aBucketRefillsAtItsRateUpToItsBurst() {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        var b = TokenBucket(rate: 10, burst: 3, now: t0)
+        var first: [Bool] = []
+        for _ in 0..<5 { first.append(b.take(now: t0)) }
+        #expect(first == [true, true, true, false, false])
+        let refilled = b.take(now: t0.addingTimeInterval(0.1))
+        let again = b.take(now: t0.addingTimeInterval(0.1))
+        #expect(refilled && !again, "one token after 100 ms at 10/s")
+        var later: [Bool] = []
+        for _ in 0..<5 { later.append(b.take(now: t0.addingTimeInterval(60))) }
+        #expect(later == [true, true, true, false, false], "never more than the burst")
+    }
+
+    @Test func aFloodingAdapterIsRateLimitedAndTheOthersAreNot() throws {
+        let h = try BrokerHarness { $0.rateLimit = (perSecond: 1, burst: 5) }
+        defer { h.stop() }
+        let flood = try TestPeer(h.endpoint, name: "flood")
+        _ = try flood.hello(adapter: "hotline-flood", roles: ["intake"])
+        for i in 0..<20 { try flood.send(.submit, ["id": "f\(i)", "case": BrokerTests.caseBody("flood-\(i)")]) }
+        var codes: [String] = []
+        while codes.count < 20, let m = try flood.next(timeout: 5) {
+            codes.append(m.0 == .error ? (m.1["code"] as? String ?? "?") : m.0.rawValue)
+        }
+        let accepted = codes.filter { $0 == "ACCEPTED" }.count
+        #expect(accepted >= 4 && accepted <= 6, "the burst (the HELLO took one token), give or take a refill: \(codes)")
+        #expect(codes.filter { $0 == "rate_limited" }.count == 20 - accepted)
+        #expect(try h.store.cases(.init()).count == accepted, "nothing of a limited request was applied")
+        let calm = try TestPeer(h.endpoint, name: "calm")
+        _ = try calm.hello(adapter: "hotline-calm", roles: ["intake"])
+        #expect(try calm.request(.submit, ["case": BrokerTests.caseBody("calm-1")]).0 == .accepted)
     }
 }
