@@ -45,6 +45,8 @@ struct CaseCommand: AsyncParsableCommand {
         "dispatch.progress": "处置反馈 progress", "case.resolved": "办结 finished", "dispatch.resolved": "协办完成 assist finished", "dispatch.returned": "退单 returned",
         "dispatch.cancelled": "撤回 withdrawn", "case.verified": "核实通过 verified", "case.rework": "返工 rework",
         "case.evaluated": "回访评价 rated", "case.closed": "结案 closed",
+        "clock.scheduled": "计时 clocks started", "case.escalated": "督办 escalated", "dispatch.extended": "延期 extended",
+        "dispatch.backlogged": "挂账 backlog", "mode.changed": "模式 mode changed",
     ]
 
     static func label(_ type: String) -> String { labels[type].map { "\($0) [\(type)]" } ?? type }
@@ -61,6 +63,11 @@ struct CaseCommand: AsyncParsableCommand {
         }
         if let p = d["passed"] as? Bool { parts.append(p ? "passed" : "failed") }
         if let a = d["attachments"] as? [Any], !a.isEmpty { parts.append("\(a.count) attachment(s)") }
+        if let rungs = d["rungs"] as? [[String: Any]] {
+            parts.append(rungs.map { "\($0["clock"] ?? "") \($0["notice"] ?? "") at \(($0["due"] as? String)?.prefix(16) ?? "")" }.joined(separator: ", "))
+        }
+        if let r = d["rung"] as? [String: Any] { parts.append("\(r["clock"] ?? "") \(r["notice"] ?? "") level \(r["level"] ?? "")") }
+        if let by = d["resolve_by"] as? String { parts.append("resolve by \(by)") }
         return parts.isEmpty ? "" : "  — " + parts.joined(separator: "; ")
     }
 }
