@@ -70,8 +70,9 @@ extension Broker {
             ?? ((try? store.submitted(caseID: d.caseID)) ?? nil) ?? Array("{}".utf8)
         lastDelivery += 1
         let delivery = lastDelivery
+        let shown = PersonalData.reporterShown(in: submitted, reveal: config.rules.routing.agencies[d.agency]?.contactsReporters ?? false)
         batch.pushes.append(Batch.Push(
             delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
-            body: Messages.dispatch(delivery: delivery, d, c, submitted: submitted), dispatchID: d.dispatchID, createdAt: now))
+            body: Messages.dispatch(delivery: delivery, d, c, submitted: shown), dispatchID: d.dispatchID, createdAt: now))
     }
 }

@@ -28,6 +28,7 @@ struct RoutingFile: Decodable {
         var code: String
         var name: String
         var supervisor: String?
+        var contacts_reporters: Bool?
     }
     struct Override: Decodable {
         var grid: String

@@ -47,6 +47,7 @@ enum RoutingLoader {
                 fallbacks: c.fallbacks ?? []))
         }
         guard errors.isEmpty else { return .failure(ConfigErrors(errors: errors)) }
-        return .success(Routing(agencies: file.agencies.map { Routing.Agency(code: $0.code, name: $0.name) }, categories: categories))
+        return .success(Routing(agencies: file.agencies.map { Routing.Agency(code: $0.code, name: $0.name, contactsReporters: $0.contacts_reporters ?? false) },
+                                categories: categories))
     }
 }

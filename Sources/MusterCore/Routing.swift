@@ -3,7 +3,11 @@ public struct Routing: Sendable, Equatable {
     public struct Agency: Sendable, Equatable {
         public var code: String
         public var name: String
-        public init(code: String, name: String) { self.code = code; self.name = name }
+        /// Whether its DISPATCHes carry the reporter's name and phone unmasked.
+        public var contactsReporters: Bool
+        public init(code: String, name: String, contactsReporters: Bool = false) {
+            self.code = code; self.name = name; self.contactsReporters = contactsReporters
+        }
     }
 
     /// A category's owners, possibly different inside some grids.

@@ -52,6 +52,28 @@ import MusterWire
         #expect(try h.store.verifyLog().ok)
     }
 
+    @Test func reportersAreShownOnlyToAgenciesThatCallThem() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-p", roles: ["intake"])
+        let reli = try TestPeer(h.endpoint, name: "reli")
+        _ = try reli.hello(adapter: "reli-p", roles: ["agency"], agency: "reli")
+        let cg = try TestPeer(h.endpoint, name: "cg")
+        _ = try cg.hello(adapter: "chengguan-p", roles: ["agency"], agency: "chengguan")
+        _ = try intake.request(.submit, ["case": Self.caseBody("p-1", category: "street_vending")])
+        let toChengguan = try #require(try cg.push(.dispatch))
+        let masked = (toChengguan["case"] as? [String: Any])?["reporter"] as? [String: Any]
+        #expect(masked?["phone"] as? String == "138****5678" && masked?["name"] as? String == "李*")
+        var anonymous = Self.caseBody("p-2")
+        anonymous["reporter"] = ["name": "王五", "phone": "13900000000", "anonymous": true]
+        _ = try intake.request(.submit, ["case": anonymous])
+        let toReli = try #require(try reli.push(.dispatch))
+        #expect((toReli["case"] as? [String: Any])?["reporter"] as? [String: Any] as NSDictionary? == ["anonymous": true] as NSDictionary)
+        let (_, result, raw) = try intake.request(.query, ["what": "case", "case_id": toReli["case"].flatMap { ($0 as? [String: Any])?["case_id"] } as Any])
+        #expect(result["case"] != nil && !String(decoding: raw, as: UTF8.self).contains("13900000000"), "QUERY never shows a phone")
+    }
+
     @Test func badInputGetsThePreciseErrorAndChangesNothing() throws {
         let h = try BrokerHarness()
         defer { h.stop() }

@@ -99,3 +99,34 @@ import Testing
         #expect(JSONSpan.value(of: "missing", in: body) == nil)
     }
 }
+
+@Suite struct PersonalDataTests {
+    @Test func phonesAndNamesAreMasked() {
+        #expect(PersonalData.maskPhone("13812345678") == "138****5678")
+        #expect(PersonalData.maskPhone("110") == "*10")
+        #expect(PersonalData.maskName("李四") == "李*")
+        #expect(PersonalData.maskName("欧阳娜娜") == "欧***")
+    }
+
+    static let submitted = Array(#"{"title":"t","reporter":{"name":"李四","phone":"13812345678","anonymous":false},"location":{"grid":"zz"}}"#.utf8)
+
+    func reporter(_ bytes: [UInt8]) -> [String: Any] {
+        ((try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any])?["reporter"] as? [String: Any] ?? [:]
+    }
+
+    @Test func anAgencyThatDoesNotCallReportersSeesThemMasked() {
+        let shown = PersonalData.reporterShown(in: Self.submitted, reveal: false)
+        #expect(reporter(shown)["phone"] as? String == "138****5678" && reporter(shown)["name"] as? String == "李*")
+        #expect(!String(decoding: shown, as: UTF8.self).contains("13812345678"))
+        #expect(String(decoding: shown, as: UTF8.self).hasSuffix(#""location":{"grid":"zz"}}"#), "the rest passes through")
+        #expect(PersonalData.reporterShown(in: Self.submitted, reveal: true) == Self.submitted)
+    }
+
+    @Test func anonymousReportsRevealNothingToAnyone() {
+        let anon = Array(#"{"reporter":{"name":"王五","phone":"13900000000","anonymous":true}}"#.utf8)
+        for reveal in [true, false] {
+            let shown = String(decoding: PersonalData.reporterShown(in: anon, reveal: reveal), as: UTF8.self)
+            #expect(shown == #"{"reporter":{"anonymous":true}}"#)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// A reporter's name and phone are personal data: shown whole only to those who need them.
+public enum PersonalData {
+    /// `13812345678` → `138****5678`; short numbers keep only their last two digits.
+    public static func maskPhone(_ phone: String) -> String {
+        let chars = Array(phone)
+        if chars.count >= 7 { return String(chars.prefix(3)) + String(repeating: "*", count: chars.count - 7) + String(chars.suffix(4)) }
+        return String(repeating: "*", count: max(0, chars.count - 2)) + String(chars.suffix(2))
+    }
+
+    /// `李四` → `李*`.
+    public static func maskName(_ name: String) -> String {
+        guard let first = name.first else { return name }
+        return String(first) + String(repeating: "*", count: max(1, name.count - 1))
+    }
+
+    /// The `reporter` member of a submitted case, as an agency may see it: whole if it contacts
+    /// reporters, masked otherwise, and nothing but `anonymous: true` for anonymous reports.
+    /// Returns the case's bytes with that member rewritten (the rest passes through untouched).
+    public static func reporterShown(in caseBytes: [UInt8], reveal: Bool) -> [UInt8] {
+        guard let span = JSONSpan.value(of: "reporter", in: caseBytes),
+              let r = try? JSONDecoder().decode(Reporter.self, from: Data(span)) else { return caseBytes }
+        if reveal && r.anonymous != true { return caseBytes }
+        var w = JSONWriter()
+        if r.anonymous == true {
+            w.field("anonymous", true)
+        } else {
+            w.field("name", r.name.map(maskName))
+            w.field("phone", r.phone.map(maskPhone))
+            w.field("anonymous", false)
+            w.field("masked", true)
+        }
+        var out = caseBytes
+        out.replaceSubrange(span.startIndex..<span.endIndex, with: w.finish())
+        return out
+    }
+}
