@@ -21,6 +21,14 @@ public final class MusterClient: @unchecked Sendable {
         public var retryAfter: Double = 5
         public var backoffInitial: Double = 0.1
         public var backoffMax: Double = 5
+        /// CURVE: the broker's public key and this adapter's key pair; nil: plain TCP.
+        public var curve: Curve?
+
+        public struct Curve: Sendable {
+            public var serverKey: String
+            public var keys: CurveKeyPair
+            public init(serverKey: String, keys: CurveKeyPair) { self.serverKey = serverKey; self.keys = keys }
+        }
 
         public init(endpoint: String, adapter: String, roles: [Role], agency: String? = nil, jurisdictions: [String]? = nil, window: Int = 1000) {
             self.endpoint = endpoint; self.adapter = adapter; self.roles = roles; self.agency = agency
@@ -165,6 +173,7 @@ public final class MusterClient: @unchecked Sendable {
     private func connect() {
         do {
             let s = try Socket(.dealer)
+            if let c = options.curve { try s.setCurveClient(serverKey: c.serverKey, keys: c.keys) }
             try s.setHighWaterMarks(send: 100_000, receive: 100_000)
             try s.connect(options.endpoint)
             socket = s

@@ -27,10 +27,12 @@ extension Broker {
     /// its replies wait until it is durable (completeBatches).
     func handleReady() {
         var messages: [[[UInt8]]] = []
+        var users: [String?] = []
         while messages.count < Broker.maxBatch {
             do {
-                guard let frames = try socket.receive(dontWait: true) else { break }
+                guard let (frames, user) = try socket.receiveWithUser(dontWait: true) else { break }
                 messages.append(frames)
+                users.append(user)
             } catch {
                 logger.warning("receive failed", metadata: ["error": "\(error)"])
                 break
@@ -41,7 +43,7 @@ extension Broker {
         var out: [Outgoing] = []
         var pending: [Pending] = []
         var batch = Batch()
-        for frames in messages {
+        for (frames, user) in zip(messages, users) {
             guard frames.count >= 1 else { continue }
             let rid = frames[0]
             switch Envelope.parse(Array(frames.dropFirst())) {
@@ -49,7 +51,7 @@ extension Broker {
                 let re = frames.count == 4 ? BodyDecoder.requestID(in: frames[3]) : nil
                 out.append(Outgoing(routingID: rid, command: .error, body: Messages.error(re: re, e), needsCommit: false, re: re))
             case .success(let env):
-                session(rid, env, now, &out, &pending, &batch)
+                session(rid, env, now, &out, &pending, &batch, user: user)
             }
         }
         decide(pending, now, &batch, &out)
@@ -123,7 +125,8 @@ extension Broker {
 
     // MARK: session-level commands
 
-    private func session(_ rid: [UInt8], _ env: Envelope, _ now: Date, _ out: inout [Outgoing], _ pending: inout [Pending], _ batch: inout Batch) {
+    private func session(_ rid: [UInt8], _ env: Envelope, _ now: Date, _ out: inout [Outgoing], _ pending: inout [Pending], _ batch: inout Batch,
+                         user: String?) {
         func reply(_ command: Command, _ body: [UInt8], re: String? = nil) {
             out.append(Outgoing(routingID: rid, command: command, body: body, needsCommit: false, re: re))
         }
@@ -133,7 +136,16 @@ extension Broker {
         if env.command == .hello {
             switch BodyDecoder.decode(Hello.self, from: env.body) {
             case .failure(let e): fail(e)
-            case .success(let h): hello(rid, h, now, &out)
+            case .success(let h):
+                if config.security != nil {
+                    // CURVE is on: the HELLO's claims must fit the key's principal.
+                    guard let p = principal(named: user) else { return fail(WireError(.forbidden, "no principal for this connection")) }
+                    if let refusal = p.refusal(of: h) {
+                        logger.warning("HELLO refused", metadata: ["principal": "\(p.name)", "adapter": "\(h.adapter)", "reason": "\(refusal.message)"])
+                        return fail(refusal)
+                    }
+                }
+                hello(rid, h, now, &out)
             }
             return
         }

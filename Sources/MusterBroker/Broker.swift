@@ -24,6 +24,8 @@ public final class Broker: @unchecked Sendable {
     /// The broker's own context, so that stopping it frees its port before `stopAndWait` returns.
     let context = Context()
     let socket: Socket
+    /// The ZAP handler's socket, when CURVE is on.
+    let zap: Socket?
     let logger: Logger
     let heartbeatMs: Int64
     let resendMs: Int64
@@ -80,6 +82,16 @@ public final class Broker: @unchecked Sendable {
         heartbeatMs = config.heartbeatMs
         resendMs = config.resendAfterMs
         socket = try Socket(.router, context: context)
+        if let security = config.security {
+            // The ZAP handler must be bound before the first handshake.
+            let z = try Socket(.rep, context: context)
+            try z.bind(Broker.zapEndpoint)
+            zap = z
+            try socket.setCurveServer(secretKey: security.serverSecretKey)
+        } else {
+            zap = nil
+            logger.warning("INSECURE: CURVE is off; any peer that can reach \(endpoint ?? config.endpoint) may claim any adapter, role and agency")
+        }
         try socket.setRouterMandatory()
         try socket.setMaxMessageSize(Broker.hardMessageLimit)
         try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
@@ -108,10 +120,17 @@ public final class Broker: @unchecked Sendable {
                 fireDueTimers(Clock.now())
             }
             if inFlight.count < Broker.maxBatchesInFlight {
-                let ready = socket.waitReadable(timeoutMs: timerHeap.min.map { max(0, min(50, Int($0.due - Clock.now().ms))) } ?? 50,
-                                                orFD: writer.wakeup.readFD)
-                if ready.fd { completeBatches() }
-                if ready.socket { handleReady() }
+                let timeout = timerHeap.min.map { max(0, min(50, Int($0.due - Clock.now().ms))) } ?? 50
+                if let zap {
+                    let ready = socket.waitReadable(timeoutMs: timeout, also: zap, orFD: writer.wakeup.readFD)
+                    if ready.other { handleZAP() }
+                    if ready.fd { completeBatches() }
+                    if ready.socket { handleReady() }
+                } else {
+                    let ready = socket.waitReadable(timeoutMs: timeout, orFD: writer.wakeup.readFD)
+                    if ready.fd { completeBatches() }
+                    if ready.socket { handleReady() }
+                }
             } else if writer.wakeup.wait(timeoutMs: 50) {
                 completeBatches()
             }
@@ -125,6 +144,7 @@ public final class Broker: @unchecked Sendable {
         }
         writer.finish()
         socket.close()
+        zap?.close()
         context.terminate()
         logger.info("broker stopped")
         stopped.signal()

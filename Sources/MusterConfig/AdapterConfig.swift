@@ -15,6 +15,9 @@ public struct AdapterConfig: Sendable {
     public var jurisdictions: [String]?
     public var window: Int
     public var downstream: Downstream
+    /// CURVE: the broker's public key file and this adapter's key file; nil: plain TCP.
+    public var serverKeyFile: String?
+    public var keyFile: String?
 
     struct File: Decodable {
         struct Downstream: Decodable {
@@ -32,6 +35,8 @@ public struct AdapterConfig: Sendable {
         var jurisdictions: [String]?
         var window: Int?
         var downstream: Downstream?
+        var curve: Curve?
+        struct Curve: Decodable { var server_key: String; var key: String }
     }
 
     /// `200ms`, `2s`, `1m` → seconds.
@@ -78,8 +83,11 @@ public struct AdapterConfig: Sendable {
             }
         }
         guard errors.isEmpty else { throw ConfigErrors(errors: errors) }
+        let dir = (path as NSString).deletingLastPathComponent
+        func sibling(_ p: String) -> String { p.hasPrefix("/") ? p : (dir as NSString).appendingPathComponent(p) }
         return AdapterConfig(adapter: f.adapter, agency: f.agency, name: f.name ?? f.adapter, roles: f.roles,
                              broker: f.broker ?? "tcp://127.0.0.1:7400", jurisdictions: f.jurisdictions,
-                             window: f.window ?? 1000, downstream: downstream)
+                             window: f.window ?? 1000, downstream: downstream,
+                             serverKeyFile: f.curve.map { sibling($0.server_key) }, keyFile: f.curve.map { sibling($0.key) })
     }
 }

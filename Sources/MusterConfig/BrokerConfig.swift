@@ -15,6 +15,19 @@ public struct BrokerConfig: Sendable {
     public var resendAfterMs: Int64
     /// Requests per second and burst per adapter (token bucket); nil: unlimited.
     public var rateLimit: (perSecond: Double, burst: Int)?
+    /// CURVE: the broker's secret key and the peers it admits; nil: plain TCP (insecure).
+    public var security: Security?
+
+    public struct Security: Sendable {
+        public var serverPublicKey: String
+        public var serverSecretKey: String
+        public var principals: [String: Principal]
+        public var peersFile: String
+        public init(serverPublicKey: String, serverSecretKey: String, principals: [String: Principal], peersFile: String) {
+            self.serverPublicKey = serverPublicKey; self.serverSecretKey = serverSecretKey
+            self.principals = principals; self.peersFile = peersFile
+        }
+    }
     public var rules: Rules
     /// Adapter id → the grid prefixes it serves (grids.yaml `instances`).
     public var instanceJurisdictions: [String: [String]]
@@ -97,12 +110,27 @@ public struct BrokerConfig: Sendable {
             } catch { errors.append(contentsOf: error.errors) }
         }
         do { calendar = try CalendarLoader.load(folder: calendarFolder) } catch { errors.append(contentsOf: error.errors) }
+        var security: Security?
+        if let s = file.security, let routing {
+            let keyPath = sibling(s.server_key), peersPath = sibling(s.peers)
+            do {
+                let keys = try KeyFile.read(keyPath)
+                if let secret = keys.secret {
+                    let principals = try PeersConfig.load(peersPath, agencies: Set(routing.agencies.keys))
+                    security = Security(serverPublicKey: keys.public, serverSecretKey: secret, principals: principals, peersFile: peersPath)
+                } else {
+                    errors.append(ConfigError(file: keyPath, line: nil, key: "secret", message: "the broker's key file has no secret key"))
+                }
+            } catch let e as ConfigErrors { errors.append(contentsOf: e.errors) } catch {
+                errors.append(main.error(at: [.name("security"), .name("server_key")], "cannot read \(keyPath): \(error.localizedDescription)"))
+            }
+        }
         guard errors.isEmpty, let grids, let routing, let sla, let calendar else { throw ConfigErrors(errors: errors) }
         return BrokerConfig(
             name: b.name ?? "muster", endpoint: b.endpoint ?? "tcp://127.0.0.1:7400",
             databasePath: b.db.map(sibling) ?? sibling("../data/muster.db"), synchronous: sync,
             heartbeatMs: Int64((heartbeat.seconds ?? 5) * 1000), resendAfterMs: Int64((resend.seconds ?? 10) * 1000),
-            rateLimit: b.rate_limit.map { ($0.per_second, $0.burst) },
+            rateLimit: b.rate_limit.map { ($0.per_second, $0.burst) }, security: security,
             rules: Rules(routing: routing, grids: grids.map, sla: sla, calendar: calendar, mergeWindow: merge),
             instanceJurisdictions: Dictionary(grids.instances.map { ($0.adapter, $0.serves) }, uniquingKeysWith: { a, b in a + b }),
             files: [path, routingPath, gridsPath, slaPath, calendarFolder])

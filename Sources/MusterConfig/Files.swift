@@ -20,6 +20,14 @@ struct BrokerFile: Decodable {
     var routing: String?
     var grids: String?
     var sla: String?
+    var security: Security?
+
+    struct Security: Decodable {
+        /// The broker's key file (`muster keys gen broker`).
+        var server_key: String
+        /// config/peers.yaml: who may join.
+        var peers: String
+    }
 }
 
 /// config/routing.yaml

@@ -4,8 +4,14 @@ import Foundation
 /// A thin wrapper over a libzmq socket. libzmq sockets are not thread-safe: keep each one on
 /// the thread that uses it (the `@unchecked Sendable` only lets it be handed to that thread).
 public final class Socket: @unchecked Sendable {
-    public enum Kind { case router, dealer
-        var raw: Int32 { self == .router ? ZMQ_ROUTER : ZMQ_DEALER }
+    public enum Kind { case router, dealer, rep
+        var raw: Int32 {
+            switch self {
+            case .router: ZMQ_ROUTER
+            case .dealer: ZMQ_DEALER
+            case .rep: ZMQ_REP
+            }
+        }
     }
 
     let handle: UnsafeMutableRawPointer
@@ -90,6 +96,31 @@ public final class Socket: @unchecked Sendable {
         return true
     }
 
+    /// Receives one whole message with the ZAP user id of the connection it came on (the
+    /// principal CURVE authenticated; nil without security).
+    public func receiveWithUser(dontWait: Bool = false) throws -> (frames: [[UInt8]], user: String?)? {
+        var frames: [[UInt8]] = []
+        var user: String?
+        var msg = zmq_msg_t()
+        zmq_msg_init(&msg)
+        defer { zmq_msg_close(&msg) }
+        while true {
+            let rc = zmq_msg_recv(&msg, handle, dontWait ? ZMQ_DONTWAIT : 0)
+            if rc < 0 {
+                let e = ZMQError.last()
+                if (e.isAgain || e.isInterrupted) && frames.isEmpty { return nil }
+                throw e
+            }
+            // Metadata rides on the frames that came over the wire (not the ROUTER's id frame).
+            if user == nil, let u = zmq_msg_gets(&msg, "User-Id") {
+                let s = String(cString: u)
+                user = s.isEmpty ? nil : s
+            }
+            frames.append(Array(UnsafeRawBufferPointer(start: zmq_msg_data(&msg)!, count: zmq_msg_size(&msg))))
+            if zmq_msg_more(&msg) == 0 { return (frames, user) }
+        }
+    }
+
     /// Receives one whole message. Returns nil when nothing is ready (`dontWait`) or on EINTR.
     public func receive(dontWait: Bool = false) throws -> [[UInt8]]? {
         var frames: [[UInt8]] = []
@@ -120,6 +151,19 @@ public final class Socket: @unchecked Sendable {
         let rc = zmq_poll(&items, 2, timeoutMs)
         guard rc > 0 else { return (false, false) }
         return ((items[0].revents & Int16(ZMQ_POLLIN)) != 0, (items[1].revents & Int16(ZMQ_POLLIN)) != 0)
+    }
+
+    /// Waits on this socket, another socket and a file descriptor (the broker's ROUTER, its ZAP
+    /// handler and the writer's wake-up).
+    public func waitReadable(timeoutMs: Int, also other: Socket, orFD fd: Int32) -> (socket: Bool, other: Bool, fd: Bool) {
+        var items = [
+            zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: other.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
+        guard zmq_poll(&items, 3, timeoutMs) > 0 else { return (false, false, false) }
+        let r = items.map { ($0.revents & Int16(ZMQ_POLLIN)) != 0 }
+        return (r[0], r[1], r[2])
     }
 
     /// Waits until the socket is readable or `timeoutMs` passes (-1: forever).

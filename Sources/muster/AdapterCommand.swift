@@ -12,6 +12,8 @@ struct AdapterCommand: ParsableCommand {
 
     @Option(help: "The adapter's config file.") var config: String
     @Option(help: "The broker endpoint (overrides the config).") var endpoint: String?
+    @Option(help: "The broker's public key file (CURVE; overrides the config).") var serverKey: String?
+    @Option(help: "This adapter's key file from muster keys gen (CURVE; overrides the config).") var key: String?
 
     func run() throws {
         CLILogging.bootstrap()
@@ -25,6 +27,7 @@ struct AdapterCommand: ParsableCommand {
                                            roles: cfg.roles.compactMap(Role.init(rawValue:)), agency: cfg.agency,
                                            jurisdictions: cfg.jurisdictions, window: cfg.window)
         options.software = "muster-adapter/\(MusterClient.version)"
+        options.curve = try curveKeys(serverKey: serverKey ?? cfg.serverKeyFile, key: key ?? cfg.keyFile)
         let stopper: @Sendable () -> Void
         switch cfg.downstream {
         case .simulate(let sign, let progress, let finish, let p):

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MusterAdapterKit
+import MusterConfig
+import ZeroMQ
 
 @main
 struct Muster: AsyncParsableCommand {
@@ -9,7 +12,7 @@ struct Muster: AsyncParsableCommand {
         abstract: "Muster — the message bus of a city operations centre (城市运行中心). 网格吹哨、部门报到.",
         subcommands: [
             BrokerCommand.self, AdapterCommand.self, SubmitCommand.self, CaseCommand.self, CasesCommand.self,
-            StatsCommand.self, ModeCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
+            StatsCommand.self, ModeCommand.self, KeysCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
         ])
 }
 
@@ -20,6 +23,22 @@ struct PeerOptions: ParsableArguments {
 
     @Option(help: "Seconds to wait for the broker's answer.")
     var timeout: Double = 10
+
+    @Option(help: "The broker's public key file, for CURVE (or set MUSTER_SERVER_KEY).")
+    var serverKey: String = ProcessInfo.processInfo.environment["MUSTER_SERVER_KEY"] ?? ""
+
+    @Option(help: "This peer's key file from muster keys gen, for CURVE (or set MUSTER_KEY).")
+    var key: String = ProcessInfo.processInfo.environment["MUSTER_KEY"] ?? ""
+}
+
+/// CURVE options from key files; nil when neither is given.
+func curveKeys(serverKey: String?, key: String?) throws -> MusterClient.Options.Curve? {
+    guard serverKey != nil || key != nil else { return nil }
+    guard let serverKey, let key else { throw CLIError("CURVE needs both the broker's public key file and this peer's key file") }
+    let server = try KeyFile.read(serverKey)
+    let own = try KeyFile.read(key)
+    guard let secret = own.secret else { throw CLIError("\(key) has no secret key") }
+    return MusterClient.Options.Curve(serverKey: server.public, keys: CurveKeyPair(publicKey: own.public, secretKey: secret))
 }
 
 /// Logging to stderr at a level from MUSTER_LOG (debug, info, warning, error); set once.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import MusterAdapterKit
 import MusterWire
 
@@ -12,7 +13,8 @@ struct Peer {
     init(_ options: PeerOptions, roles: [Role]) {
         var logger = Logger(label: "muster.cli")
         logger.logLevel = .error
-        let o = MusterClient.Options(endpoint: options.endpoint, adapter: "cli-\(ProcessInfo.processInfo.hostName)-\(getpid())", roles: roles)
+        var o = MusterClient.Options(endpoint: options.endpoint, adapter: "cli-\(ProcessInfo.processInfo.hostName)-\(getpid())", roles: roles)
+        o.curve = try? curveKeys(serverKey: options.serverKey.isEmpty ? nil : options.serverKey, key: options.key.isEmpty ? nil : options.key)
         client = MusterClient(o, logger: logger) { _, _ in }
         client.start()
         timeout = options.timeout
@@ -21,12 +23,15 @@ struct Peer {
 
     func request(_ command: Command, _ fill: @escaping @Sendable (inout JSONWriter) -> Void) async throws -> MusterClient.Reply {
         let client = self.client, timeout = self.timeout
-        let reply = await withTaskGroup(of: MusterClient.Reply?.self) { group in
-            group.addTask { await client.request(command, fill) }
-            group.addTask { try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9)); return nil }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        // Whichever comes first, the reply or the timeout, answers; the other is ignored.
+        let answered = Atomic<Bool>(false)
+        let reply: MusterClient.Reply? = await withCheckedContinuation { cont in
+            client.request(command, fill) { r in
+                if answered.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged { cont.resume(returning: r) }
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                if answered.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged { cont.resume(returning: nil) }
+            }
         }
         client.stop()
         guard let reply else { throw CLIError("no answer from the broker at \(endpoint) within \(Int(timeout)) s — is it running?") }

@@ -10,9 +10,10 @@ final class TestPeer {
     private var counter = 0
     let name: String
 
-    init(_ endpoint: String, name: String = "peer") throws {
+    init(_ endpoint: String, name: String = "peer", curve: (serverKey: String, keys: CurveKeyPair)? = nil) throws {
         self.name = name
         socket = try Socket(.dealer)
+        if let curve { try socket.setCurveClient(serverKey: curve.serverKey, keys: curve.keys) }
         try socket.connect(endpoint)
     }
 

@@ -1,0 +1,39 @@
+import Foundation
+import MusterCore
+import ZeroMQ
+
+/// The ZAP handler (RFC 27): libzmq asks it about every CURVE handshake; it admits the public
+/// keys of config/peers.yaml and names the principal as the connection's user id. A refusal is
+/// logged with the key's fingerprint and the peer's address (a silent non-connection is what
+/// peer authors otherwise see).
+extension Broker {
+    static let zapEndpoint = "inproc://zeromq.zap.01"
+
+    func handleZAP() {
+        guard let zap else { return }
+        while let frames = try? zap.receive(dontWait: true) {
+            guard frames.count >= 6 else { continue }
+            let requestID = frames[1]
+            let address = String(decoding: frames[3], as: UTF8.self)
+            let mechanism = String(decoding: frames[5], as: UTF8.self)
+            var status = "400", text = "unknown key", user = ""
+            if mechanism == "CURVE", frames.count >= 7, let key = CurveKeyPair.z85(frames[6]) {
+                if let p = config.security?.principals[key] {
+                    status = "200"; text = "OK"; user = p.name
+                } else {
+                    logger.warning("refused an unknown CURVE key", metadata: ["fingerprint": "\(key.prefix(8))…", "address": "\(address)"])
+                }
+            } else {
+                logger.warning("refused a connection without CURVE", metadata: ["mechanism": "\(mechanism)", "address": "\(address)"])
+                text = "CURVE required"
+            }
+            _ = try? zap.send([Array("1.0".utf8), requestID, Array(status.utf8), Array(text.utf8), Array(user.utf8), []])
+        }
+    }
+
+    /// The principal a connection authenticated as (nil in insecure mode).
+    func principal(named user: String?) -> Principal? {
+        guard let user, let s = config.security else { return nil }
+        return s.principals.values.first { $0.name == user }
+    }
+}
