@@ -145,7 +145,7 @@ extension Broker {
                         return fail(refusal)
                     }
                 }
-                hello(rid, h, now, &out)
+                hello(rid, h, now, &out, principal: user)
             }
             return
         }

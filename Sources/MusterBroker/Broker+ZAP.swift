@@ -36,4 +36,28 @@ extension Broker {
         guard let user, let s = config.security else { return nil }
         return s.principals.values.first { $0.name == user }
     }
+
+    /// Replaces the admitted keys (peers.yaml edited; SIGHUP or `muster keys reload`). Safe from
+    /// any thread; the broker applies it on its own: new handshakes use the new list at once, and
+    /// live sessions whose key was revoked, or whose HELLO no longer fits, are dropped.
+    public func reloadPeers(_ principals: [String: Principal]) {
+        pendingPeers.withLock { $0 = principals }
+    }
+
+    func applyPendingPeers() {
+        guard let principals = pendingPeers.withLock({ p -> [String: Principal]? in let x = p; p = nil; return x }),
+              config.security != nil else { return }
+        config.security!.principals = principals
+        for (rid, s) in sessions {
+            guard let name = s.principal else { continue }
+            let p = principals.values.first { $0.name == name }
+            if p == nil || s.hello.flatMap({ p!.refusal(of: $0) }) != nil {
+                logger.warning("session dropped: its key was revoked or no longer allows it", metadata: ["adapter": "\(s.actor.adapter)", "principal": "\(name)"])
+                drop(rid, reason: "key revoked")
+                // A revoked key's connection cannot come back: ZAP refuses its next handshake,
+                // and its requests meanwhile get not_registered.
+            }
+        }
+        logger.info("peers reloaded", metadata: ["keys": "\(principals.count)"])
+    }
 }

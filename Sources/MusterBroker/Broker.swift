@@ -19,7 +19,10 @@ public final class Broker: @unchecked Sendable {
     /// the connection of a peer that sends more (a memory guard).
     static let hardMessageLimit: Int64 = 8 << 20
 
-    let config: BrokerConfig
+    /// Mutable only for `reloadPeers` (applied on the broker thread).
+    var config: BrokerConfig
+    /// New principals handed over by `reloadPeers` from another thread (SIGHUP).
+    let pendingPeers = Mutex<[String: Principal]?>(nil)
     let store: Store
     /// The broker's own context, so that stopping it frees its port before `stopAndWait` returns.
     let context = Context()
@@ -116,6 +119,7 @@ public final class Broker: @unchecked Sendable {
     /// Serves until `stop()`. Call on the thread that will own the socket.
     public func run() {
         while !stopFlag.load(ordering: .relaxed) {
+            applyPendingPeers()
             if inFlight.count < Broker.maxBatchesInFlight {
                 fireDueTimers(Clock.now())
             }

@@ -7,6 +7,9 @@ struct Session {
     let routingID: [UInt8]
     let sessionID: String
     let actor: Actor
+    /// The principal its key authenticated as, and the HELLO it was admitted with (CURVE only).
+    var principal: String?
+    var hello: Hello?
     /// Grid prefixes (or dedicated grid codes) it serves; empty: everywhere.
     let jurisdictions: [String]
     /// At most this many pushes unreceived at once (HELLO `window`).

@@ -40,6 +40,19 @@ struct BrokerCommand: ParsableCommand {
             s.resume()
             sources.append(s)
         }
+        // SIGHUP: read peers.yaml again; revoked keys' sessions are dropped.
+        if let security = cfg.security {
+            signal(SIGHUP, SIG_IGN)
+            let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+            let agencies = Set(cfg.rules.routing.agencies.keys)
+            hup.setEventHandler {
+                do { broker.reloadPeers(try PeersConfig.load(security.peersFile, agencies: agencies)) } catch {
+                    logger.error("peers.yaml not reloaded", metadata: ["errors": "\(error)"])
+                }
+            }
+            hup.resume()
+            sources.append(hup)
+        }
         say("muster broker \(cfg.name) listening on \(broker.endpoint) (db \(store.path))")
         broker.run()
         _ = sources

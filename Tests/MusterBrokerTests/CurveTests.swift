@@ -26,6 +26,15 @@ import ZeroMQ
         let unknown = try TestPeer(h.endpoint, name: "x", curve: (server.publicKey, stranger))
         try unknown.send(.hello, ["id": "h", "adapter": "chengguan-2", "roles": ["agency"], "agency": "chengguan"])
         #expect(try unknown.next(timeout: 1) == nil, "an unknown key is refused at the handshake")
+        // The administrator revokes the key (peers.yaml edited, SIGHUP): its session is dropped.
+        h.broker.reloadPeers([:])
+        var revoked: String?
+        let deadline = Date().addingTimeInterval(3)
+        while revoked == nil, Date() < deadline {
+            let r = try good.request(.query, ["what": "stats"], timeout: 0.5)
+            revoked = r.1["code"] as? String
+        }
+        #expect(revoked == "not_registered", "a revoked key's session is gone")
         let plain = try TestPeer(h.endpoint, name: "plain")
         try plain.send(.hello, ["id": "h", "adapter": "chengguan-3", "roles": ["agency"], "agency": "chengguan"])
         #expect(try plain.next(timeout: 1) == nil, "no plain TCP when CURVE is on")
