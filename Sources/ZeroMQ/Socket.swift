@@ -123,34 +123,7 @@ public final class Socket: @unchecked Sendable {
 
     /// Receives one whole message. Returns nil when nothing is ready (`dontWait`) or on EINTR.
     public func receive(dontWait: Bool = false) throws -> [[UInt8]]? {
-        var frames: [[UInt8]] = []
-        var msg = zmq_msg_t()
-        zmq_msg_init(&msg)
-        defer { zmq_msg_close(&msg) }
-        while true {
-            let rc = zmq_msg_recv(&msg, handle, dontWait ? ZMQ_DONTWAIT : 0)
-            if rc < 0 {
-                let e = ZMQError.last()
-                if (e.isAgain || e.isInterrupted) && frames.isEmpty { return nil }
-                throw e
-            }
-            let size = zmq_msg_size(&msg)
-            let data = zmq_msg_data(&msg)!
-            frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
-            if zmq_msg_more(&msg) == 0 { return frames }
-        }
-    }
-
-    /// Waits until the socket or the file descriptor `fd` is readable, or `timeoutMs` passes.
-    /// Returns (socket readable, fd readable). The fd lets another thread wake the owner.
-    public func waitReadable(timeoutMs: Int, orFD fd: Int32) -> (socket: Bool, fd: Bool) {
-        var items = [
-            zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
-            zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0),
-        ]
-        let rc = zmq_poll(&items, 2, timeoutMs)
-        guard rc > 0 else { return (false, false) }
-        return ((items[0].revents & Int16(ZMQ_POLLIN)) != 0, (items[1].revents & Int16(ZMQ_POLLIN)) != 0)
+        try receiveWithUser(dontWait: dontWait)?.frames
     }
 
     /// Waits on this socket, another socket and a file descriptor (the broker's ROUTER, its ZAP
