@@ -126,6 +126,18 @@ public final class Socket: @unchecked Sendable {
         try receiveWithUser(dontWait: dontWait)?.frames
     }
 
+    /// Waits until the socket or the file descriptor `fd` is readable, or `timeoutMs` passes.
+    /// Returns (socket readable, fd readable). The fd lets another thread wake the owner.
+    public func waitReadable(timeoutMs: Int, orFD fd: Int32) -> (socket: Bool, fd: Bool) {
+        var items = [
+            zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
+        let rc = zmq_poll(&items, 2, timeoutMs)
+        guard rc > 0 else { return (false, false) }
+        return ((items[0].revents & Int16(ZMQ_POLLIN)) != 0, (items[1].revents & Int16(ZMQ_POLLIN)) != 0)
+    }
+
     /// Waits on this socket, another socket and a file descriptor (the broker's ROUTER, its ZAP
     /// handler and the writer's wake-up).
     public func waitReadable(timeoutMs: Int, also other: Socket, orFD fd: Int32) -> (socket: Bool, other: Bool, fd: Bool) {
