@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BIN   := .build/debug/muster
 
-.PHONY: deps build test unit integration run bench release clean
+.PHONY: deps build test unit integration run bench release clean fuzz fuzz-build fuzz-short
 
 deps:
 	@scripts/install-deps.sh
@@ -15,11 +15,25 @@ build: deps
 unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	.build/debug/FuzzWire Fuzz/corpus/wire
+	.build/debug/FuzzCore Fuzz/corpus/core
 
 integration: build
 	MUSTER_BIN=$(CURDIR)/$(BIN) python3 -m pytest integration -q
 
-test: unit integration
+test: unit integration fuzz-short
+
+# libFuzzer targets for the codec and the core (docs/SECURITY.md). fuzz: 1,000,000 inputs each;
+# fuzz-short (part of make test): about 25 s each.
+fuzz-build: deps
+	$(SWIFT) build --sanitize=fuzzer --product FuzzWire --scratch-path .build-fuzz -Xswiftc -DFUZZING
+	$(SWIFT) build --sanitize=fuzzer --product FuzzCore --scratch-path .build-fuzz -Xswiftc -DFUZZING
+
+fuzz: fuzz-build
+	scripts/fuzz.sh 1000000
+
+fuzz-short: fuzz-build
+	scripts/fuzz.sh 1000000 25
 
 run: build
 	@scripts/run.sh $(BIN)

@@ -48,6 +48,11 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // libFuzzer targets (make fuzz builds them with -DFUZZING); an ordinary build makes corpus replayers.
+        .executableTarget(name: "FuzzWire", dependencies: ["MusterWire"], path: "Fuzz/FuzzWire",
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(name: "FuzzCore", dependencies: ["MusterCore", "MusterWire"], path: "Fuzz/FuzzCore",
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "MusterWireTests", dependencies: ["MusterWire"]),
         .testTarget(name: "MusterCoreTests", dependencies: [
             "MusterCore", "MusterConfig",
