@@ -21,6 +21,8 @@ struct Outbox {
     /// agency that stays away cannot grow the broker's memory by its backlog's bodies.
     var maxBodiesInMemory = 50_000
     private(set) var bodiesInMemory = 0
+    /// Dispatch id → its pushes, so a withdrawal does not scan every pending push.
+    private var byDispatch: [String: [Int64]] = [:]
 
     var count: Int { pending.count }
 
@@ -34,6 +36,7 @@ struct Outbox {
         }
         pending[push.delivery] = p
         waiting[push.target, default: []].append(push.delivery)
+        if let d = push.dispatchID { byDispatch[d, default: []].append(push.delivery) }
     }
 
     /// Keeps a body read back from disk for resends while the push is in flight.
@@ -50,13 +53,15 @@ struct Outbox {
     mutating func remove(_ delivery: Int64) -> PendingPush? {
         guard let p = pending.removeValue(forKey: delivery) else { return nil }
         if !p.bodyOnDisk { bodiesInMemory -= 1 }
+        if let d = p.push.dispatchID {
+            byDispatch[d]?.removeAll { $0 == delivery }
+            if byDispatch[d]?.isEmpty == true { byDispatch[d] = nil }
+        }
         if p.sentTo == nil { waiting[p.push.target]?.removeAll { $0 == delivery } }
         return p
     }
 
-    func deliveries(ofDispatch id: String) -> [Int64] {
-        pending.values.filter { $0.push.dispatchID == id }.map(\.push.delivery)
-    }
+    func deliveries(ofDispatch id: String) -> [Int64] { byDispatch[id] ?? [] }
 
     mutating func markSent(_ delivery: Int64, to session: [UInt8]) {
         pending[delivery]?.sentTo = session

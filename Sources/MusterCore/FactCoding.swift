@@ -1,17 +1,8 @@
 import Foundation
 
-/// The JSON form of facts in the event log: dates as integer milliseconds (exact round trip).
+/// Reads facts from the event log (written by `Fact.Change.json()`): dates as integer
+/// milliseconds, so they round-trip exactly.
 public enum FactCoding {
-    public static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.dateEncodingStrategy = .custom { date, enc in
-            var c = enc.singleValueContainer()
-            try c.encode(date.ms)
-        }
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }
-
     public static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .custom { dec in

@@ -3,9 +3,6 @@ import Foundation
 /// RFC 3339 with the city's offset (PROTOCOL.md: `2026-06-27T10:00:00+08:00`). Formatting a
 /// value is not reading the clock, so this is allowed in the core.
 public enum Timestamp {
-    /// China Standard Time; one zone for the whole country.
-    public static let zone = TimeZone(secondsFromGMT: 8 * 3600)!
-
     /// Formats in +08:00 with integer arithmetic (CivilDay's civil-from-days): the broker writes
     /// several of these per message, and Calendar costs microseconds each.
     public static func format(_ date: Date) -> String {
