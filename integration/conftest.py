@@ -117,13 +117,15 @@ def copy_config(dest: Path, *, heartbeat: str | None = None, resend_after: str |
 
 
 def adapter_config(dest: Path, name: str, *, return_probability: float | None = 0) -> Path:
-    """A copy of config/adapters/NAME.yaml (with return_probability overridden) in dest."""
+    """A copy of config/adapters/NAME.yaml (with return_probability overridden) as
+    dest/config/adapters/NAME.yaml, so that its key files (../../data/keys) are dest/data/keys."""
     src = CONFIG_DIR / "adapters" / f"{name}.yaml"
     text = src.read_text(encoding="utf-8")
     if return_probability is not None and "return_probability" in text:
         text, n = re.subn(r"(?m)^(\s*return_probability:\s*)[0-9.]+", rf"\g<1>{return_probability}", text)
         assert n == 1
-    out = dest / f"adapter-{name}.yaml"
+    out = dest / "config" / "adapters" / f"{name}.yaml"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return out
 
@@ -237,11 +239,16 @@ class _Child:
 
 
 class Broker:
-    """The real broker as a child process, in its own tmp dir with its own config and db."""
+    """The real broker as a child process, in its own tmp dir with its own config and db.
+
+    With `secure` it runs as shipped, CURVE on: `muster keys init` writes the broker's and the
+    sample peers' keys under workdir/data/keys (as `make run` does); otherwise `--insecure`."""
 
     def __init__(self, workdir: Path, *, heartbeat: str | None = None, resend_after: str | None = None,
-                 port: int | None = None):
+                 port: int | None = None, secure: bool = False):
         self.workdir = workdir
+        self.secure = secure
+        self.keys_dir = workdir / "data" / "keys"
         self.config = copy_config(workdir, heartbeat=heartbeat, resend_after=resend_after)
         self.db = workdir / "muster.db"
         self.port = port or free_port()
@@ -252,9 +259,12 @@ class Broker:
     def start(self, timeout: float = 20) -> "Broker":
         assert self.child is None or not self.child.alive, "broker already running"
         self.starts += 1
+        if self.secure:
+            r = run_cli("keys", "init", "--config", str(self.config), cwd=self.workdir)
+            assert r.returncode == 0, f"muster keys init failed:\n{r.stdout}\n{r.stderr}"
         self.child = _Child([str(MUSTER_BIN), "broker", "--config", str(self.config), "--db", str(self.db),
-                             "--endpoint", self.endpoint], cwd=self.workdir, name=f"broker-{self.starts}",
-                            log_dir=self.workdir)
+                             "--endpoint", self.endpoint] + ([] if self.secure else ["--insecure"]),
+                            cwd=self.workdir, name=f"broker-{self.starts}", log_dir=self.workdir)
         m = self.child.wait_line(r"listening on (\S+)", timeout)
         assert m.group(1) == self.endpoint, f"broker bound {m.group(1)}, expected {self.endpoint}"
         return self
@@ -277,11 +287,51 @@ class Broker:
         return self.child.stderr_tail(n) if self.child else ""
 
     def cli(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-        """Runs a CLI subcommand that talks to this broker (adds --endpoint)."""
-        return run_cli(*args, "--endpoint", self.endpoint, timeout=timeout, cwd=self.workdir)
+        """Runs a CLI subcommand that talks to this broker (adds --endpoint, and the operator's
+        key files or --insecure)."""
+        keys = (["--server-key", str(self.keys_dir / "broker.pub"), "--key", str(self.keys_dir / "operator.key")]
+                if self.secure else ["--insecure"])
+        return run_cli(*args, "--endpoint", self.endpoint, *keys, timeout=timeout, cwd=self.workdir)
+
+    def curve(self, name: str) -> "Curve":
+        """CURVE keys for a python peer using the key pair data/keys/NAME.key."""
+        own = read_key(self.keys_dir / f"{name}.key")
+        return Curve(read_key(self.keys_dir / "broker.pub")["public"], own["public"], own["secret"])
+
+    def reload_peers(self) -> subprocess.CompletedProcess:
+        """`muster keys reload`: checks peers.yaml and SIGHUPs this broker."""
+        return run_cli("keys", "reload", "--config", str(self.config), "--db", str(self.db), cwd=self.workdir)
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         return db_query(self.db, sql, params)
+
+
+def read_key(path: Path) -> dict[str, str]:
+    """A key file of `muster keys gen`: {"public": …, "secret": …} (secret only in .key)."""
+    out = {}
+    for line in path.read_text(encoding="ascii").splitlines():
+        k, _, v = line.partition(":")
+        if v:
+            out[k.strip()] = v.strip()
+    return out
+
+
+class Curve:
+    """A CURVE client's keys (Z85 text): the broker's public key and the peer's own pair."""
+
+    def __init__(self, server_public: str, public: str, secret: str):
+        self.server_public, self.public, self.secret = server_public, public, secret
+
+    @staticmethod
+    def generate(server_public: str) -> "Curve":
+        """A fresh key pair nobody authorized."""
+        pub, sec = zmq.curve_keypair()
+        return Curve(server_public, pub.decode("ascii"), sec.decode("ascii"))
+
+    def apply(self, sock: zmq.Socket) -> None:
+        sock.curve_serverkey = self.server_public.encode("ascii")
+        sock.curve_publickey = self.public.encode("ascii")
+        sock.curve_secretkey = self.secret.encode("ascii")
 
 
 class Process(_Child):
@@ -332,8 +382,10 @@ class Peer:
     _ids = itertools.count(1)
 
     def __init__(self, endpoint: str, adapter: str, roles: list[str], *, agency: str | None = None,
-                 window: int | None = None, auto_received: bool = False, ctx: zmq.Context | None = None):
+                 window: int | None = None, auto_received: bool = False, ctx: zmq.Context | None = None,
+                 curve: Curve | None = None):
         self.endpoint = endpoint
+        self.curve = curve
         self.adapter = adapter
         self.roles = roles
         self.agency = agency
@@ -355,6 +407,8 @@ class Peer:
     def _connect(self) -> zmq.Socket:
         s = self.ctx.socket(zmq.DEALER)
         s.setsockopt(zmq.LINGER, 0)
+        if self.curve is not None:
+            self.curve.apply(s)
         s.connect(self.endpoint)
         return s
 

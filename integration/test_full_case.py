@@ -20,7 +20,9 @@ def case_json(broker, case_id: str) -> dict:
 
 
 @pytest.mark.slow
-def test_street_vending_case_closed_end_to_end(broker, processes, peers):
+def test_street_vending_case_closed_end_to_end(make_broker, processes, peers):
+    # As shipped and as `make run` starts it: CURVE on, every process with its own key.
+    broker = make_broker(secure=True)
     for name in SIMULATED_AGENCIES:
         cfg = adapter_config(broker.workdir, name, return_probability=0)
         p = Process([str(MUSTER_BIN), "adapter", "--config", str(cfg), "--endpoint", broker.endpoint],
@@ -53,11 +55,13 @@ def test_street_vending_case_closed_end_to_end(broker, processes, peers):
     assert len(lead) == 1 and lead[0]["agency"] == "chengguan" and lead[0]["state"] == "finished"
     assert lead[0]["handler"]  # the simulated duty officer signed
 
-    checker = peers(broker.endpoint, "py-grid-and-hotline", ["grid", "intake"])
+    checker = peers(broker.endpoint, "grid-app-1", ["grid"], curve=broker.curve("grid-app"))
     checker.hello()
     ok = checker.request("VERIFY", {"case_id": case_id, "passed": True, "note": "网格员现场核查：已无摊贩"})
     assert ok.command == "OK" and ok["state"] == "verified", ok
-    ok = checker.request("EVALUATE", {"case_id": case_id, "satisfaction": "satisfied", "note": "回访满意"})
+    hotline = peers(broker.endpoint, "hotline-12345", ["intake"], curve=broker.curve("hotline-12345"))
+    hotline.hello()
+    ok = hotline.request("EVALUATE", {"case_id": case_id, "satisfaction": "satisfied", "note": "回访满意"})
     assert ok.command == "OK" and ok["state"] == "closed", ok
 
     final = case_json(broker, case_id)

@@ -43,7 +43,7 @@ def quick_ladder_sla(broker: Broker) -> Path:
     text, n = re.subn(r"(?ms)^ladders:.*?(?=^\S)", LADDERS, text)
     assert n == 1, "sla.yaml has no top-level ladders: block"
     sla.write_text(text, encoding="utf-8")
-    chk = run_cli("check-config", "--config", str(broker.config), cwd=broker.workdir)
+    chk = run_cli("check-config", "--insecure", "--config", str(broker.config), cwd=broker.workdir)
     assert chk.returncode == 0, f"check-config refused the ladder config:\n{chk.stdout}\n{chk.stderr}"
     return sla
 

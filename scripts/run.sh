@@ -5,6 +5,10 @@ set -euo pipefail
 BIN=${1:-.build/debug/muster}
 ENDPOINT=${MUSTER_ENDPOINT:-tcp://127.0.0.1:7400}
 mkdir -p data/logs
+
+# CURVE is on by default: on first start write the broker's key and the sample peers' keys
+# (config/peers.yaml names them) under data/keys; later starts find them there.
+"$BIN" keys init --config config/muster.yaml
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
@@ -24,6 +28,9 @@ cat <<TXT
 
 Muster is running: broker on $ENDPOINT (db data/muster.db, logs in data/logs/),
 simulated agencies: chengguan 城管, gongan 公安, zhujian 住建, reli 热力, gongshui 供水.
+
+CURVE is on: keys in data/keys, admitted peers in config/peers.yaml. The CLI below uses
+data/keys/broker.pub and data/keys/operator.key (the 城运中心 operator's key) from this folder.
 
 In another terminal, submit a complaint and follow it:
 

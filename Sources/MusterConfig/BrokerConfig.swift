@@ -47,8 +47,18 @@ public struct BrokerConfig: Sendable {
         return (nil, nil)
     }
 
-    /// Loads and checks every file; throws all the problems found, each located.
-    public static func load(_ path: String) throws(ConfigErrors) -> BrokerConfig {
+    /// The security section's files — the broker's key file and peers.yaml — resolved, without
+    /// reading them (for `muster keys init`); nil when the config has no security section.
+    public static func securityFiles(_ path: String) throws(ConfigErrors) -> (serverKey: String, peers: String)? {
+        let file: BrokerFile
+        do { file = try YAMLFile(path: path).decode(BrokerFile.self) } catch { throw ConfigErrors(errors: [error]) }
+        guard let s = file.security else { return nil }
+        return (PeersConfig.resolve(s.server_key, beside: path), PeersConfig.resolve(s.peers, beside: path))
+    }
+
+    /// Loads and checks every file; throws all the problems found, each located. `insecure`
+    /// skips the security section (its keys need not exist): `--insecure`, tests, benchmarks.
+    public static func load(_ path: String, insecure: Bool = false) throws(ConfigErrors) -> BrokerConfig {
         var errors: [ConfigError] = []
         func collect<T>(_ body: () throws(ConfigError) -> T) -> T? {
             do { return try body() } catch { errors.append(error); return nil }
@@ -111,7 +121,7 @@ public struct BrokerConfig: Sendable {
         }
         do { calendar = try CalendarLoader.load(folder: calendarFolder) } catch { errors.append(contentsOf: error.errors) }
         var security: Security?
-        if let s = file.security, let routing {
+        if let s = file.security, let routing, !insecure {
             let keyPath = sibling(s.server_key), peersPath = sibling(s.peers)
             do {
                 let keys = try KeyFile.read(keyPath)
@@ -122,7 +132,9 @@ public struct BrokerConfig: Sendable {
                     errors.append(ConfigError(file: keyPath, line: nil, key: "secret", message: "the broker's key file has no secret key"))
                 }
             } catch let e as ConfigErrors { errors.append(contentsOf: e.errors) } catch {
-                errors.append(main.error(at: [.name("security"), .name("server_key")], "cannot read \(keyPath): \(error.localizedDescription)"))
+                let why = FileManager.default.fileExists(atPath: keyPath) ? error.localizedDescription
+                    : "it does not exist (muster keys init --config \(path) makes the broker's and the sample peers' keys; make run does this)"
+                errors.append(main.error(at: [.name("security"), .name("server_key")], "cannot read \(keyPath): \(why)"))
             }
         }
         guard errors.isEmpty, let grids, let routing, let sla, let calendar else { throw ConfigErrors(errors: errors) }

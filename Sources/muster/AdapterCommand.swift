@@ -14,6 +14,7 @@ struct AdapterCommand: ParsableCommand {
     @Option(help: "The broker endpoint (overrides the config).") var endpoint: String?
     @Option(help: "The broker's public key file (CURVE; overrides the config).") var serverKey: String?
     @Option(help: "This adapter's key file from muster keys gen (CURVE; overrides the config).") var key: String?
+    @Flag(help: "Plain TCP, ignoring the config's curve section (only against a broker run with --insecure).") var insecure = false
 
     func run() throws {
         CLILogging.bootstrap()
@@ -27,7 +28,8 @@ struct AdapterCommand: ParsableCommand {
                                            roles: cfg.roles.compactMap(Role.init(rawValue:)), agency: cfg.agency,
                                            jurisdictions: cfg.jurisdictions, window: cfg.window)
         options.software = "muster-adapter/\(MusterClient.version)"
-        options.curve = try curveKeys(serverKey: serverKey ?? cfg.serverKeyFile, key: key ?? cfg.keyFile)
+        options.curve = insecure ? nil : try curveKeys(serverKey: serverKey ?? cfg.serverKeyFile, key: key ?? cfg.keyFile)
+        if options.curve == nil { logger.warning("INSECURE: connecting without CURVE; a broker with CURVE on will not admit this adapter") }
         let stopper: @Sendable () -> Void
         switch cfg.downstream {
         case .simulate(let sign, let progress, let finish, let p):

@@ -9,12 +9,14 @@ struct CheckConfigCommand: ParsableCommand {
 
     @Option(help: "The broker's config file.") var config = "config/muster.yaml"
     @Option(help: "A folder of adapter configs to check too.") var adapters: String?
+    @Flag(help: "Skip the security section (keys need not exist yet).") var insecure = false
 
     func run() throws {
         var problems: [String] = []
         var summary: [String] = []
         do {
-            let c = try BrokerConfig.load(config)
+            let c = try BrokerConfig.load(config, insecure: insecure)
+            summary.append(c.security.map { "security: CURVE, \($0.principals.count) keys in \($0.peersFile)" } ?? "security: none (plain TCP; the broker starts only with --insecure)")
             summary.append("broker \(c.name): \(c.rules.routing.agencies.count) agencies, \(c.rules.routing.categories.count) categories, \(c.rules.grids.names.count) grids, \(c.rules.grids.dedicated.count) dedicated grids")
             summary.append("sla: \(c.rules.sla.rules.count) rules, ladders for \(c.rules.sla.ladders.keys.map(\.rawValue).sorted().joined(separator: ", ")); holiday schedules for \(c.rules.calendar.years.sorted().map(String.init).joined(separator: ", "))")
             summary.append("files: " + c.files.joined(separator: ", "))
@@ -52,7 +54,7 @@ struct VerifyLogCommand: ParsableCommand {
     func run() throws {
         let path: String
         if let db { path = db } else {
-            do { path = try BrokerConfig.load(config).databasePath } catch { throw CLIError("\(error)") }
+            do { path = try BrokerConfig.load(config, insecure: true).databasePath } catch { throw CLIError("\(error)") }
         }
         guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no database at \(path)") }
         let store = try Store(path: path)

@@ -37,7 +37,7 @@ struct BenchCommand: ParsableCommand {
         var target = endpoint ?? ""
         var dbPath = ""
         if endpoint == nil {
-            let cfg = try BrokerConfig.load(config)
+            let cfg = try BrokerConfig.load(config, insecure: true)
             dbPath = FileManager.default.temporaryDirectory.appendingPathComponent("muster-bench-\(getpid())/bench.db").path
             let store = try Store(path: dbPath, synchronous: Store.Synchronous(rawValue: synchronous.uppercased()) ?? .full)
             var logger = Logger(label: "muster.bench.broker")

@@ -12,17 +12,35 @@ struct BrokerCommand: ParsableCommand {
     @Option(help: "The broker's config file.") var config = "config/muster.yaml"
     @Option(help: "The SQLite database (overrides the config).") var db: String?
     @Option(help: "The endpoint to bind, e.g. tcp://127.0.0.1:7400 (overrides the config).") var endpoint: String?
-    @Flag(help: "Plain TCP even if the config sets up CURVE (for tests on one machine; never in production).") var insecure = false
+    @Flag(help: "Plain TCP: no CURVE, no keys; any peer that can reach the endpoint may claim anything. Tests and benchmarks only.") var insecure = false
+
+    /// Where a running broker writes its pid, for `muster keys reload`.
+    static func pidFile(db: String) -> String { db + ".pid" }
 
     func run() throws {
         CLILogging.bootstrap()
         let logger = Logger(label: "muster.broker")
         var cfg: BrokerConfig
-        do { cfg = try BrokerConfig.load(config) } catch {
+        do { cfg = try BrokerConfig.load(config, insecure: insecure) } catch {
             FileHandle.standardError.write(Data("config errors:\n\(error)\n".utf8))
             throw ExitCode(2)
         }
-        if insecure { cfg.security = nil }
+        if cfg.security == nil, !insecure {
+            FileHandle.standardError.write(Data("""
+                config error: \(config) has no security section. CURVE is the default: add one (see config/muster.yaml
+                and docs/SECURITY.md), or pass --insecure to run on plain TCP for a test.\n
+                """.utf8))
+            throw ExitCode(2)
+        }
+        if insecure {
+            FileHandle.standardError.write(Data("""
+                ************************************************************************************
+                * INSECURE: --insecure given. CURVE is off: no keys, no authentication. Any peer    *
+                * that can reach the endpoint may claim any adapter, role and agency. Never in      *
+                * production.                                                                      *
+                ************************************************************************************\n
+                """.utf8))
+        }
         let calendarCheck = cfg.checkCalendar(today: Date())
         if let e = calendarCheck.error {
             FileHandle.standardError.write(Data("config error: \(e)\n".utf8))
@@ -53,8 +71,11 @@ struct BrokerCommand: ParsableCommand {
             hup.resume()
             sources.append(hup)
         }
-        say("muster broker \(cfg.name) listening on \(broker.endpoint) (db \(store.path))")
+        let pidFile = Self.pidFile(db: store.path)
+        try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        say("muster broker \(cfg.name) listening on \(broker.endpoint) (db \(store.path); \(cfg.security == nil ? "INSECURE, plain TCP" : "CURVE, \(cfg.security!.principals.count) keys admitted"))")
         broker.run()
+        try? FileManager.default.removeItem(atPath: pidFile)
         _ = sources
     }
 }

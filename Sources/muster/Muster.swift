@@ -25,10 +25,24 @@ struct PeerOptions: ParsableArguments {
     var timeout: Double = 10
 
     @Option(help: "The broker's public key file, for CURVE (or set MUSTER_SERVER_KEY).")
-    var serverKey: String = ProcessInfo.processInfo.environment["MUSTER_SERVER_KEY"] ?? ""
+    var serverKey: String = ProcessInfo.processInfo.environment["MUSTER_SERVER_KEY"] ?? "data/keys/broker.pub"
 
     @Option(help: "This peer's key file from muster keys gen, for CURVE (or set MUSTER_KEY).")
-    var key: String = ProcessInfo.processInfo.environment["MUSTER_KEY"] ?? ""
+    var key: String = ProcessInfo.processInfo.environment["MUSTER_KEY"] ?? "data/keys/operator.key"
+
+    @Flag(help: "Plain TCP (only against a broker run with --insecure).")
+    var insecure = false
+
+    /// CURVE from the key files, unless --insecure. The defaults are the files `make run` writes,
+    /// so that the CLI works against it from the project folder.
+    func curve() throws -> MusterClient.Options.Curve? {
+        if insecure { return nil }
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: serverKey), fm.fileExists(atPath: key) else {
+            throw CLIError("CURVE needs the broker's public key (\(serverKey)) and this peer's key file (\(key)); give --server-key and --key, or --insecure for a broker run with --insecure")
+        }
+        return try curveKeys(serverKey: serverKey, key: key)
+    }
 }
 
 /// CURVE options from key files; nil when neither is given.

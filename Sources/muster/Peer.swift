@@ -10,11 +10,11 @@ struct Peer {
     let timeout: Double
     let endpoint: String
 
-    init(_ options: PeerOptions, roles: [Role]) {
+    init(_ options: PeerOptions, roles: [Role]) throws {
         var logger = Logger(label: "muster.cli")
         logger.logLevel = .error
         var o = MusterClient.Options(endpoint: options.endpoint, adapter: "cli-\(ProcessInfo.processInfo.hostName)-\(getpid())", roles: roles)
-        o.curve = try? curveKeys(serverKey: options.serverKey.isEmpty ? nil : options.serverKey, key: options.key.isEmpty ? nil : options.key)
+        o.curve = try options.curve()
         client = MusterClient(o, logger: logger) { _, _ in }
         client.start()
         timeout = options.timeout

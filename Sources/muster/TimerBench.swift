@@ -24,7 +24,7 @@ struct TimerBench {
 
         // 1. Fill: open dispatches (no agency connected, so none is signed for), each with its
         //    ladders' rungs as timer rows.
-        let cfg = try BrokerConfig.load(config)
+        let cfg = try BrokerConfig.load(config, insecure: true)
         var logger = Logger(label: "muster.bench.timers")
         logger.logLevel = .warning
         do {

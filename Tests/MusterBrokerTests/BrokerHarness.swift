@@ -18,7 +18,7 @@ final class BrokerHarness {
     init(heartbeat: Double = 5, resend: Double = 10, path: String? = nil, maxBodies: Int = 50_000,
          configure: (inout BrokerConfig) -> Void = { _ in }) throws {
         self.maxBodies = maxBodies
-        var cfg = try BrokerConfig.load(Self.repo.appendingPathComponent("config/muster.yaml").path)
+        var cfg = try BrokerConfig.load(Self.repo.appendingPathComponent("config/muster.yaml").path, insecure: true)
         configure(&cfg)
         cfg.heartbeatMs = Int64(heartbeat * 1000)
         cfg.resendAfterMs = Int64(resend * 1000)

@@ -7,9 +7,12 @@ import MusterCore
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var shipped: URL { repo.appendingPathComponent("config") }
 
-    /// A copy of the shipped config in a temporary folder, with `edit` applied to one file.
+    /// A copy of the shipped config as TMP/config (so that ../data/keys is TMP/data/keys), with
+    /// `edit` applied to one file.
     static func copy(editing file: String? = nil, _ edit: (String) -> String = { $0 }) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muster-config-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("muster-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let dir = root.appendingPathComponent("config")
         try FileManager.default.copyItem(at: shipped, to: dir)
         if let file {
             let url = dir.appendingPathComponent(file)
@@ -18,12 +21,12 @@ import MusterCore
         return dir
     }
 
-    static func errors(_ dir: URL) -> [ConfigError] {
-        do { _ = try BrokerConfig.load(dir.appendingPathComponent("muster.yaml").path); return [] } catch { return error.errors }
+    static func errors(_ dir: URL, insecure: Bool = true) -> [ConfigError] {
+        do { _ = try BrokerConfig.load(dir.appendingPathComponent("muster.yaml").path, insecure: insecure); return [] } catch { return error.errors }
     }
 
     @Test func theShippedZhengzhouConfigLoads() throws {
-        let c = try BrokerConfig.load(Self.shipped.appendingPathComponent("muster.yaml").path)
+        let c = try BrokerConfig.load(Self.shipped.appendingPathComponent("muster.yaml").path, insecure: true)
         #expect(c.rules.routing.agencies.keys.contains("chengguan"))
         #expect(c.rules.grids.dedicated["erqita"]?.name == "二七塔商圈")
         let districts = Set(c.rules.grids.dedicated["erqita"]!.members.map { $0.split(separator: "/").prefix(2).joined(separator: "/") })

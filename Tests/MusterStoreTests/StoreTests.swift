@@ -10,7 +10,7 @@ import MusterWire
 /// projections; tampering is detected; a failed commit writes nothing.
 @Suite struct StoreTests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let rules = try! BrokerConfig.load(repo.appendingPathComponent("config/muster.yaml").path).rules
+    static let rules = try! BrokerConfig.load(repo.appendingPathComponent("config/muster.yaml").path, insecure: true).rules
 
     static func tempDB() -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muster-store-\(UUID().uuidString)")
