@@ -205,7 +205,8 @@ class _Child:
 
     def stderr_tail(self, n: int = 30) -> str:
         try:
-            self._stderr_file.flush()
+            if not self._stderr_file.closed:
+                self._stderr_file.flush()
             return "\n".join(self.stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
         except OSError:
             return ""

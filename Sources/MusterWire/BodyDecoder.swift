@@ -8,8 +8,8 @@ public enum BodyDecoder {
     public static func decode<R: Request>(_ type: R.Type, from body: [UInt8]) -> Result<R, WireError> {
         do {
             let value = try JSONDecoder().decode(R.self, from: Data(body))
-            if value.id.isEmpty || value.id.utf8.count > maxIDLength {
-                return .failure(.badField("id", "id must be 1…\(maxIDLength) characters"))
+            if value.id.isEmpty || value.id.utf8.count > maxIDLength || value.id.utf8.contains(where: { $0 < 0x20 }) {
+                return .failure(.badField("id", "id must be 1…\(maxIDLength) characters, none of them control characters"))
             }
             try value.validate()
             return .success(value)

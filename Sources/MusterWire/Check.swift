@@ -4,7 +4,39 @@ import Foundation
 enum Check {
     static func text(_ s: String, _ field: String, max: Int) throws(WireError) {
         if s.isEmpty { throw .badField(field, "must not be empty") }
+        try optional(s, field, max: max)
+    }
+
+    /// Free text that may be absent (notes, results, reasons): its length is bounded.
+    /// NUL is refused in text: no text has a use for it, and C APIs would cut the text there.
+    static func optional(_ s: String?, _ field: String, max: Int = Check.noteBytes) throws(WireError) {
+        guard let s else { return }
         if s.utf8.count > max { throw .badField(field, "longer than \(max) bytes") }
+        if s.utf8.contains(0) { throw .badField(field, "must not contain NUL (\\u0000)") }
+    }
+
+    static let noteBytes = 20_000
+
+    /// A phone number as people write them: digits, spaces, + - ( ), at most 32 bytes.
+    static func phone(_ s: String, _ field: String) throws(WireError) {
+        try text(s, field, max: 32)
+        if !s.utf8.allSatisfy({ (0x30...0x39).contains($0) || " +-()".utf8.contains($0) }) {
+            throw .badField(field, "a phone number has only digits, spaces and + - ( )")
+        }
+    }
+
+    static func attachment(_ a: Attachment, _ field: String) throws(WireError) {
+        try text(a.url, "\(field).url", max: 2048)
+        if !(a.url.hasPrefix("https://") || a.url.hasPrefix("http://")) { throw .badField("\(field).url", "must be an http(s) URL") }
+        if let h = a.sha256, h.utf8.count != 64 || !h.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) {
+            throw .badField("\(field).sha256", "must be 64 lowercase hex digits")
+        }
+    }
+
+    static func attachments(_ list: [Attachment]?, _ field: String) throws(WireError) {
+        guard let list else { return }
+        if list.count > 50 { throw .badField(field, "at most 50 attachments") }
+        for (i, a) in list.enumerated() { try attachment(a, "\(field)[\(i)]") }
     }
 
     /// Codes and names: printable, no spaces, at most 64 bytes.

@@ -82,12 +82,15 @@ public struct Submit: Request {
         try Check.text(`case`.externalRef, "case.external_ref", max: 128)
         try Check.text(`case`.title, "case.title", max: 500)
         if let c = `case`.category { try Check.name(c, "case.category") }
-        if let d = `case`.description, d.utf8.count > 20_000 { throw .badField("case.description", "longer than 20000 bytes") }
+        try Check.optional(`case`.description, "case.description")
         if let g = `case`.location.grid { try Check.text(g, "case.location.grid", max: 256) }
+        try Check.optional(`case`.location.address, "case.location.address", max: 500)
+        try Check.optional(`case`.reporter?.name, "case.reporter.name", max: 200)
+        if let p = `case`.reporter?.phone { try Check.phone(p, "case.reporter.phone") }
         if let lat = `case`.location.lat, !(-90...90).contains(lat) { throw .badField("case.location.lat", "latitude out of range") }
         if let lon = `case`.location.lon, !(-180...180).contains(lon) { throw .badField("case.location.lon", "longitude out of range") }
         if let t = `case`.reportedAt, !Check.isRFC3339(t) { throw .badField("case.reported_at", "not an RFC 3339 time with offset") }
-        if (`case`.attachments?.count ?? 0) > 50 { throw .badField("case.attachments", "at most 50 attachments") }
+        try Check.attachments(`case`.attachments, "case.attachments")
     }
 }
 
@@ -97,6 +100,10 @@ public struct Ack: Request {
     public var handler: String?
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", handler, note }
+    public func validate() throws(WireError) {
+        try Check.optional(handler, "handler", max: 200)
+        try Check.optional(note, "note")
+    }
 }
 
 public struct ProgressUpdate: Request {
@@ -105,6 +112,10 @@ public struct ProgressUpdate: Request {
     public var note: String?
     public var attachments: [Attachment]?
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", note, attachments }
+    public func validate() throws(WireError) {
+        try Check.optional(note, "note")
+        try Check.attachments(attachments, "attachments")
+    }
 }
 
 public struct Resolve: Request {
@@ -114,6 +125,11 @@ public struct Resolve: Request {
     public var note: String?
     public var attachments: [Attachment]?
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", result, note, attachments }
+    public func validate() throws(WireError) {
+        try Check.optional(result, "result")
+        try Check.optional(note, "note")
+        try Check.attachments(attachments, "attachments")
+    }
 }
 
 public struct Return: Request {
@@ -122,6 +138,9 @@ public struct Return: Request {
     public var reason: ReturnReason
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", reason, note }
+    public func validate() throws(WireError) {
+        try Check.optional(note, "note")
+    }
 }
 
 public struct Extend: Request {
@@ -130,6 +149,9 @@ public struct Extend: Request {
     public var by: String
     public var reason: String
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", by, reason }
+    public func validate() throws(WireError) {
+        try Check.text(reason, "reason", max: Check.noteBytes)
+    }
 }
 
 /// 挂账: a dispatch past even its extended deadline is kept on the list with a written
@@ -158,6 +180,7 @@ public struct Assign: Request {
         try Check.name(lead, "lead")
         for (i, a) in (assists ?? []).enumerated() { try Check.name(a, "assists[\(i)]") }
         if (assists ?? []).contains(lead) { throw .badField("assists", "the lead cannot also assist") }
+        try Check.optional(note, "note")
     }
 }
 
@@ -166,6 +189,9 @@ public struct Reject: Request {
     public var caseID: String
     public var reason: String
     enum CodingKeys: String, CodingKey { case id, caseID = "case_id", reason }
+    public func validate() throws(WireError) {
+        try Check.text(reason, "reason", max: Check.noteBytes)
+    }
 }
 
 public struct Verify: Request {
@@ -174,6 +200,9 @@ public struct Verify: Request {
     public var passed: Bool
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, caseID = "case_id", passed, note }
+    public func validate() throws(WireError) {
+        try Check.optional(note, "note")
+    }
 }
 
 public struct Evaluate: Request {
@@ -182,6 +211,9 @@ public struct Evaluate: Request {
     public var satisfaction: Satisfaction
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, caseID = "case_id", satisfaction, note }
+    public func validate() throws(WireError) {
+        try Check.optional(note, "note")
+    }
 }
 
 public struct Subscribe: Request {

@@ -57,12 +57,52 @@ import Testing
         (#"{"id":"0123456789012345678901234567890123456789012345678901234567890123456789","case":GOOD}"#, "id"),
         (#"{"id":"","case":GOOD}"#, "id"),
         (#"{"id":null,"case":GOOD}"#, "id"),
+        (#"{"id":"a\u0007b","case":GOOD}"#, "id"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"a\u0000b","location":{}}}"#, "case.title"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","description":"\u0000","location":{}}}"#, "case.description"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","location":{"address":"LONG500"}}}"#, "case.location.address"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","location":{},"reporter":{"phone":"138; rm -rf /"}}}"#, "case.reporter.phone"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","location":{},"reporter":{"name":"LONG500"}}}"#, "case.reporter.name"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","location":{},"attachments":[{"url":"file:///etc/passwd"}]}}"#, "case.attachments[0].url"),
+        (#"{"id":"s","case":{"source":"camera","external_ref":"r","title":"t","location":{},"attachments":[{"url":"https://a/b","sha256":"' OR 1=1"}]}}"#, "case.attachments[0].sha256"),
     ])
     func badFieldsAreNamed(_ body: String, _ field: String) {
-        let r = submit(body.replacingOccurrences(of: "GOOD", with: Self.goodCase))
+        let r = submit(body.replacingOccurrences(of: "GOOD", with: Self.goodCase).replacingOccurrences(of: "LONG500", with: String(repeating: "路", count: 200)))
         guard case .failure(let e) = r else { Issue.record("decoded \(body)"); return }
         #expect(e.code == .badField)
         #expect(e.field == field, "\(e)")
+    }
+
+    @Test(arguments: [
+        (Command.ack, #"{"id":"a","dispatch_id":"D1","handler":"LONG"}"#, "handler"),
+        (.ack, #"{"id":"a","dispatch_id":"D1","note":"NOTE"}"#, "note"),
+        (.progress, #"{"id":"a","dispatch_id":"D1","attachments":[{"url":"ftp://x"}]}"#, "attachments[0].url"),
+        (.resolve, #"{"id":"a","dispatch_id":"D1","result":"NOTE"}"#, "result"),
+        (.return, #"{"id":"a","dispatch_id":"D1","reason":"duplicate","note":"a\u0000"}"#, "note"),
+        (.extend, #"{"id":"a","dispatch_id":"D1","by":"2d","reason":""}"#, "reason"),
+        (.reject, #"{"id":"a","case_id":"C1","reason":"NOTE"}"#, "reason"),
+        (.verify, #"{"id":"a","case_id":"C1","passed":true,"note":"NOTE"}"#, "note"),
+        (.evaluate, #"{"id":"a","case_id":"C1","satisfaction":"satisfied","note":"NOTE"}"#, "note"),
+        (.assign, #"{"id":"a","case_id":"C1","lead":"chengguan","note":"NOTE"}"#, "note"),
+    ])
+    func everyTextFieldIsBounded(_ command: Command, _ body: String, _ field: String) throws {
+        let text = body.replacingOccurrences(of: "LONG", with: String(repeating: "x", count: 201))
+            .replacingOccurrences(of: "NOTE", with: String(repeating: "记", count: 7000))
+        let bytes = Array(text.utf8)
+        let e: WireError? = switch command {
+        case .ack: BodyDecoder.decode(Ack.self, from: bytes).failure
+        case .progress: BodyDecoder.decode(ProgressUpdate.self, from: bytes).failure
+        case .resolve: BodyDecoder.decode(Resolve.self, from: bytes).failure
+        case .return: BodyDecoder.decode(Return.self, from: bytes).failure
+        case .extend: BodyDecoder.decode(Extend.self, from: bytes).failure
+        case .reject: BodyDecoder.decode(Reject.self, from: bytes).failure
+        case .verify: BodyDecoder.decode(Verify.self, from: bytes).failure
+        case .evaluate: BodyDecoder.decode(Evaluate.self, from: bytes).failure
+        case .assign: BodyDecoder.decode(Assign.self, from: bytes).failure
+        default: nil
+        }
+        let error = try #require(e, "\(command) \(field) was accepted")
+        #expect(error.code == .badField && error.field == field, "\(error)")
     }
 
     @Test func notJSONIsBadJSON() {
@@ -129,4 +169,8 @@ import Testing
             #expect(shown == #"{"reporter":{"anonymous":true}}"#)
         }
     }
+}
+
+extension Result {
+    var failure: Failure? { if case .failure(let e) = self { e } else { nil } }
 }
