@@ -26,8 +26,8 @@ test: unit integration fuzz-short
 # libFuzzer targets for the codec and the core (docs/SECURITY.md). fuzz: 1,000,000 inputs each;
 # fuzz-short (part of make test): about 25 s each.
 fuzz-build: deps
-	$(SWIFT) build --sanitize=fuzzer --product FuzzWire --scratch-path .build-fuzz -Xswiftc -DFUZZING
-	$(SWIFT) build --sanitize=fuzzer --product FuzzCore --scratch-path .build-fuzz -Xswiftc -DFUZZING
+	$(SWIFT) build -c release --sanitize=fuzzer --product FuzzWire --scratch-path .build-fuzz -Xswiftc -DFUZZING
+	$(SWIFT) build -c release --sanitize=fuzzer --product FuzzCore --scratch-path .build-fuzz -Xswiftc -DFUZZING
 
 fuzz: fuzz-build
 	scripts/fuzz.sh 1000000

@@ -9,7 +9,7 @@ SECONDS_MAX=${2:-0}
 export SWIFT_BACKTRACE=enable=no
 mkdir -p .build-fuzz/crashes
 for target in wire core; do
-  bin=.build-fuzz/debug/Fuzz${target^}
+  bin=.build-fuzz/release/Fuzz${target^}
   work=$(mktemp -d)
   cp Fuzz/corpus/$target/* "$work"/
   args=(-runs="$RUNS" -max_len=4096 -artifact_prefix=.build-fuzz/crashes/$target- -print_final_stats=1)
