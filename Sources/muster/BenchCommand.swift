@@ -4,6 +4,7 @@ import Histogram
 import Logging
 import MusterBroker
 import MusterConfig
+import MusterCore
 import MusterStore
 import MusterWire
 import ZeroMQ
@@ -25,6 +26,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds for the latency bench.") var seconds = 10
     @Option(help: "full, normal or off.") var synchronous = "full"
     @Option(help: "Open dispatches for the timers bench.") var open = 100_000
+    @Flag(help: "CURVE on the in-process broker (fresh keys; one principal that may claim anything), to measure its cost.") var curve = false
 
     func run() throws {
         CLILogging.bootstrap(default: .warning)
@@ -36,8 +38,16 @@ struct BenchCommand: ParsableCommand {
         var broker: Broker?
         var target = endpoint ?? ""
         var dbPath = ""
+        var clientCurve: (serverKey: String, keys: CurveKeyPair)?
         if endpoint == nil {
-            let cfg = try BrokerConfig.load(config, insecure: true)
+            var cfg = try BrokerConfig.load(config, insecure: true)
+            if curve {
+                let server = try CurveKeyPair.generate(), client = try CurveKeyPair.generate()
+                let anyone = Principal(name: "bench", publicKey: client.publicKey, adapters: ["*"], roles: Set(Role.allCases), agencies: ["*"])
+                cfg.security = .init(serverPublicKey: server.publicKey, serverSecretKey: server.secretKey,
+                                     principals: [client.publicKey: anyone], peersFile: "")
+                clientCurve = (server.publicKey, client)
+            }
             dbPath = FileManager.default.temporaryDirectory.appendingPathComponent("muster-bench-\(getpid())/bench.db").path
             let store = try Store(path: dbPath, synchronous: Store.Synchronous(rawValue: synchronous.uppercased()) ?? .full)
             var logger = Logger(label: "muster.bench.broker")
@@ -47,8 +57,8 @@ struct BenchCommand: ParsableCommand {
             broker = b
             target = b.endpoint
         }
-        print("muster bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, broker \(endpoint == nil ? "in-process, synchronous=\(synchronous), db \(dbPath)" : "at \(target)")")
-        let bench = LoadGenerator(endpoint: target)
+        print("muster bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, broker \(endpoint == nil ? "in-process, synchronous=\(synchronous), \(curve ? "CURVE" : "plain TCP"), db \(dbPath)" : "at \(target)")")
+        let bench = LoadGenerator(endpoint: target, curve: clientCurve)
         if which == "intake" || which == "all" { try bench.intake(count: submits, pipeline: pipeline) }
         if which == "lifecycle" || which == "all" { try bench.lifecycle(count: cases, pipeline: pipeline) }
         if which == "latency" || which == "all" { try bench.latency(rate: rate, seconds: seconds) }
@@ -60,6 +70,7 @@ struct BenchCommand: ParsableCommand {
 /// Raw MUSTER/1 peers driving load; all sockets live on the calling thread.
 struct LoadGenerator {
     let endpoint: String
+    var curve: (serverKey: String, keys: CurveKeyPair)? = nil
     let run = String(Int64(Date().timeIntervalSince1970 * 1000), radix: 36)
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
@@ -67,6 +78,7 @@ struct LoadGenerator {
     func peer(_ adapter: String, _ roles: [String], agency: String? = nil) throws -> Socket {
         let s = try Socket(.dealer)
         try s.setHighWaterMarks(send: 0, receive: 0)
+        if let curve { try s.setCurveClient(serverKey: curve.serverKey, keys: curve.keys) }
         try s.connect(endpoint)
         var w = JSONWriter()
         w.field("id", "hello-\(adapter)")
