@@ -51,6 +51,7 @@ class GoodWorkload(threading.Thread):
         self.ready = threading.Event()
         self.closed: list[str] = []
         self.dispatches: list[str] = []
+        self.acks: list[dict] = []   # 城管's ACK bodies, exactly as sent (for a replay)
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -85,12 +86,12 @@ class GoodWorkload(threading.Thread):
         d = cg.expect_push("DISPATCH", 15, where=lambda m: m["case"]["case_id"] == case_id)
         assert d["case"]["title"] == f"暴露垃圾 {i} {nasty}", "the submitted bytes pass through untouched"
         self.dispatches.append(d["dispatch_id"])
-        for command, body, state in [
-            ("ACK", {"dispatch_id": d["dispatch_id"], "handler": f"值班员 {nasty}", "note": nasty}, "handling"),
-            ("RESOLVE", {"dispatch_id": d["dispatch_id"], "result": nasty, "note": nasty}, "finished"),
-        ]:
-            ok = cg.request(command, body, 15)
-            assert ok.command == "OK" and ok["state"] == state, ok
+        ack = {"id": cg.next_id("ack"), "dispatch_id": d["dispatch_id"], "handler": f"值班员 {nasty}", "note": nasty}
+        ok = cg.request("ACK", ack, 15)
+        assert ok.command == "OK" and ok["state"] == "handling", ok
+        self.acks.append(ack)
+        ok = cg.request("RESOLVE", {"dispatch_id": d["dispatch_id"], "result": nasty, "note": nasty}, 15)
+        assert ok.command == "OK" and ok["state"] == "finished", ok
         ok = grid.request("VERIFY", {"case_id": case_id, "passed": True, "note": nasty}, 15)
         assert ok.command == "OK" and ok["state"] == "verified", ok
         ok = hotline.request("EVALUATE", {"case_id": case_id, "satisfaction": "satisfied", "note": nasty}, 15)
@@ -198,12 +199,15 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
                 answered += 1
     assert good.error is None, good.error
 
-    # Acts on 城管's dispatches from the 公安 session: forbidden, whatever the command, and a
-    # replay of 城管's own ACK body (same request id) too.
-    wait_for(lambda: len(good.dispatches) >= 2, "two good dispatches")
+    # Acts on 城管's dispatches from the 公安 session: forbidden, whatever the command — and a
+    # replay of 城管's own ACK, byte for byte (same request id), too.
+    wait_for(lambda: len(good.acks) >= 2, "two good ACKs")
+    replay = dict(good.acks[-1])
+    err = gongan.request("ACK", replay)
+    assert (err.command, err.code, err["re"]) == ("ERROR", "forbidden", replay["id"]), err
     victim = good.dispatches[-1]
     for command, body in [
-        ("ACK", {"id": "cg-ack-replay", "dispatch_id": victim, "handler": "冒名"}),
+        ("ACK", {"dispatch_id": victim, "handler": "冒名"}),
         ("PROGRESS", {"dispatch_id": victim, "note": "冒名"}),
         ("RESOLVE", {"dispatch_id": victim, "result": "冒名办结"}),
         ("RETURN", {"dispatch_id": victim, "reason": "not_our_duty", "note": "冒名退单"}),
@@ -231,11 +235,11 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
         # An unknown category is not an error (PROTOCOL.md): the case waits in triage (研判) with
         # the category kept verbatim; one with spaces or control characters is not a name.
         r = operator.request("SUBMIT", {"case": dict(c, external_ref=f"SQLCAT-{i}", category=nasty)})
-        if r.command == "ACCEPTED":
-            assert r["state"] == "triage", r
+        if is_name(nasty):
+            assert (r.command, r["state"]) == ("ACCEPTED", "triage"), r
             sql_cases.append((r["case_id"], nasty))
         else:
-            assert (r.code, r["detail"]["field"]) == ("bad_field", "case.category"), r
+            assert (r.command, r.code, r["detail"]["field"]) == ("ERROR", "bad_field", "case.category"), r
         for field in ("priority", "source"):
             err = operator.request("SUBMIT", {"case": dict(c, external_ref=f"SQLBAD-{i}-{field}", **{field: nasty})})
             assert (err.command, err.code, err.get("detail", {}).get("field")) == ("ERROR", "bad_field", f"case.{field}"), err
@@ -274,33 +278,51 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
     s.close(0)
 
     # A key revoked mid-session: admitted, works, is removed from peers.yaml; on reload its
-    # session is dropped, its requests and HELLOs are refused, and it cannot connect again.
+    # session is dropped, its requests and HELLOs are refused, and it cannot connect again. First
+    # it is rotated under the same name: the old key loses its rights just the same.
     peers_yaml = broker.config.parent / "peers.yaml"
-    r = run_cli("keys", "gen", "temp-intake", "--dir", str(broker.keys_dir))
-    assert r.returncode == 0, r.stderr
     original = peers_yaml.read_text(encoding="utf-8")
-    peers_yaml.write_text(original + "  - name: temp-intake\n    public_key_file: ../data/keys/temp-intake.pub\n"
-                          "    adapters: [temp-intake]\n    roles: [intake]\n", encoding="utf-8")
-    r = broker.reload_peers()
-    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}"
-    assert "9 keys" in r.stdout, r.stdout
-    wait_log(broker, "keys=9")
+
+    def admit(key_file: str | None, keys: int) -> None:
+        entry = ("" if key_file is None else f"  - name: temp-intake\n    public_key_file: ../data/keys/{key_file}.pub\n"
+                                            "    adapters: [temp-intake]\n    roles: [intake]\n")
+        peers_yaml.write_text(original + entry, encoding="utf-8")
+        before = broker_log(broker).count("peers reloaded")
+        r = broker.reload_peers()
+        assert r.returncode == 0 and f"({keys} keys)" in r.stdout, f"{r.stdout}\n{r.stderr}"
+        wait_until_log_count(broker, "peers reloaded", before + 1)
+
+    for name in ("temp-intake", "temp-intake-rotated"):
+        r = run_cli("keys", "gen", name, "--dir", str(broker.keys_dir))
+        assert r.returncode == 0, r.stderr
+    admit("temp-intake", 9)
     temp = Peer(broker.endpoint, "temp-intake", ["intake"], ctx=ctx, curve=broker.curve("temp-intake"))
     temp.hello()
     acc = temp.request("SUBMIT", {"case": case_body("临时受理", "TEMP-1", category=CATEGORY, grid=GRID)})
     assert acc.command == "ACCEPTED", acc
     temp_cases = {acc["case_id"]}
-    peers_yaml.write_text(original, encoding="utf-8")
-    r = broker.reload_peers()
-    assert r.returncode == 0 and "8 keys" in r.stdout, f"{r.stdout}\n{r.stderr}"
-    wait_log(broker, "session dropped")
-    err = temp.request("SUBMIT", {"case": case_body("吊销后受理", "TEMP-2", category=CATEGORY, grid=GRID)})
-    assert (err.command, err["code"]) == ("ERROR", "not_registered"), err
+
+    dropped = broker_log(broker).count("its key was revoked")
+    admit("temp-intake-rotated", 9)           # same name, new key
+    wait_until_log_count(broker, "its key was revoked", dropped + 1)
+    err = temp.request("SUBMIT", {"case": case_body("轮换后旧钥匙受理", "TEMP-2", category=CATEGORY, grid=GRID)})
+    assert (err.command, err.code) == ("ERROR", "not_registered"), err
     err = temp.request("HELLO", {"adapter": "temp-intake", "roles": ["intake"]})
-    assert (err.command, err["code"]) == ("ERROR", "forbidden"), err
-    event, s = handshake_event(ctx, broker, broker.curve("temp-intake"))
-    assert event == zmq.EVENT_HANDSHAKE_FAILED_AUTH, event
-    s.close(0)
+    assert (err.command, err.code) == ("ERROR", "forbidden"), err
+    rotated = Peer(broker.endpoint, "temp-intake", ["intake"], ctx=ctx, curve=broker.curve("temp-intake-rotated"))
+    rotated.hello()
+
+    admit(None, 8)                            # revoked
+    wait_until_log_count(broker, "its key was revoked", dropped + 2)
+    err = rotated.request("SUBMIT", {"case": case_body("吊销后受理", "TEMP-3", category=CATEGORY, grid=GRID)})
+    assert (err.command, err.code) == ("ERROR", "not_registered"), err
+    err = rotated.request("HELLO", {"adapter": "temp-intake", "roles": ["intake"]})
+    assert (err.command, err.code) == ("ERROR", "forbidden"), err
+    for key in ("temp-intake", "temp-intake-rotated"):
+        event, s = handshake_event(ctx, broker, broker.curve(key))
+        assert event == zmq.EVENT_HANDSHAKE_FAILED_AUTH, (key, event)
+        s.close(0)
+    rotated.close()
     for p in (gongan, operator, temp):
         p.close()
 
@@ -324,6 +346,18 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
     assert broker.stop() == 0
     v = verify_log(broker.db)
     assert v.returncode == 0, f"verify-log failed:\n{v.stdout}\n{v.stderr}"
+
+
+def is_name(text: str) -> bool:
+    """PROTOCOL.md's names: 1–64 bytes, no spaces or control characters."""
+    return 0 < len(text.encode()) <= 64 and all(ord(ch) > 0x20 and ord(ch) != 0x7F for ch in text)
+
+
+def wait_until_log_count(broker: Broker, text: str, count: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while broker_log(broker).count(text) < count:
+        assert time.monotonic() < deadline, f"the broker logged {text!r} fewer than {count} times; tail:\n{broker.stderr_tail(20)}"
+        time.sleep(0.05)  # polling a log file for an event that has no socket to await
 
 
 def wait_for(cond, what: str, timeout: float = 30) -> None:

@@ -139,13 +139,13 @@ extension Broker {
             case .success(let h):
                 if config.security != nil {
                     // CURVE is on: the HELLO's claims must fit the key's principal.
-                    guard let p = principal(named: user) else { return fail(WireError(.forbidden, "no principal for this connection")) }
+                    guard let p = principal(ofKey: user) else { return fail(WireError(.forbidden, "this connection's key is no longer admitted")) }
                     if let refusal = p.refusal(of: h) {
                         logger.warning("HELLO refused", metadata: ["principal": "\(p.name)", "adapter": "\(h.adapter)", "reason": "\(refusal.message)"])
                         return fail(refusal)
                     }
                 }
-                hello(rid, h, now, &out, principal: user)
+                hello(rid, h, now, &out, publicKey: user)
             }
             return
         }

@@ -6,7 +6,7 @@ import MusterWire
 extension Broker {
     /// HELLO: registers (or replaces) the adapter's session and answers WELCOME. Its pushes
     /// waiting anywhere go out at once in the next delivery pass.
-    func hello(_ rid: [UInt8], _ h: Hello, _ now: Date, _ out: inout [Outgoing], principal: String? = nil) {
+    func hello(_ rid: [UInt8], _ h: Hello, _ now: Date, _ out: inout [Outgoing], publicKey: String? = nil) {
         func fail(_ e: WireError) {
             out.append(Outgoing(routingID: rid, command: .error, body: Messages.error(re: h.id, e), needsCommit: false, re: h.id))
         }
@@ -23,7 +23,7 @@ extension Broker {
         let sessionID = "S\(now.ms)-\(sessionCounter)"
         // An agency acts for its department; a supervisor watches one (or, without one, all).
         let actor = Actor(adapter: h.adapter, roles: Set(h.roles), agency: h.roles.contains(.agency) || h.roles.contains(.supervisor) ? h.agency : nil)
-        sessions[rid] = Session(routingID: rid, sessionID: sessionID, actor: actor, principal: principal, hello: h,
+        sessions[rid] = Session(routingID: rid, sessionID: sessionID, actor: actor, publicKey: publicKey, hello: h,
                                 jurisdictions: jurisdictions, window: h.window ?? 1000, lastHeard: now, lastSent: now)
         byAdapter[h.adapter] = rid
         let waiting = outbox.waitingCount(target: "adapter:\(h.adapter)")

@@ -3,7 +3,8 @@ import MusterCore
 import ZeroMQ
 
 /// The ZAP handler (RFC 27): libzmq asks it about every CURVE handshake; it admits the public
-/// keys of config/peers.yaml and names the principal as the connection's user id. A refusal is
+/// keys of config/peers.yaml and gives the key itself as the connection's user id — never the
+/// principal's name, so that a key replaced under the same name loses its rights. A refusal is
 /// logged with the key's fingerprint and the peer's address (a silent non-connection is what
 /// peer authors otherwise see).
 extension Broker {
@@ -18,8 +19,8 @@ extension Broker {
             let mechanism = String(decoding: frames[5], as: UTF8.self)
             var status = "400", text = "unknown key", user = ""
             if mechanism == "CURVE", frames.count >= 7, let key = CurveKeyPair.z85(frames[6]) {
-                if let p = config.security?.principals[key] {
-                    status = "200"; text = "OK"; user = p.name
+                if config.security?.principals[key] != nil {
+                    status = "200"; text = "OK"; user = key
                 } else {
                     logger.warning("refused an unknown CURVE key", metadata: ["fingerprint": "\(key.prefix(8))…", "address": "\(address)"])
                 }
@@ -31,10 +32,10 @@ extension Broker {
         }
     }
 
-    /// The principal a connection authenticated as (nil in insecure mode).
-    func principal(named user: String?) -> Principal? {
-        guard let user, let s = config.security else { return nil }
-        return s.principals.values.first { $0.name == user }
+    /// The principal of the key a connection authenticated with (nil in insecure mode, or once
+    /// the key is no longer listed).
+    func principal(ofKey key: String?) -> Principal? {
+        key.flatMap { config.security?.principals[$0] }
     }
 
     /// Replaces the admitted keys (peers.yaml edited; SIGHUP or `muster keys reload`). Safe from
@@ -49,10 +50,11 @@ extension Broker {
               config.security != nil else { return }
         config.security!.principals = principals
         for (rid, s) in sessions {
-            guard let name = s.principal else { continue }
-            let p = principals.values.first { $0.name == name }
+            guard let key = s.publicKey else { continue }
+            let p = principals[key]
             if p == nil || s.hello.flatMap({ p!.refusal(of: $0) }) != nil {
-                logger.warning("session dropped: its key was revoked or no longer allows it", metadata: ["adapter": "\(s.actor.adapter)", "principal": "\(name)"])
+                logger.warning("session dropped: its key was revoked or no longer allows it",
+                               metadata: ["adapter": "\(s.actor.adapter)", "fingerprint": "\(key.prefix(8))…", "principal": "\(p?.name ?? "(removed)")"])
                 drop(rid, reason: "key revoked")
                 // A revoked key's connection cannot come back: ZAP refuses its next handshake,
                 // and its requests meanwhile get not_registered.

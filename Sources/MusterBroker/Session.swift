@@ -7,8 +7,8 @@ struct Session {
     let routingID: [UInt8]
     let sessionID: String
     let actor: Actor
-    /// The principal its key authenticated as, and the HELLO it was admitted with (CURVE only).
-    var principal: String?
+    /// The CURVE key it authenticated with, and the HELLO it was admitted with (CURVE only).
+    var publicKey: String?
     var hello: Hello?
     /// Grid prefixes (or dedicated grid codes) it serves; empty: everywhere.
     let jurisdictions: [String]

@@ -83,8 +83,7 @@ public struct AdapterConfig: Sendable {
             }
         }
         guard errors.isEmpty else { throw ConfigErrors(errors: errors) }
-        let dir = (path as NSString).deletingLastPathComponent
-        func sibling(_ p: String) -> String { p.hasPrefix("/") ? p : (dir as NSString).appendingPathComponent(p) }
+        func sibling(_ p: String) -> String { ConfigPath.resolve(p, beside: path) }
         return AdapterConfig(adapter: f.adapter, agency: f.agency, name: f.name ?? f.adapter, roles: f.roles,
                              broker: f.broker ?? "tcp://127.0.0.1:7400", jurisdictions: f.jurisdictions,
                              window: f.window ?? 1000, downstream: downstream,

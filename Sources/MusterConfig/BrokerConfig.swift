@@ -53,7 +53,7 @@ public struct BrokerConfig: Sendable {
         let file: BrokerFile
         do { file = try YAMLFile(path: path).decode(BrokerFile.self) } catch { throw ConfigErrors(errors: [error]) }
         guard let s = file.security else { return nil }
-        return (PeersConfig.resolve(s.server_key, beside: path), PeersConfig.resolve(s.peers, beside: path))
+        return (ConfigPath.resolve(s.server_key, beside: path), ConfigPath.resolve(s.peers, beside: path))
     }
 
     /// Loads and checks every file; throws all the problems found, each located. `insecure`
@@ -67,8 +67,7 @@ public struct BrokerConfig: Sendable {
               let file = collect({ () throws(ConfigError) in try main.decode(BrokerFile.self) }) else {
             throw ConfigErrors(errors: errors)
         }
-        let dir = (path as NSString).deletingLastPathComponent
-        func sibling(_ name: String) -> String { name.hasPrefix("/") ? name : (dir as NSString).appendingPathComponent(name) }
+        func sibling(_ name: String) -> String { ConfigPath.resolve(name, beside: path) }
 
         func period(_ text: String?, _ keys: [YAMLFile.Key], default d: Period, calendarOnly: Bool = true) -> Period {
             guard let text else { return d }
@@ -124,17 +123,16 @@ public struct BrokerConfig: Sendable {
         if let s = file.security, let routing, !insecure {
             let keyPath = sibling(s.server_key), peersPath = sibling(s.peers)
             do {
-                let keys = try KeyFile.read(keyPath)
-                if let secret = keys.secret {
-                    let principals = try PeersConfig.load(peersPath, agencies: Set(routing.agencies.keys))
-                    security = Security(serverPublicKey: keys.public, serverSecretKey: secret, principals: principals, peersFile: peersPath)
+                let keys = try KeyFile.readSecret(keyPath)
+                let principals = try PeersConfig.load(peersPath, agencies: Set(routing.agencies.keys))
+                security = Security(serverPublicKey: keys.public, serverSecretKey: keys.secret, principals: principals, peersFile: peersPath)
+            } catch {
+                if !FileManager.default.fileExists(atPath: keyPath) {
+                    errors.append(main.error(at: [.name("security"), .name("server_key")],
+                                             "cannot read \(keyPath): it does not exist (muster keys init --config \(path) makes the broker's and the sample peers' keys; make run does this)"))
                 } else {
-                    errors.append(ConfigError(file: keyPath, line: nil, key: "secret", message: "the broker's key file has no secret key"))
+                    errors.append(contentsOf: error.errors)
                 }
-            } catch let e as ConfigErrors { errors.append(contentsOf: e.errors) } catch {
-                let why = FileManager.default.fileExists(atPath: keyPath) ? error.localizedDescription
-                    : "it does not exist (muster keys init --config \(path) makes the broker's and the sample peers' keys; make run does this)"
-                errors.append(main.error(at: [.name("security"), .name("server_key")], "cannot read \(keyPath): \(why)"))
             }
         }
         guard errors.isEmpty, let grids, let routing, let sla, let calendar else { throw ConfigErrors(errors: errors) }

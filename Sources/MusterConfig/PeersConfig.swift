@@ -46,7 +46,7 @@ public enum PeersConfig {
     public static func keyFiles(_ path: String) throws(ConfigErrors) -> [String] {
         let f: File
         do { f = try YAMLFile(path: path).decode(File.self) } catch { throw ConfigErrors(errors: [error]) }
-        return f.peers.compactMap { $0.public_key_file.map { resolve($0, beside: path) } }
+        return f.peers.compactMap { $0.public_key_file.map { ConfigPath.resolve($0, beside: path) } }
     }
 
     private static func publicKey(of p: File.Peer, in yaml: YAMLFile, at base: [YAMLFile.Key], errors: inout [ConfigError]) -> String? {
@@ -57,9 +57,10 @@ public enum PeersConfig {
             }
             return key
         case (nil, let file?):
-            let full = resolve(file, beside: yaml.path)
+            let full = ConfigPath.resolve(file, beside: yaml.path)
             do { return try KeyFile.read(full).public } catch {
-                let why = FileManager.default.fileExists(atPath: full) ? "has no Z85 public key" : "does not exist (muster keys gen \(((full as NSString).lastPathComponent as NSString).deletingPathExtension) --dir \((full as NSString).deletingLastPathComponent); make run does this for the sample peers)"
+                let why = FileManager.default.fileExists(atPath: full) ? "has no Z85 public key"
+                    : "does not exist (muster keys gen \(KeyFile.name(of: full)) --dir \((full as NSString).deletingLastPathComponent); make run does this for the sample peers)"
                 errors.append(yaml.error(at: base + [.name("public_key_file")], "\(full) \(why)")); return nil
             }
         default:
@@ -67,46 +68,9 @@ public enum PeersConfig {
         }
     }
 
-    static func resolve(_ file: String, beside path: String) -> String {
-        file.hasPrefix("/") ? file : (((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file) as NSString).standardizingPath
-    }
-
     /// Z85 text of 32 bytes: 40 characters of the Z85 alphabet.
-    static func isZ85Key(_ s: String) -> Bool {
+    public static func isZ85Key(_ s: String) -> Bool {
         let alphabet = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#")
         return s.count == 40 && s.allSatisfy(alphabet.contains)
-    }
-}
-
-/// A key file written by `muster keys gen`: `public: …` and `secret: …` lines (the `.pub` file
-/// has only the first).
-public enum KeyFile {
-    public static func read(_ path: String) throws -> (public: String, secret: String?) {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var pub: String?, sec: String?
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 else { continue }
-            if parts[0] == "public" { pub = parts[1] } else if parts[0] == "secret" { sec = parts[1] }
-        }
-        guard let pub, PeersConfig.isZ85Key(pub) else {
-            throw ConfigErrors(errors: [ConfigError(file: path, line: nil, key: "public", message: "no Z85 public key")])
-        }
-        return (pub, sec)
-    }
-
-    /// Writes NAME.key (public and secret, mode 0600 from the start) and NAME.pub (public only)
-    /// in dir; refuses to overwrite an existing key.
-    public static func write(name: String, publicKey: String, secretKey: String, dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let keyPath = (dir as NSString).appendingPathComponent("\(name).key")
-        let fd = open(keyPath, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            throw ConfigError(file: keyPath, line: nil, key: "", message: errno == EEXIST ? "exists; remove it first to rotate the key" : "cannot create: \(String(cString: strerror(errno)))")
-        }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        try handle.write(contentsOf: Data("public: \(publicKey)\nsecret: \(secretKey)\n".utf8))
-        try handle.synchronize()
-        try "public: \(publicKey)\n".write(toFile: (dir as NSString).appendingPathComponent("\(name).pub"), atomically: true, encoding: .utf8)
     }
 }

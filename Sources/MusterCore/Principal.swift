@@ -23,8 +23,14 @@ public struct Principal: Sendable, Equatable {
         if !extra.isEmpty {
             return WireError(.forbidden, "key \(name) may not take roles \(extra.map(\.rawValue).sorted())", field: "roles")
         }
-        if let a = h.agency, h.roles.contains(.agency) || h.roles.contains(.supervisor), !agencies.contains("*"), !agencies.contains(a) {
-            return WireError(.forbidden, "key \(name) may not act for agency \"\(a)\"", field: "agency")
+        if h.roles.contains(.agency) || h.roles.contains(.supervisor), !agencies.contains("*") {
+            // A supervisor without an agency watches every department: only for a key with "*".
+            guard let a = h.agency else {
+                return WireError(.forbidden, "key \(name) must name its agency (it may act for \(agencies.joined(separator: ", ")))", field: "agency")
+            }
+            if !agencies.contains(a) {
+                return WireError(.forbidden, "key \(name) may not act for agency \"\(a)\"", field: "agency")
+            }
         }
         return nil
     }

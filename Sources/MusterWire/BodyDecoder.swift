@@ -8,7 +8,7 @@ public enum BodyDecoder {
     public static func decode<R: Request>(_ type: R.Type, from body: [UInt8]) -> Result<R, WireError> {
         do {
             let value = try JSONDecoder().decode(R.self, from: Data(body))
-            if value.id.isEmpty || value.id.utf8.count > maxIDLength || value.id.utf8.contains(where: { $0 < 0x20 }) {
+            if value.id.isEmpty || value.id.utf8.count > maxIDLength || value.id.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
                 return .failure(.badField("id", "id must be 1…\(maxIDLength) characters, none of them control characters"))
             }
             try value.validate()

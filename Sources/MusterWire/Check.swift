@@ -17,6 +17,16 @@ enum Check {
 
     static let noteBytes = 20_000
 
+    /// One line of text that goes into logs (software names, reasons): no control characters, so
+    /// that a peer cannot forge log lines.
+    static func line(_ s: String?, _ field: String, max: Int) throws(WireError) {
+        guard let s else { return }
+        try optional(s, field, max: max)
+        if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .badField(field, "must not contain control characters")
+        }
+    }
+
     /// A phone number as people write them: digits, spaces, + - ( ), at most 32 bytes.
     static func phone(_ s: String, _ field: String) throws(WireError) {
         try text(s, field, max: 32)

@@ -20,8 +20,15 @@ public struct Hello: Request {
     public var window: Int?
     public var software: String?
 
+    public init(id: String, adapter: String, roles: [Role], agency: String? = nil, jurisdictions: [String]? = nil,
+                window: Int? = nil, software: String? = nil) {
+        self.id = id; self.adapter = adapter; self.roles = roles; self.agency = agency
+        self.jurisdictions = jurisdictions; self.window = window; self.software = software
+    }
+
     public func validate() throws(WireError) {
         try Check.name(adapter, "adapter")
+        try Check.line(software, "software", max: 200)
         if roles.isEmpty { throw .badField("roles", "at least one role is required") }
         if roles.contains(.agency) {
             guard let agency else { throw .badField("agency", "role agency needs an agency code") }
@@ -101,6 +108,7 @@ public struct Ack: Request {
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", handler, note }
     public func validate() throws(WireError) {
+        try Check.name(dispatchID, "dispatch_id")
         try Check.optional(handler, "handler", max: 200)
         try Check.optional(note, "note")
     }
@@ -113,6 +121,7 @@ public struct ProgressUpdate: Request {
     public var attachments: [Attachment]?
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", note, attachments }
     public func validate() throws(WireError) {
+        try Check.name(dispatchID, "dispatch_id")
         try Check.optional(note, "note")
         try Check.attachments(attachments, "attachments")
     }
@@ -126,6 +135,7 @@ public struct Resolve: Request {
     public var attachments: [Attachment]?
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", result, note, attachments }
     public func validate() throws(WireError) {
+        try Check.name(dispatchID, "dispatch_id")
         try Check.optional(result, "result")
         try Check.optional(note, "note")
         try Check.attachments(attachments, "attachments")
@@ -139,6 +149,7 @@ public struct Return: Request {
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", reason, note }
     public func validate() throws(WireError) {
+        try Check.name(dispatchID, "dispatch_id")
         try Check.optional(note, "note")
     }
 }
@@ -150,6 +161,7 @@ public struct Extend: Request {
     public var reason: String
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", by, reason }
     public func validate() throws(WireError) {
+        try Check.name(dispatchID, "dispatch_id")
         try Check.text(reason, "reason", max: Check.noteBytes)
     }
 }
@@ -162,10 +174,11 @@ public struct Backlog: Request {
     public var explanation: String
     enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", explanation }
     public func validate() throws(WireError) {
+        try Check.name(dispatchID, "dispatch_id")
         if explanation.trimmingCharacters(in: .whitespaces).count < 10 {
             throw .badField("explanation", "挂账 needs a written explanation (at least 10 characters)")
         }
-        if explanation.utf8.count > 20_000 { throw .badField("explanation", "longer than 20000 bytes") }
+        try Check.optional(explanation, "explanation")
     }
 }
 
@@ -177,6 +190,7 @@ public struct Assign: Request {
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, caseID = "case_id", lead, assists, note }
     public func validate() throws(WireError) {
+        try Check.name(caseID, "case_id")
         try Check.name(lead, "lead")
         for (i, a) in (assists ?? []).enumerated() { try Check.name(a, "assists[\(i)]") }
         if (assists ?? []).contains(lead) { throw .badField("assists", "the lead cannot also assist") }
@@ -190,6 +204,7 @@ public struct Reject: Request {
     public var reason: String
     enum CodingKeys: String, CodingKey { case id, caseID = "case_id", reason }
     public func validate() throws(WireError) {
+        try Check.name(caseID, "case_id")
         try Check.text(reason, "reason", max: Check.noteBytes)
     }
 }
@@ -201,6 +216,7 @@ public struct Verify: Request {
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, caseID = "case_id", passed, note }
     public func validate() throws(WireError) {
+        try Check.name(caseID, "case_id")
         try Check.optional(note, "note")
     }
 }
@@ -212,6 +228,7 @@ public struct Evaluate: Request {
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, caseID = "case_id", satisfaction, note }
     public func validate() throws(WireError) {
+        try Check.name(caseID, "case_id")
         try Check.optional(note, "note")
     }
 }
@@ -220,6 +237,10 @@ public struct Subscribe: Request {
     public var id: String
     public var after: Int64?
     public var types: [String]?
+    public func validate() throws(WireError) {
+        if let types, types.count > 100 { throw .badField("types", "at most 100 event types") }
+        for (i, t) in (types ?? []).enumerated() { try Check.name(t, "types[\(i)]") }
+    }
 }
 
 public struct Query: Request {
@@ -241,6 +262,10 @@ public struct Query: Request {
     }
     public func validate() throws(WireError) {
         if what == .case, caseID == nil { throw .badField("case_id", "QUERY case needs case_id") }
+        for (value, field) in [(caseID, "case_id"), (state, "state"), (agency, "agency"), (after, "after"), (by, "by")] {
+            if let value { try Check.name(value, field) }
+        }
+        if let grid { try Check.text(grid, "grid", max: 256) }
         if let limit, !(1...10_000).contains(limit) { throw .badField("limit", "limit must be 1…10000") }
         if let s = since, !Check.isRFC3339(s) { throw .badField("since", "not an RFC 3339 time with offset") }
         if let s = until, !Check.isRFC3339(s) { throw .badField("until", "not an RFC 3339 time with offset") }
@@ -258,6 +283,14 @@ public struct WhistleRequest: Request {
     public var reportWithin: String?
     public var caseID: String?
     enum CodingKeys: String, CodingKey { case id, grid, reason, kind, summon, reportWithin = "report_within", caseID = "case_id" }
+    public func validate() throws(WireError) {
+        try Check.text(grid, "grid", max: 256)
+        try Check.text(reason, "reason", max: Check.noteBytes)
+        if summon.isEmpty || summon.count > 50 { throw .badField("summon", "1…50 agencies") }
+        for (i, a) in summon.enumerated() { try Check.name(a, "summon[\(i)]") }
+        if let r = reportWithin { try Check.name(r, "report_within") }
+        if let c = caseID { try Check.name(c, "case_id") }
+    }
 }
 
 public struct Report: Request {
@@ -266,6 +299,10 @@ public struct Report: Request {
     public var status: ReportStatus
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", status, note }
+    public func validate() throws(WireError) {
+        try Check.name(whistleID, "whistle_id")
+        try Check.optional(note, "note")
+    }
 }
 
 public struct StandDown: Request {
@@ -273,10 +310,17 @@ public struct StandDown: Request {
     public var whistleID: String
     public var note: String?
     enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", note }
+    public func validate() throws(WireError) {
+        try Check.name(whistleID, "whistle_id")
+        try Check.optional(note, "note")
+    }
 }
 
 public struct ModeRequest: Request {
     public var id: String
     public var mode: ManagementMode
     public var scope: String?
+    public func validate() throws(WireError) {
+        if let scope { try Check.text(scope, "scope", max: 256) }
+    }
 }

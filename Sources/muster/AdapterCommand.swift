@@ -28,8 +28,14 @@ struct AdapterCommand: ParsableCommand {
                                            roles: cfg.roles.compactMap(Role.init(rawValue:)), agency: cfg.agency,
                                            jurisdictions: cfg.jurisdictions, window: cfg.window)
         options.software = "muster-adapter/\(MusterClient.version)"
-        options.curve = insecure ? nil : try curveKeys(serverKey: serverKey ?? cfg.serverKeyFile, key: key ?? cfg.keyFile)
-        if options.curve == nil { logger.warning("INSECURE: connecting without CURVE; a broker with CURVE on will not admit this adapter") }
+        if insecure {
+            logger.warning("INSECURE: connecting without CURVE (--insecure); only a broker run with --insecure admits this adapter")
+        } else {
+            guard let curve = try curveKeys(serverKey: serverKey ?? cfg.serverKeyFile, key: key ?? cfg.keyFile) else {
+                throw CLIError("\(config) has no curve section (server_key, key) and no --server-key/--key were given; CURVE is required unless --insecure")
+            }
+            options.curve = curve
+        }
         let stopper: @Sendable () -> Void
         switch cfg.downstream {
         case .simulate(let sign, let progress, let finish, let p):

@@ -58,24 +58,28 @@ struct BrokerCommand: ParsableCommand {
             s.resume()
             sources.append(s)
         }
-        // SIGHUP: read peers.yaml again; revoked keys' sessions are dropped.
-        if let security = cfg.security {
-            signal(SIGHUP, SIG_IGN)
-            let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-            let agencies = Set(cfg.rules.routing.agencies.keys)
-            hup.setEventHandler {
-                do { broker.reloadPeers(try PeersConfig.load(security.peersFile, agencies: agencies)) } catch {
-                    logger.error("peers.yaml not reloaded", metadata: ["errors": "\(error)"])
-                }
+        // SIGHUP (muster keys reload): read peers.yaml again; revoked keys' sessions are dropped.
+        // Handled in every mode, so that a stray reload never kills an --insecure broker.
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let agencies = Set(cfg.rules.routing.agencies.keys)
+        let security = cfg.security
+        hup.setEventHandler {
+            guard let security else { return logger.warning("SIGHUP ignored: --insecure, no peers to reload") }
+            do { broker.reloadPeers(try PeersConfig.load(security.peersFile, agencies: agencies)) } catch {
+                logger.error("peers.yaml not reloaded", metadata: ["errors": "\(error)"])
             }
-            hup.resume()
-            sources.append(hup)
         }
+        hup.resume()
+        sources.append(hup)
         let pidFile = Self.pidFile(db: store.path)
         try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         say("muster broker \(cfg.name) listening on \(broker.endpoint) (db \(store.path); \(cfg.security == nil ? "INSECURE, plain TCP" : "CURVE, \(cfg.security!.principals.count) keys admitted"))")
         broker.run()
-        try? FileManager.default.removeItem(atPath: pidFile)
+        // Only our own: a newer broker on the same database may have written its pid since.
+        if (try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == "\(getpid())" {
+            try? FileManager.default.removeItem(atPath: pidFile)
+        }
         _ = sources
     }
 }

@@ -33,26 +33,32 @@ struct KeysCommand: ParsableCommand {
             let files: (serverKey: String, peers: String)?
             do { files = try BrokerConfig.securityFiles(config) } catch { throw CLIError("\(error)") }
             guard let files else { throw CLIError("\(config) has no security section: nothing to do") }
-            var wanted = [files.serverKey]
-            do { wanted += try PeersConfig.keyFiles(files.peers) } catch { throw CLIError("\(error)") }
-            var made = 0
-            for path in wanted {
-                let dir = (path as NSString).deletingLastPathComponent
-                let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            guard files.serverKey.hasSuffix(".key") else { throw CLIError("security.server_key should name a NAME.key file: \(files.serverKey)") }
+            var peerKeys: [String] = []
+            do { peerKeys = try PeersConfig.keyFiles(files.peers) } catch { throw CLIError("\(error)") }
+            var made = 0, repaired = 0, present = 0
+            for path in [files.serverKey] + peerKeys {
+                let dir = (path as NSString).deletingLastPathComponent, name = KeyFile.name(of: path)
                 let keyPath = (dir as NSString).appendingPathComponent("\(name).key")
                 let pubPath = (dir as NSString).appendingPathComponent("\(name).pub")
                 let fm = FileManager.default
                 switch (fm.fileExists(atPath: keyPath), fm.fileExists(atPath: pubPath)) {
-                case (true, true), (false, true): continue  // done, or a peer's own public key (its secret is not ours)
+                case (true, true):
+                    present += 1
+                case (false, true) where path == files.serverKey:
+                    throw CLIError("\(pubPath) exists without \(keyPath): remove it to make the broker a new pair, or restore the secret")
+                case (false, true):
+                    present += 1  // a peer's own public key: its secret is on the peer's host
                 case (true, false):
                     // The secret is there but its .pub was lost: write it again from the secret file.
-                    try "public: \(try KeyFile.read(keyPath).public)\n".write(toFile: pubPath, atomically: true, encoding: .utf8)
+                    do { try KeyFile.writePublic(name: name, publicKey: try KeyFile.read(keyPath).public, dir: dir) } catch { throw CLIError("\(error)") }
+                    repaired += 1
                 case (false, false):
                     try writeKeyPair(name: name, dir: dir)
+                    made += 1
                 }
-                made += 1
             }
-            print("\(made) key pair(s) written, \(wanted.count - made) already there")
+            print("\(made) key pair(s) written, \(repaired) .pub file(s) rewritten from their .key, \(present) already there")
         }
     }
 
@@ -72,8 +78,15 @@ struct KeysCommand: ParsableCommand {
             guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 throw CLIError("no broker pid in \(pidFile): is the broker running on this database? (give --db if it was started with one)")
             }
-            guard kill(pid, SIGHUP) == 0 else { throw CLIError("broker pid \(pid) (from \(pidFile)) is not running") }
-            print("peers.yaml OK (\(security.principals.count) keys); sent SIGHUP to broker pid \(pid)")
+            // A pid file left by a crash may name another process by now: signal only a muster broker.
+            let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            guard cmdline.contains("muster"), cmdline.contains("broker") else {
+                throw CLIError("no muster broker runs as pid \(pid) (from \(pidFile), left by a broker that did not stop cleanly?)")
+            }
+            guard kill(pid, SIGHUP) == 0 else {
+                throw CLIError("cannot signal broker pid \(pid): \(String(cString: strerror(errno))) (run as the broker's user)")
+            }
+            print("peers.yaml OK (\(security.principals.count) keys); sent SIGHUP to broker pid \(pid), which logs \"peers reloaded\" when it has applied them")
         }
     }
 }
@@ -82,7 +95,7 @@ struct KeysCommand: ParsableCommand {
 @discardableResult
 func writeKeyPair(name: String, dir: String) throws -> CurveKeyPair {
     let pair = try CurveKeyPair.generate()
-    try KeyFile.write(name: name, publicKey: pair.publicKey, secretKey: pair.secretKey, dir: dir)
+    do { try KeyFile.write(name: name, publicKey: pair.publicKey, secretKey: pair.secretKey, dir: dir) } catch { throw CLIError("\(error)") }
     print("wrote \((dir as NSString).appendingPathComponent(name)).key (secret, 0600) and .pub")
     return pair
 }

@@ -49,10 +49,11 @@ struct PeerOptions: ParsableArguments {
 func curveKeys(serverKey: String?, key: String?) throws -> MusterClient.Options.Curve? {
     guard serverKey != nil || key != nil else { return nil }
     guard let serverKey, let key else { throw CLIError("CURVE needs both the broker's public key file and this peer's key file") }
-    let server = try KeyFile.read(serverKey)
-    let own = try KeyFile.read(key)
-    guard let secret = own.secret else { throw CLIError("\(key) has no secret key") }
-    return MusterClient.Options.Curve(serverKey: server.public, keys: CurveKeyPair(publicKey: own.public, secretKey: secret))
+    do {
+        let server = try KeyFile.read(serverKey)
+        let own = try KeyFile.readSecret(key)
+        return MusterClient.Options.Curve(serverKey: server.public, keys: CurveKeyPair(publicKey: own.public, secretKey: own.secret))
+    } catch { throw CLIError("\(error)") }
 }
 
 /// Logging to stderr at a level from MUSTER_LOG (debug, info, warning, error); set once.

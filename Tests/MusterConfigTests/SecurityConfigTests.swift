@@ -37,9 +37,28 @@ import MusterCore
         #expect(op.adapters == ["cli-*"] && op.roles == [.intake, .ops, .monitor])
         let secret = try FileManager.default.attributesOfItem(atPath: dir.deletingLastPathComponent().appendingPathComponent("data/keys/broker.key").path)
         #expect((secret[.posixPermissions] as? Int) == 0o600)
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigErrors.self, "never over an existing key") {
             try KeyFile.write(name: "broker", publicKey: Self.key(9), secretKey: Self.key(9), dir: dir.deletingLastPathComponent().appendingPathComponent("data/keys").path)
         }
+    }
+
+    @Test func keyFilesAreReadLenientlyAndCheckedStrictly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muster-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func file(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
+            let path = dir.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: false, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+            return path
+        }
+        // Edited on Windows, quoted as peers.yaml advises: still the same key.
+        let crlf = try file("a.key", "\u{FEFF}public: \"\(Self.key(1))\"\r\nsecret: '\(Self.key(2))'\r\n")
+        let read = try KeyFile.readSecret(crlf)
+        #expect(read.public == Self.key(1) && read.secret == Self.key(2))
+        #expect(throws: ConfigErrors.self, "a secret others can read") { try KeyFile.readSecret(try file("b.key", "public: \(Self.key(1))\nsecret: \(Self.key(2))\n", mode: 0o644)) }
+        #expect(throws: ConfigErrors.self, "a .pub is not a secret") { try KeyFile.readSecret(try file("c.pub", "public: \(Self.key(1))\n")) }
+        #expect(throws: ConfigErrors.self, "a broken secret") { try KeyFile.read(try file("d.key", "public: \(Self.key(1))\nsecret: short\n")) }
+        #expect(throws: ConfigErrors.self, "no key at all") { try KeyFile.read(try file("e.pub", "hello\n")) }
     }
 
     @Test func aMissingPeerKeyFileIsNamedWithItsLine() throws {
