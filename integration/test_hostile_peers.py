@@ -219,6 +219,10 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
     ]:
         err = gongan.request(command, body)
         assert (err.command, err.code) == ("ERROR", "forbidden"), (command, err)
+    # The probing shows in the broker's log: once, with its reason, not once per attempt.
+    refused = [l for l in wait_log(broker, "forbidden request refused").splitlines()
+               if "forbidden request refused" in l and "gongan-sim-1" in l]
+    assert len(refused) == 1 and "reason=" in refused[0], refused
 
     # SQL- and shell-looking strings in every text field of SUBMIT, from the operator's key: free
     # text is stored verbatim; code fields (category, grid, priority, source) refuse them.

@@ -38,6 +38,9 @@ extension Broker {
             }
             switch ledger.decide(p.command, by: actor, rules: config.rules, now: now) {
             case .failure(let e):
+                if e.code == .forbidden {
+                    refusals.note(adapter: actor.adapter, command: p.name.rawValue, reason: e.message, nowMs: now.ms, logger: logger)
+                }
                 // A refusal reflects the ledger, which may hold facts not yet durable: it waits too.
                 out.append(Outgoing(routingID: p.routingID, command: .error, body: Messages.error(re: p.requestID, e), needsCommit: true, re: p.requestID))
             case .success(let decision):

@@ -166,7 +166,9 @@ extension Broker {
         }
         if env.command.isRequest, env.command != .heartbeat, env.command != .bye, env.command != .received,
            !Permissions.allows(actor.roles, env.command) {
-            fail(WireError(.forbidden, "roles \(actor.roles.map(\.rawValue).sorted()) may not send \(env.command.rawValue)"))
+            let e = WireError(.forbidden, "roles \(actor.roles.map(\.rawValue).sorted()) may not send \(env.command.rawValue)")
+            refusals.note(adapter: actor.adapter, command: env.command.rawValue, reason: e.message, nowMs: now.ms, logger: logger)
+            fail(e)
             return
         }
         func decoded<R: Request>(_ t: R.Type, _ make: (R) -> CaseCommand) {

@@ -48,6 +48,7 @@ public final class Broker: @unchecked Sendable {
     var sessionCounter: Int64 = 0
     /// Request budgets per adapter (config `broker.rate_limit`).
     var buckets: [String: TokenBucket] = [:]
+    var refusals = RefusalLog()
     /// Ladder rungs by due time; entries whose timer is gone or moved are skipped when popped.
     var timerHeap = Heap<TimerEntry>()
 
