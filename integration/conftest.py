@@ -307,6 +307,15 @@ class Broker:
         return db_query(self.db, sql, params)
 
 
+def raw_exchange(sock: zmq.Socket, frames: list[bytes], timeout: float = 5) -> tuple[str, dict]:
+    """Sends raw frames and returns the (command, parsed body) of the one reply."""
+    sock.send_multipart(frames)
+    assert sock.poll(int(timeout * 1000), zmq.POLLIN), f"no answer to {frames!r}"
+    got = sock.recv_multipart()
+    assert len(got) == 3 and got[0] == VERSION, got
+    return got[1].decode(), json.loads(got[2])
+
+
 def read_key(path: Path) -> dict[str, str]:
     """A key file of `muster keys gen`: {"public": …, "secret": …} (secret only in .key)."""
     out = {}

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from conftest import VERSION, Broker, Curve, Peer, case_body, read_key, run_cli, verify_log
+from conftest import VERSION, Broker, Curve, Peer, case_body, raw_exchange, read_key, run_cli, verify_log, wait_until
 
 GRID = "zz/zhongyuan/linshanzhai/zhongyuanlu/g01"   # outside the 二七塔 dedicated grid
 CATEGORY = "exposed_garbage"                         # 暴露垃圾: 城管 alone, no assists
@@ -99,18 +98,13 @@ class GoodWorkload(threading.Thread):
         self.closed.append(case_id)
 
 
-def raw_socket(ctx: zmq.Context, broker: Broker, curve: Curve | None) -> zmq.Socket:
+def handshake_event(ctx: zmq.Context, broker: Broker, curve: Curve | None) -> tuple[int, zmq.Socket]:
+    """Connects a fresh DEALER and returns how its handshake ended (an awaited monitor event,
+    not a sleep): EVENT_HANDSHAKE_SUCCEEDED or one of the failures."""
     s = ctx.socket(zmq.DEALER)
     s.setsockopt(zmq.LINGER, 0)
     if curve is not None:
         curve.apply(s)
-    return s
-
-
-def handshake_event(ctx: zmq.Context, broker: Broker, curve: Curve | None) -> tuple[int, zmq.Socket]:
-    """Connects a fresh DEALER and returns how its handshake ended (an awaited monitor event,
-    not a sleep): EVENT_HANDSHAKE_SUCCEEDED or one of the failures."""
-    s = raw_socket(ctx, broker, curve)
     mon = s.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
                                | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
     s.connect(broker.endpoint)
@@ -121,24 +115,15 @@ def handshake_event(ctx: zmq.Context, broker: Broker, curve: Curve | None) -> tu
     return event, s
 
 
-def exchange(sock: zmq.Socket, frames: list[bytes], timeout_ms: int = 10_000) -> tuple[str, dict]:
-    sock.send_multipart(frames)
-    assert sock.poll(timeout_ms), f"no answer to {frames[:2]!r}"
-    reply = sock.recv_multipart()
-    assert len(reply) == 3 and reply[0] == VERSION, reply
-    return reply[1].decode(), json.loads(reply[2])
-
-
 def broker_log(broker: Broker) -> str:
     return broker.stderr_tail(100_000)
 
 
-def wait_log(broker: Broker, text: str, timeout: float = 10) -> str:
-    deadline = time.monotonic() + timeout
-    while text not in broker_log(broker):
-        assert time.monotonic() < deadline, f"the broker logged no {text!r}; log tail:\n{broker.stderr_tail(20)}"
-        time.sleep(0.05)  # polling a log file for an event that has no socket to await
-    return broker_log(broker)
+def wait_log(broker: Broker, text: str, count: int = 1, timeout: float = 10) -> str:
+    """The broker's log once it holds `text` at least `count` times (its log file is the only
+    place these events show)."""
+    return wait_until(lambda: (log := broker_log(broker)).count(text) >= count and log, timeout,
+                      f"{count}× {text!r} in the broker's log")
 
 
 @pytest.mark.slow
@@ -167,7 +152,7 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
         ([VERSION, b"HELLO", b"{}", b"", b"extra"], "bad_frame"),
         ([VERSION] + [b"x"] * 1000, "bad_frame"),
     ]:
-        command, body = exchange(gongan.sock, frames)
+        command, body = raw_exchange(gongan.sock, frames)
         assert (command, body["code"]) == ("ERROR", code), (frames[:3], body)
 
     # HELLO claiming another agency, another adapter id, or a role the key does not have.
@@ -201,7 +186,7 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
 
     # Acts on 城管's dispatches from the 公安 session: forbidden, whatever the command — and a
     # replay of 城管's own ACK, byte for byte (same request id), too.
-    wait_for(lambda: len(good.acks) >= 2, "two good ACKs")
+    wait_until(lambda: len(good.acks) >= 2, 30, "two good ACKs")
     replay = dict(good.acks[-1])
     err = gongan.request("ACK", replay)
     assert (err.command, err.code, err["re"]) == ("ERROR", "forbidden", replay["id"]), err
@@ -294,7 +279,7 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
         before = broker_log(broker).count("peers reloaded")
         r = broker.reload_peers()
         assert r.returncode == 0 and f"({keys} keys)" in r.stdout, f"{r.stdout}\n{r.stderr}"
-        wait_until_log_count(broker, "peers reloaded", before + 1)
+        wait_log(broker, "peers reloaded", before + 1)
 
     for name in ("temp-intake", "temp-intake-rotated"):
         r = run_cli("keys", "gen", name, "--dir", str(broker.keys_dir))
@@ -308,7 +293,7 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
 
     dropped = broker_log(broker).count("its key was revoked")
     admit("temp-intake-rotated", 9)           # same name, new key
-    wait_until_log_count(broker, "its key was revoked", dropped + 1)
+    wait_log(broker, "its key was revoked", dropped + 1)
     err = temp.request("SUBMIT", {"case": case_body("轮换后旧钥匙受理", "TEMP-2", category=CATEGORY, grid=GRID)})
     assert (err.command, err.code) == ("ERROR", "not_registered"), err
     err = temp.request("HELLO", {"adapter": "temp-intake", "roles": ["intake"]})
@@ -317,7 +302,7 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
     rotated.hello()
 
     admit(None, 8)                            # revoked
-    wait_until_log_count(broker, "its key was revoked", dropped + 2)
+    wait_log(broker, "its key was revoked", dropped + 2)
     err = rotated.request("SUBMIT", {"case": case_body("吊销后受理", "TEMP-3", category=CATEGORY, grid=GRID)})
     assert (err.command, err.code) == ("ERROR", "not_registered"), err
     err = rotated.request("HELLO", {"adapter": "temp-intake", "roles": ["intake"]})
@@ -355,17 +340,3 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
 def is_name(text: str) -> bool:
     """PROTOCOL.md's names: 1–64 bytes, no spaces or control characters."""
     return 0 < len(text.encode()) <= 64 and all(ord(ch) > 0x20 and ord(ch) != 0x7F for ch in text)
-
-
-def wait_until_log_count(broker: Broker, text: str, count: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while broker_log(broker).count(text) < count:
-        assert time.monotonic() < deadline, f"the broker logged {text!r} fewer than {count} times; tail:\n{broker.stderr_tail(20)}"
-        time.sleep(0.05)  # polling a log file for an event that has no socket to await
-
-
-def wait_for(cond, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)  # the condition is set by another thread's sockets

@@ -7,7 +7,7 @@ import json
 import pytest
 import zmq
 
-from conftest import GRID, VERSION, Peer, case_body, wait_until
+from conftest import GRID, VERSION, Peer, case_body, raw_exchange, wait_until
 
 
 def agency_dispatch(agency: Peer, case_id: str, timeout: float = 10):
@@ -136,14 +136,6 @@ def test_delivery_resent_until_received(make_broker, peers):
 
 # ------------------------------------------------------------------------------------------
 # errors
-
-
-def raw_exchange(sock: zmq.Socket, frames: list[bytes], timeout: float = 5) -> tuple[str, dict]:
-    sock.send_multipart(frames)
-    assert sock.poll(int(timeout * 1000), zmq.POLLIN), f"no answer to {frames!r}"
-    got = sock.recv_multipart()
-    assert len(got) == 3 and got[0] == VERSION, got
-    return got[1].decode(), json.loads(got[2])
 
 
 @pytest.fixture

@@ -58,7 +58,8 @@ public enum KeyFile {
     /// NAME of …/NAME.key or …/NAME.pub.
     public static func name(of path: String) -> String { ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
 
-    static func path(_ dir: String, _ name: String, _ ext: String) -> String { (dir as NSString).appendingPathComponent("\(name).\(ext)") }
+    /// dir/NAME.ext
+    public static func path(_ dir: String, _ name: String, _ ext: String) -> String { (dir as NSString).appendingPathComponent("\(name).\(ext)") }
 
     private static func create(_ path: String, _ text: String, mode: mode_t) throws(ConfigErrors) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)

@@ -39,8 +39,7 @@ struct KeysCommand: ParsableCommand {
             var made = 0, repaired = 0, present = 0
             for path in [files.serverKey] + peerKeys {
                 let dir = (path as NSString).deletingLastPathComponent, name = KeyFile.name(of: path)
-                let keyPath = (dir as NSString).appendingPathComponent("\(name).key")
-                let pubPath = (dir as NSString).appendingPathComponent("\(name).pub")
+                let keyPath = KeyFile.path(dir, name, "key"), pubPath = KeyFile.path(dir, name, "pub")
                 let fm = FileManager.default
                 switch (fm.fileExists(atPath: keyPath), fm.fileExists(atPath: pubPath)) {
                 case (true, true):
