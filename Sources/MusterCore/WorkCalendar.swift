@@ -2,8 +2,12 @@ import Foundation
 
 /// Working days and working hours: the national holiday schedule of each year (days off and
 /// the weekend make-up working days, 调休) and the city's office hours by season. Deadline
-/// arithmetic in `s m h d wh wd` (PROTOCOL.md units). A year without a schedule is an error,
-/// never a weekday guess.
+/// arithmetic in `s m h d wh wd` (PROTOCOL.md units).
+///
+/// A year with the State Council's notice (config/calendar/cn-YYYY.yaml) is official. A year
+/// without one but within `StatutoryHolidays.years` is provisional: weekends and the statutory
+/// days off with their 补假, no make-up working days — callers mark deadlines that reach into it
+/// (`provisionalYears`). Any other year is an error, never a weekday guess.
 public struct WorkCalendar: Sendable, Equatable {
     /// Office hours for part of the year (夏季作息, 冬季作息), as minutes after midnight.
     public struct Season: Sendable, Equatable {
@@ -38,6 +42,7 @@ public struct WorkCalendar: Sendable, Equatable {
         }
     }
 
+    /// The official years: those with the State Council's notice.
     public var years: Set<Int>
     public var daysOff: Set<CivilDay>
     public var makeUpWorkdays: Set<CivilDay>
@@ -48,10 +53,34 @@ public struct WorkCalendar: Sendable, Equatable {
     }
 
     public func isWorkingDay(_ d: CivilDay) throws(Failure) -> Bool {
-        guard years.contains(d.year) else { throw .noSchedule(year: d.year) }
+        let year = d.year
+        guard years.contains(year) else {
+            guard let statutory = StatutoryHolidays.daysOff(in: year) else { throw .noSchedule(year: year) }
+            return d.weekday <= 5 && !statutory.contains(d)
+        }
         if makeUpWorkdays.contains(d) { return true }
         if daysOff.contains(d) { return false }
         return d.weekday <= 5
+    }
+
+    /// Whether the year's schedule is the State Council's (cn-YYYY.yaml), not computed from the law.
+    public func isOfficial(_ year: Int) -> Bool { years.contains(year) }
+
+    /// The provisional years that the span from `from` to `to` (either order) touches, days in
+    /// +08:00, ascending: a deadline computed over them may move when the notice comes.
+    public func provisionalYears(from: Date, to: Date) -> [Int] {
+        let a = CivilDay(from).year, b = CivilDay(to).year
+        return (min(a, b)...max(a, b)).filter { !isOfficial($0) && StatutoryHolidays.years.contains($0) }
+    }
+
+    /// The year's listed days off (holiday days, weekend ones inside a holiday included, not
+    /// every weekend) and make-up working days, ascending, and whether they are official.
+    public func daysOff(year: Int) throws(Failure) -> (daysOff: [CivilDay], makeUpWorkdays: [CivilDay], official: Bool) {
+        if isOfficial(year) {
+            return (daysOff.filter { $0.year == year }.sorted(), makeUpWorkdays.filter { $0.year == year }.sorted(), true)
+        }
+        guard let statutory = StatutoryHolidays.daysOff(in: year) else { throw .noSchedule(year: year) }
+        return (statutory.sorted(), [], false)
     }
 
     /// The next working day strictly after `d`.

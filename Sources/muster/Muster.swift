@@ -13,6 +13,7 @@ struct Muster: AsyncParsableCommand {
         subcommands: [
             BrokerCommand.self, AdapterCommand.self, SubmitCommand.self, CaseCommand.self, CasesCommand.self,
             StatsCommand.self, ModeCommand.self, KeysCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
+            CalendarCommand.self,
         ])
 }
 
