@@ -1,4 +1,5 @@
 import Foundation
+import MusterWire
 
 /// config/adapters/NAME.yaml: one adapter instance and its downstream.
 public struct AdapterConfig: Sendable {
@@ -47,19 +48,40 @@ public struct AdapterConfig: Sendable {
         return nil
     }
 
+    /// The adapter config at `path`, checked on its own (the adapter does not know the broker's files).
     public static func load(_ path: String) throws(ConfigErrors) -> AdapterConfig {
-        let yaml: YAMLFile, f: File
-        do {
-            yaml = try YAMLFile(path: path)
-            f = try yaml.decode(File.self)
-        } catch { throw ConfigErrors(errors: [error]) }
+        try load(path, broker: nil)
+    }
+
+    /// The adapter config at `path`, checked on its own and against the broker's config
+    /// (`muster check-config`): its agency is in routing.yaml, its jurisdictions are grids or
+    /// dedicated grids in grids.yaml, and where grids.yaml lists an instance with this adapter id,
+    /// it is for the same agency.
+    public static func load(_ path: String, against broker: BrokerConfig) throws(ConfigErrors) -> AdapterConfig {
+        try load(path, broker: broker)
+    }
+
+    private static func load(_ path: String, broker: BrokerConfig?) throws(ConfigErrors) -> AdapterConfig {
+        let yaml = try YAMLFile(path: path)
+        let f = try yaml.decode(File.self)
         var errors: [ConfigError] = []
-        let known = ["agency", "intake", "grid", "ops", "supervisor", "monitor"]
+        let known = Role.allCases.map(\.rawValue)
         for (i, r) in f.roles.enumerated() where !known.contains(r) {
-            errors.append(yaml.error(at: [.name("roles"), .index(i)], "unknown role \"\(r)\"; one of \(known.joined(separator: ", "))"))
+            errors.append(yaml.error(at: [.name("roles"), .index(i)], "unknown role \"\(r)\"\(Spelling.hint(r, in: known))"))
         }
         if f.roles.contains("agency"), f.agency == nil {
             errors.append(yaml.error(at: [.name("agency")], "role agency needs an agency code"))
+        }
+        if let broker {
+            let agencies = broker.rules.routing.agencies.keys.sorted()
+            if let a = f.agency, !agencies.contains(a) {
+                errors.append(yaml.error(at: [.name("agency")], "unknown agency \"\(a)\" (not in routing.yaml)\(Spelling.hint(a, in: agencies))"))
+            } else if let listed = broker.instanceAgencies[f.adapter], listed != f.agency {
+                errors.append(yaml.error(at: [.name("agency")], "grids.yaml lists adapter \(f.adapter) as an instance of agency \(listed), not \(f.agency ?? "none")"))
+            }
+            for (i, j) in (f.jurisdictions ?? []).enumerated() where !broker.rules.grids.exists(j) {
+                errors.append(yaml.error(at: [.name("jurisdictions"), .index(i)], "unknown grid \"\(j)\" (not in grids.yaml)"))
+            }
         }
         var downstream = Downstream.none
         if let d = f.downstream {

@@ -31,6 +31,8 @@ public struct BrokerConfig: Sendable {
     public var rules: Rules
     /// Adapter id → the grid prefixes it serves (grids.yaml `instances`).
     public var instanceJurisdictions: [String: [String]]
+    /// Adapter id → the agency grids.yaml `instances` names for it (for checking adapter configs).
+    var instanceAgencies: [String: String]
     /// The files read, for `check-config` to list.
     public var files: [String]
 
@@ -50,8 +52,7 @@ public struct BrokerConfig: Sendable {
     /// The security section's files — the broker's key file and peers.yaml — resolved, without
     /// reading them (for `muster keys init`); nil when the config has no security section.
     public static func securityFiles(_ path: String) throws(ConfigErrors) -> (serverKey: String, peers: String)? {
-        let file: BrokerFile
-        do { file = try YAMLFile(path: path).decode(BrokerFile.self) } catch { throw ConfigErrors(errors: [error]) }
+        let file = try YAMLFile(path: path).decode(BrokerFile.self)
         guard let s = file.security else { return nil }
         return (ConfigPath.resolve(s.server_key, beside: path), ConfigPath.resolve(s.peers, beside: path))
     }
@@ -60,13 +61,8 @@ public struct BrokerConfig: Sendable {
     /// skips the security section (its keys need not exist): `--insecure`, tests, benchmarks.
     public static func load(_ path: String, insecure: Bool = false) throws(ConfigErrors) -> BrokerConfig {
         var errors: [ConfigError] = []
-        func collect<T>(_ body: () throws(ConfigError) -> T) -> T? {
-            do { return try body() } catch { errors.append(error); return nil }
-        }
-        guard let main = collect({ () throws(ConfigError) in try YAMLFile(path: path) }),
-              let file = collect({ () throws(ConfigError) in try main.decode(BrokerFile.self) }) else {
-            throw ConfigErrors(errors: errors)
-        }
+        let main = try YAMLFile(path: path)
+        let file = try main.decode(BrokerFile.self)
         func sibling(_ name: String) -> String { ConfigPath.resolve(name, beside: path) }
 
         func period(_ text: String?, _ keys: [YAMLFile.Key], default d: Period, calendarOnly: Bool = true) -> Period {
@@ -101,11 +97,11 @@ public struct BrokerConfig: Sendable {
             case .failure(let e): errors.append(contentsOf: e.errors)
             }
             for (i, inst) in grids.instances.enumerated() where routing != nil && routing!.agencies[inst.agency] == nil {
-                errors.append(ConfigError(file: gridsPath, line: grids.lines[i], key: "instances[\(i)].agency",
-                                          message: "unknown agency \"\(inst.agency)\" (not in \(routingPath))"))
+                errors.append(ConfigError(file: gridsPath, line: grids.agencyLines[i], key: "instances[\(i)].agency",
+                                          message: "unknown agency \"\(inst.agency)\" (not in \(routingPath))\(Spelling.hint(inst.agency, in: routing!.agencies.keys.sorted()))"))
             }
         } else {
-            errors.append(contentsOf: (try? RoutingLoader.parseOnly(routingPath)) ?? [])
+            errors.append(contentsOf: RoutingLoader.parseOnly(routingPath))
         }
         let slaPath = sibling(file.sla ?? "sla.yaml")
         var sla: SLAPolicy?
@@ -143,6 +139,7 @@ public struct BrokerConfig: Sendable {
             rateLimit: b.rate_limit.map { ($0.per_second, $0.burst) }, security: security,
             rules: Rules(routing: routing, grids: grids.map, sla: sla, calendar: calendar, mergeWindow: merge),
             instanceJurisdictions: Dictionary(grids.instances.map { ($0.adapter, $0.serves) }, uniquingKeysWith: { a, b in a + b }),
+            instanceAgencies: Dictionary(grids.instances.map { ($0.adapter, $0.agency) }, uniquingKeysWith: { a, _ in a }),
             files: [path, routingPath, gridsPath, slaPath, calendarFolder])
     }
 }

@@ -15,7 +15,7 @@ enum CalendarLoader {
         for name in files {
             let path = (folder as NSString).appendingPathComponent(name)
             let yaml: YAMLFile, f: CalendarFile
-            do { yaml = try YAMLFile(path: path); f = try yaml.decode(CalendarFile.self) } catch { errors.append(error); continue }
+            do { yaml = try YAMLFile(path: path); f = try yaml.decode(CalendarFile.self) } catch { errors.append(contentsOf: error.errors); continue }
             if name != "cn-\(f.year).yaml" { errors.append(yaml.error(at: [.name("year")], "year \(f.year) does not match the file name \(name)")) }
             years.insert(f.year)
             func day(_ s: String, _ keys: [YAMLFile.Key]) -> CivilDay? {

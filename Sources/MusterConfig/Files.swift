@@ -1,4 +1,7 @@
-/// The shapes of the YAML files in config/, as written by administrators.
+import MusterCore
+
+/// The shapes of the YAML files in config/, as written by administrators. Decoded strictly
+/// (YAMLFile.decode): these structs are the only record of which keys each place takes.
 
 /// config/muster.yaml
 struct BrokerFile: Decodable {
@@ -119,6 +122,27 @@ struct SLAFile: Decodable {
         var resolve_within: String?
         var verify_within: String?
         var evaluate_within: String?
+
+        /// The exhaustive switch makes a new clock fail to compile until its key exists here.
+        subscript(clock: ClockKind) -> String? {
+            switch clock {
+            case .triage: triage_within
+            case .ack: ack_within
+            case .return: return_within
+            case .resolve: resolve_within
+            case .verify: verify_within
+            case .evaluate: evaluate_within
+            }
+        }
+    }
+    /// A rule or a mode: its own keys and the `*_within` keys side by side in one mapping.
+    struct WithWindows<Body: Decodable>: Decodable {
+        var body: Body
+        var windows: Windows
+        init(from decoder: Decoder) throws {
+            body = try Body(from: decoder)
+            windows = try Windows(from: decoder)
+        }
     }
     struct Rule: Decodable {
         var name: String
@@ -145,8 +169,8 @@ struct SLAFile: Decodable {
     var calendar: String?
     var heating_season: [Span]?
     var defaults: Windows
-    var rules: [Rule]?
-    var modes: [String: Mode]?
+    var rules: [WithWindows<Rule>]?
+    var modes: [String: WithWindows<Mode>]?
     var ladders: [String: [Rung]]?
     var extensions: Extensions?
 }

@@ -1,18 +1,19 @@
 import MusterCore
 
 enum GridsLoader {
+    /// 市 → 区 → 街道 → 社区 → 网格 → 微网格, as grids.yaml spells them.
+    static let levels = ["city", "district", "street", "community", "grid", "micro_grid"]
+
     struct Loaded {
         var map: GridMap
         var instances: [GridsFile.Instance]
-        var lines: [Int?]
+        /// Each instance's `agency` line, for the check against routing.yaml.
+        var agencyLines: [Int?]
     }
 
     static func load(_ path: String) throws(ConfigErrors) -> Loaded {
-        let yaml: YAMLFile, file: GridsFile
-        do {
-            yaml = try YAMLFile(path: path)
-            file = try yaml.decode(GridsFile.self)
-        } catch { throw ConfigErrors(errors: [error]) }
+        let yaml = try YAMLFile(path: path)
+        let file = try yaml.decode(GridsFile.self)
         var names: [String: String] = [:]
         var errors: [ConfigError] = []
         for (i, g) in file.grids.enumerated() {
@@ -23,6 +24,9 @@ enum GridsLoader {
                 if names[parent] == nil {
                     errors.append(yaml.error(at: keys, "parent grid \"\(parent)\" must be listed before \"\(g.path)\""))
                 }
+            }
+            if let level = g.level, !levels.contains(level) {
+                errors.append(yaml.error(at: [.name("grids"), .index(i), .name("level")], "unknown level \"\(level)\"\(Spelling.hint(level, in: levels))"))
             }
             names[g.path] = g.name
         }
@@ -36,14 +40,14 @@ enum GridsLoader {
             dedicated.append(GridMap.Dedicated(code: d.code, name: d.name, members: d.members))
         }
         let map = GridMap(root: file.root, names: names, dedicated: dedicated)
-        var lines: [Int?] = []
+        var agencyLines: [Int?] = []
         for (i, inst) in (file.instances ?? []).enumerated() {
-            lines.append(yaml.line(at: [.name("instances"), .index(i)]))
+            agencyLines.append(yaml.line(at: [.name("instances"), .index(i), .name("agency")]))
             for (j, s) in inst.serves.enumerated() where !map.exists(s) {
                 errors.append(yaml.error(at: [.name("instances"), .index(i), .name("serves"), .index(j)], "unknown grid \"\(s)\""))
             }
         }
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
-        return Loaded(map: map, instances: file.instances ?? [], lines: lines)
+        return Loaded(map: map, instances: file.instances ?? [], agencyLines: agencyLines)
     }
 }

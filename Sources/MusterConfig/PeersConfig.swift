@@ -19,8 +19,8 @@ public enum PeersConfig {
     }
 
     public static func load(_ path: String, agencies known: Set<String>) throws(ConfigErrors) -> [String: Principal] {
-        let yaml: YAMLFile, f: File
-        do { yaml = try YAMLFile(path: path); f = try yaml.decode(File.self) } catch { throw ConfigErrors(errors: [error]) }
+        let yaml = try YAMLFile(path: path)
+        let f = try yaml.decode(File.self)
         var errors: [ConfigError] = []
         var byKey: [String: Principal] = [:]
         var names: Set<String> = []
@@ -31,10 +31,12 @@ public enum PeersConfig {
             if !names.insert(p.name).inserted { errors.append(yaml.error(at: base + [.name("name")], "the name \"\(p.name)\" is used twice")) }
             var roles: Set<Role> = []
             for (j, r) in p.roles.enumerated() {
-                if let role = Role(rawValue: r) { roles.insert(role) } else { errors.append(yaml.error(at: base + [.name("roles"), .index(j)], "unknown role \"\(r)\"")) }
+                if let role = Role(rawValue: r) { roles.insert(role) } else {
+                    errors.append(yaml.error(at: base + [.name("roles"), .index(j)], "unknown role \"\(r)\"\(Spelling.hint(r, in: Role.allCases.map(\.rawValue)))"))
+                }
             }
             for (j, a) in (p.agencies ?? []).enumerated() where a != "*" && !known.contains(a) {
-                errors.append(yaml.error(at: base + [.name("agencies"), .index(j)], "unknown agency \"\(a)\""))
+                errors.append(yaml.error(at: base + [.name("agencies"), .index(j)], "unknown agency \"\(a)\"\(Spelling.hint(a, in: known.sorted()))"))
             }
             byKey[key] = Principal(name: p.name, publicKey: key, adapters: p.adapters, roles: roles, agencies: p.agencies ?? [])
         }
@@ -44,8 +46,7 @@ public enum PeersConfig {
 
     /// The `.pub` files peers.yaml names (for `muster keys init`), absolute.
     public static func keyFiles(_ path: String) throws(ConfigErrors) -> [String] {
-        let f: File
-        do { f = try YAMLFile(path: path).decode(File.self) } catch { throw ConfigErrors(errors: [error]) }
+        let f = try YAMLFile(path: path).decode(File.self)
         return f.peers.compactMap { $0.public_key_file.map { ConfigPath.resolve($0, beside: path) } }
     }
 

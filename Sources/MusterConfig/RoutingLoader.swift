@@ -1,8 +1,9 @@
 import MusterCore
 
 enum RoutingLoader {
-    static func parseOnly(_ path: String) throws -> [ConfigError] {
-        do { _ = try YAMLFile(path: path).decode(RoutingFile.self); return [] } catch { return [error] }
+    /// The file's own problems (syntax, types, unknown keys), when grids.yaml is too broken to check the rest.
+    static func parseOnly(_ path: String) -> [ConfigError] {
+        do { _ = try YAMLFile(path: path).decode(RoutingFile.self); return [] } catch { return error.errors }
     }
 
     static func load(_ path: String, grids: GridMap) -> Result<Routing, ConfigErrors> {
@@ -10,7 +11,7 @@ enum RoutingLoader {
         do {
             yaml = try YAMLFile(path: path)
             file = try yaml.decode(RoutingFile.self)
-        } catch { return .failure(ConfigErrors(errors: [error])) }
+        } catch { return .failure(error) }
         var errors: [ConfigError] = []
         var agencies: Set<String> = []
         for (i, a) in file.agencies.enumerated() {
@@ -21,7 +22,7 @@ enum RoutingLoader {
             }
         }
         func checkAgency(_ code: String, _ keys: [YAMLFile.Key]) {
-            if !agencies.contains(code) { errors.append(yaml.error(at: keys, "unknown agency \"\(code)\"")) }
+            if !agencies.contains(code) { errors.append(yaml.error(at: keys, "unknown agency \"\(code)\"\(Spelling.hint(code, in: agencies.sorted()))")) }
         }
         var seen: Set<String> = []
         var categories: [Routing.Category] = []

@@ -5,8 +5,8 @@ import MusterWire
 /// config/sla.yaml → `SLAPolicy`, every problem located by file, line and key.
 enum SLALoader {
     static func load(_ path: String, routing: Routing, grids: GridMap) throws(ConfigErrors) -> (SLAPolicy, calendarFolder: String) {
-        let yaml: YAMLFile, f: SLAFile
-        do { yaml = try YAMLFile(path: path); f = try yaml.decode(SLAFile.self) } catch { throw ConfigErrors(errors: [error]) }
+        let yaml = try YAMLFile(path: path)
+        let f = try yaml.decode(SLAFile.self)
         var errors: [ConfigError] = []
         func period(_ text: String?, _ keys: [YAMLFile.Key]) -> Period? {
             guard let text else { return nil }
@@ -15,13 +15,11 @@ enum SLALoader {
             }
             return p
         }
-        /// The windows set under `keys` (the file's flat `*_within` keys).
-        func windows(_ keys: [YAMLFile.Key]) -> SLAPolicy.Windows {
+        /// The windows set at `keys` (the file's flat `*_within` keys).
+        func windows(_ set: SLAFile.Windows, _ keys: [YAMLFile.Key]) -> SLAPolicy.Windows {
             var w: SLAPolicy.Windows = [:]
             for clock in ClockKind.allCases {
-                let key = "\(clock.rawValue)_within"
-                guard let node = yaml.node(at: keys + [.name(key)]) else { continue }
-                if let p = period(node, keys + [.name(key)]) { w[clock] = p }
+                if let p = period(set[clock], keys + [.name("\(clock.rawValue)_within")]) { w[clock] = p }
             }
             return w
         }
@@ -29,20 +27,22 @@ enum SLALoader {
             guard let d = CivilDay(s) else { errors.append(yaml.error(at: keys, "\"\(s)\" is not a date YYYY-MM-DD")); return nil }
             return d
         }
-        func check<T>(_ values: [String]?, _ keys: [YAMLFile.Key], _ make: (String) -> T?, _ what: String) -> Set<String>? {
+        func check<T: RawRepresentable & CaseIterable>(_ values: [String]?, _ keys: [YAMLFile.Key], _ type: T.Type, _ what: String) -> Set<String>?
+        where T.RawValue == String {
             guard let values else { return nil }
-            for (i, v) in values.enumerated() where make(v) == nil {
-                errors.append(yaml.error(at: keys + [.index(i)], "unknown \(what) \"\(v)\""))
+            for (i, v) in values.enumerated() where T(rawValue: v) == nil {
+                errors.append(yaml.error(at: keys + [.index(i)], "unknown \(what) \"\(v)\"\(Spelling.hint(v, in: T.allCases.map(\.rawValue)))"))
             }
             return Set(values)
         }
 
-        let defaults = windows([.name("defaults")])
+        let defaults = windows(f.defaults, [.name("defaults")])
         for clock in ClockKind.allCases where defaults[clock] == nil {
             errors.append(yaml.error(at: [.name("defaults")], "defaults must set \(clock.rawValue)_within"))
         }
         var rules: [SLAPolicy.Rule] = []
-        for (i, r) in (f.rules ?? []).enumerated() {
+        for (i, entry) in (f.rules ?? []).enumerated() {
+            let r = entry.body
             let base: [YAMLFile.Key] = [.name("rules"), .index(i)]
             for (j, c) in (r.category?.values ?? []).enumerated()
             where !routing.categories.keys.contains(where: { SLAPolicy.glob(c, $0) }) {
@@ -51,15 +51,15 @@ enum SLALoader {
             for (j, g) in (r.grid?.values ?? []).enumerated() where !grids.exists(g) {
                 errors.append(yaml.error(at: base + [.name("grid"), .index(j)], "unknown grid \"\(g)\""))
             }
-            let priorities = check(r.priority?.values, base + [.name("priority")], Priority.init(rawValue:), "priority")
-            let sources = check(r.source?.values, base + [.name("source")], Source.init(rawValue:), "source")
-            let modes = check(r.mode?.values, base + [.name("mode")], ManagementMode.init(rawValue:), "mode")
+            let priorities = check(r.priority?.values, base + [.name("priority")], Priority.self, "priority")
+            let sources = check(r.source?.values, base + [.name("source")], Source.self, "source")
+            let modes = check(r.mode?.values, base + [.name("mode")], ManagementMode.self, "mode")
             var season: SLAPolicy.Rule.Season?
             if let s = r.season {
                 season = SLAPolicy.Rule.Season(rawValue: s)
                 if season == nil { errors.append(yaml.error(at: base + [.name("season")], "season is heating or off_season")) }
             }
-            let w = windows(base)
+            let w = windows(entry.windows, base)
             if w.isEmpty { errors.append(yaml.error(at: base, "the rule sets no *_within")) }
             rules.append(SLAPolicy.Rule(
                 name: r.name, categories: r.category?.values, priorities: priorities.map { Set($0.compactMap(Priority.init(rawValue:))) },
@@ -67,21 +67,30 @@ enum SLALoader {
                 modes: modes.map { Set($0.compactMap(ManagementMode.init(rawValue:))) }, season: season, grids: r.grid?.values, windows: w))
         }
         var modes: [ManagementMode: SLAPolicy.ModeChange] = [:]
-        for (name, m) in f.modes ?? [:] {
+        for (name, entry) in f.modes ?? [:] {
+            let m = entry.body
             let base: [YAMLFile.Key] = [.name("modes"), .name(name)]
             guard let mode = ManagementMode(rawValue: name) else {
-                errors.append(yaml.error(at: base, "unknown mode \"\(name)\"; normal, holiday, major_event or emergency")); continue
+                errors.append(yaml.error(at: base, "unknown mode \"\(name)\"\(Spelling.hint(name, in: ManagementMode.allCases.map(\.rawValue)))")); continue
             }
             if let s = m.scale, !(0.01...1).contains(s) { errors.append(yaml.error(at: base + [.name("scale")], "scale must be in (0, 1]: modes tighten")) }
-            modes[mode] = SLAPolicy.ModeChange(scale: m.scale, caps: windows(base), whistleCategories: m.whistle_categories ?? [])
+            for (j, c) in (m.whistle_categories ?? []).enumerated() where routing.categories[c] == nil {
+                errors.append(yaml.error(at: base + [.name("whistle_categories"), .index(j)],
+                                         "unknown category \"\(c)\"\(Spelling.hint(c, in: routing.categories.keys.sorted()))"))
+            }
+            modes[mode] = SLAPolicy.ModeChange(scale: m.scale, caps: windows(entry.windows, base), whistleCategories: m.whistle_categories ?? [])
         }
         var ladders: [ClockKind: [SLAPolicy.Rung]] = [:]
         for (name, rungs) in f.ladders ?? [:] {
             let base: [YAMLFile.Key] = [.name("ladders"), .name(name)]
             guard let clock = ClockKind(rawValue: name) else {
-                errors.append(yaml.error(at: base, "unknown clock \"\(name)\"; one of \(ClockKind.allCases.map(\.rawValue).joined(separator: ", "))")); continue
+                errors.append(yaml.error(at: base, "unknown clock \"\(name)\"\(Spelling.hint(name, in: ClockKind.allCases.map(\.rawValue)))")); continue
             }
             ladders[clock] = rungs.enumerated().compactMap { j, r in
+                for (k, role) in r.to.enumerated() where Role(rawValue: role) == nil {
+                    errors.append(yaml.error(at: base + [.index(j), .name("to"), .index(k)],
+                                             "unknown role \"\(role)\"\(Spelling.hint(role, in: Role.allCases.map(\.rawValue)))"))
+                }
                 let keys = base + [.index(j), .name("at")]
                 let at: SLAPolicy.Rung.At
                 if r.at.hasSuffix("%"), let n = Int(r.at.dropLast()), (1...1000).contains(n) {

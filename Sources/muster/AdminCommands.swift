@@ -14,8 +14,10 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         var problems: [String] = []
         var summary: [String] = []
+        var broker: BrokerConfig?
         do {
             let c = try BrokerConfig.load(config, insecure: insecure)
+            broker = c
             summary.append(c.security.map { "security: CURVE, \($0.principals.count) keys in \($0.peersFile)" } ?? "security: none (plain TCP; the broker starts only with --insecure)")
             summary.append("broker \(c.name): \(c.rules.routing.agencies.count) agencies, \(c.rules.routing.categories.count) categories, \(c.rules.grids.names.count) grids, \(c.rules.grids.dedicated.count) dedicated grids")
             summary.append("sla: \(c.rules.sla.rules.count) rules, ladders for \(c.rules.sla.ladders.keys.map(\.rawValue).sorted().joined(separator: ", ")); holiday schedules for \(c.rules.calendar.years.sorted().map(String.init).joined(separator: ", "))")
@@ -30,7 +32,12 @@ struct CheckConfigCommand: ParsableCommand {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
         for f in files {
             let path = (dir as NSString).appendingPathComponent(f)
-            do { let a = try AdapterConfig.load(path); summary.append("adapter \(a.adapter) (\(a.name))") } catch {
+            // Against the broker's files when they loaded (agency, jurisdictions); else on its own.
+            do {
+                let a: AdapterConfig
+                if let broker { a = try AdapterConfig.load(path, against: broker) } else { a = try AdapterConfig.load(path) }
+                summary.append("adapter \(a.adapter) (\(a.name))")
+            } catch {
                 problems.append(contentsOf: error.errors.map(\.description))
             }
         }
