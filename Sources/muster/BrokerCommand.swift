@@ -15,7 +15,7 @@ struct BrokerCommand: ParsableCommand {
     @Flag(help: "Plain TCP: no CURVE, no keys; any peer that can reach the endpoint may claim anything. Tests and benchmarks only.") var insecure = false
 
     /// Where a running broker writes its pid, for `muster keys reload`.
-    static func pidFile(db: String) -> String { db + ".pid" }
+    static func pidFile(db: String) -> String { DatabaseLock.path(database: db) }
 
     func run() throws {
         CLILogging.bootstrap()
@@ -48,7 +48,14 @@ struct BrokerCommand: ParsableCommand {
         }
         if let w = calendarCheck.warning { logger.warning("\(w)") }
         let sync = Store.Synchronous(rawValue: cfg.synchronous) ?? .full
-        let store = try Store(path: db ?? cfg.databasePath, synchronous: sync)
+        let databasePath = db ?? cfg.databasePath
+        // One broker per database: the lock comes before the store is opened.
+        let lock: DatabaseLock
+        do { lock = try DatabaseLock(database: databasePath) } catch let busy as DatabaseLock.Busy {
+            FileHandle.standardError.write(Data("error: \(busy)\n".utf8))
+            throw ExitCode(3)
+        }
+        let store = try Store(path: databasePath, synchronous: sync)
         let broker = try Broker(config: cfg, store: store, endpoint: endpoint, logger: logger)
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGTERM, SIGINT] {
@@ -72,14 +79,9 @@ struct BrokerCommand: ParsableCommand {
         }
         hup.resume()
         sources.append(hup)
-        let pidFile = Self.pidFile(db: store.path)
-        try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         say("muster broker \(cfg.name) listening on \(broker.endpoint) (db \(store.path); \(cfg.security == nil ? "INSECURE, plain TCP" : "CURVE, \(cfg.security!.principals.count) keys admitted"))")
         broker.run()
-        // Only our own: a newer broker on the same database may have written its pid since.
-        if (try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == "\(getpid())" {
-            try? FileManager.default.removeItem(atPath: pidFile)
-        }
+        lock.release()
         _ = sources
     }
 }
