@@ -3,7 +3,7 @@
 While a well-behaved hotline, 城管 adapter and grid app keep submitting and handling cases in
 their own thread, hostile peers try everything at once: garbage and truncated frames, a 2 MiB
 message, 10,000 unknown commands in a burst, HELLOs claiming another agency, acts on another
-agency's dispatches, SQL- and shell-looking strings in every text field, a key nobody
+agency's dispatches, RECEIVED for another agency's deliveries (real ids and guessed ones), SQL- and shell-looking strings in every text field, a key nobody
 authorized, a plain-TCP peer, and a key revoked mid-session. Afterwards every good case went all
 the way to closed, the hostile peers left no trace in the log, and `muster verify-log` passes.
 """
@@ -251,6 +251,36 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
         assert q.command == "RESULT" and q["case"]["title"] == nasty, q
     assert broker.query("SELECT count(*) FROM cases WHERE title = ?", (NASTY[0],))[0][0] == 1
 
+    # RECEIVED for deliveries that were never sent to it: 热力 is away, three dispatches wait for
+    # it; the compromised 公安 key acknowledges their real ids (read from the outbox, as if leaked)
+    # and 499 guessed ones. Nothing is deleted: a delivery belongs to its recipient.
+    heating = []
+    for i in range(3):
+        acc = operator.request("SUBMIT", {"case": case_body("暖气不热", f"HEAT-{i}", category="heating_not_warm",
+                                                            grid=GRID, address=f"热力小区{i}号楼")})
+        assert acc.command == "ACCEPTED", acc
+        heating.append(acc["case_id"])
+    waiting = [json.loads(row[0])["delivery"] for row in
+               broker.query("SELECT body FROM outbox WHERE target = 'agency:reli' ORDER BY delivery")]
+    assert len(waiting) == 3 and all("-" in d for d in waiting), waiting
+    gongan.hello()                                     # its session lapsed while it was quiet
+    gongan.received(waiting + [str(n) for n in range(1, 500)])
+    barrier = operator.request("SUBMIT", {"case": case_body("暖气不热", "HEAT-BARRIER", category="heating_not_warm",
+                                                            grid=GRID, address="热力小区屏障")})
+    assert barrier.command == "ACCEPTED", barrier      # durable: the RECEIVED before it was applied
+    heating.append(barrier["case_id"])
+    assert broker.query("SELECT count(*) FROM outbox WHERE target = 'agency:reli'")[0][0] == 4
+    assert "RECEIVED for deliveries this peer was not sent: ignored" in wait_log(broker, "this peer was not sent")
+    reli = Peer(broker.endpoint, "reli-sim-1", ["agency"], agency="reli", ctx=ctx, curve=broker.curve("reli-sim-1"))
+    assert reli.hello()["pending"] == 4
+    got = [reli.expect_push("DISPATCH", 10) for _ in range(4)]
+    assert sorted(m["case"]["case_id"] for m in got) == sorted(heating)
+    reli.received(m["delivery"] for m in got)
+    wait_until(lambda: broker.query("SELECT count(*) FROM outbox WHERE target = 'agency:reli'")[0][0] == 0, 10,
+               "热力's own RECEIVED to delete its dispatches", pump=[reli])
+    reli.close()
+    extra_cases = set(heating)
+
     # A key nobody authorized: the handshake fails (ZAP 400) and the broker logs the refusal with
     # the key's fingerprint and the address.
     stranger = Curve.generate(read_key(broker.keys_dir / "broker.pub")["public"])
@@ -326,9 +356,10 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
     # No trace of the hostile peers: every case is a good one, an SQL-strings one or the revoked
     # key's one before revocation; every dispatch went to 城管; no event names a hostile actor.
     cases = {row[0]: row[1] for row in broker.query("SELECT case_id, state FROM cases")}
-    assert set(cases) == set(good.closed) | {c for c, _ in sql_cases} | temp_cases
+    assert set(cases) == set(good.closed) | {c for c, _ in sql_cases} | temp_cases | extra_cases
     assert all(cases[c] == "closed" for c in good.closed)
-    assert {row[0] for row in broker.query("SELECT DISTINCT agency FROM dispatches")} == {"chengguan"}
+    assert {row[0] for row in broker.query("SELECT DISTINCT agency FROM dispatches")} == {"chengguan", "reli"}
+    assert {row[0] for row in broker.query("SELECT DISTINCT case_id FROM dispatches WHERE agency = 'reli'")} == set(heating)
     actors = {row[0] for row in broker.query("SELECT DISTINCT actor FROM events")}
     assert actors <= GOOD_ACTORS | {"cli-hostile-sql", "temp-intake", "muster"}, actors
     assert broker.query("SELECT count(*) FROM events WHERE actor = 'temp-intake' AND type = 'case.accepted'")[0][0] == 1

@@ -76,6 +76,6 @@ extension Broker {
         let shown = PersonalData.reporterShown(in: submitted, reveal: config.rules.routing.agencies[d.agency]?.contactsReporters ?? false)
         batch.pushes.append(Batch.Push(
             delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
-            body: Messages.dispatch(delivery: delivery, d, c, submitted: shown), dispatchID: d.dispatchID, createdAt: now))
+            body: Messages.dispatch(delivery: store.deliveryIDs.wire(delivery), d, c, submitted: shown), dispatchID: d.dispatchID, createdAt: now))
     }
 }

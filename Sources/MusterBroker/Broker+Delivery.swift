@@ -22,10 +22,10 @@ extension Broker {
                 }
                 for p in taken {
                     if send(rid, Command(rawValue: p.push.command) ?? .dispatch, body(of: p)) {
-                        outbox.markSent(p.push.delivery, to: rid)
+                        outbox.markSent(p.push.delivery, to: rid, adapter: s.actor.adapter)
                         sessions[rid]?.inFlight[p.push.delivery] = now
                     } else {
-                        outbox.markSent(p.push.delivery, to: rid)
+                        outbox.markSent(p.push.delivery, to: rid, adapter: s.actor.adapter)
                         outbox.requeue(p.push.delivery)
                     }
                 }

@@ -183,7 +183,7 @@ extension Broker {
         case .received:
             switch BodyDecoder.decodePlain(Received.self, from: env.body) {
             case .failure(let e): fail(e, re: nil)
-            case .success(let r): received(rid, r.deliveries, &batch)
+            case .success(let r): received(rid, r.deliveries, &batch, now: now)
             }
         case .subscribe:
             switch BodyDecoder.decode(Subscribe.self, from: env.body) {

@@ -43,15 +43,27 @@ extension Broker {
             "software": "\(h.software ?? "-")", "pending": "\(waiting)"])
     }
 
-    /// RECEIVED: the peer has these pushes; they are deleted in this batch's transaction.
-    func received(_ rid: [UInt8], _ deliveries: [String], _ batch: inout Batch) {
+    /// RECEIVED: the peer has these pushes; they are deleted in this batch's transaction. A
+    /// delivery belongs to its recipient: the session it was sent to or, after a reconnect, the
+    /// same adapter. Any other id (unknown, forged, or someone else's) is ignored and counted, so
+    /// that no peer can make another's pushes vanish.
+    func received(_ rid: [UInt8], _ deliveries: [String], _ batch: inout Batch, now: Date) {
+        guard let s = sessions[rid] else { return }
+        var ignored = 0
         for d in deliveries {
             if d.hasPrefix("E"), let seq = Int64(d.dropFirst()) {
                 sessions[rid]?.subscription?.inFlight[seq] = nil
                 sessions[rid]?.subscription?.unreceived[seq] = nil
-            } else if let n = Int64(d), outbox.pending[n] != nil, !batch.received.contains(n) {
-                batch.received.append(n)
+            } else if let n = store.deliveryIDs.number(d), let p = outbox.pending[n],
+                      p.sentTo == rid || p.lastAdapter == s.actor.adapter {
+                if !batch.received.contains(n) { batch.received.append(n) }
+            } else {
+                ignored += 1
             }
         }
+        guard ignored > 0 else { return }
+        ignoredReceipts.add(ignored, ordering: .relaxed)
+        ignoredReceiptLog.note(adapter: s.actor.adapter, command: "RECEIVED", reason: "\(ignored) deliveries not sent to this adapter",
+                      nowMs: now.ms, logger: logger, message: "RECEIVED for deliveries this peer was not sent: ignored")
     }
 }

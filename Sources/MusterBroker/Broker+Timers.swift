@@ -37,7 +37,7 @@ extension Broker {
                 lastDelivery += 1
                 batch.pushes.append(Batch.Push(
                     delivery: lastDelivery, target: target, command: Command.notice.rawValue,
-                    body: Messages.notice(delivery: lastDelivery, t, title: ledger.cases[t.caseID]?.title, now: now),
+                    body: Messages.notice(delivery: store.deliveryIDs.wire(lastDelivery), t, title: ledger.cases[t.caseID]?.title, now: now),
                     dispatchID: nil, createdAt: now))
             }
             fired += 1

@@ -49,6 +49,10 @@ public final class Broker: @unchecked Sendable {
     /// Request budgets per adapter (config `broker.rate_limit`).
     var buckets: [String: TokenBucket] = [:]
     var refusals = RefusalLog()
+    /// RECEIVEDs ignored because the delivery was not this peer's (or no delivery at all).
+    /// (Atomic: tests and stats read it from other threads.)
+    public let ignoredReceipts = Atomic<Int>(0)
+    var ignoredReceiptLog = RefusalLog()
     /// Ladder rungs by due time; entries whose timer is gone or moved are skipped when popped.
     var timerHeap = Heap<TimerEntry>()
 

@@ -53,9 +53,9 @@ enum Messages {
 
     /// DISPATCH: the case as submitted, with the broker's `case_id`, `category` and `grid`
     /// appended (last, so that they win over any same-named field a peer sent).
-    static func dispatch(delivery: Int64, _ d: DispatchRecord, _ c: CaseRecord, submitted: [UInt8]) -> [UInt8] {
+    static func dispatch(delivery: String, _ d: DispatchRecord, _ c: CaseRecord, submitted: [UInt8]) -> [UInt8] {
         var w = JSONWriter(capacity: submitted.count + 400)
-        w.field("delivery", String(delivery))
+        w.field("delivery", delivery)
         w.field("dispatch_id", d.dispatchID)
         w.field("role", d.role.rawValue)
         w.field("round", d.round)
@@ -200,9 +200,9 @@ enum Messages {
     }
 
     /// NOTICE: a rung of a ladder reached (催办 remind, 督办 supervise, 通报 report_overdue …).
-    static func notice(delivery: Int64, _ t: LadderTimer, title: String?, now: Date) -> [UInt8] {
+    static func notice(delivery: String, _ t: LadderTimer, title: String?, now: Date) -> [UInt8] {
         var w = JSONWriter()
-        w.field("delivery", String(delivery))
+        w.field("delivery", delivery)
         w.field("kind", t.notice)
         w.field("level", t.level)
         w.field("clock", t.clock.rawValue)

@@ -8,6 +8,9 @@ struct PendingPush {
     var grid: String?
     /// The session it was last sent to, if it is in flight.
     var sentTo: [UInt8]?
+    /// The adapter it was last sent to, kept when its session ends: its RECEIVED may arrive on
+    /// the adapter's next connection.
+    var lastAdapter: String?
     /// The body was left on disk (the outbox row) to bound memory; read back when sent.
     var bodyOnDisk = false
 }
@@ -63,8 +66,9 @@ struct Outbox {
 
     func deliveries(ofDispatch id: String) -> [Int64] { byDispatch[id] ?? [] }
 
-    mutating func markSent(_ delivery: Int64, to session: [UInt8]) {
+    mutating func markSent(_ delivery: Int64, to session: [UInt8], adapter: String) {
         pending[delivery]?.sentTo = session
+        pending[delivery]?.lastAdapter = adapter
     }
 
     /// Back to the front of its target's queue (its session died or was replaced).

@@ -8,7 +8,8 @@ struct RefusalLog {
     static let windowMs: Int64 = 60_000
     private var windows: [String: (start: Int64, suppressed: Int)] = [:]
 
-    mutating func note(adapter: String, command: String, reason: String, nowMs: Int64, logger: Logger) {
+    mutating func note(adapter: String, command: String, reason: String, nowMs: Int64, logger: Logger,
+                       message: Logger.Message = "forbidden request refused") {
         if let w = windows[adapter], nowMs - w.start < Self.windowMs {
             windows[adapter]!.suppressed += 1
             return
@@ -17,6 +18,6 @@ struct RefusalLog {
         windows[adapter] = (nowMs, 0)
         var metadata: Logger.Metadata = ["adapter": "\(adapter)", "command": "\(command)", "reason": "\(reason)"]
         if before > 0 { metadata["refused_in_previous_minute"] = "\(before)" }
-        logger.warning("forbidden request refused", metadata: metadata)
+        logger.warning(message, metadata: metadata)
     }
 }

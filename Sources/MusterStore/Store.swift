@@ -15,6 +15,8 @@ public final class Store: @unchecked Sendable {
     var head: Data = EventChain.genesis
     /// Last outbox delivery id handed out.
     public internal(set) var lastDelivery: Int64 = 0
+    /// How delivery numbers are written on the wire and recognised in RECEIVED.
+    public private(set) var deliveryIDs = DeliveryIDs(key: [], plainThrough: 0)
 
     public init(path: String, synchronous: Synchronous = .full) throws {
         self.path = path
@@ -36,6 +38,17 @@ public final class Store: @unchecked Sendable {
             if let stored = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_delivery'") {
                 lastDelivery = max(lastDelivery, stored)
             }
+        }
+        deliveryIDs = try pool.write { db in
+            if let key = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'delivery_key'") {
+                let plain = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'delivery_key_from'") ?? 0
+                return DeliveryIDs(key: Array(key), plainThrough: plain)
+            }
+            // First start, or a database from before tagged ids: deliveries so far stay plain.
+            let key = DeliveryIDs.newKey()
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('delivery_key', ?), ('delivery_key_from', ?)",
+                           arguments: [Data(key), lastDelivery])
+            return DeliveryIDs(key: key, plainThrough: lastDelivery)
         }
     }
 

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import MusterBroker
+import MusterStore
+import MusterWire
+
+/// A delivery belongs to its recipient: RECEIVED from anyone else — another role, a sibling
+/// instance, a guessed id — changes nothing and is counted.
+@Suite(.serialized) struct DeliveryOwnershipTests {
+    /// The wire ids of the pushes waiting in the outbox, read from their stored bodies.
+    static func waitingIDs(_ h: BrokerHarness) throws -> [String] {
+        try h.store.pendingPushes().map { p in
+            let obj = try JSONSerialization.jsonObject(with: Data(p.body)) as? [String: Any]
+            return try #require(obj?["delivery"] as? String)
+        }
+    }
+
+    /// A request whose ACCEPTED means every batch before it is durable.
+    static func barrier(_ intake: TestPeer, _ ref: String) throws {
+        let (c, body, _) = try intake.request(.submit, ["case": BrokerTests.caseBody(ref, category: "street_vending", address: ref)])
+        guard c == .accepted else { throw TestError("barrier SUBMIT answered \(c): \(body)") }
+    }
+
+    @Test func receivedFromAnIntakePeerOrAGuessDeletesNothing() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-own", roles: ["intake"])
+        for i in 0..<3 { _ = try intake.request(.submit, ["case": BrokerTests.caseBody("own-\(i)", address: "金水路\(i)号")]) }
+        let ids = try Self.waitingIDs(h)
+        #expect(ids.count == 3)
+        #expect(ids.allSatisfy { $0.contains("-") }, "tagged, not bare counters: \(ids)")
+        // The real ids (leaked, say) and plain guesses, from a peer they were never sent to.
+        try intake.received(ids + (1...500).map(String.init))
+        try Self.barrier(intake, "own-barrier")
+        #expect(try h.store.pendingPushes().filter { $0.target == "agency:reli" }.count == 3, "热力's dispatches are still waiting")
+        #expect(h.broker.ignoredReceipts.load(ordering: .relaxed) == 503)
+
+        // 热力 connects and gets all three; it alone can acknowledge them.
+        let reli = try TestPeer(h.endpoint, name: "reli")
+        let welcome = try reli.hello(adapter: "reli-own-1", roles: ["agency"], agency: "reli")
+        #expect(welcome["pending"] as? Int == 3)
+        var got: [String] = []
+        for _ in 0..<3 { got.append(try #require(try reli.push(.dispatch))["delivery"] as! String) }
+        #expect(Set(got) == Set(ids))
+        try reli.received(got)
+        try Self.barrier(intake, "own-barrier-2")
+        #expect(try h.store.pendingPushes().filter { $0.target == "agency:reli" }.isEmpty)
+    }
+
+    @Test func aSiblingCannotAcknowledgeAnotherInstancesDeliveryButTheSameAdapterCanAfterAReconnect() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-sib", roles: ["intake"])
+        let first = try TestPeer(h.endpoint, name: "reli-a")
+        _ = try first.hello(adapter: "reli-a", roles: ["agency"], agency: "reli")
+        _ = try intake.request(.submit, ["case": BrokerTests.caseBody("sib-1")])
+        let d = try #require(try first.push(.dispatch))
+        let delivery = d["delivery"] as! String
+
+        let sibling = try TestPeer(h.endpoint, name: "reli-b")
+        _ = try sibling.hello(adapter: "reli-b", roles: ["agency"], agency: "reli")
+        try sibling.received([delivery])
+        try Self.barrier(intake, "sib-barrier")
+        #expect(try Self.waitingIDs(h).contains(delivery), "a sibling's RECEIVED is not the recipient's")
+        #expect(h.broker.ignoredReceipts.load(ordering: .relaxed) == 1)
+
+        // reli-a loses its connection and comes back: its RECEIVED on the new one counts.
+        first.close()
+        let again = try TestPeer(h.endpoint, name: "reli-a2")
+        _ = try again.hello(adapter: "reli-a", roles: ["agency"], agency: "reli")
+        try again.received([delivery])
+        try Self.barrier(intake, "sib-barrier-2")
+        #expect(try !Self.waitingIDs(h).contains(delivery))
+    }
+
+    @Test func deliveryIDsAreTaggedAndCheckedPlainOnlyForOldRows() {
+        let ids = DeliveryIDs(key: Array(repeating: 7, count: 32), plainThrough: 10)
+        #expect(ids.wire(10) == "10", "made before the key: plain, as already sent")
+        let w = ids.wire(11)
+        #expect(w.hasPrefix("11-") && w.count == 3 + 16)
+        #expect(ids.number(w) == 11 && ids.number("10") == 10)
+        #expect(ids.number("11") == nil, "a bare number past the key is a guess")
+        #expect(ids.number("12" + w.dropFirst(2)) == nil, "a tag belongs to its number")
+        #expect(ids.number("11-0000000000000000") == nil && ids.number("0") == nil && ids.number("x-y") == nil)
+        let other = DeliveryIDs(key: Array(repeating: 8, count: 32), plainThrough: 10)
+        #expect(other.number(w) == nil, "another database's key")
+    }
+}
