@@ -1,10 +1,14 @@
 import Foundation
 import MusterWire
 
-/// What a department's code implements: receive a dispatch, then sign for, report progress,
+/// What a department's code implements: take a dispatch over, then sign for, report progress,
 /// finish or return it through the `AgencyDesk`. Called once per dispatch (repeats dropped).
+///
+/// The broker is told RECEIVED only after `received` returns: return once the dispatch is safe
+/// on the department's side (stored, forwarded, answered). Throw if it is not — the call is
+/// repeated after a back-off, and if this process dies first the broker redelivers the dispatch.
 public protocol AgencyHandler: Sendable {
-    func received(_ dispatch: DispatchMessage, desk: AgencyDesk) async
+    func received(_ dispatch: DispatchMessage, desk: AgencyDesk) async throws
 }
 
 /// The acts a department may take on a dispatch. Each call retries with the same request id
@@ -52,12 +56,10 @@ public final class AgencyAdapter: Sendable {
         let box = ClientBox()
         client = MusterClient(options, logger: logger) { command, body in
             guard command == .dispatch, let client = box.client else { return }
-            do {
-                let d = try JSONDecoder().decode(DispatchMessage.self, from: Data(body))
-                Task { await handler.received(d, desk: AgencyDesk(client: client)) }
-            } catch {
-                logger.error("undecodable DISPATCH", metadata: ["error": "\(error)"])
-            }
+            // An undecodable DISPATCH throws too: it stays unreceived (and in the broker's outbox,
+            // where an operator sees it) rather than being acknowledged unhandled.
+            let d = try JSONDecoder().decode(DispatchMessage.self, from: Data(body))
+            try await handler.received(d, desk: AgencyDesk(client: client))
         }
         box.client = client
     }

@@ -48,9 +48,11 @@ public final class MusterClient: @unchecked Sendable {
         public func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: Data(body)) }
     }
 
-    /// Called on the client's thread for each new push (repeats are dropped); it is
-    /// acknowledged with RECEIVED when this returns, so persist or hand it over first.
-    public typealias PushHandler = @Sendable (Command, [UInt8]) -> Void
+    /// Called for each new push (repeats are dropped), off the client's thread. The push is
+    /// acknowledged with RECEIVED only once this has returned: persist it or hand it over first.
+    /// If it throws, it is called again after a back-off and the push stays unreceived, so the
+    /// broker redelivers it (here after a reconnect, or to a sibling) if this process dies.
+    public typealias PushHandler = @Sendable (Command, [UInt8]) async throws -> Void
 
     public static let version = "0.1.0"
     public let options: Options
@@ -65,6 +67,8 @@ public final class MusterClient: @unchecked Sendable {
         var completion: @Sendable (Reply) -> Void
     }
     private let queue = Mutex<[Queued]>([])
+    /// Deliveries whose handler has returned, for the client thread to acknowledge.
+    private let handled = Mutex<[String]>([])
     private let wake = Wakeup()
     private let stopFlag = Atomic<Bool>(false)
     private let welcomedFlag = Atomic<Bool>(false)
@@ -75,7 +79,10 @@ public final class MusterClient: @unchecked Sendable {
     // Owned by the client thread.
     private var socket: Socket?
     private var inFlight: [String: (queued: Queued, sentAt: Double)] = [:]
+    /// Deliveries handled (acknowledged again if the broker resends them) and being handled
+    /// (a resend is ignored: RECEIVED follows when the handler returns).
     private var seen = RecentSet(capacity: 200_000)
+    private var handling: Set<String> = []
     private var toAcknowledge: [String] = []
     private var heartbeatMs = 5000.0
     private var lastHeard = 0.0
@@ -161,6 +168,7 @@ public final class MusterClient: @unchecked Sendable {
             let ready = socket.waitReadable(timeoutMs: 100, orFD: wake.readFD)
             if ready.fd { wake.drain() }
             takeQueued()
+            takeHandled()
             if ready.socket { drainSocket() }
             flushReceived()
             timers()
@@ -269,8 +277,11 @@ public final class MusterClient: @unchecked Sendable {
                 logger.warning("push without delivery id", metadata: ["command": "\(command.rawValue)"])
                 return
             }
-            if seen.insert(d.delivery) { onPush(command, body) }
-            toAcknowledge.append(d.delivery)
+            if seen.contains(d.delivery) {
+                toAcknowledge.append(d.delivery)
+            } else if handling.insert(d.delivery).inserted {
+                startHandler(command, body, delivery: d.delivery)
+            }
         case .ok, .accepted, .result, .error:
             let re = (try? JSONDecoder().decode(ReplyHeader.self, from: Data(body)))?.re
             if command == .error, let e = try? JSONDecoder().decode(ErrorBody.self, from: Data(body)) {
@@ -290,6 +301,40 @@ public final class MusterClient: @unchecked Sendable {
             entry.queued.completion(Reply(command: command, body: body))
         default:
             logger.warning("unexpected command from broker", metadata: ["command": "\(command.rawValue)"])
+        }
+    }
+
+    /// Runs the push handler until it succeeds, backing off between failures; then hands the
+    /// delivery to the client thread to acknowledge.
+    private func startHandler(_ command: Command, _ body: [UInt8], delivery: String) {
+        let onPush = onPush, logger = logger, options = options
+        Task { [weak self] in
+            var backoff = Backoff(initial: options.backoffInitial, maximum: max(options.backoffMax, 1))
+            while true {
+                do {
+                    try await onPush(command, body)
+                    break
+                } catch {
+                    let delay = backoff.next()
+                    logger.warning("push handler failed; the push stays unreceived and is retried", metadata: [
+                        "command": "\(command.rawValue)", "delivery": "\(delivery)", "error": "\(error)",
+                        "retry_in_s": "\(String(format: "%.2f", delay))"])
+                    try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                    guard let self, !self.stopFlag.load(ordering: .acquiring) else { return }
+                }
+            }
+            guard let self else { return }
+            self.handled.withLock { $0.append(delivery) }
+            self.wake.signal()
+        }
+    }
+
+    private func takeHandled() {
+        let done = handled.withLock { h -> [String] in let done = h; h.removeAll(keepingCapacity: true); return done }
+        for d in done {
+            handling.remove(d)
+            seen.insert(d)
+            toAcknowledge.append(d)
         }
     }
 

@@ -7,7 +7,10 @@ struct RecentSet {
 
     init(capacity: Int) { self.capacity = capacity }
 
+    func contains(_ id: String) -> Bool { members.contains(id) }
+
     /// True if `id` was not seen before (and is now remembered).
+    @discardableResult
     mutating func insert(_ id: String) -> Bool {
         guard members.insert(id).inserted else { return false }
         if order.count < capacity {

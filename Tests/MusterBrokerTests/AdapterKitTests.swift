@@ -78,6 +78,54 @@ import MusterWire
         #expect(try h.store.cases(.init(state: "finished")).count == 5)
     }
 
+    /// Fails the first two hand-offs, then takes the dispatch; says when it is asked.
+    final class Flaky: AgencyHandler, @unchecked Sendable {
+        let attempts = Mutex<Int>(0)
+        let calls = AsyncStream<Int>.makeStream()
+        struct Down: Error {}
+        func received(_ d: DispatchMessage, desk: AgencyDesk) async throws {
+            let n = attempts.withLock { $0 += 1; return $0 }
+            calls.continuation.yield(n)
+            if n <= 2 { throw Down() }
+        }
+    }
+
+    @Test func aHandlerThatThrowsIsRetriedAndItsPushStaysUnreceivedUntilItReturns() async throws {
+        let h = try BrokerHarness(heartbeat: 5, resend: 60)
+        defer { h.stop() }
+        let handler = Flaky()
+        var o = MusterClient.Options(endpoint: h.endpoint, adapter: "kit-flaky", roles: [.agency], agency: "reli")
+        o.backoffInitial = 0.05
+        let adapter = AgencyAdapter(o, handler: handler, logger: Self.logger())
+        adapter.start()
+        defer { adapter.stop() }
+        let intake = MusterClient(MusterClient.Options(endpoint: h.endpoint, adapter: "kit-in-flaky", roles: [.intake]), logger: Self.logger()) { _, _ in }
+        intake.start()
+        defer { intake.stop() }
+        #expect(await Self.submit(intake, ref: "kit-flaky-1").command == .accepted)
+        /// A SUBMIT for 城管 (nobody connected): its ACCEPTED means every batch before it is durable.
+        func barrier(_ ref: String) async -> Bool {
+            let data = try! JSONSerialization.data(withJSONObject: BrokerTests.caseBody(ref, category: "street_vending", address: ref))
+            return await intake.request(.submit) { $0.raw("case", Array(data)) }.command == .accepted
+        }
+        func waitingForReli() throws -> Int { try h.store.pendingPushes().filter { $0.target == "agency:reli" }.count }
+        var iterator = handler.calls.stream.makeAsyncIterator()
+        #expect(await iterator.next() == 1)
+        #expect(await iterator.next() == 2)
+        // Two failed hand-offs: no RECEIVED was sent, the DISPATCH is still in the outbox.
+        #expect(await barrier("kit-flaky-b0"))
+        #expect(try waitingForReli() == 1)
+        #expect(await iterator.next() == 3)
+        // The third hand-off succeeded: RECEIVED follows, and deletes it.
+        var i = 0
+        while try waitingForReli() > 0, i < 500 {
+            i += 1
+            #expect(await barrier("kit-flaky-b\(i)"))
+        }
+        #expect(try waitingForReli() == 0)
+        #expect(handler.attempts.withLock { $0 } == 3, "no further hand-off after success")
+    }
+
     @Test func recentDeliveriesAreRememberedUpToCapacity() {
         var set = RecentSet(capacity: 3)
         let inserted = ["1", "2", "3", "2", "4", "1", "4"].map { set.insert($0) }
