@@ -6,6 +6,8 @@ public struct AdapterConfig: Sendable {
     public enum Downstream: Sendable, Equatable {
         case none
         case simulate(signAfter: Double, progressAfter: Double?, finishAfter: Double, returnProbability: Double)
+        /// Each push POSTed to the department's system; RECEIVED after its 2xx.
+        case http(url: String, timeout: Double)
     }
 
     public var adapter: String
@@ -27,6 +29,8 @@ public struct AdapterConfig: Sendable {
             var progress_after: String?
             var finish_after: String?
             var return_probability: Double?
+            var url: String?
+            var timeout: String?
         }
         var adapter: String
         var agency: String?
@@ -100,8 +104,22 @@ public struct AdapterConfig: Sendable {
                 }
                 downstream = .simulate(signAfter: dur(d.sign_after, "sign_after", 0.2)!, progressAfter: dur(d.progress_after, "progress_after", nil),
                                        finishAfter: dur(d.finish_after, "finish_after", 1)!, returnProbability: p)
+            case "http":
+                let key: [YAMLFile.Key] = [.name("downstream"), .name("url")]
+                var timeout = 30.0
+                if let t = d.timeout {
+                    if let s = seconds(t), s > 0 { timeout = s } else {
+                        errors.append(yaml.error(at: [.name("downstream"), .name("timeout")], "\"\(t)\" is not a duration like 500ms, 30s, 1m"))
+                    }
+                }
+                if let u = d.url, let parsed = URL(string: u), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil {
+                    downstream = .http(url: u, timeout: timeout)
+                } else {
+                    errors.append(yaml.error(at: d.url == nil ? [.name("downstream")] : key,
+                                             d.url == nil ? "kind http needs a url" : "\"\(d.url!)\" is not an http(s) URL"))
+                }
             default:
-                errors.append(yaml.error(at: [.name("downstream"), .name("kind")], "unknown kind \"\(d.kind)\"; simulate or none"))
+                errors.append(yaml.error(at: [.name("downstream"), .name("kind")], "unknown kind \"\(d.kind)\"; simulate, http or none"))
             }
         }
         guard errors.isEmpty else { throw ConfigErrors(errors: errors) }

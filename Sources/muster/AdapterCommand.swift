@@ -8,7 +8,7 @@ import MusterWire
 
 struct AdapterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "adapter", abstract: "Run a department adapter from config/adapters/NAME.yaml (downstream: simulate).")
+        commandName: "adapter", abstract: "Run a department adapter from config/adapters/NAME.yaml (downstream: simulate, http or none).")
 
     @Option(help: "The adapter's config file.") var config: String
     @Option(help: "The broker endpoint (overrides the config).") var endpoint: String?
@@ -44,6 +44,12 @@ struct AdapterCommand: ParsableCommand {
             let adapter = AgencyAdapter(options, handler: handler, logger: logger)
             adapter.start()
             stopper = { adapter.stop() }
+        case .http(let url, let timeout):
+            guard let u = URL(string: url) else { throw CLIError("\(config): downstream.url \(url) is not a URL") }
+            let downstream = ForwardingDownstream(url: u, timeout: timeout)
+            let client = MusterClient(options, logger: logger) { command, body in try await downstream.forward(command, body) }
+            client.start()
+            stopper = { client.stop() }
         case .none:
             let client = MusterClient(options, logger: logger) { _, _ in }
             client.start()
