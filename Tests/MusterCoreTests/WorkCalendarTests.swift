@@ -56,9 +56,12 @@ import Testing
         #expect(try Self.end("15m", Self.at("2026-02-16", 3)) == Self.at("2026-02-16", 3, 15), "clock time ignores holidays")
     }
 
-    @Test func aYearWithoutAScheduleIsAnError() {
-        #expect(throws: WorkCalendar.Failure.noSchedule(year: 2027)) { try Self.end("1wd", Self.at("2026-12-31", 10)) }
-        #expect(throws: WorkCalendar.Failure.noSchedule(year: 2025)) { try Self.cn2026.isWorkingDay(CivilDay("2025-12-31")!) }
+    /// Years without an official file are provisional (ProvisionalCalendarTests); only years
+    /// outside the statutory table have no schedule at all.
+    @Test func aYearOutsideTheStatutoryTableIsAnError() {
+        #expect(throws: WorkCalendar.Failure.noSchedule(year: 2101)) { try Self.end("1wd", Self.at("2100-12-31", 10)) }
+        #expect(throws: WorkCalendar.Failure.noSchedule(year: 1989)) { try Self.cn2026.isWorkingDay(CivilDay("1989-12-29")!) }
+        #expect((try? Self.end("1wd", Self.at("2026-12-31", 10))) != nil, "2027 is provisional, not refused")
     }
 
     static let moments = Gen.int(in: 0...(320 * 1440)).map { Self.at("2026-01-05", 0).adding(ms: Int64($0) * 60_000) }
