@@ -216,22 +216,46 @@ class _Child:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 10) -> int:
-        """SIGTERM and wait; SIGKILL if it will not go."""
+        """SIGTERM and wait; SIGKILL if it will not go. The signal goes to the child's process
+        group (its own session), so that a wrapper such as `faketime`, which forks rather than
+        execs, takes its program with it; the exit status is the group's last to go: the program's
+        when the wrapper passes it on, else the wrapper's."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self._signal_group(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal_group(signal.SIGKILL)
                 self.proc.wait(5)
+        self._wait_group_gone(timeout)
         self._close()
         return self.proc.returncode
 
     def kill9(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            self._signal_group(signal.SIGKILL)
             self.proc.wait(10)
+        self._wait_group_gone(10)
         self._close()
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _wait_group_gone(self, timeout: float) -> None:
+        """Until no process of the child's group is left (a wrapper's program may outlive it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                return
+            if time.monotonic() >= deadline:
+                self._signal_group(signal.SIGKILL)
+                return
+            time.sleep(0.05)
 
     def _close(self) -> None:
         self._reader.join(timeout=5)
@@ -246,9 +270,12 @@ class Broker:
     sample peers' keys under workdir/data/keys (as `make run` does); otherwise `--insecure`."""
 
     def __init__(self, workdir: Path, *, heartbeat: str | None = None, resend_after: str | None = None,
-                 port: int | None = None, secure: bool = False):
+                 port: int | None = None, secure: bool = False, prefix: list[str] | None = None):
         self.workdir = workdir
         self.secure = secure
+        # A command the broker runs under, e.g. ["faketime", "@2027-06-15 10:00:00"] for a broker
+        # whose clock says another date (libfaketime; black-box calendar tests).
+        self.prefix = prefix or []
         self.keys_dir = workdir / "data" / "keys"
         self.config = copy_config(workdir, heartbeat=heartbeat, resend_after=resend_after)
         self.db = workdir / "muster.db"
@@ -263,7 +290,7 @@ class Broker:
         if self.secure:
             r = run_cli("keys", "init", "--config", str(self.config), cwd=self.workdir)
             assert r.returncode == 0, f"muster keys init failed:\n{r.stdout}\n{r.stderr}"
-        self.child = _Child([str(MUSTER_BIN), "broker", "--config", str(self.config), "--db", str(self.db),
+        self.child = _Child(self.prefix + [str(MUSTER_BIN), "broker", "--config", str(self.config), "--db", str(self.db),
                              "--endpoint", self.endpoint] + ([] if self.secure else ["--insecure"]),
                             cwd=self.workdir, name=f"broker-{self.starts}", log_dir=self.workdir)
         m = self.child.wait_line(r"listening on (\S+)", timeout)

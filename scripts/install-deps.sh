@@ -5,7 +5,8 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in libzmq3-dev libsqlite3-dev; do
+# faketime: black-box calendar tests run the broker at another date (integration/test_calendar.py).
+for pkg in libzmq3-dev libsqlite3-dev faketime; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

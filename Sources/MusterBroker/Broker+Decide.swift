@@ -49,7 +49,7 @@ extension Broker {
                 }
                 batch.add(decision.facts)
                 for f in decision.facts { if case .dispatched(let d) = f.change { push(d, now, &batch) } }
-                let (command, body) = Messages.reply(re: p.requestID, decision.reply)
+                let (command, body) = Messages.reply(re: p.requestID, decision.reply, calendar: config.rules.calendar, now: now)
                 batch.replies.append(Batch.StoredReply(adapter: actor.adapter, requestID: p.requestID, command: command.rawValue, body: body, at: now))
                 thisBatch[key] = (command, body)
                 out.append(Outgoing(routingID: p.routingID, command: command, body: body, needsCommit: true, re: p.requestID))
@@ -76,6 +76,6 @@ extension Broker {
         let shown = PersonalData.reporterShown(in: submitted, reveal: config.rules.routing.agencies[d.agency]?.contactsReporters ?? false)
         batch.pushes.append(Batch.Push(
             delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
-            body: Messages.dispatch(delivery: store.deliveryIDs.wire(delivery), d, c, submitted: shown), dispatchID: d.dispatchID, createdAt: now))
+            body: Messages.dispatch(delivery: store.deliveryIDs.wire(delivery), d, c, submitted: shown, calendar: config.rules.calendar), dispatchID: d.dispatchID, createdAt: now))
     }
 }

@@ -73,7 +73,7 @@ extension Broker {
         }
         for logged in next {
             if let types = sub.types, !types.contains(logged.type) { sub.sentThrough = logged.seq; continue }
-            let body = Messages.event(logged)
+            let body = Messages.event(logged, calendar: config.rules.calendar)
             guard send(rid, .event, body) else { break }
             sub.sentThrough = logged.seq
             sub.inFlight[logged.seq] = now

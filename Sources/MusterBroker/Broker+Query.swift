@@ -16,8 +16,9 @@ extension Broker {
                 let timeline = try store.facts(after: 0, limit: 10_000, caseID: id)
                 return (.result, Messages.ok(re: q.id) { w in
                     w.raw("case", Messages.caseJSON(c, grids: config.rules.grids))
-                    w.array("dispatches", dispatches.map(Messages.dispatchJSON))
-                    w.array("timeline", timeline.map(Messages.timelineEntry))
+                    let calendar = config.rules.calendar
+                    w.array("dispatches", dispatches.map { Messages.dispatchJSON($0, calendar: calendar) })
+                    w.array("timeline", timeline.map { Messages.timelineEntry($0, calendar: calendar) })
                 })
             case .cases:
                 let filter = Store.CaseFilter(state: q.state, agency: q.agency, grid: q.grid,

@@ -23,6 +23,13 @@ public final class Broker: @unchecked Sendable {
     var config: BrokerConfig
     /// New principals handed over by `reloadPeers` from another thread (SIGHUP).
     let pendingPeers = Mutex<[String: Principal]?>(nil)
+    /// A SIGHUP's reload (peers and calendar), handed over from the signal handler.
+    let pendingReload = Mutex<Reload?>(nil)
+    /// Where the broker writes its verdict on a reload (`DB.reload.json`); nil: nowhere.
+    public var reloadStatusPath: String?
+    /// Reloads applied since start: the CLI waits for the count to pass what it saw (clocks of
+    /// the two processes need not agree).
+    var reloads = 0
     let store: Store
     /// The broker's own context, so that stopping it frees its port before `stopAndWait` returns.
     let context = Context()
@@ -125,6 +132,7 @@ public final class Broker: @unchecked Sendable {
     public func run() {
         while !stopFlag.load(ordering: .relaxed) {
             applyPendingPeers()
+            applyPendingReload(Clock.now())
             if inFlight.count < Broker.maxBatchesInFlight {
                 fireDueTimers(Clock.now())
             }

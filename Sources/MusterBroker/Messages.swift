@@ -17,7 +17,8 @@ enum Messages {
         return w.finish()
     }
 
-    static func reply(re: String, _ reply: Reply) -> (Command, [UInt8]) {
+    /// `calendar` and `now` mark a deadline that reaches into a provisional year (see `provisional`).
+    static func reply(re: String, _ reply: Reply, calendar: WorkCalendar? = nil, now: Date = Date(ms: 0)) -> (Command, [UInt8]) {
         var w = JSONWriter()
         w.field("re", re)
         switch reply {
@@ -26,6 +27,7 @@ enum Messages {
             w.field("state", state.rawValue)
             w.field("merged_into", mergedInto)
             w.field("due", due.map(Timestamp.format))
+            if let due, let calendar, provisional(calendar, from: now, to: due) { w.field("due_provisional", true) }
             return (.accepted, w.finish())
         case .ok(let caseID, let state, let dispatchID):
             w.field("case_id", caseID)
@@ -53,7 +55,7 @@ enum Messages {
 
     /// DISPATCH: the case as submitted, with the broker's `case_id`, `category` and `grid`
     /// appended (last, so that they win over any same-named field a peer sent).
-    static func dispatch(delivery: String, _ d: DispatchRecord, _ c: CaseRecord, submitted: [UInt8]) -> [UInt8] {
+    static func dispatch(delivery: String, _ d: DispatchRecord, _ c: CaseRecord, submitted: [UInt8], calendar: WorkCalendar) -> [UInt8] {
         var w = JSONWriter(capacity: submitted.count + 400)
         w.field("delivery", delivery)
         w.field("dispatch_id", d.dispatchID)
@@ -79,11 +81,22 @@ enum Messages {
             due.field("ack_by", Timestamp.format(d.ackBy))
             due.field("resolve_by", Timestamp.format(d.resolveBy))
             due.field("return_by", Timestamp.format(d.returnBy))
+            if provisional(calendar, d) { due.field("provisional", true) }
         }
         return w.finish()
     }
 
-    static func event(_ logged: LoggedFact) -> [UInt8] {
+    /// A deadline reaching into a year whose holiday schedule is provisional (computed from the
+    /// law while the State Council's notice is not yet in config/calendar): it may still move.
+    static func provisional(_ calendar: WorkCalendar, from: Date, to: Date) -> Bool {
+        !calendar.provisionalYears(from: from, to: to).isEmpty
+    }
+
+    static func provisional(_ calendar: WorkCalendar, _ d: DispatchRecord) -> Bool {
+        provisional(calendar, from: d.sentAt, to: max(d.ackBy, d.resolveBy, d.returnBy))
+    }
+
+    static func event(_ logged: LoggedFact, calendar: WorkCalendar? = nil) -> [UInt8] {
         var w = JSONWriter(capacity: logged.data.count + 160)
         w.field("delivery", "E\(logged.seq)")
         w.field("seq", logged.seq)
@@ -91,12 +104,12 @@ enum Messages {
         w.field("case_id", logged.fact.caseID)
         w.field("at", Timestamp.format(logged.fact.at))
         w.field("actor", logged.fact.actor)
-        w.raw("data", eventData(logged.fact.change, grids: nil))
+        w.raw("data", eventData(logged.fact.change, grids: nil, calendar: calendar))
         return w.finish()
     }
 
     /// An event's `data` on the wire: snake_case, RFC 3339 times (the log keeps its own form).
-    static func eventData(_ change: Fact.Change, grids: GridMap?) -> [UInt8] {
+    static func eventData(_ change: Fact.Change, grids: GridMap?, calendar: WorkCalendar? = nil) -> [UInt8] {
         var w = JSONWriter()
         switch change {
         case .accepted(let c): w.raw("case", caseJSON(c, grids: grids))
@@ -104,7 +117,7 @@ enum Messages {
         case .reportMerged(let from): w.field("from_case", from)
         case .triage(let reason): w.field("reason", reason)
         case .consultation, .closed: break
-        case .dispatched(let d): w.raw("dispatch", dispatchJSON(d))
+        case .dispatched(let d): w.raw("dispatch", dispatchJSON(d, calendar: calendar))
         case .assigned(let lead, let assists, let note): w.field("lead", lead); w.field("assists", assists); w.field("note", note)
         case .rejected(let reason): w.field("reason", reason)
         case .acked(let d, let handler, let note): w.field("dispatch_id", d); w.field("handler", handler); w.field("note", note)
@@ -122,6 +135,13 @@ enum Messages {
         case .extended(let d, let resolveBy, let by, let reason):
             w.field("dispatch_id", d); w.field("resolve_by", Timestamp.format(resolveBy)); w.field("by", by); w.field("reason", reason)
         case .modeSet(let mode, let scope): w.field("mode", mode.rawValue); w.field("scope", scope)
+        case .deadlinesMoved(let d, let ackBy, let resolveBy, let returnBy, let reason):
+            w.field("dispatch_id", d)
+            w.object("due") { due in
+                due.field("ack_by", Timestamp.format(ackBy)); due.field("resolve_by", Timestamp.format(resolveBy))
+                due.field("return_by", Timestamp.format(returnBy))
+            }
+            w.field("reason", reason)
         case .backlogged(let d, let explanation): w.field("dispatch_id", d); w.field("explanation", explanation)
         }
         return w.finish()
@@ -156,7 +176,7 @@ enum Messages {
         return w.finish()
     }
 
-    static func dispatchJSON(_ d: DispatchRecord) -> [UInt8] {
+    static func dispatchJSON(_ d: DispatchRecord, calendar: WorkCalendar? = nil) -> [UInt8] {
         var w = JSONWriter()
         w.field("dispatch_id", d.dispatchID)
         w.field("agency", d.agency)
@@ -172,16 +192,17 @@ enum Messages {
         w.field("finished_at", d.finishedAt.map(Timestamp.format))
         w.field("handler", d.handler)
         if let n = d.extensions { w.field("extensions", n) }
+        if let calendar, provisional(calendar, d) { w.field("provisional", true) }
         return w.finish()
     }
 
-    static func timelineEntry(_ logged: LoggedFact) -> [UInt8] {
+    static func timelineEntry(_ logged: LoggedFact, calendar: WorkCalendar? = nil) -> [UInt8] {
         var w = JSONWriter()
         w.field("seq", logged.seq)
         w.field("type", logged.type)
         w.field("at", Timestamp.format(logged.fact.at))
         w.field("actor", logged.fact.actor)
-        w.raw("data", eventData(logged.fact.change, grids: nil))
+        w.raw("data", eventData(logged.fact.change, grids: nil, calendar: calendar))
         return w.finish()
     }
 
@@ -196,6 +217,32 @@ enum Messages {
         w.field("agency", t.agency)
         w.field("due", Timestamp.format(t.due))
         w.field("deadline", Timestamp.format(t.deadline))
+        return w.finish()
+    }
+
+    /// NOTICE to a department: its dispatch's deadlines moved because the holiday schedule did.
+    static func deadlinesMoved(delivery: String, _ m: Ledger.MovedDeadline, title: String?, calendar: WorkCalendar) -> [UInt8] {
+        let d = m.dispatch
+        var w = JSONWriter()
+        w.field("delivery", delivery)
+        w.field("kind", "deadlines_moved")
+        w.field("kind_zh", "时限调整")
+        w.field("case_id", d.caseID)
+        w.field("dispatch_id", d.dispatchID)
+        w.field("agency", d.agency)
+        w.field("title", title)
+        w.object("due") { due in
+            due.field("ack_by", Timestamp.format(d.ackBy))
+            due.field("resolve_by", Timestamp.format(d.resolveBy))
+            due.field("return_by", Timestamp.format(d.returnBy))
+            if provisional(calendar, d) { due.field("provisional", true) }
+        }
+        w.object("was") { due in
+            due.field("ack_by", Timestamp.format(m.before.ackBy))
+            due.field("resolve_by", Timestamp.format(m.before.resolveBy))
+            due.field("return_by", Timestamp.format(m.before.returnBy))
+        }
+        w.field("reason", "节假日安排已更新 the holiday schedule was updated (official years \(calendar.years.sorted().map(String.init).joined(separator: ", ")))")
         return w.finish()
     }
 

@@ -36,15 +36,29 @@ public struct BrokerConfig: Sendable {
     /// The files read, for `check-config` to list.
     public var files: [String]
 
-    /// Refuses to run on a day the holiday schedule does not cover (never a weekday guess), and
-    /// warns when next year's schedule is missing in the last 60 days of the year.
+    /// The folder of cn-YYYY.yaml files (sla.yaml's `calendar`), read again on SIGHUP.
+    public var calendarFolder: String { files[4] }
+
+    /// The holiday schedules as they are on disk now (SIGHUP: a new year's notice arrived).
+    public func loadCalendar() throws(ConfigErrors) -> WorkCalendar {
+        try CalendarLoader.load(folder: calendarFolder)
+    }
+
+    /// Never refuses: a year without the State Council's notice runs on a provisional schedule
+    /// computed from the law. Warns when this year is provisional, or next year is in the last
+    /// 60 days of this one (deadlines that cross the new year are marked provisional until the
+    /// notice is added and applied with SIGHUP). An error only outside the statutory table.
     public func checkCalendar(today: Date) -> (error: String?, warning: String?) {
         let day = CivilDay(today)
-        guard rules.calendar.years.contains(day.year) else {
-            return ("no holiday schedule for \(day.year): add config/calendar/cn-\(day.year).yaml (国务院办公厅 节假日安排)", nil)
+        let calendar = rules.calendar
+        guard (try? calendar.isWorkingDay(day)) != nil else {
+            return ("no holiday schedule for \(day.year), and the year is outside the statutory table (\(StatutoryHolidays.years)); add config/calendar/cn-\(day.year).yaml", nil)
         }
-        if !rules.calendar.years.contains(day.year + 1), CivilDay(year: day.year, month: 12, day: 31).ordinal - day.ordinal < 60 {
-            return (nil, "no holiday schedule for \(day.year + 1) yet: deadlines that cross the new year will be refused until config/calendar/cn-\(day.year + 1).yaml exists")
+        if !calendar.isOfficial(day.year) {
+            return (nil, "no official holiday schedule for \(day.year): running on a provisional one computed from 全国年节及纪念日放假办法; add config/calendar/cn-\(day.year).yaml (国务院办公厅 节假日安排) and send SIGHUP (muster keys reload)")
+        }
+        if !calendar.isOfficial(day.year + 1), CivilDay(year: day.year, month: 12, day: 31).ordinal - day.ordinal < 60 {
+            return (nil, "no official holiday schedule for \(day.year + 1) yet: deadlines that cross the new year are provisional (computed from the law) until config/calendar/cn-\(day.year + 1).yaml is added and applied (SIGHUP: muster keys reload); they are then recomputed")
         }
         return (nil, nil)
     }

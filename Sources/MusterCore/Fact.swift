@@ -54,6 +54,9 @@ public struct Fact: Codable, Sendable, Equatable {
         case escalated(LadderTimer)
         /// 延期: the dispatch's resolve-by moved.
         case extended(dispatchID: String, resolveBy: Date, by: String, reason: String)
+        /// The holiday schedule changed under a dispatch (the State Council's notice replaced a
+        /// provisional year): its deadlines recomputed from when it was sent.
+        case deadlinesMoved(dispatchID: String, ackBy: Date, resolveBy: Date, returnBy: Date, reason: String)
         /// 挂账: past its deadline, kept on the list with an explanation; its ladder stops.
         case backlogged(dispatchID: String, explanation: String)
         /// A management mode for a grid prefix (平时, 节假日, 重大活动, 应急). Not a case's: `caseID` is "".
@@ -82,6 +85,7 @@ public struct Fact: Codable, Sendable, Equatable {
         case .scheduled: "clock.scheduled"
         case .escalated: "case.escalated"
         case .extended: "dispatch.extended"
+        case .deadlinesMoved: "dispatch.deadlines_moved"
         case .backlogged: "dispatch.backlogged"
         case .modeSet: "mode.changed"
         }

@@ -37,6 +37,11 @@ extension Fact.Change {
         case .escalated(let t): w.object("escalated") { $0.raw("_0", t.json) }
         case .extended(let d, let resolveBy, let by, let reason):
             w.object("extended") { $0.field("dispatchID", d); $0.field("resolveBy", resolveBy.ms); $0.field("by", by); $0.field("reason", reason) }
+        case .deadlinesMoved(let d, let ackBy, let resolveBy, let returnBy, let reason):
+            w.object("deadlinesMoved") {
+                $0.field("dispatchID", d); $0.field("ackBy", ackBy.ms); $0.field("resolveBy", resolveBy.ms)
+                $0.field("returnBy", returnBy.ms); $0.field("reason", reason)
+            }
         case .backlogged(let d, let explanation): w.object("backlogged") { $0.field("dispatchID", d); $0.field("explanation", explanation) }
         case .modeSet(let mode, let scope): w.object("modeSet") { $0.field("_0", mode.rawValue); $0.field("scope", scope) }
         }

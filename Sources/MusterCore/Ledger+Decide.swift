@@ -45,7 +45,7 @@ extension Ledger {
         var due: Due?
     }
 
-    private func subject(_ c: CaseRecord) -> SLAPolicy.Subject {
+    func subject(_ c: CaseRecord) -> SLAPolicy.Subject {
         SLAPolicy.Subject(category: c.category, priority: c.priority, source: c.source, grid: c.grid, mode: mode(for: c.grid))
     }
 

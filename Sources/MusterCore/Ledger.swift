@@ -127,6 +127,9 @@ public struct Ledger: Sendable, Equatable {
                 d.extensions = (d.extensions ?? 0) + 1
             }
             if dispatches[did]?.role == .lead { update(id, fact) { $0.resolveBy = resolveBy } } else { touch(id, fact) }
+        case .deadlinesMoved(let did, let ackBy, let resolveBy, let returnBy, _):
+            updateDispatch(did) { $0.ackBy = ackBy; $0.resolveBy = resolveBy; $0.returnBy = returnBy }
+            if let d = dispatches[did], d.role == .lead { update(id, fact) { $0.resolveBy = d.resolveBy } } else { touch(id, fact) }
         case .backlogged(let did, let explanation):
             if dispatches[did]?.role == .lead { update(id, fact) { $0.backlog = explanation } } else { touch(id, fact) }
         case .modeSet(let mode, let scope):
@@ -140,6 +143,7 @@ public struct Ledger: Sendable, Equatable {
         case .acked(let d, _, _): removeTimers(of: d, clocks: [.ack])
         case .resolved(let d, _, _, _, _), .returned(let d, _, _), .cancelled(let d): removeTimers(of: d, clocks: [.ack, .resolve])
         case .extended(let d, _, _, _), .backlogged(let d, _): removeTimers(of: d, clocks: [.resolve])
+        case .deadlinesMoved(let d, _, _, _, _): removeTimers(of: d, clocks: [.ack, .resolve])
         case .dispatched(let d) where d.role == .lead: removeTimers(of: fact.caseID, clocks: [.triage, .verify, .evaluate])
         case .rejected, .merged: removeTimers(of: fact.caseID, clocks: [.triage])
         case .verified: removeTimers(of: fact.caseID, clocks: [.verify])

@@ -82,7 +82,7 @@ public struct Batch: Sendable {
                 timerOwners.insert(id)
             case .scheduled(let list): for t in list { timerOwners.insert(t.owner) }
             case .escalated(let t): timerOwners.insert(t.owner)
-            case .extended(let id, _, _, _), .backlogged(let id, _):
+            case .extended(let id, _, _, _), .backlogged(let id, _), .deadlinesMoved(let id, _, _, _, _):
                 timerOwners.insert(id)
                 touchedDispatches.append(id)
             default: break

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MusterBroker
 import MusterConfig
+import MusterCore
 import MusterStore
 
 struct BrokerCommand: ParsableCommand {
@@ -16,6 +17,8 @@ struct BrokerCommand: ParsableCommand {
 
     /// Where a running broker writes its pid, for `muster keys reload`.
     static func pidFile(db: String) -> String { DatabaseLock.path(database: db) }
+    /// Where a running broker writes its verdict on a reload, for `muster keys reload`.
+    static func reloadStatusFile(db: String) -> String { db + ".reload.json" }
 
     func run() throws {
         CLILogging.bootstrap()
@@ -65,17 +68,30 @@ struct BrokerCommand: ParsableCommand {
             s.resume()
             sources.append(s)
         }
-        // SIGHUP (muster keys reload): read peers.yaml again; revoked keys' sessions are dropped.
+        // SIGHUP (muster keys reload): read peers.yaml and the holiday schedules again; revoked
+        // keys' sessions are dropped, deadlines a new schedule moves are recomputed.
         // Handled in every mode, so that a stray reload never kills an --insecure broker.
         signal(SIGHUP, SIG_IGN)
         let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         let agencies = Set(cfg.rules.routing.agencies.keys)
         let security = cfg.security
+        let reloadConfig = cfg
+        broker.reloadStatusPath = Self.reloadStatusFile(db: databasePath)
         hup.setEventHandler {
-            guard let security else { return logger.warning("SIGHUP ignored: --insecure, no peers to reload") }
-            do { broker.reloadPeers(try PeersConfig.load(security.peersFile, agencies: agencies)) } catch {
-                logger.error("peers.yaml not reloaded", metadata: ["errors": "\(error)"])
+            var errors: [String] = []
+            var principals: [String: Principal]?
+            if let security {
+                do { principals = try PeersConfig.load(security.peersFile, agencies: agencies) } catch {
+                    logger.error("peers.yaml not reloaded", metadata: ["errors": "\(error)"])
+                    errors += (error as? ConfigErrors)?.errors.map(\.description) ?? ["\(error)"]
+                }
             }
+            var calendar: WorkCalendar?
+            do { calendar = try reloadConfig.loadCalendar() } catch {
+                logger.error("holiday schedules not reloaded", metadata: ["errors": "\(error)"])
+                errors += (error as? ConfigErrors)?.errors.map(\.description) ?? ["\(error)"]
+            }
+            broker.reload(Broker.Reload(principals: principals, calendar: calendar, errors: errors))
         }
         hup.resume()
         sources.append(hup)

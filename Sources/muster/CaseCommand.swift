@@ -29,7 +29,8 @@ struct CaseCommand: AsyncParsableCommand {
         if let ds = r["dispatches"] as? [[String: Any]], !ds.isEmpty {
             print("  dispatches:")
             for d in ds {
-                print("    \(s(d, "dispatch_id"))  \(s(d, "agency")) \(s(d, "role")) round \(s(d, "round"))  \(s(d, "state")) (\(s(d, "state_zh")))  sign by \(s(d, "ack_by"))")
+                let provisional = (d["provisional"] as? Bool) == true ? "   (临时 provisional: a year's holiday notice is not yet in config/calendar)" : ""
+                print("    \(s(d, "dispatch_id"))  \(s(d, "agency")) \(s(d, "role")) round \(s(d, "round"))  \(s(d, "state")) (\(s(d, "state_zh")))  sign by \(s(d, "ack_by"))  finish by \(s(d, "resolve_by"))\(provisional)")
             }
         }
         print("  timeline:")
@@ -47,6 +48,7 @@ struct CaseCommand: AsyncParsableCommand {
         "case.evaluated": "回访评价 rated", "case.closed": "结案 closed",
         "clock.scheduled": "计时 clocks started", "case.escalated": "督办 escalated", "dispatch.extended": "延期 extended",
         "dispatch.backlogged": "挂账 backlog", "mode.changed": "模式 mode changed",
+        "dispatch.deadlines_moved": "时限调整 deadlines moved (holiday schedule)",
     ]
 
     static func label(_ type: String) -> String { labels[type].map { "\($0) [\(type)]" } ?? type }
@@ -68,6 +70,8 @@ struct CaseCommand: AsyncParsableCommand {
         }
         if let r = d["rung"] as? [String: Any] { parts.append("\(r["clock"] ?? "") \(r["notice"] ?? "") level \(r["level"] ?? "")") }
         if let by = d["resolve_by"] as? String { parts.append("resolve by \(by)") }
+        if let due = d["due"] as? [String: Any], let by = due["resolve_by"] as? String { parts.append("now sign by \(due["ack_by"] ?? ""), finish by \(by)") }
+        if let x = d["dispatch"] as? [String: Any], x["provisional"] as? Bool == true { parts.append("deadlines provisional 临时") }
         return parts.isEmpty ? "" : "  — " + parts.joined(separator: "; ")
     }
 }

@@ -64,7 +64,12 @@ struct KeysCommand: ParsableCommand {
     struct Reload: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "reload",
-            abstract: "Check peers.yaml, then tell the running broker to apply it (SIGHUP): revoked keys' sessions are dropped.")
+            abstract: "Check peers.yaml and the holiday schedules, then tell the running broker to apply them (SIGHUP) and print its verdict.",
+            discussion: """
+                Revoked keys' sessions are dropped; a new config/calendar/cn-YYYY.yaml replaces a provisional year, and \
+                open deadlines it moves are recomputed (an event on each case, a NOTICE to each department). Exit 0 when \
+                the running broker applied everything, 1 when it reported problems, 2 when nothing was sent.
+                """)
 
         @Option(help: "The broker's config file.") var config = "config/muster.yaml"
         @Option(help: "The broker's database, if it was started with --db (its pid file is DB.pid).") var db: String?
@@ -72,7 +77,6 @@ struct KeysCommand: ParsableCommand {
         func run() throws {
             let cfg: BrokerConfig
             do { cfg = try BrokerConfig.load(config) } catch { throw CLIError("not reloaded; config errors:\n\(error)") }
-            guard let security = cfg.security else { throw CLIError("\(config) has no security section: nothing to reload") }
             let pidFile = BrokerCommand.pidFile(db: db ?? cfg.databasePath)
             guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 throw CLIError("no broker pid in \(pidFile): is the broker running on this database? (give --db if it was started with one)")
@@ -82,10 +86,36 @@ struct KeysCommand: ParsableCommand {
             guard cmdline.contains("muster"), cmdline.contains("broker") else {
                 throw CLIError("no muster broker runs as pid \(pid) (from \(pidFile), left by a broker that did not stop cleanly?)")
             }
+            let statusFile = BrokerCommand.reloadStatusFile(db: db ?? cfg.databasePath)
+            func verdict() -> [String: Any]? {
+                guard let data = FileManager.default.contents(atPath: statusFile),
+                      let v = try? JSONSerialization.jsonObject(with: data) as? [String: Any], (v["pid"] as? Int) == Int(pid) else { return nil }
+                return v
+            }
+            let seen = verdict()?["reload"] as? Int ?? 0
             guard kill(pid, SIGHUP) == 0 else {
                 throw CLIError("cannot signal broker pid \(pid): \(String(cString: strerror(errno))) (run as the broker's user)")
             }
-            print("peers.yaml OK (\(security.principals.count) keys); sent SIGHUP to broker pid \(pid), which logs \"peers reloaded\" when it has applied them")
+            let keys = cfg.security.map { "peers.yaml OK (\($0.principals.count) keys)" } ?? "no security section (--insecure broker): peers not reloaded"
+            print("\(keys); holiday schedules OK (official \(cfg.rules.calendar.years.sorted().map(String.init).joined(separator: ", "))); sent SIGHUP to broker pid \(pid)")
+            // The broker's own verdict: it writes DB.reload.json once it has applied the reload.
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if let v = verdict(), let n = v["reload"] as? Int, n > seen {
+                    let errors = v["errors"] as? [String] ?? []
+                    let moved = v["deadlines_moved"] as? Int ?? 0
+                    let official = (v["official_years"] as? [Int] ?? []).map(String.init).joined(separator: ", ")
+                    if errors.isEmpty {
+                        print("broker pid \(pid) applied it\(v["keys"].map { " (\($0) keys)" } ?? ""): official holiday schedules \(official); \(moved) deadline(s) moved")
+                        return
+                    }
+                    print("broker pid \(pid) reported problems (what was readable was applied; \(moved) deadline(s) moved):")
+                    for e in errors { print("  \(e)") }
+                    throw ExitCode(1)
+                }
+                usleep(50_000)  // polling a file the broker writes; a CLI waiting for an answer
+            }
+            throw CLIError("broker pid \(pid) was signalled but wrote no verdict to \(statusFile) within 10 s (is it an older muster?)")
         }
     }
 }

@@ -82,9 +82,16 @@ import MusterWire
         #expect(ConfigTests.errors(dir).contains { $0.file.hasSuffix("cn-2026.yaml") && $0.message.contains("weekday") })
     }
 
-    @Test func aDayWithoutAScheduleStopsTheBroker() {
-        #expect(Self.config.checkCalendar(today: Self.at("2026-06-01", 9)).error == nil)
-        #expect(Self.config.checkCalendar(today: Self.at("2026-12-15", 9)).warning != nil, "next year missing near the year's end")
-        #expect(Self.config.checkCalendar(today: CivilDay(year: 2027, month: 1, day: 4).start).error?.contains("2027") == true)
+    /// The calendar never refuses: a year without the notice runs on the law's schedule, with a
+    /// warning; only a year outside the statutory table stops the broker.
+    @Test func aDayWithoutAnOfficialScheduleWarnsAndOnlyOneOutsideTheTableStopsTheBroker() {
+        let june = Self.config.checkCalendar(today: Self.at("2026-06-01", 9))
+        #expect(june.error == nil && june.warning == nil)
+        let december = Self.config.checkCalendar(today: Self.at("2026-12-15", 9))
+        #expect(december.error == nil && december.warning?.contains("2027") == true && december.warning?.contains("provisional") == true,
+                "next year missing near the year's end")
+        let january = Self.config.checkCalendar(today: CivilDay(year: 2027, month: 1, day: 4).start)
+        #expect(january.error == nil && january.warning?.contains("provisional one") == true)
+        #expect(Self.config.checkCalendar(today: CivilDay(year: 2101, month: 1, day: 4).start).error?.contains("2101") == true)
     }
 }
