@@ -28,6 +28,16 @@ extension Broker {
                     w.array("cases", cases.map { Messages.caseJSON($0, grids: config.rules.grids) })
                     w.field("next", cases.count == filter.limit ? cases.last?.caseID : nil)
                 })
+            case .modes:
+                // The modes in force by grid prefix (none listed: 平时 normal everywhere).
+                let names = config.rules.grids.names
+                return (.result, Messages.ok(re: q.id) { w in
+                    w.array("modes", ledger.modes.sorted { $0.key < $1.key }.map { scope, mode in
+                        var m = JSONWriter()
+                        m.field("scope", scope); m.field("scope_name", names[scope]); m.field("mode", mode.rawValue)
+                        return m.finish()
+                    })
+                })
             case .stats:
                 let stats = try store.stats(since: q.since.flatMap(Timestamp.parse), until: q.until.flatMap(Timestamp.parse))
                 return (.result, Messages.ok(re: q.id) { w in Messages.stats(stats, into: &w) })

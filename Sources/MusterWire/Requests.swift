@@ -244,7 +244,7 @@ public struct Subscribe: Request {
 }
 
 public struct Query: Request {
-    public enum What: String, Decodable, Sendable { case `case`, cases, stats }
+    public enum What: String, Decodable, Sendable { case `case`, cases, stats, modes }
     public var id: String
     public var what: What
     public var caseID: String?
