@@ -128,7 +128,7 @@ def test_python_example_killed_before_received_gets_the_dispatch_again(make_brok
     # Resent after resend_after (1 s), still unreceived, and still in the broker's outbox.
     wait_until(lambda: sum(1 for line in example.lines() if refused.search(line)) >= 2, 10,
                "the broker to resend the unreceived DISPATCH")
-    assert broker.query("SELECT delivery FROM outbox WHERE dispatch_id = ?", (dispatch_id,)) == [(int(delivery),)]
+    assert broker.query("SELECT count(*) FROM outbox WHERE dispatch_id = ?", (dispatch_id,)) == [(1,)]
     assert not [line for line in example.lines() if "stored, RECEIVED" in line or " ACK " in line], example.lines()
 
     example.kill9()

@@ -110,7 +110,7 @@ else
   fi
   echo "$line ($(elapsed $t))"
   summary+=("$(printf '%-13s FAILED: %s' "swift tests" "$line")")
-  stage_failed "swift tests" "$log" "$(grep -E '✘|error:|Fatal error|failed' "$log" | grep -v 'Test run with' | head -n 60)
+  stage_failed "swift tests" "$log" "$(grep -E ' recorded an issue| failed after|Fatal error|error: ' "$log" | grep -v 'Test run with' | head -n 60)
 …
 $(tail -n 25 "$log")"
 fi
