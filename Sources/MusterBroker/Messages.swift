@@ -77,12 +77,17 @@ enum Messages {
             caseBytes.append(contentsOf: tail)
         }
         w.raw("case", caseBytes)
-        w.object("due") { due in
-            due.field("ack_by", Timestamp.format(d.ackBy))
-            due.field("resolve_by", Timestamp.format(d.resolveBy))
-            due.field("return_by", Timestamp.format(d.returnBy))
-            if provisional(calendar, d) { due.field("provisional", true) }
-        }
+        w.raw("due", due(Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy), provisional: provisional(calendar, d)))
+        return w.finish()
+    }
+
+    /// A dispatch's `due`: 签收, 办结 and 退单 deadlines, and whether they are provisional.
+    static func due(_ d: Due, provisional: Bool = false) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("ack_by", Timestamp.format(d.ackBy))
+        w.field("resolve_by", Timestamp.format(d.resolveBy))
+        w.field("return_by", Timestamp.format(d.returnBy))
+        if provisional { w.field("provisional", true) }
         return w.finish()
     }
 
@@ -137,10 +142,7 @@ enum Messages {
         case .modeSet(let mode, let scope): w.field("mode", mode.rawValue); w.field("scope", scope)
         case .deadlinesMoved(let d, let ackBy, let resolveBy, let returnBy, let reason):
             w.field("dispatch_id", d)
-            w.object("due") { due in
-                due.field("ack_by", Timestamp.format(ackBy)); due.field("resolve_by", Timestamp.format(resolveBy))
-                due.field("return_by", Timestamp.format(returnBy))
-            }
+            w.raw("due", due(Due(ackBy: ackBy, resolveBy: resolveBy, returnBy: returnBy)))
             w.field("reason", reason)
         case .backlogged(let d, let explanation): w.field("dispatch_id", d); w.field("explanation", explanation)
         }
@@ -231,17 +233,8 @@ enum Messages {
         w.field("dispatch_id", d.dispatchID)
         w.field("agency", d.agency)
         w.field("title", title)
-        w.object("due") { due in
-            due.field("ack_by", Timestamp.format(d.ackBy))
-            due.field("resolve_by", Timestamp.format(d.resolveBy))
-            due.field("return_by", Timestamp.format(d.returnBy))
-            if provisional(calendar, d) { due.field("provisional", true) }
-        }
-        w.object("was") { due in
-            due.field("ack_by", Timestamp.format(m.before.ackBy))
-            due.field("resolve_by", Timestamp.format(m.before.resolveBy))
-            due.field("return_by", Timestamp.format(m.before.returnBy))
-        }
+        w.raw("due", due(Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy), provisional: provisional(calendar, d)))
+        w.raw("was", due(m.before))
         w.field("reason", "节假日安排已更新 the holiday schedule was updated (official years \(calendar.years.sorted().map(String.init).joined(separator: ", ")))")
         return w.finish()
     }

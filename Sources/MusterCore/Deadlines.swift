@@ -63,4 +63,6 @@ public struct Due: Sendable, Equatable {
     public var ackBy: Date
     public var resolveBy: Date
     public var returnBy: Date
+
+    public init(ackBy: Date, resolveBy: Date, returnBy: Date) { self.ackBy = ackBy; self.resolveBy = resolveBy; self.returnBy = returnBy }
 }
