@@ -1,4 +1,4 @@
-/// Where a case stands in the 12345 / 数字城管 closed loop (DOMAIN.md §2).
+/// Where a case stands in the 12345 / 数字城管 closed loop (docs/PROTOCOL.md, "The case lifecycle").
 public enum CaseState: String, Codable, Sendable, CaseIterable {
     /// Not yet stored: the row of the table a SUBMIT starts from.
     case new

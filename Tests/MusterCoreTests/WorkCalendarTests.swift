@@ -3,7 +3,7 @@ import PropertyBased
 import Testing
 @testable import MusterCore
 
-/// Deadline arithmetic on the real 2026 schedule (DOMAIN.md §3).
+/// Deadline arithmetic on the real 2026 schedule (docs/PROTOCOL.md, "Units").
 @Suite struct WorkCalendarTests {
     static func days(_ from: String, _ to: String) -> [CivilDay] {
         let a = CivilDay(from)!, b = CivilDay(to)!
