@@ -2,7 +2,7 @@ import Foundation
 import MusterWire
 
 /// The clocks a case runs against (docs/PROTOCOL.md, "Deadlines and escalation"): each has a window from the SLA rules and a
-/// ladder of escalation rungs (§4).
+/// ladder of escalation rungs.
 public enum ClockKind: String, Sendable, CaseIterable, Codable {
     case triage, ack, `return`, resolve, verify, evaluate
 }
