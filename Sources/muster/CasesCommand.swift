@@ -6,8 +6,8 @@ struct CasesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cases", abstract: "List cases by state, agency, grid, overdue.")
 
     @OptionGroup var peer: PeerOptions
-    @Option(help: "triage, consultation, dispatched, handling, finished, verified, closed, rejected, merged.") var state: String?
-    @Option(help: "The current lead agency.") var agency: String?
+    @Option(help: "triage 研判, consultation 会商, dispatched 已派单, handling 处置中, finished 已办结, verified 已核实, closed 已结案, rejected 不予受理, merged 已并案 (code or name).") var state: String?
+    @Option(help: "The current lead agency: code or name of routing.yaml (reli or 热力).") var agency: String?
     @Option(help: "A grid path prefix.") var grid: String?
     @Flag(help: "Only open cases past their resolve-by.") var overdue = false
     @Option(help: "At most this many.") var limit = 50
@@ -15,7 +15,10 @@ struct CasesCommand: AsyncParsableCommand {
     @Flag(help: "Print the raw RESULT.") var json = false
 
     func run() async throws {
-        let (state, agency, grid, overdue, limit, after) = (self.state, self.agency, self.grid, self.overdue, self.limit, self.after)
+        // An unknown value would list 0 cases without a word: refuse it, naming the valid ones.
+        let state = try Choices.states.resolve(self.state)
+        let agency = try peer.routing.resolve(self.agency, option: "--agency", .agency)
+        let (grid, overdue, limit, after) = (self.grid, self.overdue, self.limit, self.after)
         let reply = try await Peer(peer, roles: [.monitor]).request(.query) { w in
             w.field("what", "cases"); w.field("state", state); w.field("agency", agency); w.field("grid", grid)
             if overdue { w.field("overdue", true) }

@@ -10,11 +10,38 @@ struct Muster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "muster",
         abstract: "Muster — the message bus of a city operations centre (城市运行中心). 网格吹哨、部门报到.",
+        discussion: """
+            Enumerated options take the code or the Chinese name: --state 已办结 is --state finished, \
+            --agency 热力 is --agency reli, --category 暖气不热 is --category heating_not_warm.
+
+            \(Failure.helpTable)
+            """,
+        version: "muster \(MusterClient.version) (MUSTER/1)",
         subcommands: [
             BrokerCommand.self, AdapterCommand.self, SubmitCommand.self, CaseCommand.self, CasesCommand.self,
-            StatsCommand.self, ModeCommand.self, KeysCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
+            StatsCommand.self, ModeCommand.self,
+            AssignCommand.self, RejectCommand.self, VerifyCommand.self, EvaluateCommand.self, ExtendCommand.self, BacklogCommand.self,
+            KeysCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
             CalendarCommand.self,
         ])
+
+    /// As ArgumentParser's own, except that a `CLIFailure` prints its message and exits with
+    /// its own code (the table in the help), not 1.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CLIFailure {
+            FileHandle.standardError.write(Data("error: \(failure.message)\n".utf8))
+            Foundation.exit(failure.kind.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command that talks to a broker shares.
@@ -34,15 +61,23 @@ struct PeerOptions: ParsableArguments {
     @Flag(help: "Plain TCP (only against a broker run with --insecure).")
     var insecure = false
 
+    @Option(help: "The broker's config, for agency and category names (--agency 热力, --category 暖气不热).")
+    var config = "config/muster.yaml"
+
+    var routing: RoutingSource { RoutingSource(config: config) }
+
     /// CURVE from the key files, unless --insecure. The defaults are the files `make run` writes,
     /// so that the CLI works against it from the project folder.
     func curve() throws -> MusterClient.Options.Curve? {
         if insecure { return nil }
         let fm = FileManager.default
-        guard fm.fileExists(atPath: serverKey), fm.fileExists(atPath: key) else {
-            throw CLIError("CURVE needs the broker's public key (\(serverKey)) and this peer's key file (\(key)); give --server-key and --key, or --insecure for a broker run with --insecure")
+        let missing = [serverKey, key].filter { !fm.fileExists(atPath: $0) }
+        guard missing.isEmpty else {
+            throw CLIFailure(.keyFiles, "no such file: \(missing.joined(separator: ", ")). CURVE needs the broker's public key (--server-key, now \(serverKey)) and this peer's key file (--key, now \(key)); make run writes both under data/keys. Give --insecure only for a broker run with --insecure")
         }
-        return try curveKeys(serverKey: serverKey, key: key)
+        do { return try curveKeys(serverKey: serverKey, key: key) } catch {
+            throw CLIFailure(.keyFiles, "\(error)")
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MusterCore
 import MusterWire
 
 struct SubmitCommand: AsyncParsableCommand {
@@ -10,11 +11,11 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "A JSON file holding the case object (\"-\" for stdin).") var file: String?
     @Option(help: "Title (标题).") var title: String?
     @Option(help: "Description (描述).") var description: String?
-    @Option(help: "Category code; the broker classifies by keywords if absent.") var category: String?
+    @Option(help: "Category: code or name of routing.yaml (heating_not_warm or 暖气不热); left out, the broker classifies by keywords.") var category: String?
     @Option(help: "Grid path, e.g. zz/erqi/jiefanglu.") var grid: String?
     @Option(help: "Address.") var address: String?
-    @Option(help: "urgent, normal or consult.") var priority = "normal"
-    @Option(help: "hotline_12345, petition, grid_patrol, citizen_app, inspector, camera, sensor.") var source = "hotline_12345"
+    @Option(help: "urgent 紧急, normal 一般 or consult 咨询.") var priority = "normal"
+    @Option(help: "hotline_12345 12345热线, petition 信访, grid_patrol 网格员, citizen_app 市民App, inspector 监督员, camera 视频监控, sensor 物联感知.") var source = "hotline_12345"
     @Option(help: "The id in the source system (default: generated).") var externalRef: String?
     @Option(help: "Reporter's name.") var reporter: String?
     @Option(help: "Reporter's phone.") var phone: String?
@@ -23,10 +24,12 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let caseBytes: [UInt8]
         if let file {
-            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
-            caseBytes = Array(data)
+            caseBytes = try Self.readCase(file)
         } else {
             guard let title else { throw ValidationError("give --title (or --file with a case object)") }
+            // Checked here, not at the broker: it would send an unknown category to triage in silence.
+            let category = try peer.routing.resolve(self.category, option: "--category", .category)
+            let source = try Choices.sources.resolve(self.source), priority = try Choices.priorities.resolve(self.priority)
             var c = JSONWriter()
             c.field("source", source)
             c.field("external_ref", externalRef ?? "cli-\(Int64(Date().timeIntervalSince1970 * 1000))-\(getpid())")
@@ -46,9 +49,38 @@ struct SubmitCommand: AsyncParsableCommand {
         let reply = try await Peer(peer, roles: [.intake]).request(.submit) { $0.raw("case", caseBytes) }
         if json { print(prettyJSON(reply.body)); return }
         let r = reply.json()
-        print("\(reply.command.rawValue): case \(r["case_id"] as? String ?? "?") — \(r["state"] as? String ?? "?")"
+        let state = r["state"] as? String ?? "?"
+        print("\(reply.command.rawValue): case \(r["case_id"] as? String ?? "?") — \(state)\(CaseState(rawValue: state).map { " (\($0.chinese))" } ?? "")"
               + ((r["merged_into"] as? String).map { " (merged into \($0) 并案)" } ?? "")
               + ((r["due"] as? String).map { ", due \($0)" } ?? ""))
         print("see it with: muster case \(r["case_id"] as? String ?? "?")")
+    }
+
+    /// The case object of --file (or stdin), checked before anything is sent: a file that is
+    /// missing or not a JSON object ends the command at once, naming the place.
+    static func readCase(_ file: String) throws -> [UInt8] {
+        var bytes: [UInt8]
+        if file == "-" {
+            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+        } else {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw CLIFailure(.noFile, "\(file) is a directory, not a case file")
+            }
+            let fd = open(file, O_RDONLY)
+            guard fd >= 0 else {
+                throw CLIFailure(.noFile, errno == ENOENT ? "no such file: \(file)" : "cannot read \(file): \(String(cString: strerror(errno)))")
+            }
+            let data = FileHandle(fileDescriptor: fd, closeOnDealloc: true).readDataToEndOfFile()
+            bytes = Array(data)
+        }
+        // Too large whatever it holds: say so before reading 9 MiB of JSON.
+        try Peer.checkSize(.submit, bytes)
+        // A byte-order mark, as some editors save UTF-8, is not JSON: drop it.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        if let p = JSONCheck.object(bytes) {
+            throw CLIFailure(.badFile, "\(file == "-" ? "<stdin>" : file):\(p.line):\(p.column): \(p.message)")
+        }
+        return bytes
     }
 }
