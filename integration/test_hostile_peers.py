@@ -10,6 +10,7 @@ the way to closed, the hostile peers left no trace in the log, and `muster verif
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -301,6 +302,7 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
     # it is rotated under the same name: the old key loses its rights just the same.
     peers_yaml = broker.config.parent / "peers.yaml"
     original = peers_yaml.read_text(encoding="utf-8")
+    sample_keys = len(re.findall(r"(?m)^  - name: ", original))   # the sample deployment's peers
 
     def admit(key_file: str | None, keys: int) -> None:
         entry = ("" if key_file is None else f"  - name: temp-intake\n    public_key_file: ../data/keys/{key_file}.pub\n"
@@ -314,7 +316,7 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
     for name in ("temp-intake", "temp-intake-rotated"):
         r = run_cli("keys", "gen", name, "--dir", str(broker.keys_dir))
         assert r.returncode == 0, r.stderr
-    admit("temp-intake", 9)
+    admit("temp-intake", sample_keys + 1)
     temp = Peer(broker.endpoint, "temp-intake", ["intake"], ctx=ctx, curve=broker.curve("temp-intake"))
     temp.hello()
     acc = temp.request("SUBMIT", {"case": case_body("临时受理", "TEMP-1", category=CATEGORY, grid=GRID)})
@@ -322,7 +324,7 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
     temp_cases = {acc["case_id"]}
 
     dropped = broker_log(broker).count("its key was revoked")
-    admit("temp-intake-rotated", 9)           # same name, new key
+    admit("temp-intake-rotated", sample_keys + 1)  # same name, new key
     wait_log(broker, "its key was revoked", dropped + 1)
     err = temp.request("SUBMIT", {"case": case_body("轮换后旧钥匙受理", "TEMP-2", category=CATEGORY, grid=GRID)})
     assert (err.command, err.code) == ("ERROR", "not_registered"), err
@@ -331,7 +333,7 @@ def test_hostile_peers_change_nothing_while_good_peers_go_on(make_broker, zmq_ct
     rotated = Peer(broker.endpoint, "temp-intake", ["intake"], ctx=ctx, curve=broker.curve("temp-intake-rotated"))
     rotated.hello()
 
-    admit(None, 8)                            # revoked
+    admit(None, sample_keys)                   # revoked
     wait_log(broker, "its key was revoked", dropped + 2)
     err = rotated.request("SUBMIT", {"case": case_body("吊销后受理", "TEMP-3", category=CATEGORY, grid=GRID)})
     assert (err.command, err.code) == ("ERROR", "not_registered"), err

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make run: the broker on ./data/muster.db with the five simulated agencies (城管 公安 住建 热力
-# 供水), each its own process. Ctrl-C stops them all.
+# make run: the broker on ./data/muster.db and every agency adapter of config/adapters (a simulated
+# department for each agency config/routing.yaml names: 城管 公安 住建 热力 供水 交通 市场监管), each
+# its own process. Ctrl-C stops them all.
 set -euo pipefail
 BIN=${1:-.build/debug/muster}
 ENDPOINT=${MUSTER_ENDPOINT:-tcp://127.0.0.1:7400}
@@ -19,15 +20,28 @@ for _ in $(seq 1 100); do grep -q "listening on" data/logs/broker.out 2>/dev/nul
 grep -q "listening on" data/logs/broker.out || { echo "broker did not start; see data/logs/broker.log"; cat data/logs/broker.log; exit 1; }
 cat data/logs/broker.out
 
-for a in chengguan gongan zhujian reli gongshui; do
-  "$BIN" adapter --config "config/adapters/$a.yaml" --endpoint "$ENDPOINT" > "data/logs/$a.out" 2> "data/logs/$a.log" &
+# Every adapter config with an agency: a department's adapter (simulated, or forwarding over
+# http). Intake adapters (no agency, e.g. hotline12345.yaml, downstream none) only hold a session
+# and would take the adapter id hotline-12345 from the real hotline client, so they are not started.
+started=()
+for cfg in config/adapters/*.yaml; do
+  a=$(basename "$cfg" .yaml)
+  if ! grep -q '^agency:' "$cfg"; then
+    echo "not starting $cfg: no agency (an intake adapter; run it with $BIN adapter --config $cfg if you need it)"
+    continue
+  fi
+  "$BIN" adapter --config "$cfg" --endpoint "$ENDPOINT" > "data/logs/$a.out" 2> "data/logs/$a.log" &
   pids+=($!)
+  started+=("$a $(sed -n 's/^name: *//p' "$cfg")")
 done
 
 cat <<TXT
 
 Muster is running: broker on $ENDPOINT (db data/muster.db, logs in data/logs/),
-simulated agencies: chengguan 城管, gongan 公安, zhujian 住建, reli 热力, gongshui 供水.
+adapters (config/adapters):
+TXT
+printf '  %s\n' "${started[@]}"
+cat <<TXT
 
 CURVE is on: keys in data/keys, admitted peers in config/peers.yaml. The CLI below uses
 data/keys/broker.pub and data/keys/operator.key (the 城运中心 operator's key) from this folder.
@@ -37,7 +51,9 @@ In another terminal, submit a complaint and follow it:
   $BIN submit --title "解放路占道经营" --description "流动摊贩占道" \\
       --grid zz/erqi/jiefanglu --address "解放路100号"
   $BIN case C0000000001
-  $BIN cases --state handling
+  $BIN cases --state 已办结                      # or --state finished
+  $BIN verify C0000000001 --passed --note "现场核查：已无摊贩"
+  $BIN evaluate C0000000001 --satisfaction 满意
   $BIN stats
 
 Press Ctrl-C to stop everything.

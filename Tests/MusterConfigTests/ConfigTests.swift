@@ -33,7 +33,7 @@ import MusterCore
         #expect(districts == ["zz/erqi", "zz/jinshui", "zz/guancheng"], "二七塔商圈 spans three districts")
         #expect(c.rules.routing.owners(category: "heating_not_warm", grid: "zz/erqi/jiefanglu", grids: c.rules.grids)?.lead == "reli")
         #expect(c.heartbeatMs == 5000)
-        for a in ["chengguan", "gongan", "zhujian", "reli", "gongshui", "hotline12345"] {
+        for a in ["chengguan", "gongan", "zhujian", "reli", "gongshui", "jiaotong", "shichang", "hotline12345"] {
             _ = try AdapterConfig.load(Self.shipped.appendingPathComponent("adapters/\(a).yaml").path)
         }
     }

@@ -14,7 +14,8 @@ import MusterCore
         for (i, n) in names.enumerated() { try KeyFile.write(name: n, publicKey: key(i + 1), secretKey: key(100 + i), dir: dir) }
     }
 
-    static let samplePeers = ["chengguan-sim-1", "gongan-sim-1", "zhujian-sim-1", "reli-sim-1", "gongshui-sim-1", "hotline-12345", "grid-app", "operator"]
+    static let samplePeers = ["chengguan-sim-1", "gongan-sim-1", "zhujian-sim-1", "reli-sim-1", "gongshui-sim-1", "jiaotong-sim-1", "shichang-sim-1",
+                               "hotline-12345", "grid-app", "operator"]
 
     @Test func theShippedConfigNeedsItsKeysAndSaysHowToMakeThem() throws {
         let dir = try ConfigTests.copy()

@@ -130,7 +130,7 @@ import MusterCore
     @Test func theShippedConfigHasNoUnknownKeysOrBrokenReferences() throws {
         let shipped = ConfigTests.shipped
         let broker = try BrokerConfig.load(shipped.appendingPathComponent("muster.yaml").path, insecure: true)
-        for name in ["chengguan", "gongan", "zhujian", "reli", "gongshui", "hotline12345"] {
+        for name in ["chengguan", "gongan", "zhujian", "reli", "gongshui", "jiaotong", "shichang", "hotline12345"] {
             _ = try AdapterConfig.load(shipped.appendingPathComponent("adapters/\(name).yaml").path, against: broker)
         }
         let errors = try Self.check(try ConfigTests.copy())
