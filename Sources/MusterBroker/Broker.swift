@@ -17,7 +17,7 @@ public final class Broker: @unchecked Sendable {
     static let maxBatch = 4096
     /// Messages over the 1 MiB limit but under this are answered `too_large`; libzmq drops
     /// the connection of a peer that sends more (a memory guard).
-    static let hardMessageLimit: Int64 = 8 << 20
+    static let hardMessageLimit = Int64(Envelope.hardMessageBytes)
 
     /// Mutable only for `reloadPeers` (applied on the broker thread).
     var config: BrokerConfig

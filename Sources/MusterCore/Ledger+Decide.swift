@@ -214,7 +214,7 @@ extension Ledger {
         case .cancel: .assign
         }
         guard Lifecycle.row(c.state, trigger) != nil else {
-            throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(c.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
+            throw WireError(.invalidTransition, "cannot \(trigger.verb) case \(c.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
         emit(c.caseID, change(), &run)
         try transition(c.caseID, trigger, from: c.state, &run, rules, named: nil)
@@ -227,7 +227,7 @@ extension Ledger {
                                   _ change: () -> Fact.Change) throws(WireError) -> Reply {
         guard let c = cases[caseID] else { throw WireError(.unknownCase, "no case \(caseID)") }
         guard let row = Lifecycle.row(c.state, trigger) else {
-            throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
+            throw WireError(.invalidTransition, "cannot \(trigger.verb) case \(caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
         if row.effects.contains(.newRoundToLead) { run.due = try rules.due(for: subject(c), at: run.now) }
         emit(caseID, change(), &run)
@@ -258,7 +258,7 @@ extension Ledger {
                                      named: Routing.Owners?) throws(WireError) {
         let c = cases[id]!
         guard let row = Lifecycle.row(from, trigger) else {
-            throw WireError(.invalidTransition, "cannot \(trigger.rawValue) case \(id): it is \(from.rawValue)", state: from.rawValue)
+            throw WireError(.invalidTransition, "cannot \(trigger.verb) case \(id): it is \(from.rawValue)", state: from.rawValue)
         }
         for effect in row.effects where effect == .withdrawOpen {
             for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }

@@ -10,6 +10,18 @@ public enum Lifecycle {
         case returnToTriage = "return", returnToConsultation = "return_again"
         case verifyPassed = "verify_passed", verifyFailed = "verify_failed"
         case rated, ratedDissatisfied = "rated_dissatisfied"
+
+        /// The act in words, for refusals ("cannot verify (passed) case …").
+        public var verb: String {
+            switch self {
+            case .returnToTriage, .returnToConsultation: "return"
+            case .verifyPassed: "verify (passed)"
+            case .verifyFailed: "verify (failed)"
+            case .rated: "rate"
+            case .ratedDissatisfied: "rate (dissatisfied)"
+            default: rawValue
+            }
+        }
     }
 
     /// What the transition makes happen besides the state change.

@@ -3,6 +3,9 @@ public struct Envelope: Sendable, Equatable {
     public static let version = "MUSTER/1"
     public static let versionBytes = Array(version.utf8)
     public static let maxMessageBytes = 1 << 20
+    /// What the broker's socket takes at all (ZMQ_MAXMSGSIZE): between the two, a message is
+    /// read and answered `too_large`; beyond it the connection is dropped by libzmq.
+    public static let hardMessageBytes = 8 << 20
 
     public var command: Command
     public var body: [UInt8]

@@ -29,9 +29,8 @@ struct Peer {
     let roles: [Role]
     let curve: MusterClient.Options.Curve?
 
-    /// Messages over this lose the connection instead of an ERROR (PROTOCOL.md, Transport; the
-    /// broker's `Broker.hardMessageLimit`, which is internal to MusterBroker).
-    static let brokerHardLimit = 8 << 20
+    /// Messages over this lose the connection instead of an ERROR (PROTOCOL.md, Transport).
+    static let brokerHardLimit = Envelope.hardMessageBytes
 
     init(_ options: PeerOptions, roles: [Role]) throws {
         self.options = options
