@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import MusterConfig
+@testable import MusterCore
+@testable import MusterStore
+import MusterWire
+
+/// A day at the centre that makes every kind of fact at least once: merge, triage, rejection,
+/// assists, returns to the fallback and to consultation, assignment, extension, rework, redo,
+/// closing, ladder rungs firing, a backlog, management modes and a holiday schedule moving
+/// deadlines. Some cases are left open so that more can happen to them later.
+extension StoreTests.Harness {
+    static let hotline = Actor(adapter: "hotline-12345", roles: [.intake])
+    static let ops = Actor(adapter: "ops-1", roles: [.ops])
+    static let grid = Actor(adapter: "grid-1", roles: [.grid])
+    static func agency(_ code: String) -> Actor { Actor(adapter: "\(code)-1", roles: [.agency], agency: code) }
+
+    /// Commits facts the broker makes on its own (a rung firing, a new holiday schedule).
+    mutating func record(_ facts: [Fact]) throws {
+        var batch = Batch()
+        batch.add(facts)
+        try store.commit(batch, ledger: ledger)
+    }
+
+    mutating func submit(_ n: Int, category: String?, title: String, grid: String = "zz/erqi/jiefanglu", address: String?) throws -> String {
+        var c: [String: Any] = ["source": "hotline_12345", "external_ref": "12345-\(n)", "title": title,
+                                "location": ["grid": grid, "address": address].compactMapValues { $0 }]
+        if let category { c["category"] = category }
+        let d = try run(.submit(StoreTests.make(["id": "s\(n)", "case": c])), by: Self.hotline, reply: ("hotline-12345", "s\(n)"))
+        guard case .accepted(let id, _, _, _) = d.reply else { throw StoreError.corrupt("not accepted") }
+        return id
+    }
+
+    func lead(_ caseID: String) -> DispatchRecord { ledger.openDispatchRecords(of: caseID).first { $0.role == .lead }! }
+
+    /// Fires every rung due by `now`, in due order, as the broker's timer heap does.
+    mutating func fireDue() throws {
+        for t in ledger.timers.values.filter({ $0.due <= now }).sorted(by: { ($0.due, $0.id) < ($1.due, $1.id) }) {
+            try record(ledger.fire(t.id, now: now))
+        }
+    }
+
+    /// Returns the ids of the cases made, in order.
+    @discardableResult
+    mutating func aDayAtTheCentre() throws -> [String] {
+        var made: [String] = []
+        // 1. A street vendor: acked with progress and a photo, extended, resolved; the grid's
+        //    verification fails (返工), then the caller is dissatisfied (重办), then all is well.
+        let a = try submit(1, category: "street_vending", title: "占道经营 解放路", address: "解放路1号")
+        made.append(a)
+        var cg = Self.agency(lead(a).agency)
+        try run(.ack(StoreTests.make(["id": "a1", "dispatch_id": lead(a).dispatchID, "handler": "王五", "note": "已签收"])), by: cg)
+        try run(.progress(StoreTests.make(["id": "p1", "dispatch_id": lead(a).dispatchID, "note": "到场处置 \"现场\"\n第二行",
+                                           "attachments": [["url": "https://files.example/1.jpg", "sha256": String(repeating: "ab", count: 32)],
+                                                           ["url": "https://files.example/2.jpg"]]])), by: cg)
+        try run(.extend(StoreTests.make(["id": "x1", "dispatch_id": lead(a).dispatchID, "by": "2wd", "reason": "等待配件"])), by: cg)
+        // 2. The same problem reported again within the merge window: 并单.
+        made.append(try submit(2, category: "street_vending", title: "又有人摆摊", address: "解放路1号"))
+        try run(.resolve(StoreTests.make(["id": "r1", "dispatch_id": lead(a).dispatchID, "result": "已清理", "note": "摊位已撤"])), by: cg)
+        try run(.verify(StoreTests.make(["id": "v1", "case_id": a, "passed": false, "note": "仍有摊位"])), by: Self.grid)
+        try run(.ack(StoreTests.make(["id": "a1b", "dispatch_id": lead(a).dispatchID])), by: cg)
+        try run(.resolve(StoreTests.make(["id": "r1b", "dispatch_id": lead(a).dispatchID])), by: cg)
+        try run(.evaluate(StoreTests.make(["id": "e1", "case_id": a, "satisfaction": "dissatisfied", "note": "摊贩又回来了"])), by: Self.hotline)
+        try run(.ack(StoreTests.make(["id": "a1c", "dispatch_id": lead(a).dispatchID, "handler": "赵六"])), by: cg)
+        try run(.resolve(StoreTests.make(["id": "r1c", "dispatch_id": lead(a).dispatchID])), by: cg)
+        try run(.verify(StoreTests.make(["id": "v1b", "case_id": a, "passed": true])), by: Self.grid)
+        try run(.evaluate(StoreTests.make(["id": "e1b", "case_id": a, "satisfaction": "basically_satisfied"])), by: Self.hotline)
+
+        // 3. A road collapse: a lead and two assists; an assist finishes its part; the lead
+        //    returns it (to the fallback), the fallback returns it too (会商), the centre assigns.
+        let c = try submit(3, category: "road_collapse", title: "道路塌陷", grid: "zz/jinshui/renminlu", address: "人民路8号")
+        made.append(c)
+        let assist = ledger.openDispatchRecords(of: c).first { $0.role == .assist }!
+        try run(.ack(StoreTests.make(["id": "a3a", "dispatch_id": assist.dispatchID])), by: Self.agency(assist.agency))
+        try run(.resolve(StoreTests.make(["id": "r3a", "dispatch_id": assist.dispatchID, "note": "已设围挡"])), by: Self.agency(assist.agency))
+        try run(.return(StoreTests.make(["id": "x3", "dispatch_id": lead(c).dispatchID, "reason": "not_our_duty", "note": "属市政道路"])),
+                by: Self.agency(lead(c).agency))
+        try run(.return(StoreTests.make(["id": "x3b", "dispatch_id": lead(c).dispatchID, "reason": "not_our_duty"])),
+                by: Self.agency(lead(c).agency))
+        try run(.assign(StoreTests.make(["id": "as3", "case_id": c, "lead": "zhujian", "assists": ["chengguan"], "note": "会商决定"])), by: Self.ops)
+        try run(.ack(StoreTests.make(["id": "a3", "dispatch_id": lead(c).dispatchID, "handler": "李四"])), by: Self.agency("zhujian"))
+
+        // 4. Nobody's: it waits at the triage queue and is rejected.
+        let d = try submit(4, category: nil, title: "咨询一件事", address: nil)
+        made.append(d)
+        try run(.reject(StoreTests.make(["id": "rj4", "case_id": d, "reason": "不属于受理范围"])), by: Self.ops)
+
+        // 5. An emergency in 二七区; a case there gets the tight windows; back to normal.
+        try run(.mode(StoreTests.make(["id": "m1", "mode": "emergency", "scope": "zz/erqi"])), by: Self.ops)
+        let e = try submit(5, category: "street_vending", title: "占道经营 德化街", grid: "zz/erqi/jiefanglu", address: "解放路99号")
+        made.append(e)
+        try run(.mode(StoreTests.make(["id": "m2", "mode": "normal", "scope": "zz/erqi"])), by: Self.ops)
+        let f = try submit(6, category: "heating_not_warm", title: "暖气不热", grid: "zz/jinshui/renminlu", address: "民主路3号院")
+        made.append(f)
+        let g = try submit(7, category: "noise", title: "夜间施工噪音", address: nil)
+        made.append(g)
+
+        // 6. The holiday schedule changes under the open dispatches: a day off is added.
+        var changed = StoreTests.rules
+        changed.calendar.daysOff.insert(CivilDay(now.adding(ms: 2 * 86_400_000)))
+        now = now.adding(ms: 1000)
+        try record(ledger.recalendar(from: StoreTests.rules.calendar, to: changed, now: now).facts)
+
+        // 7. Time passes: rungs fire (催办, 督办, 通报); the late street vendor in 二七区 goes on the
+        //    backlog (挂账) with an explanation; 德化街's heating is finished and waits for its call.
+        now = lead(e).ackBy.adding(ms: 60_000)
+        try fireDue()
+        cg = Self.agency(lead(e).agency)
+        try run(.ack(StoreTests.make(["id": "a5", "dispatch_id": lead(e).dispatchID])), by: cg)
+        now = lead(e).resolveBy.adding(ms: 60_000)
+        try fireDue()
+        try run(.backlog(StoreTests.make(["id": "b5", "dispatch_id": lead(e).dispatchID, "explanation": "涉及历史遗留产权纠纷，需区政府协调"])), by: cg)
+        let reli = Self.agency(lead(f).agency)
+        try run(.ack(StoreTests.make(["id": "a6", "dispatch_id": lead(f).dispatchID])), by: reli)
+        try run(.resolve(StoreTests.make(["id": "r6", "dispatch_id": lead(f).dispatchID])), by: reli)
+        return made
+    }
+}
