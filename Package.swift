@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .executable(name: "muster", targets: ["muster"]),
         .library(name: "MusterAdapterKit", targets: ["MusterAdapterKit"]),
+        // For plugin authors and our own tests: an in-process broker on a temporary database with
+        // a settable clock, and a raw MUSTER/1 peer.
+        .library(name: "MusterTesting", targets: ["MusterTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -42,6 +45,10 @@ let package = Package(
             "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "MusterTesting", dependencies: [
+            "MusterBroker", "MusterStore", "MusterConfig", "MusterCore", "MusterWire", "ZeroMQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "muster", dependencies: [
             "MusterBroker", "MusterAdapterKit", "MusterStore", "MusterConfig", "MusterWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -61,7 +68,7 @@ let package = Package(
         .testTarget(name: "MusterConfigTests", dependencies: ["MusterConfig", "MusterCore", "MusterWire"]),
         .testTarget(name: "MusterStoreTests", dependencies: ["MusterStore", "MusterCore", "MusterConfig"]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterWire", "ZeroMQ", "MusterConfig",
+            "MusterBroker", "MusterAdapterKit", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]

@@ -39,7 +39,7 @@ extension Broker {
             }
         }
         guard !messages.isEmpty else { return }
-        let now = Clock.now()
+        let now = clock.now()
         var out: [Outgoing] = []
         var pending: [Pending] = []
         var batch = Batch()

@@ -31,6 +31,8 @@ public final class Broker: @unchecked Sendable {
     /// the two processes need not agree).
     var reloads = 0
     let store: Store
+    /// The only source of `now` for the shell (injected: tests move it).
+    let clock: any BrokerClock
     /// The broker's own context, so that stopping it frees its port before `stopAndWait` returns.
     let context = Context()
     let socket: Socket
@@ -90,7 +92,9 @@ public final class Broker: @unchecked Sendable {
         var submittedIDs: [String]
     }
 
-    public init(config: BrokerConfig, store: Store, endpoint: String? = nil, logger: Logger, maxPushBodiesInMemory: Int = 50_000) throws {
+    public init(config: BrokerConfig, store: Store, endpoint: String? = nil, logger: Logger, maxPushBodiesInMemory: Int = 50_000,
+                clock: any BrokerClock = SystemClock()) throws {
+        self.clock = clock
         self.config = config
         self.store = store
         self.logger = logger
@@ -132,12 +136,12 @@ public final class Broker: @unchecked Sendable {
     public func run() {
         while !stopFlag.load(ordering: .relaxed) {
             applyPendingPeers()
-            applyPendingReload(Clock.now())
+            applyPendingReload(clock.now())
             if inFlight.count < Broker.maxBatchesInFlight {
-                fireDueTimers(Clock.now())
+                fireDueTimers(clock.now())
             }
             if inFlight.count < Broker.maxBatchesInFlight {
-                let timeout = timerHeap.min.map { max(0, min(50, Int($0.due - Clock.now().ms))) } ?? 50
+                let timeout = timerHeap.min.map { max(0, min(50, Int($0.due - clock.now().ms))) } ?? 50
                 if let zap {
                     let ready = socket.waitReadable(timeoutMs: timeout, also: zap, orFD: writer.wakeup.readFD)
                     if ready.other { handleZAP() }
@@ -151,7 +155,7 @@ public final class Broker: @unchecked Sendable {
             } else if writer.wakeup.wait(timeoutMs: 50) {
                 completeBatches()
             }
-            let now = Clock.now()
+            let now = clock.now()
             if now.ms - lastTick.ms >= 100 { tick(now); lastTick = now }
             deliver(now)
         }
@@ -191,7 +195,7 @@ public final class Broker: @unchecked Sendable {
     func send(_ routingID: [UInt8], _ command: Command, _ body: [UInt8]) -> Bool {
         do {
             let sent = try socket.send([routingID, Envelope.versionBytes, Array(command.rawValue.utf8), body], dontWait: true)
-            if sent { sessions[routingID]?.lastSent = Clock.now() }
+            if sent { sessions[routingID]?.lastSent = clock.now() }
             return sent
         } catch let e as ZMQError where e.isHostUnreachable {
             if sessions[routingID] != nil { drop(routingID, reason: "unreachable") }

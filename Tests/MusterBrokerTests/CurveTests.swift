@@ -1,4 +1,5 @@
 import Foundation
+import MusterTesting
 import MusterConfig
 import MusterCore
 import Testing

@@ -1,12 +1,20 @@
 import Foundation
+import MusterTesting
 import MusterConfig
 import MusterCore
 import Testing
 import MusterWire
 
-/// Ladders against the real broker with second-scale deadlines: a department that never signs
-/// is reminded, then supervised, in order, exactly once — across a restart too.
+/// Ladders against the real broker on a clock the test moves (MusterTesting's ManualClock): a
+/// department that never signs is reminded, then supervised, in order, exactly once — across a
+/// restart too. Nothing waits for time to pass; the tests wait for NOTICEs on sockets.
 @Suite(.serialized) struct LadderBrokerTests {
+    /// Heartbeats and resends on the same clock: long, so that moving it by an hour drops no peer
+    /// and resends nothing.
+    static func broker(_ clock: ManualClock, resend: Double = 86_400) throws -> BrokerHarness {
+        try BrokerHarness(heartbeat: 86_400, resend: resend, clock: clock, configure: Self.quick(ack: 60))
+    }
+
     /// Sign within `ack` seconds: 催办 at half, 督办 at the deadline (to the agency and the centre).
     static func quick(ack: Int) -> (inout BrokerConfig) -> Void {
         { cfg in
@@ -20,14 +28,13 @@ import MusterWire
     }
 
     /// Distinct NOTICEs (a peer drops repeats by `delivery`, as the protocol says) until `count`
-    /// have come or `timeout` passes, acknowledging each.
+    /// have come or `timeout` (real seconds, a bound on a broken test) passes, acknowledging each.
     static func notices(_ p: TestPeer, count: Int, timeout: Double) throws -> [[String: Any]] {
         var got: [[String: Any]] = []
         var seen = Set<String>()
         let deadline = Date().addingTimeInterval(timeout)
         while got.count < count, Date() < deadline {
-            try p.send(.heartbeat, [:])
-            if let n = try p.push(.notice, timeout: 0.2) {
+            if let n = try p.push(.notice, timeout: max(0.001, deadline.timeIntervalSinceNow)) {
                 let delivery = n["delivery"] as! String
                 if seen.insert(delivery).inserted { got.append(n) }
                 try p.received([delivery])
@@ -37,7 +44,8 @@ import MusterWire
     }
 
     @Test func aDepartmentThatNeverSignsIsRemindedThenSupervisedOnce() throws {
-        let h = try BrokerHarness(resend: 0.5, configure: Self.quick(ack: 1))
+        let clock = ManualClock()
+        let h = try Self.broker(clock)
         defer { h.stop() }
         let intake = try TestPeer(h.endpoint, name: "in")
         _ = try intake.hello(adapter: "hotline-l", roles: ["intake"])
@@ -48,11 +56,21 @@ import MusterWire
         let caseID = try intake.request(.submit, ["case": BrokerTests.caseBody("lad-1")]).1["case_id"] as! String
         let d = try #require(try reli.push(.dispatch))
         try reli.received([d["delivery"] as! String])
-        let toAgency = try Self.notices(reli, count: 3, timeout: 3)
+        clock.advance(seconds: 29)
+        #expect(try reli.push(.notice, timeout: 0.3) == nil, "nothing before half the window")
+        clock.advance(seconds: 1)
+        let remind = try Self.notices(reli, count: 1, timeout: 5)
+        #expect(remind.map { $0["kind"] as? String } == ["remind"], "催办 at half the window")
+        clock.advance(seconds: 30)
+        let supervise = try Self.notices(reli, count: 1, timeout: 5)
+        clock.advance(seconds: 3600)
+        #expect(try reli.push(.notice, timeout: 0.3) == nil, "each rung once")
+        let toAgency = remind + supervise
         #expect(toAgency.map { $0["kind"] as? String } == ["remind", "supervise"], "催办 then 督办, each once")
         #expect(toAgency.allSatisfy { $0["case_id"] as? String == caseID && $0["dispatch_id"] as? String == d["dispatch_id"] as? String })
         #expect(toAgency.last?["level"] as? Int == 2)
-        let toCentre = try Self.notices(ops, count: 2, timeout: 1)
+        let toCentre = try Self.notices(ops, count: 1, timeout: 5)
+        #expect(try ops.push(.notice, timeout: 0.3) == nil)
         #expect(toCentre.map { $0["kind"] as? String } == ["supervise"])
         let (_, result, _) = try intake.request(.query, ["what": "case", "case_id": caseID])
         let escalations = (result["timeline"] as! [[String: Any]]).filter { $0["type"] as? String == "case.escalated" }
@@ -60,24 +78,28 @@ import MusterWire
     }
 
     @Test func aRungDueWhileTheBrokerWasDownFiresOnceAfterTheRestart() throws {
-        let h = try BrokerHarness(resend: 0.5, configure: Self.quick(ack: 1))
+        let clock = ManualClock()
+        let h = try Self.broker(clock)
         defer { h.stop() }
         let intake = try TestPeer(h.endpoint, name: "in")
         _ = try intake.hello(adapter: "hotline-r2", roles: ["intake"])
         _ = try intake.request(.submit, ["case": BrokerTests.caseBody("down-1")])
         h.stopOnly()
-        Thread.sleep(forTimeInterval: 1.2)  // the deadline passes while the broker is down: that is the test
+        clock.advance(seconds: 300)  // both rungs come due while the broker is down: that is the test
         try h.startAgain()
         let reli = try TestPeer(h.endpoint, name: "reli")
         _ = try reli.hello(adapter: "reli-r2", roles: ["agency"], agency: "reli")
-        let got = try Self.notices(reli, count: 3, timeout: 2)
+        var got = try Self.notices(reli, count: 2, timeout: 5)
+        clock.advance(seconds: 3600)
+        got += try Self.notices(reli, count: 1, timeout: 0.3)
         #expect(got.map { $0["kind"] as? String } == ["remind", "supervise"], "each overdue rung once, not once per missed interval")
         #expect(got.last?["overdue_by"] is String)
         #expect(try h.store.verifyLog().ok)
     }
 
     @Test func aThousandRungsDueInTheSameSecondAllFire() throws {
-        let h = try BrokerHarness(resend: 5, configure: Self.quick(ack: 1))
+        let clock = ManualClock()
+        let h = try Self.broker(clock)
         defer { h.stop() }
         let intake = try TestPeer(h.endpoint, name: "in")
         _ = try intake.hello(adapter: "hotline-k", roles: ["intake"])
@@ -87,10 +109,10 @@ import MusterWire
         var accepted = 0
         while accepted < 1000, let m = try intake.next(timeout: 10) { if m.0 == .accepted { accepted += 1 } }
         #expect(accepted == 1000)
+        clock.advance(seconds: 60)   // every 督办 of the 1,000 cases is due now
         var cases = Set<String>()
         let deadline = Date().addingTimeInterval(15)
         while cases.count < 1000, Date() < deadline {
-            try ops.send(.heartbeat, [:])
             guard let n = try ops.push(.notice, timeout: 0.5) else { continue }
             cases.insert(n["case_id"] as! String)
             try ops.received([n["delivery"] as! String])

@@ -3,28 +3,29 @@ import MusterWire
 import ZeroMQ
 
 /// A raw MUSTER/1 peer over a real DEALER socket, for driving the real broker in tests.
-/// Waiting is on the socket (poll with a deadline), never a sleep.
-final class TestPeer {
-    let socket: Socket
-    var pushes: [(Command, [String: Any], [UInt8])] = []
+/// Waiting is on the socket (poll with a deadline), never a sleep. One thread at a time.
+public final class TestPeer {
+    public let socket: Socket
+    /// Pushes that arrived while waiting for something else, oldest first.
+    public var pushes: [(Command, [String: Any], [UInt8])] = []
     private var counter = 0
-    let name: String
+    public let name: String
 
-    init(_ endpoint: String, name: String = "peer", curve: (serverKey: String, keys: CurveKeyPair)? = nil) throws {
+    public init(_ endpoint: String, name: String = "peer", curve: (serverKey: String, keys: CurveKeyPair)? = nil) throws {
         self.name = name
         socket = try Socket(.dealer)
         if let curve { try socket.setCurveClient(serverKey: curve.serverKey, keys: curve.keys) }
         try socket.connect(endpoint)
     }
 
-    func sendRaw(_ frames: [[UInt8]]) throws { try socket.send(frames) }
+    public func sendRaw(_ frames: [[UInt8]]) throws { try socket.send(frames) }
 
-    func send(_ command: Command, _ body: [String: Any]) throws {
+    public func send(_ command: Command, _ body: [String: Any]) throws {
         try socket.send(Envelope(command, body: Array(try JSONSerialization.data(withJSONObject: body))).frames)
     }
 
     /// The next message, or nil after `timeout` seconds.
-    func next(timeout: Double = 5) throws -> (Command, [String: Any], [UInt8])? {
+    public func next(timeout: Double = 5) throws -> (Command, [String: Any], [UInt8])? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if socket.waitReadable(timeoutMs: max(1, Int(deadline.timeIntervalSinceNow * 1000))), let frames = try socket.receive(dontWait: true) {
@@ -38,7 +39,7 @@ final class TestPeer {
 
     /// Sends a request and waits for the reply with its `re`, keeping pushes that come first.
     @discardableResult
-    func request(_ command: Command, _ body: [String: Any], id: String? = nil, timeout: Double = 5) throws -> (Command, [String: Any], [UInt8]) {
+    public func request(_ command: Command, _ body: [String: Any], id: String? = nil, timeout: Double = 5) throws -> (Command, [String: Any], [UInt8]) {
         counter += 1
         let rid = id ?? "\(name)-\(counter)"
         var b = body
@@ -47,7 +48,7 @@ final class TestPeer {
         return try reply(to: rid, timeout: timeout)
     }
 
-    func reply(to rid: String, timeout: Double = 5) throws -> (Command, [String: Any], [UInt8]) {
+    public func reply(to rid: String, timeout: Double = 5) throws -> (Command, [String: Any], [UInt8]) {
         let deadline = Date().addingTimeInterval(timeout)
         while let m = try next(timeout: max(0.001, deadline.timeIntervalSinceNow)) {
             if m.1["re"] as? String == rid { return m }
@@ -56,7 +57,7 @@ final class TestPeer {
         throw TestError("no reply to \(rid) within \(timeout)s")
     }
 
-    func hello(adapter: String, roles: [String], agency: String? = nil, window: Int? = nil) throws -> [String: Any] {
+    public func hello(adapter: String, roles: [String], agency: String? = nil, window: Int? = nil) throws -> [String: Any] {
         var body: [String: Any] = ["adapter": adapter, "roles": roles]
         if let agency { body["agency"] = agency }
         if let window { body["window"] = window }
@@ -66,7 +67,7 @@ final class TestPeer {
     }
 
     /// The next push of a kind (already collected, or arriving within `timeout`).
-    func push(_ command: Command = .dispatch, timeout: Double = 5) throws -> [String: Any]? {
+    public func push(_ command: Command = .dispatch, timeout: Double = 5) throws -> [String: Any]? {
         if let i = pushes.firstIndex(where: { $0.0 == command }) { return pushes.remove(at: i).1 }
         let deadline = Date().addingTimeInterval(timeout)
         while let m = try next(timeout: max(0.001, deadline.timeIntervalSinceNow)) {
@@ -76,12 +77,12 @@ final class TestPeer {
         return nil
     }
 
-    func received(_ deliveries: [String]) throws { try send(.received, ["deliveries": deliveries]) }
+    public func received(_ deliveries: [String]) throws { try send(.received, ["deliveries": deliveries]) }
 
-    func close() { socket.close() }
+    public func close() { socket.close() }
 }
 
-struct TestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
+public struct TestError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
 }
