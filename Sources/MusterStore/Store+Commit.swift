@@ -105,7 +105,7 @@ extension Store {
                 acked_at, finished_at, handler, extensions, first_resolve_by)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (dispatch_id) DO UPDATE SET state = excluded.state, ack_by = excluded.ack_by,
-                resolve_by = excluded.resolve_by, acked_at = excluded.acked_at, finished_at = excluded.finished_at,
+                resolve_by = excluded.resolve_by, return_by = excluded.return_by, acked_at = excluded.acked_at, finished_at = excluded.finished_at,
                 handler = excluded.handler, extensions = excluded.extensions, first_resolve_by = excluded.first_resolve_by
             """)
         for d in batch.dispatchRows {
