@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import Peer, case_body, run_cli, wait_until
+from conftest import Peer, case_body, run_cli, verify_log, wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime (Debian) is installed by scripts/install-deps.sh")
 
@@ -62,16 +62,9 @@ def test_a_petition_into_2027_is_accepted_in_december_and_the_2027_notice_moves_
     assert d["due"]["provisional"] is True, d
 
     # The notice for 2027 arrives: Sunday 01-31 is a make-up working day (调休上班).
-    (broker.config.parent / "calendar" / "cn-2027.yaml").write_text("""year: 2027
-holidays:
-  - name: 元旦 New Year
-    days_off: {from: 2027-01-01, to: 2027-01-03}
-    workdays: []
-  - name: 春节 Spring Festival
-    days_off: {from: 2027-02-05, to: 2027-02-13}
-    workdays: [2027-01-31, 2027-02-20]
-""", encoding="utf-8")
+    write_notice_2027(broker)
     shown = run_cli("calendar", "show", "2027", "--config", str(broker.config))
+
     assert shown.returncode == 0 and "官方 official" in shown.stdout and "01-31 周日" in shown.stdout, shown.stdout
     r = run_cli("keys", "reload", "--config", str(broker.config), "--db", str(broker.db), cwd=broker.workdir)
     assert r.returncode == 0, f"{r.stdout}\n{r.stderr}"
@@ -97,6 +90,63 @@ holidays:
     assert r.returncode == 0 and "0 deadline(s) moved" in r.stdout, r.stdout
     office.close()
     cg.close()
+    broker.stop()
+    v = verify_log(broker.db)
+    assert v.returncode == 0, f"replay != projections after the move:\n{v.stdout}\n{v.stderr}"
+    row = broker.query("SELECT ack_by, resolve_by, return_by FROM dispatches WHERE dispatch_id = ?", (d["dispatch_id"],))
+    assert len(row) == 1
+
+
+def test_a_notice_installed_while_the_broker_was_down_is_applied_at_the_next_start(make_broker, zmq_ctx):
+    broker = make_broker(secure=True, prefix=at("2026-12-02 02:00:00"))
+    office = Peer(broker.endpoint, "cli-petition", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
+    office.hello()
+    acc = petition(office, "XF-2026-2", "中原路3号")
+    assert acc["due"].startswith("2027-02-01T10:00") and acc["due_provisional"] is True, acc
+    office.close()
+    broker.stop()                              # (faketime, the wrapper, reports the signal, not the broker)
+
+    write_notice_2027(broker)                  # while the broker is down
+    broker.start()
+    cg = Peer(broker.endpoint, "chengguan-sim-1", ["agency"], agency="chengguan", ctx=zmq_ctx, curve=broker.curve("chengguan-sim-1"))
+    cg.hello()
+    got = {}
+    wait_until(lambda: got.update({m.command: m for m in cg.all_pushes}) or {"DISPATCH", "NOTICE"} <= set(got), 10,
+               "the DISPATCH and the deadlines_moved NOTICE", pump=[cg])
+    n = got["NOTICE"]
+    assert n["kind"] == "deadlines_moved" and n["due"]["resolve_by"].startswith("2027-01-31T10:00"), n
+    office = Peer(broker.endpoint, "cli-petition", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
+    office.hello()
+    q = office.request("QUERY", {"what": "case", "case_id": acc["case_id"]})
+    assert [e["type"] for e in q["timeline"]].count("dispatch.deadlines_moved") == 1, q["timeline"]
+    assert q["dispatches"][0]["resolve_by"].startswith("2027-01-31T10:00") and "provisional" not in q["dispatches"][0]
+    office.close()
+    cg.close()
+
+    # Applied once: the next start finds the schedules it recorded and moves nothing again.
+    broker.stop()                              # (faketime, the wrapper, reports the signal, not the broker)
+    broker.start()
+    office = Peer(broker.endpoint, "cli-petition", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
+    office.hello()
+    q = office.request("QUERY", {"what": "case", "case_id": acc["case_id"]})
+    assert [e["type"] for e in q["timeline"]].count("dispatch.deadlines_moved") == 1
+    office.close()
+    broker.stop()                              # (faketime, the wrapper, reports the signal, not the broker)
+    v = verify_log(broker.db)
+    assert v.returncode == 0, f"{v.stdout}\n{v.stderr}"
+
+
+def write_notice_2027(broker) -> None:
+    """A notice for 2027 in which Sunday 01-31 is a make-up working day (调休上班)."""
+    (broker.config.parent / "calendar" / "cn-2027.yaml").write_text("""year: 2027
+holidays:
+  - name: 元旦 New Year
+    days_off: {from: 2027-01-01, to: 2027-01-03}
+    workdays: []
+  - name: 春节 Spring Festival
+    days_off: {from: 2027-02-05, to: 2027-02-13}
+    workdays: [2027-01-31, 2027-02-20]
+""", encoding="utf-8")
 
 
 def test_a_reload_with_a_broken_schedule_reports_the_brokers_verdict(make_broker):

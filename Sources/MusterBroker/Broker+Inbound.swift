@@ -87,6 +87,7 @@ extension Broker {
             for caseID in b.submittedIDs where uncommittedSubmitted[caseID]?.batch == b.id { uncommittedSubmitted[caseID] = nil }
             switch done.result {
             case .success(let logged):
+                settleVerdict(b.id, failure: nil, now: clock.now())
                 for o in b.out { send(o.routingID, o.command, o.body) }
                 for d in b.received { forget(d) }
                 // As the transaction did: this batch's pushes in, then withdrawn dispatches' out.
@@ -111,6 +112,8 @@ extension Broker {
                     }
                     rebuildTimers()
                 }
+                calendarCommitFailed(clock.now())
+                settleVerdict(b.id, failure: e, now: clock.now())
                 for o in b.out {
                     send(o.routingID, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
                 }

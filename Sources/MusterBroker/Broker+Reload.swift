@@ -5,8 +5,8 @@ import MusterWire
 
 /// SIGHUP (`muster keys reload`): peers.yaml and the holiday schedules are read again by the
 /// signal handler, checked, and handed over; the broker applies them on its own thread and
-/// writes its verdict where the CLI reads it (`DB.reload.json`), so the operator learns what the
-/// running broker did, not only what the CLI thought of the files.
+/// writes its verdict where the CLI reads it (`DB.reload.json`) once what it did is durable, so
+/// the operator learns what the running broker did, not only what the CLI thought of the files.
 extension Broker {
     public struct Reload: Sendable {
         public var principals: [String: Principal]?
@@ -18,6 +18,13 @@ extension Broker {
         }
     }
 
+    /// A verdict waiting for the batch that carries the reload's effects.
+    struct PendingVerdict {
+        var reload: Reload
+        var moved: Int
+        var skipped: Int
+    }
+
     /// Safe from any thread.
     public func reload(_ r: Reload) {
         if let p = r.principals { reloadPeers(p) }
@@ -27,47 +34,76 @@ extension Broker {
     func applyPendingReload(_ now: Date) {
         guard let r = pendingReload.withLock({ p -> Reload? in let x = p; p = nil; return x }) else { return }
         applyPendingPeers()
-        var moved = 0
-        if let calendar = r.calendar, calendar != config.rules.calendar { moved = recalendar(calendar, now) }
-        writeVerdict(r, moved: moved, now: now)
+        if let calendar = r.calendar { config.rules.calendar = calendar }
+        let sync = syncCalendar(now)
+        let verdict = PendingVerdict(reload: r, moved: sync.moved, skipped: sync.skipped)
+        if let batch = sync.batch { pendingVerdicts[batch] = verdict } else { writeVerdict(verdict, failure: nil, now: now) }
     }
 
-    /// A new holiday schedule: open deadlines reaching into a changed year are recomputed (the
-    /// core decides), each moved one is an event on its case and a NOTICE to its department.
-    private func recalendar(_ calendar: WorkCalendar, _ now: Date) -> Int {
-        let old = config.rules.calendar
-        config.rules.calendar = calendar
-        let (facts, moved) = ledger.recalendar(from: old, to: config.rules, now: now)
-        logger.info("holiday schedule reloaded", metadata: [
-            "official_years": "\(calendar.years.sorted())", "deadlines_moved": "\(moved.count)"])
-        guard !facts.isEmpty else { return 0 }
+    /// Brings the stored deadlines to the holiday schedules in force: at start (a notice
+    /// installed while the broker was down, or a recomputation a crash cut short) and on SIGHUP.
+    /// The schedules the deadlines were computed on are kept in the store; where one changed,
+    /// the core recomputes the open deadlines reaching into it (events on the cases), NOTICEs go
+    /// to the departments, and the new schedules are recorded — all in one batch.
+    @discardableResult
+    func syncCalendar(_ now: Date) -> (moved: Int, skipped: Int, batch: Int64?) {
+        let calendar = config.rules.calendar
+        let year = CivilDay(now).year
+        let current = calendar.schedules(Set(appliedSchedules.keys).union(calendar.years).union((year - 1)...(year + 3)))
+        guard current != appliedSchedules else { return (0, 0, nil) }
         var batch = Batch()
-        batch.add(facts)
-        for m in moved {
-            lastDelivery += 1
-            let title = ledger.cases[m.dispatch.caseID]?.title
-            batch.pushes.append(Batch.Push(
-                delivery: lastDelivery, target: "agency:\(m.dispatch.agency)", command: Command.notice.rawValue,
-                body: Messages.deadlinesMoved(delivery: store.deliveryIDs.wire(lastDelivery), m, title: title, calendar: calendar),
-                dispatchID: nil, createdAt: now))
+        batch.appliedCalendar = current
+        var result = Ledger.Recalendared()
+        if !appliedSchedules.isEmpty {  // else: the first start that keeps them; nothing to compare
+            result = ledger.recalendar(from: calendar.replacing(appliedSchedules), to: config.rules, now: now)
+            batch.add(result.facts)
+            for m in result.moved {
+                lastDelivery += 1
+                batch.pushes.append(Batch.Push(
+                    delivery: lastDelivery, target: "agency:\(m.dispatch.agency)", command: Command.notice.rawValue,
+                    body: Messages.deadlinesMoved(delivery: store.deliveryIDs.wire(lastDelivery), m, title: ledger.cases[m.dispatch.caseID]?.title,
+                                                  calendar: calendar),
+                    dispatchID: nil, createdAt: now))
+            }
         }
+        appliedSchedules = current
         submit(&batch, waiting: [])
-        return moved.count
+        logger.info("holiday schedules applied", metadata: [
+            "official_years": "\(calendar.years.sorted())", "deadlines_moved": "\(result.moved.count)"])
+        if !result.skipped.isEmpty {
+            logger.warning("deadlines not moved: today's rules on the old schedule do not give them (mode or sla.yaml changed since)",
+                           metadata: ["dispatches": "\(result.skipped.joined(separator: ","))"])
+        }
+        return (result.moved.count, result.skipped.count, nextBatchID)
     }
 
-    private func writeVerdict(_ r: Reload, moved: Int, now: Date) {
+    /// After a batch is durable (or failed): the verdict it carried, if any.
+    func settleVerdict(_ batch: Int64, failure: Error?, now: Date) {
+        guard let v = pendingVerdicts.removeValue(forKey: batch) else { return }
+        writeVerdict(v, failure: failure, now: now)
+    }
+
+    /// A failed commit lost the recomputation: what the store has is what was applied; try again
+    /// in a minute (and at the next start or SIGHUP).
+    func calendarCommitFailed(_ now: Date) {
+        appliedSchedules = (try? store.appliedCalendar()) ?? [:]
+        calendarRetryAt = now.adding(ms: 60_000)
+    }
+
+    private func writeVerdict(_ v: PendingVerdict, failure: Error?, now: Date) {
         guard let path = reloadStatusPath else { return }
+        reloads += 1
+        let errors = v.reload.errors + (failure.map { ["the store could not commit the reload (\($0)); it is retried"] } ?? [])
         var w = JSONWriter()
         w.field("pid", Int(getpid()))
         w.field("at", Timestamp.format(now))
-        reloads += 1
         w.field("reload", reloads)
-        w.field("ok", r.errors.isEmpty)
-        w.field("errors", r.errors)
-        if let p = r.principals { w.field("keys", p.count) }
-        let calendar = config.rules.calendar
-        w.array("official_years", calendar.years.sorted().map { Array(String($0).utf8) })
-        w.field("deadlines_moved", moved)
+        w.field("ok", errors.isEmpty)
+        w.field("errors", errors)
+        if let p = v.reload.principals { w.field("keys", p.count) }
+        w.array("official_years", config.rules.calendar.years.sorted().map { Array(String($0).utf8) })
+        w.field("deadlines_moved", failure == nil ? v.moved : 0)
+        w.field("deadlines_not_moved", v.skipped)
         let tmp = path + ".tmp"
         do {
             try Data(w.finish()).write(to: URL(fileURLWithPath: tmp))

@@ -30,6 +30,12 @@ public final class Broker: @unchecked Sendable {
     /// Reloads applied since start: the CLI waits for the count to pass what it saw (clocks of
     /// the two processes need not agree).
     var reloads = 0
+    /// The holiday schedules the stored deadlines were computed on (as in the store).
+    var appliedSchedules: [Int: YearSchedule] = [:]
+    /// Reload verdicts by the batch that carries their effects (written once it is durable).
+    var pendingVerdicts: [Int64: PendingVerdict] = [:]
+    /// When to try again a recomputation whose commit failed.
+    var calendarRetryAt: Date?
     let store: Store
     /// The only source of `now` for the shell (injected: tests move it).
     let clock: any BrokerClock
@@ -117,6 +123,7 @@ public final class Broker: @unchecked Sendable {
         try socket.bind(endpoint ?? config.endpoint)
         self.endpoint = socket.lastEndpoint()
         ledger = try store.loadLedger()
+        appliedSchedules = try store.appliedCalendar()
         committedSeq = store.lastSeq
         lastDelivery = store.lastDelivery
         writer = CommitWriter(store: store)
@@ -134,6 +141,7 @@ public final class Broker: @unchecked Sendable {
 
     /// Serves until `stop()`. Call on the thread that will own the socket.
     public func run() {
+        syncCalendar(clock.now())
         while !stopFlag.load(ordering: .relaxed) {
             applyPendingPeers()
             applyPendingReload(clock.now())
@@ -219,6 +227,10 @@ public final class Broker: @unchecked Sendable {
 
     /// Heartbeats, dead peers, resends, request-id pruning.
     func tick(_ now: Date) {
+        if let at = calendarRetryAt, now >= at {
+            calendarRetryAt = nil
+            syncCalendar(now)
+        }
         for (rid, s) in sessions {
             if now.ms - s.lastHeard.ms > 3 * heartbeatMs {
                 drop(rid, reason: "missed 3 heartbeats")

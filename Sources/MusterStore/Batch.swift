@@ -52,6 +52,9 @@ public struct Batch: Sendable {
     public var modeRows: [(scope: String, mode: ManagementMode)]?
     /// The highest delivery id handed out so far (kept in `meta` so ids are never reused).
     public var lastDelivery: Int64 = 0
+    /// The holiday schedules deadlines are now computed on, when this batch changes them
+    /// (kept in `meta`, so a restart knows what it must catch up on).
+    public var appliedCalendar: [Int: YearSchedule]?
 
     public init() {}
 
@@ -68,7 +71,7 @@ public struct Batch: Sendable {
     }
 
     public var isEmpty: Bool {
-        facts.isEmpty && pushes.isEmpty && received.isEmpty && withdrawn.isEmpty && replies.isEmpty
+        facts.isEmpty && pushes.isEmpty && received.isEmpty && withdrawn.isEmpty && replies.isEmpty && appliedCalendar == nil
     }
 
     public mutating func add(_ facts: [Fact]) {

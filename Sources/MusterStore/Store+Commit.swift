@@ -27,9 +27,9 @@ extension Store {
                 try db.inTransaction(.immediate) {
                     let insertEvent = try db.cachedStatement(sql: "INSERT INTO events (seq, case_id, type, at, actor, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
                     for fact in batch.facts {
-                        let data = Data(fact.change.json())
-                        lastSeq += 1
                         let type = fact.type
+                        let data = Data(LogFormat.encode(fact.change, type: type))
+                        lastSeq += 1
                         let at = fact.at.ms
                         head = EventChain.hash(previous: head, seq: lastSeq, caseID: fact.caseID, type: type, at: at, actor: fact.actor, data: data)
                         var b = Binder(insertEvent)
@@ -154,6 +154,10 @@ extension Store {
         if !batch.pushes.isEmpty {
             // Delivery ids are never reused, even after their rows are deleted.
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)", arguments: [batch.lastDelivery])
+        }
+        if let applied = batch.appliedCalendar {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('calendar_applied', ?)",
+                           arguments: [Data(Self.encode(applied))])
         }
     }
 
