@@ -45,25 +45,37 @@ extension Broker {
 
     /// RECEIVED: the peer has these pushes; they are deleted in this batch's transaction. A
     /// delivery belongs to its recipient: the session it was sent to or, after a reconnect, the
-    /// same adapter. Any other id (unknown, forged, or someone else's) is ignored and counted, so
-    /// that no peer can make another's pushes vanish.
+    /// same adapter. An id this database never made (forged, guessed) or one sent to someone else
+    /// is ignored, counted and logged — that is what a hostile or broken peer looks like, and no
+    /// peer can make another's pushes vanish. An id no longer pending (received already, withdrawn)
+    /// or pending for this peer but not yet sent since a restart is a routine repeat: ignored
+    /// quietly.
     func received(_ rid: [UInt8], _ deliveries: [String], _ batch: inout Batch, now: Date) {
         guard let s = sessions[rid] else { return }
-        var ignored = 0
+        var forged = 0, othersOwn = 0
         for d in deliveries {
             if d.hasPrefix("E"), let seq = Int64(d.dropFirst()) {
                 sessions[rid]?.subscription?.inFlight[seq] = nil
                 sessions[rid]?.subscription?.unreceived[seq] = nil
-            } else if let n = store.deliveryIDs.number(d), let p = outbox.pending[n],
-                      p.sentTo == rid || p.lastAdapter == s.actor.adapter {
+                continue
+            }
+            guard let n = store.deliveryIDs.number(d) else { forged += 1; continue }
+            guard let p = outbox.pending[n] else { continue }
+            if p.sentTo == rid || p.lastAdapter == s.actor.adapter {
                 if !batch.received.contains(n) { batch.received.append(n) }
-            } else {
-                ignored += 1
+            } else if p.sentTo != nil || p.lastAdapter != nil || !mayReceive(s, p.push.target) {
+                othersOwn += 1
             }
         }
-        guard ignored > 0 else { return }
-        ignoredReceipts.add(ignored, ordering: .relaxed)
-        ignoredReceiptLog.note(adapter: s.actor.adapter, command: "RECEIVED", reason: "\(ignored) deliveries not sent to this adapter",
-                      nowMs: now.ms, logger: logger, message: "RECEIVED for deliveries this peer was not sent: ignored")
+        guard forged + othersOwn > 0 else { return }
+        ignoredReceipts.add(forged + othersOwn, ordering: .relaxed)
+        ignoredReceiptLog.note(adapter: s.actor.adapter, command: "RECEIVED",
+                               reason: "\(forged) ids this broker never made, \(othersOwn) sent to another peer",
+                               nowMs: now.ms, logger: logger, message: "RECEIVED for deliveries this peer was not sent: ignored")
+    }
+
+    /// Whether pushes for `target` may go to this session at all (its adapter, its agency, …).
+    func mayReceive(_ s: Session, _ target: String) -> Bool {
+        candidatesFor(target).contains(s.routingID)
     }
 }

@@ -3,10 +3,12 @@ import Foundation
 import Glibc
 #endif
 
-/// One broker per database: an exclusive `flock` on `DB.pid`, taken before the store is opened
-/// and held for the broker's life. The file carries the owner's pid (for `muster keys reload`
-/// and for the refusal message). The kernel drops the lock when the process dies, so a broker
-/// killed with -9 never blocks the next one; a stale pid in the file is simply overwritten.
+/// One broker per database: an exclusive `flock` on `DB.lock`, taken before the store is opened
+/// and held for the broker's life. `DB.lock` is never removed — a lock on a file someone can
+/// delete (a cleanup of "stale pid files") would let a second broker lock a new one. The owner's
+/// pid is written beside it in `DB.pid`, for `muster keys reload` and for the refusal message,
+/// and removed by the owner only. The kernel drops the lock when the process dies, so a broker
+/// killed with -9 never blocks the next one; its stale `DB.pid` is simply overwritten.
 public final class DatabaseLock: @unchecked Sendable {
     public struct Busy: Error, CustomStringConvertible {
         public let database: String
@@ -17,53 +19,54 @@ public final class DatabaseLock: @unchecked Sendable {
         }
     }
 
-    public let path: String
+    public let lockPath: String
+    public let pidPath: String
     private var fd: Int32
 
-    /// `DB.pid`, beside the database.
+    public static func lockPath(database: String) -> String { database + ".lock" }
+    /// `DB.pid`: the running broker's pid.
     public static func path(database: String) -> String { database + ".pid" }
 
     /// Takes the lock or throws `Busy` naming the live owner's pid at once (never waits).
     public init(database: String) throws {
-        path = Self.path(database: database)
+        lockPath = Self.lockPath(database: database)
+        pidPath = Self.path(database: database)
         let dir = (database as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        while true {
-            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-                let owner = Self.readPid(fd)
-                close(fd)
-                throw Busy(database: database, pid: owner)
-            }
-            // The owner before us may have removed the file between our open and our flock:
-            // then we hold a lock on a file nobody else will open. Start again on the new one.
-            var held = stat(), named = stat()
-            if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
-                self.fd = fd
-                break
-            }
+        fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
+            fd = -1
+            throw Busy(database: database, pid: Self.pid(database: database))
         }
-        let text = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        let tmp = pidPath + ".tmp"
+        try "\(getpid())\n".write(toFile: tmp, atomically: false, encoding: .utf8)
+        guard rename(tmp, pidPath) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 
-    /// Removes the pid file and lets go; only the owner ever removes it.
+    /// Removes the pid file and lets go of the lock.
     public func release() {
         guard fd >= 0 else { return }
-        unlink(path)
+        unlink(pidPath)
         close(fd)
         fd = -1
     }
 
     deinit { release() }
 
-    private static func readPid(_ fd: Int32) -> pid_t? {
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 0 else { return nil }
-        return pid_t(String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    /// The pid in `DB.pid`, if a broker holds the database's lock now; nil if none does (a pid
+    /// file left by a killed broker names nobody).
+    public static func runningBroker(database: String) -> pid_t? {
+        let fd = open(lockPath(database: database), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 { return nil }  // nobody holds it exclusively
+        return pid(database: database)
+    }
+
+    static func pid(database: String) -> pid_t? {
+        (try? String(contentsOfFile: path(database: database), encoding: .utf8))
+            .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }

@@ -15,8 +15,6 @@ struct BrokerCommand: ParsableCommand {
     @Option(help: "The endpoint to bind, e.g. tcp://127.0.0.1:7400 (overrides the config).") var endpoint: String?
     @Flag(help: "Plain TCP: no CURVE, no keys; any peer that can reach the endpoint may claim anything. Tests and benchmarks only.") var insecure = false
 
-    /// Where a running broker writes its pid, for `muster keys reload`.
-    static func pidFile(db: String) -> String { DatabaseLock.path(database: db) }
     /// Where a running broker writes its verdict on a reload, for `muster keys reload`.
     static func reloadStatusFile(db: String) -> String { db + ".reload.json" }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MusterConfig
+import MusterStore
 import ZeroMQ
 
 struct KeysCommand: ParsableCommand {
@@ -77,14 +78,11 @@ struct KeysCommand: ParsableCommand {
         func run() throws {
             let cfg: BrokerConfig
             do { cfg = try BrokerConfig.load(config) } catch { throw CLIError("not reloaded; config errors:\n\(error)") }
-            let pidFile = BrokerCommand.pidFile(db: db ?? cfg.databasePath)
-            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw CLIError("no broker pid in \(pidFile): is the broker running on this database? (give --db if it was started with one)")
-            }
-            // A pid file left by a crash may name another process by now: signal only a muster broker.
-            let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            guard cmdline.contains("muster"), cmdline.contains("broker") else {
-                throw CLIError("no muster broker runs as pid \(pid) (from \(pidFile), left by a broker that did not stop cleanly?)")
+            let database = db ?? cfg.databasePath
+            // The broker holding the database's lock, not whatever pid a file left by a crash
+            // names (that pid may belong to another process, or another broker, by now).
+            guard let pid = DatabaseLock.runningBroker(database: database) else {
+                throw CLIError("no broker holds \(DatabaseLock.lockPath(database: database)): is the broker running on this database? (give --db if it was started with one)")
             }
             let statusFile = BrokerCommand.reloadStatusFile(db: db ?? cfg.databasePath)
             func verdict() -> [String: Any]? {

@@ -78,15 +78,18 @@ import MusterWire
         #expect(try h.store.cases(.init(state: "finished")).count == 5)
     }
 
-    /// Fails the first two hand-offs, then takes the dispatch; says when it is asked.
+    /// Fails the first two hand-offs; the third waits for the test to open the gate, then takes
+    /// the dispatch. Says when it is asked.
     final class Flaky: AgencyHandler, @unchecked Sendable {
         let attempts = Mutex<Int>(0)
         let calls = AsyncStream<Int>.makeStream()
+        let gate = AsyncStream<Void>.makeStream()
         struct Down: Error {}
         func received(_ d: DispatchMessage, desk: AgencyDesk) async throws {
             let n = attempts.withLock { $0 += 1; return $0 }
             calls.continuation.yield(n)
             if n <= 2 { throw Down() }
+            for await _ in gate.stream { break }
         }
     }
 
@@ -112,10 +115,12 @@ import MusterWire
         var iterator = handler.calls.stream.makeAsyncIterator()
         #expect(await iterator.next() == 1)
         #expect(await iterator.next() == 2)
-        // Two failed hand-offs: no RECEIVED was sent, the DISPATCH is still in the outbox.
+        #expect(await iterator.next() == 3)
+        // Two failed hand-offs and one still running: no RECEIVED was sent, the DISPATCH is still
+        // in the outbox.
         #expect(await barrier("kit-flaky-b0"))
         #expect(try waitingForReli() == 1)
-        #expect(await iterator.next() == 3)
+        handler.gate.continuation.yield()
         // The third hand-off succeeded: RECEIVED follows, and deletes it.
         var i = 0
         while try waitingForReli() > 0, i < 500 {

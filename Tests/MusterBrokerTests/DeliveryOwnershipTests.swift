@@ -75,15 +75,21 @@ import MusterWire
         _ = try intake.hello(adapter: "hotline-re", roles: ["intake"])
         let first = try TestPeer(h.endpoint, name: "reli-a")
         _ = try first.hello(adapter: "reli-a", roles: ["agency"], agency: "reli")
-        _ = try intake.request(.submit, ["case": BrokerTests.caseBody("re-1")])
-        let delivery = try #require(try first.push(.dispatch))["delivery"] as! String
-        // reli-a loses its connection and comes back: its RECEIVED on the new one counts.
+        _ = try intake.request(.submit, ["case": BrokerTests.caseBody("re-1", address: "re-1")])
+        _ = try intake.request(.submit, ["case": BrokerTests.caseBody("re-2", address: "re-2")])
+        let a = try #require(try first.push(.dispatch))["delivery"] as! String
+        let b = try #require(try first.push(.dispatch))["delivery"] as! String
+        // reli-a loses its connection and comes back with room for one push: the broker sends A
+        // again; B waits, not sent to the new connection — yet it was reli-a's, so its RECEIVED
+        // on the new connection counts.
         first.close()
         let again = try TestPeer(h.endpoint, name: "reli-a2")
-        _ = try again.hello(adapter: "reli-a", roles: ["agency"], agency: "reli")
-        try again.received([delivery])
+        _ = try again.hello(adapter: "reli-a", roles: ["agency"], agency: "reli", window: 1)
+        #expect(try again.push(.dispatch)?["delivery"] as? String == a)
+        try again.received([b])
         try Self.barrier(intake, "re-barrier")
-        #expect(try !Self.waitingIDs(h).contains(delivery))
+        let waiting = try Self.waitingIDs(h)
+        #expect(!waiting.contains(b) && waiting.contains(a))
         #expect(h.broker.ignoredReceipts.load(ordering: .relaxed) == 0)
     }
 
