@@ -26,8 +26,17 @@ public struct DeliveryIDs: Sendable {
             guard let n = Int64(wire), n > 0, n <= plainThrough else { return nil }
             return n
         }
-        guard let n = Int64(wire[..<dash]), n > plainThrough, wire[wire.index(after: dash)...] == tag(n) else { return nil }
+        guard let n = Int64(wire[..<dash]), n > plainThrough,
+              Self.same(Array(wire[wire.index(after: dash)...].utf8), Array(tag(n).utf8)) else { return nil }
         return n
+    }
+
+    /// Compares in time that does not depend on where they differ (a tag is a secret's output).
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for i in a.indices { diff |= a[i] ^ b[i] }
+        return diff == 0
     }
 
     private func tag(_ delivery: Int64) -> String {

@@ -126,7 +126,7 @@ private struct Exchange {
             throw CLIFailure(.noAnswer, "connected to \(endpoint), but the ZeroMQ handshake did not complete within \(seconds(timeout)): is that a Muster broker?")
         }
         let what = welcomed ? "the \(command.rawValue) request" : "HELLO"
-        throw CLIFailure(.noAnswer, "the broker at \(endpoint) did not answer \(what) within \(seconds(timeout)) (--timeout); it may be overloaded — nothing is known to have been applied; run the command again (it is safe: the same request is applied once)")
+        throw CLIFailure(.noAnswer, "the broker at \(endpoint) did not answer \(what) within \(seconds(timeout)) (--timeout); it may be overloaded — it may or may not have been applied: check with muster case / muster cases before running it again (a new run is a new request)")
     }
 
     // MARK: before ZeroMQ

@@ -85,7 +85,8 @@ class Department:
         return self.inbox / f"{dispatch_id}.json"
 
     def _write(self, order: dict) -> None:
-        # Durable before it counts: write a temporary file, fsync it, rename it into place.
+        # Durable before it counts: write a temporary file, fsync it, rename it into place, and
+        # fsync the folder, so that the rename itself survives a power cut.
         self.inbox.mkdir(parents=True, exist_ok=True)
         path = self._path(order["dispatch"]["dispatch_id"])
         tmp = path.with_suffix(".tmp")
@@ -94,6 +95,11 @@ class Department:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        folder = os.open(self.inbox, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
     def store(self, dispatch: dict) -> dict:
         """The work order for this dispatch, written to disk first if it is new. Raises OSError
