@@ -42,7 +42,9 @@ extension Ledger {
             guard let c = cases[caseID], !c.state.isTerminal else { continue }
             for id in ids {
                 guard let d = dispatches[id], d.state.isOpen else { continue }
-                let span = [d.ackBy, d.resolveBy, d.returnBy].max()!
+                // The rungs still to come; the others fired (or their clock stopped).
+                let waiting = (timersByOwner[id] ?? []).compactMap { timers[$0] }
+                let span = ([d.ackBy, d.resolveBy, d.returnBy] + waiting.map(\.due)).max()!
                 let touched = (CivilDay(d.sentAt).year...CivilDay(span).year).contains(where: changed.contains)
                 guard touched else { continue }
                 guard let was = try? before.due(for: subject(c), at: d.sentAt),
@@ -53,24 +55,26 @@ extension Ledger {
                 }
                 let ackBy = d.state == .sent ? due.ackBy : d.ackBy
                 let resolveBy = d.firstResolveBy == nil ? due.resolveBy : d.resolveBy
-                guard ackBy != d.ackBy || resolveBy != d.resolveBy || due.returnBy != d.returnBy else { continue }
-                let previous = Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy)
-                // The rungs still to come, by clock; the others fired (or their clock stopped).
-                let waiting = Set((timersByOwner[id] ?? []).compactMap { timers[$0] }.map { "\($0.clock.rawValue)/\($0.rung)" })
-                let fact = Fact(caseID: caseID, at: now, actor: Actor.broker.adapter,
-                                change: .deadlinesMoved(dispatchID: id, ackBy: ackBy, resolveBy: resolveBy, returnBy: due.returnBy, reason: reason))
-                apply(fact)
-                result.facts.append(fact)
+                let moves = ackBy != d.ackBy || resolveBy != d.resolveBy || due.returnBy != d.returnBy
+                if moves {
+                    let fact = Fact(caseID: caseID, at: now, actor: Actor.broker.adapter,
+                                    change: .deadlinesMoved(dispatchID: id, ackBy: ackBy, resolveBy: resolveBy, returnBy: due.returnBy, reason: reason))
+                    apply(fact)
+                    result.facts.append(fact)
+                    result.moved.append(MovedDeadline(dispatch: dispatches[id]!, before: Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy)))
+                }
+                // The waiting rungs on the new schedule: a deadline that moved moves them, and so
+                // may the schedule itself for a rung after an unmoved deadline (`+1wd` into January).
                 let updated = dispatches[id]!
+                let names = Set(waiting.map { "\($0.clock.rawValue)/\($0.rung)" })
                 let rungs = (rules.sla.ladder(.ack, caseID: caseID, dispatch: updated, start: updated.sentAt, deadline: updated.ackBy, calendar: rules.calendar)
                     + rules.sla.ladder(.resolve, caseID: caseID, dispatch: updated, start: updated.sentAt, deadline: updated.resolveBy, calendar: rules.calendar))
-                    .filter { waiting.contains("\($0.clock.rawValue)/\($0.rung)") }
-                if !rungs.isEmpty {
+                    .filter { names.contains("\($0.clock.rawValue)/\($0.rung)") }
+                if moves || Set(rungs) != Set(waiting), !rungs.isEmpty {
                     let scheduled = Fact(caseID: caseID, at: now, actor: Actor.broker.adapter, change: .scheduled(rungs))
                     apply(scheduled)
                     result.facts.append(scheduled)
                 }
-                result.moved.append(MovedDeadline(dispatch: updated, before: previous))
             }
         }
         return result

@@ -104,6 +104,26 @@ extension RecalendarTests {
         #expect(d.ledger.dispatches[lead.dispatchID] == before)
     }
 
+    @Test func aRungAfterAnUnmovedDeadlineMovesWithTheSchedule() throws {
+        // 签收 1h on Thu 12-31: the deadline stays in 2026, but 通报 (+1wd after it) is on the
+        // first working day of 2027 — Mon 01-04 provisionally, Sat 01-02 on the notice.
+        var rules = Self.rules(Self.before)
+        rules.sla.defaults[.ack] = Period(1, .h)
+        var d = Driver(rules: rules)
+        d.now = Self.at("2026-12-31T09:59:59+08:00")
+        let c = d.newCase(Fixtures.submit("heating_not_warm", address: "民主路9号"))
+        let lead = try #require(d.lead(c))
+        let report = "\(lead.dispatchID)/ack/2"
+        #expect(d.ledger.timers[report]?.due == Self.at("2027-01-04T11:00:00+08:00"))
+        var after = rules
+        after.calendar = Self.notice
+        let result = d.ledger.recalendar(from: Self.before, to: after, now: Self.at("2026-12-31T10:30:00+08:00"))
+        #expect(result.moved.isEmpty, "no deadline moved")
+        #expect(result.facts.map(\.type) == ["clock.scheduled"])
+        #expect(d.ledger.timers[report]?.due == Self.at("2027-01-02T11:00:00+08:00"))
+        #expect(d.ledger.dispatches[lead.dispatchID]?.ackBy == lead.ackBy)
+    }
+
     @Test func replacingAYearGivesBackTheScheduleDeadlinesWereComputedOn() {
         let schedules = Self.before.schedules([2026, 2027])
         #expect(schedules[2027]?.official == false && schedules[2026]?.official == true)
