@@ -20,3 +20,15 @@ public enum EventChain {
         return Data(h.finalize())
     }
 }
+
+/// What checking the chain found: every problem with the seq where it is.
+public struct ChainReport: Sendable, CustomStringConvertible {
+    public var checked: Int64
+    public var problems: [String]
+    public var ok: Bool { problems.isEmpty }
+    public init(checked: Int64, problems: [String]) { self.checked = checked; self.problems = problems }
+    public var description: String {
+        ok ? "event log intact: \(checked) events, hash chain verified"
+           : "event log BROKEN after checking \(checked) events:\n" + problems.map { "  - " + $0 }.joined(separator: "\n")
+    }
+}

@@ -114,6 +114,33 @@ enum Schema {
                 CREATE TABLE modes (scope TEXT PRIMARY KEY, mode TEXT NOT NULL, set_at INTEGER NOT NULL);
                 """)
         }
+        m.registerMigration("v4: outcomes of verifications and follow-up calls, for stats") { db in
+            try db.execute(sql: """
+                -- 核实 and 回访 verdicts, one row per event (its seq): stats count them by agency and
+                -- period from these columns instead of searching the log's JSON (Store+Outcomes).
+                CREATE TABLE outcomes (
+                    seq INTEGER PRIMARY KEY,
+                    case_id TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    kind TEXT NOT NULL,         -- verify | evaluate
+                    verdict TEXT NOT NULL       -- passed | failed; satisfied | basically_satisfied | dissatisfied
+                );
+                CREATE INDEX outcomes_by_at ON outcomes (at);
+                """)
+            try Store.fillOutcomes(db)
+        }
+        m.registerMigration("v5: dispatches.return_by as deadlines_moved left it") { db in
+            // Until f066283 a commit updated a dispatch's ack_by and resolve_by but not its
+            // return_by, so a deadlines_moved fact moved it in the log only: replay disagreed
+            // with the projection. The log is right; the last such fact of each dispatch wins.
+            let reader = LogFormat.Reader()
+            let rows = try Row.fetchCursor(db, sql: "SELECT seq, type, data FROM events WHERE type = 'dispatch.deadlines_moved' ORDER BY seq")
+            while let row = try rows.next() {
+                guard case .deadlinesMoved(let id, _, _, let returnBy, _) = try reader.change(seq: row["seq"], type: row["type"], data: row["data"])
+                else { continue }
+                try db.execute(sql: "UPDATE dispatches SET return_by = ? WHERE dispatch_id = ?", arguments: [returnBy.ms, id])
+            }
+        }
         return m
     }
 }

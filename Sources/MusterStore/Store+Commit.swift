@@ -3,16 +3,6 @@ import GRDB
 import MusterCore
 
 extension Store {
-    /// Seals the batch from `ledger` and commits it (tests and tools; the broker seals batches
-    /// itself and commits them on its writer thread).
-    @discardableResult
-    public func commit(_ batch: Batch, ledger: Ledger) throws -> [LoggedFact] {
-        var sealed = batch
-        sealed.seal(from: ledger)
-        sealed.lastDelivery = max(sealed.lastDelivery, lastDelivery)
-        return try commit(sealed)
-    }
-
     /// Writes a sealed batch in one transaction: the facts to the hash-chained log, the
     /// projection rows, the pushes, the deliveries received, and the replies. Returns the logged
     /// facts with their seqs. On any error nothing is written and the log's head is as before.
@@ -38,6 +28,7 @@ extension Store {
                         try b.step()
                         logged.append(LoggedFact(seq: lastSeq, fact: fact, type: type, data: Array(data)))
                     }
+                    try writeOutcomes(db, logged)
                     try writeProjections(db, batch)
                     try writeOutbox(db, batch)
                     try writeTimers(db, batch)

@@ -42,7 +42,7 @@ extension Store {
 
     /// Every push not yet received, in delivery order; bodies only for the first `bodies` (the
     /// rest come back empty, to be read with `pushBody` when sent).
-    public func pendingPushes(bodies: Int = .max) throws -> [Batch.Push] {
+    public func pendingPushes(bodies: Int) throws -> [Batch.Push] {
         try pool.read { db in
             let rows = try Row.fetchCursor(db, sql: "SELECT delivery, target, command, dispatch_id, created_at FROM outbox ORDER BY delivery")
             var pushes: [Batch.Push] = []

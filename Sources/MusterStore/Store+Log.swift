@@ -4,7 +4,7 @@ import MusterCore
 
 extension Store {
     /// Logged facts after `seq`, in order (SUBSCRIBE, replay).
-    public func facts(after seq: Int64, limit: Int = 1000, caseID: String? = nil) throws -> [LoggedFact] {
+    public func facts(after seq: Int64, limit: Int, caseID: String?) throws -> [LoggedFact] {
         try pool.read { db in
             let rows: [Row]
             if let caseID {
@@ -12,37 +12,17 @@ extension Store {
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
             }
-            let decoder = FactCoding.decoder()
+            let reader = LogFormat.Reader()
             return try rows.map { row in
                 let data: Data = row["data"]
-                let change = try decoder.decode(Fact.Change.self, from: data)
+                let change = try reader.change(seq: row["seq"], type: row["type"], data: data)
                 let fact = Fact(caseID: row["case_id"], at: Date(ms: row["at"]), actor: row["actor"], change: change)
                 return LoggedFact(seq: row["seq"], fact: fact, type: row["type"], data: Array(data))
             }
         }
     }
 
-    /// Folds the whole log into a fresh ledger: what the projections must equal.
-    public func replay() throws -> Ledger {
-        var ledger = Ledger()
-        var after: Int64 = 0
-        while true {
-            let page = try facts(after: after, limit: 5000)
-            guard let last = page.last else { return ledger }
-            for logged in page { ledger.apply(logged.fact) }
-            after = last.seq
-        }
-    }
-
-    public struct ChainReport: Sendable, CustomStringConvertible {
-        public var checked: Int64
-        public var problems: [String]
-        public var ok: Bool { problems.isEmpty }
-        public var description: String {
-            ok ? "event log intact: \(checked) events, hash chain verified"
-               : "event log BROKEN after checking \(checked) events:\n" + problems.map { "  - " + $0 }.joined(separator: "\n")
-        }
-    }
+    public typealias ChainReport = MusterStore.ChainReport
 
     /// Recomputes the hash chain over every row: an edited, deleted or inserted row, or a
     /// truncated tail, is reported with its seq.

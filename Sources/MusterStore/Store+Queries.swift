@@ -15,20 +15,10 @@ extension Store {
         }
     }
 
-    public struct CaseFilter: Sendable {
-        public var state: String?
-        /// The current lead.
-        public var agency: String?
-        /// A grid path prefix.
-        public var grid: String?
-        /// Open cases past their resolve-by at `now`.
-        public var overdueAt: Date?
-        public var after: String?
-        public var limit: Int
-        public init(state: String? = nil, agency: String? = nil, grid: String? = nil, overdueAt: Date? = nil, after: String? = nil, limit: Int = 100) {
-            self.state = state; self.agency = agency; self.grid = grid; self.overdueAt = overdueAt; self.after = after; self.limit = limit
-        }
-    }
+    // The names these had while they were Store's own; call sites still use them.
+    public typealias CaseFilter = MusterStore.CaseFilter
+    public typealias Stats = CaseStats
+    public typealias AgencyFigures = MusterStore.AgencyFigures
 
     /// Cases matching a filter, in case id order (time order), paged by `after`.
     public func cases(_ f: CaseFilter) throws -> [CaseRecord] {
@@ -54,31 +44,9 @@ extension Store {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 
-    public struct AgencyFigures: Sendable, Equatable {
-        public var agency: String
-        public var dispatches: Int
-        public var acked: Int
-        public var ackedOnTime: Int
-        public var finished: Int
-        public var finishedOnTime: Int
-        public var returned: Int
-        /// 返工: verifications failed on its cases; 重办: dissatisfied call-backs; 回访: all call-backs.
-        public var reworked: Int = 0
-        public var redone: Int = 0
-        public var rated: Int = 0
-        public var satisfied: Int = 0
-    }
-
-    public struct Stats: Sendable, Equatable {
-        public var accepted: Int
-        public var byState: [String: Int]
-        public var agencies: [AgencyFigures]
-        public var rated: Int
-        public var satisfied: Int
-    }
-
-    /// Basic figures over cases accepted in [since, until).
-    public func stats(since: Date?, until: Date?) throws -> Stats {
+    /// Figures over [since, until): cases by `accepted_at`, dispatches by `sent_at`, and
+    /// verifications and follow-up calls by their time (the `outcomes` projection).
+    public func stats(since: Date?, until: Date?) throws -> CaseStats {
         let lo = since?.ms ?? Int64.min, hi = until?.ms ?? Int64.max
         return try pool.read { db in
             var byState: [String: Int] = [:]
@@ -100,12 +68,12 @@ extension Store {
             var byAgency = Dictionary(agencies.map { ($0.agency, $0) }, uniquingKeysWith: { a, _ in a })
             for r in try Row.fetchAll(db, sql: """
                 SELECT c.lead AS agency,
-                    sum(e.type = 'case.rework') AS reworked,
-                    sum(e.type = 'case.evaluated' AND CAST(e.data AS TEXT) LIKE '%"dissatisfied"%') AS redone,
-                    sum(e.type = 'case.evaluated') AS rated,
-                    sum(e.type = 'case.evaluated' AND CAST(e.data AS TEXT) NOT LIKE '%"dissatisfied"%') AS satisfied
-                FROM events e JOIN cases c ON c.case_id = e.case_id
-                WHERE e.type IN ('case.rework', 'case.evaluated') AND e.at >= ? AND e.at < ? AND c.lead IS NOT NULL
+                    sum(o.kind = 'verify' AND o.verdict = 'failed') AS reworked,
+                    sum(o.kind = 'evaluate' AND o.verdict = 'dissatisfied') AS redone,
+                    sum(o.kind = 'evaluate') AS rated,
+                    sum(o.kind = 'evaluate' AND o.verdict <> 'dissatisfied') AS satisfied
+                FROM outcomes o JOIN cases c ON c.case_id = o.case_id
+                WHERE o.at >= ? AND o.at < ? AND c.lead IS NOT NULL
                 GROUP BY c.lead
                 """, arguments: [lo, hi]) {
                 let a: String = r["agency"]
@@ -116,7 +84,7 @@ extension Store {
             let figures = byAgency.values.sorted { $0.agency < $1.agency }
             let rated = try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE satisfaction IS NOT NULL AND accepted_at >= ? AND accepted_at < ?", arguments: [lo, hi]) ?? 0
             let satisfied = try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE satisfaction IN ('satisfied', 'basically_satisfied') AND accepted_at >= ? AND accepted_at < ?", arguments: [lo, hi]) ?? 0
-            return Stats(accepted: byState.values.reduce(0, +), byState: byState, agencies: figures, rated: rated, satisfied: satisfied)
+            return CaseStats(accepted: byState.values.reduce(0, +), byState: byState, agencies: figures, rated: rated, satisfied: satisfied)
         }
     }
 }

@@ -2,10 +2,10 @@ import Foundation
 import GRDB
 import MusterCore
 
-/// The broker's SQLite database: one file, WAL, `synchronous=FULL` unless configured otherwise.
+/// The `CaseStore` on SQLite: one file, WAL, `synchronous=FULL` unless configured otherwise.
 /// Writes are named by intent (`commit(_:)`); one transaction each. Owned by the broker's one
 /// writer thread; readers (CLI, tests) open their own.
-public final class Store: @unchecked Sendable {
+public final class Store: CaseStore, @unchecked Sendable {
     public enum Synchronous: String, Sendable { case full = "FULL", normal = "NORMAL", off = "OFF" }
 
     public let path: String

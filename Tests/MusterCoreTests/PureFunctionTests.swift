@@ -48,28 +48,3 @@ import MusterWire
         #expect(ids.nextCase() == "C0000000101")
     }
 }
-
-@Suite struct FactEncodingTests {
-    static let record = CaseRecord(
-        caseID: "C0000000001", source: .camera, externalRef: "cam-\"7\"", category: "street_vending", grid: "zz/erqi",
-        priority: .urgent, title: "标题\n第二行", address: nil, state: .triage, round: 0, lead: nil, assists: ["a", "b"],
-        assigned: true, returnedBy: [], mergedInto: "C0000000002", mergedReports: 3, acceptedAt: Date(ms: 1), updatedAt: Date(ms: 2),
-        resolveBy: nil, satisfaction: .basicallySatisfied)
-    static let dispatch = DispatchRecord(
-        dispatchID: "D0000000001", caseID: "C0000000001", agency: "reli", role: .assist, round: 2, state: .acked,
-        sentAt: Date(ms: 10), ackBy: Date(ms: 11), resolveBy: Date(ms: 12), returnBy: Date(ms: 13), ackedAt: Date(ms: 14), finishedAt: nil, handler: "张")
-
-    static let changes: [Fact.Change] = [
-        .accepted(record), .merged(into: "C2"), .reportMerged(from: "C3"), .triage(reason: "no_route"), .consultation,
-        .dispatched(dispatch), .assigned(lead: "gongan", assists: [], note: nil), .assigned(lead: "x", assists: ["y"], note: "会商"),
-        .rejected(reason: "r"), .acked(dispatchID: "D1", handler: nil, note: "n"), .progressed(dispatchID: "D1", note: nil, attachments: []),
-        .resolved(dispatchID: "D1", lead: true, result: "ok", note: nil,
-                  attachments: [try! JSONDecoder().decode(MusterWire.Attachment.self, from: Data(#"{"url":"https://oss.example/1.jpg","sha256":"ab"}"#.utf8))]), .returned(dispatchID: "D1", reason: .insufficientInformation, note: nil),
-        .cancelled(dispatchID: "D1"), .verified(passed: false, note: "不合格"), .evaluated(.dissatisfied, note: nil), .closed,
-    ]
-
-    @Test(arguments: changes)
-    func theHandWrittenFormDecodesToTheSameValue(_ change: Fact.Change) throws {
-        #expect(try FactCoding.decoder().decode(Fact.Change.self, from: Data(change.json())) == change)
-    }
-}

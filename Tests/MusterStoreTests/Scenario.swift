@@ -9,7 +9,7 @@ import MusterWire
 /// assists, returns to the fallback and to consultation, assignment, extension, rework, redo,
 /// closing, ladder rungs firing, a backlog, management modes and a holiday schedule moving
 /// deadlines. Some cases are left open so that more can happen to them later.
-extension StoreTests.Harness {
+extension Harness {
     static let hotline = Actor(adapter: "hotline-12345", roles: [.intake])
     static let ops = Actor(adapter: "ops-1", roles: [.ops])
     static let grid = Actor(adapter: "grid-1", roles: [.grid])
@@ -26,7 +26,7 @@ extension StoreTests.Harness {
         var c: [String: Any] = ["source": "hotline_12345", "external_ref": "12345-\(n)", "title": title,
                                 "location": ["grid": grid, "address": address].compactMapValues { $0 }]
         if let category { c["category"] = category }
-        let d = try run(.submit(StoreTests.make(["id": "s\(n)", "case": c])), by: Self.hotline, reply: ("hotline-12345", "s\(n)"))
+        let d = try run(.submit(StoreFixtures.make(["id": "s\(n)", "case": c])), by: Self.hotline, reply: ("hotline-12345", "s\(n)"))
         guard case .accepted(let id, _, _, _) = d.reply else { throw StoreError.corrupt("not accepted") }
         return id
     }
@@ -49,70 +49,95 @@ extension StoreTests.Harness {
         let a = try submit(1, category: "street_vending", title: "占道经营 解放路", address: "解放路1号")
         made.append(a)
         var cg = Self.agency(lead(a).agency)
-        try run(.ack(StoreTests.make(["id": "a1", "dispatch_id": lead(a).dispatchID, "handler": "王五", "note": "已签收"])), by: cg)
-        try run(.progress(StoreTests.make(["id": "p1", "dispatch_id": lead(a).dispatchID, "note": "到场处置 \"现场\"\n第二行",
+        try run(.ack(StoreFixtures.make(["id": "a1", "dispatch_id": lead(a).dispatchID, "handler": "王五", "note": "已签收"])), by: cg)
+        try run(.progress(StoreFixtures.make(["id": "p1", "dispatch_id": lead(a).dispatchID, "note": "到场处置 \"现场\"\n第二行",
                                            "attachments": [["url": "https://files.example/1.jpg", "sha256": String(repeating: "ab", count: 32)],
                                                            ["url": "https://files.example/2.jpg"]]])), by: cg)
-        try run(.extend(StoreTests.make(["id": "x1", "dispatch_id": lead(a).dispatchID, "by": "2wd", "reason": "等待配件"])), by: cg)
+        try run(.extend(StoreFixtures.make(["id": "x1", "dispatch_id": lead(a).dispatchID, "by": "2wd", "reason": "等待配件"])), by: cg)
         // 2. The same problem reported again within the merge window: 并单.
         made.append(try submit(2, category: "street_vending", title: "又有人摆摊", address: "解放路1号"))
-        try run(.resolve(StoreTests.make(["id": "r1", "dispatch_id": lead(a).dispatchID, "result": "已清理", "note": "摊位已撤"])), by: cg)
-        try run(.verify(StoreTests.make(["id": "v1", "case_id": a, "passed": false, "note": "仍有摊位"])), by: Self.grid)
-        try run(.ack(StoreTests.make(["id": "a1b", "dispatch_id": lead(a).dispatchID])), by: cg)
-        try run(.resolve(StoreTests.make(["id": "r1b", "dispatch_id": lead(a).dispatchID])), by: cg)
-        try run(.evaluate(StoreTests.make(["id": "e1", "case_id": a, "satisfaction": "dissatisfied", "note": "摊贩又回来了"])), by: Self.hotline)
-        try run(.ack(StoreTests.make(["id": "a1c", "dispatch_id": lead(a).dispatchID, "handler": "赵六"])), by: cg)
-        try run(.resolve(StoreTests.make(["id": "r1c", "dispatch_id": lead(a).dispatchID])), by: cg)
-        try run(.verify(StoreTests.make(["id": "v1b", "case_id": a, "passed": true])), by: Self.grid)
-        try run(.evaluate(StoreTests.make(["id": "e1b", "case_id": a, "satisfaction": "basically_satisfied"])), by: Self.hotline)
+        try run(.resolve(StoreFixtures.make(["id": "r1", "dispatch_id": lead(a).dispatchID, "result": "已清理", "note": "摊位已撤"])), by: cg)
+        try run(.verify(StoreFixtures.make(["id": "v1", "case_id": a, "passed": false, "note": "仍有摊位"])), by: Self.grid)
+        try run(.ack(StoreFixtures.make(["id": "a1b", "dispatch_id": lead(a).dispatchID])), by: cg)
+        try run(.resolve(StoreFixtures.make(["id": "r1b", "dispatch_id": lead(a).dispatchID])), by: cg)
+        try run(.evaluate(StoreFixtures.make(["id": "e1", "case_id": a, "satisfaction": "dissatisfied", "note": "摊贩又回来了"])), by: Self.hotline)
+        try run(.ack(StoreFixtures.make(["id": "a1c", "dispatch_id": lead(a).dispatchID, "handler": "赵六"])), by: cg)
+        try run(.resolve(StoreFixtures.make(["id": "r1c", "dispatch_id": lead(a).dispatchID])), by: cg)
+        try run(.verify(StoreFixtures.make(["id": "v1b", "case_id": a, "passed": true])), by: Self.grid)
+        try run(.evaluate(StoreFixtures.make(["id": "e1b", "case_id": a, "satisfaction": "basically_satisfied"])), by: Self.hotline)
 
         // 3. A road collapse: a lead and two assists; an assist finishes its part; the lead
         //    returns it (to the fallback), the fallback returns it too (会商), the centre assigns.
         let c = try submit(3, category: "road_collapse", title: "道路塌陷", grid: "zz/jinshui/renminlu", address: "人民路8号")
         made.append(c)
         let assist = ledger.openDispatchRecords(of: c).first { $0.role == .assist }!
-        try run(.ack(StoreTests.make(["id": "a3a", "dispatch_id": assist.dispatchID])), by: Self.agency(assist.agency))
-        try run(.resolve(StoreTests.make(["id": "r3a", "dispatch_id": assist.dispatchID, "note": "已设围挡"])), by: Self.agency(assist.agency))
-        try run(.return(StoreTests.make(["id": "x3", "dispatch_id": lead(c).dispatchID, "reason": "not_our_duty", "note": "属市政道路"])),
+        try run(.ack(StoreFixtures.make(["id": "a3a", "dispatch_id": assist.dispatchID])), by: Self.agency(assist.agency))
+        try run(.resolve(StoreFixtures.make(["id": "r3a", "dispatch_id": assist.dispatchID, "note": "已设围挡"])), by: Self.agency(assist.agency))
+        try run(.return(StoreFixtures.make(["id": "x3", "dispatch_id": lead(c).dispatchID, "reason": "not_our_duty", "note": "属市政道路"])),
                 by: Self.agency(lead(c).agency))
-        try run(.return(StoreTests.make(["id": "x3b", "dispatch_id": lead(c).dispatchID, "reason": "not_our_duty"])),
+        try run(.return(StoreFixtures.make(["id": "x3b", "dispatch_id": lead(c).dispatchID, "reason": "not_our_duty"])),
                 by: Self.agency(lead(c).agency))
-        try run(.assign(StoreTests.make(["id": "as3", "case_id": c, "lead": "zhujian", "assists": ["chengguan"], "note": "会商决定"])), by: Self.ops)
-        try run(.ack(StoreTests.make(["id": "a3", "dispatch_id": lead(c).dispatchID, "handler": "李四"])), by: Self.agency("zhujian"))
+        try run(.assign(StoreFixtures.make(["id": "as3", "case_id": c, "lead": "zhujian", "assists": ["chengguan"], "note": "会商决定"])), by: Self.ops)
+        try run(.ack(StoreFixtures.make(["id": "a3", "dispatch_id": lead(c).dispatchID, "handler": "李四"])), by: Self.agency("zhujian"))
 
         // 4. Nobody's: it waits at the triage queue and is rejected.
         let d = try submit(4, category: nil, title: "咨询一件事", address: nil)
         made.append(d)
-        try run(.reject(StoreTests.make(["id": "rj4", "case_id": d, "reason": "不属于受理范围"])), by: Self.ops)
+        try run(.reject(StoreFixtures.make(["id": "rj4", "case_id": d, "reason": "不属于受理范围"])), by: Self.ops)
 
         // 5. An emergency in 二七区; a case there gets the tight windows; back to normal.
-        try run(.mode(StoreTests.make(["id": "m1", "mode": "emergency", "scope": "zz/erqi"])), by: Self.ops)
+        try run(.mode(StoreFixtures.make(["id": "m1", "mode": "emergency", "scope": "zz/erqi"])), by: Self.ops)
         let e = try submit(5, category: "street_vending", title: "占道经营 德化街", grid: "zz/erqi/jiefanglu", address: "解放路99号")
         made.append(e)
-        try run(.mode(StoreTests.make(["id": "m2", "mode": "normal", "scope": "zz/erqi"])), by: Self.ops)
+        try run(.mode(StoreFixtures.make(["id": "m2", "mode": "normal", "scope": "zz/erqi"])), by: Self.ops)
         let f = try submit(6, category: "heating_not_warm", title: "暖气不热", grid: "zz/jinshui/renminlu", address: "民主路3号院")
         made.append(f)
         let g = try submit(7, category: "noise", title: "夜间施工噪音", address: nil)
         made.append(g)
 
-        // 6. The holiday schedule changes under the open dispatches: a day off is added.
-        var changed = StoreTests.rules
-        changed.calendar.daysOff.insert(CivilDay(now.adding(ms: 2 * 86_400_000)))
+        // 6. The holiday schedule changes under the open dispatches: tomorrow becomes a day off.
+        var changed = StoreFixtures.rules
+        changed.calendar.daysOff.insert(CivilDay(now.adding(ms: 86_400_000)))
         now = now.adding(ms: 1000)
-        try record(ledger.recalendar(from: StoreTests.rules.calendar, to: changed, now: now).facts)
+        try record(ledger.recalendar(from: StoreFixtures.rules.calendar, to: changed, now: now).facts)
 
         // 7. Time passes: rungs fire (催办, 督办, 通报); the late street vendor in 二七区 goes on the
         //    backlog (挂账) with an explanation; 德化街's heating is finished and waits for its call.
         now = lead(e).ackBy.adding(ms: 60_000)
         try fireDue()
         cg = Self.agency(lead(e).agency)
-        try run(.ack(StoreTests.make(["id": "a5", "dispatch_id": lead(e).dispatchID])), by: cg)
+        try run(.ack(StoreFixtures.make(["id": "a5", "dispatch_id": lead(e).dispatchID])), by: cg)
         now = lead(e).resolveBy.adding(ms: 60_000)
         try fireDue()
-        try run(.backlog(StoreTests.make(["id": "b5", "dispatch_id": lead(e).dispatchID, "explanation": "涉及历史遗留产权纠纷，需区政府协调"])), by: cg)
+        try run(.backlog(StoreFixtures.make(["id": "b5", "dispatch_id": lead(e).dispatchID, "explanation": "涉及历史遗留产权纠纷，需区政府协调"])), by: cg)
         let reli = Self.agency(lead(f).agency)
-        try run(.ack(StoreTests.make(["id": "a6", "dispatch_id": lead(f).dispatchID])), by: reli)
-        try run(.resolve(StoreTests.make(["id": "r6", "dispatch_id": lead(f).dispatchID])), by: reli)
+        try run(.ack(StoreFixtures.make(["id": "a6", "dispatch_id": lead(f).dispatchID])), by: reli)
+        try run(.resolve(StoreFixtures.make(["id": "r6", "dispatch_id": lead(f).dispatchID])), by: reli)
         return made
+    }
+
+    /// After a restart or an upgrade: whatever is open moves on — the waiting case is assigned,
+    /// open dispatches are signed for and finished, a finished case's caller is dissatisfied
+    /// (重办, a new round) — a new report comes in, a mode is set, and time passes.
+    mutating func carryOn() throws {
+        for c in ledger.cases.values.sorted(by: { $0.caseID < $1.caseID }) {
+            switch c.state {
+            case .triage, .consultation:
+                try run(.assign(StoreFixtures.make(["id": "as-\(c.caseID)", "case_id": c.caseID, "lead": "chengguan"])), by: Self.ops)
+            case .dispatched, .handling:
+                let d = lead(c.caseID), by = Self.agency(d.agency)
+                if d.state == .sent { try run(.ack(StoreFixtures.make(["id": "a-\(d.dispatchID)", "dispatch_id": d.dispatchID])), by: by) }
+                try run(.resolve(StoreFixtures.make(["id": "r-\(d.dispatchID)", "dispatch_id": d.dispatchID, "result": "已处理"])), by: by)
+            case .finished:
+                try run(.evaluate(StoreFixtures.make(["id": "e-\(c.caseID)", "case_id": c.caseID, "satisfaction": "dissatisfied"])), by: Self.hotline)
+            default:
+                break
+            }
+        }
+        try run(.mode(StoreFixtures.make(["id": "m-major", "mode": "major_event", "scope": "zz/jinshui"])), by: Self.ops)
+        let n = try submit(100, category: "road_collapse", title: "路面塌陷", grid: "zz/jinshui/renminlu", address: "人民路100号")
+        try run(.ack(StoreFixtures.make(["id": "a100", "dispatch_id": lead(n).dispatchID, "handler": "周七"])), by: Self.agency(lead(n).agency))
+        now = now.adding(ms: 3 * 86_400_000)
+        try fireDue()
     }
 }

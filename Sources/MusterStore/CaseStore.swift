@@ -1,0 +1,83 @@
+import Foundation
+import MusterCore
+
+/// Where the broker keeps its cases: the hash-chained event log, the projections, the outbox of
+/// pushes and the replies to request ids. In the style of GRDB's AppDatabase: writes are named by
+/// intent and each is one transaction, all or nothing; reads return values, never a connection.
+///
+/// `Store` (SQLite) is the implementation today. What any implementation must do is the contract
+/// suite, Tests/MusterStoreTests/StoreContractTests.swift, which runs against each backend.
+/// Called from one writer thread at a time (the broker's); reads may come from any thread.
+public protocol CaseStore: AnyObject, Sendable {
+    /// Where it is, for logs and messages: a file path, a URL.
+    var path: String { get }
+    /// The last event's seq; 0 for an empty log.
+    var lastSeq: Int64 { get }
+    /// The highest delivery number handed out: numbers are never reused.
+    var lastDelivery: Int64 { get }
+    /// How delivery numbers are written on the wire and recognised in RECEIVED.
+    var deliveryIDs: DeliveryIDs { get }
+    /// Hands out the next delivery number; it becomes durable with the batch that stores its push.
+    func nextDelivery() -> Int64
+
+    // MARK: Writes
+
+    /// One group commit: the facts to the log (each row chained to the one before), the
+    /// projection rows, pushes added and removed, and replies — in one transaction. Returns the
+    /// logged facts with their seqs. On any error nothing is written and the head is as before.
+    @discardableResult
+    func commit(_ batch: Batch) throws -> [LoggedFact]
+    /// Forgets the replies to request ids older than `before`.
+    func pruneRequests(before: Date) throws
+
+    // MARK: Reads
+
+    /// The ledger as the projections hold it (what the broker starts from).
+    func loadLedger() throws -> Ledger
+    /// Every push not yet received, in delivery order; bodies only for the first `bodies`.
+    func pendingPushes(bodies: Int) throws -> [Batch.Push]
+    func pushBody(delivery: Int64) throws -> [UInt8]?
+    /// A case's bytes as submitted, for DISPATCH.
+    func submitted(caseID: String) throws -> [UInt8]?
+    /// The stored replies to any of these request ids.
+    func storedReplies(_ keys: [RequestKey]) throws -> [RequestKey: (command: String, body: [UInt8])]
+    /// Logged facts after `seq` in order, all cases' or one's.
+    func facts(after seq: Int64, limit: Int, caseID: String?) throws -> [LoggedFact]
+    func caseRecord(_ caseID: String) throws -> CaseRecord?
+    /// A case's dispatches in id order.
+    func dispatches(ofCase caseID: String) throws -> [DispatchRecord]
+    func cases(_ filter: CaseFilter) throws -> [CaseRecord]
+    func stats(since: Date?, until: Date?) throws -> CaseStats
+    /// Recomputes the hash chain over the whole log.
+    func verifyLog() throws -> ChainReport
+}
+
+extension CaseStore {
+    /// Seals the batch from `ledger` and commits it (tests and tools; the broker seals batches
+    /// itself and commits them on its writer thread).
+    @discardableResult
+    public func commit(_ batch: Batch, ledger: Ledger) throws -> [LoggedFact] {
+        var sealed = batch
+        sealed.seal(from: ledger)
+        sealed.lastDelivery = max(sealed.lastDelivery, lastDelivery)
+        return try commit(sealed)
+    }
+
+    public func pendingPushes() throws -> [Batch.Push] { try pendingPushes(bodies: .max) }
+
+    public func facts(after seq: Int64, limit: Int = 1000) throws -> [LoggedFact] {
+        try facts(after: seq, limit: limit, caseID: nil)
+    }
+
+    /// Folds the whole log into a fresh ledger: what the projections must equal.
+    public func replay() throws -> Ledger {
+        var ledger = Ledger()
+        var after: Int64 = 0
+        while true {
+            let page = try facts(after: after, limit: 5000)
+            guard let last = page.last else { return ledger }
+            for logged in page { ledger.apply(logged.fact) }
+            after = last.seq
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import MusterCore
+import MusterWire
+
+/// Reads a v2 log record (docs/LOG-FORMAT.md), as `LogWriter` writes it. Each type's required
+/// fields must be there: a missing or mistyped one is an error naming the key, never a default.
+/// (`role` and `passed` repeat what the type says; `LogFormat.Reader` checks the two agree.)
+struct LogRecordV2: Decodable {
+    var type: String
+    var change: Fact.Change
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: LogKey.self)
+        let v = try c.decode(Int.self, forKey: "v")
+        guard v == 2 else {
+            throw DecodingError.dataCorruptedError(forKey: "v", in: c, debugDescription: "log format v\(v): written by a newer muster; this one reads v1 and v2")
+        }
+        type = try c.decode(String.self, forKey: "type")
+        switch type {
+        case "case.accepted": change = .accepted(try Self.caseRecord(c.nestedContainer(keyedBy: LogKey.self, forKey: "case")))
+        case "case.merged": change = .merged(into: try c.decode(String.self, forKey: "merged_into"))
+        case "case.report_merged": change = .reportMerged(from: try c.decode(String.self, forKey: "from_case"))
+        case "case.triage": change = .triage(reason: try c.decode(String.self, forKey: "reason"))
+        case "case.consultation": change = .consultation
+        case "case.dispatched": change = .dispatched(try Self.dispatchRecord(c.nestedContainer(keyedBy: LogKey.self, forKey: "dispatch")))
+        case "case.assigned":
+            change = .assigned(lead: try c.decode(String.self, forKey: "lead"), assists: try c.decode([String].self, forKey: "assists"),
+                               note: try c.decodeIfPresent(String.self, forKey: "note"))
+        case "case.rejected": change = .rejected(reason: try c.decode(String.self, forKey: "reason"))
+        case "dispatch.acked":
+            change = .acked(dispatchID: try c.decode(String.self, forKey: "dispatch_id"),
+                             handler: try c.decodeIfPresent(String.self, forKey: "handler"), note: try c.decodeIfPresent(String.self, forKey: "note"))
+        case "dispatch.progress":
+            change = .progressed(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), note: try c.decodeIfPresent(String.self, forKey: "note"),
+                                 attachments: try c.decode([Attachment].self, forKey: "attachments"))
+        case "case.resolved", "dispatch.resolved":
+            change = .resolved(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), lead: try c.decode(DispatchRole.self, forKey: "role") == .lead,
+                               result: try c.decodeIfPresent(String.self, forKey: "result"), note: try c.decodeIfPresent(String.self, forKey: "note"),
+                               attachments: try c.decode([Attachment].self, forKey: "attachments"))
+        case "dispatch.returned":
+            change = .returned(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), reason: try c.decode(ReturnReason.self, forKey: "reason"),
+                               note: try c.decodeIfPresent(String.self, forKey: "note"))
+        case "dispatch.cancelled": change = .cancelled(dispatchID: try c.decode(String.self, forKey: "dispatch_id"))
+        case "case.verified", "case.rework":
+            change = .verified(passed: try c.decode(Bool.self, forKey: "passed"), note: try c.decodeIfPresent(String.self, forKey: "note"))
+        case "case.evaluated":
+            change = .evaluated(try c.decode(Satisfaction.self, forKey: "satisfaction"), note: try c.decodeIfPresent(String.self, forKey: "note"))
+        case "case.closed": change = .closed
+        case "clock.scheduled":
+            var list = try c.nestedUnkeyedContainer(forKey: "rungs")
+            var timers: [LadderTimer] = []
+            while !list.isAtEnd { timers.append(try Self.rung(list.nestedContainer(keyedBy: LogKey.self))) }
+            change = .scheduled(timers)
+        case "case.escalated": change = .escalated(try Self.rung(c.nestedContainer(keyedBy: LogKey.self, forKey: "rung")))
+        case "dispatch.extended":
+            change = .extended(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), resolveBy: try c.time("resolve_by"),
+                               by: try c.decode(String.self, forKey: "by"), reason: try c.decode(String.self, forKey: "reason"))
+        case "dispatch.deadlines_moved":
+            let due = try c.nestedContainer(keyedBy: LogKey.self, forKey: "due")
+            change = .deadlinesMoved(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), ackBy: try due.time("ack_by"),
+                                     resolveBy: try due.time("resolve_by"), returnBy: try due.time("return_by"),
+                                     reason: try c.decode(String.self, forKey: "reason"))
+        case "dispatch.backlogged":
+            change = .backlogged(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), explanation: try c.decode(String.self, forKey: "explanation"))
+        case "mode.changed":
+            change = .modeSet(try c.decode(ManagementMode.self, forKey: "mode"), scope: try c.decode(String.self, forKey: "scope"))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: "type", in: c, debugDescription: "unknown fact type \(type)")
+        }
+    }
+
+    static func caseRecord(_ c: KeyedDecodingContainer<LogKey>) throws -> CaseRecord {
+        CaseRecord(
+            caseID: try c.decode(String.self, forKey: "case_id"), source: try c.decode(Source.self, forKey: "source"),
+            externalRef: try c.decode(String.self, forKey: "external_ref"), category: try c.decode(String.self, forKey: "category"),
+            grid: try c.decode(String.self, forKey: "grid"), priority: try c.decode(Priority.self, forKey: "priority"),
+            title: try c.decode(String.self, forKey: "title"), address: try c.decodeIfPresent(String.self, forKey: "address"),
+            state: try c.decode(CaseState.self, forKey: "state"), round: try c.decode(Int.self, forKey: "round"),
+            lead: try c.decodeIfPresent(String.self, forKey: "lead"), assists: try c.decode([String].self, forKey: "assists"),
+            assigned: try c.decode(Bool.self, forKey: "assigned"), returnedBy: try c.decode([String].self, forKey: "returned_by"),
+            mergedInto: try c.decodeIfPresent(String.self, forKey: "merged_into"),
+            mergedReports: try c.decode(Int.self, forKey: "merged_reports"), acceptedAt: try c.time("accepted_at"),
+            updatedAt: try c.time("updated_at"), resolveBy: try c.timeIfPresent("resolve_by"),
+            satisfaction: try c.decodeIfPresent(Satisfaction.self, forKey: "satisfaction"),
+            escalation: try c.decodeIfPresent(Int.self, forKey: "escalation"), backlog: try c.decodeIfPresent(String.self, forKey: "backlog"))
+    }
+
+    static func dispatchRecord(_ c: KeyedDecodingContainer<LogKey>) throws -> DispatchRecord {
+        DispatchRecord(
+            dispatchID: try c.decode(String.self, forKey: "dispatch_id"), caseID: try c.decode(String.self, forKey: "case_id"),
+            agency: try c.decode(String.self, forKey: "agency"), role: try c.decode(DispatchRole.self, forKey: "role"),
+            round: try c.decode(Int.self, forKey: "round"), state: try c.decode(DispatchState.self, forKey: "state"),
+            sentAt: try c.time("sent_at"), ackBy: try c.time("ack_by"), resolveBy: try c.time("resolve_by"),
+            returnBy: try c.time("return_by"), ackedAt: try c.timeIfPresent("acked_at"), finishedAt: try c.timeIfPresent("finished_at"),
+            handler: try c.decodeIfPresent(String.self, forKey: "handler"), extensions: try c.decodeIfPresent(Int.self, forKey: "extensions"),
+            firstResolveBy: try c.timeIfPresent("first_resolve_by"))
+    }
+
+    static func rung(_ c: KeyedDecodingContainer<LogKey>) throws -> LadderTimer {
+        LadderTimer(
+            id: try c.decode(String.self, forKey: "id"), caseID: try c.decode(String.self, forKey: "case_id"),
+            dispatchID: try c.decodeIfPresent(String.self, forKey: "dispatch_id"), agency: try c.decodeIfPresent(String.self, forKey: "agency"),
+            clock: try c.decode(ClockKind.self, forKey: "clock"), rung: try c.decode(Int.self, forKey: "rung"),
+            level: try c.decode(Int.self, forKey: "level"), notice: try c.decode(String.self, forKey: "notice"),
+            to: try c.decode([String].self, forKey: "to"), due: try c.time("due"), deadline: try c.time("deadline"))
+    }
+}
+
+/// A key of the log's JSON, written as a string literal where it is read.
+struct LogKey: CodingKey, ExpressibleByStringLiteral {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+    init(stringLiteral value: String) { stringValue = value }
+}
+
+extension KeyedDecodingContainer<LogKey> {
+    func time(_ key: LogKey) throws -> Date {
+        let text = try decode(String.self, forKey: key)
+        guard let date = LogTime.parse(text) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not an RFC 3339 time to the millisecond: \(text)")
+        }
+        return date
+    }
+
+    func timeIfPresent(_ key: LogKey) throws -> Date? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        return try time(key)
+    }
+}

@@ -1,0 +1,268 @@
+import Foundation
+import Testing
+@testable import MusterCore
+@testable import MusterStore
+import MusterWire
+
+/// The log's v2 form (docs/LOG-FORMAT.md): what is written reads back the same, looks as the
+/// document says, and what cannot be read is refused naming the row.
+@Suite struct LogFormatTests {
+    static let t = Date(ms: 1_795_000_000_000)  // 2026-11-18T19:06:40+08:00
+    static let attachment: MusterWire.Attachment = StoreFixtures.make(["url": "https://oss.example/1.jpg", "sha256": "ab"])
+    static let bareAttachment: MusterWire.Attachment = StoreFixtures.make(["url": "https://oss.example/2.jpg"])
+
+    static func record(full: Bool) -> CaseRecord {
+        CaseRecord(caseID: "C0000000001", source: .camera, externalRef: "cam-\"7\"\\", category: "street_vending", grid: "zz/erqi",
+                   priority: .urgent, title: "标题\n第二行\t\u{1}", address: full ? "解放路1号" : nil, state: .triage, round: 0,
+                   lead: full ? "chengguan" : nil, assists: full ? ["a", "b"] : [], assigned: full, returnedBy: full ? ["reli"] : [],
+                   mergedInto: full ? "C0000000002" : nil, mergedReports: 3, acceptedAt: t, updatedAt: t.adding(ms: 1),
+                   resolveBy: full ? t.adding(ms: -1) : nil, satisfaction: full ? .basicallySatisfied : nil,
+                   escalation: full ? 2 : nil, backlog: full ? "涉及历史遗留产权纠纷" : nil)
+    }
+
+    static func dispatch(full: Bool) -> DispatchRecord {
+        DispatchRecord(dispatchID: "D0000000001", caseID: "C0000000001", agency: "reli", role: .assist, round: 2, state: .acked,
+                       sentAt: Date(ms: 10), ackBy: Date(ms: 11), resolveBy: Date(ms: 12), returnBy: Date(ms: -13),
+                       ackedAt: full ? Date(ms: 14) : nil, finishedAt: full ? Date(ms: 15) : nil, handler: full ? "张" : nil,
+                       extensions: full ? 1 : nil, firstResolveBy: full ? Date(ms: 9) : nil)
+    }
+
+    static func rung(full: Bool) -> LadderTimer {
+        LadderTimer(id: "D0000000001/ack/1", caseID: "C0000000001", dispatchID: full ? "D0000000001" : nil, agency: full ? "reli" : nil,
+                    clock: .ack, rung: 1, level: 2, notice: "supervise", to: ["agency", "ops"], due: t, deadline: t.adding(ms: 999))
+    }
+
+    /// Every change, with all its optional values (`full`) or none.
+    static func changes(full: Bool) -> [Fact.Change] {
+        let note: String? = full ? "备注 \"引号\"" : nil
+        return [
+            .accepted(record(full: full)), .merged(into: "C2"), .reportMerged(from: "C3"), .triage(reason: "no_route"), .consultation,
+            .dispatched(dispatch(full: full)), .assigned(lead: "gongan", assists: full ? ["x"] : [], note: note),
+            .rejected(reason: "r"), .acked(dispatchID: "D1", handler: full ? "王五" : nil, note: note),
+            .progressed(dispatchID: "D1", note: note, attachments: full ? [attachment, bareAttachment] : []),
+            .resolved(dispatchID: "D1", lead: true, result: full ? "ok" : nil, note: note, attachments: full ? [attachment] : []),
+            .resolved(dispatchID: "D2", lead: false, result: full ? "ok" : nil, note: note, attachments: []),
+            .returned(dispatchID: "D1", reason: .insufficientInformation, note: note), .cancelled(dispatchID: "D1"),
+            .verified(passed: true, note: note), .verified(passed: false, note: note), .evaluated(.dissatisfied, note: note), .closed,
+            .scheduled(full ? [rung(full: true), rung(full: false)] : []), .escalated(rung(full: full)),
+            .extended(dispatchID: "D1", resolveBy: t, by: "2wd", reason: "等待配件"),
+            .deadlinesMoved(dispatchID: "D1", ackBy: t, resolveBy: t.adding(ms: 1), returnBy: t.adding(ms: 2), reason: "节假日安排变更"),
+            .backlogged(dispatchID: "D1", explanation: "涉及历史遗留产权纠纷"), .modeSet(.majorEvent, scope: "zz/erqi"),
+        ]
+    }
+
+    static func type(_ change: Fact.Change) -> String { Fact(caseID: "", at: t, actor: "", change: change).type }
+
+    static func roundTrip(_ change: Fact.Change) throws -> Fact.Change {
+        let type = type(change)
+        return try LogFormat.Reader().change(seq: 1, type: type, data: Data(LogFormat.encode(change, type: type)))
+    }
+
+    @Test(arguments: changes(full: true) + changes(full: false))
+    func everyChangeReadsBackAsWritten(_ change: Fact.Change) throws {
+        #expect(try Self.roundTrip(change) == change)
+    }
+
+    @Test func theWrittenFormIsTheDocumentedOne() throws {
+        let acked = Fact.Change.acked(dispatchID: "D0000000001", handler: "王五", note: "已签收")
+        #expect(String(decoding: LogFormat.encode(acked, type: "dispatch.acked"), as: UTF8.self)
+                == #"{"v":2,"type":"dispatch.acked","dispatch_id":"D0000000001","handler":"王五","note":"已签收"}"#)
+        let doc = try String(contentsOf: StoreFixtures.repo.appendingPathComponent("docs/LOG-FORMAT.md"), encoding: .utf8)
+        #expect(doc.contains(#"{"v":2,"type":"dispatch.acked","dispatch_id":"D0000000001","handler":"王五","note":"已签收"}"#))
+        let moved = String(decoding: LogFormat.encode(.deadlinesMoved(dispatchID: "D1", ackBy: Self.t, resolveBy: Self.t.adding(ms: 5),
+                                                                     returnBy: Self.t.adding(ms: 86_400_000), reason: "r"),
+                                                      type: "dispatch.deadlines_moved"), as: UTF8.self)
+        #expect(moved == #"{"v":2,"type":"dispatch.deadlines_moved","dispatch_id":"D1","due":{"ack_by":"2026-11-18T19:06:40.000+08:00","resolve_by":"2026-11-18T19:06:40.005+08:00","return_by":"2026-11-19T19:06:40.000+08:00"},"reason":"r"}"#)
+    }
+
+    @Test func timesAreRFC3339InTheCityOffsetToTheMillisecond() {
+        #expect(LogTime.string(Self.t) == "2026-11-18T19:06:40.000+08:00")
+        #expect(LogTime.string(Date(ms: 0)) == "1970-01-01T08:00:00.000+08:00")
+        #expect(LogTime.string(Date(ms: -1)) == "1970-01-01T07:59:59.999+08:00")
+        #expect(LogTime.parse("2026-11-18T11:06:40Z") == Self.t)
+        #expect(LogTime.parse("2026-11-18T19:06:40+08:00") == Self.t)
+        #expect(LogTime.parse("2026-11-18T06:06:40.5-05:00") == Self.t.adding(ms: 500))
+        for bad in ["2026-02-30T00:00:00+08:00", "2026-11-18T19:06:40.1234+08:00", "2026-11-18T19:06:40", "2026-11-18 19:06:40+08:00",
+                    "2026-11-18T24:00:00Z", "2026-11-18T19:06:40.+08:00", "2026-11-18T19:06:40+0800", "", "x"] {
+            #expect(LogTime.parse(bad) == nil, "\(bad)")
+        }
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<5000 {
+            let ms = Int64.random(in: -2_000_000_000_000...4_000_000_000_000, using: &rng)
+            let text = LogTime.string(Date(ms: ms))
+            #expect(text.utf8.count == 29 && LogTime.parse(text)?.ms == ms, "\(ms) → \(text)")
+        }
+    }
+
+    /// Random walks of commands through the core: every fact they make reads back from the log
+    /// form as it was, and the facts read back replay to the same ledger.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func aRandomWalkOfCommandsReadsBackAndReplaysTheSame(_ seed: UInt64) throws {
+        var walk = RandomWalk(seed: seed)
+        let facts = walk.run(steps: 600)
+        var replayed = Ledger(), read = Ledger()
+        for f in facts {
+            let back = try Self.roundTrip(f.change)
+            #expect(back == f.change)
+            replayed.apply(f)
+            read.apply(Fact(caseID: f.caseID, at: f.at, actor: f.actor, change: back))
+        }
+        #expect(read == replayed && replayed.cases == walk.ledger.cases && replayed.dispatches == walk.ledger.dispatches)
+        #expect(Set(facts.map(\.type)).count >= 18, "the walk reaches most fact types: \(Set(facts.map(\.type)).sorted())")
+    }
+
+    /// docs/LOG-FORMAT.md names, for each type and record, the keys `LogWriter` writes: `?` for
+    /// those written only with a value. This fails when either changes alone.
+    @Test func theDocumentNamesEveryKeyTheWriterWrites() throws {
+        let doc = try String(contentsOf: StoreFixtures.repo.appendingPathComponent("docs/LOG-FORMAT.md"), encoding: .utf8)
+        let sections = Self.tables(doc)
+        let types = try #require(sections["Fact types"])
+        var seen = Set<String>()
+        for (full, bare) in zip(Self.changes(full: true), Self.changes(full: false)) {
+            let type = Self.type(full)
+            seen.insert(type)
+            let documented = try #require(types[type], "\(type) is not in the document")
+            #expect(try Self.keys(LogFormat.encode(full, type: type)).subtracting(["v", "type"]) == documented.all, "\(type) with every value")
+            #expect(try Self.keys(LogFormat.encode(bare, type: type)).subtracting(["v", "type"]) == documented.required, "\(type) with none")
+        }
+        #expect(Set(types.keys) == seen, "the document lists no other type")
+        #expect(seen == StoreContractTests.allTypes)
+        let records: [(String, [UInt8], [UInt8])] = [
+            ("The case record", LogWriter.caseJSON(Self.record(full: true)), LogWriter.caseJSON(Self.record(full: false))),
+            ("The dispatch record", LogWriter.dispatchJSON(Self.dispatch(full: true)), LogWriter.dispatchJSON(Self.dispatch(full: false))),
+            ("A ladder rung", LogWriter.rungJSON(Self.rung(full: true)), LogWriter.rungJSON(Self.rung(full: false))),
+        ]
+        for (title, full, bare) in records {
+            let table = try #require(sections.first { $0.key.hasPrefix(title) }?.value, "no table \(title)")
+            let documented = Documented(required: Set(table.filter { $0.value.required.isEmpty == false }.keys),
+                                        all: Set(table.keys))
+            #expect(try Self.keys(full) == documented.all, "\(title) with every value")
+            #expect(try Self.keys(bare) == documented.required, "\(title) with none")
+        }
+    }
+
+    @Test func whatCannotBeReadIsRefusedNamingTheRow() {
+        let reader = LogFormat.Reader()
+        func reason(_ type: String, _ json: String) -> String? {
+            do { _ = try reader.change(seq: 42, type: type, data: Data(json.utf8)); return nil } catch { return "\(error)" }
+        }
+        #expect(reason("case.closed", #"{"v":3,"type":"case.closed"}"#)?.contains("v3") == true)
+        #expect(reason("case.closed", #"{"v":3,"type":"case.closed"}"#)?.contains("seq 42") == true)
+        #expect(reason("case.rejected", #"{"v":2,"type":"case.closed"}"#)?.contains("type column") == true)
+        #expect(reason("case.verified", #"{"v":2,"type":"case.verified","passed":false}"#)?.contains("case.rework") == true,
+                "the data says rework whatever the type says")
+        #expect(reason("dispatch.acked", #"{"v":2,"type":"dispatch.acked"}"#)?.contains("dispatch_id") == true)
+        #expect(reason("dispatch.extended", #"{"v":2,"type":"dispatch.extended","dispatch_id":"D1","resolve_by":1795000000000,"by":"1d","reason":"r"}"#) != nil,
+                "a time is RFC 3339, not milliseconds")
+        #expect(reason("case.closed", #"{"nonsense":{}}"#) != nil)
+        #expect(reason("case.closed", #"{"closed":{}}"#) == nil, "v1")
+        #expect(reason("case.rework", #"{"verified":{"passed":true}}"#)?.contains("case.verified") == true)
+    }
+
+    // MARK: the document's tables
+
+    struct Documented: Equatable {
+        var required: Set<String>
+        var all: Set<String>
+    }
+
+    /// `### title` → first column → the backquoted keys of the second column (fact types) or of
+    /// the first (records); `key`? is optional.
+    static func tables(_ doc: String) -> [String: [String: Documented]] {
+        var out: [String: [String: Documented]] = [:]
+        var section = ""
+        let key = #/`([a-z_0-9.]+)`(\?)?/#
+        for line in doc.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("### ") { section = String(line.dropFirst(4)); continue }
+            guard line.hasPrefix("| `") else { continue }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 3, let first = cells[1].firstMatch(of: key) else { continue }
+            if section == "Fact types" {
+                var d = Documented(required: [], all: [])
+                for m in cells[2].matches(of: key) {
+                    d.all.insert(String(m.1))
+                    if m.2 == nil { d.required.insert(String(m.1)) }
+                }
+                out[section, default: [:]][String(first.1)] = d
+            } else {
+                // A record's row: "required" is non-empty when the key has no `?`.
+                out[section, default: [:]][String(first.1)] = Documented(required: first.2 == nil ? [String(first.1)] : [], all: [])
+            }
+        }
+        return out
+    }
+
+    static func keys(_ json: [UInt8]) throws -> Set<String> {
+        Set((try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] ?? [:]).keys)
+    }
+}
+
+/// A small seeded generator, so that a failing walk can be run again.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Random commands, most of them refused, through the core on the real config.
+struct RandomWalk {
+    var rng: SplitMix64
+    var ledger = Ledger()
+    var now = Date(ms: 1_795_000_000_000)
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+
+    mutating func run(steps: Int) -> [Fact] {
+        var facts: [Fact] = []
+        let agencies = ["chengguan", "gongan", "zhujian", "reli", "jiaotong"]
+        for step in 0..<steps {
+            now = now.adding(ms: Int64.random(in: 1000...7_200_000, using: &rng))
+            let open = ledger.openDispatches.values.flatMap { $0 }.sorted().compactMap { ledger.dispatches[$0] }
+            let cases = ledger.cases.keys.sorted()
+            let d = open.randomElement(using: &rng)
+            let c = cases.randomElement(using: &rng) ?? "C0000000001"
+            let agency = Actor(adapter: "\(d?.agency ?? "x")-1", roles: [.agency], agency: d?.agency)
+            let did = d?.dispatchID ?? "D0000000001"
+            let command: (CaseCommand, Actor)?
+            switch Int.random(in: 0..<14, using: &rng) {
+            case 0, 1:
+                let category = ["street_vending", "road_collapse", "heating_not_warm", "noise", "manhole_cover"].randomElement(using: &rng)!
+                let body: [String: Any] = ["id": "s\(step)", "case": [
+                    "source": "hotline_12345", "external_ref": "w\(step)", "category": category, "title": "随机 \(step)",
+                    "location": ["grid": ["zz/erqi/jiefanglu", "zz/jinshui/renminlu"].randomElement(using: &rng)!,
+                                 "address": "路\(Int.random(in: 1...4, using: &rng))号"]]]
+                command = (.submit(StoreFixtures.make(body)), Harness.hotline)
+            case 2: command = (.ack(StoreFixtures.make(["id": "a\(step)", "dispatch_id": did, "handler": "张三"])), agency)
+            case 3: command = (.progress(StoreFixtures.make(["id": "p\(step)", "dispatch_id": did, "note": "在处置",
+                                                             "attachments": [["url": "https://f.example/\(step).jpg"]]])), agency)
+            case 4, 5: command = (.resolve(StoreFixtures.make(["id": "r\(step)", "dispatch_id": did, "result": "ok"])), agency)
+            case 6: command = (.return(StoreFixtures.make(["id": "x\(step)", "dispatch_id": did, "reason": "not_our_duty"])), agency)
+            case 7: command = (.verify(StoreFixtures.make(["id": "v\(step)", "case_id": c, "passed": Bool.random(using: &rng)])), Harness.grid)
+            case 8:
+                let s = Satisfaction.allCases.randomElement(using: &rng)!.rawValue
+                command = (.evaluate(StoreFixtures.make(["id": "e\(step)", "case_id": c, "satisfaction": s])), Harness.hotline)
+            case 9: command = (.assign(StoreFixtures.make(["id": "as\(step)", "case_id": c, "lead": agencies.randomElement(using: &rng)!])), Harness.ops)
+            case 10: command = (.extend(StoreFixtures.make(["id": "ex\(step)", "dispatch_id": did, "by": "1wd", "reason": "等待配件"])), agency)
+            case 11: command = (.backlog(StoreFixtures.make(["id": "b\(step)", "dispatch_id": did, "explanation": "涉及历史遗留产权纠纷，需协调"])), agency)
+            case 12:
+                let mode = ManagementMode.allCases.randomElement(using: &rng)!.rawValue
+                command = (.mode(StoreFixtures.make(["id": "m\(step)", "mode": mode, "scope": "zz/erqi"])), Harness.ops)
+            default:
+                command = nil
+                if let next = ledger.timers.values.min(by: { ($0.due, $0.id) < ($1.due, $1.id) }) {
+                    now = max(now, next.due)
+                    facts += ledger.fire(next.id, now: now)
+                }
+            }
+            if let (cmd, actor) = command, case .success(let decision) = ledger.decide(cmd, by: actor, rules: StoreFixtures.rules, now: now) {
+                facts += decision.facts
+            }
+        }
+        return facts
+    }
+}

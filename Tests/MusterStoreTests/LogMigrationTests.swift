@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import Testing
+@testable import MusterCore
+@testable import MusterStore
+
+/// Fixtures/v1.db was written by the code before the v2 log codec (commit 166bb0d, the
+/// scenario in Scenario.swift): a log in the v1 form, its projections, timers, outbox and
+/// replies. Today's code opens a copy, and everything still holds across the change.
+@Suite struct LogMigrationTests {
+    static let fixture = StoreFixtures.repo.appendingPathComponent("Tests/MusterStoreTests/Fixtures/v1.db").path
+    static let fixtureEvents: Int64 = 111
+
+    /// A copy: the fixture itself is never opened for writing.
+    static func copy() throws -> String {
+        let path = StoreFixtures.tempDB()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture, toPath: path)
+        return path
+    }
+
+    /// seq → (data, hash), as stored.
+    static func rows(_ path: String) throws -> [Int64: (Data, Data)] {
+        try DatabaseQueue(path: path).read { db in
+            var out: [Int64: (Data, Data)] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT seq, data, hash FROM events") { out[r["seq"]] = (r["data"], r["hash"]) }
+            return out
+        }
+    }
+
+    @Test func theV1LogVerifiesReplaysToItsProjectionsAndTakesV2FactsAfterIt() throws {
+        let path = try Self.copy()
+        let before = try Self.rows(path)
+        #expect(before.count == Self.fixtureEvents && before.values.allSatisfy { !LogFormat.Reader.isVersioned($0.0) }, "all v1")
+
+        let store = try Store(path: path)
+        let chain = try store.verifyLog()
+        #expect(chain.ok && chain.checked == Self.fixtureEvents, "old rows verify as they are")
+        let logged = try store.facts(after: 0, limit: 10_000)
+        #expect(logged.count == before.count)
+        #expect(Set(logged.map(\.type)) == StoreContractTests.allTypes, "every fact type, read by the v1 reader")
+        let loaded = try store.loadLedger()
+        let replayed = try store.replay()
+        #expect(replayed.cases == loaded.cases)
+        #expect(replayed.dispatches == loaded.dispatches)
+        #expect(replayed.openDispatches == loaded.openDispatches)
+        #expect(replayed.timers == loaded.timers && !loaded.timers.isEmpty)
+        #expect(replayed.modes == loaded.modes)
+
+        // Carry on with today's code: new rows are v2, on the same chain.
+        var h = try Harness(store)
+        h.now = logged.map(\.fact.at).max()!
+        try h.carryOn()
+        let after = try Self.rows(path)
+        #expect(after.count > before.count + 20)
+        for (seq, old) in before { #expect(after[seq]?.0 == old.0 && after[seq]?.1 == old.1, "seq \(seq) is untouched") }
+        let new = after.filter { $0.key > Self.fixtureEvents }
+        #expect(new.values.allSatisfy { $0.0.starts(with: Array(#"{"v":2,"type":""#.utf8)) }, "new rows are v2")
+        let newTypes = Set(try store.facts(after: Self.fixtureEvents, limit: 10_000).map(\.type))
+        #expect(newTypes.isSuperset(of: ["case.assigned", "dispatch.acked", "case.resolved", "case.evaluated",
+                                         "case.dispatched", "clock.scheduled", "case.escalated", "mode.changed", "case.accepted"]))
+
+        let reopened = try Store(path: path)
+        #expect(try reopened.verifyLog().ok)
+        let mixed = try reopened.replay(), projected = try reopened.loadLedger()
+        #expect(mixed.cases == projected.cases, "replay of v1 and v2 rows together equals the projections")
+        #expect(mixed.dispatches == projected.dispatches)
+        #expect(mixed.timers == projected.timers)
+        #expect(mixed.modes == projected.modes)
+        #expect(projected == h.ledger)
+    }
+
+    /// The migration that added the `outcomes` columns filled them from the v1 log: stats give
+    /// what the old query (LIKE on the log's JSON) gave, for any period.
+    @Test func theMigrationFillsVerdictsSoStatsAreWhatTheOldQueryGave() throws {
+        let path = try Self.copy()
+        let times = try DatabaseQueue(path: path).read { db in
+            try Int64.fetchAll(db, sql: "SELECT at FROM events WHERE type IN ('case.rework', 'case.evaluated') ORDER BY at")
+        }
+        #expect(times.count == 3)
+        let periods: [(Int64?, Int64?)] = [(nil, nil), (nil, times[1]), (times[1], nil), (times[0] + 1, times[2])]
+        let old = try periods.map { p in try Self.oldFigures(path, since: p.0, until: p.1) }
+        let store = try Store(path: path)
+        for (p, expected) in zip(periods, old) {
+            let figures = try store.stats(since: p.0.map(Date.init(ms:)), until: p.1.map(Date.init(ms:))).agencies
+                .filter { $0.reworked + $0.rated > 0 }
+                .map { [$0.agency: [$0.reworked, $0.redone, $0.rated, $0.satisfied]] }
+            #expect(figures == expected, "period \(p)")
+        }
+        #expect(old[0] == [["chengguan": [1, 1, 2, 1]]])
+    }
+
+    /// The query stats ran before the `outcomes` columns.
+    static func oldFigures(_ path: String, since: Int64?, until: Int64?) throws -> [[String: [Int]]] {
+        try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.lead AS agency,
+                    sum(e.type = 'case.rework') AS reworked,
+                    sum(e.type = 'case.evaluated' AND CAST(e.data AS TEXT) LIKE '%"dissatisfied"%') AS redone,
+                    sum(e.type = 'case.evaluated') AS rated,
+                    sum(e.type = 'case.evaluated' AND CAST(e.data AS TEXT) NOT LIKE '%"dissatisfied"%') AS satisfied
+                FROM events e JOIN cases c ON c.case_id = e.case_id
+                WHERE e.type IN ('case.rework', 'case.evaluated') AND e.at >= ? AND e.at < ? AND c.lead IS NOT NULL
+                GROUP BY c.lead ORDER BY c.lead
+                """, arguments: [since ?? Int64.min, until ?? Int64.max]).map { r in
+                [r["agency"] as String: [r["reworked"], r["redone"], r["rated"], r["satisfied"]] as [Int]]
+            }
+        }
+    }
+}
