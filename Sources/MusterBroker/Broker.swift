@@ -36,7 +36,7 @@ public final class Broker: @unchecked Sendable {
     var pendingVerdicts: [Int64: PendingVerdict] = [:]
     /// When to try again a recomputation whose commit failed.
     var calendarRetryAt: Date?
-    let store: Store
+    let store: any CaseStore
     /// The only source of `now` for the shell (injected: tests move it).
     let clock: any BrokerClock
     /// The broker's own context, so that stopping it frees its port before `stopAndWait` returns.
@@ -98,7 +98,7 @@ public final class Broker: @unchecked Sendable {
         var submittedIDs: [String]
     }
 
-    public init(config: BrokerConfig, store: Store, endpoint: String? = nil, logger: Logger, maxPushBodiesInMemory: Int = 50_000,
+    public init(config: BrokerConfig, store: any CaseStore, endpoint: String? = nil, logger: Logger, maxPushBodiesInMemory: Int = 50_000,
                 clock: any BrokerClock = SystemClock()) throws {
         self.clock = clock
         self.config = config

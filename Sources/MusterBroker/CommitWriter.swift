@@ -25,7 +25,7 @@ final class CommitWriter: @unchecked Sendable {
         var description: String
     }
 
-    private let store: Store
+    private let store: any CaseStore
     private let jobs = Mutex<[Job]>([])
     private let completed = Mutex<[Completion]>([])
     private let jobReady = DispatchSemaphore(value: 0)
@@ -33,7 +33,7 @@ final class CommitWriter: @unchecked Sendable {
     /// Signalled when a completion is ready; the broker polls its fd with the socket.
     let wakeup = Wakeup()
 
-    init(store: Store) {
+    init(store: any CaseStore) {
         self.store = store
         let t = Thread { [self] in run() }
         t.name = "muster-writer"

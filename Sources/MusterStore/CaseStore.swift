@@ -50,6 +50,8 @@ public protocol CaseStore: AnyObject, Sendable {
     func stats(since: Date?, until: Date?) throws -> CaseStats
     /// Recomputes the hash chain over the whole log.
     func verifyLog() throws -> ChainReport
+    /// The holiday schedules the stored deadlines were computed on; empty if never recorded.
+    func appliedCalendar() throws -> [Int: YearSchedule]
 }
 
 extension CaseStore {

@@ -158,6 +158,20 @@ import MusterWire
     }
 
     @Test(arguments: StoreBackend.all)
+    func theAppliedCalendarIsKeptByTheBatchThatChangesIt(_ backend: StoreBackend) throws {
+        let store = try backend.make()
+        #expect(try store.appliedCalendar().isEmpty)
+        let schedules = [2027: YearSchedule(official: true, daysOff: [CivilDay("2027-01-01")!], makeUpWorkdays: [CivilDay("2027-01-04")!]),
+                         2028: YearSchedule(official: false, daysOff: [], makeUpWorkdays: [])]
+        var batch = Batch()
+        batch.appliedCalendar = schedules
+        try store.commit(batch)
+        #expect(try backend.reopen(store).appliedCalendar() == schedules)
+        try store.commit(Batch())
+        #expect(try store.appliedCalendar() == schedules, "a batch that does not change them leaves them")
+    }
+
+    @Test(arguments: StoreBackend.all)
     func repliesAreFoundByAdapterAndRequestID(_ backend: StoreBackend) throws {
         var h = try Harness(backend.make())
         try h.run(.submit(StoreFixtures.make(["id": "s1", "case": StoreFixtures.submitJSON(1)])), by: Actor(adapter: "hotline", roles: [.intake]), reply: ("hotline", "s1"))
