@@ -133,10 +133,11 @@ enum Schema {
             // Until f066283 a commit updated a dispatch's ack_by and resolve_by but not its
             // return_by, so a deadlines_moved fact moved it in the log only: replay disagreed
             // with the projection. The log is right; the last such fact of each dispatch wins.
+            // (An unreadable row is left for verify-log to report, as in v4.)
             let reader = LogFormat.Reader()
             let rows = try Row.fetchCursor(db, sql: "SELECT seq, type, data FROM events WHERE type = 'dispatch.deadlines_moved' ORDER BY seq")
             while let row = try rows.next() {
-                guard case .deadlinesMoved(let id, _, _, let returnBy, _) = try reader.change(seq: row["seq"], type: row["type"], data: row["data"])
+                guard case .deadlinesMoved(let id, _, _, let returnBy, _) = try? reader.change(seq: row["seq"], type: row["type"], data: row["data"])
                 else { continue }
                 try db.execute(sql: "UPDATE dispatches SET return_by = ? WHERE dispatch_id = ?", arguments: [returnBy.ms, id])
             }

@@ -28,6 +28,8 @@ extension Store {
     }
 
     /// Fills the table from the log as it is (any log version), in the migration that adds it.
+    /// A row that cannot be read is left out rather than stopping the upgrade (and the broker):
+    /// `muster verify-log` and replay report it.
     static func fillOutcomes(_ db: Database) throws {
         let reader = LogFormat.Reader()
         let rows = try Row.fetchCursor(db, sql: """
@@ -35,8 +37,8 @@ extension Store {
             WHERE type IN ('case.verified', 'case.rework', 'case.evaluated') ORDER BY seq
             """)
         while let row = try rows.next() {
-            let change = try reader.change(seq: row["seq"], type: row["type"], data: row["data"])
-            guard let (kind, verdict) = outcome(change) else { continue }
+            guard let change = try? reader.change(seq: row["seq"], type: row["type"], data: row["data"]),
+                  let (kind, verdict) = outcome(change) else { continue }
             try db.execute(sql: "INSERT INTO outcomes (seq, case_id, at, kind, verdict) VALUES (?, ?, ?, ?, ?)",
                            arguments: [row["seq"], row["case_id"], row["at"], kind, verdict])
         }

@@ -90,6 +90,22 @@ import Testing
         #expect(old[0] == [["chengguan": [1, 1, 2, 1]]])
     }
 
+    /// A row that cannot be read (here: edited) does not stop the upgrade, and so the broker:
+    /// it is left out of the new columns, and verify-log names it.
+    @Test func anUnreadableRowDoesNotStopTheUpgrade() throws {
+        let path = try Self.copy()
+        let seq = try DatabaseQueue(path: path).write { db in
+            let seq = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM events WHERE type = 'case.evaluated'")!
+            try db.execute(sql: #"UPDATE events SET data = CAST('{"evaluated":"?"}' AS BLOB) WHERE seq = ?"#, arguments: [seq])
+            return seq
+        }
+        let store = try Store(path: path)
+        #expect(try store.stats(since: nil, until: nil).agencies.first { $0.agency == "chengguan" }?.rated == 1)
+        let report = try store.verifyLog()
+        #expect(!report.ok && report.problems[0].contains("seq \(seq)"))
+        #expect(throws: LogFormat.Unreadable.self) { try store.replay() }
+    }
+
     /// The query stats ran before the `outcomes` columns.
     static func oldFigures(_ path: String, since: Int64?, until: Int64?) throws -> [[String: [Int]]] {
         try DatabaseQueue(path: path).read { db in
