@@ -4,9 +4,10 @@ import Testing
 @testable import MusterCore
 @testable import MusterStore
 
-/// Fixtures/v1.db was written by the code before the v2 log codec (commit 166bb0d, the
-/// scenario in Scenario.swift): a log in the v1 form, its projections, timers, outbox and
-/// replies. Today's code opens a copy, and everything still holds across the change.
+/// Fixtures/v1.db was written by the code before the v2 log codec, with the scenario of
+/// Scenario.swift as it was then (`git show 166bb0d:Tests/MusterStoreTests/MakeV1Fixture.swift`):
+/// 111 events in the v1 form, every fact type, with its projections, timers, outbox and replies.
+/// Today's code opens a copy, and everything still holds across the change.
 @Suite struct LogMigrationTests {
     static let fixture = StoreFixtures.repo.appendingPathComponent("Tests/MusterStoreTests/Fixtures/v1.db").path
     static let fixtureEvents: Int64 = 111
