@@ -127,20 +127,43 @@ enum Schema {
                 );
                 CREATE INDEX outcomes_by_at ON outcomes (at);
                 """)
-            try Store.fillOutcomes(db)
+            // Filled from the log as it was when this shipped: only v1 rows can exist then (the
+            // v2 writer came with this migration). Plain SQL over that form, so that later changes
+            // to the model or the codec never change what this migration does; a row that is not
+            // JSON, or not of that form, is left out (verify-log reports it).
+            try db.execute(sql: """
+                INSERT INTO outcomes (seq, case_id, at, kind, verdict)
+                SELECT seq, case_id, at, 'verify', CASE passed WHEN 1 THEN 'passed' ELSE 'failed' END FROM (
+                    SELECT seq, case_id, at,
+                           CASE WHEN json_valid(CAST(data AS TEXT)) THEN json_extract(CAST(data AS TEXT), '$.verified.passed') END AS passed
+                    FROM events WHERE type IN ('case.verified', 'case.rework'))
+                WHERE passed IS NOT NULL;
+                INSERT INTO outcomes (seq, case_id, at, kind, verdict)
+                SELECT seq, case_id, at, 'evaluate', verdict FROM (
+                    SELECT seq, case_id, at,
+                           CASE WHEN json_valid(CAST(data AS TEXT)) THEN json_extract(CAST(data AS TEXT), '$.evaluated._0') END AS verdict
+                    FROM events WHERE type = 'case.evaluated')
+                WHERE verdict IN ('satisfied', 'basically_satisfied', 'dissatisfied');
+                """)
         }
         m.registerMigration("v5: dispatches.return_by as deadlines_moved left it") { db in
             // Until f066283 a commit updated a dispatch's ack_by and resolve_by but not its
             // return_by, so a deadlines_moved fact moved it in the log only: replay disagreed
             // with the projection. The log is right; the last such fact of each dispatch wins.
-            // (An unreadable row is left for verify-log to report, as in v4.)
-            let reader = LogFormat.Reader()
-            let rows = try Row.fetchCursor(db, sql: "SELECT seq, type, data FROM events WHERE type = 'dispatch.deadlines_moved' ORDER BY seq")
-            while let row = try rows.next() {
-                guard case .deadlinesMoved(let id, _, _, let returnBy, _) = try? reader.change(seq: row["seq"], type: row["type"], data: row["data"])
-                else { continue }
-                try db.execute(sql: "UPDATE dispatches SET return_by = ? WHERE dispatch_id = ?", arguments: [returnBy.ms, id])
-            }
+            // Plain SQL over the v1 form, as in v4; a row not of that form is left out.
+            try db.execute(sql: """
+                WITH moved AS (
+                    SELECT seq,
+                           CASE WHEN json_valid(CAST(data AS TEXT)) THEN json_extract(CAST(data AS TEXT), '$.deadlinesMoved.dispatchID') END AS dispatch_id,
+                           CASE WHEN json_valid(CAST(data AS TEXT)) THEN json_extract(CAST(data AS TEXT), '$.deadlinesMoved.returnBy') END AS return_by
+                    FROM events
+                    WHERE type = 'dispatch.deadlines_moved'),
+                latest AS (
+                    SELECT dispatch_id, return_by FROM moved m
+                    WHERE return_by IS NOT NULL AND seq = (SELECT max(seq) FROM moved WHERE dispatch_id = m.dispatch_id AND return_by IS NOT NULL))
+                UPDATE dispatches SET return_by = (SELECT return_by FROM latest WHERE latest.dispatch_id = dispatches.dispatch_id)
+                WHERE dispatch_id IN (SELECT dispatch_id FROM latest);
+                """)
         }
         return m
     }
