@@ -8,9 +8,11 @@ import Synchronization
 /// at it at least every 50 ms, so what falls due is acted on at once (wait for its effect — a
 /// NOTICE on a socket — never for time).
 ///
-/// Session liveness is measured on the same clock: advance it by more than three heartbeat
-/// intervals and the broker drops every silent peer. Tests that move time by hours start the
-/// broker with a long heartbeat.
+/// Session liveness, resends and per-adapter rate limits are measured on the same clock: advance
+/// it by more than three heartbeat intervals and the broker drops every silent peer; hold it
+/// still and a rate limit's bucket never refills. Tests that move time by hours start the broker
+/// with a long heartbeat and resend interval. `set` may move time backwards; the broker does not
+/// expect it to.
 public final class ManualClock: BrokerClock, @unchecked Sendable {
     private let current: Mutex<Int64>
 

@@ -15,6 +15,8 @@ public final class TestBroker: @unchecked Sendable {
     public let clock: any BrokerClock
     public var endpoint: String { broker.endpoint }
     let maxBodies: Int
+    /// The temporary folder made for the database, removed with the broker.
+    private let ownFolder: String?
 
     /// - Parameters:
     ///   - config: a muster.yaml (with its routing, grids, sla and calendar beside it).
@@ -32,7 +34,9 @@ public final class TestBroker: @unchecked Sendable {
         cfg.heartbeatMs = Int64(heartbeat * 1000)
         cfg.resendAfterMs = Int64(resend * 1000)
         config = cfg
-        self.path = path ?? FileManager.default.temporaryDirectory.appendingPathComponent("muster-test-\(UUID().uuidString)/b.db").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("muster-test-\(UUID().uuidString)").path
+        ownFolder = path == nil ? folder : nil
+        self.path = path ?? (folder as NSString).appendingPathComponent("b.db")
         store = try Store(path: self.path)
         broker = try Self.makeBroker(cfg, store, endpoint: "tcp://127.0.0.1:*", maxBodies: maxBodies, clock: clock)
         _ = broker.start()
@@ -63,5 +67,8 @@ public final class TestBroker: @unchecked Sendable {
         _ = broker.start()
     }
 
-    deinit { broker.stop() }
+    deinit {
+        broker.stopAndWait()
+        if let ownFolder { try? FileManager.default.removeItem(atPath: ownFolder) }
+    }
 }
