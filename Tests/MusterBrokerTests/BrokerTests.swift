@@ -123,7 +123,9 @@ import MusterWire
     }
 
     @Test func anUnreceivedDispatchIsResentThenGoesToASiblingWhenItsInstanceDies() throws {
-        let h = try BrokerHarness(heartbeat: 0.2, resend: 0.3)
+        // Resends and session liveness run on the broker's clock: the test moves it.
+        let clock = ManualClock()
+        let h = try BrokerHarness(heartbeat: 5, resend: 10, clock: clock)
         defer { h.stop() }
         let intake = try TestPeer(h.endpoint, name: "in")
         _ = try intake.hello(adapter: "hotline-r", roles: ["intake"])
@@ -131,18 +133,18 @@ import MusterWire
         _ = try a.hello(adapter: "reli-a", roles: ["agency"], agency: "reli")
         _ = try intake.request(.submit, ["case": Self.caseBody("r-1")])
         let first = try #require(try a.push(.dispatch))
+        #expect(try a.push(.dispatch, timeout: 0.3) == nil, "not resent before resend_after")
+        clock.advance(seconds: 10)
         let again = try #require(try a.push(.dispatch), "resent while unreceived")
         #expect(again["delivery"] as? String == first["delivery"] as? String)
-        // A dies without a word; a sibling instance of the same agency takes over its dispatch.
+        // A dies without a word; a sibling instance of the same agency takes over its dispatch
+        // once A has been silent for 3 heartbeats (15 s on the clock; B spoke 6 s before).
         a.close()
         let b = try TestPeer(h.endpoint, name: "b")
         _ = try b.hello(adapter: "reli-b", roles: ["agency"], agency: "reli")
-        var got: [String: Any]?
-        let deadline = Date().addingTimeInterval(5)
-        while got == nil, Date() < deadline {
-            try b.send(.heartbeat, [:])
-            got = try b.push(.dispatch, timeout: 0.1)
-        }
+        #expect(try b.push(.dispatch, timeout: 0.3) == nil, "A is still alive: its dispatch stays with it")
+        clock.advance(seconds: 6)
+        let got = try b.push(.dispatch)
         #expect(got?["dispatch_id"] as? String == first["dispatch_id"] as? String)
     }
 
