@@ -4,19 +4,22 @@ import Testing
 @testable import MusterCore
 @testable import MusterStore
 
-/// Fixtures/v1.db was written by the code before the v2 log codec, with the scenario of
-/// Scenario.swift as it was then (`git show 166bb0d:Tests/MusterStoreTests/MakeV1Fixture.swift`):
-/// 111 events in the v1 form, every fact type, with its projections, timers, outbox and replies.
-/// Today's code opens a copy, and everything still holds across the change.
+/// Fixtures/v1.sql is the SQL dump (`sqlite3 v1.db .dump`) of a database written by the code
+/// before the v2 log codec, with the scenario of Scenario.swift as it was then (its generator:
+/// `git show 166bb0d:Tests/MusterStoreTests/MakeV1Fixture.swift`): 111 events in the v1 form,
+/// every fact type, with its projections, timers, outbox and replies. Kept as text, not as a
+/// database file; each test builds a database from it, byte for byte (blobs are hex literals),
+/// and today's code opens that — everything still holds across the change.
 @Suite struct LogMigrationTests {
-    static let fixture = StoreFixtures.repo.appendingPathComponent("Tests/MusterStoreTests/Fixtures/v1.db").path
+    static let fixture = StoreFixtures.repo.appendingPathComponent("Tests/MusterStoreTests/Fixtures/v1.sql").path
     static let fixtureEvents: Int64 = 111
 
-    /// A copy: the fixture itself is never opened for writing.
+    /// A new database made from the dump (which carries its own transaction).
     static func copy() throws -> String {
         let path = StoreFixtures.tempDB()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: fixture, toPath: path)
+        let dump = try String(contentsOfFile: fixture, encoding: .utf8)
+        try DatabaseQueue(path: path).writeWithoutTransaction { try $0.execute(sql: dump) }
         return path
     }
 

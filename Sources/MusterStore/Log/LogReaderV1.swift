@@ -6,7 +6,7 @@ import MusterWire
 /// `Codable` made of `Fact.Change` then — `{"acked":{"dispatchID":…}}`, `_0` for unlabelled
 /// values, camelCase, times as integer milliseconds. Rows in this form stay as they are (the
 /// hash chain covers their bytes); this reader is a frozen copy of that model, so the in-memory
-/// `Fact` may change without old logs changing meaning. Tested on Fixtures/v1.db.
+/// `Fact` may change without old logs changing meaning. Tested on Fixtures/v1.sql (a dump of a v1 database).
 enum LogV1 {
     static func change(from data: Data, decoder: JSONDecoder) throws -> Fact.Change {
         try decoder.decode(Change.self, from: data).change
