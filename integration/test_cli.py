@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -54,11 +53,10 @@ def keys_gen(name: str, folder: Path) -> tuple[Path, Path]:
 
 def test_cli_unreachable_broker(tmp_path):
     endpoint = f"tcp://127.0.0.1:{free_port()}"
-    started = time.monotonic()
     r = run_cli("cases", "--endpoint", endpoint, "--insecure", cwd=tmp_path)
+    # Its own code, not the timeout's (74): the probe found nothing listening, no waiting.
     assert r.returncode == UNREACHABLE, r
     assert f"nothing is listening on {endpoint[6:]}" in r.stderr, r.stderr
-    assert time.monotonic() - started < 5, "must not wait for the 10 s timeout"
 
 
 def test_cli_refused_key_names_key_file_and_fingerprint(make_broker, tmp_path):
@@ -106,11 +104,13 @@ def test_cli_bad_file_says_line_and_column_at_once(make_broker, tmp_path):
     broker = make_broker(secure=True)
     bad = tmp_path / "case.json"
     bad.write_text('{\n  "title": "暖气不热",\n  "source": hotline_12345,\n  "location": {}\n}\n', encoding="utf-8")
-    started = time.monotonic()
     r = broker.cli("submit", "--file", str(bad))
     assert r.returncode == BAD_FILE, r
     assert f"{bad}:3:13: expected a value" in r.stderr, r.stderr
-    assert time.monotonic() - started < 3, "a bad file is reported before anything is sent"
+    # Checked before anything is sent: against an endpoint where nothing listens it is still
+    # the file's error, not "unreachable".
+    nowhere = run_cli("submit", "--file", str(bad), "--endpoint", f"tcp://127.0.0.1:{free_port()}", "--insecure", cwd=tmp_path)
+    assert nowhere.returncode == BAD_FILE, nowhere
     truncated = tmp_path / "short.json"
     truncated.write_text('{"title": "路灯不亮", "location": {"grid": "zz"}', encoding="utf-8")
     r = broker.cli("submit", "--file", str(truncated))
