@@ -31,9 +31,11 @@ extension Broker {
         pendingReload.withLock { $0 = r }
     }
 
-    func applyPendingReload(_ now: Date) {
+    /// On the broker's loop; reads the clock only when there is a reload.
+    func applyPendingReload() {
         guard let r = pendingReload.withLock({ p -> Reload? in let x = p; p = nil; return x }) else { return }
-        applyPendingPeers()
+        applyPendingPeers()  // the reload's peers, if the loop has not taken them yet: before the verdict
+        let now = clock.now()
         if let calendar = r.calendar { config.rules.calendar = calendar }
         let sync = syncCalendar(now)
         let verdict = PendingVerdict(reload: r, moved: sync.moved, skipped: sync.skipped)

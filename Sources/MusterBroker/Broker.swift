@@ -144,7 +144,7 @@ public final class Broker: @unchecked Sendable {
         syncCalendar(clock.now())
         while !stopFlag.load(ordering: .relaxed) {
             applyPendingPeers()
-            applyPendingReload(clock.now())
+            applyPendingReload()
             if inFlight.count < Broker.maxBatchesInFlight {
                 fireDueTimers(clock.now())
             }
