@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MUSTER_BIN, Peer, Process, case_body, wait_until
+import re
+
+from conftest import MUSTER_BIN, Peer, Process, adapter_config, case_body, wait_until
 
 GRID = "zz/erqi/jiefanglu"
 
@@ -146,4 +148,47 @@ def test_a_downstream_that_fails_keeps_the_dispatch_unreceived_until_it_answers(
     # resend_after is 30 s: the retries were the kit's own back-off, not the broker resending.
     assert len(work_orders.dispatches()) == 3
     assert len({p["key"] for p in work_orders.dispatches()}) == 1
+    hotline.close()
+
+
+@pytest.mark.slow
+def test_a_simulated_agency_killed_before_its_hand_off_gets_the_dispatch_again(make_broker, processes, zmq_ctx):
+    """The simulator's hand-off is its own (simulated) handling: a `muster adapter` with
+    `downstream: simulate` killed in the middle of it has not said RECEIVED, and its next run
+    takes the dispatch round the loop."""
+    broker = make_broker(secure=True, heartbeat="1s", resend_after="2s")
+    config = adapter_config(broker.workdir, "reli")
+
+    def simulate(sign_after: str) -> None:
+        text = config.read_text(encoding="utf-8")
+        text, n = re.subn(r"(?m)^(\s*sign_after:\s*)\S+", rf"\g<1>{sign_after}", text)
+        assert n == 1
+        config.write_text(text, encoding="utf-8")
+
+    def start(n: int) -> Process:
+        p = Process(["env", "MUSTER_LOG=debug", str(MUSTER_BIN), "adapter", "--config", str(config), "--endpoint", broker.endpoint],
+                    cwd=broker.workdir, name=f"reli-sim-{n}")
+        processes.append(p)
+        p.wait_line(r"connecting to", 10)
+        return p
+
+    simulate("1h")                                   # it takes the dispatch over, and is still at it
+    first = start(1)
+    hotline = Peer(broker.endpoint, "hotline-12345", ["intake"], ctx=zmq_ctx, curve=broker.curve("hotline-12345"))
+    hotline.hello()
+    acc = hotline.request("SUBMIT", {"case": case_body("暖气不热", "HO-3", category="heating_not_warm",
+                                                       grid=GRID, address="民主路7号院")})
+    assert acc.command == "ACCEPTED", acc
+    wait_until(lambda: "push received; handing it over" in first.stderr_tail(200), 15,
+               "the simulator to receive the DISPATCH", pump=[hotline])
+    assert outbox_for_reli(broker) == 1, "received but not handed off: not RECEIVED"
+    first.kill9()
+
+    simulate("100ms")
+    start(2)
+
+    def state() -> str:
+        return broker.query("SELECT state FROM cases WHERE case_id = ?", (acc["case_id"],))[0][0]
+    wait_until(lambda: state() == "finished" and outbox_for_reli(broker) == 0, 30,
+               "the restarted simulator to take the case to 办结", pump=[hotline])
     hotline.close()

@@ -308,6 +308,7 @@ public final class MusterClient: @unchecked Sendable {
     /// delivery to the client thread to acknowledge.
     private func startHandler(_ command: Command, _ body: [UInt8], delivery: String) {
         let onPush = onPush, logger = logger, options = options
+        logger.debug("push received; handing it over", metadata: ["command": "\(command.rawValue)", "delivery": "\(delivery)"])
         Task { [weak self] in
             var backoff = Backoff(initial: options.backoffInitial, maximum: max(options.backoffMax, 1))
             while true {
