@@ -72,7 +72,7 @@ public func fuzzCore(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         case 11: command = City.make(["id": "m\(i)", "mode": ["emergency", "normal"][arg % 2], "scope": "zz/erqi"]).map(CaseCommand.mode); actor = ops
         case 12: command = City.make(["id": "b\(i)", "dispatch_id": d, "explanation": "long enough explanation"]).map(CaseCommand.backlog); actor = agency
         default:
-            for t in ledger.timers.keys.sorted() { facts += ledger.fire(t, now: now) }
+            for t in ledger.timers.keys.sorted() { facts += ledger.fire(t, now: now).facts }
             continue
         }
         guard let command else { continue }

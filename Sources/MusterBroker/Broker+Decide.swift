@@ -20,6 +20,8 @@ extension Broker {
             return
         }
         var thisBatch: [RequestKey: (command: Command, body: [UInt8])] = [:]
+        var dispatches: [DispatchRecord] = []
+        defer { pushDispatches(dispatches, now, &batch) }
         for p in pending {
             guard let actor = sessions[p.routingID]?.actor else { continue }
             let key = RequestKey(adapter: actor.adapter, requestID: p.requestID)
@@ -39,43 +41,17 @@ extension Broker {
             switch ledger.decide(p.command, by: actor, rules: config.rules, now: now) {
             case .failure(let e):
                 if e.code == .forbidden {
-                    refusals.note(adapter: actor.adapter, command: p.name.rawValue, reason: e.message, nowMs: now.ms, logger: logger)
+                    refusals.note(adapter: actor.adapter, command: p.command.name.rawValue, reason: e.message, nowMs: now.ms, logger: logger)
                 }
                 // A refusal reflects the ledger, which may hold facts not yet durable: it waits too.
                 out.append(Outgoing(routingID: p.routingID, command: .error, body: Messages.error(re: p.requestID, e), needsCommit: true, re: p.requestID))
             case .success(let decision):
-                if case .submit = p.command {
-                    for f in decision.facts { if case .accepted = f.change { batch.submitted[f.caseID] = submittedCase(p.raw) } }
-                }
-                batch.add(decision.facts)
-                for f in decision.facts { if case .dispatched(let d) = f.change { push(d, now, &batch) } }
-                let (command, body) = Messages.reply(re: p.requestID, decision.reply, calendar: config.rules.calendar, now: now)
+                dispatches += carryOut(decision, raw: p.raw, now, &batch)
+                let (command, body) = Messages.reply(re: p.requestID, decision.reply!, calendar: config.rules.calendar, now: now)
                 batch.replies.append(Batch.StoredReply(adapter: actor.adapter, requestID: p.requestID, command: command.rawValue, body: body, at: now))
                 thisBatch[key] = (command, body)
                 out.append(Outgoing(routingID: p.routingID, command: command, body: body, needsCommit: true, re: p.requestID))
             }
         }
-    }
-
-    /// The `case` member of a SUBMIT body, byte for byte (re-encoded only if it cannot be found
-    /// plainly, e.g. a key written with escapes).
-    private func submittedCase(_ body: [UInt8]) -> [UInt8] {
-        if let span = JSONSpan.value(of: "case", in: body) { return Array(span) }
-        if let obj = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let c = obj["case"],
-           let data = try? JSONSerialization.data(withJSONObject: c) { return Array(data) }
-        return Array("{}".utf8)
-    }
-
-    /// A DISPATCH for a new dispatch, into this batch's outbox rows.
-    private func push(_ d: DispatchRecord, _ now: Date, _ batch: inout Batch) {
-        guard let c = ledger.cases[d.caseID] else { return }
-        let submitted = batch.submitted[d.caseID] ?? uncommittedSubmitted[d.caseID]?.bytes
-            ?? ((try? store.submitted(caseID: d.caseID)) ?? nil) ?? Array("{}".utf8)
-        lastDelivery += 1
-        let delivery = lastDelivery
-        let shown = PersonalData.reporterShown(in: submitted, reveal: config.rules.routing.agencies[d.agency]?.contactsReporters ?? false)
-        batch.pushes.append(Batch.Push(
-            delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
-            body: Messages.dispatch(delivery: store.deliveryIDs.wire(delivery), d, c, submitted: shown, calendar: config.rules.calendar), dispatchID: d.dispatchID, createdAt: now))
     }
 }

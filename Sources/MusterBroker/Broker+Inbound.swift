@@ -18,9 +18,8 @@ extension Broker {
     struct Pending {
         var routingID: [UInt8]
         var command: CaseCommand
-        var name: Command
-        var requestID: String
         var raw: [UInt8]
+        var requestID: String { command.requestID }
     }
 
     /// Drains what is ready and decides it; the batch goes to the writer as one transaction and
@@ -62,7 +61,6 @@ extension Broker {
     /// Seals a decided batch and hands it to the writer; `waiting` is answered once it is durable.
     func submit(_ batch: inout Batch, waiting: [Outgoing]) {
         guard !batch.isEmpty || !waiting.isEmpty else { return }
-        for f in batch.facts { if case .scheduled(let list) = f.change { for t in list { schedule(t) } } }
         batch.seal(from: ledger)
         batch.lastDelivery = lastDelivery
         nextBatchID += 1
@@ -174,11 +172,12 @@ extension Broker {
             fail(e)
             return
         }
-        func decoded<R: Request>(_ t: R.Type, _ make: (R) -> CaseCommand) {
-            switch BodyDecoder.decode(t, from: env.body) {
+        if let decoded = CaseCommands.decode(env.command, env.body) {
+            switch decoded {
             case .failure(let e): fail(e)
-            case .success(let r): pending.append(Pending(routingID: rid, command: make(r), name: env.command, requestID: r.id, raw: env.body))
+            case .success(let c): pending.append(Pending(routingID: rid, command: c, raw: env.body))
             }
+            return
         }
         switch env.command {
         case .heartbeat: break
@@ -203,25 +202,6 @@ extension Broker {
                 let (command, body) = query(q, now, actor)
                 reply(command, body, re: q.id)
             }
-        case .submit:
-            // The broker names these in DISPATCH; a peer's own would be duplicate JSON keys.
-            if let c = JSONSpan.value(of: "case", in: env.body).map(Array.init),
-               let reserved = ["case_id", "grid"].first(where: { JSONSpan.value(of: $0, in: c) != nil }) {
-                fail(.badField("case.\(reserved)", "case.\(reserved) is assigned by the broker; give the grid as case.location.grid"))
-                return
-            }
-            decoded(Submit.self) { .submit($0) }
-        case .ack: decoded(Ack.self) { .ack($0) }
-        case .progress: decoded(ProgressUpdate.self) { .progress($0) }
-        case .resolve: decoded(Resolve.self) { .resolve($0) }
-        case .return: decoded(Return.self) { .return($0) }
-        case .assign: decoded(Assign.self) { .assign($0) }
-        case .reject: decoded(Reject.self) { .reject($0) }
-        case .verify: decoded(Verify.self) { .verify($0) }
-        case .evaluate: decoded(Evaluate.self) { .evaluate($0) }
-        case .extend: decoded(Extend.self) { .extend($0) }
-        case .backlog: decoded(Backlog.self) { .backlog($0) }
-        case .mode: decoded(ModeRequest.self) { .mode($0) }
         case .whistle, .report, .standDown:
             let check: Result<String, WireError> = switch env.command {
             case .whistle: BodyDecoder.decode(WhistleRequest.self, from: env.body).map(\.id)

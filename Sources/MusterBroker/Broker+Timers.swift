@@ -30,16 +30,9 @@ extension Broker {
         while fired < Broker.maxFiredPerBatch, let next = timerHeap.min, next.due <= now.ms {
             _ = timerHeap.popMin()
             guard let t = ledger.timers[next.id], t.due.ms == next.due else { continue }
-            let facts = ledger.fire(t.id, now: now)
-            guard !facts.isEmpty else { continue }
-            batch.add(facts)
-            for target in noticeTargets(t) {
-                lastDelivery += 1
-                batch.pushes.append(Batch.Push(
-                    delivery: lastDelivery, target: target, command: Command.notice.rawValue,
-                    body: Messages.notice(delivery: store.deliveryIDs.wire(lastDelivery), t, title: ledger.cases[t.caseID]?.title, now: now),
-                    dispatchID: nil, createdAt: now))
-            }
+            let decision = ledger.fire(t.id, now: now)
+            guard !decision.facts.isEmpty else { continue }
+            _ = carryOut(decision, raw: nil, now, &batch)
             fired += 1
         }
         if fired > 0 { submit(&batch, waiting: []) }

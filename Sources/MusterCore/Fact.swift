@@ -93,12 +93,35 @@ public struct Fact: Codable, Sendable, Equatable {
 }
 
 extension Fact.Change {
-    /// Facts that put a case into a state whose own clocks start (triage, finished, verified).
-    var entersState: Bool {
+    /// The trigger of a case's table this fact records, when it is one (a department's act on
+    /// the lead dispatch is the dispatch's trigger first; see `Ledger.caseTrigger(of:)`).
+    var caseTrigger: CaseMachine.Trigger? {
         switch self {
-        case .accepted, .triage, .consultation, .verified(true, _): true
-        case .resolved(_, let lead, _, _, _): lead
-        default: false
+        case .accepted: .accept
+        case .merged: .merge
+        case .dispatched(let d): d.role == .lead ? .route : nil  // from triage; after ASSIGN or a new round it is there already
+        case .assigned: .assign
+        case .rejected: .reject
+        case .verified(let passed, _): passed ? .verifyPassed : .verifyFailed
+        case .evaluated(let s, _): s == .dissatisfied ? .ratedDissatisfied : .rated
+        case .escalated(let t): t.dispatchID == nil ? .rungDue : nil
+        default: nil
+        }
+    }
+
+    /// The dispatch and the trigger of its table this fact records, when it is one.
+    var dispatchTrigger: (String, DispatchMachine.Trigger)? {
+        switch self {
+        case .acked(let d, _, _): (d, .ack)
+        case .progressed(let d, _, _): (d, .progress)
+        case .resolved(let d, _, _, _, _): (d, .resolve)
+        case .returned(let d, _, _): (d, .return)
+        case .cancelled(let d): (d, .cancel)
+        case .extended(let d, _, _, _): (d, .extend)
+        case .backlogged(let d, _): (d, .backlog)
+        case .deadlinesMoved(let d, _, _, _, _): (d, .moveDeadlines)
+        case .escalated(let t): t.dispatchID.map { ($0, .rungDue) }
+        default: nil
         }
     }
 }

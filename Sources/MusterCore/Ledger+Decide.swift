@@ -2,338 +2,233 @@ import Foundation
 import MusterWire
 
 extension Ledger {
-    /// Decides a command: checks it against the lifecycle table and the case's dispatches,
-    /// applies the resulting facts to the ledger, and returns them with the reply. A refusal
+    /// One decision in the making: its facts (applied as they are made, so later steps see
+    /// them), what they touched, the actions for the shell.
+    public struct Run: Sendable {
+        public let actor: Actor
+        public let now: Date
+        public let rules: Rules
+        var decision = Decision()
+        /// Deadlines for dispatches this decision makes, computed before its first fact (a
+        /// calendar that cannot place them refuses the command, and nothing has changed yet).
+        var due: Due?
+        /// Why a case that routing sends to no one waits at the triage queue.
+        var triageReason = "returned"
+        /// Who routing names, computed once per routing.
+        var owners: Routing.Owners?
+        /// The open case a SUBMIT merges into.
+        var mergeTarget: String?
+
+        init(actor: Actor, now: Date, rules: Rules) {
+            self.actor = actor; self.now = now; self.rules = rules
+        }
+    }
+
+    /// Decides a command: checks it against the tables and the case's dispatches, applies the
+    /// resulting facts to the ledger, and returns them with the actions and the reply. A refusal
     /// changes nothing. Pure: time comes in as `now`.
     public mutating func decide(_ command: CaseCommand, by actor: Actor, rules: Rules, now: Date) -> Result<Decision, WireError> {
-        var run = Run(actor: actor, now: now)
+        var run = Run(actor: actor, now: now, rules: rules)
         do {
-            let reply: Reply
-            switch command {
-            case .submit(let s): reply = try submit(s, &run, rules)
-            case .ack(let a): reply = try act(.ack, on: a.dispatchID, &run, rules) { .acked(dispatchID: a.dispatchID, handler: a.handler, note: a.note) }
-            case .progress(let p): reply = try act(.progress, on: p.dispatchID, &run, rules) { .progressed(dispatchID: p.dispatchID, note: p.note, attachments: p.attachments ?? []) }
-            case .resolve(let r):
-                let lead = dispatches[r.dispatchID]?.role == .lead
-                reply = try act(.resolve, on: r.dispatchID, &run, rules) { .resolved(dispatchID: r.dispatchID, lead: lead, result: r.result, note: r.note, attachments: r.attachments ?? []) }
-            case .return(let r): reply = try act(.return, on: r.dispatchID, &run, rules) { .returned(dispatchID: r.dispatchID, reason: r.reason, note: r.note) }
-            case .assign(let a): reply = try assign(a, &run, rules)
-            case .reject(let r):
-                reply = try caseAct(r.caseID, .reject, &run, rules) { .rejected(reason: r.reason) }
-            case .verify(let v):
-                reply = try caseAct(v.caseID, v.passed ? .verifyPassed : .verifyFailed, &run, rules) { .verified(passed: v.passed, note: v.note) }
-            case .evaluate(let e):
-                reply = try caseAct(e.caseID, e.satisfaction == .dissatisfied ? .ratedDissatisfied : .rated, &run, rules) { .evaluated(e.satisfaction, note: e.note) }
-            case .extend(let e): reply = try extend(e, &run, rules)
-            case .backlog(let b): reply = try backlog(b, &run)
-            case .mode(let m): reply = try setMode(m, &run, rules)
-            }
-            var settled = Set<String>()
-            for f in run.facts where !f.caseID.isEmpty && settled.insert(f.caseID).inserted { settleClocks(f.caseID, &run, rules) }
-            return .success(Decision(facts: run.facts, reply: reply))
+            let reply = try command.decide(&self, &run)
+            run.decision.reply = reply
+            return .success(run.decision)
         } catch {
             return .failure(error)
         }
     }
 
-    /// The facts of one decision, applied as they are made so later steps see them.
-    struct Run {
-        var actor: Actor
-        var now: Date
-        var facts: [Fact] = []
-        /// Deadlines for dispatches this decision makes, computed before its first fact.
-        var due: Due?
+    /// A ladder rung comes due (the `rung_due` trigger of its dispatch's or case's table): the
+    /// escalation fact and its NOTICE, once. Nothing if the clock stopped or the rung fired.
+    public mutating func fire(_ timerID: String, now: Date) -> Decision {
+        guard let t = timers[timerID], t.due <= now else { return Decision() }
+        let escalates: Bool
+        if let did = t.dispatchID {
+            escalates = dispatches[did].map { d in
+                DispatchMachine.table.outcome(d.state, .rungDue) { holds($0, d, at: now) }.row?.effects.contains(.escalate) ?? false
+            } ?? false
+        } else {
+            escalates = cases[t.caseID].map { c in
+                CaseMachine.table.outcome(c.state, .rungDue) { holds($0, c) }.row?.effects.contains(.escalate) ?? false
+            } ?? false
+        }
+        guard escalates else { return Decision() }
+        var decision = Decision()
+        let fact = Fact(caseID: t.caseID, at: now, actor: Actor.broker.adapter, change: .escalated(t))
+        apply(fact, touching: &decision.touched)
+        decision.facts = [fact]
+        decision.actions = [.notice(t)]
+        return decision
     }
 
     func subject(_ c: CaseRecord) -> SLAPolicy.Subject {
         SLAPolicy.Subject(category: c.category, priority: c.priority, source: c.source, grid: c.grid, mode: mode(for: c.grid))
     }
 
-    // MARK: 延期 and modes
-
-    /// EXTEND: before the deadline, with a reason. The department's own request is approved at
-    /// once within `extensions.auto_approve`; beyond it only the centre (ops) may extend, and
-    /// never past `extensions.max_total` from the first deadline.
-    private mutating func extend(_ e: Extend, _ run: inout Run, _ rules: Rules) throws(WireError) -> Reply {
-        guard let d = dispatches[e.dispatchID] else { throw WireError(.unknownDispatch, "no dispatch \(e.dispatchID)") }
-        let byCentre = run.actor.roles.contains(.ops)
-        guard byCentre || run.actor.agency == d.agency else {
-            throw WireError(.forbidden, "dispatch \(e.dispatchID) was sent to \(d.agency), not to \(run.actor.agency ?? "this adapter")")
-        }
-        guard let c = cases[d.caseID], !c.state.isTerminal, d.state.isOpen else {
-            throw WireError(.invalidTransition, "cannot extend dispatch \(e.dispatchID): it is \(d.state.rawValue) (\(d.state.chinese))", state: d.state.rawValue)
-        }
-        guard run.now < d.resolveBy else {
-            throw WireError(.invalidTransition, "the deadline passed at \(Timestamp.format(d.resolveBy)): 延期 is asked before it", state: "overdue")
-        }
-        guard let by = Period(e.by), by.amount > 0 else { throw .badField("by", "\"\(e.by)\" is not a duration (30m, 2h, 3d, 4wh, 5wd)") }
-        if e.reason.trimmedSpaces.isEmpty { throw .badField("reason", "an extension needs a reason") }
-        let policy = rules.sla.extensions
-        let newEnd: Date, autoLimit: Date, totalLimit: Date
-        do {
-            newEnd = try rules.calendar.end(of: by, from: d.resolveBy)
-            autoLimit = try rules.calendar.end(of: policy.autoMaxBy, from: d.resolveBy)
-            totalLimit = try rules.calendar.end(of: policy.maxTotal, from: d.firstResolveBy ?? d.resolveBy)
-        } catch { throw WireError(.unavailable, "cannot compute the new deadline: \(error)") }
-        if newEnd > totalLimit {
-            throw WireError(.forbidden, "extensions.max_total is \(policy.maxTotal): no deadline after \(Timestamp.format(totalLimit))")
-        }
-        if !byCentre {
-            if (d.extensions ?? 0) >= policy.autoMaxCount {
-                throw WireError(.forbidden, "extensions.auto_approve.max_count is \(policy.autoMaxCount): a further extension needs the centre (ops EXTEND)")
-            }
-            if newEnd > autoLimit {
-                throw WireError(.forbidden, "extensions.auto_approve.max_by is \(policy.autoMaxBy): a longer extension needs the centre (ops EXTEND)")
-            }
-        }
-        // Rungs that already fired on the old deadline do not fire again on the new one.
-        let fired = Set(rules.sla.ladder(.resolve, caseID: d.caseID, dispatch: d, start: d.sentAt, deadline: d.resolveBy, calendar: rules.calendar)
-            .filter { $0.due <= run.now }.map(\.rung))
-        emit(d.caseID, .extended(dispatchID: d.dispatchID, resolveBy: newEnd, by: e.by, reason: e.reason), &run)
-        let updated = dispatches[d.dispatchID]!
-        let rungs = rules.sla.ladder(.resolve, caseID: d.caseID, dispatch: updated, start: updated.sentAt, deadline: newEnd, calendar: rules.calendar)
-            .filter { $0.due > run.now && !fired.contains($0.rung) }
-        if !rungs.isEmpty { emit(d.caseID, .scheduled(rungs), &run) }
-        return .extended(caseID: d.caseID, dispatchID: d.dispatchID, resolveBy: newEnd)
-    }
-
-    /// BACKLOG (挂账): only past the (extended) deadline, by the department or the centre.
-    private mutating func backlog(_ b: Backlog, _ run: inout Run) throws(WireError) -> Reply {
-        guard let d = dispatches[b.dispatchID] else { throw WireError(.unknownDispatch, "no dispatch \(b.dispatchID)") }
-        guard run.actor.roles.contains(.ops) || run.actor.agency == d.agency else {
-            throw WireError(.forbidden, "dispatch \(b.dispatchID) was sent to \(d.agency), not to \(run.actor.agency ?? "this adapter")")
-        }
-        guard let c = cases[d.caseID], !c.state.isTerminal, d.state.isOpen else {
-            throw WireError(.invalidTransition, "cannot put dispatch \(b.dispatchID) on the backlog: it is \(d.state.rawValue) (\(d.state.chinese))", state: d.state.rawValue)
-        }
-        guard run.now >= d.resolveBy else {
-            throw WireError(.invalidTransition, "the deadline is \(Timestamp.format(d.resolveBy)): before it, ask for an extension (EXTEND)", state: "in_time")
-        }
-        emit(d.caseID, .backlogged(dispatchID: d.dispatchID, explanation: b.explanation), &run)
-        return .ok(caseID: c.caseID, state: c.state, dispatchID: d.dispatchID)
-    }
-
-    /// MODE: 平时, 节假日, 重大活动 or 应急 for a grid prefix (default: the whole city). Deadlines of
-    /// dispatches made from now on follow it.
-    private mutating func setMode(_ m: ModeRequest, _ run: inout Run, _ rules: Rules) throws(WireError) -> Reply {
-        let scope = m.scope ?? rules.grids.root
-        guard rules.grids.names[scope] != nil else { throw .badField("scope", "unknown grid \"\(scope)\"") }
-        emit("", .modeSet(m.mode, scope: scope), &run)
-        return .modeSet(mode: m.mode, scope: scope)
-    }
-
-    private mutating func emit(_ caseID: String, _ change: Fact.Change, _ run: inout Run) {
+    mutating func emit(_ caseID: String, _ change: Fact.Change, _ run: inout Run) {
         let fact = Fact(caseID: caseID, at: run.now, actor: run.actor.adapter, change: change)
-        apply(fact)
-        run.facts.append(fact)
+        apply(fact, touching: &run.decision.touched)
+        run.decision.facts.append(fact)
     }
 
-    // MARK: SUBMIT
+    // MARK: the tables' verdicts
 
-    private mutating func submit(_ s: Submit, _ run: inout Run, _ rules: Rules) throws(WireError) -> Reply {
-        let c = s.case
-        if let existing = caseID(source: c.source, externalRef: c.externalRef), let record = cases[existing] {
-            // The source's id was taken: the same report again, answered as before.
-            return .accepted(caseID: existing, state: record.state, mergedInto: record.mergedInto, due: record.resolveBy)
+    /// The row a case trigger takes now; the catch-all refuses with the case's state.
+    func caseRow(_ c: CaseRecord, _ trigger: CaseMachine.Trigger, mergeTarget: String? = nil) throws(WireError) -> CaseMachine.Row {
+        guard let row = CaseMachine.table.outcome(c.state, trigger, holds: { holds($0, c, mergeTarget: mergeTarget) }).row else {
+            throw WireError(.invalidTransition, "cannot \(trigger.verb) case \(c.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
-        let grid = c.location.grid ?? rules.grids.root
-        guard rules.grids.exists(grid) else {
-            throw .badField("case.location.grid", "unknown grid \"\(grid)\"")
-        }
-        let category = rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? ""))
-        run.due = try rules.due(for: SLAPolicy.Subject(category: category, priority: c.priority ?? .normal, source: c.source,
-                                                        grid: grid, mode: mode(for: grid)), at: run.now)
-        let id = ids.nextCase()
-        let record = CaseRecord(
-            caseID: id, source: c.source, externalRef: c.externalRef, category: category, grid: grid,
-            priority: c.priority ?? .normal, title: c.title, address: c.location.address, state: .triage,
-            round: 0, lead: nil, assists: [], assigned: false, returnedBy: [], mergedInto: nil,
-            mergedReports: 0, acceptedAt: run.now, updatedAt: run.now, resolveBy: nil, satisfaction: nil)
-
-        if let key = Ledger.mergeKey(record), let target = openByMergeKey[key]?.last, let t = cases[target],
-           !t.state.isTerminal, rules.mergeWindow.after(t.acceptedAt) >= run.now {
-            emit(id, .accepted(record), &run)
-            let row = Lifecycle.row(.triage, .merge)!
-            emit(id, .merged(into: target), &run)
-            if row.effects.contains(.countReport) { emit(target, .reportMerged(from: id), &run) }
-            return .accepted(caseID: id, state: .merged, mergedInto: target, due: t.resolveBy)
-        }
-        _ = Lifecycle.row(.new, .accept)!
-        emit(id, .accepted(record), &run)
-        try route(id, &run, rules, reasonIfNone: rules.routing.categories[category] == nil ? "unclassified" : "no_route")
-        let now = cases[id]!
-        return .accepted(caseID: id, state: now.state, mergedInto: nil, due: now.resolveBy)
+        return row
     }
 
-    /// From triage: dispatch by the routing rules, or stay at the triage queue saying why.
-    private mutating func route(_ id: String, _ run: inout Run, _ rules: Rules, reasonIfNone: String?) throws(WireError) {
-        let c = cases[id]!
-        if rules.routing.owners(category: c.category, grid: c.grid, grids: rules.grids, excluding: c.returnedBy) != nil {
-            try transition(id, .route, from: .triage, &run, rules, named: nil)
-        } else if let reasonIfNone {
-            emit(id, .triage(reason: reasonIfNone), &run)
+    /// The row a dispatch trigger takes now; the catch-all refuses with the dispatch's state, a
+    /// guard that does not hold with its own reason.
+    func dispatchRow(_ d: DispatchRecord, _ trigger: DispatchMachine.Trigger, _ run: Run, verb: String) throws(WireError) -> DispatchMachine.Row {
+        switch DispatchMachine.table.outcome(d.state, trigger, holds: { holds($0, d, at: run.now) }) {
+        case .take(let row): return row
+        case .blocked(let g): throw refusal(g, d)
+        case .none:
+            throw WireError(.invalidTransition, "cannot \(verb) dispatch \(d.dispatchID): it is \(d.state.rawValue) (\(d.state.chinese))", state: d.state.rawValue)
         }
     }
 
-    // MARK: acts on a dispatch
-
-    private mutating func act(_ act: DispatchLifecycle.Act, on dispatchID: String, _ run: inout Run, _ rules: Rules,
-                              _ change: () -> Fact.Change) throws(WireError) -> Reply {
-        guard let d = dispatches[dispatchID] else {
-            throw WireError(.unknownDispatch, "no dispatch \(dispatchID)")
-        }
-        guard run.actor.agency == d.agency else {
-            throw WireError(.forbidden, "dispatch \(dispatchID) was sent to \(d.agency), not to \(run.actor.agency ?? "this adapter")")
+    /// The checks every act on a dispatch starts with: it exists, it was sent to the sender's
+    /// department (or the sender is the centre, where allowed), its case is still open.
+    func openDispatch(_ id: String, _ run: Run, centreMay: Bool = false) throws(WireError) -> (DispatchRecord, CaseRecord) {
+        guard let d = dispatches[id] else { throw WireError(.unknownDispatch, "no dispatch \(id)") }
+        guard (centreMay && run.actor.roles.contains(.ops)) || run.actor.agency == d.agency else {
+            throw WireError(.forbidden, "dispatch \(id) was sent to \(d.agency), not to \(run.actor.agency ?? "this adapter")")
         }
         guard let c = cases[d.caseID] else { throw WireError(.unknownCase, "no case \(d.caseID)") }
+        return (d, c)
+    }
+
+    /// An act of the department on its dispatch (ACK, PROGRESS, RESOLVE, RETURN): the dispatch's
+    /// table, and for the lead the case's, both checked before the act's fact; then the case
+    /// row's effects.
+    mutating func actOnDispatch(_ trigger: DispatchMachine.Trigger, _ id: String, _ run: inout Run,
+                                _ change: (DispatchRecord) -> Fact.Change) throws(WireError) -> Reply {
+        let (d, c) = try openDispatch(id, run)
         if c.state.isTerminal {
             throw WireError(.invalidTransition, "case \(c.caseID) is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
-        guard DispatchLifecycle.next(d.state, act) != nil else {
-            throw WireError(.invalidTransition, "cannot \(act.rawValue) dispatch \(dispatchID): it is \(d.state.rawValue) (\(d.state.chinese))", state: d.state.rawValue)
+        _ = try dispatchRow(d, trigger, run, verb: trigger.rawValue)
+        var caseRow: CaseMachine.Row?
+        if d.role == .lead, let t = Ledger.caseTrigger(of: trigger) {
+            caseRow = try self.caseRow(c, t)
+            if caseRow!.effects.contains(.reroute) { run.due = try run.rules.due(for: subject(c), at: run.now) }
         }
-        if act == .return, d.role == .lead { run.due = try rules.due(for: subject(c), at: run.now) }
-        if act == .return {
-            if d.role == .lead && c.assigned {
-                throw WireError(.returnRefused, "the centre assigned this case to \(d.agency); an assigned lead may not return it")
-            }
-            if run.now > d.returnBy {
-                throw WireError(.returnRefused, "the return window closed at \(Timestamp.format(d.returnBy))")
-            }
-        }
-        guard d.role == .lead else {
-            // An assist's acts are recorded on its dispatch; the case moves with its lead.
-            emit(c.caseID, change(), &run)
-            return .ok(caseID: c.caseID, state: cases[c.caseID]!.state, dispatchID: dispatchID)
-        }
-        let trigger: Lifecycle.Trigger = switch act {
-        case .ack: .ack
-        case .progress: .progress
-        case .resolve: .resolve
-        case .return: c.returnedBy.isEmpty ? .returnToTriage : .returnToConsultation
-        case .cancel: .assign
-        }
-        guard Lifecycle.row(c.state, trigger) != nil else {
-            throw WireError(.invalidTransition, "cannot \(trigger.verb) case \(c.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
-        }
-        emit(c.caseID, change(), &run)
-        try transition(c.caseID, trigger, from: c.state, &run, rules, named: nil)
-        return .ok(caseID: c.caseID, state: cases[c.caseID]!.state, dispatchID: dispatchID)
+        emit(c.caseID, change(d), &run)
+        if let caseRow { try perform(caseRow, on: c.caseID, &run) }
+        return .ok(caseID: c.caseID, state: cases[c.caseID]!.state, dispatchID: id)
     }
 
-    // MARK: acts on a case
-
-    private mutating func caseAct(_ caseID: String, _ trigger: Lifecycle.Trigger, _ run: inout Run, _ rules: Rules,
-                                  _ change: () -> Fact.Change) throws(WireError) -> Reply {
-        guard let c = cases[caseID] else { throw WireError(.unknownCase, "no case \(caseID)") }
-        guard let row = Lifecycle.row(c.state, trigger) else {
-            throw WireError(.invalidTransition, "cannot \(trigger.verb) case \(caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
+    /// A decision of the centre on a case (ASSIGN, REJECT, VERIFY, EVALUATE): its row, the act's
+    /// fact, the row's effects.
+    mutating func actOnCase(_ trigger: CaseMachine.Trigger, _ id: String, _ run: inout Run, named: Routing.Owners? = nil,
+                            _ change: () -> Fact.Change) throws(WireError) -> Reply {
+        guard let c = cases[id] else { throw WireError(.unknownCase, "no case \(id)") }
+        let row = try caseRow(c, trigger)
+        if row.effects.contains(where: { [.newRoundToLead, .dispatchAssigned].contains($0) }) {
+            run.due = try run.rules.due(for: subject(c), at: run.now)
         }
-        if row.effects.contains(.newRoundToLead) { run.due = try rules.due(for: subject(c), at: run.now) }
-        emit(caseID, change(), &run)
-        try transition(caseID, trigger, from: c.state, &run, rules, named: nil)
-        return .ok(caseID: caseID, state: cases[caseID]!.state, dispatchID: nil)
+        run.owners = named
+        emit(id, change(), &run)
+        try perform(row, on: id, &run)
+        return .ok(caseID: id, state: cases[id]!.state, dispatchID: trigger == .assign ? openDispatches[id]?.first : nil)
     }
 
-    private mutating func assign(_ a: Assign, _ run: inout Run, _ rules: Rules) throws(WireError) -> Reply {
-        guard let c = cases[a.caseID] else { throw WireError(.unknownCase, "no case \(a.caseID)") }
-        for (field, code) in [("lead", a.lead)] + (a.assists ?? []).enumerated().map({ ("assists[\($0.offset)]", $0.element) })
-        where rules.routing.agencies[code] == nil {
-            throw .badField(field, "unknown agency \"\(code)\"")
-        }
-        guard Lifecycle.row(c.state, .assign) != nil else {
-            throw WireError(.invalidTransition, "cannot assign case \(a.caseID): it is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
-        }
-        run.due = try rules.due(for: subject(c), at: run.now)
-        emit(a.caseID, .assigned(lead: a.lead, assists: a.assists ?? [], note: a.note), &run)
-        try transition(a.caseID, .assign, from: c.state, &run, rules, named: Routing.Owners(lead: a.lead, assists: a.assists ?? []))
-        return .ok(caseID: a.caseID, state: cases[a.caseID]!.state, dispatchID: openDispatches[a.caseID]?.first)
-    }
+    // MARK: the effects
 
-    // MARK: the table's effects
-
-    /// Carries out a row's state change and effects. The act's own fact has been emitted.
-    /// `from` is the state before the act's fact was applied.
-    private mutating func transition(_ id: String, _ trigger: Lifecycle.Trigger, from: CaseState, _ run: inout Run, _ rules: Rules,
-                                     named: Routing.Owners?) throws(WireError) {
-        let c = cases[id]!
-        guard let row = Lifecycle.row(from, trigger) else {
-            throw WireError(.invalidTransition, "cannot \(trigger.verb) case \(id): it is \(from.rawValue)", state: from.rawValue)
-        }
-        for effect in row.effects where effect == .withdrawOpen {
-            for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }
-        }
-        switch row.to {
-        case .triage where from != .triage: emit(id, .triage(reason: "returned"), &run)
-        case .consultation: emit(id, .consultation, &run)
-        default: break
-        }
+    /// Carries out a case row's effects in order; the act's own fact has been emitted (and the
+    /// row's clock stops went with it).
+    mutating func perform(_ row: CaseMachine.Row, on id: String, _ run: inout Run) throws(WireError) {
         for effect in row.effects {
             switch effect {
-            case .dispatchRouted:
-                let owners = rules.routing.owners(category: c.category, grid: c.grid, grids: rules.grids, excluding: cases[id]!.returnedBy)!
-                dispatch(id, owners, &run, rules)
-            case .dispatchAssigned:
-                dispatch(id, named!, &run, rules)
+            case .stop, .escalate: break  // applied with the act's fact; the rung's fact is `fire`'s
+            case .withdrawOpen: withdrawOpen(id, &run)
+            case .awaitTriage: emit(id, .triage(reason: run.triageReason), &run)
+            case .consult: emit(id, .consultation, &run)
+            case .route: try route(id, &run, quietly: false)
+            case .reroute: try route(id, &run, quietly: true)
+            case .dispatchRouted, .dispatchAssigned: dispatch(id, run.owners!, &run)
             case .newRoundToLead:
-                for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }
-                dispatch(id, Routing.Owners(lead: c.lead!, assists: []), &run, rules)
-            case .reroute:
-                // The row already put it at the triage queue; record nothing more if no one is left.
-                try route(id, &run, rules, reasonIfNone: nil)
+                withdrawOpen(id, &run)
+                dispatch(id, Routing.Owners(lead: cases[id]!.lead!, assists: []), &run)
+            case .merge:
+                let row = try caseRow(cases[id]!, .merge)
+                emit(id, .merged(into: run.mergeTarget!), &run)
+                try perform(row, on: id, &run)
+            case .countReport: emit(run.mergeTarget!, .reportMerged(from: id), &run)
             case .close:
-                for d in openDispatchRecords(of: id) { emit(id, .cancelled(dispatchID: d.dispatchID), &run) }
+                withdrawOpen(id, &run)
                 emit(id, .closed, &run)
-            case .withdrawOpen, .countReport:
-                break
+            case .startClocks: startClocks(id, &run)
             }
         }
     }
 
-    /// A ladder rung comes due: the escalation fact (and with it a NOTICE), once. Nothing if the
-    /// clock stopped or the rung already fired.
-    public mutating func fire(_ timerID: String, now: Date) -> [Fact] {
-        guard let t = timers[timerID], t.due <= now else { return [] }
-        let fact = Fact(caseID: t.caseID, at: now, actor: Actor.broker.adapter, change: .escalated(t))
-        apply(fact)
-        return [fact]
+    /// From triage: the routing rules' owners (computed once), passing over departments that
+    /// returned it → the `route` row; nobody → it waits at the triage queue (unless `quietly`:
+    /// a return already recorded why).
+    private mutating func route(_ id: String, _ run: inout Run, quietly: Bool) throws(WireError) {
+        let c = cases[id]!
+        if let owners = run.rules.routing.owners(category: c.category, grid: c.grid, grids: run.rules.grids, excluding: c.returnedBy) {
+            run.owners = owners
+            try perform(caseRow(c, .route), on: id, &run)
+        } else if !quietly {
+            try perform(caseRow(c, .hold), on: id, &run)
+        }
     }
 
-    /// Starts the case's own clocks for the state the decision left it in: triage while it waits
-    /// at the centre (研判, 会商); verification and the follow-up call once it is finished.
-    /// Only when the decision moved the case into its state: a clock runs once per stay.
-    private mutating func settleClocks(_ id: String, _ run: inout Run, _ rules: Rules) {
-        guard let c = cases[id], run.facts.contains(where: { $0.caseID == id && $0.change.entersState }) else { return }
-        let running = Set((timersByOwner[id] ?? []).compactMap { timers[$0]?.clock })
-        let clocks: [ClockKind] = switch c.state {
-        case .triage, .consultation: [.triage]
-        case .finished: [.verify, .evaluate]  // 回访 runs from the finish, verified or not
-        default: []
+    private mutating func withdrawOpen(_ id: String, _ run: inout Run) {
+        for d in openDispatchRecords(of: id) {
+            emit(id, .cancelled(dispatchID: d.dispatchID), &run)
+            run.decision.actions.append(.withdraw(dispatchID: d.dispatchID))
         }
-        let fired = Set(run.facts.compactMap { f -> ClockKind? in
-            if case .escalated(let t) = f.change, t.caseID == id, t.dispatchID == nil { return t.clock } else { return nil }
-        })
-        var list: [LadderTimer] = []
-        for clock in clocks where !running.contains(clock) && !fired.contains(clock) {
-            guard let deadline = try? rules.sla.deadline(clock, for: subject(c), from: run.now, calendar: rules.calendar) else { continue }
-            list += rules.sla.ladder(clock, caseID: id, dispatch: nil, start: run.now, deadline: deadline, calendar: rules.calendar)
-                .filter { timers[$0.id] == nil }
-        }
-        if !list.isEmpty { emit(id, .scheduled(list), &run) }
     }
 
-    private mutating func dispatch(_ id: String, _ owners: Routing.Owners, _ run: inout Run, _ rules: Rules) {
+    private mutating func dispatch(_ id: String, _ owners: Routing.Owners, _ run: inout Run) {
         let c = cases[id]!
         let round = c.round + 1
+        let rules = run.rules
         for (agency, role) in [(owners.lead, DispatchRole.lead)] + owners.assists.map({ ($0, DispatchRole.assist) }) {
-            let due = run.due!  // set before the decision's first fact (see Run.due)
+            let due = run.due!
             let d = DispatchRecord(
                 dispatchID: ids.nextDispatch(), caseID: id, agency: agency, role: role, round: round, state: .sent,
                 sentAt: run.now, ackBy: due.ackBy, resolveBy: due.resolveBy, returnBy: due.returnBy)
             emit(id, .dispatched(d), &run)
+            run.decision.actions.append(.push(d))
             let ladders = rules.sla.ladder(.ack, caseID: id, dispatch: d, start: d.sentAt, deadline: d.ackBy, calendar: rules.calendar)
                 + rules.sla.ladder(.resolve, caseID: id, dispatch: d, start: d.sentAt, deadline: d.resolveBy, calendar: rules.calendar)
-            if !ladders.isEmpty { emit(id, .scheduled(ladders), &run) }
+            schedule(id, ladders, &run)
         }
+    }
+
+    mutating func schedule(_ caseID: String, _ rungs: [LadderTimer], _ run: inout Run) {
+        guard !rungs.isEmpty else { return }
+        emit(caseID, .scheduled(rungs), &run)
+        run.decision.actions.append(.schedule(rungs))
+    }
+
+    /// Starts the clocks of the state the case is in now: 研判 while it waits at the centre
+    /// (triage, 会商); 核实 and 回访 once finished (回访 runs from the finish, verified or not).
+    /// A clock already running is not started again: it runs once per stay.
+    private mutating func startClocks(_ id: String, _ run: inout Run) {
+        guard let c = cases[id] else { return }
+        let running = Set((timersByOwner[id] ?? []).compactMap { timers[$0]?.clock })
+        let clocks: [ClockKind] = switch c.state {
+        case .triage, .consultation: [.triage]
+        case .finished: [.verify, .evaluate]
+        default: []
+        }
+        let rules = run.rules
+        var list: [LadderTimer] = []
+        for clock in clocks where !running.contains(clock) {
+            guard let deadline = try? rules.sla.deadline(clock, for: subject(c), from: run.now, calendar: rules.calendar) else { continue }
+            list += rules.sla.ladder(clock, caseID: id, dispatch: nil, start: run.now, deadline: deadline, calendar: rules.calendar)
+                .filter { timers[$0.id] == nil }
+        }
+        schedule(id, list, &run)
     }
 }

@@ -13,9 +13,15 @@ extension Ledger {
     /// (the grid's mode or sla.yaml changed since): left as they are, for the operator to see.
     public struct Recalendared: Sendable, Equatable {
         public var facts: [Fact] = []
+        /// What the facts changed, and the rungs to wait for now.
+        public var touched = Footprint()
+        public var actions: [Action] = []
         public var moved: [MovedDeadline] = []
         public var skipped: [String] = []
         public init() {}
+
+        /// The facts, what they touched and the rungs to schedule, as a decision to commit.
+        public var decision: Decision { Decision(facts: facts, actions: actions, touched: touched) }
     }
 
     /// The holiday schedule changed (typically: the State Council's notice for a year that was
@@ -59,7 +65,7 @@ extension Ledger {
                 if moves {
                     let fact = Fact(caseID: caseID, at: now, actor: Actor.broker.adapter,
                                     change: .deadlinesMoved(dispatchID: id, ackBy: ackBy, resolveBy: resolveBy, returnBy: due.returnBy, reason: reason))
-                    apply(fact)
+                    apply(fact, touching: &result.touched)
                     result.facts.append(fact)
                     result.moved.append(MovedDeadline(dispatch: dispatches[id]!, before: Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy)))
                 }
@@ -72,8 +78,9 @@ extension Ledger {
                     .filter { names.contains("\($0.clock.rawValue)/\($0.rung)") }
                 if moves || Set(rungs) != Set(waiting), !rungs.isEmpty {
                     let scheduled = Fact(caseID: caseID, at: now, actor: Actor.broker.adapter, change: .scheduled(rungs))
-                    apply(scheduled)
+                    apply(scheduled, touching: &result.touched)
                     result.facts.append(scheduled)
+                    result.actions.append(.schedule(rungs))
                 }
             }
         }

@@ -54,127 +54,152 @@ public struct Ledger: Sendable, Equatable {
 
     /// Folds one fact into the projections.
     public mutating func apply(_ fact: Fact) {
+        var touched = Footprint()
+        apply(fact, touching: &touched)
+    }
+
+    /// Folds one fact into the projections, noting what it changed. States are never set by
+    /// hand: the fact is a trigger of its dispatch's and its case's tables (`advance`), and the
+    /// row it takes gives the next state and the clocks it stops.
+    public mutating func apply(_ fact: Fact, touching fp: inout Footprint) {
         let id = fact.caseID
-        stopClocks(fact)
-        switch fact.change {
-        case .accepted(let record):
+        if case .accepted(var record) = fact.change {
+            record.state = .new
             cases[id] = record
             byExternalRef[Ledger.refKey(record.source, record.externalRef)] = id
-            indexForMerge(record)
             ids.observe(caseID: id)
+        }
+        advance(fact, &fp)
+        switch fact.change {
+        case .accepted(let record):
+            indexForMerge(cases[id] ?? record)
+            fp.cases.append(id)
         case .merged(let into):
-            update(id, fact) { $0.state = .merged; $0.mergedInto = into }
-            closeOut(id)
+            update(id, fact, &fp) { $0.mergedInto = into }
         case .reportMerged:
-            update(id, fact) { $0.mergedReports += 1 }
-        case .triage:
-            update(id, fact) { $0.state = .triage; $0.lead = nil; $0.assists = [] }
-        case .consultation:
-            update(id, fact) { $0.state = .consultation; $0.lead = nil; $0.assists = [] }
+            update(id, fact, &fp) { $0.mergedReports += 1 }
+        case .triage, .consultation:
+            update(id, fact, &fp) { $0.lead = nil; $0.assists = [] }
         case .dispatched(let d):
             dispatches[d.dispatchID] = d
+            fp.dispatches.append(d.dispatchID)
+            fp.timerOwners.insert(d.dispatchID)
             openDispatches[id, default: []].append(d.dispatchID)
             ids.observe(dispatchID: d.dispatchID)
-            update(id, fact) {
+            update(id, fact, &fp) {
                 if d.role == .lead {
-                    $0.state = .dispatched; $0.lead = d.agency; $0.round = d.round; $0.resolveBy = d.resolveBy
+                    $0.lead = d.agency; $0.round = d.round; $0.resolveBy = d.resolveBy
                     $0.assists = []
                 } else if !$0.assists.contains(d.agency) {
                     $0.assists.append(d.agency)
                 }
             }
         case .assigned:
-            update(id, fact) { $0.assigned = true }
-        case .rejected:
-            update(id, fact) { $0.state = .rejected }
-            closeOut(id)
+            update(id, fact, &fp) { $0.assigned = true }
+        case .rejected, .closed, .verified, .modeSet:
+            touch(id, fact, &fp)
         case .acked(let did, let handler, _):
-            updateDispatch(did) { $0.state = .acked; $0.ackedAt = fact.at; $0.handler = handler }
-            if dispatches[did]?.role == .lead { update(id, fact) { $0.state = .handling } } else { touch(id, fact) }
-        case .progressed:
-            touch(id, fact)
+            updateDispatch(did, &fp) { $0.ackedAt = fact.at; $0.handler = handler }
+            touch(id, fact, &fp)
+        case .progressed(let did, _, _):
+            updateDispatch(did, &fp) { _ in }
+            touch(id, fact, &fp)
         case .resolved(let did, _, _, _, _):
-            updateDispatch(did) { $0.state = .finished; $0.finishedAt = fact.at }
+            updateDispatch(did, &fp) { $0.finishedAt = fact.at }
             closeDispatch(id, did)
-            if dispatches[did]?.role == .lead { update(id, fact) { $0.state = .finished } } else { touch(id, fact) }
+            touch(id, fact, &fp)
         case .returned(let did, _, _):
-            updateDispatch(did) { $0.state = .returned }
             closeDispatch(id, did)
-            if let d = dispatches[did], d.role == .lead { update(id, fact) { $0.returnedBy.append(d.agency) } } else { touch(id, fact) }
+            if let d = dispatches[did], d.role == .lead {
+                updateDispatch(did, &fp) { _ in }
+                update(id, fact, &fp) { $0.returnedBy.append(d.agency); $0.lead = nil; $0.assists = [] }
+            } else {
+                updateDispatch(did, &fp) { _ in }
+                touch(id, fact, &fp)
+            }
         case .cancelled(let did):
-            updateDispatch(did) { $0.state = .cancelled }
+            updateDispatch(did, &fp) { _ in }
             closeDispatch(id, did)
-            touch(id, fact)
-        case .verified(let passed, _):
-            update(id, fact) { if passed { $0.state = .verified } }
+            touch(id, fact, &fp)
         case .evaluated(let s, _):
-            update(id, fact) { $0.satisfaction = s }
-        case .closed:
-            update(id, fact) { $0.state = .closed }
-            closeOut(id)
+            update(id, fact, &fp) { $0.satisfaction = s }
         case .scheduled(let list):
             for t in list {
                 timers[t.id] = t
                 timersByOwner[t.owner, default: []].insert(t.id)
+                fp.timerOwners.insert(t.owner)
             }
         case .escalated(let t):
-            removeTimer(t.id)
-            update(id, fact) { $0.escalation = max($0.escalation ?? 0, t.level) }
+            removeTimer(t.id, &fp)
+            update(id, fact, &fp) { $0.escalation = max($0.escalation ?? 0, t.level) }
         case .extended(let did, let resolveBy, _, _):
-            updateDispatch(did) { d in
+            updateDispatch(did, &fp) { d in
                 d.firstResolveBy = d.firstResolveBy ?? d.resolveBy
                 d.resolveBy = resolveBy
                 d.extensions = (d.extensions ?? 0) + 1
             }
-            if dispatches[did]?.role == .lead { update(id, fact) { $0.resolveBy = resolveBy } } else { touch(id, fact) }
+            if dispatches[did]?.role == .lead { update(id, fact, &fp) { $0.resolveBy = resolveBy } } else { touch(id, fact, &fp) }
         case .deadlinesMoved(let did, let ackBy, let resolveBy, let returnBy, _):
-            updateDispatch(did) { $0.ackBy = ackBy; $0.resolveBy = resolveBy; $0.returnBy = returnBy }
-            if let d = dispatches[did], d.role == .lead { update(id, fact) { $0.resolveBy = d.resolveBy } } else { touch(id, fact) }
+            updateDispatch(did, &fp) { $0.ackBy = ackBy; $0.resolveBy = resolveBy; $0.returnBy = returnBy }
+            if let d = dispatches[did], d.role == .lead { update(id, fact, &fp) { $0.resolveBy = d.resolveBy } } else { touch(id, fact, &fp) }
         case .backlogged(let did, let explanation):
-            if dispatches[did]?.role == .lead { update(id, fact) { $0.backlog = explanation } } else { touch(id, fact) }
-        case .modeSet(let mode, let scope):
+            updateDispatch(did, &fp) { _ in }
+            if dispatches[did]?.role == .lead { update(id, fact, &fp) { $0.backlog = explanation } } else { touch(id, fact, &fp) }
+        }
+        if case .modeSet(let mode, let scope) = fact.change {
             modes[scope] = mode == .normal ? nil : mode
+            fp.modes = true
         }
     }
 
-    /// The clocks a fact stops, and so the rungs that will never fire.
-    private mutating func stopClocks(_ fact: Fact) {
-        switch fact.change {
-        case .acked(let d, _, _): removeTimers(of: d, clocks: [.ack])
-        case .resolved(let d, _, _, _, _), .returned(let d, _, _), .cancelled(let d): removeTimers(of: d, clocks: [.ack, .resolve])
-        case .extended(let d, _, _, _), .backlogged(let d, _): removeTimers(of: d, clocks: [.resolve])
-        case .deadlinesMoved(let d, _, _, _, _): removeTimers(of: d, clocks: [.ack, .resolve])
-        case .dispatched(let d) where d.role == .lead: removeTimers(of: fact.caseID, clocks: [.triage, .verify, .evaluate])
-        case .rejected, .merged: removeTimers(of: fact.caseID, clocks: [.triage])
-        case .verified: removeTimers(of: fact.caseID, clocks: [.verify])
-        case .evaluated: removeTimers(of: fact.caseID, clocks: [.verify, .evaluate])
-        default: break
+    /// Moves the dispatch and the case the fact is a trigger of, by the rows their tables take
+    /// (guards read before the fact changes anything), and stops the clocks those rows stop.
+    private mutating func advance(_ fact: Fact, _ fp: inout Footprint) {
+        var leadTrigger: CaseMachine.Trigger?
+        if let (did, trigger) = fact.change.dispatchTrigger, let d = dispatches[did] {
+            if let row = DispatchMachine.table.outcome(d.state, trigger, holds: { holds($0, d, at: fact.at) }).row {
+                if row.to != d.state { updateDispatch(did, &fp) { $0.state = row.to } }
+                for case .stop(let clocks) in row.effects { removeTimers(of: did, clocks: Set(clocks), &fp) }
+            }
+            if d.role == .lead { leadTrigger = Ledger.caseTrigger(of: trigger) }
         }
+        guard let c = cases[fact.caseID], let trigger = leadTrigger ?? fact.change.caseTrigger else { return }
+        guard let row = CaseMachine.table.outcome(c.state, trigger, holds: { holds($0, c) }).row else { return }
+        if row.to != c.state {
+            cases[c.caseID]!.state = row.to
+            fp.cases.append(c.caseID)
+            if row.to.isTerminal { closeOut(c.caseID) }
+        }
+        for case .stop(let clocks) in row.effects { removeTimers(of: c.caseID, clocks: Set(clocks), &fp) }
     }
 
-    private mutating func removeTimers(of owner: String, clocks: Set<ClockKind>) {
-        for tid in timersByOwner[owner] ?? [] where clocks.contains(timers[tid]?.clock ?? .ack) { removeTimer(tid) }
+    private mutating func removeTimers(of owner: String, clocks: Set<ClockKind>, _ fp: inout Footprint) {
+        for tid in timersByOwner[owner] ?? [] where clocks.contains(timers[tid]?.clock ?? .ack) { removeTimer(tid, &fp) }
     }
 
-    private mutating func removeTimer(_ tid: String) {
+    private mutating func removeTimer(_ tid: String, _ fp: inout Footprint) {
         guard let t = timers.removeValue(forKey: tid) else { return }
+        fp.timerOwners.insert(t.owner)
         timersByOwner[t.owner]?.remove(tid)
         if timersByOwner[t.owner]?.isEmpty == true { timersByOwner[t.owner] = nil }
     }
 
-    private mutating func update(_ id: String, _ fact: Fact, _ change: (inout CaseRecord) -> Void) {
+    private mutating func update(_ id: String, _ fact: Fact, _ fp: inout Footprint, _ change: (inout CaseRecord) -> Void) {
         guard var c = cases[id] else { return }
         change(&c)
         c.updatedAt = fact.at
         cases[id] = c
+        fp.cases.append(id)
     }
 
-    private mutating func touch(_ id: String, _ fact: Fact) { update(id, fact) { _ in } }
+    private mutating func touch(_ id: String, _ fact: Fact, _ fp: inout Footprint) { update(id, fact, &fp) { _ in } }
 
-    private mutating func updateDispatch(_ id: String, _ change: (inout DispatchRecord) -> Void) {
+    private mutating func updateDispatch(_ id: String, _ fp: inout Footprint, _ change: (inout DispatchRecord) -> Void) {
         guard var d = dispatches[id] else { return }
         change(&d)
         dispatches[id] = d
+        fp.dispatches.append(id)
+        fp.timerOwners.insert(id)
     }
 
     private mutating func closeDispatch(_ caseID: String, _ dispatchID: String) {

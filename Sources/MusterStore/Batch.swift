@@ -48,6 +48,8 @@ public struct Batch: Sendable {
     /// Owners (dispatch or case ids) whose timers may have changed, and their timers now.
     public var timerOwners: Set<String> = []
     public var timerRows: [(owner: String, timers: [LadderTimer])] = []
+    /// A management mode changed (so `modeRows` are written).
+    public var modesChanged = false
     /// When a mode changed: every mode in force, to replace the table with.
     public var modeRows: [(scope: String, mode: ManagementMode)]?
     /// The highest delivery id handed out so far (kept in `meta` so ids are never reused).
@@ -65,7 +67,7 @@ public struct Batch: Sendable {
         seen.removeAll()
         dispatchRows = touchedDispatches.filter { seen.insert($0).inserted }.compactMap { ledger.dispatches[$0] }
         timerRows = timerOwners.map { owner in (owner, (ledger.timersByOwner[owner] ?? []).compactMap { ledger.timers[$0] }) }
-        if facts.contains(where: { if case .modeSet = $0.change { true } else { false } }) {
+        if modesChanged {
             modeRows = ledger.modes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
     }
@@ -74,32 +76,13 @@ public struct Batch: Sendable {
         facts.isEmpty && pushes.isEmpty && received.isEmpty && withdrawn.isEmpty && replies.isEmpty && appliedCalendar == nil
     }
 
-    public mutating func add(_ facts: [Fact]) {
-        for f in facts {
-            self.facts.append(f)
-            touchedCases.append(f.caseID)
-            timerOwners.insert(f.caseID)
-            switch f.change {
-            case .dispatched(let d): timerOwners.insert(d.dispatchID)
-            case .acked(let id, _, _), .resolved(let id, _, _, _, _), .returned(let id, _, _), .cancelled(let id), .progressed(let id, _, _):
-                timerOwners.insert(id)
-            case .scheduled(let list): for t in list { timerOwners.insert(t.owner) }
-            case .escalated(let t): timerOwners.insert(t.owner)
-            case .extended(let id, _, _, _), .backlogged(let id, _), .deadlinesMoved(let id, _, _, _, _):
-                timerOwners.insert(id)
-                touchedDispatches.append(id)
-            default: break
-            }
-            switch f.change {
-            case .dispatched(let d): touchedDispatches.append(d.dispatchID)
-            case .acked(let id, _, _), .resolved(let id, _, _, _, _), .returned(let id, _, _), .progressed(let id, _, _):
-                touchedDispatches.append(id)
-            case .cancelled(let id):
-                touchedDispatches.append(id)
-                withdrawn.append(id)
-            default: break
-            }
-        }
+    /// A decision's facts, and the rows they touched (as the ledger noted while applying them).
+    public mutating func add(_ facts: [Fact], touched: Footprint) {
+        self.facts += facts
+        touchedCases += touched.cases
+        touchedDispatches += touched.dispatches
+        timerOwners.formUnion(touched.timerOwners)
+        modesChanged = modesChanged || touched.modes
     }
 }
 

@@ -80,20 +80,31 @@ struct VerifyLogCommand: ParsableCommand {
 }
 
 struct LifecycleCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lifecycle", abstract: "Print the case lifecycle table (or Graphviz with --dot).")
+    static let configuration = CommandConfiguration(
+        commandName: "lifecycle", abstract: "Print a lifecycle table, guards and effects included (or Graphviz with --dot).")
 
     @Flag(help: "Graphviz dot source.") var dot = false
+    @Option(help: "case or dispatch.") var machine = "case"
+
+    func validate() throws {
+        guard ["case", "dispatch"].contains(machine) else { throw ValidationError("--machine is case or dispatch, not \(machine)") }
+    }
 
     func run() {
-        if dot { print(Lifecycle.dot(), terminator: ""); return }
-        print("from".padding(toLength: 14, withPad: " ", startingAt: 0) + "trigger".padding(toLength: 20, withPad: " ", startingAt: 0)
-              + "to".padding(toLength: 14, withPad: " ", startingAt: 0) + "effects")
-        for r in Lifecycle.table {
-            print("\(r.from.rawValue)(\(r.from.chinese))".padding(toLength: 14, withPad: " ", startingAt: 0)
-                  + "\(r.trigger.rawValue) \(r.label)".padding(toLength: 20, withPad: " ", startingAt: 0)
-                  + "\(r.to.rawValue)(\(r.to.chinese))".padding(toLength: 14, withPad: " ", startingAt: 0)
-                  + r.effects.map(\.rawValue).joined(separator: ", "))
-        }
+        let isCase = machine == "case"
+        if dot { print(isCase ? CaseMachine.dot() : DispatchMachine.dot(), terminator: ""); return }
+        func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        print(pad("from", 16) + pad("trigger", 24) + pad("guards", 40) + pad("to", 16) + "effects")
+        let rows: [(String, String, String, String, String)] = isCase
+            ? CaseMachine.table.rows.map { r in
+                ("\(r.from.rawValue)(\(r.from.chinese))", "\(r.trigger.rawValue) \(r.label)", r.guards.map(\.rawValue).joined(separator: ", "),
+                 "\(r.to.rawValue)(\(r.to.chinese))", r.effects.map(\.name).joined(separator: ", "))
+            }
+            : DispatchMachine.table.rows.map { r in
+                ("\(r.from.rawValue)(\(r.from.chinese))", "\(r.trigger.rawValue) \(r.label)", r.guards.map(\.rawValue).joined(separator: ", "),
+                 "\(r.to.rawValue)(\(r.to.chinese))", r.effects.map(\.name).joined(separator: ", "))
+            }
+        for r in rows { print(pad(r.0, 16) + pad(r.1, 24) + pad(r.2, 40) + pad(r.3, 16) + r.4) }
         print("any other (state, trigger): invalid_transition")
     }
 }

@@ -36,7 +36,7 @@ import MusterWire
         if n % 11 == 0 {
             // Rungs come due now and then: fire whatever is due, as the broker does.
             d.now = d.now.adding(ms: Int64(n % 7) * 3_600_000)
-            for t in d.ledger.timers.values.sorted(by: { $0.id < $1.id }) { facts += d.ledger.fire(t.id, now: d.now) }
+            for t in d.ledger.timers.values.sorted(by: { $0.id < $1.id }) { facts += d.ledger.fire(t.id, now: d.now).facts }
         }
         let before = d.ledger
         switch d.run(command, by: actor) {

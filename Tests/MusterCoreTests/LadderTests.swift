@@ -27,12 +27,12 @@ import MusterWire
         let c = d.newCase()
         let lead = d.lead(c)!
         let remind = "\(lead.dispatchID)/ack/0"
-        #expect(d.ledger.fire(remind, now: lead.sentAt.adding(ms: 44 * 60_000)).isEmpty, "not yet due")
-        let fired = d.ledger.fire(remind, now: lead.sentAt.adding(ms: 45 * 60_000))
+        #expect(d.ledger.fire(remind, now: lead.sentAt.adding(ms: 44 * 60_000)).facts.isEmpty, "not yet due")
+        let fired = d.ledger.fire(remind, now: lead.sentAt.adding(ms: 45 * 60_000)).facts
         #expect(fired.map(\.type) == ["case.escalated"])
         guard case .escalated(let t) = fired.first?.change else { Issue.record("no escalation"); return }
         #expect(t.notice == "remind" && t.to == ["agency"] && t.agency == "chengguan")
-        #expect(d.ledger.fire(remind, now: lead.ackBy).isEmpty, "never twice")
+        #expect(d.ledger.fire(remind, now: lead.ackBy).facts.isEmpty, "never twice")
         #expect(d.ledger.timers[remind] == nil)
     }
 
@@ -43,7 +43,7 @@ import MusterWire
         d.now = lead.sentAt.adding(ms: 10 * 60_000)
         d.ok(Fixtures.ack(lead.dispatchID), by: Fixtures.agency("chengguan"))
         #expect(Self.timers(d, owner: lead.dispatchID).map(\.clock) == [.resolve])
-        #expect(d.ledger.fire("\(lead.dispatchID)/ack/1", now: lead.ackBy).isEmpty, "no 督办 for a dispatch signed for in time")
+        #expect(d.ledger.fire("\(lead.dispatchID)/ack/1", now: lead.ackBy).facts.isEmpty, "no 督办 for a dispatch signed for in time")
         d.ok(Fixtures.resolve(lead.dispatchID), by: Fixtures.agency("chengguan"))
         #expect(Self.timers(d, owner: lead.dispatchID).isEmpty)
         #expect(Self.timers(d, owner: c).map(\.clock).sorted { $0.rawValue < $1.rawValue } == [.evaluate, .verify], "finished: 核实 and 回访 clocks")
@@ -57,7 +57,7 @@ import MusterWire
         #expect(due == d.ledger.cases[c]!.acceptedAt.adding(ms: 2 * 3_600_000), "研判 within 2 h")
         d.ok(Fixtures.assign(c, lead: "gongan"), by: Fixtures.ops)
         #expect(Self.timers(d, owner: c).isEmpty)
-        #expect(d.ledger.fire("\(c)/triage/0", now: due).isEmpty)
+        #expect(d.ledger.fire("\(c)/triage/0", now: due).facts.isEmpty)
     }
 
     @Test func aLateCaseClimbsEveryRungInOrder() {
@@ -66,7 +66,7 @@ import MusterWire
         let lead = d.lead(c)!
         let end = lead.resolveBy.adding(ms: 30 * 86_400_000)
         let due = d.ledger.timers.values.filter { $0.caseID == c }.sorted { ($0.due, $0.id) < ($1.due, $1.id) }
-        let fired = due.flatMap { d.ledger.fire($0.id, now: end) }
+        let fired = due.flatMap { d.ledger.fire($0.id, now: end).facts }
         let notices = fired.compactMap { f -> String? in if case .escalated(let t) = f.change { "\(t.clock.rawValue):\(t.notice)" } else { nil } }
         #expect(notices == ["ack:remind", "ack:supervise", "ack:report_overdue", "resolve:supervise"])
         #expect(d.ledger.timers.values.filter { $0.caseID == c }.isEmpty)
@@ -82,7 +82,7 @@ import MusterWire
         d.ok(Fixtures.ack(lead.dispatchID), by: cg)
         d.ok(Fixtures.resolve(lead.dispatchID), by: cg)
         let late = d.now.adding(ms: 10 * 86_400_000)
-        let fired = ["\(c)/verify/0", "\(c)/evaluate/0"].flatMap { d.ledger.fire($0, now: late) }
+        let fired = ["\(c)/verify/0", "\(c)/evaluate/0"].flatMap { d.ledger.fire($0, now: late).facts }
         #expect(fired.count == 2)
         d.now = late
         d.ok(Fixtures.verify(c, true), by: Fixtures.grid)
@@ -97,7 +97,7 @@ import MusterWire
         let c = d.newCase()
         let lead = d.lead(c)!
         let remindAt = d.ledger.timers["\(lead.dispatchID)/resolve/0"]!.due
-        #expect(d.ledger.fire("\(lead.dispatchID)/resolve/0", now: remindAt).count == 1)
+        #expect(d.ledger.fire("\(lead.dispatchID)/resolve/0", now: remindAt).facts.count == 1)
         d.now = remindAt.adding(ms: 1000)
         d.ok(Fixtures.extend(lead.dispatchID, by: "2wd"), by: Fixtures.agency("chengguan"))
         #expect(d.ledger.timers["\(lead.dispatchID)/resolve/0"] == nil, "催办 rang once")

@@ -44,18 +44,18 @@ import MusterWire
     }
 
     /// The triggers a peer's command can cause, with the command and who sends it.
-    static func command(_ t: Lifecycle.Trigger, _ d: Driver, _ c: String) -> (CaseCommand, Actor)? {
+    static func command(_ t: CaseMachine.Trigger, _ d: Driver, _ c: String) -> (CaseCommand, Actor)? {
         let dispatch = d.lastLead(c)
         let owner = Fixtures.agency(dispatch?.agency ?? "chengguan")
         let did = dispatch?.dispatchID ?? "D0000009999"
         switch t {
-        case .accept, .merge, .route: return nil  // the broker's own, during SUBMIT
+        case .accept, .merge, .route, .hold, .rungDue: return nil  // the broker's own (SUBMIT, routing, clocks)
         case .assign: return (Fixtures.assign(c, lead: "gongan"), Fixtures.ops)
         case .reject: return (Fixtures.reject(c), Fixtures.ops)
         case .ack: return (Fixtures.ack(did, id: "walk-ack"), owner)
         case .progress: return (Fixtures.progress(did), owner)
         case .resolve: return (Fixtures.resolve(did, id: "walk-resolve"), owner)
-        case .returnToTriage, .returnToConsultation: return (Fixtures.giveBack(did), owner)
+        case .return: return (Fixtures.giveBack(did), owner)
         case .verifyPassed: return (Fixtures.verify(c, true), Fixtures.grid)
         case .verifyFailed: return (Fixtures.verify(c, false), Fixtures.grid)
         case .rated: return (Fixtures.evaluate(c, .satisfied), Fixtures.hotline)
@@ -65,20 +65,18 @@ import MusterWire
 
     static let stored = CaseState.allCases.filter { $0 != .new }
 
+    /// Every (state, trigger) pair a peer can cause: the table's verdict (its guards read as the
+    /// core reads them) is what happens, and a refusal changes nothing.
     @Test(arguments: stored)
     func everyTriggerInEveryState(_ state: CaseState) {
-        for trigger in Lifecycle.Trigger.allCases {
+        for trigger in CaseMachine.Trigger.allCases {
             var (d, c) = Self.caseIn(state)
             #expect(d.state(c) == state)
             guard let (command, actor) = Self.command(trigger, d, c) else { continue }
-            // A return is `return` or `return_again` by the case's history, as in the core.
-            let returned = !(d.ledger.cases[c]?.returnedBy.isEmpty ?? true)
-            if trigger == .returnToConsultation && !returned { continue }
-            if trigger == .returnToTriage && returned { continue }
             let before = d.ledger
-            let row = Lifecycle.row(state, trigger)
+            let row = CaseMachine.table.outcome(state, trigger) { d.ledger.holds($0, d.ledger.cases[c]!) }.row
             switch d.run(command, by: actor) {
-            case .success:
+            case .success(let decision):
                 guard let row else {
                     Issue.record("\(state) × \(trigger) is not in the table but was allowed")
                     continue
@@ -89,6 +87,10 @@ import MusterWire
                 } else {
                     #expect(now == row.to, "\(state) × \(trigger) → \(now), table says \(row.to)")
                 }
+                // Replay takes the same rows: the facts alone rebuild the state.
+                var replayed = before
+                for f in decision.facts { replayed.apply(f) }
+                #expect(replayed == d.ledger, "\(state) × \(trigger): replaying its facts gives another ledger")
             case .failure(let e):
                 #expect(row == nil, "\(state) × \(trigger) is in the table but was refused: \(e)")
                 #expect([.invalidTransition, .unknownDispatch].contains(e.code), "\(state) × \(trigger): \(e)")
@@ -98,11 +100,60 @@ import MusterWire
         }
     }
 
-    @Test func everyRowIsReachableFromItsState() {
-        for row in Lifecycle.table where row.from != .new && row.from != .triage || ![.accept, .merge, .route].contains(row.trigger) {
+    /// The return's two rows are told apart by a guard (round limit: the second return goes to
+    /// 会商), and the dispatch's table refuses a return past its window or by an assigned lead.
+    @Test func guardsChooseAndRefuse() throws {
+        var d = Driver()
+        let c = d.newCase(Fixtures.submit("road_collapse", title: "塌陷"))  // 住建 leads; 城管 may take it next
+        let first = d.lead(c)!
+        d.ok(Fixtures.giveBack(first.dispatchID), by: Fixtures.agency(first.agency))
+        #expect(d.state(c) == .dispatched, "first return: re-routed")
+        let second = d.lead(c)!
+        d.ok(Fixtures.giveBack(second.dispatchID), by: Fixtures.agency(second.agency))
+        #expect(d.state(c) == .consultation, "returned before: 会商")
+        d.ok(Fixtures.assign(c, lead: "chengguan"), by: Fixtures.ops)
+        let assigned = d.lead(c)!
+        guard case .failure(let e) = d.run(Fixtures.giveBack(assigned.dispatchID), by: Fixtures.agency("chengguan")) else {
+            Issue.record("an assigned lead returned the case"); return
+        }
+        #expect(e.code == .returnRefused && e.message.contains("assigned"))
+
+        var (late, lc) = Self.caseIn(.dispatched)
+        let lead = late.lead(lc)!
+        late.now = lead.returnBy.adding(ms: 1)
+        guard case .failure(let closed) = late.run(Fixtures.giveBack(lead.dispatchID), by: Fixtures.agency(lead.agency)) else {
+            Issue.record("returned after the window"); return
+        }
+        #expect(closed.code == .returnRefused && closed.message.contains("return window"))
+        #expect(DispatchMachine.table.outcome(.sent, .return) { $0 != .returnWindowOpen } == .blocked(.returnWindowOpen))
+    }
+
+    /// Timeouts are triggers like any act: a rung fires only where its table has a `rung_due` row
+    /// (an open dispatch, a case not yet terminal).
+    @Test func rungsFireOnlyWhereTheTableSays() {
+        for s in CaseState.allCases where s != .new {
+            #expect((CaseMachine.table.outcome(s, .rungDue) { _ in true }.row != nil) == !s.isTerminal, "\(s)")
+        }
+        for s in DispatchState.allCases {
+            #expect((DispatchMachine.table.outcome(s, .rungDue) { _ in true }.row != nil) == s.isOpen, "\(s)")
+        }
+        // A case-clock rung left behind on a closed case does not fire.
+        var (d, c) = Self.caseIn(.closed)
+        let stale = LadderTimer(id: "\(c)/verify/9", caseID: c, dispatchID: nil, agency: nil, clock: .verify, rung: 9, level: 1,
+                                notice: "x", to: ["ops"], due: d.now, deadline: d.now)
+        d.ledger.timers[stale.id] = stale
+        #expect(d.ledger.fire(stale.id, now: d.now).facts.isEmpty)
+    }
+
+    /// Every row can be reached from its state, and the drawing carries the guards.
+    @Test func everyRowIsReachableAndDrawnWithItsGuards() {
+        for row in CaseMachine.table.rows {
             #expect(Self.stored.contains(row.from) || row.from == .new)
         }
-        #expect(Lifecycle.row(.closed, .assign) == nil, "terminal states have no way out")
-        #expect(Lifecycle.dot().contains("finished -> dispatched"))
+        #expect(CaseMachine.table.rows(.closed, .assign).isEmpty, "terminal states have no way out")
+        let dot = CaseMachine.dot()
+        #expect(dot.contains("finished -> dispatched"))
+        #expect(dot.contains("[first_return]") && dot.contains("[returned_before]") && dot.contains("[duplicate_open]"))
+        #expect(DispatchMachine.dot().contains("[not_assigned_lead, return_window_open]"))
     }
 }

@@ -33,7 +33,7 @@ import MusterWire
 
         // 催办 at 75 % of the provisional window (90 h in): Sun 01-03 04:00.
         let remind = "\(lead.dispatchID)/ack/0"
-        let fired = d.ledger.fire(remind, now: Self.at("2027-01-03T04:00:00+08:00"))
+        let fired = d.ledger.fire(remind, now: Self.at("2027-01-03T04:00:00+08:00")).facts
         #expect(fired.map(\.type) == ["case.escalated"])
 
         let now = Self.at("2027-01-03T05:00:00+08:00")
@@ -53,7 +53,7 @@ import MusterWire
                 "the fired 催办 is not scheduled again")
         #expect(rungs[0].due == after.ackBy && rungs[0].deadline == after.ackBy, "督办 at the new deadline, already past: it fires at once")
         #expect(rungs[1].due == Self.at("2027-01-04T10:00:00+08:00"), "通报 one working day after the new deadline")
-        #expect(d.ledger.fire(remind, now: now.adding(ms: 86_400_000)).isEmpty, "never twice")
+        #expect(d.ledger.fire(remind, now: now.adding(ms: 86_400_000)).facts.isEmpty, "never twice")
         // The same notice again moves nothing.
         #expect(d.ledger.recalendar(from: Self.notice, to: Self.rules(Self.notice), now: now).facts.isEmpty)
     }

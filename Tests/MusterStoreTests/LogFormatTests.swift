@@ -256,7 +256,7 @@ struct RandomWalk {
                 command = nil
                 if let next = ledger.timers.values.min(by: { ($0.due, $0.id) < ($1.due, $1.id) }) {
                     now = max(now, next.due)
-                    facts += ledger.fire(next.id, now: now)
+                    facts += ledger.fire(next.id, now: now).facts
                 }
             }
             if let (cmd, actor) = command, case .success(let decision) = ledger.decide(cmd, by: actor, rules: StoreFixtures.rules, now: now) {

@@ -16,9 +16,9 @@ extension Harness {
     static func agency(_ code: String) -> Actor { Actor(adapter: "\(code)-1", roles: [.agency], agency: code) }
 
     /// Commits facts the broker makes on its own (a rung firing, a new holiday schedule).
-    mutating func record(_ facts: [Fact]) throws {
+    mutating func record(_ decision: Decision) throws {
         var batch = Batch()
-        batch.add(facts)
+        batch.add(decision.facts, touched: decision.touched)
         try store.commit(batch, ledger: ledger)
     }
 
@@ -99,7 +99,7 @@ extension Harness {
         var changed = StoreFixtures.rules
         changed.calendar.daysOff.insert(CivilDay(now.adding(ms: 86_400_000)))
         now = now.adding(ms: 1000)
-        try record(ledger.recalendar(from: StoreFixtures.rules.calendar, to: changed, now: now).facts)
+        try record(ledger.recalendar(from: StoreFixtures.rules.calendar, to: changed, now: now).decision)
 
         // 7. Time passes: rungs fire (催办, 督办, 通报); the late street vendor in 二七区 goes on the
         //    backlog (挂账) with an explanation; 德化街's heating is finished and waits for its call.

@@ -192,7 +192,7 @@ import MusterWire
         let before = try h.store.loadLedger()
         var batch = Batch()
         let fact = Fact(caseID: "C0000000001", at: h.now, actor: "t", change: .verified(passed: false, note: "x"))
-        batch.add([fact])
+        batch.add([fact], touched: Footprint())
         let push = Batch.Push(delivery: 7, target: "agency:x", command: "DISPATCH", body: [], dispatchID: nil, createdAt: h.now)
         batch.pushes = [push, push]  // the same delivery twice: the transaction must fail
         #expect(throws: (any Error).self) { try h.store.commit(batch, ledger: h.ledger) }

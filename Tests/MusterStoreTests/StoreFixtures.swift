@@ -64,12 +64,15 @@ struct Harness {
         now = now.adding(ms: 1000)
         let decision = try ledger.decide(command, by: actor, rules: StoreFixtures.rules, now: now).get()
         var batch = Batch()
-        batch.add(decision.facts)
-        for f in decision.facts {
-            if case .accepted = f.change { batch.submitted[f.caseID] = Array(#"{"title":"x"}"#.utf8) }
-            if case .dispatched(let d) = f.change {
+        batch.add(decision.facts, touched: decision.touched)
+        for action in decision.actions {
+            switch action {
+            case .keepSubmitted(let id): batch.submitted[id] = Array(#"{"title":"x"}"#.utf8)
+            case .push(let d):
                 batch.pushes.append(Batch.Push(delivery: store.nextDelivery(), target: "agency:\(d.agency)", command: "DISPATCH",
                                                body: Array("{}".utf8), dispatchID: d.dispatchID, createdAt: now))
+            case .withdraw(let id): batch.withdrawn.append(id)
+            case .notice, .schedule: break
             }
         }
         if let (adapter, id) = reply {

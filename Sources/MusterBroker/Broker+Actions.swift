@@ -1,0 +1,61 @@
+import Foundation
+import MusterCore
+import MusterStore
+import MusterWire
+
+extension Broker {
+    /// Carries out what a decision asks of the shell, into the batch: nothing is sent before the
+    /// batch is durable. Returns the new dispatches, whose DISPATCH bodies are made once the
+    /// whole batch is decided (`pushDispatches`), so no decision waits on a store read.
+    func carryOut(_ decision: Decision, raw: [UInt8]?, _ now: Date, _ batch: inout Batch) -> [DispatchRecord] {
+        batch.add(decision.facts, touched: decision.touched)
+        var dispatches: [DispatchRecord] = []
+        for action in decision.actions {
+            switch action {
+            case .push(let d): dispatches.append(d)
+            case .notice(let t): notice(t, now, &batch)
+            case .schedule(let rungs): for t in rungs { schedule(t) }
+            case .withdraw(let id): batch.withdrawn.append(id)
+            case .keepSubmitted(let id): batch.submitted[id] = submittedCase(raw ?? [])
+            }
+        }
+        return dispatches
+    }
+
+    /// DISPATCHes for the batch's new dispatches, into its outbox rows. The submitted case is
+    /// in this batch, in one not yet durable, or (a new round of an older case) in the store.
+    func pushDispatches(_ list: [DispatchRecord], _ now: Date, _ batch: inout Batch) {
+        for d in list {
+            guard let c = ledger.cases[d.caseID] else { continue }
+            let submitted = batch.submitted[d.caseID] ?? uncommittedSubmitted[d.caseID]?.bytes
+                ?? ((try? store.submitted(caseID: d.caseID)) ?? nil) ?? Array("{}".utf8)
+            lastDelivery += 1
+            let delivery = lastDelivery
+            let shown = PersonalData.reporterShown(in: submitted, reveal: config.rules.routing.agencies[d.agency]?.contactsReporters ?? false)
+            batch.pushes.append(Batch.Push(
+                delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
+                body: Messages.dispatch(delivery: store.deliveryIDs.wire(delivery), d, c, submitted: shown, calendar: config.rules.calendar),
+                dispatchID: d.dispatchID, createdAt: now))
+        }
+    }
+
+    /// NOTICEs of a rung that fired, to whom it names.
+    private func notice(_ t: LadderTimer, _ now: Date, _ batch: inout Batch) {
+        for target in noticeTargets(t) {
+            lastDelivery += 1
+            batch.pushes.append(Batch.Push(
+                delivery: lastDelivery, target: target, command: Command.notice.rawValue,
+                body: Messages.notice(delivery: store.deliveryIDs.wire(lastDelivery), t, title: ledger.cases[t.caseID]?.title, now: now),
+                dispatchID: nil, createdAt: now))
+        }
+    }
+
+    /// The `case` member of a SUBMIT body, byte for byte (re-encoded only if it cannot be found
+    /// plainly, e.g. a key written with escapes).
+    private func submittedCase(_ body: [UInt8]) -> [UInt8] {
+        if let span = JSONSpan.value(of: "case", in: body) { return Array(span) }
+        if let obj = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let c = obj["case"],
+           let data = try? JSONSerialization.data(withJSONObject: c) { return Array(data) }
+        return Array("{}".utf8)
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import MusterWire
+
+/// A command the core decides. Each lives in one file under Commands/ that names its wire body
+/// (the `Request` in MusterWire, shared with peers and the fuzzers), who may send it and how it
+/// decides; `CaseCommands.all` lists them, and the broker, the permissions and the docs' role
+/// table read that list. docs/ARCHITECTURE.md says what adding one touches.
+public protocol CaseCommandKind: Sendable {
+    associatedtype Body: Request
+    static var name: Command { get }
+    /// The roles that may send it (docs/SECURITY.md).
+    static var roles: Set<Role> { get }
+    /// Checks on the raw body beyond its decoding (SUBMIT's fields the broker assigns itself).
+    static func check(raw: [UInt8]) -> WireError?
+    /// Decides it: checks against the tables, emits facts through `run`, returns the reply.
+    /// Throws before its first fact, so a refusal changes nothing.
+    static func decide(_ body: Body, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply
+}
+
+extension CaseCommandKind {
+    public static func check(raw: [UInt8]) -> WireError? { nil }
+
+    /// The body decoded and checked, ready to decide.
+    public static func decode(_ raw: [UInt8]) -> Result<CaseCommand, WireError> {
+        if let e = check(raw: raw) { return .failure(e) }
+        return BodyDecoder.decode(Body.self, from: raw).map { CaseCommand(Self.self, $0) }
+    }
+}
+
+/// One decoded case command, whatever its kind.
+public struct CaseCommand: Sendable {
+    public let name: Command
+    public let requestID: String
+    private let decideBody: @Sendable (inout Ledger, inout Ledger.Run) throws(WireError) -> Reply
+
+    public init<K: CaseCommandKind>(_ kind: K.Type, _ body: K.Body) {
+        name = K.name
+        requestID = body.id
+        decideBody = { (ledger: inout Ledger, run: inout Ledger.Run) throws(WireError) -> Reply in try K.decide(body, &ledger, &run) }
+    }
+
+    func decide(_ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply { try decideBody(&ledger, &run) }
+}
+
+/// The registry: every command the core decides.
+public enum CaseCommands {
+    public static let all: [any CaseCommandKind.Type] = [
+        OnSubmit.self, OnAck.self, OnProgress.self, OnResolve.self, OnReturn.self, OnExtend.self, OnBacklog.self,
+        OnAssign.self, OnReject.self, OnVerify.self, OnEvaluate.self, OnMode.self,
+    ]
+
+    private static let byName: [Command: any CaseCommandKind.Type] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    /// Decodes a case command's body; nil when `name` is not a case command.
+    public static func decode(_ name: Command, _ raw: [UInt8]) -> Result<CaseCommand, WireError>? {
+        byName[name].map { $0.decode(raw) }
+    }
+
+    /// Who may send each case command.
+    public static var roles: [Command: Set<Role>] { Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0.roles) }) }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import MusterWire
+
+/// SUBMIT (受理): a report from the hotline, a grid worker, an app … becomes a case — merged
+/// into the open case of the same problem (并案), dispatched by the routing rules (派单), or
+/// left at the triage queue (研判). The same source's id again is answered as before.
+public enum OnSubmit: CaseCommandKind {
+    public static let name = Command.submit
+    public static let roles: Set<Role> = [.intake, .grid, .ops]
+
+    /// The broker names these in DISPATCH; a peer's own would be duplicate JSON keys.
+    public static func check(raw: [UInt8]) -> WireError? {
+        guard let c = JSONSpan.value(of: "case", in: raw).map(Array.init),
+              let reserved = ["case_id", "grid"].first(where: { JSONSpan.value(of: $0, in: c) != nil }) else { return nil }
+        return .badField("case.\(reserved)", "case.\(reserved) is assigned by the broker; give the grid as case.location.grid")
+    }
+
+    public static func decide(_ s: Submit, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
+        try ledger.submit(s, &run)
+    }
+}
+
+extension CaseCommand {
+    public static func submit(_ body: Submit) -> CaseCommand { CaseCommand(OnSubmit.self, body) }
+}
+
+extension Ledger {
+    fileprivate mutating func submit(_ s: Submit, _ run: inout Run) throws(WireError) -> Reply {
+        let c = s.case
+        if let existing = caseID(source: c.source, externalRef: c.externalRef), let record = cases[existing] {
+            return .accepted(caseID: existing, state: record.state, mergedInto: record.mergedInto, due: record.resolveBy)
+        }
+        let rules = run.rules
+        let grid = c.location.grid ?? rules.grids.root
+        guard rules.grids.exists(grid) else {
+            throw .badField("case.location.grid", "unknown grid \"\(grid)\"")
+        }
+        let category = rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? ""))
+        run.due = try rules.due(for: SLAPolicy.Subject(category: category, priority: c.priority ?? .normal, source: c.source,
+                                                        grid: grid, mode: mode(for: grid)), at: run.now)
+        run.triageReason = rules.routing.categories[category] == nil ? "unclassified" : "no_route"
+        let id = ids.nextCase()
+        // The first projection, as logged (its state is the table's: `accept` from `new`).
+        var record = CaseRecord(
+            caseID: id, source: c.source, externalRef: c.externalRef, category: category, grid: grid,
+            priority: c.priority ?? .normal, title: c.title, address: c.location.address, state: .new,
+            round: 0, lead: nil, assists: [], assigned: false, returnedBy: [], mergedInto: nil,
+            mergedReports: 0, acceptedAt: run.now, updatedAt: run.now, resolveBy: nil, satisfaction: nil)
+        if let key = Ledger.mergeKey(record), let target = openByMergeKey[key]?.last, let t = cases[target],
+           !t.state.isTerminal, rules.mergeWindow.after(t.acceptedAt) >= run.now {
+            run.mergeTarget = target
+        }
+        let row = try caseRow(record, .accept, mergeTarget: run.mergeTarget)
+        record.state = row.to
+        emit(id, .accepted(record), &run)
+        run.decision.actions.append(.keepSubmitted(caseID: id))
+        try perform(row, on: id, &run)
+        if let target = run.mergeTarget {
+            return .accepted(caseID: id, state: cases[id]!.state, mergedInto: target, due: cases[target]?.resolveBy)
+        }
+        return .accepted(caseID: id, state: cases[id]!.state, mergedInto: nil, due: cases[id]!.resolveBy)
+    }
+}

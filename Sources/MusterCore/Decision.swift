@@ -1,0 +1,63 @@
+import Foundation
+import MusterWire
+
+/// What the broker answers once the decision is durable.
+public enum Reply: Sendable, Equatable {
+    /// `ACCEPTED {case_id, state, merged_into?, due?}`
+    case accepted(caseID: String, state: CaseState, mergedInto: String?, due: Date?)
+    /// `OK {case_id, state, dispatch_id?}`
+    case ok(caseID: String, state: CaseState, dispatchID: String?)
+    /// `OK {case_id, dispatch_id, resolve_by}` (延期 approved)
+    case extended(caseID: String, dispatchID: String, resolveBy: Date)
+    /// `OK {mode, scope}`
+    case modeSet(mode: ManagementMode, scope: String)
+}
+
+/// What the shell carries out for a decision, besides logging its facts (in the style of
+/// swift-nio's state machines that return actions): the core never touches a socket or a file.
+public enum Action: Sendable, Equatable {
+    /// DISPATCH the new dispatch to its department: stored in the outbox with the batch, sent
+    /// once it is durable, redelivered until RECEIVED.
+    case push(DispatchRecord)
+    /// A rung fired: NOTICE to whom the rung names.
+    case notice(LadderTimer)
+    /// Rungs to wait for.
+    case schedule([LadderTimer])
+    /// A dispatch withdrawn: its pushes not yet received are dropped.
+    case withdraw(dispatchID: String)
+    /// Keep the submitted case's bytes beside its `accepted` fact (and pass them to DISPATCH).
+    case keepSubmitted(caseID: String)
+}
+
+/// What applying facts changed in the ledger: the rows the commit must write.
+public struct Footprint: Sendable, Equatable {
+    /// Cases and dispatches whose projection changed (in order; may repeat).
+    public var cases: [String] = []
+    public var dispatches: [String] = []
+    /// Owners (dispatch or case ids) whose waiting rungs changed.
+    public var timerOwners: Set<String> = []
+    /// A management mode changed.
+    public var modes = false
+
+    public init() {}
+
+    public mutating func formUnion(_ other: Footprint) {
+        cases += other.cases
+        dispatches += other.dispatches
+        timerOwners.formUnion(other.timerOwners)
+        modes = modes || other.modes
+    }
+}
+
+/// A decision: the facts to append (in order), what they touched, what the shell must do, and
+/// the reply to send after they commit.
+public struct Decision: Sendable, Equatable {
+    public var facts: [Fact] = []
+    public var actions: [Action] = []
+    public var touched = Footprint()
+    public var reply: Reply?
+
+    public init(facts: [Fact] = [], actions: [Action] = [], touched: Footprint = Footprint(), reply: Reply? = nil) {
+        self.facts = facts; self.actions = actions; self.touched = touched; self.reply = reply
+    }
+}
