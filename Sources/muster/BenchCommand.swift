@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: intake (pipelined SUBMIT), lifecycle (whole loops), latency (SUBMIT→DISPATCH at a fixed rate).")
 
-    @Argument(help: "intake, lifecycle, latency, timers, or all (all but timers).") var which = "all"
+    @Argument(help: "intake, lifecycle, latency, timers, restart, or all (all but timers and restart).") var which = "all"
     @Option(help: "The broker's config file.") var config = "config/muster.yaml"
     @Option(help: "Use a running broker at this endpoint instead of an in-process one.") var endpoint: String?
     @Option(help: "SUBMITs for the intake bench.") var submits = 200_000
@@ -25,7 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Cases per second for the latency bench.") var rate = 1000
     @Option(help: "Seconds for the latency bench.") var seconds = 10
     @Option(help: "full, normal or off.") var synchronous = "full"
-    @Option(help: "Open dispatches for the timers bench.") var open = 100_000
+    @Option(help: "Open dispatches for the timers and restart benches.") var open = 100_000
+    @Option(help: "Closed cases for the restart bench.") var closed = 100_000
+    @Option(help: "Restarts of each database in the restart bench (the median is reported).") var repeats = 3
     @Flag(help: "CURVE on the in-process broker (fresh keys; one principal that may claim anything), to measure its cost.") var curve = false
 
     func run() throws {
@@ -33,6 +35,10 @@ struct BenchCommand: ParsableCommand {
         let which = self.which
         if which == "timers" {
             try TimerBench(config: config, open: open, rate: rate, seconds: seconds).run()
+            return
+        }
+        if which == "restart" {
+            try RestartBench(config: config, open: open, closed: closed, repeats: repeats, cacheDir: "/tmp/muster-restart-cache").run()
             return
         }
         var broker: Broker?
