@@ -7,7 +7,7 @@ extension Broker {
     /// Carries out what a decision asks of the shell, into the batch: nothing is sent before the
     /// batch is durable. Returns the new dispatches, whose DISPATCH bodies are made once the
     /// whole batch is decided (`pushDispatches`), so no decision waits on a store read.
-    func carryOut(_ decision: Decision, raw: [UInt8]?, _ now: Date, _ batch: inout Batch) -> [DispatchRecord] {
+    func carryOut(_ decision: Decision, kept: [UInt8]?, _ now: Date, _ batch: inout Batch) -> [DispatchRecord] {
         batch.add(decision.facts, touched: decision.touched)
         var dispatches: [DispatchRecord] = []
         for action in decision.actions {
@@ -16,7 +16,7 @@ extension Broker {
             case .notice(let t): notice(t, now, &batch)
             case .schedule(let rungs): for t in rungs { schedule(t) }
             case .withdraw(let id): batch.withdrawn.append(id)
-            case .keepSubmitted(let id): batch.submitted[id] = submittedCase(raw ?? [])
+            case .keepSubmitted(let id): batch.submitted[id] = kept ?? Array("{}".utf8)
             }
         }
         return dispatches
@@ -48,14 +48,5 @@ extension Broker {
                 body: Messages.notice(delivery: store.deliveryIDs.wire(lastDelivery), t, title: ledger.cases[t.caseID]?.title, now: now),
                 dispatchID: nil, createdAt: now))
         }
-    }
-
-    /// The `case` member of a SUBMIT body, byte for byte (re-encoded only if it cannot be found
-    /// plainly, e.g. a key written with escapes).
-    private func submittedCase(_ body: [UInt8]) -> [UInt8] {
-        if let span = JSONSpan.value(of: "case", in: body) { return Array(span) }
-        if let obj = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let c = obj["case"],
-           let data = try? JSONSerialization.data(withJSONObject: c) { return Array(data) }
-        return Array("{}".utf8)
     }
 }

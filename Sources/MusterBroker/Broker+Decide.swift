@@ -46,7 +46,7 @@ extension Broker {
                 // A refusal reflects the ledger, which may hold facts not yet durable: it waits too.
                 out.append(Outgoing(routingID: p.routingID, command: .error, body: Messages.error(re: p.requestID, e), needsCommit: true, re: p.requestID))
             case .success(let decision):
-                dispatches += carryOut(decision, raw: p.raw, now, &batch)
+                dispatches += carryOut(decision, kept: p.command.kept, now, &batch)
                 let (command, body) = Messages.reply(re: p.requestID, decision.reply!, calendar: config.rules.calendar, now: now)
                 batch.replies.append(Batch.StoredReply(adapter: actor.adapter, requestID: p.requestID, command: command.rawValue, body: body, at: now))
                 thisBatch[key] = (command, body)

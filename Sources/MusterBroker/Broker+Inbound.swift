@@ -18,7 +18,6 @@ extension Broker {
     struct Pending {
         var routingID: [UInt8]
         var command: CaseCommand
-        var raw: [UInt8]
         var requestID: String { command.requestID }
     }
 
@@ -175,7 +174,7 @@ extension Broker {
         if let decoded = CaseCommands.decode(env.command, env.body) {
             switch decoded {
             case .failure(let e): fail(e)
-            case .success(let c): pending.append(Pending(routingID: rid, command: c, raw: env.body))
+            case .success(let c): pending.append(Pending(routingID: rid, command: c))
             }
             return
         }

@@ -58,7 +58,7 @@ extension Broker {
         var result = Ledger.Recalendared()
         if !appliedSchedules.isEmpty {  // else: the first start that keeps them; nothing to compare
             result = ledger.recalendar(from: calendar.replacing(appliedSchedules), to: config.rules, now: now)
-            _ = carryOut(result.decision, raw: nil, now, &batch)
+            _ = carryOut(result.decision, kept: nil, now, &batch)
             for m in result.moved {
                 lastDelivery += 1
                 batch.pushes.append(Batch.Push(

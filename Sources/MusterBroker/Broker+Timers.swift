@@ -32,7 +32,7 @@ extension Broker {
             guard let t = ledger.timers[next.id], t.due.ms == next.due else { continue }
             let decision = ledger.fire(t.id, now: now)
             guard !decision.facts.isEmpty else { continue }
-            _ = carryOut(decision, raw: nil, now, &batch)
+            _ = carryOut(decision, kept: nil, now, &batch)
             fired += 1
         }
         if fired > 0 { submit(&batch, waiting: []) }

@@ -6,8 +6,17 @@ public enum BodyDecoder {
     public static let maxIDLength = 64
 
     public static func decode<R: Request>(_ type: R.Type, from body: [UInt8]) -> Result<R, WireError> {
+        tree(body).flatMap { decode(type, from: $0) }
+    }
+
+    /// The body read once (`bad_json` if it is not JSON), to decode from and take parts of.
+    public static func tree(_ body: [UInt8]) -> Result<JSONTree, WireError> {
+        do { return .success(try JSONTree.parse(body)) } catch { return .failure(WireError(.badJSON, "body is not valid JSON")) }
+    }
+
+    public static func decode<R: Request>(_ type: R.Type, from tree: JSONTree) -> Result<R, WireError> {
         do {
-            let value = try JSONDecoder().decode(R.self, from: Data(body))
+            let value = try R(from: TreeDecoder(tree: tree, codingPath: []))
             if value.id.isEmpty || value.id.utf8.count > maxIDLength || value.id.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
                 return .failure(.badField("id", "id must be 1…\(maxIDLength) characters, none of them control characters"))
             }
@@ -25,7 +34,9 @@ public enum BodyDecoder {
     /// For the few bodies without an `id` (RECEIVED).
     public static func decodePlain<T: Decodable>(_ type: T.Type, from body: [UInt8]) -> Result<T, WireError> {
         do {
-            return .success(try JSONDecoder().decode(T.self, from: Data(body)))
+            return .success(try T(from: TreeDecoder(tree: JSONTree.parse(body), codingPath: [])))
+        } catch is JSONTree.Malformed {
+            return .failure(WireError(.badJSON, "body is not valid JSON"))
         } catch let error as DecodingError {
             return .failure(wireError(error))
         } catch {
@@ -35,8 +46,8 @@ public enum BodyDecoder {
 
     /// Reads just the request id, to answer a malformed request with `re` when possible.
     public static func requestID(in body: [UInt8]) -> String? {
-        struct OnlyID: Decodable { var id: String }
-        return try? JSONDecoder().decode(OnlyID.self, from: Data(body)).id
+        guard let tree = try? JSONTree.parse(body), case .string(let id)? = tree["id"]?.value else { return nil }
+        return id
     }
 
     static func path(_ codingPath: [CodingKey], _ last: CodingKey? = nil) -> String {

@@ -10,20 +10,25 @@ public protocol CaseCommandKind: Sendable {
     static var name: Command { get }
     /// The roles that may send it (docs/SECURITY.md).
     static var roles: Set<Role> { get }
-    /// Checks on the raw body beyond its decoding (SUBMIT's fields the broker assigns itself).
-    static func check(raw: [UInt8]) -> WireError?
+    /// Checks on the body beyond its decoding (SUBMIT's fields the broker assigns itself).
+    static func check(_ body: JSONTree) -> WireError?
+    /// The part of the body the broker keeps as it came (SUBMIT's case), if any.
+    static func kept(_ body: JSONTree, raw: [UInt8]) -> [UInt8]?
     /// Decides it: checks against the tables, emits facts through `run`, returns the reply.
     /// Throws before its first fact, so a refusal changes nothing.
     static func decide(_ body: Body, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply
 }
 
 extension CaseCommandKind {
-    public static func check(raw: [UInt8]) -> WireError? { nil }
+    public static func check(_ body: JSONTree) -> WireError? { nil }
+    public static func kept(_ body: JSONTree, raw: [UInt8]) -> [UInt8]? { nil }
 
-    /// The body decoded and checked, ready to decide.
+    /// The body read once, checked and decoded, ready to decide.
     public static func decode(_ raw: [UInt8]) -> Result<CaseCommand, WireError> {
-        if let e = check(raw: raw) { return .failure(e) }
-        return BodyDecoder.decode(Body.self, from: raw).map { CaseCommand(Self.self, $0) }
+        BodyDecoder.tree(raw).flatMap { tree in
+            if let e = check(tree) { return .failure(e) }
+            return BodyDecoder.decode(Body.self, from: tree).map { CaseCommand(Self.self, $0, kept: kept(tree, raw: raw)) }
+        }
     }
 }
 
@@ -31,11 +36,14 @@ extension CaseCommandKind {
 public struct CaseCommand: Sendable {
     public let name: Command
     public let requestID: String
+    /// The bytes the broker keeps as they came (SUBMIT's case).
+    public let kept: [UInt8]?
     private let decideBody: @Sendable (inout Ledger, inout Ledger.Run) throws(WireError) -> Reply
 
-    public init<K: CaseCommandKind>(_ kind: K.Type, _ body: K.Body) {
+    public init<K: CaseCommandKind>(_ kind: K.Type, _ body: K.Body, kept: [UInt8]? = nil) {
         name = K.name
         requestID = body.id
+        self.kept = kept
         decideBody = { (ledger: inout Ledger, run: inout Ledger.Run) throws(WireError) -> Reply in try K.decide(body, &ledger, &run) }
     }
 

@@ -9,10 +9,14 @@ public enum OnSubmit: CaseCommandKind {
     public static let roles: Set<Role> = [.intake, .grid, .ops]
 
     /// The broker names these in DISPATCH; a peer's own would be duplicate JSON keys.
-    public static func check(raw: [UInt8]) -> WireError? {
-        guard let c = JSONSpan.value(of: "case", in: raw).map(Array.init),
-              let reserved = ["case_id", "grid"].first(where: { JSONSpan.value(of: $0, in: c) != nil }) else { return nil }
+    public static func check(_ body: JSONTree) -> WireError? {
+        guard let c = body["case"], let reserved = ["case_id", "grid"].first(where: { c[$0] != nil }) else { return nil }
         return .badField("case.\(reserved)", "case.\(reserved) is assigned by the broker; give the grid as case.location.grid")
+    }
+
+    /// The submitted case, byte for byte: stored beside the case and passed through to DISPATCH.
+    public static func kept(_ body: JSONTree, raw: [UInt8]) -> [UInt8]? {
+        body["case"].map { Array(raw[$0.range]) }
     }
 
     public static func decide(_ s: Submit, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
