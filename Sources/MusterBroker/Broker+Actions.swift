@@ -14,7 +14,7 @@ extension Broker {
             switch action {
             case .push(let d): dispatches.append(d)
             case .notice(let t): notice(t, now, &batch)
-            case .schedule(let rungs): for t in rungs { schedule(t) }
+            case .schedule(let rungs): for t in rungs where t.due <= timersInMemoryThrough { schedule(t) }
             case .withdraw(let id): batch.withdrawn.append(id)
             case .keepSubmitted(let id): batch.submitted[id] = kept ?? Array("{}".utf8)
             }

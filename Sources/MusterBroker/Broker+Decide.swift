@@ -10,8 +10,15 @@ extension Broker {
         guard !pending.isEmpty else { return }
         let keys = pending.compactMap { p in sessions[p.routingID].map { RequestKey(adapter: $0.actor.adapter, requestID: p.requestID) } }
         let stored: [RequestKey: (command: String, body: [UInt8])]
-        do { stored = try store.storedReplies(keys) } catch {
-            logger.error("request-id look-up failed", metadata: ["error": "\(error)"])
+        do {
+            stored = try store.storedReplies(keys)
+            // What the commands read that has left memory (finished cases), back from the store in
+            // one read, before any is decided. Nothing in flight is ever missing from memory.
+            var needs = Ledger.Needs()
+            for p in pending { needs.formUnion(p.command.needs) }
+            for (c, ds) in try store.workingSet(for: ledger.missing(needs)) { ledger.admit(c, dispatches: ds) }
+        } catch {
+            logger.error("request-id or working-set look-up failed", metadata: ["error": "\(error)"])
             for p in pending {
                 out.append(Outgoing(routingID: p.routingID, command: .error,
                                     body: Messages.error(re: p.requestID, WireError(.unavailable, "the store cannot be read; nothing was applied")),

@@ -70,7 +70,10 @@ extension Broker {
         }
         for (caseID, bytes) in batch.submitted { uncommittedSubmitted[caseID] = (id, bytes) }
         inFlight.append(InFlightBatch(id: id, epoch: epoch, out: waiting, pushes: batch.pushes, withdrawn: batch.withdrawn,
-                                      received: batch.received, replyKeys: keys, submittedIDs: Array(batch.submitted.keys)))
+                                      received: batch.received, replyKeys: keys, submittedIDs: Array(batch.submitted.keys),
+                                      cases: Set(batch.touchedCases)))
+        // Rungs beyond the horizon are written with the batch and read back as they come near.
+        ledger.evictTimers(batch.timerChanges.compactMap { if case .add(let t) = $0, t.due > timersInMemoryThrough { t.id } else { nil } })
         writer.submit(CommitWriter.Job(id: id, epoch: epoch, batch: batch))
     }
 
@@ -100,11 +103,14 @@ extension Broker {
                     recent.append(contentsOf: logged)
                     if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
                 }
+                // Finished cases leave memory now that they are durable (unless a later batch changed them).
+                let later = inFlight.reduce(into: Set<String>()) { $0.formUnion($1.cases) }
+                for c in b.cases where !later.contains(c) && ledger.cases[c]?.state.isTerminal == true { ledger.evict(c) }
             case .failure(let e):
                 if b.epoch == epoch {
                     logger.error("commit failed; answering unavailable and reloading", metadata: ["error": "\(e)"])
                     epoch += 1
-                    do { ledger = try store.loadLedger() } catch {
+                    do { ledger = try store.loadWorkingSet(timersDueBy: timersInMemoryThrough) } catch {
                         logger.critical("cannot reload the ledger", metadata: ["error": "\(error)"])
                     }
                     rebuildTimers()

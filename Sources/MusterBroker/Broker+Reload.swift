@@ -57,6 +57,13 @@ extension Broker {
         batch.appliedCalendar = current
         var result = Ledger.Recalendared()
         if !appliedSchedules.isEmpty {  // else: the first start that keeps them; nothing to compare
+            // Every waiting rung may move: all of them in memory for this, the far ones leave after.
+            drainInFlight()
+            do { ledger.admit(timers: try store.timers(dueAfter: nil, through: nil)) } catch {
+                logger.error("reading the waiting rungs failed; the holiday schedules are applied later", metadata: ["error": "\(error)"])
+                calendarRetryAt = now.adding(ms: 60_000)
+                return (0, 0, nil)
+            }
             result = ledger.recalendar(from: calendar.replacing(appliedSchedules), to: config.rules, now: now)
             _ = carryOut(result.decision, kept: nil, now, &batch)
             for m in result.moved {
@@ -70,6 +77,7 @@ extension Broker {
         }
         appliedSchedules = current
         submit(&batch, waiting: [])
+        ledger.evictTimers(dueAfter: timersInMemoryThrough)
         logger.info("holiday schedules applied", metadata: [
             "official_years": "\(calendar.years.sorted())", "deadlines_moved": "\(result.moved.count)"])
         if !result.skipped.isEmpty {

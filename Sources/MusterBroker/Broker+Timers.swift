@@ -22,6 +22,23 @@ extension Broker {
         timerHeap = Heap(ledger.timers.values.map { TimerEntry(due: $0.due.ms, id: $0.id) })
     }
 
+    /// Reads from the store the rungs coming due within the next horizon, half a horizon ahead
+    /// of need. Everything decided is made durable first, so no rung a batch in flight stopped
+    /// comes back from the store.
+    func pageInTimersIfDue(_ now: Date) {
+        guard now.ms + Broker.timerHorizonMs / 2 >= timersInMemoryThrough.ms else { return }
+        drainInFlight()
+        let through = now.adding(ms: Broker.timerHorizonMs)
+        do {
+            let near = try store.timers(dueAfter: timersInMemoryThrough, through: through)
+            ledger.admit(timers: near)
+            for t in near { schedule(t) }
+            timersInMemoryThrough = through
+        } catch {
+            logger.error("reading the next hour's rungs failed; retrying", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Fires the rungs that are due: each an escalation fact and its NOTICEs, in one batch.
     /// A rung that came due while the broker was down fires once, now.
     func fireDueTimers(_ now: Date) {

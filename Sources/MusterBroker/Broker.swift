@@ -70,6 +70,10 @@ public final class Broker: @unchecked Sendable {
     var ignoredReceiptLog = RefusalLog()
     /// Ladder rungs by due time; entries whose timer is gone or moved are skipped when popped.
     var timerHeap = Heap<TimerEntry>()
+    /// Rungs due by this time are in memory (and the heap); later ones wait in the store and are
+    /// read as it comes near (Broker+Timers).
+    var timersInMemoryThrough = Date(ms: 0)
+    static let timerHorizonMs: Int64 = 3_600_000
 
     // The pipelined commit (CommitWriter): batches decided but not yet durable.
     let writer: CommitWriter
@@ -96,6 +100,8 @@ public final class Broker: @unchecked Sendable {
         var received: [Int64]
         var replyKeys: [RequestKey]
         var submittedIDs: [String]
+        /// Cases it changed: a finished one leaves memory once no batch still in flight changed it.
+        var cases: Set<String>
     }
 
     public init(config: BrokerConfig, store: any CaseStore, endpoint: String? = nil, logger: Logger, maxPushBodiesInMemory: Int = 50_000,
@@ -122,7 +128,9 @@ public final class Broker: @unchecked Sendable {
         try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
         try socket.bind(endpoint ?? config.endpoint)
         self.endpoint = socket.lastEndpoint()
-        ledger = try store.loadLedger()
+        // The working set: open cases and near rungs. Finished cases stay in the store.
+        timersInMemoryThrough = clock.now().adding(ms: Broker.timerHorizonMs)
+        ledger = try store.loadWorkingSet(timersDueBy: timersInMemoryThrough)
         appliedSchedules = try store.appliedCalendar()
         committedSeq = store.lastSeq
         lastDelivery = store.lastDelivery
@@ -145,6 +153,7 @@ public final class Broker: @unchecked Sendable {
         while !stopFlag.load(ordering: .relaxed) {
             applyPendingPeers()
             applyPendingReload()
+            pageInTimersIfDue(clock.now())
             if inFlight.count < Broker.maxBatchesInFlight {
                 fireDueTimers(clock.now())
             }
@@ -168,15 +177,20 @@ public final class Broker: @unchecked Sendable {
             deliver(now)
         }
         // Finish what was decided: commit it and answer.
-        while !inFlight.isEmpty {
-            if writer.wakeup.wait(timeoutMs: 100) { completeBatches() }
-        }
+        drainInFlight()
         writer.finish()
         socket.close()
         zap?.close()
         context.terminate()
         logger.info("broker stopped")
         stopped.signal()
+    }
+
+    /// Waits until every decided batch is durable and answered.
+    func drainInFlight() {
+        while !inFlight.isEmpty {
+            if writer.wakeup.wait(timeoutMs: 100) { completeBatches() }
+        }
     }
 
     /// Stops and waits until the loop has closed its socket and released its port. Returns at

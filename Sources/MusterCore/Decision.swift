@@ -34,8 +34,9 @@ public struct Footprint: Sendable, Equatable {
     /// Cases and dispatches whose projection changed (in order; may repeat).
     public var cases: [String] = []
     public var dispatches: [String] = []
-    /// Owners (dispatch or case ids) whose waiting rungs changed.
-    public var timerOwners: Set<String> = []
+    /// What happened to waiting rungs, in order: the store applies the same, so its timers
+    /// table stays right for rungs that are not in memory (only near-term ones are).
+    public var timers: [TimerChange] = []
     /// A management mode changed.
     public var modes = false
 
@@ -44,9 +45,19 @@ public struct Footprint: Sendable, Equatable {
     public mutating func formUnion(_ other: Footprint) {
         cases += other.cases
         dispatches += other.dispatches
-        timerOwners.formUnion(other.timerOwners)
+        timers += other.timers
         modes = modes || other.modes
     }
+}
+
+/// A change to the waiting rungs.
+public enum TimerChange: Sendable, Equatable {
+    /// Scheduled (replacing one of the same id).
+    case add(LadderTimer)
+    /// Fired.
+    case remove(id: String)
+    /// These clocks of a dispatch or a case stopped: all their rungs go, in memory or not.
+    case stop(owner: String, clocks: [ClockKind])
 }
 
 /// A decision: the facts to append (in order), what they touched, what the shell must do, and

@@ -6,6 +6,8 @@ import MusterWire
 public struct Ledger: Sendable, Equatable {
     public var cases: [String: CaseRecord] = [:]
     public var dispatches: [String: DispatchRecord] = [:]
+    /// Every dispatch of each case in memory, in dispatch order.
+    public var dispatchesOfCase: [String: [String]] = [:]
     /// Open dispatches of each case, in dispatch order.
     public var openDispatches: [String: [String]] = [:]
     /// (source, external_ref) → case: a source's id is taken once.
@@ -82,8 +84,8 @@ public struct Ledger: Sendable, Equatable {
             update(id, fact, &fp) { $0.lead = nil; $0.assists = [] }
         case .dispatched(let d):
             dispatches[d.dispatchID] = d
+            dispatchesOfCase[id, default: []].append(d.dispatchID)
             fp.dispatches.append(d.dispatchID)
-            fp.timerOwners.insert(d.dispatchID)
             openDispatches[id, default: []].append(d.dispatchID)
             ids.observe(dispatchID: d.dispatchID)
             update(id, fact, &fp) {
@@ -127,10 +129,11 @@ public struct Ledger: Sendable, Equatable {
             for t in list {
                 timers[t.id] = t
                 timersByOwner[t.owner, default: []].insert(t.id)
-                fp.timerOwners.insert(t.owner)
+                fp.timers.append(.add(t))
             }
         case .escalated(let t):
-            removeTimer(t.id, &fp)
+            removeTimer(t.id)
+            fp.timers.append(.remove(id: t.id))
             update(id, fact, &fp) { $0.escalation = max($0.escalation ?? 0, t.level) }
         case .extended(let did, let resolveBy, _, _):
             updateDispatch(did, &fp) { d in
@@ -159,7 +162,7 @@ public struct Ledger: Sendable, Equatable {
         if let (did, trigger) = fact.change.dispatchTrigger, let d = dispatches[did] {
             if let row = DispatchMachine.table.outcome(d.state, trigger, holds: { holds($0, d, at: fact.at) }).row {
                 if row.to != d.state { updateDispatch(did, &fp) { $0.state = row.to } }
-                for case .stop(let clocks) in row.effects { removeTimers(of: did, clocks: Set(clocks), &fp) }
+                for case .stop(let clocks) in row.effects { removeTimers(of: did, clocks: clocks, &fp) }
             }
             if d.role == .lead { leadTrigger = Ledger.caseTrigger(of: trigger) }
         }
@@ -170,16 +173,16 @@ public struct Ledger: Sendable, Equatable {
             fp.cases.append(c.caseID)
             if row.to.isTerminal { closeOut(c.caseID) }
         }
-        for case .stop(let clocks) in row.effects { removeTimers(of: c.caseID, clocks: Set(clocks), &fp) }
+        for case .stop(let clocks) in row.effects { removeTimers(of: c.caseID, clocks: clocks, &fp) }
     }
 
-    private mutating func removeTimers(of owner: String, clocks: Set<ClockKind>, _ fp: inout Footprint) {
-        for tid in timersByOwner[owner] ?? [] where clocks.contains(timers[tid]?.clock ?? .ack) { removeTimer(tid, &fp) }
+    private mutating func removeTimers(of owner: String, clocks: [ClockKind], _ fp: inout Footprint) {
+        for tid in timersByOwner[owner] ?? [] where clocks.contains(timers[tid]?.clock ?? .ack) { removeTimer(tid) }
+        fp.timers.append(.stop(owner: owner, clocks: clocks))
     }
 
-    private mutating func removeTimer(_ tid: String, _ fp: inout Footprint) {
+    mutating func removeTimer(_ tid: String) {
         guard let t = timers.removeValue(forKey: tid) else { return }
-        fp.timerOwners.insert(t.owner)
         timersByOwner[t.owner]?.remove(tid)
         if timersByOwner[t.owner]?.isEmpty == true { timersByOwner[t.owner] = nil }
     }
@@ -199,7 +202,6 @@ public struct Ledger: Sendable, Equatable {
         change(&d)
         dispatches[id] = d
         fp.dispatches.append(id)
-        fp.timerOwners.insert(id)
     }
 
     private mutating func closeDispatch(_ caseID: String, _ dispatchID: String) {

@@ -45,9 +45,8 @@ public struct Batch: Sendable {
     /// so that the commit can run on another thread while the ledger moves on.
     public var caseRows: [CaseRecord] = []
     public var dispatchRows: [DispatchRecord] = []
-    /// Owners (dispatch or case ids) whose timers may have changed, and their timers now.
-    public var timerOwners: Set<String> = []
-    public var timerRows: [(owner: String, timers: [LadderTimer])] = []
+    /// Changes to the waiting rungs, in order.
+    public var timerChanges: [TimerChange] = []
     /// A management mode changed (so `modeRows` are written).
     public var modesChanged = false
     /// When a mode changed: every mode in force, to replace the table with.
@@ -66,7 +65,6 @@ public struct Batch: Sendable {
         caseRows = touchedCases.filter { seen.insert($0).inserted }.compactMap { ledger.cases[$0] }
         seen.removeAll()
         dispatchRows = touchedDispatches.filter { seen.insert($0).inserted }.compactMap { ledger.dispatches[$0] }
-        timerRows = timerOwners.map { owner in (owner, (ledger.timersByOwner[owner] ?? []).compactMap { ledger.timers[$0] }) }
         if modesChanged {
             modeRows = ledger.modes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
@@ -81,7 +79,7 @@ public struct Batch: Sendable {
         self.facts += facts
         touchedCases += touched.cases
         touchedDispatches += touched.dispatches
-        timerOwners.formUnion(touched.timerOwners)
+        timerChanges += touched.timers
         modesChanged = modesChanged || touched.modes
     }
 }

@@ -32,8 +32,16 @@ public protocol CaseStore: AnyObject, Sendable {
 
     // MARK: Reads
 
-    /// The ledger as the projections hold it (what the broker starts from).
+    /// The ledger as the projections hold it, all history (verify-log, tests).
     func loadLedger() throws -> Ledger
+    /// What the broker starts from: the open cases with their dispatches, the rungs due by
+    /// `timersDueBy`, the modes and the id counters. Finished cases stay in the store.
+    func loadWorkingSet(timersDueBy: Date) throws -> Ledger
+    /// Cases (with all their dispatches) a command needs that are not in memory: by case id,
+    /// by one of their dispatch ids, or by (source, external_ref).
+    func workingSet(for needs: Ledger.Needs) throws -> [(CaseRecord, [DispatchRecord])]
+    /// Waiting rungs due in `after < due <= through` (`after` nil: all), as their time nears.
+    func timers(dueAfter after: Date?, through: Date?) throws -> [LadderTimer]
     /// Every push not yet received, in delivery order; bodies only for the first `bodies`.
     func pendingPushes(bodies: Int) throws -> [Batch.Push]
     func pushBody(delivery: Int64) throws -> [UInt8]?

@@ -110,19 +110,28 @@ extension Store {
     }
 
     private func writeTimers(_ db: Database, _ batch: Batch) throws {
-        guard !batch.timerRows.isEmpty else { return }
-        let clear = try db.cachedStatement(sql: "DELETE FROM timers WHERE owner = ?")
+        guard !batch.timerChanges.isEmpty else { return }
+        let stop = try db.cachedStatement(sql: "DELETE FROM timers WHERE owner = ? AND clock = ?")
+        let remove = try db.cachedStatement(sql: "DELETE FROM timers WHERE id = ?")
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO timers (id, owner, case_id, dispatch_id, agency, clock, rung, level, notice, recipients, due, deadline)
+            INSERT OR REPLACE INTO timers (id, owner, case_id, dispatch_id, agency, clock, rung, level, notice, recipients, due, deadline)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for (owner, timers) in batch.timerRows {
-            var b = Binder(clear)
-            b.bind(owner)
-            try b.step()
-            for t in timers {
+        for change in batch.timerChanges {
+            switch change {
+            case .stop(let owner, let clocks):
+                for clock in clocks {
+                    var b = Binder(stop)
+                    b.bind(owner); b.bind(clock.rawValue)
+                    try b.step()
+                }
+            case .remove(let id):
+                var b = Binder(remove)
+                b.bind(id)
+                try b.step()
+            case .add(let t):
                 var i = Binder(insert)
-                i.bind(t.id); i.bind(owner); i.bind(t.caseID); i.bind(t.dispatchID)
+                i.bind(t.id); i.bind(t.owner); i.bind(t.caseID); i.bind(t.dispatchID)
                 i.bind(t.agency); i.bind(t.clock.rawValue); i.bind(t.rung); i.bind(t.level)
                 i.bind(t.notice); i.bind(t.to.joined(separator: ",")); i.bind(t.due.ms); i.bind(t.deadline.ms)
                 try i.step()

@@ -20,23 +20,92 @@ extension Store {
             while let row = try dispatches.next() {
                 let d = try Store.dispatchRecord(row)
                 ledger.dispatches[d.dispatchID] = d
+                ledger.dispatchesOfCase[d.caseID, default: []].append(d.dispatchID)
                 ledger.ids.observe(dispatchID: d.dispatchID)
                 if d.state.isOpen { ledger.openDispatches[d.caseID, default: []].append(d.dispatchID) }
             }
-            let timers = try Row.fetchCursor(db, sql: "SELECT * FROM timers")
-            while let row = try timers.next() {
-                let clock: String = row["clock"], recipients: String = row["recipients"]
-                guard let c = ClockKind(rawValue: clock) else { throw StoreError.corrupt("timers.clock = \(clock)") }
-                let t = LadderTimer(id: row["id"], caseID: row["case_id"], dispatchID: row["dispatch_id"], agency: row["agency"],
-                                    clock: c, rung: row["rung"], level: row["level"], notice: row["notice"],
-                                    to: Store.list(recipients), due: Date(ms: row["due"]), deadline: Date(ms: row["deadline"]))
-                ledger.timers[t.id] = t
-                ledger.timersByOwner[t.owner, default: []].insert(t.id)
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT scope, mode FROM modes") {
-                if let m = ManagementMode(rawValue: row["mode"]) { ledger.modes[row["scope"]] = m }
-            }
+            ledger.admit(timers: try Store.timers(db, sql: "SELECT * FROM timers", arguments: []))
+            try Store.loadModes(db, into: &ledger)
             return ledger
+        }
+    }
+
+    public func loadWorkingSet(timersDueBy horizon: Date) throws -> Ledger {
+        try pool.read { db in
+            var ledger = Ledger()
+            // By the state index, so finished cases cost nothing however many there are.
+            let open = "state IN (" + CaseState.allCases.filter { !$0.isTerminal && $0 != .new }.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+            let cases = try Row.fetchCursor(db, sql: "SELECT * FROM cases WHERE \(open)")
+            while let row = try cases.next() {
+                let c = try Store.caseRecord(row)
+                ledger.cases[c.caseID] = c
+                ledger.byExternalRef[Ledger.refKey(c.source, c.externalRef)] = c.caseID
+                ledger.indexForMerge(c)
+            }
+            let dispatches = try Row.fetchCursor(db, sql: "SELECT d.* FROM cases c JOIN dispatches d ON d.case_id = c.case_id WHERE c.\(open)")
+            while let row = try dispatches.next() {
+                let d = try Store.dispatchRecord(row)
+                ledger.dispatches[d.dispatchID] = d
+                ledger.dispatchesOfCase[d.caseID, default: []].append(d.dispatchID)
+                if d.state.isOpen { ledger.openDispatches[d.caseID, default: []].append(d.dispatchID) }
+            }
+            // In dispatch order, as apply builds them (withdrawals follow it).
+            for (c, ids) in ledger.dispatchesOfCase where ids.count > 1 { ledger.dispatchesOfCase[c] = ids.sorted() }
+            for (c, ids) in ledger.openDispatches where ids.count > 1 { ledger.openDispatches[c] = ids.sorted() }
+            // The merge index is kept oldest first.
+            for (k, ids) in ledger.openByMergeKey where ids.count > 1 { ledger.openByMergeKey[k] = ids.sorted() }
+            // The counters go on from the highest ids ever handed out, finished cases' included.
+            ledger.ids.observe(caseID: try String.fetchOne(db, sql: "SELECT max(case_id) FROM cases"),
+                               dispatchID: try String.fetchOne(db, sql: "SELECT max(dispatch_id) FROM dispatches"))
+            ledger.admit(timers: try Store.timers(db, sql: "SELECT * FROM timers WHERE due <= ?", arguments: [horizon.ms]))
+            try Store.loadModes(db, into: &ledger)
+            return ledger
+        }
+    }
+
+    public func workingSet(for needs: Ledger.Needs) throws -> [(CaseRecord, [DispatchRecord])] {
+        guard !needs.isEmpty else { return [] }
+        return try pool.read { db in
+            var ids: [String] = needs.cases
+            for d in needs.dispatches {
+                if let c = try String.fetchOne(db, sql: "SELECT case_id FROM dispatches WHERE dispatch_id = ?", arguments: [d]) { ids.append(c) }
+            }
+            for r in needs.refs {
+                if let c = try String.fetchOne(db, sql: "SELECT case_id FROM cases WHERE source = ? AND external_ref = ?",
+                                               arguments: [r.source.rawValue, r.ref]) { ids.append(c) }
+            }
+            var seen = Set<String>()
+            return try ids.filter { seen.insert($0).inserted }.compactMap { id in
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE case_id = ?", arguments: [id]) else { return nil }
+                let ds = try Row.fetchAll(db, sql: "SELECT * FROM dispatches WHERE case_id = ? ORDER BY dispatch_id", arguments: [id])
+                return (try Store.caseRecord(row), try ds.map(Store.dispatchRecord))
+            }
+        }
+    }
+
+    public func timers(dueAfter after: Date?, through: Date?) throws -> [LadderTimer] {
+        try pool.read { db in
+            try Store.timers(db, sql: "SELECT * FROM timers WHERE due > ? AND due <= ?",
+                             arguments: [after?.ms ?? Int64.min, through?.ms ?? Int64.max])
+        }
+    }
+
+    static func timers(_ db: Database, sql: String, arguments: StatementArguments) throws -> [LadderTimer] {
+        var list: [LadderTimer] = []
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() {
+            let clock: String = row["clock"], recipients: String = row["recipients"]
+            guard let c = ClockKind(rawValue: clock) else { throw StoreError.corrupt("timers.clock = \(clock)") }
+            list.append(LadderTimer(id: row["id"], caseID: row["case_id"], dispatchID: row["dispatch_id"], agency: row["agency"],
+                                    clock: c, rung: row["rung"], level: row["level"], notice: row["notice"],
+                                    to: Store.list(recipients), due: Date(ms: row["due"]), deadline: Date(ms: row["deadline"])))
+        }
+        return list
+    }
+
+    static func loadModes(_ db: Database, into ledger: inout Ledger) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT scope, mode FROM modes") {
+            if let m = ManagementMode(rawValue: row["mode"]) { ledger.modes[row["scope"]] = m }
         }
     }
 

@@ -9,6 +9,23 @@ import MusterWire
 @Suite struct InvariantTests {
     /// One random move: `n % 13` picks the command, `n / 13` the case and dispatch it aims at.
     static func move(_ n: Int, _ d: inout Driver, _ facts: inout [Fact]) {
+        let (command, actor) = command(n, d)
+        if n % 17 == 0 { d.now = d.now.adding(ms: 2 * 86_400_000) }  // past return windows sometimes
+        if n % 11 == 0 {
+            // Rungs come due now and then: fire whatever is due, as the broker does.
+            d.now = d.now.adding(ms: Int64(n % 7) * 3_600_000)
+            for t in d.ledger.timers.values.sorted(by: { $0.id < $1.id }) { facts += d.ledger.fire(t.id, now: d.now).facts }
+        }
+        let before = d.ledger
+        switch d.run(command, by: actor) {
+        case .success(let decision): facts += decision.facts
+        case .failure: #expect(d.ledger == before, "a refusal changed the ledger")
+        }
+    }
+
+    /// One random command from a random peer: `n % 13` picks the command, `n / 13` the case and
+    /// dispatch it aims at.
+    static func command(_ n: Int, _ d: Driver) -> (CaseCommand, Actor) {
         let cases = d.ledger.cases.keys.sorted()
         let target = cases.isEmpty ? "C0000000001" : cases[(n / 13) % cases.count]
         let dispatches = d.ledger.dispatches.values.filter { $0.caseID == target }.sorted { $0.dispatchID < $1.dispatchID }
@@ -32,17 +49,7 @@ import MusterWire
         default: n % 2 == 0 ? (Fixtures.resolve(did, id: "res-\(n)"), owner)
                             : (Fixtures.extend(did, by: ["1d", "2wd", "8h"][n % 3], id: "ext-\(n)"), n % 3 == 0 ? Fixtures.ops : owner)
         }
-        if n % 17 == 0 { d.now = d.now.adding(ms: 2 * 86_400_000) }  // past return windows sometimes
-        if n % 11 == 0 {
-            // Rungs come due now and then: fire whatever is due, as the broker does.
-            d.now = d.now.adding(ms: Int64(n % 7) * 3_600_000)
-            for t in d.ledger.timers.values.sorted(by: { $0.id < $1.id }) { facts += d.ledger.fire(t.id, now: d.now).facts }
-        }
-        let before = d.ledger
-        switch d.run(command, by: actor) {
-        case .success(let decision): facts += decision.facts
-        case .failure: #expect(d.ledger == before, "a refusal changed the ledger")
-        }
+        return (command, actor)
     }
 
     static func checkInvariants(_ l: Ledger) {

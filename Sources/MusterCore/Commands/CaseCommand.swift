@@ -14,6 +14,9 @@ public protocol CaseCommandKind: Sendable {
     static func check(_ body: JSONTree) -> WireError?
     /// The part of the body the broker keeps as it came (SUBMIT's case), if any.
     static func kept(_ body: JSONTree, raw: [UInt8]) -> [UInt8]?
+    /// The cases and dispatches it reads, so the shell can bring back from the store what has
+    /// left memory before deciding it.
+    static func needs(_ body: Body) -> Ledger.Needs
     /// Decides it: checks against the tables, emits facts through `run`, returns the reply.
     /// Throws before its first fact, so a refusal changes nothing.
     static func decide(_ body: Body, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply
@@ -22,6 +25,7 @@ public protocol CaseCommandKind: Sendable {
 extension CaseCommandKind {
     public static func check(_ body: JSONTree) -> WireError? { nil }
     public static func kept(_ body: JSONTree, raw: [UInt8]) -> [UInt8]? { nil }
+    public static func needs(_ body: Body) -> Ledger.Needs { Ledger.Needs() }
 
     /// The body read once, checked and decoded, ready to decide.
     public static func decode(_ raw: [UInt8]) -> Result<CaseCommand, WireError> {
@@ -38,12 +42,15 @@ public struct CaseCommand: Sendable {
     public let requestID: String
     /// The bytes the broker keeps as they came (SUBMIT's case).
     public let kept: [UInt8]?
+    /// What deciding it reads (see `CaseCommandKind.needs`).
+    public let needs: Ledger.Needs
     private let decideBody: @Sendable (inout Ledger, inout Ledger.Run) throws(WireError) -> Reply
 
     public init<K: CaseCommandKind>(_ kind: K.Type, _ body: K.Body, kept: [UInt8]? = nil) {
         name = K.name
         requestID = body.id
         self.kept = kept
+        needs = K.needs(body)
         decideBody = { (ledger: inout Ledger, run: inout Ledger.Run) throws(WireError) -> Reply in try K.decide(body, &ledger, &run) }
     }
 

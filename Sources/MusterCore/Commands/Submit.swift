@@ -7,6 +7,8 @@ import MusterWire
 public enum OnSubmit: CaseCommandKind {
     public static let name = Command.submit
     public static let roles: Set<Role> = [.intake, .grid, .ops]
+    /// The same source\'s id again is answered as before, even long after the case left memory.
+    public static func needs(_ s: Submit) -> Ledger.Needs { Ledger.Needs(refs: [Ledger.ExternalRef(s.case.source, s.case.externalRef)]) }
 
     /// The broker names these in DISPATCH; a peer's own would be duplicate JSON keys.
     public static func check(_ body: JSONTree) -> WireError? {

@@ -1,0 +1,90 @@
+import Foundation
+import MusterWire
+
+/// The ledger holds the working set, not all history: open cases with their dispatches, and the
+/// rungs coming due soon. A finished case (closed, rejected, merged) leaves memory once its last
+/// batch is durable, and rungs further off wait in the store; the shell reads back what a
+/// command or the clock needs before deciding (`Needs`, `admit`), so `decide` stays pure and
+/// answers exactly as if everything were in memory.
+extension Ledger {
+    /// What deciding a command reads besides the working set.
+    public struct Needs: Sendable, Equatable {
+        public var cases: [String] = []
+        public var dispatches: [String] = []
+        /// (source, external_ref): a SUBMIT answered as before if its source's id was taken.
+        public var refs: [ExternalRef] = []
+
+        public init(cases: [String] = [], dispatches: [String] = [], refs: [ExternalRef] = []) {
+            self.cases = cases; self.dispatches = dispatches; self.refs = refs
+        }
+
+        public var isEmpty: Bool { cases.isEmpty && dispatches.isEmpty && refs.isEmpty }
+
+        public mutating func formUnion(_ other: Needs) {
+            cases += other.cases; dispatches += other.dispatches; refs += other.refs
+        }
+    }
+
+    public struct ExternalRef: Sendable, Equatable, Hashable {
+        public var source: Source
+        public var ref: String
+        public init(_ source: Source, _ ref: String) { self.source = source; self.ref = ref }
+    }
+
+    /// Of `needs`, what is not in memory.
+    public func missing(_ needs: Needs) -> Needs {
+        Needs(cases: needs.cases.filter { cases[$0] == nil },
+              dispatches: needs.dispatches.filter { dispatches[$0] == nil },
+              refs: needs.refs.filter { byExternalRef[Ledger.refKey($0.source, $0.ref)] == nil })
+    }
+
+    /// Takes a case and its dispatches, read from the store, into the working set. What is in
+    /// memory already is as new or newer (nothing leaves memory before it is durable) and stays.
+    public mutating func admit(_ c: CaseRecord, dispatches list: [DispatchRecord]) {
+        if cases[c.caseID] == nil {
+            cases[c.caseID] = c
+            byExternalRef[Ledger.refKey(c.source, c.externalRef)] = c.caseID
+            ids.observe(caseID: c.caseID)
+            indexForMerge(c)
+        }
+        for d in list.sorted(by: { $0.dispatchID < $1.dispatchID }) where dispatches[d.dispatchID] == nil {
+            dispatches[d.dispatchID] = d
+            dispatchesOfCase[d.caseID, default: []].append(d.dispatchID)
+            ids.observe(dispatchID: d.dispatchID)
+            if d.state.isOpen {
+                openDispatches[d.caseID, default: []].append(d.dispatchID)
+                openDispatches[d.caseID]!.sort()
+            }
+        }
+    }
+
+    /// Drops a finished case and its dispatches from the working set: they are answered from
+    /// the store from now on. Only a terminal case leaves (an open one has clocks and a place in
+    /// the merge index).
+    public mutating func evict(_ caseID: String) {
+        guard let c = cases[caseID], c.state.isTerminal else { return }
+        cases[caseID] = nil
+        if byExternalRef[Ledger.refKey(c.source, c.externalRef)] == caseID { byExternalRef[Ledger.refKey(c.source, c.externalRef)] = nil }
+        for id in dispatchesOfCase.removeValue(forKey: caseID) ?? [] { dispatches[id] = nil }
+        openDispatches[caseID] = nil
+        for tid in timersByOwner[caseID] ?? [] { removeTimer(tid) }
+    }
+
+    /// Rungs read from the store as their time nears; one already in memory stays.
+    public mutating func admit(timers list: [LadderTimer]) {
+        for t in list where timers[t.id] == nil {
+            timers[t.id] = t
+            timersByOwner[t.owner, default: []].insert(t.id)
+        }
+    }
+
+    /// These rungs leave memory (written to the store, read back as they come near).
+    public mutating func evictTimers(_ ids: [String]) {
+        for id in ids { removeTimer(id) }
+    }
+
+    /// Rungs due after `horizon` leave memory (they are in the store, read back as time nears).
+    public mutating func evictTimers(dueAfter horizon: Date) {
+        for t in timers.values where t.due > horizon { removeTimer(t.id) }
+    }
+}

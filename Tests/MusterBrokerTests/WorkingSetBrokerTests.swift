@@ -1,0 +1,91 @@
+import Foundation
+import MusterConfig
+import MusterCore
+import MusterTesting
+import Testing
+import MusterWire
+
+/// The broker keeps open work in memory and reads the rest back from its store (issue 9 item 7):
+/// a finished case leaves memory, a rung beyond the next hour waits in the store. Seen from the
+/// wire nothing changes — repeats, late acts and far rungs are answered as before.
+@Suite(.serialized) struct WorkingSetBrokerTests {
+    struct Peers {
+        let intake, reli, grid: TestPeer
+        init(_ h: BrokerHarness, _ tag: String) throws {
+            intake = try TestPeer(h.endpoint, name: "in")
+            _ = try intake.hello(adapter: "hotline-ws\(tag)", roles: ["intake"])
+            reli = try TestPeer(h.endpoint, name: "reli")
+            _ = try reli.hello(adapter: "reli-ws\(tag)", roles: ["agency"], agency: "reli")
+            grid = try TestPeer(h.endpoint, name: "grid")
+            _ = try grid.hello(adapter: "grid-ws\(tag)", roles: ["grid"])
+        }
+    }
+
+    /// What a finished case answers, whether it is in memory or only in the store.
+    static func askAboutTheFinished(_ p: Peers, caseID: String, dispatchID: String) throws {
+        let (c, again, _) = try p.intake.request(.submit, ["case": BrokerTests.caseBody("ws-1")])
+        #expect(c == .accepted && again["case_id"] as? String == caseID && again["state"] as? String == "closed",
+                "the same source's id again: answered as before")
+        let (c2, late, _) = try p.reli.request(.ack, ["dispatch_id": dispatchID])
+        #expect(c2 == .error && late["code"] as? String == "invalid_transition"
+                && (late["detail"] as? [String: Any])?["state"] as? String == "closed", "a late act: refused by the case's state \(late)")
+        let (c3, rated, _) = try p.intake.request(.evaluate, ["case_id": caseID, "satisfaction": "dissatisfied"])
+        #expect(c3 == .error && (rated["detail"] as? [String: Any])?["state"] as? String == "closed")
+        let (c4, found, _) = try p.intake.request(.query, ["what": "case", "case_id": caseID])
+        #expect(c4 == .result && (found["case"] as? [String: Any])?["state"] as? String == "closed")
+    }
+
+    @Test func aFinishedCaseLeavesMemoryYetIsAnsweredAsBefore() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let p = try Peers(h, "a")
+        let (_, accepted, _) = try p.intake.request(.submit, ["case": BrokerTests.caseBody("ws-1")])
+        let caseID = try #require(accepted["case_id"] as? String)
+        let d = try #require(try p.reli.push(.dispatch))
+        try p.reli.received([d["delivery"] as! String])
+        let did = d["dispatch_id"] as! String
+        _ = try p.reli.request(.ack, ["dispatch_id": did])
+        _ = try p.reli.request(.resolve, ["dispatch_id": did, "result": "阀门已修复"])
+        _ = try p.grid.request(.verify, ["case_id": caseID, "passed": true])
+        #expect(try p.intake.request(.evaluate, ["case_id": caseID, "satisfaction": "satisfied"]).1["state"] as? String == "closed")
+        try Self.askAboutTheFinished(p, caseID: caseID, dispatchID: did)  // left memory once durable
+        try h.restart()
+        try Self.askAboutTheFinished(try Peers(h, "b"), caseID: caseID, dispatchID: did)  // never loaded
+        // A new case after the restart gets a new id: the counters go on from the store.
+        let (_, next, _) = try Peers(h, "c").intake.request(.submit, ["case": BrokerTests.caseBody("ws-2")])
+        #expect((next["case_id"] as? String ?? "") > caseID)
+        #expect(try h.store.verifyLog().ok)
+    }
+
+    /// A ladder whose rungs lie hours ahead: they are written to the store and leave memory, and
+    /// are read back as their time nears — each fires once, on time, across a restart too.
+    @Test func rungsBeyondTheHourWaitInTheStoreAndFireOnTime() throws {
+        let clock = ManualClock()
+        let h = try BrokerHarness(heartbeat: 86_400, resend: 86_400, clock: clock) { cfg in
+            cfg.rules.sla.rules = []
+            cfg.rules.sla.defaults[.ack] = Period(4, .h)
+            cfg.rules.sla.ladders = [
+                .ack: [.init(at: .percent(50), notice: "remind", to: ["agency"], level: 1),
+                       .init(at: .percent(100), notice: "supervise", to: ["agency"], level: 2)],
+            ]
+        }
+        defer { h.stop() }
+        let p = try Peers(h, "t")
+        _ = try p.intake.request(.submit, ["case": BrokerTests.caseBody("far-1")])
+        let d = try #require(try p.reli.push(.dispatch))
+        try p.reli.received([d["delivery"] as! String])
+        clock.advance(seconds: 2 * 3600 - 60)
+        #expect(try p.reli.push(.notice, timeout: 0.3) == nil, "nothing before two hours")
+        clock.advance(seconds: 60)
+        let remind = try LadderBrokerTests.notices(p.reli, count: 1, timeout: 5)
+        #expect(remind.map { $0["kind"] as? String } == ["remind"], "催办 at two hours, read back from the store")
+        try h.restart()
+        let reli = try TestPeer(h.endpoint, name: "reli2")
+        _ = try reli.hello(adapter: "reli-ws-t2", roles: ["agency"], agency: "reli")
+        clock.advance(seconds: 2 * 3600)
+        let supervise = try LadderBrokerTests.notices(reli, count: 1, timeout: 5)
+        clock.advance(seconds: 3600)
+        #expect(try reli.push(.notice, timeout: 0.3) == nil, "each rung once")
+        #expect(supervise.map { $0["kind"] as? String } == ["supervise"], "督办 at four hours, after a restart")
+    }
+}
