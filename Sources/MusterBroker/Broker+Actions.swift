@@ -22,6 +22,14 @@ extension Broker {
         return dispatches
     }
 
+    /// Reads back from the store what `needs` names and memory does not hold. Nothing in
+    /// flight is ever missing from memory, so what the store has is the latest.
+    func admitMissing(_ needs: Ledger.Needs) throws {
+        let missing = ledger.missing(needs)
+        guard !missing.isEmpty else { return }
+        for (c, ds) in try store.workingSet(for: missing) { ledger.admit(c, dispatches: ds) }
+    }
+
     /// DISPATCHes for the batch's new dispatches, into its outbox rows. The submitted case is
     /// in this batch, in one not yet durable, or (a new round of an older case) in the store.
     func pushDispatches(_ list: [DispatchRecord], _ now: Date, _ batch: inout Batch) {
@@ -35,7 +43,7 @@ extension Broker {
             batch.pushes.append(Batch.Push(
                 delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
                 body: Messages.dispatch(delivery: store.deliveryIDs.wire(delivery), d, c, submitted: shown, calendar: config.rules.calendar),
-                dispatchID: d.dispatchID, createdAt: now))
+                dispatchID: d.dispatchID, createdAt: now, grid: c.grid))
         }
     }
 

@@ -15,8 +15,8 @@ extension Broker {
             // What the commands read that has left memory (finished cases), back from the store in
             // one read, before any is decided. Nothing in flight is ever missing from memory.
             var needs = Ledger.Needs()
-            for p in pending { needs.formUnion(p.command.needs) }
-            for (c, ds) in try store.workingSet(for: ledger.missing(needs)) { ledger.admit(c, dispatches: ds) }
+            for p in pending { needs.formUnion(p.command.needs(config.rules)) }
+            try admitMissing(needs)
         } catch {
             logger.error("request-id or working-set look-up failed", metadata: ["error": "\(error)"])
             for p in pending {

@@ -96,7 +96,7 @@ extension Broker {
                     for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
                 }
                 for p in b.pushes where !(p.dispatchID.map(withdrawn.contains) ?? false) {
-                    outbox.add(p, grid: p.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
+                    outbox.add(p, grid: p.grid)
                 }
                 if let last = logged.last {
                     committedSeq = last.seq

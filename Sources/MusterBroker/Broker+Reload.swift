@@ -57,9 +57,13 @@ extension Broker {
         batch.appliedCalendar = current
         var result = Ledger.Recalendared()
         if !appliedSchedules.isEmpty {  // else: the first start that keeps them; nothing to compare
-            // Every waiting rung may move: all of them in memory for this, the far ones leave after.
+            // Every open deadline and waiting rung may move: all of them in memory for this (the
+            // far rungs leave after).
             drainInFlight()
-            do { ledger.admit(timers: try store.timers(dueAfter: nil, through: nil)) } catch {
+            do {
+                for (c, ds) in try store.openWork() { ledger.admit(c, dispatches: ds) }
+                ledger.admit(timers: try store.timers(dueAfter: nil, through: nil))
+            } catch {
                 logger.error("reading the waiting rungs failed; the holiday schedules are applied later", metadata: ["error": "\(error)"])
                 calendarRetryAt = now.adding(ms: 60_000)
                 return (0, 0, nil)

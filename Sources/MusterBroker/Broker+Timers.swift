@@ -42,11 +42,22 @@ extension Broker {
     /// Fires the rungs that are due: each an escalation fact and its NOTICEs, in one batch.
     /// A rung that came due while the broker was down fires once, now.
     func fireDueTimers(_ now: Date) {
-        var batch = Batch()
-        var fired = 0
-        while fired < Broker.maxFiredPerBatch, let next = timerHeap.min, next.due <= now.ms {
+        var due: [LadderTimer] = []
+        while due.count < Broker.maxFiredPerBatch, let next = timerHeap.min, next.due <= now.ms {
             _ = timerHeap.popMin()
             guard let t = ledger.timers[next.id], t.due.ms == next.due else { continue }
+            due.append(t)
+        }
+        guard !due.isEmpty else { return }
+        // Their cases, read back if they are not in memory: a rung fires by its owner's state.
+        do { try admitMissing(Ledger.Needs(cases: due.map(\.caseID))) } catch {
+            logger.error("reading the cases of due rungs failed; retrying", metadata: ["error": "\(error)"])
+            for t in due { schedule(t) }
+            return
+        }
+        var batch = Batch()
+        var fired = 0
+        for t in due {
             let decision = ledger.fire(t.id, now: now)
             guard !decision.facts.isEmpty else { continue }
             _ = carryOut(decision, kept: nil, now, &batch)

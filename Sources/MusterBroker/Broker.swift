@@ -138,10 +138,10 @@ public final class Broker: @unchecked Sendable {
         rebuildTimers()
         outbox.maxBodiesInMemory = maxPushBodiesInMemory
         for push in try store.pendingPushes(bodies: maxPushBodiesInMemory) {
-            outbox.add(push, grid: push.dispatchID.flatMap { ledger.dispatches[$0] }.flatMap { ledger.cases[$0.caseID]?.grid })
+            outbox.add(push, grid: push.grid)
         }
         logger.info("broker ready", metadata: [
-            "endpoint": "\(self.endpoint)", "db": "\(store.path)", "cases": "\(ledger.cases.count)",
+            "endpoint": "\(self.endpoint)", "db": "\(store.path)", "rungs_in_memory": "\(ledger.timers.count)",
             "pending_pushes": "\(outbox.count)", "log_seq": "\(store.lastSeq)"])
     }
 

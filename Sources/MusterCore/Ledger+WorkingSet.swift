@@ -1,11 +1,11 @@
 import Foundation
 import MusterWire
 
-/// The ledger holds the working set, not all history: open cases with their dispatches, and the
-/// rungs coming due soon. A finished case (closed, rejected, merged) leaves memory once its last
-/// batch is durable, and rungs further off wait in the store; the shell reads back what a
-/// command or the clock needs before deciding (`Needs`, `admit`), so `decide` stays pure and
-/// answers exactly as if everything were in memory.
+/// The ledger holds the working set, not all history: the cases someone acted on since the start
+/// (with their dispatches) while they are open, and the rungs coming due soon. A finished case
+/// (closed, rejected, merged) leaves memory once its last batch is durable, and rungs further off
+/// wait in the store; the shell reads back what a command or a rung needs before deciding
+/// (`Needs`, `admit`), so `decide` stays pure and answers exactly as if everything were in memory.
 extension Ledger {
     /// What deciding a command reads besides the working set.
     public struct Needs: Sendable, Equatable {
@@ -13,15 +13,17 @@ extension Ledger {
         public var dispatches: [String] = []
         /// (source, external_ref): a SUBMIT answered as before if its source's id was taken.
         public var refs: [ExternalRef] = []
+        /// The open cases of the same problem a SUBMIT may merge into (`Ledger.mergeKey`).
+        public var mergeKeys: [String] = []
 
-        public init(cases: [String] = [], dispatches: [String] = [], refs: [ExternalRef] = []) {
-            self.cases = cases; self.dispatches = dispatches; self.refs = refs
+        public init(cases: [String] = [], dispatches: [String] = [], refs: [ExternalRef] = [], mergeKeys: [String] = []) {
+            self.cases = cases; self.dispatches = dispatches; self.refs = refs; self.mergeKeys = mergeKeys
         }
 
-        public var isEmpty: Bool { cases.isEmpty && dispatches.isEmpty && refs.isEmpty }
+        public var isEmpty: Bool { cases.isEmpty && dispatches.isEmpty && refs.isEmpty && mergeKeys.isEmpty }
 
         public mutating func formUnion(_ other: Needs) {
-            cases += other.cases; dispatches += other.dispatches; refs += other.refs
+            cases += other.cases; dispatches += other.dispatches; refs += other.refs; mergeKeys += other.mergeKeys
         }
     }
 
@@ -31,11 +33,13 @@ extension Ledger {
         public init(_ source: Source, _ ref: String) { self.source = source; self.ref = ref }
     }
 
-    /// Of `needs`, what is not in memory.
+    /// Of `needs`, what may not be in memory. Open cases of a merge key may always be in the
+    /// store too (open work is read on demand), so those are always asked for.
     public func missing(_ needs: Needs) -> Needs {
         Needs(cases: needs.cases.filter { cases[$0] == nil },
               dispatches: needs.dispatches.filter { dispatches[$0] == nil },
-              refs: needs.refs.filter { byExternalRef[Ledger.refKey($0.source, $0.ref)] == nil })
+              refs: needs.refs.filter { byExternalRef[Ledger.refKey($0.source, $0.ref)] == nil },
+              mergeKeys: needs.mergeKeys)
     }
 
     /// Takes a case and its dispatches, read from the store, into the working set. What is in

@@ -40,10 +40,12 @@ public struct Ledger: Sendable, Equatable {
 
     /// Same category, same grid cell, same address: the same problem (并单). Without an
     /// address there is nothing to tell two problems in a grid apart, so no merge.
-    public static func mergeKey(_ c: CaseRecord) -> String? {
-        guard let a = c.address?.trimmedSpaces, !a.isEmpty,
-              c.category != Routing.unclassified else { return nil }
-        return c.category + "\u{1F}" + c.grid + "\u{1F}" + a
+    public static func mergeKey(_ c: CaseRecord) -> String? { mergeKey(category: c.category, grid: c.grid, address: c.address) }
+
+    /// The same, from a report's parts (docs/LOG-FORMAT.md's `cases.merge_key` is this, in SQL).
+    public static func mergeKey(category: String, grid: String, address: String?) -> String? {
+        guard let a = address?.trimmedSpaces, !a.isEmpty, category != Routing.unclassified else { return nil }
+        return category + "\u{1F}" + grid + "\u{1F}" + a
     }
 
     public func caseID(source: Source, externalRef: String) -> String? {

@@ -13,9 +13,11 @@ public struct Batch: Sendable {
         public var body: [UInt8]
         public var dispatchID: String?
         public var createdAt: Date
-        public init(delivery: Int64, target: String, command: String, body: [UInt8], dispatchID: String?, createdAt: Date) {
+        /// The case's grid, for a DISPATCH (instances may serve some grids only).
+        public var grid: String?
+        public init(delivery: Int64, target: String, command: String, body: [UInt8], dispatchID: String?, createdAt: Date, grid: String? = nil) {
             self.delivery = delivery; self.target = target; self.command = command; self.body = body
-            self.dispatchID = dispatchID; self.createdAt = createdAt
+            self.dispatchID = dispatchID; self.createdAt = createdAt; self.grid = grid
         }
     }
 

@@ -34,11 +34,13 @@ public protocol CaseStore: AnyObject, Sendable {
 
     /// The ledger as the projections hold it, all history (verify-log, tests).
     func loadLedger() throws -> Ledger
-    /// What the broker starts from: the open cases with their dispatches, the rungs due by
-    /// `timersDueBy`, the modes and the id counters. Finished cases stay in the store.
+    /// What the broker starts from: the rungs due by `timersDueBy`, the modes and the id
+    /// counters. Cases are read when a command or a rung needs them (`workingSet(for:)`).
     func loadWorkingSet(timersDueBy: Date) throws -> Ledger
+    /// Every open case with its dispatches (a new holiday schedule moves their deadlines).
+    func openWork() throws -> [(CaseRecord, [DispatchRecord])]
     /// Cases (with all their dispatches) a command needs that are not in memory: by case id,
-    /// by one of their dispatch ids, or by (source, external_ref).
+    /// by one of their dispatch ids, by (source, external_ref), or the open ones of a merge key.
     func workingSet(for needs: Ledger.Needs) throws -> [(CaseRecord, [DispatchRecord])]
     /// Waiting rungs due in `after < due <= through` (`after` nil: all), as their time nears.
     func timers(dueAfter after: Date?, through: Date?) throws -> [LadderTimer]

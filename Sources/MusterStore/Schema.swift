@@ -165,6 +165,18 @@ enum Schema {
                 WHERE dispatch_id IN (SELECT dispatch_id FROM latest);
                 """)
         }
+        m.registerMigration("v6: cases.merge_key and outbox.grid, to start without reading the cases") { db in
+            // Ledger.mergeKey as SQL: category, grid and the address without surrounding ASCII and
+            // ideographic spaces; none without an address or a category.
+            try db.execute(sql: """
+                ALTER TABLE cases ADD COLUMN merge_key TEXT;
+                UPDATE cases SET merge_key = category || char(31) || grid || char(31) || trim(address, ' ' || char(9) || char(12288))
+                WHERE address IS NOT NULL AND trim(address, ' ' || char(9) || char(12288)) <> '' AND category <> 'unclassified';
+                CREATE INDEX cases_by_merge_key ON cases (merge_key, case_id) WHERE merge_key IS NOT NULL;
+                -- The case's grid beside each push, so the broker starts without reading cases.
+                ALTER TABLE outbox ADD COLUMN grid TEXT;
+                """)
+        }
         return m
     }
 }

@@ -65,8 +65,8 @@ extension Store {
         let insertCase = try db.cachedStatement(sql: """
             INSERT INTO cases (case_id, source, external_ref, category, grid, priority, title, address, state, round,
                 lead, assists, assigned, returned_by, merged_into, merged_reports, accepted_at, updated_at, resolve_by,
-                satisfaction, submitted, escalation, backlog)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                satisfaction, submitted, escalation, backlog, merge_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let updateCase = try db.cachedStatement(sql: """
             UPDATE cases SET state = ?, round = ?, lead = ?, assists = ?, assigned = ?, returned_by = ?, merged_into = ?,
@@ -80,7 +80,7 @@ extension Store {
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
                 b.bind(c.acceptedAt.ms); b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
-                b.bind(submitted); b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog)
+                b.bind(submitted); b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(Ledger.mergeKey(c))
                 try b.step()
             } else {
                 var b = Binder(updateCase)
@@ -140,11 +140,11 @@ extension Store {
     }
 
     private func writeOutbox(_ db: Database, _ batch: Batch) throws {
-        let insertPush = try db.cachedStatement(sql: "INSERT INTO outbox (delivery, target, command, body, dispatch_id, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        let insertPush = try db.cachedStatement(sql: "INSERT INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES (?, ?, ?, ?, ?, ?, ?)")
         for p in batch.pushes {
             var b = Binder(insertPush)
             b.bind(p.delivery); b.bind(p.target); b.bind(p.command); b.bind(p.body)
-            b.bind(p.dispatchID); b.bind(p.createdAt.ms)
+            b.bind(p.dispatchID); b.bind(p.createdAt.ms); b.bind(p.grid)
             try b.step()
         }
         let deleteDelivery = try db.cachedStatement(sql: "DELETE FROM outbox WHERE delivery = ?")

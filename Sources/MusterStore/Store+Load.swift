@@ -33,33 +33,32 @@ extension Store {
     public func loadWorkingSet(timersDueBy horizon: Date) throws -> Ledger {
         try pool.read { db in
             var ledger = Ledger()
-            // By the state index, so finished cases cost nothing however many there are.
-            let open = "state IN (" + CaseState.allCases.filter { !$0.isTerminal && $0 != .new }.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
-            let cases = try Row.fetchCursor(db, sql: "SELECT * FROM cases WHERE \(open)")
-            while let row = try cases.next() {
-                let c = try Store.caseRecord(row)
-                ledger.cases[c.caseID] = c
-                ledger.byExternalRef[Ledger.refKey(c.source, c.externalRef)] = c.caseID
-                ledger.indexForMerge(c)
-            }
-            let dispatches = try Row.fetchCursor(db, sql: "SELECT d.* FROM cases c JOIN dispatches d ON d.case_id = c.case_id WHERE c.\(open)")
-            while let row = try dispatches.next() {
-                let d = try Store.dispatchRecord(row)
-                ledger.dispatches[d.dispatchID] = d
-                ledger.dispatchesOfCase[d.caseID, default: []].append(d.dispatchID)
-                if d.state.isOpen { ledger.openDispatches[d.caseID, default: []].append(d.dispatchID) }
-            }
-            // In dispatch order, as apply builds them (withdrawals follow it).
-            for (c, ids) in ledger.dispatchesOfCase where ids.count > 1 { ledger.dispatchesOfCase[c] = ids.sorted() }
-            for (c, ids) in ledger.openDispatches where ids.count > 1 { ledger.openDispatches[c] = ids.sorted() }
-            // The merge index is kept oldest first.
-            for (k, ids) in ledger.openByMergeKey where ids.count > 1 { ledger.openByMergeKey[k] = ids.sorted() }
-            // The counters go on from the highest ids ever handed out, finished cases' included.
+            // The counters go on from the highest ids ever handed out (by the primary keys).
             ledger.ids.observe(caseID: try String.fetchOne(db, sql: "SELECT max(case_id) FROM cases"),
                                dispatchID: try String.fetchOne(db, sql: "SELECT max(dispatch_id) FROM dispatches"))
             ledger.admit(timers: try Store.timers(db, sql: "SELECT * FROM timers WHERE due <= ?", arguments: [horizon.ms]))
             try Store.loadModes(db, into: &ledger)
             return ledger
+        }
+    }
+
+    public func openWork() throws -> [(CaseRecord, [DispatchRecord])] {
+        try pool.read { db in
+            let ids = try String.fetchAll(db, sql: "SELECT case_id FROM cases WHERE \(Store.openStates) ORDER BY case_id")
+            return try Store.casesWithDispatches(db, ids)
+        }
+    }
+
+    /// By the state index, so finished cases cost nothing however many there are.
+    static let openStates = "state IN (" + CaseState.allCases.filter { !$0.isTerminal && $0 != .new }.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+
+    static func casesWithDispatches(_ db: Database, _ ids: [String]) throws -> [(CaseRecord, [DispatchRecord])] {
+        var seen = Set<String>()
+        let caseRow = try db.cachedStatement(sql: "SELECT * FROM cases WHERE case_id = ?")
+        let dispatchRows = try db.cachedStatement(sql: "SELECT * FROM dispatches WHERE case_id = ? ORDER BY dispatch_id")
+        return try ids.filter { seen.insert($0).inserted }.compactMap { id in
+            guard let row = try Row.fetchOne(caseRow, arguments: [id]) else { return nil }
+            return (try Store.caseRecord(row), try Row.fetchAll(dispatchRows, arguments: [id]).map(Store.dispatchRecord))
         }
     }
 
@@ -74,12 +73,10 @@ extension Store {
                 if let c = try String.fetchOne(db, sql: "SELECT case_id FROM cases WHERE source = ? AND external_ref = ?",
                                                arguments: [r.source.rawValue, r.ref]) { ids.append(c) }
             }
-            var seen = Set<String>()
-            return try ids.filter { seen.insert($0).inserted }.compactMap { id in
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE case_id = ?", arguments: [id]) else { return nil }
-                let ds = try Row.fetchAll(db, sql: "SELECT * FROM dispatches WHERE case_id = ? ORDER BY dispatch_id", arguments: [id])
-                return (try Store.caseRecord(row), try ds.map(Store.dispatchRecord))
+            for k in needs.mergeKeys {
+                ids += try String.fetchAll(db, sql: "SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates)", arguments: [k])
             }
+            return try Store.casesWithDispatches(db, ids)
         }
     }
 
@@ -113,11 +110,16 @@ extension Store {
     /// rest come back empty, to be read with `pushBody` when sent).
     public func pendingPushes(bodies: Int) throws -> [Batch.Push] {
         try pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT delivery, target, command, dispatch_id, created_at FROM outbox ORDER BY delivery")
+            // A push stored before outbox.grid existed finds its grid through its dispatch.
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT delivery, target, command, dispatch_id, created_at,
+                       COALESCE(grid, (SELECT c.grid FROM dispatches d JOIN cases c ON c.case_id = d.case_id WHERE d.dispatch_id = outbox.dispatch_id))
+                FROM outbox ORDER BY delivery
+                """)
             var pushes: [Batch.Push] = []
             while let row = try rows.next() {
-                pushes.append(Batch.Push(delivery: row["delivery"], target: row["target"], command: row["command"], body: [],
-                                         dispatchID: row["dispatch_id"], createdAt: Date(ms: row["created_at"])))
+                pushes.append(Batch.Push(delivery: row[0], target: row[1], command: row[2], body: [],
+                                         dispatchID: row[3], createdAt: Date(ms: row[4]), grid: row[5]))
             }
             let stmt = try db.cachedStatement(sql: "SELECT body FROM outbox WHERE delivery = ?")
             for i in pushes.indices.prefix(bodies) {

@@ -3,36 +3,49 @@ import Testing
 @testable import MusterCore
 import MusterWire
 
-/// The broker keeps only open work in memory: finished cases leave once durable and come back
-/// from the store when a command names them. Deciding on that working set must be deciding on
-/// all history: the same facts, actions and replies, the same refusals.
+/// The broker keeps only a working set in memory: it starts with no cases, reads a case back
+/// from the store when a command or a rung names it, and lets finished cases go once durable.
+/// Deciding on that working set must be deciding on all history: the same facts, actions and
+/// replies, the same refusals, the same rungs firing.
 @Suite struct WorkingSetTests {
     @Test(arguments: [1, 2, 3])
     func aWorkingSetDecidesAsTheWholeLedgerDoes(_ seed: Int) {
         var full = Driver()
         var working = Ledger()
         var evicted = 0, admitted = 0
+        // The shell's read-back, with the whole ledger standing in for the store.
+        func readBack(_ needs: Ledger.Needs) {
+            let missing = working.missing(needs)
+            var ids = missing.cases
+            ids += missing.dispatches.compactMap { full.ledger.dispatches[$0]?.caseID }
+            ids += missing.refs.compactMap { full.ledger.caseID(source: $0.source, externalRef: $0.ref) }
+            ids += missing.mergeKeys.flatMap { full.ledger.openByMergeKey[$0] ?? [] }
+            for id in ids where working.cases[id] == nil {
+                guard let c = full.ledger.cases[id] else { continue }
+                working.admit(c, dispatches: (full.ledger.dispatchesOfCase[id] ?? []).compactMap { full.ledger.dispatches[$0] })
+                admitted += 1
+            }
+        }
         for step in 0..<2500 {
             let n = step * 7919 + seed * 104_729
+            if step % 400 == 399 {
+                // A restart: the broker starts from the counters, the modes and the rungs.
+                working = Ledger()
+                working.ids = full.ledger.ids
+                working.modes = full.ledger.modes
+                working.admit(timers: Array(full.ledger.timers.values))
+            }
             let (command, actor) = InvariantTests.command(n, full)
             if n % 17 == 0 { full.now = full.now.adding(ms: 2 * 86_400_000) }
             if n % 11 == 0 {
                 full.now = full.now.adding(ms: Int64(n % 7) * 3_600_000)
                 for t in full.ledger.timers.values.sorted(by: { $0.id < $1.id }) {
+                    readBack(Ledger.Needs(cases: [t.caseID]))
                     let a = full.ledger.fire(t.id, now: full.now), b = working.fire(t.id, now: full.now)
                     #expect(a == b, "rung \(t.id)")
                 }
             }
-            // The shell's read-back, with the whole ledger standing in for the store.
-            let missing = working.missing(command.needs)
-            var ids = missing.cases
-            ids += missing.dispatches.compactMap { full.ledger.dispatches[$0]?.caseID }
-            ids += missing.refs.compactMap { full.ledger.caseID(source: $0.source, externalRef: $0.ref) }
-            for id in ids {
-                guard let c = full.ledger.cases[id] else { continue }
-                working.admit(c, dispatches: (full.ledger.dispatchesOfCase[id] ?? []).compactMap { full.ledger.dispatches[$0] })
-                admitted += 1
-            }
+            readBack(command.needs(full.rules))
             let expected = full.run(command, by: actor)
             let got = working.decide(command, by: actor, rules: full.rules, now: full.now)
             switch (expected, got) {
@@ -48,13 +61,49 @@ import MusterWire
                 }
             }
         }
-        // The open work is all there, as the whole ledger has it.
-        for c in full.ledger.cases.values where !c.state.isTerminal {
-            #expect(working.cases[c.caseID] == c)
+        // What is in memory is as the whole ledger has it.
+        for c in working.cases.values {
+            #expect(full.ledger.cases[c.caseID] == c)
             #expect(working.openDispatches[c.caseID] == full.ledger.openDispatches[c.caseID])
         }
         #expect(working.timers == full.ledger.timers)
         #expect(working.cases.count < full.ledger.cases.count, "finished cases left memory")
         #expect(evicted > 0 && admitted > 0, "the walk exercised leaving and coming back (\(evicted), \(admitted))")
+    }
+
+    /// After a restart nothing is in memory: a report of a problem already open merges into
+    /// that case only because the case is read back by its merge key; a report repeated by its
+    /// source is answered as before only because the case is read back by its source's id.
+    @Test func theSameProblemAndTheSameReportAreFoundAfterARestart() throws {
+        var full = Driver()
+        let open = full.newCase(Fixtures.submit(address: "德化街1号"))
+        let repeated = Fixtures.submit(address: "人民路2号", ref: "12345-rep")
+        _ = full.ok(repeated, by: Fixtures.hotline)
+        func fresh() -> Ledger {
+            var l = Ledger()
+            l.ids = full.ledger.ids
+            l.admit(timers: Array(full.ledger.timers.values))
+            return l
+        }
+        func readBack(_ needs: Ledger.Needs, into l: inout Ledger) throws {
+            let m = l.missing(needs)
+            let ids = m.refs.compactMap { full.ledger.caseID(source: $0.source, externalRef: $0.ref) }
+                + m.mergeKeys.flatMap { full.ledger.openByMergeKey[$0] ?? [] }
+            for id in ids {
+                let c = try #require(full.ledger.cases[id])
+                l.admit(c, dispatches: (full.ledger.dispatchesOfCase[id] ?? []).compactMap { full.ledger.dispatches[$0] })
+            }
+        }
+        for command in [Fixtures.submit(address: " 德化街1号\u{3000}"), repeated] {
+            var working = fresh()
+            try readBack(command.needs(full.rules), into: &working)
+            let now = full.now.adding(ms: 1000)
+            let got = try working.decide(command, by: Fixtures.hotline, rules: full.rules, now: now).get()
+            let expected = try full.run(command, by: Fixtures.hotline).get()
+            #expect(got == expected)
+        }
+        let merged = try full.ledger.decide(Fixtures.submit(address: "德化街1号"), by: Fixtures.hotline, rules: full.rules, now: full.now).get()
+        guard case .accepted(_, .merged, let into?, _)? = merged.reply else { Issue.record("not merged"); return }
+        #expect(into == open, "the comparison above was about a merge")
     }
 }

@@ -5,7 +5,7 @@ import MusterWire
 public enum OnAck: CaseCommandKind {
     public static let name = Command.ack
     public static let roles: Set<Role> = [.agency]
-    public static func needs(_ b: Body) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
+    public static func needs(_ b: Body, _ rules: Rules) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
 
     public static func decide(_ b: Ack, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
         try ledger.actOnDispatch(.ack, b.dispatchID, &run) { _ in .acked(dispatchID: b.dispatchID, handler: b.handler, note: b.note) }

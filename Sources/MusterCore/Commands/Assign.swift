@@ -5,7 +5,7 @@ import MusterWire
 public enum OnAssign: CaseCommandKind {
     public static let name = Command.assign
     public static let roles: Set<Role> = [.ops]
-    public static func needs(_ b: Body) -> Ledger.Needs { Ledger.Needs(cases: [b.caseID]) }
+    public static func needs(_ b: Body, _ rules: Rules) -> Ledger.Needs { Ledger.Needs(cases: [b.caseID]) }
 
     public static func decide(_ b: Assign, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
         guard ledger.cases[b.caseID] != nil else { throw WireError(.unknownCase, "no case \(b.caseID)") }

@@ -6,7 +6,7 @@ import MusterWire
 public enum OnBacklog: CaseCommandKind {
     public static let name = Command.backlog
     public static let roles: Set<Role> = [.agency, .ops]
-    public static func needs(_ b: Body) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
+    public static func needs(_ b: Body, _ rules: Rules) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
 
     public static func decide(_ b: Backlog, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
         let (d, c) = try ledger.openDispatch(b.dispatchID, run, centreMay: true)

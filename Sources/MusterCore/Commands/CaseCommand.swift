@@ -16,7 +16,7 @@ public protocol CaseCommandKind: Sendable {
     static func kept(_ body: JSONTree, raw: [UInt8]) -> [UInt8]?
     /// The cases and dispatches it reads, so the shell can bring back from the store what has
     /// left memory before deciding it.
-    static func needs(_ body: Body) -> Ledger.Needs
+    static func needs(_ body: Body, _ rules: Rules) -> Ledger.Needs
     /// Decides it: checks against the tables, emits facts through `run`, returns the reply.
     /// Throws before its first fact, so a refusal changes nothing.
     static func decide(_ body: Body, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply
@@ -25,7 +25,7 @@ public protocol CaseCommandKind: Sendable {
 extension CaseCommandKind {
     public static func check(_ body: JSONTree) -> WireError? { nil }
     public static func kept(_ body: JSONTree, raw: [UInt8]) -> [UInt8]? { nil }
-    public static func needs(_ body: Body) -> Ledger.Needs { Ledger.Needs() }
+    public static func needs(_ body: Body, _ rules: Rules) -> Ledger.Needs { Ledger.Needs() }
 
     /// The body read once, checked and decoded, ready to decide.
     public static func decode(_ raw: [UInt8]) -> Result<CaseCommand, WireError> {
@@ -42,19 +42,21 @@ public struct CaseCommand: Sendable {
     public let requestID: String
     /// The bytes the broker keeps as they came (SUBMIT's case).
     public let kept: [UInt8]?
-    /// What deciding it reads (see `CaseCommandKind.needs`).
-    public let needs: Ledger.Needs
+    private let needsBody: @Sendable (Rules) -> Ledger.Needs
     private let decideBody: @Sendable (inout Ledger, inout Ledger.Run) throws(WireError) -> Reply
 
     public init<K: CaseCommandKind>(_ kind: K.Type, _ body: K.Body, kept: [UInt8]? = nil) {
         name = K.name
         requestID = body.id
         self.kept = kept
-        needs = K.needs(body)
+        needsBody = { rules in K.needs(body, rules) }
         decideBody = { (ledger: inout Ledger, run: inout Ledger.Run) throws(WireError) -> Reply in try K.decide(body, &ledger, &run) }
     }
 
     func decide(_ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply { try decideBody(&ledger, &run) }
+
+    /// What deciding it reads (see `CaseCommandKind.needs`).
+    public func needs(_ rules: Rules) -> Ledger.Needs { needsBody(rules) }
 }
 
 /// The registry: every command the core decides.

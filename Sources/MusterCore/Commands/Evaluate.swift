@@ -6,7 +6,7 @@ import MusterWire
 public enum OnEvaluate: CaseCommandKind {
     public static let name = Command.evaluate
     public static let roles: Set<Role> = [.intake, .ops]
-    public static func needs(_ b: Body) -> Ledger.Needs { Ledger.Needs(cases: [b.caseID]) }
+    public static func needs(_ b: Body, _ rules: Rules) -> Ledger.Needs { Ledger.Needs(cases: [b.caseID]) }
 
     public static func decide(_ b: Evaluate, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
         try ledger.actOnCase(b.satisfaction == .dissatisfied ? .ratedDissatisfied : .rated, b.caseID, &run) { .evaluated(b.satisfaction, note: b.note) }

@@ -7,7 +7,7 @@ import MusterWire
 public enum OnExtend: CaseCommandKind {
     public static let name = Command.extend
     public static let roles: Set<Role> = [.agency, .ops]
-    public static func needs(_ b: Body) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
+    public static func needs(_ b: Body, _ rules: Rules) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
 
     public static func decide(_ e: Extend, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
         try ledger.extend(e, &run)

@@ -5,7 +5,7 @@ import MusterWire
 public enum OnResolve: CaseCommandKind {
     public static let name = Command.resolve
     public static let roles: Set<Role> = [.agency]
-    public static func needs(_ b: Body) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
+    public static func needs(_ b: Body, _ rules: Rules) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
 
     public static func decide(_ b: Resolve, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
         try ledger.actOnDispatch(.resolve, b.dispatchID, &run) { d in

@@ -7,7 +7,7 @@ import MusterWire
 public enum OnReturn: CaseCommandKind {
     public static let name = Command.return
     public static let roles: Set<Role> = [.agency]
-    public static func needs(_ b: Body) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
+    public static func needs(_ b: Body, _ rules: Rules) -> Ledger.Needs { Ledger.Needs(dispatches: [b.dispatchID]) }
 
     public static func decide(_ b: Return, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
         try ledger.actOnDispatch(.return, b.dispatchID, &run) { _ in .returned(dispatchID: b.dispatchID, reason: b.reason, note: b.note) }

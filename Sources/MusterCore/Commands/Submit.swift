@@ -7,8 +7,14 @@ import MusterWire
 public enum OnSubmit: CaseCommandKind {
     public static let name = Command.submit
     public static let roles: Set<Role> = [.intake, .grid, .ops]
-    /// The same source\'s id again is answered as before, even long after the case left memory.
-    public static func needs(_ s: Submit) -> Ledger.Needs { Ledger.Needs(refs: [Ledger.ExternalRef(s.case.source, s.case.externalRef)]) }
+    /// The same source's id again is answered as before, even long after the case left memory;
+    /// and the open case of the same problem is found wherever it is.
+    public static func needs(_ s: Submit, _ rules: Rules) -> Ledger.Needs {
+        let c = s.case
+        let key = Ledger.mergeKey(category: rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? "")),
+                                  grid: c.location.grid ?? rules.grids.root, address: c.location.address)
+        return Ledger.Needs(refs: [Ledger.ExternalRef(c.source, c.externalRef)], mergeKeys: key.map { [$0] } ?? [])
+    }
 
     /// The broker names these in DISPATCH; a peer's own would be duplicate JSON keys.
     public static func check(_ body: JSONTree) -> WireError? {
