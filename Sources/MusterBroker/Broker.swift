@@ -137,9 +137,9 @@ public final class Broker: @unchecked Sendable {
         writer = CommitWriter(store: store)
         rebuildTimers()
         outbox.maxBodiesInMemory = maxPushBodiesInMemory
-        for push in try store.pendingPushes(bodies: maxPushBodiesInMemory) {
-            outbox.add(push, grid: push.grid)
-        }
+        let pushes = try store.pendingPushes(bodies: maxPushBodiesInMemory)
+        outbox.reserveCapacity(pushes.count)
+        for push in pushes { outbox.add(push, grid: push.grid) }
         logger.info("broker ready", metadata: [
             "endpoint": "\(self.endpoint)", "db": "\(store.path)", "rungs_in_memory": "\(ledger.timers.count)",
             "pending_pushes": "\(outbox.count)", "log_seq": "\(store.lastSeq)"])

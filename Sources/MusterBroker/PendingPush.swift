@@ -29,6 +29,12 @@ struct Outbox {
 
     var count: Int { pending.count }
 
+    /// Room for a start's pending pushes at once, instead of growing (and rehashing) by doubling.
+    mutating func reserveCapacity(_ n: Int) {
+        pending.reserveCapacity(n)
+        byDispatch.reserveCapacity(n)
+    }
+
     mutating func add(_ push: Batch.Push, grid: String?) {
         var p = PendingPush(push: push, grid: grid)
         if bodiesInMemory >= maxBodiesInMemory || push.body.isEmpty {

@@ -175,6 +175,9 @@ enum Schema {
                 CREATE INDEX cases_by_merge_key ON cases (merge_key, case_id) WHERE merge_key IS NOT NULL;
                 -- The case's grid beside each push, so the broker starts without reading cases.
                 ALTER TABLE outbox ADD COLUMN grid TEXT;
+                UPDATE outbox SET grid = (SELECT c.grid FROM dispatches d JOIN cases c ON c.case_id = d.case_id
+                                          WHERE d.dispatch_id = outbox.dispatch_id)
+                WHERE dispatch_id IS NOT NULL;
                 """)
         }
         return m

@@ -93,8 +93,8 @@ extension Store {
         while let row = try rows.next() {
             let clock: String = row["clock"], recipients: String = row["recipients"]
             guard let c = ClockKind(rawValue: clock) else { throw StoreError.corrupt("timers.clock = \(clock)") }
-            list.append(LadderTimer(id: row["id"], caseID: row["case_id"], dispatchID: row["dispatch_id"], agency: row["agency"],
-                                    clock: c, rung: row["rung"], level: row["level"], notice: row["notice"],
+            list.append(LadderTimer(id: row["id"], caseID: row["case_id"], dispatchID: row["dispatch_id"], agency: codes(row["agency"] as String?),
+                                    clock: c, rung: row["rung"], level: row["level"], notice: codes(row["notice"] as String),
                                     to: Store.list(recipients), due: Date(ms: row["due"]), deadline: Date(ms: row["deadline"])))
         }
         return list
@@ -110,16 +110,11 @@ extension Store {
     /// rest come back empty, to be read with `pushBody` when sent).
     public func pendingPushes(bodies: Int) throws -> [Batch.Push] {
         try pool.read { db in
-            // A push stored before outbox.grid existed finds its grid through its dispatch.
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT delivery, target, command, dispatch_id, created_at,
-                       COALESCE(grid, (SELECT c.grid FROM dispatches d JOIN cases c ON c.case_id = d.case_id WHERE d.dispatch_id = outbox.dispatch_id))
-                FROM outbox ORDER BY delivery
-                """)
+            let rows = try Row.fetchCursor(db, sql: "SELECT delivery, target, command, dispatch_id, created_at, grid FROM outbox ORDER BY delivery")
             var pushes: [Batch.Push] = []
             while let row = try rows.next() {
-                pushes.append(Batch.Push(delivery: row[0], target: row[1], command: row[2], body: [],
-                                         dispatchID: row[3], createdAt: Date(ms: row[4]), grid: row[5]))
+                pushes.append(Batch.Push(delivery: row[0], target: Store.codes(row[1] as String), command: Store.codes(row[2] as String), body: [],
+                                         dispatchID: row[3], createdAt: Date(ms: row[4]), grid: Store.codes(row[5] as String?)))
             }
             let stmt = try db.cachedStatement(sql: "SELECT body FROM outbox WHERE delivery = ?")
             for i in pushes.indices.prefix(bodies) {
@@ -143,7 +138,10 @@ extension Store {
         }
     }
 
-    static func list(_ s: String) -> [String] { s.isEmpty ? [] : s.split(separator: ",").map(String.init) }
+    static func list(_ s: String) -> [String] { s.isEmpty ? [] : s.split(separator: ",").map { codes(String($0)) } }
+
+    /// Codes read from rows, shared (see `Interner`).
+    static let codes = Interner()
 
     static func caseRecord(_ row: Row) throws -> CaseRecord {
         func enumValue<E: RawRepresentable>(_ type: E.Type, _ column: String) throws -> E where E.RawValue == String {
@@ -156,9 +154,9 @@ extension Store {
         let escalation: Int? = row["escalation"]
         return CaseRecord(
             caseID: row["case_id"], source: try enumValue(Source.self, "source"), externalRef: row["external_ref"],
-            category: row["category"], grid: row["grid"], priority: try enumValue(Priority.self, "priority"),
+            category: codes(row["category"] as String), grid: codes(row["grid"] as String), priority: try enumValue(Priority.self, "priority"),
             title: row["title"], address: row["address"], state: try enumValue(CaseState.self, "state"), round: row["round"],
-            lead: row["lead"], assists: list(row["assists"]), assigned: row["assigned"], returnedBy: list(row["returned_by"]),
+            lead: codes(row["lead"] as String?), assists: list(row["assists"]), assigned: row["assigned"], returnedBy: list(row["returned_by"]),
             mergedInto: row["merged_into"], mergedReports: row["merged_reports"], acceptedAt: Date(ms: row["accepted_at"]),
             updatedAt: Date(ms: row["updated_at"]), resolveBy: resolveBy.map(Date.init(ms:)),
             satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)), escalation: escalation, backlog: row["backlog"])
@@ -172,7 +170,7 @@ extension Store {
         let ackedAt: Int64? = row["acked_at"], finishedAt: Int64? = row["finished_at"]
         let extensions: Int? = row["extensions"], firstResolveBy: Int64? = row["first_resolve_by"]
         return DispatchRecord(
-            dispatchID: row["dispatch_id"], caseID: row["case_id"], agency: row["agency"], role: r, round: row["round"],
+            dispatchID: row["dispatch_id"], caseID: row["case_id"], agency: codes(row["agency"] as String), role: r, round: row["round"],
             state: s, sentAt: Date(ms: row["sent_at"]), ackBy: Date(ms: row["ack_by"]), resolveBy: Date(ms: row["resolve_by"]),
             returnBy: Date(ms: row["return_by"]), ackedAt: ackedAt.map(Date.init(ms:)),
             finishedAt: finishedAt.map(Date.init(ms:)), handler: row["handler"], extensions: extensions,

@@ -110,7 +110,7 @@ struct RestartBench {
         // 5. The load phase split, in this process (the broker's own phases are not visible from outside).
         for (kind, n) in kinds where n > 0 {
             let t = try Self.timeLoad(copies[kind]!)
-            say(String(format: "load phases in-process, %@ %@: loadLedger %.2f s, pendingPushes(bodies: 50,000) %.2f s (%@ pushes)",
+            say(String(format: "load phases in-process, %@ %@: loadWorkingSet %.2f s, pendingPushes(bodies: 50,000) %.2f s (%@ pushes)",
                          kind.rawValue, Self.grouped(n), t.ledger, t.pushes, Self.grouped(t.pushCount)))
         }
     }
@@ -430,11 +430,12 @@ struct RestartBench {
         return false
     }
 
-    /// loadLedger and pendingPushes timed in this process, to split the broker's load phase.
+    /// The broker's two loads (its working set, its pending pushes) timed in this process, to
+    /// split its load phase.
     static func timeLoad(_ path: String) throws -> (ledger: Double, pushes: Double, pushCount: Int) {
         let store = try Store(path: path)
         let t0 = now()
-        let ledger = try store.loadLedger()
+        let ledger = try store.loadWorkingSet(timersDueBy: Date().adding(ms: 3_600_000))
         let t1 = now()
         let pushes = try store.pendingPushes(bodies: 50_000)
         let t2 = now()
