@@ -66,15 +66,18 @@ extension Store {
         guard !needs.isEmpty else { return [] }
         return try pool.read { db in
             var ids: [String] = needs.cases
+            // Prepared once per connection: a batch of SUBMITs asks these a few thousand times.
+            let byDispatch = try db.cachedStatement(sql: "SELECT case_id FROM dispatches WHERE dispatch_id = ?")
+            let byRef = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE source = ? AND external_ref = ?")
+            let byMergeKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates)")
             for d in needs.dispatches {
-                if let c = try String.fetchOne(db, sql: "SELECT case_id FROM dispatches WHERE dispatch_id = ?", arguments: [d]) { ids.append(c) }
+                if let c = try String.fetchOne(byDispatch, arguments: [d]) { ids.append(c) }
             }
             for r in needs.refs {
-                if let c = try String.fetchOne(db, sql: "SELECT case_id FROM cases WHERE source = ? AND external_ref = ?",
-                                               arguments: [r.source.rawValue, r.ref]) { ids.append(c) }
+                if let c = try String.fetchOne(byRef, arguments: [r.source.rawValue, r.ref]) { ids.append(c) }
             }
             for k in needs.mergeKeys {
-                ids += try String.fetchAll(db, sql: "SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates)", arguments: [k])
+                ids += try String.fetchAll(byMergeKey, arguments: [k])
             }
             return try Store.casesWithDispatches(db, ids)
         }

@@ -37,6 +37,10 @@ struct BenchCommand: ParsableCommand {
             try TimerBench(config: config, open: open, rate: rate, seconds: seconds).run()
             return
         }
+        if which == "decode" {
+            try decodeBench()
+            return
+        }
         if which == "restart" {
             try RestartBench(config: config, open: open, closed: closed, repeats: repeats, cacheDir: "/tmp/muster-restart-cache").run()
             return
@@ -70,6 +74,23 @@ struct BenchCommand: ParsableCommand {
         if which == "latency" || which == "all" { try bench.latency(rate: rate, seconds: seconds) }
         broker?.stopAndWait()
         if !dbPath.isEmpty { try? FileManager.default.removeItem(atPath: (dbPath as NSString).deletingLastPathComponent) }
+    }
+
+    /// What reading one SUBMIT costs, in this process: the broker's one pass (JSONTree, the
+    /// reserved-key check, the kept case) against Foundation's JSONDecoder on the same body.
+    func decodeBench() throws {
+        let n = max(submits, 1000)
+        let load = LoadGenerator(endpoint: "")
+        let bodies = (0..<1000).map { load.submitBody("d\($0)", "decode-\($0)") }
+        func time(_ label: String, _ body: ([UInt8]) -> Void) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<n { body(bodies[i % bodies.count]) }
+            let ns = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(n)
+            print(String(format: "decode  %@: %.2f µs a SUBMIT (%d)", label, ns / 1000, n))
+        }
+        time("JSONTree + TreeDecoder (the broker's)") { _ = OnSubmit.decode($0) }
+        time("JSONTree alone") { _ = try? JSONTree.parse($0) }
+        time("Foundation JSONDecoder") { _ = try? JSONDecoder().decode(Submit.self, from: Data($0)) }
     }
 }
 

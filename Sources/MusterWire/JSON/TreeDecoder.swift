@@ -8,9 +8,7 @@ struct TreeDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = tree.value else { throw mismatch([String: Any].self, tree, codingPath) }
-        var byKey: [String: JSONTree] = [:]
-        for m in members { byKey[m.key] = m.value }
-        return KeyedDecodingContainer(Keyed<Key>(members: byKey, codingPath: codingPath))
+        return KeyedDecodingContainer(Keyed<Key>(members: members, codingPath: codingPath))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -18,7 +16,7 @@ struct TreeDecoder: Decoder {
         return Unkeyed(items: items, codingPath: codingPath)
     }
 
-    func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(tree: tree, codingPath: codingPath) }
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(tree: tree, parent: codingPath, last: nil) }
 }
 
 /// A coding key for an array element (`[3]` in a field path).
@@ -37,9 +35,14 @@ private func mismatch(_ type: Any.Type, _ tree: JSONTree, _ path: [any CodingKey
     return .typeMismatch(type, .init(codingPath: path, debugDescription: "found another type"))
 }
 
+/// One value. Its path is put together only when asked for (an error, a nested decoder): most
+/// fields decode without one, and building it for each cost more than the parse.
 private struct Single: SingleValueDecodingContainer {
     let tree: JSONTree
-    let codingPath: [any CodingKey]
+    let parent: [any CodingKey]
+    let last: (any CodingKey)?
+
+    var codingPath: [any CodingKey] { last.map { parent + [$0] } ?? parent }
 
     func decodeNil() -> Bool { if case .null = tree.value { true } else { false } }
 
@@ -87,21 +90,28 @@ private struct Single: SingleValueDecodingContainer {
     }
 }
 
+/// An object's members, searched in place (a request's objects have a handful of keys; the last
+/// of a repeated key counts).
 private struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let members: [String: JSONTree]
+    let members: [JSONTree.Member]
     let codingPath: [any CodingKey]
 
-    var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
-    func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
+    var allKeys: [Key] { members.compactMap { Key(stringValue: $0.key) } }
+    func contains(_ key: Key) -> Bool { find(key) != nil }
+
+    private func find(_ key: Key) -> JSONTree? {
+        let name = key.stringValue
+        return members.last { $0.key == name }?.value
+    }
 
     private func tree(_ key: Key) throws -> JSONTree {
-        guard let t = members[key.stringValue] else {
+        guard let t = find(key) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no value for \(key.stringValue)"))
         }
         return t
     }
 
-    private func single(_ key: Key) throws -> Single { Single(tree: try tree(key), codingPath: codingPath + [key]) }
+    private func single(_ key: Key) throws -> Single { Single(tree: try tree(key), parent: codingPath, last: key) }
 
     func decodeNil(forKey key: Key) throws -> Bool { try single(key).decodeNil() }
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try single(key).decode(type) }
@@ -120,6 +130,20 @@ private struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try single(key).decode(type) }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try single(key).decode(type) }
 
+    // Optional fields in one search instead of the default's three (contains, decodeNil, decode).
+    private func present(_ key: Key) -> Single? {
+        guard let t = find(key) else { return nil }
+        if case .null = t.value { return nil }
+        return Single(tree: t, parent: codingPath, last: key)
+    }
+
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try present(key)?.decode(type) }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try present(key)?.decode(type) }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try present(key)?.decode(type) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try present(key)?.decode(type) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try present(key)?.decode(type) }
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { try present(key)?.decode(type) }
+
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try TreeDecoder(tree: tree(key), codingPath: codingPath + [key]).container(keyedBy: type)
     }
@@ -129,7 +153,7 @@ private struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        TreeDecoder(tree: JSONTree(value: .object(members.map { JSONTree.Member(key: $0.key, value: $0.value) }), range: 0..<0), codingPath: codingPath)
+        TreeDecoder(tree: JSONTree(value: .object(members), range: 0..<0), codingPath: codingPath)
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder { TreeDecoder(tree: try tree(key), codingPath: codingPath + [key]) }
@@ -150,7 +174,7 @@ private struct Unkeyed: UnkeyedDecodingContainer {
             throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "no more elements"))
         }
         defer { currentIndex += 1 }
-        return Single(tree: items[currentIndex], codingPath: codingPath + [IndexKey(currentIndex)])
+        return Single(tree: items[currentIndex], parent: codingPath, last: IndexKey(currentIndex))
     }
 
     mutating func decodeNil() throws -> Bool {
