@@ -156,4 +156,58 @@ import MusterWire
         #expect(dot.contains("[first_return]") && dot.contains("[returned_before]") && dot.contains("[duplicate_open]"))
         #expect(DispatchMachine.dot().contains("[not_assigned_lead, return_window_open]"))
     }
+
+    /// A lead dispatch in each of its states.
+    static func dispatchIn(_ state: DispatchState) -> (Driver, String) {
+        var d = Driver()
+        let c = d.newCase()
+        let lead = d.lead(c)!
+        let owner = Fixtures.agency(lead.agency)
+        switch state {
+        case .sent: break
+        case .acked: d.ok(Fixtures.ack(lead.dispatchID), by: owner)
+        case .finished:
+            d.ok(Fixtures.ack(lead.dispatchID), by: owner)
+            d.ok(Fixtures.resolve(lead.dispatchID), by: owner)
+        case .returned: d.ok(Fixtures.giveBack(lead.dispatchID), by: owner)
+        case .cancelled: d.ok(Fixtures.assign(c, lead: "gongan"), by: Fixtures.ops)
+        }
+        return (d, lead.dispatchID)
+    }
+
+    /// Every (dispatch state, act) pair: the dispatch's table (its guards read as the core reads
+    /// them) says what happens; a refusal names the dispatch's state or the guard, and changes
+    /// nothing.
+    @Test(arguments: DispatchState.allCases)
+    func everyActOnADispatchInEveryState(_ state: DispatchState) {
+        for trigger in DispatchMachine.Trigger.allCases {
+            var (d, id) = Self.dispatchIn(state)
+            let dispatch = d.ledger.dispatches[id]!
+            #expect(dispatch.state == state)
+            let owner = Fixtures.agency(dispatch.agency)
+            let (command, actor): (CaseCommand, Actor)
+            switch trigger {
+            case .ack: (command, actor) = (Fixtures.ack(id, id: "walk-ack"), owner)
+            case .progress: (command, actor) = (Fixtures.progress(id), owner)
+            case .resolve: (command, actor) = (Fixtures.resolve(id, id: "walk-resolve"), owner)
+            case .return: (command, actor) = (Fixtures.giveBack(id), owner)
+            case .extend: (command, actor) = (Fixtures.extend(id, by: "1d", id: "walk-extend"), Fixtures.ops)
+            case .backlog: (command, actor) = (.backlog(Fixtures.make(["id": "walk-backlog", "dispatch_id": id, "explanation": "涉及历史遗留产权纠纷，需协调"])), owner)
+            case .cancel, .moveDeadlines, .rungDue: continue  // the broker's own
+            }
+            let before = d.ledger
+            let now = d.now.adding(ms: 1000)
+            let row = DispatchMachine.table.outcome(state, trigger) { d.ledger.holds($0, dispatch, at: now) }.row
+            let caseOpen = !(d.ledger.cases[dispatch.caseID]?.state.isTerminal ?? true)
+            switch d.run(command, by: actor) {
+            case .success:
+                #expect(row != nil && caseOpen, "\(state) × \(trigger) was allowed; the table has no row for it")
+                if let row { #expect(d.ledger.dispatches[id]?.state == row.to, "\(state) × \(trigger)") }
+            case .failure(let e):
+                #expect(row == nil || !caseOpen, "\(state) × \(trigger) is in the table but was refused: \(e)")
+                #expect([.invalidTransition, .returnRefused].contains(e.code), "\(state) × \(trigger): \(e)")
+                #expect(d.ledger == before, "a refusal changed the ledger")
+            }
+        }
+    }
 }
