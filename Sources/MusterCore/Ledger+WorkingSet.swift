@@ -33,6 +33,12 @@ extension Ledger {
         public init(_ source: Source, _ ref: String) { self.source = source; self.ref = ref }
     }
 
+    /// The dictionary's own copy of a key (a code from config), so records share one string
+    /// instead of one per report.
+    static func canonical<V>(_ s: String, in dict: [String: V]) -> String {
+        dict.index(forKey: s).map { dict[$0].key } ?? s
+    }
+
     /// Of `needs`, what may not be in memory. Open cases of a merge key may always be in the
     /// store too (open work is read on demand), so those are always asked for.
     public func missing(_ needs: Needs) -> Needs {

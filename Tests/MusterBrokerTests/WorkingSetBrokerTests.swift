@@ -83,9 +83,15 @@ import MusterWire
         let reli = try TestPeer(h.endpoint, name: "reli2")
         _ = try reli.hello(adapter: "reli-ws-t2", roles: ["agency"], agency: "reli")
         clock.advance(seconds: 2 * 3600)
-        let supervise = try LadderBrokerTests.notices(reli, count: 1, timeout: 5)
+        // The 催办 comes again if its RECEIVED was not yet durable at the restart (at least once,
+        // same delivery id); the 督办 comes once.
+        var after: [[String: Any]] = []
+        while !after.contains(where: { $0["kind"] as? String == "supervise" }),
+              let n = try LadderBrokerTests.notices(reli, count: 1, timeout: 5).first {
+            if n["delivery"] as? String != remind.first?["delivery"] as? String { after.append(n) }
+        }
         clock.advance(seconds: 3600)
         #expect(try reli.push(.notice, timeout: 0.3) == nil, "each rung once")
-        #expect(supervise.map { $0["kind"] as? String } == ["supervise"], "督办 at four hours, after a restart")
+        #expect(after.map { $0["kind"] as? String } == ["supervise"], "督办 at four hours, after a restart")
     }
 }

@@ -43,11 +43,14 @@ extension Ledger {
             return .accepted(caseID: existing, state: record.state, mergedInto: record.mergedInto, due: record.resolveBy)
         }
         let rules = run.rules
-        let grid = c.location.grid ?? rules.grids.root
-        guard rules.grids.exists(grid) else {
-            throw .badField("case.location.grid", "unknown grid \"\(grid)\"")
+        let given = c.location.grid ?? rules.grids.root
+        guard rules.grids.exists(given) else {
+            throw .badField("case.location.grid", "unknown grid \"\(given)\"")
         }
-        let category = rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? ""))
+        // The config's own strings for the codes: every case of a category or grid shares one copy.
+        let category = Ledger.canonical(rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? "")),
+                                        in: rules.routing.categories)
+        let grid = Ledger.canonical(given, in: rules.grids.names)
         run.due = try rules.due(for: SLAPolicy.Subject(category: category, priority: c.priority ?? .normal, source: c.source,
                                                         grid: grid, mode: mode(for: grid)), at: run.now)
         run.triageReason = rules.routing.categories[category] == nil ? "unclassified" : "no_route"
