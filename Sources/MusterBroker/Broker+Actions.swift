@@ -24,10 +24,25 @@ extension Broker {
 
     /// Reads back from the store what `needs` names and memory does not hold. Nothing in
     /// flight is ever missing from memory, so what the store has is the latest.
-    func admitMissing(_ needs: Ledger.Needs) throws {
+    /// Returns the cases it brought in.
+    @discardableResult
+    func admitMissing(_ needs: Ledger.Needs) throws -> [String] {
         let missing = ledger.missing(needs)
-        guard !missing.isEmpty else { return }
-        for (c, ds) in try store.workingSet(for: missing) { ledger.admit(c, dispatches: ds) }
+        guard !missing.isEmpty else { return [] }
+        var admitted: [String] = []
+        for (c, ds) in try store.workingSet(for: missing) where ledger.cases[c.caseID] == nil {
+            ledger.admit(c, dispatches: ds)
+            admitted.append(c.caseID)
+        }
+        return admitted
+    }
+
+    /// Finished cases read back only to answer (a repeat, a refusal) and left unchanged go again
+    /// at once: nothing in flight can have changed them, since they were not in memory.
+    func letGo(_ admitted: [String], unless touched: [String]) {
+        guard !admitted.isEmpty else { return }
+        let touched = Set(touched)
+        for id in admitted where !touched.contains(id) && ledger.cases[id]?.state.isTerminal == true { ledger.evict(id) }
     }
 
     /// DISPATCHes for the batch's new dispatches, into its outbox rows. The submitted case is

@@ -10,13 +10,14 @@ extension Broker {
         guard !pending.isEmpty else { return }
         let keys = pending.compactMap { p in sessions[p.routingID].map { RequestKey(adapter: $0.actor.adapter, requestID: p.requestID) } }
         let stored: [RequestKey: (command: String, body: [UInt8])]
+        var admitted: [String] = []
         do {
             stored = try store.storedReplies(keys)
             // What the commands read that has left memory (finished cases), back from the store in
             // one read, before any is decided. Nothing in flight is ever missing from memory.
             var needs = Ledger.Needs()
             for p in pending { needs.formUnion(p.command.needs(config.rules)) }
-            try admitMissing(needs)
+            admitted = try admitMissing(needs)
         } catch {
             logger.error("request-id or working-set look-up failed", metadata: ["error": "\(error)"])
             for p in pending {
@@ -28,7 +29,10 @@ extension Broker {
         }
         var thisBatch: [RequestKey: (command: Command, body: [UInt8])] = [:]
         var dispatches: [DispatchRecord] = []
-        defer { pushDispatches(dispatches, now, &batch) }
+        defer {
+            pushDispatches(dispatches, now, &batch)
+            letGo(admitted, unless: batch.touchedCases)
+        }
         for p in pending {
             guard let actor = sessions[p.routingID]?.actor else { continue }
             let key = RequestKey(adapter: actor.adapter, requestID: p.requestID)

@@ -50,7 +50,8 @@ extension Broker {
         }
         guard !due.isEmpty else { return }
         // Their cases, read back if they are not in memory: a rung fires by its owner's state.
-        do { try admitMissing(Ledger.Needs(cases: due.map(\.caseID))) } catch {
+        let admitted: [String]
+        do { admitted = try admitMissing(Ledger.Needs(cases: due.map(\.caseID))) } catch {
             logger.error("reading the cases of due rungs failed; retrying", metadata: ["error": "\(error)"])
             for t in due { schedule(t) }
             return
@@ -63,6 +64,7 @@ extension Broker {
             _ = carryOut(decision, kept: nil, now, &batch)
             fired += 1
         }
+        letGo(admitted, unless: batch.touchedCases)
         if fired > 0 { submit(&batch, waiting: []) }
     }
 

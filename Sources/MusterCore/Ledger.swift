@@ -18,9 +18,14 @@ public struct Ledger: Sendable, Equatable {
     public var openByMergeKey: [String: [String]] = [:]
 
     /// Indexes an open case under its merge key (in case id order, i.e. oldest first).
+    /// In case id order whatever order cases come in (a case read back from the store may be
+    /// older than one already here): SUBMIT takes the last as the newest.
     public mutating func indexForMerge(_ c: CaseRecord) {
         guard !c.state.isTerminal, let key = Ledger.mergeKey(c) else { return }
-        openByMergeKey[key, default: []].append(c.caseID)
+        var ids = openByMergeKey[key] ?? []
+        guard !ids.contains(c.caseID) else { return }
+        ids.insert(c.caseID, at: ids.firstIndex { $0 > c.caseID } ?? ids.endIndex)
+        openByMergeKey[key] = ids
     }
     public var ids = IDSource()
     /// Ladder rungs not yet fired, and by owner (dispatch id, or case id for the case's clocks).
@@ -162,10 +167,10 @@ public struct Ledger: Sendable, Equatable {
     private mutating func advance(_ fact: Fact, _ fp: inout Footprint) {
         var leadTrigger: CaseMachine.Trigger?
         if let (did, trigger) = fact.change.dispatchTrigger, let d = dispatches[did] {
-            if let row = DispatchMachine.table.outcome(d.state, trigger, holds: { holds($0, d, at: fact.at) }).row {
-                if row.to != d.state { updateDispatch(did, &fp) { $0.state = row.to } }
-                for case .stop(let clocks) in row.effects { removeTimers(of: did, clocks: clocks, &fp) }
-            }
+            // An act its dispatch's table does not take moves nothing (decide never logs one).
+            guard let row = DispatchMachine.table.outcome(d.state, trigger, holds: { holds($0, d, at: fact.at) }).row else { return }
+            if row.to != d.state { updateDispatch(did, &fp) { $0.state = row.to } }
+            for case .stop(let clocks) in row.effects { removeTimers(of: did, clocks: clocks, &fp) }
             if d.role == .lead { leadTrigger = Ledger.caseTrigger(of: trigger) }
         }
         guard let c = cases[fact.caseID], let trigger = leadTrigger ?? fact.change.caseTrigger else { return }

@@ -69,7 +69,7 @@ extension Store {
             // Prepared once per connection: a batch of SUBMITs asks these a few thousand times.
             let byDispatch = try db.cachedStatement(sql: "SELECT case_id FROM dispatches WHERE dispatch_id = ?")
             let byRef = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE source = ? AND external_ref = ?")
-            let byMergeKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates)")
+            let byMergeKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates) ORDER BY case_id")
             for d in needs.dispatches {
                 if let c = try String.fetchOne(byDispatch, arguments: [d]) { ids.append(c) }
             }

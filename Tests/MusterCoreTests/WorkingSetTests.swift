@@ -106,4 +106,26 @@ import MusterWire
         guard case .accepted(_, .merged, let into?, _)? = merged.reply else { Issue.record("not merged"); return }
         #expect(into == open, "the comparison above was about a merge")
     }
+
+    /// Cases come back from the store in any order; the merge index stays oldest first, so a
+    /// report joins the newest open case of its problem (the older one's window has passed).
+    @Test func casesReadBackInAnyOrderKeepTheNewestLast() throws {
+        var full = Driver()
+        let older = full.newCase(Fixtures.submit(address: "二七路8号"))
+        full.now = full.now.adding(ms: 3 * 86_400_000)  // past the merge window of the first
+        let newer = full.newCase(Fixtures.submit(address: "二七路8号"))
+        #expect(newer != older && full.state(newer) != .merged, "outside the window: a case of its own")
+        var working = Ledger()
+        working.ids = full.ledger.ids
+        for id in [newer, older] {  // the newer first, as a batch's read-back may bring them
+            working.admit(full.ledger.cases[id]!, dispatches: (full.ledger.dispatchesOfCase[id] ?? []).compactMap { full.ledger.dispatches[$0] })
+        }
+        #expect(working.openByMergeKey == full.ledger.openByMergeKey)
+        let report = Fixtures.submit(address: "二七路8号")
+        let got = try working.decide(report, by: Fixtures.hotline, rules: full.rules, now: full.now.adding(ms: 1000)).get()
+        let expected = try full.run(report, by: Fixtures.hotline).get()
+        #expect(got == expected)
+        guard case .accepted(_, .merged, let into?, _)? = got.reply else { Issue.record("not merged: \(String(describing: got.reply))"); return }
+        #expect(into == newer)
+    }
 }
