@@ -9,12 +9,13 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from conftest import (GRID, MUSTER_BIN, REPO_DIR, Process, adapter_config, free_port, read_key, run_cli,
-                      wait_until)
+from conftest import (GRID, MUSTER_BIN, REPO_DIR, Process, adapter_config, case_body, free_port, read_key, run_cli,
+                      verify_log, wait_until)
 
 # The exit codes of `muster --help` (Sources/muster/Failure.swift).
 USAGE, BAD_FILE, NO_FILE, TOO_LARGE, UNREACHABLE = 64, 65, 66, 67, 69
@@ -348,3 +349,25 @@ def test_run_sh_signs_every_agencys_dispatches(tmp_path, monkeypatch):
             except AssertionError:
                 os.kill(int(pid), signal.SIGKILL)
                 raise
+
+
+def test_verify_log_checks_the_waiting_rungs(make_broker, peers):
+    # A case's clocks leave rung rows; verify-log replays the log and must find exactly them in
+    # the timers table (they are written as changes, so a lost change would show here).
+    broker = make_broker()
+    hotline = peers(broker.endpoint, "hotline-v", ["intake"])
+    hotline.hello()
+    r = hotline.request("SUBMIT", {"case": case_body("井盖丢了", "VL-1", address="解放路9号")})
+    assert r.command == "ACCEPTED" and r["state"] == "dispatched", r
+    assert broker.stop() == 0
+    v = verify_log(broker.db)
+    assert v.returncode == 0 and "waiting rungs" in v.stdout, v.stdout
+    rungs = broker.query("SELECT id FROM timers ORDER BY id")
+    assert rungs, "a dispatched case has rungs waiting"
+    con = sqlite3.connect(broker.db)  # the broker has stopped: a tamperer's hand
+    with con:
+        con.execute("DELETE FROM timers WHERE id = ?", (rungs[0][0],))
+    con.close()
+    v = verify_log(broker.db)
+    assert v.returncode == 1, v.stdout
+    assert f"rung {rungs[0][0]}: waiting by the log, not in the timers table" in v.stdout, v.stdout

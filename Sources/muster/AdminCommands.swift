@@ -73,7 +73,21 @@ struct VerifyLogCommand: ParsableCommand {
         for (id, c) in projected.cases where replayed.cases[id] != c { mismatches += 1; if mismatches <= 10 { print("  case \(id): projection differs from its replayed log") } }
         for (id, d) in projected.dispatches where replayed.dispatches[id] != d { mismatches += 1; if mismatches <= 10 { print("  dispatch \(id): projection differs from its replayed log") } }
         if replayed.cases.count != projected.cases.count { mismatches += 1; print("  \(replayed.cases.count) cases in the log, \(projected.cases.count) in the projection") }
-        print(mismatches == 0 ? "projections equal the replayed log: \(projected.cases.count) cases, \(projected.dispatches.count) dispatches"
+        if replayed.dispatches.count != projected.dispatches.count {
+            mismatches += 1; print("  \(replayed.dispatches.count) dispatches in the log, \(projected.dispatches.count) in the projection")
+        }
+        // The waiting rungs are written as changes (added, fired, clocks stopped): the table must
+        // hold exactly the rungs the log leaves waiting.
+        for id in Set(projected.timers.keys).union(replayed.timers.keys).sorted() where projected.timers[id] != replayed.timers[id] {
+            mismatches += 1
+            if mismatches <= 10 {
+                print("  rung \(id): " + (projected.timers[id] == nil ? "waiting by the log, not in the timers table"
+                                          : replayed.timers[id] == nil ? "in the timers table, not waiting by the log" : "differs from the log"))
+            }
+        }
+        if projected.modes != replayed.modes { mismatches += 1; print("  modes: \(projected.modes) in the table, \(replayed.modes) by the log") }
+        print(mismatches == 0 ? "projections equal the replayed log: \(projected.cases.count) cases, \(projected.dispatches.count) dispatches, "
+                                + "\(projected.timers.count) waiting rungs"
                               : "\(mismatches) projection mismatch(es)")
         if !report.ok || mismatches > 0 { throw ExitCode(1) }
     }
