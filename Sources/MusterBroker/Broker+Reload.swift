@@ -55,40 +55,65 @@ extension Broker {
         guard current != appliedSchedules else { return (0, 0, nil) }
         var batch = Batch()
         batch.appliedCalendar = current
-        var result = Ledger.Recalendared()
+        var result = (moved: 0, skipped: [String]())
         if !appliedSchedules.isEmpty {  // else: the first start that keeps them; nothing to compare
-            // Every open deadline and waiting rung may move: all of them in memory for this (the
-            // far rungs leave after).
-            drainInFlight()
-            do {
-                for (c, ds) in try store.openWork() { ledger.admit(c, dispatches: ds) }
-                ledger.admit(timers: try store.timers(dueAfter: nil, through: nil))
-            } catch {
-                logger.error("reading the waiting rungs failed; the holiday schedules are applied later", metadata: ["error": "\(error)"])
-                calendarRetryAt = now.adding(ms: 60_000)
-                return (0, 0, nil)
-            }
-            result = ledger.recalendar(from: calendar.replacing(appliedSchedules), to: config.rules, now: now)
-            _ = carryOut(result.decision, kept: nil, now, &batch)
-            for m in result.moved {
-                lastDelivery += 1
-                batch.pushes.append(Batch.Push(
-                    delivery: lastDelivery, target: "agency:\(m.dispatch.agency)", command: Command.notice.rawValue,
-                    body: Messages.deadlinesMoved(delivery: store.deliveryIDs.wire(lastDelivery), m, title: ledger.cases[m.dispatch.caseID]?.title,
-                                                  calendar: calendar),
-                    dispatchID: nil, createdAt: now))
+            // Every open deadline and waiting rung may move. Open work is read a page at a time,
+            // recomputed, committed, and let go again, so memory stays bounded however much there
+            // is; the schedules are recorded with the last batch (a crash before it redoes the
+            // pages at the next start, where what already moved is left alone as "not moved").
+            let old = calendar.replacing(appliedSchedules)
+            let startEpoch = epoch
+            for state in CaseState.allCases where !state.isTerminal && state != .new {
+                var after: String?
+                while true {
+                    drainInFlight()
+                    // A page that failed to commit reloaded the working set and set a retry:
+                    // stop here, and record nothing as applied.
+                    guard epoch == startEpoch else { return (result.moved, result.skipped.count, nil) }
+                    let page: [(CaseRecord, [DispatchRecord])]
+                    let rungs: [LadderTimer]
+                    do {
+                        page = try store.cases(in: state, after: after, limit: Broker.recalendarPage.load(ordering: .relaxed))
+                        rungs = try store.timers(ofOwners: page.flatMap { [$0.0.caseID] + $0.1.map(\.dispatchID) })
+                    } catch {
+                        logger.error("reading open work failed; the holiday schedules are applied later", metadata: ["error": "\(error)"])
+                        calendarRetryAt = now.adding(ms: 60_000)
+                        return (result.moved, result.skipped.count, nil)
+                    }
+                    guard let last = page.last else { break }
+                    after = last.0.caseID
+                    let visiting = page.map(\.0.caseID).filter { ledger.cases[$0] == nil }
+                    for (c, ds) in page { ledger.admit(c, dispatches: ds) }
+                    ledger.admit(timers: rungs)
+                    let r = ledger.recalendar(from: old, to: config.rules, now: now, only: Set(page.map(\.0.caseID)))
+                    var pageBatch = Batch()
+                    _ = carryOut(r.decision, kept: nil, now, &pageBatch)
+                    for m in r.moved {
+                        lastDelivery += 1
+                        pageBatch.pushes.append(Batch.Push(
+                            delivery: lastDelivery, target: "agency:\(m.dispatch.agency)", command: Command.notice.rawValue,
+                            body: Messages.deadlinesMoved(delivery: store.deliveryIDs.wire(lastDelivery), m, title: ledger.cases[m.dispatch.caseID]?.title,
+                                                          calendar: calendar),
+                            dispatchID: nil, createdAt: now))
+                    }
+                    result.moved += r.moved.count
+                    result.skipped += r.skipped
+                    submit(&pageBatch, waiting: [])
+                    drainInFlight()
+                    for id in visiting { ledger.release(id) }
+                    ledger.evictTimers(dueAfter: timersInMemoryThrough)
+                }
             }
         }
         appliedSchedules = current
         submit(&batch, waiting: [])
-        ledger.evictTimers(dueAfter: timersInMemoryThrough)
         logger.info("holiday schedules applied", metadata: [
-            "official_years": "\(calendar.years.sorted())", "deadlines_moved": "\(result.moved.count)"])
+            "official_years": "\(calendar.years.sorted())", "deadlines_moved": "\(result.moved)"])
         if !result.skipped.isEmpty {
             logger.warning("deadlines not moved: today's rules on the old schedule do not give them (mode or sla.yaml changed since)",
                            metadata: ["dispatches": "\(result.skipped.joined(separator: ","))"])
         }
-        return (result.moved.count, result.skipped.count, nextBatchID)
+        return (result.moved, result.skipped.count, nextBatchID)
     }
 
     /// After a batch is durable (or failed): the verdict it carried, if any.

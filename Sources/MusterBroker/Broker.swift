@@ -74,6 +74,9 @@ public final class Broker: @unchecked Sendable {
     /// read as it comes near (Broker+Timers).
     var timersInMemoryThrough = Date(ms: 0)
     static let timerHorizonMs: Int64 = 3_600_000
+    /// Open cases read at once to move their deadlines to a new holiday schedule (a test makes
+    /// it small to see several pages).
+    static let recalendarPage = Atomic<Int>(2_000)
 
     // The pipelined commit (CommitWriter): batches decided but not yet durable.
     let writer: CommitWriter

@@ -36,7 +36,8 @@ extension Ledger {
     /// since (the mode at dispatch time is not kept); any other dispatch is `skipped`. A clock
     /// that stopped keeps its deadline (签收 once signed for). Case clocks (研判, 核实, 回访) are
     /// not moved: their start is not kept, and they run hours to days.
-    public mutating func recalendar(from old: WorkCalendar, to rules: Rules, now: Date) -> Recalendared {
+    /// `only`: these cases (the shell recomputes open work a page at a time); nil: every open one in memory.
+    public mutating func recalendar(from old: WorkCalendar, to rules: Rules, now: Date, only: Set<String>? = nil) -> Recalendared {
         let years = old.years.union(rules.calendar.years)
         let changed = Set(years.filter { old.schedules([$0]) != rules.calendar.schedules([$0]) })
         var result = Recalendared()
@@ -44,7 +45,7 @@ extension Ledger {
         var before = rules
         before.calendar = old
         let reason = "节假日安排 \(changed.sorted().map(String.init).joined(separator: ", ")) 变更 holiday schedule changed"
-        for (caseID, ids) in openDispatches.sorted(by: { $0.key < $1.key }) {
+        for (caseID, ids) in openDispatches.sorted(by: { $0.key < $1.key }) where only?.contains(caseID) ?? true {
             guard let c = cases[caseID], !c.state.isTerminal else { continue }
             for id in ids {
                 guard let d = dispatches[id], d.state.isOpen else { continue }

@@ -73,11 +73,22 @@ extension Ledger {
     /// the merge index).
     public mutating func evict(_ caseID: String) {
         guard let c = cases[caseID], c.state.isTerminal else { return }
-        cases[caseID] = nil
+        release(caseID)
+        for tid in timersByOwner[caseID] ?? [] { removeTimer(tid) }
+    }
+
+    /// Drops any case (open or not) and its dispatches from memory; it is read back when named
+    /// again. Its rungs stay: a rung due soon reads its case back before it fires. The caller
+    /// makes sure nothing in flight changed it.
+    public mutating func release(_ caseID: String) {
+        guard let c = cases.removeValue(forKey: caseID) else { return }
         if byExternalRef[Ledger.refKey(c.source, c.externalRef)] == caseID { byExternalRef[Ledger.refKey(c.source, c.externalRef)] = nil }
+        if let key = Ledger.mergeKey(c) {
+            openByMergeKey[key]?.removeAll { $0 == caseID }
+            if openByMergeKey[key]?.isEmpty == true { openByMergeKey[key] = nil }
+        }
         for id in dispatchesOfCase.removeValue(forKey: caseID) ?? [] { dispatches[id] = nil }
         openDispatches[caseID] = nil
-        for tid in timersByOwner[caseID] ?? [] { removeTimer(tid) }
     }
 
     /// Rungs read from the store as their time nears; one already in memory stays.

@@ -37,8 +37,11 @@ public protocol CaseStore: AnyObject, Sendable {
     /// What the broker starts from: the rungs due by `timersDueBy`, the modes and the id
     /// counters. Cases are read when a command or a rung needs them (`workingSet(for:)`).
     func loadWorkingSet(timersDueBy: Date) throws -> Ledger
-    /// Every open case with its dispatches (a new holiday schedule moves their deadlines).
-    func openWork() throws -> [(CaseRecord, [DispatchRecord])]
+    /// The cases in `state` with their dispatches, a page at a time in case id order after
+    /// `after` (a new holiday schedule moves open deadlines).
+    func cases(in state: CaseState, after: String?, limit: Int) throws -> [(CaseRecord, [DispatchRecord])]
+    /// The waiting rungs of these owners (case and dispatch ids), near and far.
+    func timers(ofOwners owners: [String]) throws -> [LadderTimer]
     /// Cases (with all their dispatches) a command needs that are not in memory: by case id,
     /// by one of their dispatch ids, by (source, external_ref), or the open ones of a merge key.
     func workingSet(for needs: Ledger.Needs) throws -> [(CaseRecord, [DispatchRecord])]

@@ -42,10 +42,18 @@ extension Store {
         }
     }
 
-    public func openWork() throws -> [(CaseRecord, [DispatchRecord])] {
+    public func cases(in state: CaseState, after: String?, limit: Int) throws -> [(CaseRecord, [DispatchRecord])] {
         try pool.read { db in
-            let ids = try String.fetchAll(db, sql: "SELECT case_id FROM cases WHERE \(Store.openStates) ORDER BY case_id")
+            // A range of the state index (state, case_id): a page costs its own rows only.
+            let ids = try String.fetchAll(db, sql: "SELECT case_id FROM cases WHERE state = ? AND case_id > ? ORDER BY case_id LIMIT ?",
+                                          arguments: [state.rawValue, after ?? "", limit])
             return try Store.casesWithDispatches(db, ids)
+        }
+    }
+
+    public func timers(ofOwners owners: [String]) throws -> [LadderTimer] {
+        try pool.read { db in
+            try owners.flatMap { try Store.timers(db, sql: "SELECT * FROM timers WHERE owner = ?", arguments: [$0]) }
         }
     }
 

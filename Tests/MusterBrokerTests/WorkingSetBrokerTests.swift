@@ -1,7 +1,9 @@
 import Foundation
 import MusterConfig
 import MusterCore
+@testable import MusterBroker
 import MusterTesting
+import Synchronization
 import Testing
 import MusterWire
 
@@ -93,5 +95,50 @@ import MusterWire
         clock.advance(seconds: 3600)
         #expect(try reli.push(.notice, timeout: 0.3) == nil, "each rung once")
         #expect(after.map { $0["kind"] as? String } == ["supervise"], "督办 at four hours, after a restart")
+    }
+
+    /// The State Council's notice for 2027 arrives (SIGHUP) while cases are open with signing
+    /// deadlines reaching into it: every one moves, read and let go a page at a time (pages of 2
+    /// here), and the new schedules are recorded only with the last page.
+    @Test func aNewHolidayScheduleMovesOpenDeadlinesAPageAtATime() throws {
+        Broker.recalendarPage.store(2, ordering: .relaxed)
+        defer { Broker.recalendarPage.store(2_000, ordering: .relaxed) }
+        let clock = ManualClock(Timestamp.parse("2026-12-30T09:00:00+08:00")!)
+        let h = try BrokerHarness(heartbeat: 86_400, resend: 86_400, clock: clock) { cfg in
+            cfg.rules.sla.rules = []
+            cfg.rules.sla.defaults[.ack] = Period(2, .wd)  // Wed 09:00 → Mon 2027-01-04 on the law's provisional 2027
+        }
+        defer { h.stop() }
+        let p = try Peers(h, "cal")
+        var dispatchIDs: [String] = [], caseIDs: [String] = []
+        for i in 0..<5 {
+            let (c, accepted, _) = try p.intake.request(.submit, ["case": BrokerTests.caseBody("cal-\(i)", address: "民主路\(i)号")])
+            #expect(c == .accepted && accepted["state"] as? String == "dispatched", "\(accepted)")
+            caseIDs.append(accepted["case_id"] as! String)
+            let d = try #require(try p.reli.push(.dispatch))
+            try p.reli.received([d["delivery"] as! String])
+            dispatchIDs.append(d["dispatch_id"] as! String)
+        }
+        let notice = h.config.rules.calendar.replacing([
+            2027: YearSchedule(official: true, daysOff: [CivilDay("2027-01-01")!], makeUpWorkdays: [CivilDay("2027-01-02")!]),
+        ])
+        h.broker.reload(Broker.Reload(principals: nil, calendar: notice, errors: []))
+        // Each department hears of each move (a NOTICE per dispatch), in pages.
+        var moved = Set<String>()
+        let deadline = Date().addingTimeInterval(10)
+        while moved.count < 5, Date() < deadline {
+            guard let n = try p.reli.push(.notice, timeout: 1) else { continue }
+            try p.reli.received([n["delivery"] as! String])
+            if n["kind"] as? String == "deadlines_moved", let d = n["dispatch_id"] as? String { moved.insert(d) }
+        }
+        #expect(moved == Set(dispatchIDs))
+        for (caseID, id) in zip(caseIDs, dispatchIDs) {
+            let (_, q, _) = try p.intake.request(.query, ["what": "case", "case_id": caseID])
+            let lead = (q["dispatches"] as? [[String: Any]])?.first { $0["dispatch_id"] as? String == id }
+            #expect((lead?["ack_by"] as? String)?.hasPrefix("2027-01-02T09:00") == true, "signing by the make-up Saturday: \(String(describing: lead))")
+        }
+        h.stop()
+        #expect(try h.store.appliedCalendar()[2027]?.official == true, "recorded once every page is done")
+        #expect(try h.store.verifyLog().ok)
     }
 }
