@@ -60,13 +60,17 @@ let package = Package(
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .executableTarget(name: "FuzzCore", dependencies: ["MusterCore", "MusterWire"], path: "Fuzz/FuzzCore",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        .testTarget(name: "MusterWireTests", dependencies: ["MusterWire"]),
+        .testTarget(name: "MusterWireTests", dependencies: [
+            "MusterWire", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "MusterCoreTests", dependencies: [
             "MusterCore", "MusterConfig",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "MusterConfigTests", dependencies: ["MusterConfig", "MusterCore", "MusterWire"]),
-        .testTarget(name: "MusterStoreTests", dependencies: ["MusterStore", "MusterCore", "MusterConfig"]),
+        .testTarget(name: "MusterStoreTests", dependencies: [
+            "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
             "MusterBroker", "MusterAdapterKit", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -4,7 +4,7 @@ import MusterStore
 import MusterWire
 
 /// The bodies the broker sends, written with `JSONWriter` (no re-encoding on the hot path).
-enum Messages {
+public enum Messages {
     static func error(re: String?, _ e: WireError) -> [UInt8] {
         var w = JSONWriter()
         w.field("re", re)
@@ -18,7 +18,7 @@ enum Messages {
     }
 
     /// `calendar` and `now` mark a deadline that reaches into a provisional year (see `provisional`).
-    static func reply(re: String, _ reply: Reply, calendar: WorkCalendar? = nil, now: Date = Date(ms: 0)) -> (Command, [UInt8]) {
+    public static func reply(re: String, _ reply: Reply, calendar: WorkCalendar? = nil, now: Date = Date(ms: 0)) -> (Command, [UInt8]) {
         var w = JSONWriter()
         w.field("re", re)
         switch reply {
@@ -55,7 +55,7 @@ enum Messages {
 
     /// DISPATCH: the case as submitted, with the broker's `case_id`, `category` and `grid`
     /// appended (last, so that they win over any same-named field a peer sent).
-    static func dispatch(delivery: String, _ d: DispatchRecord, _ c: CaseRecord, submitted: [UInt8], calendar: WorkCalendar) -> [UInt8] {
+    public static func dispatch(delivery: String, _ d: DispatchRecord, _ c: CaseRecord, submitted: [UInt8], calendar: WorkCalendar) -> [UInt8] {
         var w = JSONWriter(capacity: submitted.count + 400)
         w.field("delivery", delivery)
         w.field("dispatch_id", d.dispatchID)

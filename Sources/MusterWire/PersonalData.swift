@@ -20,7 +20,7 @@ public enum PersonalData {
     /// Returns the case's bytes with that member rewritten (the rest passes through untouched).
     public static func reporterShown(in caseBytes: [UInt8], reveal: Bool) -> [UInt8] {
         guard let span = JSONSpan.value(of: "reporter", in: caseBytes),
-              let r = try? JSONDecoder().decode(Reporter.self, from: Data(span)) else { return caseBytes }
+              case .success(let r) = BodyDecoder.decodePlain(Reporter.self, from: Array(span)) else { return caseBytes }
         if reveal && r.anonymous != true { return caseBytes }
         var w = JSONWriter()
         if r.anonymous == true {

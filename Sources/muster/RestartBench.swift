@@ -1,4 +1,5 @@
 import Foundation
+import MusterBroker
 import MusterConfig
 import MusterCore
 import MusterStore
@@ -298,49 +299,6 @@ struct RestartBench {
             return try decode(type, w.finish())
         }
 
-        /// A DISPATCH body, as `Messages.dispatch` writes it (internal to MusterBroker, hence mirrored here).
-        func dispatchBody(delivery: String, _ d: DispatchRecord, _ c: CaseRecord, submitted: [UInt8]) -> [UInt8] {
-            var w = JSONWriter(capacity: submitted.count + 400)
-            w.field("delivery", delivery)
-            w.field("dispatch_id", d.dispatchID)
-            w.field("role", d.role.rawValue)
-            w.field("round", d.round)
-            var caseBytes = submitted
-            while let last = caseBytes.last, JSONWriter.isSpace(last) { caseBytes.removeLast() }
-            if caseBytes.last == UInt8(ascii: "}") {
-                caseBytes.removeLast()
-                var extra = JSONWriter()
-                extra.field("case_id", c.caseID)
-                if JSONSpan.value(of: "category", in: caseBytes + [UInt8(ascii: "}")]) == nil { extra.field("category", c.category) }
-                extra.field("grid", c.grid)
-                var tail = extra.finish()
-                tail.removeFirst()
-                if !caseBytes.dropFirst().allSatisfy(JSONWriter.isSpace) { caseBytes.append(UInt8(ascii: ",")) }
-                caseBytes.append(contentsOf: tail)
-            }
-            w.raw("case", caseBytes)
-            var due = JSONWriter()
-            due.field("ack_by", Timestamp.format(d.ackBy))
-            due.field("resolve_by", Timestamp.format(d.resolveBy))
-            due.field("return_by", Timestamp.format(d.returnBy))
-            if !rules.calendar.provisionalYears(from: d.sentAt, to: max(d.ackBy, d.resolveBy, d.returnBy)).isEmpty { due.field("provisional", true) }
-            w.raw("due", due.finish())
-            return w.finish()
-        }
-        /// The ACCEPTED reply, as `Messages.reply` writes it.
-        func acceptedReply(re: String, _ reply: Reply, now: Date) -> [UInt8] {
-            var w = JSONWriter()
-            w.field("re", re)
-            if case .accepted(let caseID, let state, let mergedInto, let due) = reply {
-                w.field("case_id", caseID)
-                w.field("state", state.rawValue)
-                w.field("merged_into", mergedInto)
-                w.field("due", due.map(Timestamp.format))
-                if let due, !rules.calendar.provisionalYears(from: now, to: due).isEmpty { w.field("due_provisional", true) }
-            }
-            return w.finish()
-        }
-
         var batch = Batch()
         let year = CivilDay(Date()).year
         batch.appliedCalendar = rules.calendar.schedules(Set(rules.calendar.years).union((year - 1)...(year + 3)))
@@ -363,7 +321,7 @@ struct RestartBench {
             let shown = PersonalData.reporterShown(in: submitted, reveal: rules.routing.agencies[d.agency]?.contactsReporters ?? false)
             batch.pushes.append(Batch.Push(
                 delivery: lastDelivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
-                body: dispatchBody(delivery: deliveryIDs.wire(lastDelivery), d, c, submitted: shown), dispatchID: d.dispatchID, createdAt: now))
+                body: Messages.dispatch(delivery: deliveryIDs.wire(lastDelivery), d, c, submitted: shown, calendar: rules.calendar), dispatchID: d.dispatchID, createdAt: now))
             return lastDelivery
         }
 
@@ -411,7 +369,7 @@ struct RestartBench {
                 }
             } else {
                 batch.replies.append(Batch.StoredReply(adapter: intake.adapter, requestID: requestID, command: Command.accepted.rawValue,
-                                                       body: acceptedReply(re: requestID, decision.reply!, now: now), at: now))
+                                                       body: Messages.reply(re: requestID, decision.reply!, calendar: rules.calendar, now: now).1, at: now))
             }
 
             inBatch += 1

@@ -145,10 +145,13 @@ import MusterWire
         #expect(d.ledger.fire(stale.id, now: d.now).facts.isEmpty)
     }
 
-    /// Every row can be reached from its state, and the drawing carries the guards.
-    @Test func everyRowIsReachableAndDrawnWithItsGuards() {
-        for row in CaseMachine.table.rows {
-            #expect(Self.stored.contains(row.from) || row.from == .new)
+    /// Every stored state is entered from another, every open one has a way out, and the
+    /// drawing carries the guards.
+    @Test func everyStateIsReachableAndDrawnWithItsGuards() {
+        let rows = CaseMachine.table.rows
+        for s in Self.stored {
+            #expect(rows.contains { $0.to == s && $0.from != s }, "\(s) is entered by no row")
+            #expect(rows.contains { $0.from == s && $0.to != s } == !s.isTerminal, "\(s): a way out iff it is open")
         }
         #expect(CaseMachine.table.rows(.closed, .assign).isEmpty, "terminal states have no way out")
         let dot = CaseMachine.dot()

@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Testing
 @testable import MusterWire
 
@@ -41,7 +42,7 @@ import Testing
 
     /// Random documents written by JSONSerialization read back as the same values.
     @Test func randomDocumentsReadBackAsWritten() throws {
-        var rng = SplitMix(seed: 20261202)
+        var rng = Xoshiro(seed: (20261202, 0x9E37_79B9_7F4A_7C15, 1, 2))  // seeded: a failure runs again
         for _ in 0..<300 {
             let doc = Self.randomObject(&rng, depth: 0)
             let data = try JSONSerialization.data(withJSONObject: doc)
@@ -91,13 +92,13 @@ import Testing
         }
     }
 
-    static func randomObject(_ rng: inout SplitMix, depth: Int) -> [String: Any] {
+    static func randomObject(_ rng: inout Xoshiro, depth: Int) -> [String: Any] {
         var o: [String: Any] = [:]
         for i in 0..<Int(rng.next() % 5) { o["k\(i)\(Self.randomString(&rng))"] = randomValue(&rng, depth: depth + 1) }
         return o
     }
 
-    static func randomValue(_ rng: inout SplitMix, depth: Int) -> Any {
+    static func randomValue(_ rng: inout Xoshiro, depth: Int) -> Any {
         switch rng.next() % (depth > 4 ? 4 : 6) {
         case 0: return randomString(&rng)
         case 1: return Int(truncatingIfNeeded: rng.next() % 2_000_000) - 1_000_000
@@ -108,21 +109,8 @@ import Testing
         }
     }
 
-    static func randomString(_ rng: inout SplitMix) -> String {
+    static func randomString(_ rng: inout Xoshiro) -> String {
         let alphabet = Array("aZ 9\"\\/\n\t\u{01}中文😀é{}[],:")
         return String((0..<Int(rng.next() % 8)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
-    }
-}
-
-/// A small seeded generator, so a failure is reproduced by its seed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

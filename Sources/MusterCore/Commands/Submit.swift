@@ -11,9 +11,13 @@ public enum OnSubmit: CaseCommandKind {
     /// and the open case of the same problem is found wherever it is.
     public static func needs(_ s: Submit, _ rules: Rules) -> Ledger.Needs {
         let c = s.case
+        let refs = [Ledger.ExternalRef(c.source, c.externalRef)]
+        // Without an address there is no merge key: spare the keyword classification (decide
+        // classifies anyway).
+        guard let address = c.location.address, !address.trimmedSpaces.isEmpty else { return Ledger.Needs(refs: refs) }
         let key = Ledger.mergeKey(category: rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? "")),
-                                  grid: c.location.grid ?? rules.grids.root, address: c.location.address)
-        return Ledger.Needs(refs: [Ledger.ExternalRef(c.source, c.externalRef)], mergeKeys: key.map { [$0] } ?? [])
+                                  grid: c.location.grid ?? rules.grids.root, address: address)
+        return Ledger.Needs(refs: refs, mergeKeys: key.map { [$0] } ?? [])
     }
 
     /// The broker names these in DISPATCH; a peer's own would be duplicate JSON keys.
