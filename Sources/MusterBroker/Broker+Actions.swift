@@ -17,6 +17,7 @@ extension Broker {
             case .schedule(let rungs): for t in rungs where t.due <= timersInMemoryThrough { schedule(t) }
             case .withdraw(let id): batch.withdrawn.append(id)
             case .keepSubmitted(let id): batch.submitted[id] = kept ?? Array("{}".utf8)
+            case .summon(let s): summon(s, now, &batch)
             }
         }
         return dispatches
@@ -27,8 +28,13 @@ extension Broker {
     /// Returns the cases it brought in.
     @discardableResult
     func admitMissing(_ needs: Ledger.Needs) throws -> [String] {
-        let missing = ledger.missing(needs)
+        var missing = ledger.missing(needs)
         guard !missing.isEmpty else { return [] }
+        if !missing.whistles.isEmpty {
+            // Closed whistles left memory at a restart; with them, the cases they were blown on.
+            for w in try store.whistles(missing.whistles) { ledger.admit(whistle: w) }
+            missing = ledger.missing(needs)
+        }
         var admitted: [String] = []
         for (c, ds) in try store.workingSet(for: missing) where ledger.cases[c.caseID] == nil {
             ledger.admit(c, dispatches: ds)
@@ -64,12 +70,25 @@ extension Broker {
 
     /// NOTICEs of a rung that fired, to whom it names.
     private func notice(_ t: LadderTimer, _ now: Date, _ batch: inout Batch) {
+        let whistle = t.clock == .whistle ? ledger.whistles[t.caseID] : nil
+        let title = whistle?.reason ?? ledger.cases[t.caseID]?.title
         for target in noticeTargets(t) {
             lastDelivery += 1
             batch.pushes.append(Batch.Push(
                 delivery: lastDelivery, target: target, command: Command.notice.rawValue,
-                body: Messages.notice(delivery: store.deliveryIDs.wire(lastDelivery), t, title: ledger.cases[t.caseID]?.title, now: now),
+                body: Messages.notice(delivery: store.deliveryIDs.wire(lastDelivery), t, title: title, now: now, whistle: whistle),
                 dispatchID: nil, createdAt: now))
         }
+    }
+
+    /// SUMMON to the department, stored with the batch; its summon id stands in the outbox's
+    /// dispatch column, so a release or a stand-down drops it if not yet received.
+    private func summon(_ s: SummonRecord, _ now: Date, _ batch: inout Batch) {
+        guard let w = ledger.whistles[s.whistleID] else { return }
+        lastDelivery += 1
+        batch.pushes.append(Batch.Push(
+            delivery: lastDelivery, target: "agency:\(s.agency)", command: Command.summon.rawValue,
+            body: Messages.summon(delivery: store.deliveryIDs.wire(lastDelivery), s, w, grids: config.rules.grids),
+            dispatchID: s.summonID, createdAt: now, grid: w.grid))
     }
 }

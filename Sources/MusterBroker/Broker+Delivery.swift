@@ -56,6 +56,11 @@ extension Broker {
         case "supervisor":
             return sessions.values.filter { $0.actor.roles.contains(.supervisor) && ($0.actor.agency == name || $0.actor.agency == nil) }.map(\.routingID)
         case "role": return Role(rawValue: name).map { r in sessions.values.filter { $0.actor.roles.contains(r) }.map(\.routingID) } ?? []
+        case "district":
+            // A district government connects as a supervisor with its district as jurisdiction.
+            return sessions.values.filter { s in
+                s.actor.roles.contains(.supervisor) && s.jurisdictions.contains { GridMap.isPrefix($0, of: name) || GridMap.isPrefix(name, of: $0) }
+            }.map(\.routingID)
         default: return []
         }
     }

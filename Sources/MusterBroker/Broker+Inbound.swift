@@ -207,17 +207,6 @@ extension Broker {
                 let (command, body) = query(q, now, actor)
                 reply(command, body, re: q.id)
             }
-        case .whistle, .report, .standDown:
-            let check: Result<String, WireError> = switch env.command {
-            case .whistle: BodyDecoder.decode(WhistleRequest.self, from: env.body).map(\.id)
-            case .report: BodyDecoder.decode(Report.self, from: env.body).map(\.id)
-            default: BodyDecoder.decode(StandDown.self, from: env.body).map(\.id)
-            }
-            switch check {
-            case .failure(let e): fail(e)
-            case .success(let id):
-                fail(WireError(.unknownCommand, "\(env.command.rawValue) is part of MUSTER/1 but this broker (\(Broker.version)) does not serve it yet"), re: id)
-            }
         default:
             fail(WireError(.unknownCommand, "\(env.command.rawValue) is sent by the broker, not to it"))
         }

@@ -39,8 +39,27 @@ extension Broker {
                     })
                 })
             case .stats:
-                let stats = try store.stats(since: q.since.flatMap(Timestamp.parse), until: q.until.flatMap(Timestamp.parse))
-                return (.result, Messages.ok(re: q.id) { w in Messages.stats(stats, into: &w) })
+                let since = q.since.flatMap(Timestamp.parse), until = q.until.flatMap(Timestamp.parse)
+                let stats = try store.stats(since: since, until: until)
+                let whistles = try store.whistleStats(since: since, until: until)
+                return (.result, Messages.ok(re: q.id) { w in
+                    Messages.stats(stats, into: &w)
+                    w.object("whistles") { Messages.whistleStats(whistles, grids: config.rules.grids, into: &$0) }
+                })
+            case .whistle:
+                guard let id = q.whistleID, let wh = try store.whistles([id]).first else {
+                    return (.error, Messages.error(re: q.id, WireError(.unknownWhistle, "no whistle \(q.whistleID ?? "")")))
+                }
+                let timeline = try store.facts(after: 0, limit: 10_000, caseID: id)
+                return (.result, Messages.ok(re: q.id) { w in
+                    w.raw("whistle", Messages.whistleJSON(wh, grids: config.rules.grids, now: now))
+                    w.array("timeline", timeline.map { Messages.timelineEntry($0) })
+                })
+            case .whistles:
+                let list = try store.recentWhistles(openOnly: q.state != "all", limit: q.limit ?? 100)
+                return (.result, Messages.ok(re: q.id) { w in
+                    w.array("whistles", list.map { Messages.whistleJSON($0, grids: config.rules.grids, now: now) })
+                })
             }
         } catch {
             logger.error("query failed", metadata: ["error": "\(error)"])
@@ -70,5 +89,37 @@ extension Messages {
             o.field("satisfaction_rate", rate(a.satisfied, a.rated))
             return o.finish()
         })
+    }
+
+    /// 双考核: departments on reporting on time; grids and streets on how they whistle.
+    static func whistleStats(_ s: WhistleStats, grids: GridMap, into w: inout JSONWriter) {
+        func rate(_ n: Int, _ d: Int) -> Double { d == 0 ? 0 : (Double(n) / Double(d) * 10_000).rounded() / 10_000 }
+        w.array("departments", s.departments.map { d in
+            var o = JSONWriter()
+            o.field("agency", d.agency)
+            o.field("summoned", d.summoned)
+            o.field("on_time", d.onTime)
+            o.field("late", d.late)
+            o.field("never", d.never)
+            o.field("waiting", d.waiting)
+            o.field("on_time_rate", rate(d.onTime, d.summoned - d.waiting))
+            if let m = d.medianToOnSiteMs { o.field("median_to_on_site_s", m / 1000) }
+            return o.finish()
+        })
+        func places(_ list: [WhistleStats.Place]) -> [[UInt8]] {
+            list.map { p in
+                var o = JSONWriter()
+                o.field("place", p.place)
+                o.field("name", grids.displayName(p.place))
+                o.field("blown", p.blown)
+                o.object("by_kind") { k in for (kind, n) in p.byKind.sorted(by: { $0.key < $1.key }) { k.field(kind, n) } }
+                o.field("stood_down", p.closed)
+                o.field("solved_rate", rate(p.closedSolved, p.closed))
+                o.field("with_no_show", p.withNoShow)
+                return o.finish()
+            }
+        }
+        w.array("grids", places(s.grids))
+        w.array("streets", places(s.streets(grids)))
     }
 }

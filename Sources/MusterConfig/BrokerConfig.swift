@@ -114,6 +114,12 @@ public struct BrokerConfig: Sendable {
                 errors.append(ConfigError(file: gridsPath, line: grids.agencyLines[i], key: "instances[\(i)].agency",
                                           message: "unknown agency \"\(inst.agency)\" (not in \(routingPath))\(Spelling.hint(inst.agency, in: routing!.agencies.keys.sorted()))"))
             }
+            for (i, units) in grids.unitLines.enumerated() {
+                for (j, u) in units.enumerated() where routing != nil && routing!.agencies[u.code] == nil {
+                    errors.append(ConfigError(file: gridsPath, line: u.line, key: "dedicated[\(i)].units[\(j)]",
+                                              message: "unknown agency \"\(u.code)\" (not in \(routingPath))\(Spelling.hint(u.code, in: routing!.agencies.keys.sorted()))"))
+                }
+            }
         } else {
             errors.append(contentsOf: RoutingLoader.parseOnly(routingPath))
         }

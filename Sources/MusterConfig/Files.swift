@@ -70,6 +70,8 @@ struct GridsFile: Decodable {
         var code: String
         var name: String
         var members: [String]
+        /// 成员单位: the departments its whistle summons (agency codes of routing.yaml).
+        var units: [String]?
     }
     struct Instance: Decodable {
         var adapter: String
@@ -122,6 +124,7 @@ struct SLAFile: Decodable {
         var resolve_within: String?
         var verify_within: String?
         var evaluate_within: String?
+        var whistle_within: String?
 
         /// The exhaustive switch makes a new clock fail to compile until its key exists here.
         subscript(clock: ClockKind) -> String? {
@@ -132,6 +135,7 @@ struct SLAFile: Decodable {
             case .resolve: resolve_within
             case .verify: verify_within
             case .evaluate: evaluate_within
+            case .whistle: whistle_within
             }
         }
     }

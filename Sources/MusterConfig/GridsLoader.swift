@@ -9,6 +9,8 @@ enum GridsLoader {
         var instances: [GridsFile.Instance]
         /// Each instance's `agency` line, for the check against routing.yaml.
         var agencyLines: [Int?]
+        /// Each dedicated grid's units with their lines, for the same check.
+        var unitLines: [[(code: String, line: Int?)]] = []
     }
 
     static func load(_ path: String) throws(ConfigErrors) -> Loaded {
@@ -37,9 +39,13 @@ enum GridsLoader {
             for (j, m) in d.members.enumerated() where names[m] == nil {
                 errors.append(yaml.error(at: [.name("dedicated"), .index(i), .name("members"), .index(j)], "unknown grid \"\(m)\""))
             }
-            dedicated.append(GridMap.Dedicated(code: d.code, name: d.name, members: d.members))
+            dedicated.append(GridMap.Dedicated(code: d.code, name: d.name, members: d.members, units: d.units ?? []))
         }
-        let map = GridMap(root: file.root, names: names, dedicated: dedicated)
+        var levels: [String: String] = [:]
+        for g in file.grids { if let l = g.level { levels[g.path] = l } }
+        var servedBy: [String: [String]] = [:]
+        for inst in file.instances ?? [] { servedBy[inst.agency, default: []] += inst.serves }
+        let map = GridMap(root: file.root, names: names, dedicated: dedicated, levels: levels, servedBy: servedBy)
         var agencyLines: [Int?] = []
         for (i, inst) in (file.instances ?? []).enumerated() {
             agencyLines.append(yaml.line(at: [.name("instances"), .index(i), .name("agency")]))
@@ -48,6 +54,9 @@ enum GridsLoader {
             }
         }
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
-        return Loaded(map: map, instances: file.instances ?? [], agencyLines: agencyLines)
+        let units = (file.dedicated ?? []).enumerated().map { i, d in
+            (d.units ?? []).enumerated().map { j, u in (code: u, line: yaml.line(at: [.name("dedicated"), .index(i), .name("units"), .index(j)])) }
+        }
+        return Loaded(map: map, instances: file.instances ?? [], agencyLines: agencyLines, unitLines: units)
     }
 }

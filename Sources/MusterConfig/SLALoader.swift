@@ -36,7 +36,9 @@ enum SLALoader {
             return Set(values)
         }
 
-        let defaults = windows(f.defaults, [.name("defaults")])
+        var defaults = windows(f.defaults, [.name("defaults")])
+        // 报到 on site within 30 minutes (Pinggu / Beijing 2018) unless the city says otherwise.
+        if defaults[.whistle] == nil { defaults[.whistle] = Period(30, .m) }
         for clock in ClockKind.allCases where defaults[clock] == nil {
             errors.append(yaml.error(at: [.name("defaults")], "defaults must set \(clock.rawValue)_within"))
         }
@@ -86,10 +88,12 @@ enum SLALoader {
             guard let clock = ClockKind(rawValue: name) else {
                 errors.append(yaml.error(at: base, "unknown clock \"\(name)\"\(Spelling.hint(name, in: ClockKind.allCases.map(\.rawValue)))")); continue
             }
+            // A whistle's rungs may also tell the street that blew it and the district it is in.
+            let recipients = Role.allCases.map(\.rawValue) + (clock == .whistle ? ["street", "district"] : [])
             ladders[clock] = rungs.enumerated().compactMap { j, r in
-                for (k, role) in r.to.enumerated() where Role(rawValue: role) == nil {
+                for (k, role) in r.to.enumerated() where !recipients.contains(role) {
                     errors.append(yaml.error(at: base + [.index(j), .name("to"), .index(k)],
-                                             "unknown role \"\(role)\"\(Spelling.hint(role, in: Role.allCases.map(\.rawValue)))"))
+                                             "unknown \(clock == .whistle ? "recipient" : "role") \"\(role)\"\(Spelling.hint(role, in: recipients))"))
                 }
                 let keys = base + [.index(j), .name("at")]
                 let at: SLAPolicy.Rung.At
@@ -97,8 +101,10 @@ enum SLALoader {
                     at = .percent(n)
                 } else if r.at.hasPrefix("+"), let p = Period(String(r.at.dropFirst())) {
                     at = .afterDeadline(p)
+                } else if r.at.hasPrefix("-"), let p = Period(String(r.at.dropFirst())), let s = p.seconds {
+                    at = .beforeDeadline(seconds: Int(s))
                 } else {
-                    errors.append(yaml.error(at: keys, "\"\(r.at)\" is neither N% of the window nor +DURATION after the deadline")); return nil
+                    errors.append(yaml.error(at: keys, "\"\(r.at)\" is neither N% of the window, +DURATION after the deadline nor -DURATION (s, m, h, d) before it")); return nil
                 }
                 return SLAPolicy.Rung(at: at, notice: r.notice, to: r.to, level: r.level)
             }

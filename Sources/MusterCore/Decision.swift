@@ -11,6 +11,10 @@ public enum Reply: Sendable, Equatable {
     case extended(caseID: String, dispatchID: String, resolveBy: Date)
     /// `OK {mode, scope}`
     case modeSet(mode: ManagementMode, scope: String)
+    /// `OK {whistle_id, state, case_id?, summoned, report_by?}`: blown, more summoned, stood down, one released.
+    case whistle(WhistleRecord, summoned: [String])
+    /// `OK {whistle_id, agency, state, on_time?}`: a department's REPORT (报到).
+    case reported(whistleID: String, agency: String, state: SummonState, onTime: Bool?)
 }
 
 /// What the shell carries out for a decision, besides logging its facts (in the style of
@@ -27,6 +31,9 @@ public enum Action: Sendable, Equatable {
     case withdraw(dispatchID: String)
     /// Keep the submitted case's bytes beside its `accepted` fact (and pass them to DISPATCH).
     case keepSubmitted(caseID: String)
+    /// SUMMON the department to the whistle: stored, sent once durable, redelivered until
+    /// RECEIVED (withdrawn as a dispatch is, by its summon id).
+    case summon(SummonRecord)
 }
 
 /// What applying facts changed in the ledger: the rows the commit must write.
@@ -39,6 +46,8 @@ public struct Footprint: Sendable, Equatable {
     public var timers: [TimerChange] = []
     /// A management mode changed.
     public var modes = false
+    /// Whistles whose record (or a department's) changed.
+    public var whistles: [String] = []
 
     public init() {}
 
@@ -47,6 +56,7 @@ public struct Footprint: Sendable, Equatable {
         dispatches += other.dispatches
         timers += other.timers
         modes = modes || other.modes
+        whistles += other.whistles
     }
 }
 

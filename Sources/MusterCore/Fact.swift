@@ -61,6 +61,18 @@ public struct Fact: Codable, Sendable, Equatable {
         case backlogged(dispatchID: String, explanation: String)
         /// A management mode for a grid prefix (平时, 节假日, 重大活动, 应急). Not a case's: `caseID` is "".
         case modeSet(ManagementMode, scope: String)
+        /// 吹哨. The facts below are the whistle's: their `caseID` is the whistle id (W…); the
+        /// case it was blown on, if any, is the record's `caseID`. Its departments follow as `summoned`.
+        case whistleBlown(WhistleRecord)
+        /// A department summoned (SUMMON goes to it), with its on-site deadline.
+        case summoned(SummonRecord)
+        /// 报到: a department's REPORT, on its way or on site.
+        case reported(summonID: String, status: ReportStatus, note: String?, lat: Double?, lon: Double?)
+        /// A department let go before the whistle stands down.
+        case released(summonID: String, note: String?)
+        /// 撤哨: every department still there stands down. `override`: the centre's reason for
+        /// standing down while the case is unfinished.
+        case stoodDown(note: String?, override: String?)
     }
 
     /// The `type` of the `EVENT` (PROTOCOL.md).
@@ -83,11 +95,16 @@ public struct Fact: Codable, Sendable, Equatable {
         case .evaluated: "case.evaluated"
         case .closed: "case.closed"
         case .scheduled: "clock.scheduled"
-        case .escalated: "case.escalated"
+        case .escalated(let t): t.clock == .whistle ? "whistle.escalated" : "case.escalated"
         case .extended: "dispatch.extended"
         case .deadlinesMoved: "dispatch.deadlines_moved"
         case .backlogged: "dispatch.backlogged"
         case .modeSet: "mode.changed"
+        case .whistleBlown: "whistle.blown"
+        case .summoned: "whistle.summoned"
+        case .reported: "whistle.reported"
+        case .released: "whistle.released"
+        case .stoodDown: "whistle.stood_down"
         }
     }
 }
@@ -104,7 +121,7 @@ extension Fact.Change {
         case .rejected: .reject
         case .verified(let passed, _): passed ? .verifyPassed : .verifyFailed
         case .evaluated(let s, _): s == .dissatisfied ? .ratedDissatisfied : .rated
-        case .escalated(let t): t.dispatchID == nil ? .rungDue : nil
+        case .escalated(let t): t.dispatchID == nil && t.clock != .whistle ? .rungDue : nil
         default: nil
         }
     }
@@ -120,7 +137,26 @@ extension Fact.Change {
         case .extended(let d, _, _, _): (d, .extend)
         case .backlogged(let d, _): (d, .backlog)
         case .deadlinesMoved(let d, _, _, _, _): (d, .moveDeadlines)
-        case .escalated(let t): t.dispatchID.map { ($0, .rungDue) }
+        case .escalated(let t): t.clock == .whistle ? nil : t.dispatchID.map { ($0, .rungDue) }
+        default: nil
+        }
+    }
+
+    /// The whistle trigger this fact records, when it is one.
+    var whistleTrigger: WhistleMachine.Trigger? {
+        switch self {
+        case .summoned: .summon
+        case .stoodDown(_, let override): override == nil ? .standDown : .override
+        default: nil
+        }
+    }
+
+    /// The department and the trigger of its table this fact records, when it is one.
+    var summonTrigger: (String, SummonMachine.Trigger)? {
+        switch self {
+        case .reported(let s, let status, _, _, _): (s, status == .onSite ? .onSite : .enRoute)
+        case .released(let s, _): (s, .release)
+        case .escalated(let t): t.clock == .whistle ? t.dispatchID.map { ($0, .rungDue) } : nil
         default: nil
         }
     }

@@ -6,8 +6,10 @@ public struct GridMap: Sendable, Equatable {
         public var name: String
         /// Grid path prefixes the dedicated grid covers, across districts.
         public var members: [String]
-        public init(code: String, name: String, members: [String]) {
-            self.code = code; self.name = name; self.members = members
+        /// The departments that answer its whistle (成员单位), in the order listed.
+        public var units: [String]
+        public init(code: String, name: String, members: [String], units: [String] = []) {
+            self.code = code; self.name = name; self.members = members; self.units = units
         }
     }
 
@@ -16,11 +18,46 @@ public struct GridMap: Sendable, Equatable {
     public var dedicated: [String: Dedicated]
     /// The city's root path: the grid of a case that gives none.
     public var root: String
+    /// Path → level (`city`, `district`, `street`, …) where grids.yaml gives one.
+    public var levels: [String: String]
+    /// Agency → the grid prefixes (or dedicated codes) its instances serve (grids.yaml `instances`).
+    public var servedBy: [String: [String]]
 
-    public init(root: String, names: [String: String], dedicated: [Dedicated] = []) {
+    public init(root: String, names: [String: String], dedicated: [Dedicated] = [], levels: [String: String] = [:],
+                servedBy: [String: [String]] = [:]) {
         self.root = root
         self.names = names
+        self.levels = levels
+        self.servedBy = servedBy
         self.dedicated = Dictionary(dedicated.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The dedicated grids a grid is, or lies in, by code.
+    public func dedicated(covering grid: String) -> [Dedicated] {
+        if let d = dedicated[grid] { return [d] }
+        return dedicated.values.filter { covers($0.code, grid) }.sorted { $0.code < $1.code }
+    }
+
+    /// The agencies with an instance serving the grid (or, for a dedicated grid, any of its members).
+    public func agencies(serving grid: String) -> [String] {
+        let places = dedicated[grid]?.members ?? [grid]
+        return servedBy.filter { _, scopes in
+            scopes.contains { scope in scope == grid || places.contains { covers(scope, $0) } }
+        }.keys.sorted()
+    }
+
+    /// The ancestors of a grid (itself included) at `level`; for a dedicated grid, its members'.
+    public func ancestors(of grid: String, at level: String) -> [String] {
+        let places = dedicated[grid]?.members ?? [grid]
+        var found: [String] = []
+        for place in places {
+            var prefix = ""
+            for seg in place.split(separator: "/") {
+                prefix = prefix.isEmpty ? String(seg) : prefix + "/" + seg
+                if levels[prefix] == level, !found.contains(prefix) { found.append(prefix) }
+            }
+        }
+        return found
     }
 
     public func exists(_ path: String) -> Bool { names[path] != nil || dedicated[path] != nil }

@@ -43,7 +43,11 @@ extension Ledger {
     public mutating func fire(_ timerID: String, now: Date) -> Decision {
         guard let t = timers[timerID], t.due <= now else { return Decision() }
         let escalates: Bool
-        if let did = t.dispatchID {
+        if t.clock == .whistle {
+            escalates = summon(t.dispatchID ?? "").map { s in
+                SummonMachine.table.outcome(s.state, .rungDue) { _ in true }.row?.effects.contains(.escalate) ?? false
+            } ?? false
+        } else if let did = t.dispatchID {
             escalates = dispatches[did].map { d in
                 DispatchMachine.table.outcome(d.state, .rungDue) { holds($0, d, at: now) }.row?.effects.contains(.escalate) ?? false
             } ?? false
@@ -164,6 +168,7 @@ extension Ledger {
                 withdrawOpen(id, &run)
                 emit(id, .closed, &run)
             case .startClocks: startClocks(id, &run)
+            case .autoWhistle: autoWhistle(id, &run)
             }
         }
     }

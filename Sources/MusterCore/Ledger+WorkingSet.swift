@@ -15,15 +15,19 @@ extension Ledger {
         public var refs: [ExternalRef] = []
         /// The open cases of the same problem a SUBMIT may merge into (`Ledger.mergeKey`).
         public var mergeKeys: [String] = []
+        /// Whistles (and, through them, the cases they were blown on).
+        public var whistles: [String] = []
 
-        public init(cases: [String] = [], dispatches: [String] = [], refs: [ExternalRef] = [], mergeKeys: [String] = []) {
-            self.cases = cases; self.dispatches = dispatches; self.refs = refs; self.mergeKeys = mergeKeys
+        public init(cases: [String] = [], dispatches: [String] = [], refs: [ExternalRef] = [], mergeKeys: [String] = [],
+                    whistles: [String] = []) {
+            self.cases = cases; self.dispatches = dispatches; self.refs = refs; self.mergeKeys = mergeKeys; self.whistles = whistles
         }
 
-        public var isEmpty: Bool { cases.isEmpty && dispatches.isEmpty && refs.isEmpty && mergeKeys.isEmpty }
+        public var isEmpty: Bool { cases.isEmpty && dispatches.isEmpty && refs.isEmpty && mergeKeys.isEmpty && whistles.isEmpty }
 
         public mutating func formUnion(_ other: Needs) {
             cases += other.cases; dispatches += other.dispatches; refs += other.refs; mergeKeys += other.mergeKeys
+            whistles += other.whistles
         }
     }
 
@@ -41,11 +45,21 @@ extension Ledger {
 
     /// Of `needs`, what may not be in memory. Open cases of a merge key may always be in the
     /// store too (open work is read on demand), so those are always asked for.
+    /// A whistle in memory brings its case: its stand-down is guarded by the case's state.
     public func missing(_ needs: Needs) -> Needs {
-        Needs(cases: needs.cases.filter { cases[$0] == nil },
-              dispatches: needs.dispatches.filter { dispatches[$0] == nil },
-              refs: needs.refs.filter { byExternalRef[Ledger.refKey($0.source, $0.ref)] == nil },
-              mergeKeys: needs.mergeKeys)
+        let linked = needs.whistles.compactMap { whistles[$0]?.caseID }
+        return Needs(cases: (needs.cases + linked).filter { cases[$0] == nil },
+                     dispatches: needs.dispatches.filter { dispatches[$0] == nil },
+                     refs: needs.refs.filter { byExternalRef[Ledger.refKey($0.source, $0.ref)] == nil },
+                     mergeKeys: needs.mergeKeys,
+                     whistles: needs.whistles.filter { whistles[$0] == nil })
+    }
+
+    /// Takes a whistle read from the store into memory; one already here is as new or newer.
+    public mutating func admit(whistle w: WhistleRecord) {
+        guard whistles[w.whistleID] == nil else { return }
+        whistles[w.whistleID] = w
+        ids.observe(whistleID: w.whistleID)
     }
 
     /// Takes a case and its dispatches, read from the store, into the working set. What is in

@@ -33,6 +33,8 @@ public struct Ledger: Sendable, Equatable {
     public var timersByOwner: [String: Set<String>] = [:]
     /// Management modes by grid prefix (the root grid for city-wide); absent: 平时 normal.
     public var modes: [String: ManagementMode] = [:]
+    /// Whistles: every open one, and those closed since the start.
+    public var whistles: [String: WhistleRecord] = [:]
 
     /// The mode in force for a grid: the most specific scope that covers it.
     public func mode(for grid: String) -> ManagementMode {
@@ -138,6 +140,10 @@ public struct Ledger: Sendable, Equatable {
                 timersByOwner[t.owner, default: []].insert(t.id)
                 fp.timers.append(.add(t))
             }
+        case .escalated(let t) where t.clock == .whistle:
+            removeTimer(t.id)
+            fp.timers.append(.remove(id: t.id))
+            updateSummon(t.dispatchID ?? "", &fp) { $0.escalation = max($0.escalation ?? 0, t.level) }
         case .escalated(let t):
             removeTimer(t.id)
             fp.timers.append(.remove(id: t.id))
@@ -155,6 +161,8 @@ public struct Ledger: Sendable, Equatable {
         case .backlogged(let did, let explanation):
             updateDispatch(did, &fp) { _ in }
             if dispatches[did]?.role == .lead { update(id, fact, &fp) { $0.backlog = explanation } } else { touch(id, fact, &fp) }
+        case .whistleBlown, .summoned, .reported, .released, .stoodDown:
+            applyWhistle(fact, &fp)
         }
         if case .modeSet(let mode, let scope) = fact.change {
             modes[scope] = mode == .normal ? nil : mode
@@ -183,7 +191,7 @@ public struct Ledger: Sendable, Equatable {
         for case .stop(let clocks) in row.effects { removeTimers(of: c.caseID, clocks: clocks, &fp) }
     }
 
-    private mutating func removeTimers(of owner: String, clocks: [ClockKind], _ fp: inout Footprint) {
+    mutating func removeTimers(of owner: String, clocks: [ClockKind], _ fp: inout Footprint) {
         for tid in timersByOwner[owner] ?? [] where clocks.contains(timers[tid]?.clock ?? .ack) { removeTimer(tid) }
         fp.timers.append(.stop(owner: owner, clocks: clocks))
     }

@@ -4,7 +4,6 @@ import MusterWire
 public enum Permissions {
     /// The case commands' own (each declared in its file under Commands/), and the rest.
     public static let table: [Command: Set<Role>] = CaseCommands.roles.merging([
-        .whistle: [.grid, .ops], .standDown: [.grid, .ops], .report: [.agency],
         .query: Set(Role.allCases), .subscribe: Set(Role.allCases),
     ]) { own, _ in own }
 

@@ -5,6 +5,8 @@ import MusterWire
 /// ladder of escalation rungs.
 public enum ClockKind: String, Sendable, CaseIterable, Codable {
     case triage, ack, `return`, resolve, verify, evaluate
+    /// A summoned department's way to the site (吹哨报到): its window is the whistle's `report_within`.
+    case whistle
 }
 
 /// Deadlines as data (config/sla.yaml): rules matched on category, priority, source, mode,
@@ -45,7 +47,8 @@ public struct SLAPolicy: Sendable, Equatable {
 
     /// One rung of a ladder: at a share of the window, or some time after the deadline.
     public struct Rung: Sendable, Equatable {
-        public enum At: Sendable, Equatable { case percent(Int), afterDeadline(Period) }
+        /// N% of the window, +DURATION after the deadline, or -DURATION (clock time) before it.
+        public enum At: Sendable, Equatable { case percent(Int), afterDeadline(Period), beforeDeadline(seconds: Int) }
         public var at: At
         public var notice: String
         /// Roles told: `agency` (the dispatch's department), `supervisor`, `ops`, `district` …

@@ -4,9 +4,11 @@ import Foundation
 /// 通报 after it. A timer is part of the ledger (and a row in the store), scheduled by the fact
 /// that starts its clock and gone when the clock stops or the rung fires — so it fires once.
 public struct LadderTimer: Codable, Sendable, Equatable, Hashable {
-    /// `D0000000007/ack/1`, `C0000000003/triage/0`: stable, so a rung is never scheduled twice.
+    /// `D0000000007/ack/1`, `C0000000003/triage/0`, `W0000000001/chengguan/whistle/0`: stable, so a rung is never scheduled twice.
     public var id: String
+    /// The case, or for a `whistle` clock the whistle.
     public var caseID: String
+    /// The dispatch, or for a `whistle` clock the summoned department (`W…/agency`).
     public var dispatchID: String?
     /// The dispatch's department, when the clock is a dispatch's.
     public var agency: String?
@@ -35,17 +37,26 @@ extension SLAPolicy {
     /// calendar cannot place (a year without a schedule) is left out rather than guessed.
     public func ladder(_ clock: ClockKind, caseID: String, dispatch: DispatchRecord?, start: Date, deadline: Date,
                        calendar: WorkCalendar) -> [LadderTimer] {
+        ladder(clock, caseID: caseID, owner: dispatch?.dispatchID, agency: dispatch?.agency, start: start, deadline: deadline, calendar: calendar)
+    }
+
+    /// The same for any owner: a dispatch, or a department summoned to a whistle (`caseID` is then
+    /// the whistle's id and `owner` the summon's).
+    public func ladder(_ clock: ClockKind, caseID: String, owner: String?, agency: String?, start: Date, deadline: Date,
+                       calendar: WorkCalendar) -> [LadderTimer] {
         (ladders[clock] ?? []).enumerated().compactMap { i, rung in
             let due: Date
             switch rung.at {
             case .percent(let p):
                 due = start.adding(ms: (deadline.ms - start.ms) * Int64(p) / 100)
+            case .beforeDeadline(let seconds):
+                due = max(start, deadline.adding(ms: -Int64(seconds) * 1000))
             case .afterDeadline(let period):
                 guard let d = try? calendar.end(of: period, from: deadline) else { return nil }
                 due = d
             }
-            return LadderTimer(id: "\(dispatch?.dispatchID ?? caseID)/\(clock.rawValue)/\(i)", caseID: caseID,
-                               dispatchID: dispatch?.dispatchID, agency: dispatch?.agency, clock: clock, rung: i,
+            return LadderTimer(id: "\(owner ?? caseID)/\(clock.rawValue)/\(i)", caseID: caseID,
+                               dispatchID: owner, agency: agency, clock: clock, rung: i,
                                level: rung.level, notice: rung.notice, to: rung.to, due: due, deadline: deadline)
         }
     }

@@ -47,6 +47,9 @@ public struct Batch: Sendable {
     /// so that the commit can run on another thread while the ledger moves on.
     public var caseRows: [CaseRecord] = []
     public var dispatchRows: [DispatchRecord] = []
+    public var touchedWhistles: [String] = []
+    /// Whistles (with their departments) whose rows to write.
+    public var whistleRows: [WhistleRecord] = []
     /// Changes to the waiting rungs, in order.
     public var timerChanges: [TimerChange] = []
     /// A management mode changed (so `modeRows` are written).
@@ -67,6 +70,8 @@ public struct Batch: Sendable {
         caseRows = touchedCases.filter { seen.insert($0).inserted }.compactMap { ledger.cases[$0] }
         seen.removeAll()
         dispatchRows = touchedDispatches.filter { seen.insert($0).inserted }.compactMap { ledger.dispatches[$0] }
+        seen.removeAll()
+        whistleRows = touchedWhistles.filter { seen.insert($0).inserted }.compactMap { ledger.whistles[$0] }
         if modesChanged {
             modeRows = ledger.modes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
@@ -81,6 +86,7 @@ public struct Batch: Sendable {
         self.facts += facts
         touchedCases += touched.cases
         touchedDispatches += touched.dispatches
+        touchedWhistles += touched.whistles
         timerChanges += touched.timers
         modesChanged = modesChanged || touched.modes
     }

@@ -20,6 +20,7 @@ struct Binder {
     mutating func bind(_ v: Int) { bind(Int64(v)) }
     mutating func bind(_ v: Bool) { bind(Int64(v ? 1 : 0)) }
     mutating func bind(_ v: Int64?) { if let v { bind(v) } else { index += 1 } }
+    mutating func bind(_ v: Double?) { index += 1; if let v { sqlite3_bind_double(stmt, index, v) } }
     mutating func bind(_ v: String) {
         index += 1
         var s = v

@@ -54,7 +54,7 @@ public protocol CaseStore: AnyObject, Sendable {
     func submitted(caseID: String) throws -> [UInt8]?
     /// The stored replies to any of these request ids.
     func storedReplies(_ keys: [RequestKey]) throws -> [RequestKey: (command: String, body: [UInt8])]
-    /// Logged facts after `seq` in order, all cases' or one's.
+    /// Logged facts after `seq` in order: all, one case's (with its whistles'), or one whistle's.
     func facts(after seq: Int64, limit: Int, caseID: String?) throws -> [LoggedFact]
     func caseRecord(_ caseID: String) throws -> CaseRecord?
     /// A case's dispatches in id order.
@@ -65,6 +65,15 @@ public protocol CaseStore: AnyObject, Sendable {
     func verifyLog() throws -> ChainReport
     /// The holiday schedules the stored deadlines were computed on; empty if never recorded.
     func appliedCalendar() throws -> [Int: YearSchedule]
+
+    // MARK: Whistles
+
+    /// Whistles by id with their departments (closed ones leave memory at a restart).
+    func whistles(_ ids: [String]) throws -> [WhistleRecord]
+    /// Newest first, open ones only or all, at most `limit`.
+    func recentWhistles(openOnly: Bool, limit: Int) throws -> [WhistleRecord]
+    /// 双考核: departments by when summoned, grids by when their whistles were blown.
+    func whistleStats(since: Date?, until: Date?) throws -> WhistleStats
 }
 
 extension CaseStore {

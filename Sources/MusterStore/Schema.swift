@@ -180,6 +180,44 @@ enum Schema {
                 WHERE dispatch_id IS NOT NULL;
                 """)
         }
+        m.registerMigration("v7: whistles and the departments they summon") { db in
+            try db.execute(sql: """
+                -- 吹哨报到: projections of the whistle.* facts (events.case_id is the whistle id).
+                CREATE TABLE whistles (
+                    whistle_id TEXT PRIMARY KEY,
+                    grid TEXT NOT NULL,
+                    kind TEXT NOT NULL,             -- emergency | enforcement | resident_concern
+                    reason TEXT NOT NULL,
+                    case_id TEXT,                   -- the case it was blown on
+                    blown_by TEXT NOT NULL,         -- adapter id; broker for 应急 mode
+                    blown_at INTEGER NOT NULL,
+                    report_within_ms INTEGER NOT NULL,
+                    state TEXT NOT NULL,            -- open | closed
+                    closed_at INTEGER,
+                    override TEXT                   -- the centre's reason, if stood down with its case unfinished
+                );
+                CREATE INDEX whistles_open ON whistles (state, whistle_id);
+                CREATE INDEX whistles_by_case ON whistles (case_id) WHERE case_id IS NOT NULL;
+                CREATE INDEX whistles_by_blown_at ON whistles (blown_at);
+                CREATE TABLE summons (
+                    summon_id TEXT PRIMARY KEY,     -- whistle_id/agency
+                    whistle_id TEXT NOT NULL REFERENCES whistles (whistle_id),
+                    agency TEXT NOT NULL,
+                    state TEXT NOT NULL,            -- summoned | en_route | on_site | stood_down | released
+                    summoned_at INTEGER NOT NULL,
+                    report_by INTEGER NOT NULL,
+                    en_route_at INTEGER,
+                    on_site_at INTEGER,
+                    ended_at INTEGER,
+                    escalation INTEGER,
+                    note TEXT,
+                    lat REAL,
+                    lon REAL
+                );
+                CREATE INDEX summons_by_whistle ON summons (whistle_id);
+                CREATE INDEX summons_by_agency ON summons (agency, summoned_at);
+                """)
+        }
         return m
     }
 }

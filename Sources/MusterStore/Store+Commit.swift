@@ -30,6 +30,7 @@ extension Store {
                     }
                     try writeOutcomes(db, logged)
                     try writeProjections(db, batch)
+                    try writeWhistles(db, batch.whistleRows)
                     try writeOutbox(db, batch)
                     try writeTimers(db, batch)
                     if let modes = batch.modeRows {

@@ -26,6 +26,7 @@ extension Store {
             }
             ledger.admit(timers: try Store.timers(db, sql: "SELECT * FROM timers", arguments: []))
             try Store.loadModes(db, into: &ledger)
+            for w in try Store.whistles(db, where: "1", [[]]) { ledger.admit(whistle: w) }
             return ledger
         }
     }
@@ -36,8 +37,10 @@ extension Store {
             // The counters go on from the highest ids ever handed out (by the primary keys).
             ledger.ids.observe(caseID: try String.fetchOne(db, sql: "SELECT max(case_id) FROM cases"),
                                dispatchID: try String.fetchOne(db, sql: "SELECT max(dispatch_id) FROM dispatches"))
+            ledger.ids.observe(whistleID: try Store.lastWhistleID(db))
             ledger.admit(timers: try Store.timers(db, sql: "SELECT * FROM timers WHERE due <= ?", arguments: [horizon.ms]))
             try Store.loadModes(db, into: &ledger)
+            for w in try Store.whistles(db, where: "state = 'open'", [[]]) { ledger.admit(whistle: w) }
             return ledger
         }
     }

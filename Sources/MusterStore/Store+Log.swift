@@ -3,12 +3,17 @@ import GRDB
 import MusterCore
 
 extension Store {
-    /// Logged facts after `seq`, in order (SUBSCRIBE, replay).
+    /// Logged facts after `seq`, in order (SUBSCRIBE, replay); of one case (with its whistles)
+    /// or one whistle when `caseID` names it.
     public func facts(after seq: Int64, limit: Int, caseID: String?) throws -> [LoggedFact] {
         try pool.read { db in
             let rows: [Row]
             if let caseID {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE case_id = ? AND seq > ? ORDER BY seq LIMIT ?", arguments: [caseID, seq, limit])
+                // A case's record includes the whistles blown on it.
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT * FROM events WHERE case_id IN (SELECT ? UNION ALL SELECT whistle_id FROM whistles WHERE case_id = ?)
+                    AND seq > ? ORDER BY seq LIMIT ?
+                    """, arguments: [caseID, caseID, seq, limit])
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
             }

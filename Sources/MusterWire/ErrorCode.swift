@@ -9,6 +9,7 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case forbidden
     case unknownCase = "unknown_case"
     case unknownDispatch = "unknown_dispatch"
+    case unknownWhistle = "unknown_whistle"
     case invalidTransition = "invalid_transition"
     case returnRefused = "return_refused"
     case tooLarge = "too_large"

@@ -244,10 +244,11 @@ public struct Subscribe: Request {
 }
 
 public struct Query: Request {
-    public enum What: String, Decodable, Sendable { case `case`, cases, stats, modes }
+    public enum What: String, Decodable, Sendable { case `case`, cases, stats, modes, whistle, whistles }
     public var id: String
     public var what: What
     public var caseID: String?
+    public var whistleID: String?
     public var state: String?
     public var agency: String?
     public var grid: String?
@@ -258,11 +259,13 @@ public struct Query: Request {
     public var until: String?
     public var by: String?
     enum CodingKeys: String, CodingKey {
-        case id, what, caseID = "case_id", state, agency, grid, overdue, limit, after, since, until, by
+        case id, what, caseID = "case_id", whistleID = "whistle_id", state, agency, grid, overdue, limit, after, since, until, by
     }
     public func validate() throws(WireError) {
         if what == .case, caseID == nil { throw .badField("case_id", "QUERY case needs case_id") }
-        for (value, field) in [(caseID, "case_id"), (state, "state"), (agency, "agency"), (after, "after"), (by, "by")] {
+        if what == .whistle, whistleID == nil { throw .badField("whistle_id", "QUERY whistle needs whistle_id") }
+        if what == .whistles, let state, !["open", "all"].contains(state) { throw .badField("state", "QUERY whistles takes state open (the default) or all") }
+        for (value, field) in [(caseID, "case_id"), (whistleID, "whistle_id"), (state, "state"), (agency, "agency"), (after, "after"), (by, "by")] {
             if let value { try Check.name(value, field) }
         }
         if let grid { try Check.text(grid, "grid", max: 256) }
@@ -272,47 +275,92 @@ public struct Query: Request {
     }
 }
 
-// Whistles and modes: decoded now so the codec knows every command; served by a later issue.
+// 吹哨报到 (docs/PROTOCOL.md, "Whistle").
 
+/// WHISTLE: blow a whistle (`grid`, `reason`, `kind`), or with `whistle_id` summon more
+/// departments to an open one. `summon` may be left out: the broker summons by the case, the
+/// dedicated grid or the kind (PROTOCOL.md says how).
 public struct WhistleRequest: Request {
     public var id: String
-    public var grid: String
-    public var reason: String
-    public var kind: WhistleKind
-    public var summon: [String]
+    public var whistleID: String?
+    public var grid: String?
+    public var reason: String?
+    public var kind: WhistleKind?
+    public var summon: [String]?
     public var reportWithin: String?
     public var caseID: String?
-    enum CodingKeys: String, CodingKey { case id, grid, reason, kind, summon, reportWithin = "report_within", caseID = "case_id" }
+    public init(id: String, whistleID: String? = nil, grid: String? = nil, reason: String? = nil, kind: WhistleKind? = nil,
+                summon: [String]? = nil, reportWithin: String? = nil, caseID: String? = nil) {
+        self.id = id; self.whistleID = whistleID; self.grid = grid; self.reason = reason; self.kind = kind
+        self.summon = summon; self.reportWithin = reportWithin; self.caseID = caseID
+    }
+    enum CodingKeys: String, CodingKey {
+        case id, whistleID = "whistle_id", grid, reason, kind, summon, reportWithin = "report_within", caseID = "case_id"
+    }
     public func validate() throws(WireError) {
-        try Check.text(grid, "grid", max: 256)
-        try Check.text(reason, "reason", max: Check.noteBytes)
-        if summon.isEmpty || summon.count > 50 { throw .badField("summon", "1…50 agencies") }
-        for (i, a) in summon.enumerated() { try Check.name(a, "summon[\(i)]") }
+        if let whistleID {
+            try Check.name(whistleID, "whistle_id")
+            for (value, field) in [(grid, "grid"), (kind?.rawValue, "kind"), (caseID, "case_id"), (reportWithin, "report_within")] where value != nil {
+                throw .badField(field, "\(field) belongs to a new whistle; with whistle_id, WHISTLE only summons more departments")
+            }
+            if summon?.isEmpty ?? true { throw .badField("summon", "name the departments to add to whistle \(whistleID)") }
+        } else {
+            guard let grid else { throw .badField("grid", "grid is required") }
+            try Check.text(grid, "grid", max: 256)
+            guard reason != nil else { throw .badField("reason", "reason is required") }
+            guard kind != nil else { throw .badField("kind", "kind is required: emergency, enforcement or resident_concern") }
+        }
+        if let reason { try Check.text(reason, "reason", max: Check.noteBytes) }
+        if let summon {
+            if summon.count > 50 { throw .badField("summon", "at most 50 agencies") }
+            for (i, a) in summon.enumerated() { try Check.name(a, "summon[\(i)]") }
+        }
         if let r = reportWithin { try Check.name(r, "report_within") }
         if let c = caseID { try Check.name(c, "case_id") }
     }
 }
 
+/// REPORT (报到): a summoned department on its way or on site.
 public struct Report: Request {
     public var id: String
     public var whistleID: String
     public var status: ReportStatus
     public var note: String?
-    enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", status, note }
+    public var lat: Double?
+    public var lon: Double?
+    public init(id: String, whistleID: String, status: ReportStatus, note: String? = nil, lat: Double? = nil, lon: Double? = nil) {
+        self.id = id; self.whistleID = whistleID; self.status = status; self.note = note; self.lat = lat; self.lon = lon
+    }
+    enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", status, note, lat, lon }
     public func validate() throws(WireError) {
         try Check.name(whistleID, "whistle_id")
         try Check.optional(note, "note")
+        if let lat, !(-90...90).contains(lat) { throw .badField("lat", "latitude must be within -90…90") }
+        if let lon, !(-180...180).contains(lon) { throw .badField("lon", "longitude must be within -180…180") }
+        if (lat == nil) != (lon == nil) { throw .badField(lat == nil ? "lat" : "lon", "lat and lon come together") }
     }
 }
 
+/// STAND_DOWN (撤哨): the whole whistle, or with `agency` one department released early.
+/// `override` is the centre's reason for standing down while the case is unfinished.
 public struct StandDown: Request {
     public var id: String
     public var whistleID: String
     public var note: String?
-    enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", note }
+    public var agency: String?
+    public var override: String?
+    public init(id: String, whistleID: String, note: String? = nil, agency: String? = nil, override: String? = nil) {
+        self.id = id; self.whistleID = whistleID; self.note = note; self.agency = agency; self.override = override
+    }
+    enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", note, agency, override }
     public func validate() throws(WireError) {
         try Check.name(whistleID, "whistle_id")
         try Check.optional(note, "note")
+        if let agency { try Check.name(agency, "agency") }
+        if let override {
+            try Check.text(override, "override", max: Check.noteBytes)
+            if agency != nil { throw .badField("override", "override stands the whole whistle down; leave out agency") }
+        }
     }
 }
 

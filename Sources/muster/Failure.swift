@@ -41,7 +41,7 @@ enum Failure: Int32, CaseIterable {
         case .keyFiles: "this CLI's key files are missing or malformed"
         case .badRequest: "bad request: bad_field, bad_json, bad_frame, unknown_command, …"
         case .notAllowed: "not allowed: forbidden, not_registered"
-        case .notFound: "no such case or dispatch: unknown_case, unknown_dispatch"
+        case .notFound: "no such case, dispatch or whistle: unknown_case, unknown_dispatch, unknown_whistle"
         case .wrongState: "not in this state: invalid_transition, return_refused"
         }
     }
@@ -52,7 +52,7 @@ enum Failure: Int32, CaseIterable {
         case .badField, .badJSON, .badFrame, .badVersion, .unknownCommand: .badRequest
         case .tooLarge: .tooLarge
         case .forbidden, .notRegistered: .notAllowed
-        case .unknownCase, .unknownDispatch: .notFound
+        case .unknownCase, .unknownDispatch, .unknownWhistle: .notFound
         case .invalidTransition, .returnRefused: .wrongState
         case .rateLimited, .unavailable: .retryLater
         case .internal: .brokerInternal

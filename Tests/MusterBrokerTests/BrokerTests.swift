@@ -99,7 +99,10 @@ import MusterWire
         try expectError([v, b("SUBMIT"), b(#"{"id":"x","case":{"source":"hotline_12345","external_ref":"r","title":"t","location":{"grid":"zz/atlantis"}}}"#)], "bad_field", field: "case.location.grid")
         try expectError([v, b("ACK"), b(#"{"id":"y","dispatch_id":"D1"}"#)], "forbidden")
         try expectError([v, b("SUBMIT"), [UInt8](repeating: 0x20, count: 1_100_000)], "too_large")
-        try expectError([v, b("WHISTLE"), b(#"{"id":"w","grid":"zz","reason":"r","kind":"emergency","summon":["gongan"]}"#)], "unknown_command")
+        try expectError([v, b("WHISTLE"), b(#"{"id":"w","grid":"zz","reason":"r","kind":"emergency","summon":["gongann"]}"#)], "bad_field", field: "summon[0]")
+        try expectError([v, b("WHISTLE"), b(#"{"id":"w2","grid":"zz/atlantis","reason":"r","kind":"emergency"}"#)], "bad_field", field: "grid")
+        try expectError([v, b("REPORT"), b(#"{"id":"r","whistle_id":"W0000000001","status":"on_site"}"#)], "forbidden")
+        try expectError([v, b("STAND_DOWN"), b(#"{"id":"s","whistle_id":"W0000000009"}"#)], "unknown_whistle")
         #expect(h.store.lastSeq == 0, "no refusal wrote anything")
         // And the broker keeps serving.
         #expect(try p.request(.submit, ["case": Self.caseBody("ok-1")]).0 == .accepted)

@@ -72,6 +72,9 @@ struct Harness {
                 batch.pushes.append(Batch.Push(delivery: store.nextDelivery(), target: "agency:\(d.agency)", command: "DISPATCH",
                                                body: Array("{}".utf8), dispatchID: d.dispatchID, createdAt: now))
             case .withdraw(let id): batch.withdrawn.append(id)
+            case .summon(let s):
+                batch.pushes.append(Batch.Push(delivery: store.nextDelivery(), target: "agency:\(s.agency)", command: "SUMMON",
+                                               body: Array("{}".utf8), dispatchID: s.summonID, createdAt: now))
             case .notice, .schedule: break
             }
         }

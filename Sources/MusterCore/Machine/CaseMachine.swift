@@ -72,6 +72,8 @@ public enum CaseMachine {
         case startClocks
         /// The rung's escalation fact and its NOTICE.
         case escalate
+        /// In 应急 mode, a category of the mode's `whistle_categories` blows a whistle by itself.
+        case autoWhistle
 
         public var name: String {
             switch self {
@@ -89,6 +91,7 @@ public enum CaseMachine {
             case .close: "close"
             case .startClocks: "start_clocks"
             case .escalate: "escalate"
+            case .autoWhistle: "auto_whistle"
             }
         }
     }
@@ -99,7 +102,7 @@ public enum CaseMachine {
 
     private static let rows: [Row] = [
         Row(.new, .accept, [.duplicateOpen], to: .triage, [.merge], label: "受理"),
-        Row(.new, .accept, to: .triage, [.route], label: "受理"),
+        Row(.new, .accept, to: .triage, [.route, .autoWhistle], label: "受理"),
         Row(.triage, .merge, to: .merged, [.stop([.triage]), .countReport], label: "并案"),
         Row(.triage, .route, to: .dispatched, [.stop([.triage]), .dispatchRouted], label: "派单"),
         Row(.triage, .hold, to: .triage, [.awaitTriage, .startClocks], label: "待研判"),

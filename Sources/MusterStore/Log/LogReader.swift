@@ -51,7 +51,7 @@ struct LogRecordV2: Decodable {
             var timers: [LadderTimer] = []
             while !list.isAtEnd { timers.append(try Self.rung(list.nestedContainer(keyedBy: LogKey.self))) }
             change = .scheduled(timers)
-        case "case.escalated": change = .escalated(try Self.rung(c.nestedContainer(keyedBy: LogKey.self, forKey: "rung")))
+        case "case.escalated", "whistle.escalated": change = .escalated(try Self.rung(c.nestedContainer(keyedBy: LogKey.self, forKey: "rung")))
         case "dispatch.extended":
             change = .extended(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), resolveBy: try c.time("resolve_by"),
                                by: try c.decode(String.self, forKey: "by"), reason: try c.decode(String.self, forKey: "reason"))
@@ -64,6 +64,26 @@ struct LogRecordV2: Decodable {
             change = .backlogged(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), explanation: try c.decode(String.self, forKey: "explanation"))
         case "mode.changed":
             change = .modeSet(try c.decode(ManagementMode.self, forKey: "mode"), scope: try c.decode(String.self, forKey: "scope"))
+        case "whistle.blown":
+            let w = try c.nestedContainer(keyedBy: LogKey.self, forKey: "whistle")
+            change = .whistleBlown(WhistleRecord(
+                whistleID: try w.decode(String.self, forKey: "whistle_id"), grid: try w.decode(String.self, forKey: "grid"),
+                kind: try w.decode(WhistleKind.self, forKey: "kind"), reason: try w.decode(String.self, forKey: "reason"),
+                caseID: try w.decodeIfPresent(String.self, forKey: "case_id"), blownBy: try w.decode(String.self, forKey: "blown_by"),
+                blownAt: try w.time("blown_at"), reportWithinMs: try w.decode(Int64.self, forKey: "report_within_ms")))
+        case "whistle.summoned":
+            let s = try c.nestedContainer(keyedBy: LogKey.self, forKey: "summon")
+            change = .summoned(SummonRecord(
+                summonID: try s.decode(String.self, forKey: "summon_id"), whistleID: try s.decode(String.self, forKey: "whistle_id"),
+                agency: try s.decode(String.self, forKey: "agency"), summonedAt: try s.time("summoned_at"), reportBy: try s.time("report_by")))
+        case "whistle.reported":
+            change = .reported(summonID: try c.decode(String.self, forKey: "summon_id"), status: try c.decode(ReportStatus.self, forKey: "status"),
+                               note: try c.decodeIfPresent(String.self, forKey: "note"), lat: try c.decodeIfPresent(Double.self, forKey: "lat"),
+                               lon: try c.decodeIfPresent(Double.self, forKey: "lon"))
+        case "whistle.released":
+            change = .released(summonID: try c.decode(String.self, forKey: "summon_id"), note: try c.decodeIfPresent(String.self, forKey: "note"))
+        case "whistle.stood_down":
+            change = .stoodDown(note: try c.decodeIfPresent(String.self, forKey: "note"), override: try c.decodeIfPresent(String.self, forKey: "override"))
         default:
             throw DecodingError.dataCorruptedError(forKey: "type", in: c, debugDescription: "unknown fact type \(type)")
         }

@@ -44,7 +44,30 @@ enum LogWriter {
             w.field("reason", reason)
         case .backlogged(let d, let explanation): w.field("dispatch_id", d); w.field("explanation", explanation)
         case .modeSet(let mode, let scope): w.field("mode", mode.rawValue); w.field("scope", scope)
+        case .whistleBlown(let r): w.raw("whistle", whistleJSON(r))
+        case .summoned(let s): w.raw("summon", summonJSON(s))
+        case .reported(let sid, let status, let note, let lat, let lon):
+            w.field("summon_id", sid); w.field("status", status.rawValue); w.field("note", note)
+            if let lat, let lon { w.field("lat", lat); w.field("lon", lon) }
+        case .released(let sid, let note): w.field("summon_id", sid); w.field("note", note)
+        case .stoodDown(let note, let override): w.field("note", note); w.field("override", override)
         }
+        return w.finish()
+    }
+
+    /// A whistle as `whistle.blown` records it (its departments follow as `whistle.summoned`).
+    static func whistleJSON(_ r: WhistleRecord) -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        w.field("whistle_id", r.whistleID); w.field("grid", r.grid); w.field("kind", r.kind.rawValue); w.field("reason", r.reason)
+        w.field("case_id", r.caseID); w.field("blown_by", r.blownBy); w.time("blown_at", r.blownAt)
+        w.field("report_within_ms", r.reportWithinMs)
+        return w.finish()
+    }
+
+    static func summonJSON(_ s: SummonRecord) -> [UInt8] {
+        var w = JSONWriter(capacity: 200)
+        w.field("summon_id", s.summonID); w.field("whistle_id", s.whistleID); w.field("agency", s.agency)
+        w.time("summoned_at", s.summonedAt); w.time("report_by", s.reportBy)
         return w.finish()
     }
 
