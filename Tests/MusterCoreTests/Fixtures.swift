@@ -11,7 +11,11 @@ enum Fixtures {
             "zz": "郑州市", "zz/erqi": "二七区", "zz/erqi/jiefanglu": "解放路街道", "zz/erqi/dehuajie": "德化街街道",
             "zz/jinshui": "金水区", "zz/jinshui/renminlu": "人民路街道", "zz/guancheng": "管城区",
         ],
-        dedicated: [GridMap.Dedicated(code: "erqita", name: "二七塔商圈", members: ["zz/erqi/dehuajie", "zz/jinshui/renminlu"])])
+        dedicated: [GridMap.Dedicated(code: "erqita", name: "二七塔商圈", members: ["zz/erqi/dehuajie", "zz/jinshui/renminlu"],
+                                      units: ["chengguan", "gongan"])],
+        levels: ["zz": "city", "zz/erqi": "district", "zz/jinshui": "district", "zz/guancheng": "district",
+                 "zz/erqi/jiefanglu": "street", "zz/erqi/dehuajie": "street", "zz/jinshui/renminlu": "street"],
+        servedBy: ["chengguan": ["zz"], "gongan": ["zz"], "zhujian": ["zz/erqi"], "reli": ["zz/jinshui"]])
 
     static let routing = Routing(
         agencies: ["chengguan", "gongan", "zhujian", "reli", "gongshui"].map { Routing.Agency(code: $0, name: $0) },
@@ -34,7 +38,7 @@ enum Fixtures {
         defaults: [.triage: Period(2, .h), .ack: Period(1, .h), .return: Period(24, .h), .resolve: Period(5, .d),
                    .verify: Period(1, .wd), .evaluate: Period(1, .wd)],
         rules: [SLAPolicy.Rule(name: "urgent", priorities: [.urgent], windows: [.ack: Period(15, .m), .resolve: Period(2, .h)])],
-        modes: [.emergency: .init(scale: 0.25, caps: [.ack: Period(5, .m)])],
+        modes: [.emergency: .init(scale: 0.25, caps: [.ack: Period(5, .m)], whistleCategories: ["road_collapse"])],
         ladders: [
             .ack: [.init(at: .percent(75), notice: "remind", to: ["agency"], level: 1),
                    .init(at: .percent(100), notice: "supervise", to: ["agency", "supervisor", "ops"], level: 2),
@@ -43,6 +47,9 @@ enum Fixtures {
             .triage: [.init(at: .percent(100), notice: "supervise", to: ["ops"], level: 2)],
             .verify: [.init(at: .percent(100), notice: "remind", to: ["ops"], level: 1)],
             .evaluate: [.init(at: .percent(100), notice: "remind", to: ["ops"], level: 1)],
+            .whistle: [.init(at: .beforeDeadline(seconds: 600), notice: "remind", to: ["agency"], level: 1),
+                       .init(at: .percent(100), notice: "supervise", to: ["agency", "supervisor", "street"], level: 2),
+                       .init(at: .afterDeadline(Period(30, .m)), notice: "report_overdue", to: ["district", "ops"], level: 3)],
         ],
         extensions: .init(autoMaxCount: 1, autoMaxBy: Period(5, .wd), maxTotal: Period(30, .d)))
 
@@ -80,6 +87,20 @@ enum Fixtures {
         var body: [String: Any] = ["id": "mode-\(m)", "mode": m]
         if let scope { body["scope"] = scope }
         return .mode(make(body))
+    }
+    static func whistle(_ body: [String: Any]) -> CaseCommand {
+        var b = body
+        b["id"] = b["id"] ?? "wh-\(sequence.add(1, ordering: .relaxed).newValue)"
+        return .whistle(make(b))
+    }
+    static func report(_ w: String, _ status: String, id: String? = nil) -> CaseCommand {
+        .report(make(["id": id ?? "rep-\(w)-\(status)-\(sequence.add(1, ordering: .relaxed).newValue)", "whistle_id": w, "status": status, "note": "到场"]))
+    }
+    static func standDown(_ w: String, agency: String? = nil, override: String? = nil) -> CaseCommand {
+        var b: [String: Any] = ["id": "sd-\(w)-\(sequence.add(1, ordering: .relaxed).newValue)", "whistle_id": w, "note": "事已办完"]
+        if let agency { b["agency"] = agency }
+        if let override { b["override"] = override }
+        return .standDown(make(b))
     }
     static func reject(_ c: String) -> CaseCommand { .reject(make(["id": "rj-\(c)", "case_id": c, "reason": "不属于受理范围"])) }
     static func verify(_ c: String, _ passed: Bool) -> CaseCommand { .verify(make(["id": "v-\(c)", "case_id": c, "passed": passed])) }

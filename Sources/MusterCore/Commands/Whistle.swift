@@ -65,11 +65,11 @@ extension Ledger {
         return unique(list.map { canonical($0, in: rules.routing.agencies) })
     }
 
-    /// `report_within` (clock time, 1m…24h), or sla.yaml's `whistle_within` (30m by default).
+    /// `report_within` (clock time, 1s…24h), or sla.yaml's `whistle_within` (30m by default).
     static func reportWithin(_ text: String?, _ rules: Rules) throws(WireError) -> Int64 {
         guard let text else { return Int64((rules.sla.defaults[.whistle]?.seconds ?? 1800) * 1000) }
-        guard let p = Period(text), let s = p.seconds, p.unit != .d, (60...86_400).contains(s) else {
-            throw .badField("report_within", "\"\(text)\" is not a time between 1m and 24h (for example 30m, 1h)")
+        guard let p = Period(text), let s = p.seconds, p.unit != .d, (1...86_400).contains(s) else {
+            throw .badField("report_within", "\"\(text)\" is not a clock time between 1s and 24h (for example 30m, 1h)")
         }
         return Int64(s * 1000)
     }
