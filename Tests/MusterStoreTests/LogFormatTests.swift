@@ -33,6 +33,20 @@ import MusterWire
                     clock: .ack, rung: 1, level: 2, notice: "supervise", to: ["agency", "ops"], due: t, deadline: t.adding(ms: 999))
     }
 
+    static func whistle(full: Bool) -> WhistleRecord {
+        WhistleRecord(whistleID: "W0000000001", grid: "erqita", kind: .residentConcern, reason: "商圈秩序 \"联合\"", caseID: full ? "C0000000001" : nil,
+                      blownBy: "jiefanglu-street", blownAt: t, reportWithinMs: 1_800_000)
+    }
+
+    static func summon(full: Bool) -> SummonRecord {
+        SummonRecord(summonID: "W0000000001/gongan", whistleID: "W0000000001", agency: "gongan", summonedAt: t, reportBy: t.adding(ms: 1_800_000))
+    }
+
+    static func whistleRung(full: Bool) -> LadderTimer {
+        LadderTimer(id: "W0000000001/gongan/whistle/0", caseID: "W0000000001", dispatchID: "W0000000001/gongan", agency: "gongan",
+                    clock: .whistle, rung: 0, level: 1, notice: "remind", to: ["agency"], due: t, deadline: t.adding(ms: 600_000))
+    }
+
     /// Every change, with all its optional values (`full`) or none.
     static func changes(full: Bool) -> [Fact.Change] {
         let note: String? = full ? "备注 \"引号\"" : nil
@@ -49,6 +63,10 @@ import MusterWire
             .extended(dispatchID: "D1", resolveBy: t, by: "2wd", reason: "等待配件"),
             .deadlinesMoved(dispatchID: "D1", ackBy: t, resolveBy: t.adding(ms: 1), returnBy: t.adding(ms: 2), reason: "节假日安排变更"),
             .backlogged(dispatchID: "D1", explanation: "涉及历史遗留产权纠纷"), .modeSet(.majorEvent, scope: "zz/erqi"),
+            .whistleBlown(whistle(full: full)), .summoned(summon(full: full)),
+            .reported(summonID: "W0000000001/gongan", status: .onSite, note: note, lat: full ? 34.7533 : nil, lon: full ? 113.6653 : nil),
+            .released(summonID: "W0000000001/gongan", note: note), .stoodDown(note: note, override: full ? "转常规处置" : nil),
+            .escalated(whistleRung(full: full)),
         ]
     }
 
@@ -132,6 +150,8 @@ import MusterWire
             ("The case record", LogWriter.caseJSON(Self.record(full: true)), LogWriter.caseJSON(Self.record(full: false))),
             ("The dispatch record", LogWriter.dispatchJSON(Self.dispatch(full: true)), LogWriter.dispatchJSON(Self.dispatch(full: false))),
             ("A ladder rung", LogWriter.rungJSON(Self.rung(full: true)), LogWriter.rungJSON(Self.rung(full: false))),
+            ("The whistle record", LogWriter.whistleJSON(Self.whistle(full: true)), LogWriter.whistleJSON(Self.whistle(full: false))),
+            ("The summon record", LogWriter.summonJSON(Self.summon(full: true)), LogWriter.summonJSON(Self.summon(full: false))),
         ]
         for (title, full, bare) in records {
             let table = try #require(sections.first { $0.key.hasPrefix(title) }?.value, "no table \(title)")

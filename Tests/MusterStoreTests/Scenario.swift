@@ -113,6 +113,22 @@ extension Harness {
         let reli = Self.agency(lead(f).agency)
         try run(.ack(StoreFixtures.make(["id": "a6", "dispatch_id": lead(f).dispatchID])), by: reli)
         try run(.resolve(StoreFixtures.make(["id": "r6", "dispatch_id": lead(f).dispatchID])), by: reli)
+
+        // 8. 解放路's street office whistles on the noise case: 城管 comes (en route, then on site
+        //    with its position), 公安 does not and gets its rungs, 住建 joins later and is let go
+        //    early; the centre stands the whistle down while the case is still open, with a reason.
+        let street = Actor(adapter: "jiefanglu-street", roles: [.grid])
+        try run(.whistle(StoreFixtures.make(["id": "w8", "grid": "zz/erqi/jiefanglu", "reason": "夜间施工扰民，多部门联合执法",
+                                             "kind": "enforcement", "summon": ["chengguan", "gongan"], "case_id": g])), by: street)
+        let w = ledger.whistles.keys.max()!
+        try run(.report(StoreFixtures.make(["id": "rp1", "whistle_id": w, "status": "en_route"])), by: Self.agency("chengguan"))
+        try run(.report(StoreFixtures.make(["id": "rp2", "whistle_id": w, "status": "on_site", "note": "已到场", "lat": 34.7533, "lon": 113.6653])),
+                by: Self.agency("chengguan"))
+        try run(.whistle(StoreFixtures.make(["id": "w8b", "whistle_id": w, "summon": ["zhujian"]])), by: street)
+        try run(.standDown(StoreFixtures.make(["id": "sd8a", "whistle_id": w, "agency": "zhujian"])), by: street)
+        now = now.adding(ms: 61 * 60_000)
+        try fireDue()
+        try run(.standDown(StoreFixtures.make(["id": "sd8", "whistle_id": w, "override": "施工已停止，转常规处置"])), by: Self.ops)
         return made
     }
 

@@ -42,14 +42,19 @@ import MusterWire
         let replayed = try reopened.replay()
         #expect(replayed.cases == loaded.cases && replayed.dispatches == loaded.dispatches)
         #expect(replayed.timers == loaded.timers && replayed.modes == loaded.modes)
+        #expect(!loaded.whistles.isEmpty && replayed.whistles == loaded.whistles, "whistles and their departments come back the same")
         #expect(try reopened.verifyLog().ok)
     }
+
+    /// The types of a v1 log (LogMigrationTests' fixture): everything but the whistle, which came with v2.
+    static var v1Types: Set<String> { allTypes.filter { !$0.hasPrefix("whistle.") } }
 
     static let allTypes: Set<String> = [
         "case.accepted", "case.merged", "case.report_merged", "case.triage", "case.consultation", "case.dispatched",
         "case.assigned", "case.rejected", "dispatch.acked", "dispatch.progress", "case.resolved", "dispatch.resolved",
         "dispatch.returned", "dispatch.cancelled", "case.verified", "case.rework", "case.evaluated", "case.closed",
         "clock.scheduled", "case.escalated", "dispatch.extended", "dispatch.deadlines_moved", "dispatch.backlogged", "mode.changed",
+        "whistle.blown", "whistle.summoned", "whistle.reported", "whistle.released", "whistle.stood_down", "whistle.escalated",
     ]
 
     @Test(arguments: StoreBackend.all)
@@ -94,8 +99,11 @@ import MusterWire
         for id in made {
             #expect(try s.caseRecord(id) == h.ledger.cases[id])
             #expect(try s.dispatches(ofCase: id) == h.ledger.dispatches.values.filter { $0.caseID == id }.sorted { $0.dispatchID < $1.dispatchID })
+            // A case's record: its own facts and those of the whistles blown on it.
             let own = try s.facts(after: 0, limit: 1000, caseID: id)
-            #expect(!own.isEmpty && own.allSatisfy { $0.fact.caseID == id } && own.map(\.seq) == own.map(\.seq).sorted())
+            let whistles = Set(h.ledger.whistles.values.filter { $0.caseID == id }.map(\.whistleID))
+            #expect(!own.isEmpty && own.allSatisfy { $0.fact.caseID == id || whistles.contains($0.fact.caseID) } && own.map(\.seq) == own.map(\.seq).sorted())
+            #expect(own.contains { $0.type == "whistle.blown" } == !whistles.isEmpty)
         }
         #expect(try s.caseRecord("C9999999999") == nil)
         let everything = h.ledger.cases.values.sorted { $0.caseID < $1.caseID }
