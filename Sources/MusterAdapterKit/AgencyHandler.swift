@@ -9,6 +9,14 @@ import MusterWire
 /// repeated after a back-off, and if this process dies first the broker redelivers the dispatch.
 public protocol AgencyHandler: Sendable {
     func received(_ dispatch: DispatchMessage, desk: AgencyDesk) async throws
+    /// 吹哨: the department is summoned to a place; it reports (`desk.report`) on its way and
+    /// on site. The same rule for RECEIVED: return once the summons is safe on its side.
+    func summoned(_ summon: SummonMessage, desk: AgencyDesk) async throws
+}
+
+extension AgencyHandler {
+    /// A department without a whistle desk takes the summons and does nothing (its ladder shows it).
+    public func summoned(_ summon: SummonMessage, desk: AgencyDesk) async throws {}
 }
 
 /// The acts a department may take on a dispatch. Each call retries with the same request id
@@ -39,6 +47,15 @@ public struct AgencyDesk: Sendable {
         }
     }
 
+    /// 报到: on the way to, or on, the site of a whistle.
+    @discardableResult
+    public func report(_ whistleID: String, _ status: ReportStatus, note: String? = nil, lat: Double? = nil, lon: Double? = nil) async -> MusterClient.Reply {
+        await client.request(.report) { w in
+            w.field("whistle_id", whistleID); w.field("status", status.rawValue); w.field("note", note)
+            if let lat, let lon { w.field("lat", lat); w.field("lon", lon) }
+        }
+    }
+
     /// 退单
     @discardableResult
     public func giveBack(_ dispatchID: String, reason: ReturnReason, note: String? = nil) async -> MusterClient.Reply {
@@ -55,11 +72,17 @@ public final class AgencyAdapter: Sendable {
     public init(_ options: MusterClient.Options, handler: any AgencyHandler, logger: Logger) {
         let box = ClientBox()
         client = MusterClient(options, logger: logger) { command, body in
-            guard command == .dispatch, let client = box.client else { return }
-            // An undecodable DISPATCH throws too: it stays unreceived (and in the broker's outbox,
-            // where an operator sees it) rather than being acknowledged unhandled.
-            let d = try JSONDecoder().decode(DispatchMessage.self, from: Data(body))
-            try await handler.received(d, desk: AgencyDesk(client: client))
+            guard let client = box.client else { return }
+            // An undecodable DISPATCH or SUMMON throws too: it stays unreceived (and in the broker's
+            // outbox, where an operator sees it) rather than being acknowledged unhandled.
+            switch command {
+            case .dispatch:
+                try await handler.received(JSONDecoder().decode(DispatchMessage.self, from: Data(body)), desk: AgencyDesk(client: client))
+            case .summon:
+                try await handler.summoned(JSONDecoder().decode(SummonMessage.self, from: Data(body)), desk: AgencyDesk(client: client))
+            default:
+                return
+            }
         }
         box.client = client
     }

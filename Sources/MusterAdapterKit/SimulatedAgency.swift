@@ -2,17 +2,31 @@ import Foundation
 import MusterWire
 
 /// A stand-in department until its real plugin exists: signs for each dispatch after a delay,
-/// reports progress, then finishes it — or returns it with some probability.
+/// reports progress, then finishes it — or returns it with some probability. Summoned by a
+/// whistle, it sets out at once and is on site after `reportAfter` (nil: it never comes, so the
+/// whistle's ladder can be seen).
 public struct SimulatedAgency: AgencyHandler {
     public var signAfter: Double
     public var progressAfter: Double?
     public var finishAfter: Double
     public var returnProbability: Double
     public var handlerName: String
+    public var reportAfter: Double?
 
-    public init(signAfter: Double, progressAfter: Double? = nil, finishAfter: Double, returnProbability: Double, handlerName: String) {
+    public init(signAfter: Double, progressAfter: Double? = nil, finishAfter: Double, returnProbability: Double, handlerName: String,
+                reportAfter: Double? = 1) {
         self.signAfter = signAfter; self.progressAfter = progressAfter; self.finishAfter = finishAfter
-        self.returnProbability = returnProbability; self.handlerName = handlerName
+        self.returnProbability = returnProbability; self.handlerName = handlerName; self.reportAfter = reportAfter
+    }
+
+    /// The summons is taken (RECEIVED) at once; the reports follow on their own.
+    public func summoned(_ s: SummonMessage, desk: AgencyDesk) async {
+        guard let reportAfter else { return }
+        Task {
+            await desk.report(s.whistleID, .enRoute, note: "\(handlerName) 已出发")
+            await pause(reportAfter)
+            await desk.report(s.whistleID, .onSite, note: "\(handlerName) 已到场")
+        }
     }
 
     public func received(_ d: DispatchMessage, desk: AgencyDesk) async {

@@ -101,8 +101,9 @@ extension Messages {
             o.field("on_time", d.onTime)
             o.field("late", d.late)
             o.field("never", d.never)
+            o.field("released", d.released)
             o.field("waiting", d.waiting)
-            o.field("on_time_rate", rate(d.onTime, d.summoned - d.waiting))
+            o.field("on_time_rate", rate(d.onTime, d.summoned - d.waiting - d.released))
             if let m = d.medianToOnSiteMs { o.field("median_to_on_site_s", m / 1000) }
             return o.finish()
         })

@@ -5,7 +5,8 @@ import MusterWire
 public struct AdapterConfig: Sendable {
     public enum Downstream: Sendable, Equatable {
         case none
-        case simulate(signAfter: Double, progressAfter: Double?, finishAfter: Double, returnProbability: Double)
+        /// `reportAfter`: on site this long after a SUMMON; nil: never (`report_after: never`).
+        case simulate(signAfter: Double, progressAfter: Double?, finishAfter: Double, returnProbability: Double, reportAfter: Double?)
         /// Each push POSTed to the department's system; RECEIVED after its 2xx.
         case http(url: String, timeout: Double)
     }
@@ -29,6 +30,7 @@ public struct AdapterConfig: Sendable {
             var progress_after: String?
             var finish_after: String?
             var return_probability: Double?
+            var report_after: String?
             var url: String?
             var timeout: String?
         }
@@ -102,8 +104,9 @@ public struct AdapterConfig: Sendable {
                 if !(0...1).contains(p) {
                     errors.append(yaml.error(at: [.name("downstream"), .name("return_probability")], "must be between 0 and 1"))
                 }
+                let reportAfter = d.report_after == "never" ? nil : dur(d.report_after, "report_after", 1)
                 downstream = .simulate(signAfter: dur(d.sign_after, "sign_after", 0.2)!, progressAfter: dur(d.progress_after, "progress_after", nil),
-                                       finishAfter: dur(d.finish_after, "finish_after", 1)!, returnProbability: p)
+                                       finishAfter: dur(d.finish_after, "finish_after", 1)!, returnProbability: p, reportAfter: reportAfter)
             case "http":
                 let key: [YAMLFile.Key] = [.name("downstream"), .name("url")]
                 var timeout = 30.0

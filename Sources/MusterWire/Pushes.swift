@@ -50,6 +50,26 @@ public struct DispatchMessage: Decodable, Sendable {
     enum CodingKeys: String, CodingKey { case delivery, dispatchID = "dispatch_id", role, round, `case`, due }
 }
 
+/// `SUMMON` (吹哨): a department called to a place, to be on site by `report_by`.
+public struct SummonMessage: Decodable, Sendable {
+    public var delivery: String
+    public var whistleID: String
+    public var summonID: String
+    public var agency: String
+    public var kind: WhistleKind
+    public var grid: String
+    public var gridName: String?
+    public var reason: String
+    public var caseID: String?
+    public var blownBy: String
+    public var summonedAt: String
+    public var reportBy: String
+    enum CodingKeys: String, CodingKey {
+        case delivery, whistleID = "whistle_id", summonID = "summon_id", agency, kind, grid, gridName = "grid_name", reason
+        case caseID = "case_id", blownBy = "blown_by", summonedAt = "summoned_at", reportBy = "report_by"
+    }
+}
+
 /// The `delivery` of any push, to acknowledge it without decoding the rest.
 public struct DeliveryOnly: Decodable, Sendable {
     public var delivery: String

@@ -38,9 +38,9 @@ struct AdapterCommand: ParsableCommand {
         }
         let stopper: @Sendable () -> Void
         switch cfg.downstream {
-        case .simulate(let sign, let progress, let finish, let p):
+        case .simulate(let sign, let progress, let finish, let p, let report):
             let handler = SimulatedAgency(signAfter: sign, progressAfter: progress, finishAfter: finish, returnProbability: p,
-                                          handlerName: "\(cfg.name) 值班员")
+                                          handlerName: "\(cfg.name) 值班员", reportAfter: report)
             let adapter = AgencyAdapter(options, handler: handler, logger: logger)
             adapter.start()
             stopper = { adapter.stop() }

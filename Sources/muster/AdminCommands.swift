@@ -102,26 +102,39 @@ struct LifecycleCommand: ParsableCommand {
         commandName: "lifecycle", abstract: "Print a lifecycle table, guards and effects included (or Graphviz with --dot).")
 
     @Flag(help: "Graphviz dot source.") var dot = false
-    @Option(help: "case or dispatch.") var machine = "case"
+    @Option(help: "case, dispatch, whistle (吹哨) or summon (a summoned department, 报到).") var machine = "case"
+
+    static let machines = ["case", "dispatch", "whistle", "summon"]
 
     func validate() throws {
-        guard ["case", "dispatch"].contains(machine) else { throw ValidationError("--machine is case or dispatch, not \(machine)") }
+        guard Self.machines.contains(machine) else { throw ValidationError("--machine is one of \(Self.machines.joined(separator: ", ")), not \(machine)") }
     }
 
     func run() {
-        let isCase = machine == "case"
-        if dot { print(isCase ? CaseMachine.dot() : DispatchMachine.dot(), terminator: ""); return }
+        if dot {
+            let source = switch machine {
+            case "case": CaseMachine.dot()
+            case "dispatch": DispatchMachine.dot()
+            case "whistle": WhistleMachine.dot()
+            default: SummonMachine.dot()
+            }
+            print(source, terminator: "")
+            return
+        }
         func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        func row<S: RawRepresentable<String>, T: RawRepresentable<String>, G, E>(_ r: Transition<S, T, G, E>, zh: (S) -> String,
+                                                                               guardName: (G) -> String, effect: (E) -> String)
+            -> (String, String, String, String, String) {
+            ("\(r.from.rawValue)(\(zh(r.from)))", "\(r.trigger.rawValue) \(r.label)", r.guards.map(guardName).joined(separator: ", "),
+             "\(r.to.rawValue)(\(zh(r.to)))", r.effects.map(effect).joined(separator: ", "))
+        }
         print(pad("from", 16) + pad("trigger", 24) + pad("guards", 40) + pad("to", 16) + "effects")
-        let rows: [(String, String, String, String, String)] = isCase
-            ? CaseMachine.table.rows.map { r in
-                ("\(r.from.rawValue)(\(r.from.chinese))", "\(r.trigger.rawValue) \(r.label)", r.guards.map(\.rawValue).joined(separator: ", "),
-                 "\(r.to.rawValue)(\(r.to.chinese))", r.effects.map(\.name).joined(separator: ", "))
-            }
-            : DispatchMachine.table.rows.map { r in
-                ("\(r.from.rawValue)(\(r.from.chinese))", "\(r.trigger.rawValue) \(r.label)", r.guards.map(\.rawValue).joined(separator: ", "),
-                 "\(r.to.rawValue)(\(r.to.chinese))", r.effects.map(\.name).joined(separator: ", "))
-            }
+        let rows = switch machine {
+        case "case": CaseMachine.table.rows.map { row($0, zh: \.chinese, guardName: \.rawValue, effect: \.name) }
+        case "dispatch": DispatchMachine.table.rows.map { row($0, zh: \.chinese, guardName: \.rawValue, effect: \.name) }
+        case "whistle": WhistleMachine.table.rows.map { row($0, zh: \.chinese, guardName: \.rawValue, effect: \.name) }
+        default: SummonMachine.table.rows.map { row($0, zh: \.chinese, guardName: { _ in "" }, effect: \.name) }
+        }
         for r in rows { print(pad(r.0, 16) + pad(r.1, 24) + pad(r.2, 40) + pad(r.3, 16) + r.4) }
         print("any other (state, trigger): invalid_transition")
     }

@@ -49,6 +49,8 @@ struct CaseCommand: AsyncParsableCommand {
         "clock.scheduled": "计时 clocks started", "case.escalated": "督办 escalated", "dispatch.extended": "延期 extended",
         "dispatch.backlogged": "挂账 backlog", "mode.changed": "模式 mode changed",
         "dispatch.deadlines_moved": "时限调整 deadlines moved (holiday schedule)",
+        "whistle.blown": "吹哨 whistle blown", "whistle.summoned": "召集 summoned", "whistle.reported": "报到 reported",
+        "whistle.released": "提前解除 released", "whistle.stood_down": "撤哨 stood down", "whistle.escalated": "报到督办 escalated",
     ]
 
     static func label(_ type: String) -> String { labels[type].map { "\($0) [\(type)]" } ?? type }
@@ -60,7 +62,7 @@ struct CaseCommand: AsyncParsableCommand {
         if let x = d["dispatch"] as? [String: Any], let a = x["agency"] as? String {
             parts.append("→ \(a) (\(x["role"] as? String ?? ""), round \(x["round"] ?? ""))")
         }
-        for key in ["reason", "note", "result", "handler", "merged_into", "lead", "satisfaction"] {
+        for key in ["reason", "note", "result", "handler", "merged_into", "lead", "satisfaction", "agency", "status", "override", "report_by"] {
             if let v = d[key] as? String { parts.append("\(key): \(v)") }
         }
         if let p = d["passed"] as? Bool { parts.append(p ? "passed" : "failed") }

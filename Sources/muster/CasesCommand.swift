@@ -57,6 +57,7 @@ struct StatsCommand: AsyncParsableCommand {
     @OptionGroup var peer: PeerOptions
     @Option(help: "From (RFC 3339).") var since: String?
     @Option(help: "Until (RFC 3339).") var until: String?
+    @Flag(help: "双考核 of whistles: departments on reporting on time, streets and grids on how they whistle.") var whistles = false
     @Flag(help: "Print the raw RESULT.") var json = false
 
     func run() async throws {
@@ -66,11 +67,31 @@ struct StatsCommand: AsyncParsableCommand {
         }
         if json { print(prettyJSON(reply.body)); return }
         let r = reply.json()
+        if whistles { Self.printWhistles(r["whistles"] as? [String: Any] ?? [:]); return }
         print("cases accepted: \(r["accepted"] ?? 0)   by state: \((r["by_state"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
         func pct(_ v: Any?) -> String { String(format: "%6.1f%%", ((v as? Double) ?? 0) * 100) }
         print("agency       dispatches  及时签收率  按期办结率  退单率   返工率   重办率   满意率")
         for a in r["agencies"] as? [[String: Any]] ?? [] {
             print("\((a["agency"] as? String ?? "").padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%10d", a["dispatches"] as? Int ?? 0))  \(pct(a["timely_sign_rate"]))   \(pct(a["on_time_finish_rate"]))  \(pct(a["return_rate"])) \(pct(a["rework_rate"])) \(pct(a["redo_rate"])) \(pct(a["satisfaction_rate"]))")
+        }
+    }
+
+    /// 双考核: the whistle's two-way scorecard (docs/PROTOCOL.md, QUERY stats, `whistles`).
+    static func printWhistles(_ w: [String: Any]) {
+        func pct(_ v: Any?) -> String { String(format: "%6.1f%%", ((v as? Double) ?? 0) * 100) }
+        func n(_ d: [String: Any], _ k: String) -> String { String(format: "%6d", d[k] as? Int ?? 0) }
+        func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        print("departments (报到)  summoned  on time    late   never released waiting  按时报到率  median to on site")
+        for d in w["departments"] as? [[String: Any]] ?? [] {
+            let median = (d["median_to_on_site_s"] as? Int).map { "\($0 / 60)m\($0 % 60)s" } ?? "-"
+            print("  \(pad(d["agency"] as? String ?? "", 16))   \(n(d, "summoned"))   \(n(d, "on_time"))  \(n(d, "late"))  \(n(d, "never")) \(n(d, "released"))  \(n(d, "waiting"))    \(pct(d["on_time_rate"]))  \(median)")
+        }
+        for (title, key) in [("streets (吹哨)", "streets"), ("grids (吹哨)", "grids")] {
+            print("\(pad(title, 24)) blown  emergency enforcement resident  stood down  solved  with a no-show")
+            for p in w[key] as? [[String: Any]] ?? [] {
+                let kinds = p["by_kind"] as? [String: Any] ?? [:]
+                print("  \(pad(p["name"] as? String ?? p["place"] as? String ?? "", 22)) \(n(p, "blown"))  \(n(kinds, "emergency"))    \(n(kinds, "enforcement"))   \(n(kinds, "resident_concern"))    \(n(p, "stood_down"))  \(pct(p["solved_rate"]))  \(n(p, "with_no_show"))")
+            }
         }
     }
 }

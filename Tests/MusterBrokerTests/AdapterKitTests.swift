@@ -78,6 +78,42 @@ import MusterWire
         #expect(try h.store.cases(.init(state: "finished")).count == 5)
     }
 
+    /// Polls `condition` until it holds or `seconds` pass (a bound on a broken test, not a wait).
+    static func eventually(_ seconds: Double, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return try condition()
+    }
+
+    @Test func aSimulatedDepartmentSummonedReportsOnItsWayThenOnSiteAndTheSilentOneNever() async throws {
+        let h = try BrokerHarness(heartbeat: 5, resend: 60)
+        defer { h.stop() }
+        let coming = AgencyAdapter(MusterClient.Options(endpoint: h.endpoint, adapter: "kit-cg", roles: [.agency], agency: "chengguan"),
+                                   handler: SimulatedAgency(signAfter: 0, finishAfter: 0, returnProbability: 0, handlerName: "城管值班员", reportAfter: 0.05),
+                                   logger: Self.logger())
+        let silent = AgencyAdapter(MusterClient.Options(endpoint: h.endpoint, adapter: "kit-sc", roles: [.agency], agency: "shichang"),
+                                   handler: SimulatedAgency(signAfter: 0, finishAfter: 0, returnProbability: 0, handlerName: "市场监管值班员", reportAfter: nil),
+                                   logger: Self.logger())
+        coming.start(); silent.start()
+        defer { coming.stop(); silent.stop() }
+        let street = MusterClient(MusterClient.Options(endpoint: h.endpoint, adapter: "kit-street", roles: [.grid]), logger: Self.logger()) { _, _ in }
+        street.start()
+        defer { street.stop() }
+        let r = await street.request(.whistle) { w in
+            w.field("grid", "zz/erqi/dehuajie"); w.field("reason", "商圈秩序"); w.field("kind", "enforcement"); w.field("summon", ["chengguan", "shichang"])
+        }
+        let w = try #require(r.json()["whistle_id"] as? String)
+        #expect(try await Self.eventually(10) { try h.store.whistles([w]).first?.summon(of: "chengguan")?.state == .onSite })
+        let cg = try #require(try h.store.whistles([w]).first?.summon(of: "chengguan"))
+        #expect(cg.enRouteAt != nil && cg.onSiteAt != nil && cg.enRouteAt! <= cg.onSiteAt!, "on its way first, then on site")
+        // The silent one took its SUMMON (nothing left unreceived) and never reported.
+        #expect(try await Self.eventually(10) { try h.store.pendingPushes().isEmpty })
+        #expect(try h.store.whistles([w]).first?.summon(of: "shichang")?.state == .summoned)
+    }
+
     /// Fails the first two hand-offs; the third waits for the test to open the gate, then takes
     /// the dispatch. Says when it is asked.
     final class Flaky: AgencyHandler, @unchecked Sendable {
