@@ -7,7 +7,8 @@ import MusterWire
 /// replaying the facts must rebuild the ledger.
 enum City {
     static let grids = GridMap(root: "zz", names: ["zz": "郑州市", "zz/erqi": "二七区", "zz/erqi/jiefanglu": "解放路街道", "zz/jinshui": "金水区"],
-                               dedicated: [.init(code: "erqita", name: "二七塔商圈", members: ["zz/erqi/jiefanglu"])])
+                               dedicated: [.init(code: "erqita", name: "二七塔商圈", members: ["zz/erqi/jiefanglu"], units: ["chengguan", "gongan"])],
+                               levels: ["zz/erqi": "district", "zz/erqi/jiefanglu": "street"], servedBy: ["zhujian": ["zz"], "reli": ["zz/jinshui"]])
     static let routing = Routing(
         agencies: ["chengguan", "gongan", "zhujian", "reli"].map { Routing.Agency(code: $0, name: $0) },
         categories: [
@@ -21,11 +22,13 @@ enum City {
     static let sla = SLAPolicy(
         defaults: [.triage: Period(2, .h), .ack: Period(1, .h), .return: Period(1, .wd), .resolve: Period(5, .wd),
                    .verify: Period(1, .wd), .evaluate: Period(1, .wd)],
-        modes: [.emergency: .init(scale: 0.25, caps: [.ack: Period(5, .m)])],
+        modes: [.emergency: .init(scale: 0.25, caps: [.ack: Period(5, .m)], whistleCategories: ["road_collapse"])],
         ladders: [.ack: [.init(at: .percent(75), notice: "remind", to: ["agency"], level: 1),
                          .init(at: .percent(100), notice: "supervise", to: ["ops"], level: 2)],
                   .resolve: [.init(at: .percent(100), notice: "supervise", to: ["ops"], level: 2)],
-                  .triage: [.init(at: .percent(100), notice: "supervise", to: ["ops"], level: 2)]])
+                  .triage: [.init(at: .percent(100), notice: "supervise", to: ["ops"], level: 2)],
+                  .whistle: [.init(at: .beforeDeadline(seconds: 600), notice: "remind", to: ["agency"], level: 1),
+                             .init(at: .afterDeadline(Period(30, .m)), notice: "report_overdue", to: ["district"], level: 3)]])
     static let rules = Rules(routing: routing, grids: grids, sla: sla, calendar: calendar)
 
     static func make<T: Decodable>(_ json: [String: Any]) -> T? {
@@ -53,7 +56,10 @@ public func fuzzCore(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         let agency = Actor(adapter: "a", roles: [.agency], agency: agencies[arg % agencies.count])
         let ops = Actor(adapter: "ops", roles: [.ops]), intake = Actor(adapter: "in", roles: [.intake])
         let command: CaseCommand?, actor: Actor
-        switch op % 14 {
+        let ws = ledger.whistles.keys.sorted()
+        let w = ws.isEmpty ? "W0000000001" : ws[arg % ws.count]
+        let grid = Actor(adapter: ["street-1", "street-2"][arg % 2], roles: [.grid])
+        switch op % 17 {
         case 0, 1:
             let cats = ["street_vending", "road_collapse", "heating_not_warm", "unknown"]
             command = City.make(["id": "s\(i)", "case": ["source": "camera", "external_ref": "r\(arg % 23)", "category": cats[arg % 4],
@@ -71,6 +77,19 @@ public func fuzzCore(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         case 10: command = City.make(["id": "ex\(i)", "dispatch_id": d, "by": ["1d", "2wd", "3wh"][arg % 3], "reason": "r"]).map(CaseCommand.extend); actor = arg % 2 == 0 ? ops : agency
         case 11: command = City.make(["id": "m\(i)", "mode": ["emergency", "normal"][arg % 2], "scope": "zz/erqi"]).map(CaseCommand.mode); actor = ops
         case 12: command = City.make(["id": "b\(i)", "dispatch_id": d, "explanation": "long enough explanation"]).map(CaseCommand.backlog); actor = agency
+        case 13:
+            var body: [String: Any] = ["id": "w\(i)", "grid": ["zz/erqi/jiefanglu", "erqita", "zz/jinshui", "zz/nowhere"][arg % 4],
+                                       "reason": "r", "kind": ["emergency", "enforcement", "resident_concern"][arg % 3]]
+            if arg % 5 == 0 { body["case_id"] = c }
+            if arg % 3 == 1 { body["summon"] = Array(agencies.prefix(arg % 4 + 1)) + (arg % 7 == 0 ? ["nobody"] : []) }
+            if arg % 11 == 0 { body = ["id": "w\(i)", "whistle_id": w, "summon": [agencies[arg % 4]]] }
+            command = City.make(body).map(CaseCommand.whistle); actor = arg % 6 == 0 ? ops : grid
+        case 14:
+            command = City.make(["id": "rp\(i)", "whistle_id": w, "status": ["en_route", "on_site"][arg % 2]]).map(CaseCommand.report); actor = agency
+        case 15:
+            var body: [String: Any] = ["id": "sd\(i)", "whistle_id": w]
+            if arg % 3 == 0 { body["agency"] = agencies[arg % 4] } else if arg % 3 == 1 { body["override"] = "reason" }
+            command = City.make(body).map(CaseCommand.standDown); actor = arg % 2 == 0 ? ops : grid
         default:
             for t in ledger.timers.keys.sorted() { facts += ledger.fire(t, now: now).facts }
             continue
@@ -84,7 +103,8 @@ public func fuzzCore(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     var replayed = Ledger()
     for f in facts { replayed.apply(f) }
-    if replayed.cases != ledger.cases || replayed.dispatches != ledger.dispatches || replayed.timers != ledger.timers {
+    if replayed.cases != ledger.cases || replayed.dispatches != ledger.dispatches || replayed.timers != ledger.timers
+        || replayed.whistles != ledger.whistles {
         fatalError("replaying the facts does not rebuild the ledger")
     }
     return 0
