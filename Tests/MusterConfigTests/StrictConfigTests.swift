@@ -95,6 +95,17 @@ import MusterCore
                 key: "instances[0].agency", message: "unknown agency \"chengguang\""),
         Mistake(file: "peers.yaml", find: "agencies: [chengguan]", replace: "agencies: [chengguann]",
                 key: "peers[0].agencies[0]", message: "unknown agency \"chengguann\"; did you mean \"chengguan\"?"),
+        // The whistle's config: a dedicated grid's units, the whistle ladder's recipients, a simulated department's report.
+        Mistake(file: "grids.yaml", find: "units: [chengguan, gongan,", replace: "units: [chengguan, gonan,",
+                key: "dedicated[0].units[1]", message: "unknown agency \"gonan\" (not in"),
+        Mistake(file: "sla.yaml", find: "to: [district, ops]", replace: "to: [distrct, ops]",
+                key: "ladders.whistle[2].to[0]", message: "unknown recipient \"distrct\"; did you mean \"district\"?"),
+        Mistake(file: "sla.yaml", find: "{at: 75%, notice: remind, to: [ops], level: 1}", replace: "{at: 75%, notice: remind, to: [street], level: 1}",
+                key: "ladders.triage[0].to[0]", message: "unknown role \"street\""),
+        Mistake(file: "sla.yaml", find: "{at: -10m, notice: remind", replace: "{at: -10wd, notice: remind",
+                key: "ladders.whistle[0].at", message: "-DURATION (s, m, h, d) before it"),
+        Mistake(file: "adapters/chengguan.yaml", find: "report_after: 3s", replace: "report_after: soon",
+                key: "downstream.report_after", message: "\"soon\" is not a duration like 200ms, 2s, 1m"),
     ]
 
     /// What `muster check-config` reports for a config folder: the broker's files (the security
