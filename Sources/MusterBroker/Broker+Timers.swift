@@ -70,7 +70,8 @@ extension Broker {
 
     /// Who a rung tells: `agency` is the dispatch's department; `supervisor` its supervisor (any
     /// supervisor for a case's own clocks); any other name a role.
-    /// For a whistle's rung, `street` is whoever blew it (the centre if the broker did) and
+    /// For a whistle's rung, `street` is the grid worker's or street office's peer that blew it
+    /// (ops when the centre or the broker did) and
     /// `district` the supervisors whose jurisdictions cover the district it was blown in.
     func noticeTargets(_ t: LadderTimer) -> [String] {
         t.to.flatMap { who -> [String] in
@@ -78,7 +79,7 @@ extension Broker {
             case "agency": t.agency.map { ["agency:\($0)"] } ?? []
             case "supervisor": [t.agency.map { "supervisor:\($0)" } ?? "role:supervisor"]
             case "street":
-                ledger.whistles[t.caseID].map { [$0.blownBy == Actor.broker.adapter ? "role:ops" : "adapter:\($0.blownBy)"] } ?? []
+                ledger.whistles[t.caseID].map { [$0.street.map { "adapter:\($0)" } ?? "role:ops"] } ?? []
             case "district":
                 ledger.whistles[t.caseID].map { config.rules.grids.ancestors(of: $0.grid, at: "district").map { "district:\($0)" } } ?? []
             default: ["role:\(who)"]

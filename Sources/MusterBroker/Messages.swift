@@ -87,6 +87,7 @@ public enum Messages {
         out.field("reason", w.reason)
         out.field("case_id", w.caseID)
         out.field("blown_by", w.blownBy)
+        out.field("street", w.street)
         out.field("blown_at", Timestamp.format(w.blownAt))
         out.field("report_within", duration(ms: w.reportWithinMs))
         out.field("state", w.state.rawValue)
@@ -216,7 +217,8 @@ public enum Messages {
         case .backlogged(let d, let explanation): w.field("dispatch_id", d); w.field("explanation", explanation)
         case .whistleBlown(let r):
             w.field("whistle_id", r.whistleID); w.field("grid", r.grid); w.field("kind", r.kind.rawValue); w.field("reason", r.reason)
-            w.field("case_id", r.caseID); w.field("blown_by", r.blownBy); w.field("report_within", duration(ms: r.reportWithinMs))
+            w.field("case_id", r.caseID); w.field("blown_by", r.blownBy); w.field("street", r.street)
+            w.field("report_within", duration(ms: r.reportWithinMs))
         case .summoned(let s):
             w.field("whistle_id", s.whistleID); w.field("summon_id", s.summonID); w.field("agency", s.agency)
             w.field("report_by", Timestamp.format(s.reportBy))

@@ -13,6 +13,10 @@ public struct WhistleRecord: Codable, Sendable, Equatable {
     public var caseID: String?
     /// The adapter that blew it (the street office's or grid worker's peer; `broker` for 应急 mode).
     public var blownBy: String
+    /// The street that whistled, told of 督办 with the department's supervisor: the blower when
+    /// it is a grid worker's or a street office's peer (grid, supervisor); nil when the centre
+    /// blew it (its rungs go to ops instead).
+    public var street: String?
     public var blownAt: Date
     /// How long a department has to be on site (报到), from its summons.
     public var reportWithinMs: Int64
@@ -24,10 +28,10 @@ public struct WhistleRecord: Codable, Sendable, Equatable {
     public var summons: [SummonRecord]
 
     public init(whistleID: String, grid: String, kind: WhistleKind, reason: String, caseID: String?, blownBy: String,
-                blownAt: Date, reportWithinMs: Int64, state: WhistleState = .open, closedAt: Date? = nil,
+                street: String? = nil, blownAt: Date, reportWithinMs: Int64, state: WhistleState = .open, closedAt: Date? = nil,
                 override: String? = nil, summons: [SummonRecord] = []) {
         self.whistleID = whistleID; self.grid = grid; self.kind = kind; self.reason = reason; self.caseID = caseID
-        self.blownBy = blownBy; self.blownAt = blownAt; self.reportWithinMs = reportWithinMs; self.state = state
+        self.blownBy = blownBy; self.street = street; self.blownAt = blownAt; self.reportWithinMs = reportWithinMs; self.state = state
         self.closedAt = closedAt; self.override = override; self.summons = summons
     }
 

@@ -190,6 +190,7 @@ enum Schema {
                     reason TEXT NOT NULL,
                     case_id TEXT,                   -- the case it was blown on
                     blown_by TEXT NOT NULL,         -- adapter id; broker for 应急 mode
+                    street TEXT,                    -- the grid/supervisor peer told of 督办; null: the centre blew it
                     blown_at INTEGER NOT NULL,
                     report_within_ms INTEGER NOT NULL,
                     state TEXT NOT NULL,            -- open | closed

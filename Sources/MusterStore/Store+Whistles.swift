@@ -9,8 +9,8 @@ extension Store {
     func writeWhistles(_ db: Database, _ rows: [WhistleRecord]) throws {
         guard !rows.isEmpty else { return }
         let upsertWhistle = try db.cachedStatement(sql: """
-            INSERT INTO whistles (whistle_id, grid, kind, reason, case_id, blown_by, blown_at, report_within_ms, state, closed_at, override)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO whistles (whistle_id, grid, kind, reason, case_id, blown_by, street, blown_at, report_within_ms, state, closed_at, override)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (whistle_id) DO UPDATE SET state = excluded.state, closed_at = excluded.closed_at, override = excluded.override
             """)
         let upsertSummon = try db.cachedStatement(sql: """
@@ -24,7 +24,7 @@ extension Store {
         for w in rows {
             var b = Binder(upsertWhistle)
             b.bind(w.whistleID); b.bind(w.grid); b.bind(w.kind.rawValue); b.bind(w.reason); b.bind(w.caseID)
-            b.bind(w.blownBy); b.bind(w.blownAt.ms); b.bind(w.reportWithinMs); b.bind(w.state.rawValue)
+            b.bind(w.blownBy); b.bind(w.street); b.bind(w.blownAt.ms); b.bind(w.reportWithinMs); b.bind(w.state.rawValue)
             b.bind(w.closedAt?.ms); b.bind(w.override)
             try b.step()
             for s in w.summons {
@@ -82,7 +82,7 @@ extension Store {
         }
         let closedAt: Int64? = row["closed_at"]
         return WhistleRecord(whistleID: row["whistle_id"], grid: codes(row["grid"] as String), kind: k, reason: row["reason"],
-                             caseID: row["case_id"], blownBy: codes(row["blown_by"] as String), blownAt: Date(ms: row["blown_at"]),
+                             caseID: row["case_id"], blownBy: codes(row["blown_by"] as String), street: row["street"], blownAt: Date(ms: row["blown_at"]),
                              reportWithinMs: row["report_within_ms"], state: s, closedAt: closedAt.map(Date.init(ms:)), override: row["override"])
     }
 

@@ -28,7 +28,7 @@ import MusterWire
         let summons = decision.actions.compactMap { if case .summon(let s) = $0 { s } else { nil } }
         #expect(summons.map(\.agency) == ["chengguan", "gongan"])
         let w = try #require(d.ledger.whistles["W0000000001"])
-        #expect(w.state == .open && w.blownBy == Self.street.adapter && w.reportWithinMs == 1_800_000, "default 30 min")
+        #expect(w.state == .open && w.blownBy == Self.street.adapter && w.street == Self.street.adapter && w.reportWithinMs == 1_800_000, "default 30 min")
         let s = try #require(w.summon(of: "chengguan"))
         #expect(s.summonID == "W0000000001/chengguan" && s.reportBy == s.summonedAt.adding(ms: 1_800_000))
         let rungs = (d.ledger.timersByOwner[s.summonID] ?? []).compactMap { d.ledger.timers[$0] }.sorted { $0.rung < $1.rung }
@@ -141,7 +141,7 @@ import MusterWire
         guard case .accepted(let c, _, _, _) = urgent.reply else { Issue.record("not accepted"); return }
         #expect(urgent.facts.map(\.type).filter { $0.hasPrefix("whistle.") } == ["whistle.blown", "whistle.summoned", "whistle.summoned"])
         let w = d.ledger.whistles.values.first { $0.caseID == c }
-        #expect(w?.kind == .emergency && w?.blownBy == "broker" && w?.summons.map(\.agency) == ["zhujian", "gongan"])
+        #expect(w?.kind == .emergency && w?.blownBy == "broker" && w?.street == nil && w?.summons.map(\.agency) == ["zhujian", "gongan"])
         #expect(urgent.actions.filter { if case .summon = $0 { true } else { false } }.count == 2)
     }
 

@@ -35,7 +35,7 @@ import MusterWire
 
     static func whistle(full: Bool) -> WhistleRecord {
         WhistleRecord(whistleID: "W0000000001", grid: "erqita", kind: .residentConcern, reason: "商圈秩序 \"联合\"", caseID: full ? "C0000000001" : nil,
-                      blownBy: "jiefanglu-street", blownAt: t, reportWithinMs: 1_800_000)
+                      blownBy: "jiefanglu-street", street: full ? "jiefanglu-street" : nil, blownAt: t, reportWithinMs: 1_800_000)
     }
 
     static func summon(full: Bool) -> SummonRecord {

@@ -32,8 +32,9 @@ public enum OnWhistle: CaseCommandKind {
             throw .badField("summon", "name the departments to summon: \(rules.grids.displayName(grid)) is not a dedicated grid with units"
                             + (b.kind == .emergency ? " and no agency serves it" : ""))
         }
+        let street = run.actor.roles.isDisjoint(with: [.grid, .supervisor]) ? nil : run.actor.adapter
         let w = ledger.blow(grid: Ledger.canonical(grid, in: rules.grids.names), kind: b.kind!, reason: b.reason!, caseID: linked?.caseID,
-                            summon: agencies, withinMs: within, by: run.actor.adapter, &run)
+                            summon: agencies, withinMs: within, by: run.actor.adapter, street: street, &run)
         return .whistle(w, summoned: agencies)
     }
 }
@@ -76,9 +77,9 @@ extension Ledger {
 
     /// Blows a whistle: its record, then each department's summons and clock.
     mutating func blow(grid: String, kind: WhistleKind, reason: String, caseID: String?, summon agencies: [String], withinMs: Int64,
-                       by blower: String, _ run: inout Run) -> WhistleRecord {
+                       by blower: String, street: String?, _ run: inout Run) -> WhistleRecord {
         let id = ids.nextWhistle()
-        let w = WhistleRecord(whistleID: id, grid: grid, kind: kind, reason: reason, caseID: caseID, blownBy: blower,
+        let w = WhistleRecord(whistleID: id, grid: grid, kind: kind, reason: reason, caseID: caseID, blownBy: blower, street: street,
                               blownAt: run.now, reportWithinMs: withinMs)
         emit(id, .whistleBlown(w), &run)
         for a in agencies { summonOne(id, a, &run) }
@@ -129,6 +130,6 @@ extension Ledger {
         let agencies = Ledger.whomToSummon(.emergency, grid: c.grid, case: c, run.rules)
         guard !agencies.isEmpty, let within = try? Ledger.reportWithin(nil, run.rules) else { return }
         _ = blow(grid: c.grid, kind: .emergency, reason: "应急模式自动吹哨 emergency mode: \(c.title)", caseID: id,
-                 summon: agencies, withinMs: within, by: Actor.broker.adapter, &run)
+                 summon: agencies, withinMs: within, by: Actor.broker.adapter, street: nil, &run)
     }
 }

@@ -70,6 +70,7 @@ struct LogRecordV2: Decodable {
                 whistleID: try w.decode(String.self, forKey: "whistle_id"), grid: try w.decode(String.self, forKey: "grid"),
                 kind: try w.decode(WhistleKind.self, forKey: "kind"), reason: try w.decode(String.self, forKey: "reason"),
                 caseID: try w.decodeIfPresent(String.self, forKey: "case_id"), blownBy: try w.decode(String.self, forKey: "blown_by"),
+                street: try w.decodeIfPresent(String.self, forKey: "street"),
                 blownAt: try w.time("blown_at"), reportWithinMs: try w.decode(Int64.self, forKey: "report_within_ms")))
         case "whistle.summoned":
             let s = try c.nestedContainer(keyedBy: LogKey.self, forKey: "summon")

@@ -59,7 +59,7 @@ enum LogWriter {
     static func whistleJSON(_ r: WhistleRecord) -> [UInt8] {
         var w = JSONWriter(capacity: 256)
         w.field("whistle_id", r.whistleID); w.field("grid", r.grid); w.field("kind", r.kind.rawValue); w.field("reason", r.reason)
-        w.field("case_id", r.caseID); w.field("blown_by", r.blownBy); w.time("blown_at", r.blownAt)
+        w.field("case_id", r.caseID); w.field("blown_by", r.blownBy); w.field("street", r.street); w.time("blown_at", r.blownAt)
         w.field("report_within_ms", r.reportWithinMs)
         return w.finish()
     }
