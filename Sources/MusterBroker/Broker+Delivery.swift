@@ -59,7 +59,7 @@ extension Broker {
         case "district":
             // A district government connects as a supervisor with its district as jurisdiction.
             return sessions.values.filter { s in
-                s.actor.roles.contains(.supervisor) && s.jurisdictions.contains { GridMap.isPrefix($0, of: name) || GridMap.isPrefix(name, of: $0) }
+                s.actor.roles.contains(.supervisor) && s.jurisdictions.contains { GridMap.isPrefix($0, of: name) }
             }.map(\.routingID)
         default: return []
         }

@@ -179,12 +179,13 @@ public enum Messages {
         w.field("case_id", logged.fact.caseID)
         w.field("at", Timestamp.format(logged.fact.at))
         w.field("actor", logged.fact.actor)
-        w.raw("data", eventData(logged.fact.change, grids: nil, calendar: calendar))
+        w.raw("data", eventData(logged.fact.change, record: logged.fact.caseID, grids: nil, calendar: calendar))
         return w.finish()
     }
 
     /// An event's `data` on the wire: snake_case, RFC 3339 times (the log keeps its own form).
-    static func eventData(_ change: Fact.Change, grids: GridMap?, calendar: WorkCalendar? = nil) -> [UInt8] {
+    /// `record`: the fact's case or whistle id (a stand-down names its whistle by it).
+    static func eventData(_ change: Fact.Change, record: String = "", grids: GridMap?, calendar: WorkCalendar? = nil) -> [UInt8] {
         var w = JSONWriter()
         switch change {
         case .accepted(let c): w.raw("case", caseJSON(c, grids: grids))
@@ -229,7 +230,7 @@ public enum Messages {
         case .released(let sid, let note):
             w.field("whistle_id", Ledger.whistleID(ofSummon: sid)); w.field("summon_id", sid); w.field("agency", agency(ofSummon: sid))
             w.field("note", note)
-        case .stoodDown(let note, let override): w.field("note", note); w.field("override", override)
+        case .stoodDown(let note, let override): w.field("whistle_id", record); w.field("note", note); w.field("override", override)
         }
         return w.finish()
     }
@@ -294,7 +295,7 @@ public enum Messages {
         w.field("type", logged.type)
         w.field("at", Timestamp.format(logged.fact.at))
         w.field("actor", logged.fact.actor)
-        w.raw("data", eventData(logged.fact.change, grids: nil, calendar: calendar))
+        w.raw("data", eventData(logged.fact.change, record: logged.fact.caseID, grids: nil, calendar: calendar))
         return w.finish()
     }
 
@@ -305,7 +306,12 @@ public enum Messages {
         w.field("level", t.level)
         w.field("notice", t.notice)
         w.field("to", t.to)
-        w.field("dispatch_id", t.dispatchID)
+        if t.clock == .whistle {
+            w.field("whistle_id", t.caseID)
+            w.field("summon_id", t.dispatchID)
+        } else {
+            w.field("dispatch_id", t.dispatchID)
+        }
         w.field("agency", t.agency)
         w.field("due", Timestamp.format(t.due))
         w.field("deadline", Timestamp.format(t.deadline))

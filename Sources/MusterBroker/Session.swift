@@ -33,6 +33,7 @@ struct Session {
     var hasRoom: Bool { inFlightCount < window }
 
     func serves(grid: String, in grids: GridMap) -> Bool {
-        jurisdictions.isEmpty || jurisdictions.contains { grids.covers($0, grid) }
+        // `grid` may itself be a dedicated grid's code (a whistle blown on 二七塔商圈).
+        jurisdictions.isEmpty || jurisdictions.contains { $0 == grid || grids.covers($0, grid) }
     }
 }

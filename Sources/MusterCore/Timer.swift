@@ -50,7 +50,9 @@ extension SLAPolicy {
             case .percent(let p):
                 due = start.adding(ms: (deadline.ms - start.ms) * Int64(p) / 100)
             case .beforeDeadline(let seconds):
-                due = max(start, deadline.adding(ms: -Int64(seconds) * 1000))
+                // A window shorter than the lead time has no room for this reminder.
+                due = deadline.adding(ms: -Int64(seconds) * 1000)
+                guard due > start else { return nil }
             case .afterDeadline(let period):
                 guard let d = try? calendar.end(of: period, from: deadline) else { return nil }
                 due = d

@@ -10,7 +10,7 @@ public enum OnStandDown: CaseCommandKind {
     public static func needs(_ b: StandDown, _ rules: Rules) -> Ledger.Needs { Ledger.Needs(whistles: [b.whistleID]) }
 
     public static func decide(_ b: StandDown, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
-        let w = try ledger.whistle(b.whistleID, for: run.actor, verb: "stand down")
+        let w = try ledger.whistle(b.whistleID, for: run.actor, may: "stand it down")
         if let agency = b.agency { return try release(w, agency, b.note, &ledger, &run) }
         if b.override != nil, !run.actor.roles.contains(.ops) {
             throw WireError(.forbidden, "only the centre (ops) may stand a whistle down while its case is unfinished")
@@ -18,7 +18,10 @@ public enum OnStandDown: CaseCommandKind {
         if let id = w.caseID, ledger.cases[id] == nil {
             throw WireError(.unavailable, "case \(id) of whistle \(w.whistleID) could not be read; nothing was applied")
         }
-        switch WhistleMachine.table.outcome(w.state, b.override == nil ? .standDown : .override, holds: { ledger.holds($0, w) }) {
+        // An override is the centre's answer to an unfinished case; with the work done it is an
+        // ordinary stand-down (and counted as one), its reason kept as the note.
+        let overriding = b.override != nil && !ledger.holds(.caseFinished, w)
+        switch WhistleMachine.table.outcome(w.state, overriding ? .override : .standDown, holds: { ledger.holds($0, w) }) {
         case .blocked:
             let c = ledger.cases[w.caseID!]!
             throw WireError(.invalidTransition,
@@ -27,7 +30,7 @@ public enum OnStandDown: CaseCommandKind {
         case .none:
             throw WireError(.invalidTransition, "whistle \(w.whistleID) is \(w.state.rawValue) (\(w.state.chinese))", state: w.state.rawValue)
         case .take:
-            ledger.emit(w.whistleID, .stoodDown(note: b.note, override: b.override), &run)
+            ledger.emit(w.whistleID, .stoodDown(note: b.note ?? (overriding ? nil : b.override), override: overriding ? b.override : nil), &run)
             for s in w.summons where s.state.isActive { run.decision.actions.append(.withdraw(dispatchID: s.summonID)) }
             return .whistle(ledger.whistles[w.whistleID]!, summoned: [])
         }

@@ -100,7 +100,7 @@ extension Ledger {
 
     /// WHISTLE naming an open whistle: more departments (增派).
     fileprivate mutating func summonMore(_ id: String, _ names: [String], _ run: inout Run) throws(WireError) -> Reply {
-        let w = try whistle(id, for: run.actor, verb: "summon more to")
+        let w = try whistle(id, for: run.actor, may: "summon more to it")
         let agencies = try Ledger.known(names, field: "summon", run.rules)
         for (i, a) in agencies.enumerated() where w.summon(of: a) != nil {
             throw .badField("summon[\(i)]", "\(a) was already summoned to \(id)")
@@ -114,10 +114,10 @@ extension Ledger {
 
     /// The whistle, if `actor` may act on it for the whistle's side: the one that blew it, a
     /// supervisor, or the centre.
-    func whistle(_ id: String, for actor: Actor, verb: String) throws(WireError) -> WhistleRecord {
+    func whistle(_ id: String, for actor: Actor, may act: String) throws(WireError) -> WhistleRecord {
         guard let w = whistles[id] else { throw WireError(.unknownWhistle, "no whistle \(id)") }
         guard actor.adapter == w.blownBy || actor.roles.contains(.ops) || actor.roles.contains(.supervisor) else {
-            throw WireError(.forbidden, "whistle \(id) was blown by \(w.blownBy); only it, a supervisor or the centre may \(verb) it")
+            throw WireError(.forbidden, "whistle \(id) was blown by \(w.blownBy); only it, a supervisor or the centre may \(act)")
         }
         return w
     }
