@@ -103,7 +103,9 @@ extension Messages {
             o.field("never", d.never)
             o.field("released", d.released)
             o.field("waiting", d.waiting)
-            o.field("on_time_rate", rate(d.onTime, d.summoned - d.waiting - d.released))
+            // No rate without a department that has come or should have: null, not 0.
+            let due = d.summoned - d.waiting - d.released
+            if due > 0 { o.field("on_time_rate", rate(d.onTime, due)) } else { o.null("on_time_rate") }
             if let m = d.medianToOnSiteMs { o.field("median_to_on_site_s", m / 1000) }
             return o.finish()
         })
@@ -115,7 +117,7 @@ extension Messages {
                 o.field("blown", p.blown)
                 o.object("by_kind") { k in for (kind, n) in p.byKind.sorted(by: { $0.key < $1.key }) { k.field(kind, n) } }
                 o.field("stood_down", p.closed)
-                o.field("solved_rate", rate(p.closedSolved, p.closed))
+                if p.closed > 0 { o.field("solved_rate", rate(p.closedSolved, p.closed)) } else { o.null("solved_rate") }
                 o.field("with_no_show", p.withNoShow)
                 return o.finish()
             }

@@ -78,7 +78,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     /// 双考核: the whistle's two-way scorecard (docs/PROTOCOL.md, QUERY stats, `whistles`).
     static func printWhistles(_ w: [String: Any]) {
-        func pct(_ v: Any?) -> String { String(format: "%6.1f%%", ((v as? Double) ?? 0) * 100) }
+        func pct(_ v: Any?) -> String { (v as? Double).map { String(format: "%6.1f%%", $0 * 100) } ?? "      -" }
         func n(_ d: [String: Any], _ k: String) -> String { String(format: "%6d", d[k] as? Int ?? 0) }
         func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
         print("departments (报到)  summoned  on time    late   never released waiting  按时报到率  median to on site")
@@ -86,11 +86,12 @@ struct StatsCommand: AsyncParsableCommand {
             let median = (d["median_to_on_site_s"] as? Int).map { "\($0 / 60)m\($0 % 60)s" } ?? "-"
             print("  \(pad(d["agency"] as? String ?? "", 16))   \(n(d, "summoned"))   \(n(d, "on_time"))  \(n(d, "late"))  \(n(d, "never")) \(n(d, "released"))  \(n(d, "waiting"))    \(pct(d["on_time_rate"]))  \(median)")
         }
+        // Names last: they are of any length (and 中文 is two columns wide).
         for (title, key) in [("streets (吹哨)", "streets"), ("grids (吹哨)", "grids")] {
-            print("\(pad(title, 24)) blown  emergency enforcement resident  stood down  solved  with a no-show")
+            print("\(title)\n   blown emergency enforcement resident stood down  solved no-show  where")
             for p in w[key] as? [[String: Any]] ?? [] {
                 let kinds = p["by_kind"] as? [String: Any] ?? [:]
-                print("  \(pad(p["name"] as? String ?? p["place"] as? String ?? "", 22)) \(n(p, "blown"))  \(n(kinds, "emergency"))    \(n(kinds, "enforcement"))   \(n(kinds, "resident_concern"))    \(n(p, "stood_down"))  \(pct(p["solved_rate"]))  \(n(p, "with_no_show"))")
+                print("  \(n(p, "blown"))    \(n(kinds, "emergency"))      \(n(kinds, "enforcement"))   \(n(kinds, "resident_concern"))     \(n(p, "stood_down")) \(pct(p["solved_rate"])) \(n(p, "with_no_show"))  \(p["name"] as? String ?? "") \(p["place"] as? String ?? "")")
             }
         }
     }

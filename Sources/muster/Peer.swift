@@ -272,7 +272,10 @@ private struct Exchange {
         var text = "\(e.code.rawValue): \(e.message)"
         if let f = e.detail?.field { text += "\n  field: \(f)" }
         if let s = e.detail?.state {
-            let zh = CaseState(rawValue: s)?.chinese ?? DispatchState(rawValue: s)?.chinese
+            // A whistle's refusal names the whistle's or a department's state, unless it is the case's (事不完、人不撤).
+            let whistle = [.whistle, .standDown, .report].contains(command) && !e.message.contains("事不完")
+                ? WhistleState(rawValue: s)?.chinese ?? SummonState(rawValue: s)?.chinese : nil
+            let zh = whistle ?? CaseState(rawValue: s)?.chinese ?? DispatchState(rawValue: s)?.chinese
                 ?? ["overdue": "已超期", "in_time": "未到期"][s]
             text += "\n  state: \(s)" + (zh.map { " (\($0))" } ?? "")
         }

@@ -18,7 +18,7 @@ struct WhistleCommand: AsyncParsableCommand {
         @OptionGroup var peer: PeerOptions
         @Option(help: "Where: a grid path (zz/erqi/jiefanglu) or a dedicated grid's code (erqita).") var grid: String?
         @Option(help: "Why: what the departments are summoned for.") var reason: String?
-        @Option(help: "emergency 应急, enforcement 联合执法 or resident_concern 群众诉求.") var kind: String = "enforcement"
+        @Option(help: "emergency 应急, enforcement 联合执法 or resident_concern 群众诉求 (code or name).") var kind: String = "enforcement"
         @Option(help: "Whom: agency codes or names, comma-separated (城管,公安). Left out: the case's lead and assists, the dedicated grid's units, or for an emergency every agency serving the grid.")
         var summon: String?
         @Option(help: "On site within (30m, 1h); default sla.yaml's whistle_within.") var within: String?
@@ -30,15 +30,20 @@ struct WhistleCommand: AsyncParsableCommand {
         func validate() throws {
             if add == nil, grid == nil || reason == nil { throw ValidationError("give --grid and --reason (or --add W… --summon … to summon more)") }
             if add != nil, summon == nil { throw ValidationError("--add needs --summon") }
-            guard WhistleKind(rawValue: kind) != nil else {
-                throw ValidationError("--kind is emergency, enforcement or resident_concern, not \(kind)")
-            }
+            _ = try Self.kinds.resolve(kind)
         }
+
+        static let kinds = Choices(option: "--kind", choices: [
+            Choices.Choice(code: WhistleKind.emergency.rawValue, names: ["应急"]),
+            Choices.Choice(code: WhistleKind.enforcement.rawValue, names: ["联合执法"]),
+            Choices.Choice(code: WhistleKind.residentConcern.rawValue, names: ["群众诉求"]),
+        ])
 
         func run() async throws {
             let names = (summon ?? "").split(whereSeparator: { $0 == "," || $0 == "，" }).map { $0.trimmingCharacters(in: .whitespaces) }
             let agencies = try peer.routing.resolve(names, option: "--summon", .agency)
-            let (add, grid, reason, kind, within, caseID) = (self.add, self.grid, self.reason, self.kind, self.within, self.caseID)
+            let kind = try Self.kinds.resolve(self.kind)
+            let (add, grid, reason, within, caseID) = (self.add, self.grid, self.reason, self.within, self.caseID)
             let reply = try await Peer(peer, roles: [.ops]).request(.whistle) { w in
                 if let add {
                     w.field("whistle_id", add)
