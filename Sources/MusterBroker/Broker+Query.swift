@@ -90,39 +90,4 @@ extension Messages {
             return o.finish()
         })
     }
-
-    /// 双考核: departments on reporting on time; grids and streets on how they whistle.
-    static func whistleStats(_ s: WhistleStats, grids: GridMap, into w: inout JSONWriter) {
-        func rate(_ n: Int, _ d: Int) -> Double { d == 0 ? 0 : (Double(n) / Double(d) * 10_000).rounded() / 10_000 }
-        w.array("departments", s.departments.map { d in
-            var o = JSONWriter()
-            o.field("agency", d.agency)
-            o.field("summoned", d.summoned)
-            o.field("on_time", d.onTime)
-            o.field("late", d.late)
-            o.field("never", d.never)
-            o.field("released", d.released)
-            o.field("waiting", d.waiting)
-            // No rate without a department that has come or should have: null, not 0.
-            let due = d.summoned - d.waiting - d.released
-            if due > 0 { o.field("on_time_rate", rate(d.onTime, due)) } else { o.null("on_time_rate") }
-            if let m = d.medianToOnSiteMs { o.field("median_to_on_site_s", m / 1000) }
-            return o.finish()
-        })
-        func places(_ list: [WhistleStats.Place]) -> [[UInt8]] {
-            list.map { p in
-                var o = JSONWriter()
-                o.field("place", p.place)
-                o.field("name", grids.displayName(p.place))
-                o.field("blown", p.blown)
-                o.object("by_kind") { k in for (kind, n) in p.byKind.sorted(by: { $0.key < $1.key }) { k.field(kind, n) } }
-                o.field("stood_down", p.closed)
-                if p.closed > 0 { o.field("solved_rate", rate(p.closedSolved, p.closed)) } else { o.null("solved_rate") }
-                o.field("with_no_show", p.withNoShow)
-                return o.finish()
-            }
-        }
-        w.array("grids", places(s.grids))
-        w.array("streets", places(s.streets(grids)))
-    }
 }

@@ -49,9 +49,10 @@ extension Broker {
             due.append(t)
         }
         guard !due.isEmpty else { return }
-        // Their cases, read back if they are not in memory: a rung fires by its owner's state.
+        // Their cases (or whistles), read back if they are not in memory: a rung fires by its owner's state.
         let admitted: [String]
-        do { admitted = try admitMissing(Ledger.Needs(cases: due.map(\.caseID))) } catch {
+        let (ofWhistles, ofCases) = (due.filter { $0.clock == .whistle }, due.filter { $0.clock != .whistle })
+        do { admitted = try admitMissing(Ledger.Needs(cases: ofCases.map(\.caseID), whistles: ofWhistles.map(\.caseID))) } catch {
             logger.error("reading the cases of due rungs failed; retrying", metadata: ["error": "\(error)"])
             for t in due { schedule(t) }
             return

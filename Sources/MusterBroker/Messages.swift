@@ -59,63 +59,6 @@ public enum Messages {
         }
     }
 
-    /// SUMMON: a department called to a whistle (吹哨), with where, why and by when to be on site.
-    public static func summon(delivery: String, _ s: SummonRecord, _ w: WhistleRecord, grids: GridMap) -> [UInt8] {
-        var out = JSONWriter(capacity: 400)
-        out.field("delivery", delivery)
-        out.field("whistle_id", w.whistleID)
-        out.field("summon_id", s.summonID)
-        out.field("agency", s.agency)
-        out.field("kind", w.kind.rawValue)
-        out.field("grid", w.grid)
-        out.field("grid_name", grids.displayName(w.grid))
-        out.field("reason", w.reason)
-        out.field("case_id", w.caseID)
-        out.field("blown_by", w.blownBy)
-        out.field("summoned_at", Timestamp.format(s.summonedAt))
-        out.field("report_by", Timestamp.format(s.reportBy))
-        return out.finish()
-    }
-
-    /// A whistle with its departments (QUERY whistle / whistles).
-    static func whistleJSON(_ w: WhistleRecord, grids: GridMap?, now: Date) -> [UInt8] {
-        var out = JSONWriter()
-        out.field("whistle_id", w.whistleID)
-        out.field("grid", w.grid)
-        if let grids { out.field("grid_name", grids.displayName(w.grid)) }
-        out.field("kind", w.kind.rawValue)
-        out.field("reason", w.reason)
-        out.field("case_id", w.caseID)
-        out.field("blown_by", w.blownBy)
-        out.field("street", w.street)
-        out.field("blown_at", Timestamp.format(w.blownAt))
-        out.field("report_within", duration(ms: w.reportWithinMs))
-        out.field("state", w.state.rawValue)
-        out.field("state_zh", w.state.chinese)
-        out.field("closed_at", w.closedAt.map(Timestamp.format))
-        out.field("override", w.override)
-        out.array("summons", w.summons.map { s in
-            var d = JSONWriter()
-            d.field("summon_id", s.summonID)
-            d.field("agency", s.agency)
-            d.field("state", s.state.rawValue)
-            d.field("state_zh", s.state.chinese)
-            d.field("summoned_at", Timestamp.format(s.summonedAt))
-            d.field("report_by", Timestamp.format(s.reportBy))
-            d.field("en_route_at", s.enRouteAt.map(Timestamp.format))
-            d.field("on_site_at", s.onSiteAt.map(Timestamp.format))
-            if s.onSiteAt != nil { d.field("on_time", s.onTime) }
-            d.field("ended_at", s.endedAt.map(Timestamp.format))
-            if let e = s.escalation { d.field("escalation", e) }
-            d.field("note", s.note)
-            if let lat = s.lat, let lon = s.lon { d.field("lat", lat); d.field("lon", lon) }
-            // Seconds left to be on site (negative: late), while it is still expected.
-            if s.state == .summoned || s.state == .enRoute { d.field("remaining_s", (s.reportBy.ms - now.ms) / 1000) }
-            return d.finish()
-        })
-        return out.finish()
-    }
-
     static func ok(re: String, _ fill: (inout JSONWriter) -> Void = { _ in }) -> [UInt8] {
         var w = JSONWriter()
         w.field("re", re)
@@ -224,21 +167,17 @@ public enum Messages {
             w.field("whistle_id", s.whistleID); w.field("summon_id", s.summonID); w.field("agency", s.agency)
             w.field("report_by", Timestamp.format(s.reportBy))
         case .reported(let sid, let status, let note, let lat, let lon):
-            w.field("whistle_id", Ledger.whistleID(ofSummon: sid)); w.field("summon_id", sid); w.field("agency", agency(ofSummon: sid))
+            w.field("whistle_id", SummonRecord.parts(of: sid).whistle); w.field("summon_id", sid); w.field("agency", SummonRecord.parts(of: sid).agency)
             w.field("status", status.rawValue); w.field("note", note)
             if let lat, let lon { w.field("lat", lat); w.field("lon", lon) }
         case .released(let sid, let note):
-            w.field("whistle_id", Ledger.whistleID(ofSummon: sid)); w.field("summon_id", sid); w.field("agency", agency(ofSummon: sid))
+            w.field("whistle_id", SummonRecord.parts(of: sid).whistle); w.field("summon_id", sid); w.field("agency", SummonRecord.parts(of: sid).agency)
             w.field("note", note)
         case .stoodDown(let note, let override): w.field("whistle_id", record); w.field("note", note); w.field("override", override)
         }
         return w.finish()
     }
 
-    /// `W0000000001/chengguan` → `chengguan`.
-    static func agency(ofSummon sid: String) -> String {
-        sid.firstIndex(of: "/").map { String(sid[sid.index(after: $0)...]) } ?? sid
-    }
 
     static func caseJSON(_ c: CaseRecord, grids: GridMap?) -> [UInt8] {
         var w = JSONWriter()

@@ -16,9 +16,13 @@ enum SLALoader {
             return p
         }
         /// The windows set at `keys` (the file's flat `*_within` keys).
-        func windows(_ set: SLAFile.Windows, _ keys: [YAMLFile.Key]) -> SLAPolicy.Windows {
+        func windows(_ set: SLAFile.Windows, _ keys: [YAMLFile.Key], defaults: Bool = false) -> SLAPolicy.Windows {
             var w: SLAPolicy.Windows = [:]
             for clock in ClockKind.allCases {
+                if clock == .whistle, !defaults, set[clock] != nil {
+                    errors.append(yaml.error(at: keys + [.name("whistle_within")], "whistle_within is set under defaults only (a whistle has no category or mode)"))
+                    continue
+                }
                 if let p = period(set[clock], keys + [.name("\(clock.rawValue)_within")]) { w[clock] = p }
             }
             return w
@@ -36,8 +40,12 @@ enum SLALoader {
             return Set(values)
         }
 
-        var defaults = windows(f.defaults, [.name("defaults")])
-        // 报到 on site within 30 minutes (Pinggu / Beijing 2018) unless the city says otherwise.
+        var defaults = windows(f.defaults, [.name("defaults")], defaults: true)
+        // 报到 on site within 30 minutes (Pinggu / Beijing 2018) unless the city says otherwise: in
+        // clock time, as a WHISTLE's report_within (1s…24h); a whistle is not a case's rule or mode.
+        if let w = defaults[.whistle], !(1...86_400).contains(w.seconds ?? 0) || w.unit == .d {
+            errors.append(yaml.error(at: [.name("defaults"), .name("whistle_within")], "\"\(w)\" is not a clock time between 1s and 24h (30m, 1h)"))
+        }
         if defaults[.whistle] == nil { defaults[.whistle] = Period(30, .m) }
         for clock in ClockKind.allCases where defaults[clock] == nil {
             errors.append(yaml.error(at: [.name("defaults")], "defaults must set \(clock.rawValue)_within"))

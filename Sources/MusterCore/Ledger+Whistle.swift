@@ -60,19 +60,14 @@ extension Ledger {
     }
 
     mutating func updateSummon(_ sid: String, _ fp: inout Footprint, _ change: (inout SummonRecord) -> Void) {
-        let wid = Ledger.whistleID(ofSummon: sid)
+        let wid = SummonRecord.parts(of: sid).whistle
         guard let i = whistles[wid]?.summons.firstIndex(where: { $0.summonID == sid }) else { return }
         change(&whistles[wid]!.summons[i])
         fp.whistles.append(wid)
     }
 
     public func summon(_ sid: String) -> SummonRecord? {
-        whistles[Ledger.whistleID(ofSummon: sid)]?.summons.first { $0.summonID == sid }
-    }
-
-    /// `W0000000001/chengguan` → `W0000000001`.
-    public static func whistleID(ofSummon sid: String) -> String {
-        sid.firstIndex(of: "/").map { String(sid[..<$0]) } ?? sid
+        whistles[SummonRecord.parts(of: sid).whistle]?.summons.first { $0.summonID == sid }
     }
 
     /// The whistle's guard. A case not in memory while a stand-down is applied was read back to

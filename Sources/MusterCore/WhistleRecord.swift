@@ -69,6 +69,12 @@ public struct SummonRecord: Codable, Sendable, Equatable {
 
     public static func id(whistle: String, agency: String) -> String { whistle + "/" + agency }
 
+    /// The two halves of a summon id: `W0000000001/chengguan` → (`W0000000001`, `chengguan`).
+    public static func parts(of id: String) -> (whistle: String, agency: String) {
+        guard let slash = id.firstIndex(of: "/") else { return (id, "") }
+        return (String(id[..<slash]), String(id[id.index(after: slash)...]))
+    }
+
     /// On site by its deadline (counted in 双考核).
     public var onTime: Bool { onSiteAt.map { $0 <= reportBy } ?? false }
 }

@@ -88,7 +88,10 @@ struct VerifyLogCommand: ParsableCommand {
         if projected.modes != replayed.modes { mismatches += 1; print("  modes: \(projected.modes) in the table, \(replayed.modes) by the log") }
         for id in Set(projected.whistles.keys).union(replayed.whistles.keys).sorted() where projected.whistles[id] != replayed.whistles[id] {
             mismatches += 1
-            if mismatches <= 10 { print("  whistle \(id): " + (projected.whistles[id] == nil ? "in the log, not in the whistles table" : "its rows differ from its replayed log")) }
+            if mismatches <= 10 {
+                print("  whistle \(id): " + (projected.whistles[id] == nil ? "in the log, not in the whistles table"
+                                              : replayed.whistles[id] == nil ? "in the whistles table, not in the log" : "its rows differ from its replayed log"))
+            }
         }
         print(mismatches == 0 ? "projections equal the replayed log: \(projected.cases.count) cases, \(projected.dispatches.count) dispatches, "
                                 + "\(projected.timers.count) waiting rungs, \(projected.whistles.count) whistles"

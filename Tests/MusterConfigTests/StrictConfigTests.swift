@@ -104,6 +104,10 @@ import MusterCore
                 key: "ladders.triage[0].to[0]", message: "unknown role \"street\""),
         Mistake(file: "sla.yaml", find: "{at: -10m, notice: remind", replace: "{at: -10wd, notice: remind",
                 key: "ladders.whistle[0].at", message: "-DURATION (s, m, h, d) before it"),
+        Mistake(file: "sla.yaml", find: "whistle_within: 30m", replace: "whistle_within: 1wd",
+                key: "defaults.whistle_within", message: "\"1wd\" is not a clock time between 1s and 24h"),
+        Mistake(file: "sla.yaml", find: "ack_within: 10m", replace: "whistle_within: 10m",
+                key: "modes.major_event.whistle_within", message: "whistle_within is set under defaults only"),
         Mistake(file: "adapters/chengguan.yaml", find: "report_after: 3s", replace: "report_after: soon",
                 key: "downstream.report_after", message: "\"soon\" is not a duration like 200ms, 2s, 1m"),
     ]

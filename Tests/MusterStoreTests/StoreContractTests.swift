@@ -91,6 +91,37 @@ import MusterWire
         #expect(after?.reworked == 0 && after?.rated == 1, "the rework came before it")
     }
 
+    /// 双考核 from the whistles and summons rows: on time, late, never (gone after its deadline
+    /// without coming), released (let go before it), waiting (still expected), per grid and street.
+    @Test(arguments: StoreBackend.all)
+    func whistleStatsCountEachDepartmentOnceByWhatBecameOfIt(_ backend: StoreBackend) throws {
+        var h = try Harness(backend.make())
+        let street = Actor(adapter: "jiefanglu-street", roles: [.grid])
+        func agency(_ a: String) -> Actor { Actor(adapter: "\(a)-1", roles: [.agency], agency: a) }
+        try h.run(.whistle(StoreFixtures.make(["id": "w1", "grid": "zz/erqi/jiefanglu", "reason": "联合执法", "kind": "enforcement",
+                                               "summon": ["chengguan", "gongan", "zhujian", "jiaotong"], "report_within": "10m"])), by: street)
+        try h.run(.report(StoreFixtures.make(["id": "r1", "whistle_id": "W0000000001", "status": "on_site"])), by: agency("chengguan"))
+        try h.run(.standDown(StoreFixtures.make(["id": "s1", "whistle_id": "W0000000001", "agency": "zhujian"])), by: street)
+        h.now = h.now.adding(ms: 11 * 60_000)
+        try h.run(.report(StoreFixtures.make(["id": "r2", "whistle_id": "W0000000001", "status": "on_site"])), by: agency("gongan"))
+        try h.run(.standDown(StoreFixtures.make(["id": "s2", "whistle_id": "W0000000001"])), by: street)
+        try h.run(.whistle(StoreFixtures.make(["id": "w2", "grid": "erqita", "reason": "人流", "kind": "emergency", "summon": ["chengguan", "reli"]])), by: street)
+        let s = try h.store.whistleStats(since: nil, until: nil)
+        func d(_ a: String) -> [Int] {
+            s.departments.first { $0.agency == a }.map { [$0.summoned, $0.onTime, $0.late, $0.never, $0.released, $0.waiting] } ?? []
+        }
+        #expect(d("chengguan") == [2, 1, 0, 0, 0, 1], "on time once, and waiting at the open whistle")
+        #expect(d("gongan") == [1, 0, 1, 0, 0, 0], "late")
+        #expect(d("zhujian") == [1, 0, 0, 0, 1, 0], "let go before its deadline")
+        #expect(d("jiaotong") == [1, 0, 0, 1, 0, 0], "stood down after its deadline without coming")
+        #expect(d("reli") == [1, 0, 0, 0, 0, 1], "only at an open whistle: nothing ended yet")
+        #expect(s.departments.first { $0.agency == "chengguan" }?.medianToOnSiteMs != nil)
+        let jiefanglu = s.grids.first { $0.place == "zz/erqi/jiefanglu" }
+        #expect(jiefanglu?.blown == 1 && jiefanglu?.closed == 1 && jiefanglu?.closedSolved == 1 && jiefanglu?.withNoShow == 1)
+        #expect(s.grids.first { $0.place == "erqita" }.map { ($0.blown, $0.closed, $0.byKind["emergency"]) } ?? (0, 0, 0) == (1, 0, 1))
+        #expect(s.streets(StoreFixtures.rules.grids).map(\.place) == ["erqita", "zz/erqi/jiefanglu"], "a dedicated grid is its own row")
+    }
+
     @Test(arguments: StoreBackend.all)
     func queriesAnswerFromTheProjections(_ backend: StoreBackend) throws {
         var h = try Harness(backend.make())
