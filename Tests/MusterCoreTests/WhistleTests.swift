@@ -181,6 +181,9 @@ import MusterWire
             (Fixtures.report(w, "en_route"), Fixtures.agency("gongan"), .invalidTransition, nil),
             (Fixtures.standDown(w), Actor(adapter: "dehuajie-street", roles: [.grid]), .forbidden, nil),
             (Fixtures.standDown(w, agency: "reli"), Self.street, .badField, "agency"),
+            // A department's own supervisor is on the summoned side: it neither lets its department go nor whistles.
+            (Fixtures.standDown(w, agency: "chengguan"), Actor(adapter: "cg-sup", roles: [.supervisor], agency: "chengguan"), .forbidden, nil),
+            (Fixtures.whistle(Self.plain), Actor(adapter: "cg-sup", roles: [.supervisor], agency: "chengguan"), .forbidden, nil),
         ]
         for (command, actor, code, field) in cases {
             guard case .failure(let e) = d.run(command, by: actor) else { Issue.record("accepted \(command.name)"); continue }
@@ -188,6 +191,8 @@ import MusterWire
         }
         #expect(d.ledger == before)
         _ = c
+        // A street's or district's supervisor (no agency) may.
+        d.ok(Fixtures.standDown(w, agency: "chengguan"), by: Actor(adapter: "erqi-district", roles: [.supervisor]))
     }
 
     /// Every department state × every act a peer can cause: the outcome is the table's, a refusal
