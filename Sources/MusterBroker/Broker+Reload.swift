@@ -1,20 +1,25 @@
 import Foundation
+import MusterConfig
 import MusterCore
 import MusterStore
 import MusterWire
 
-/// SIGHUP (`muster keys reload`): peers.yaml and the holiday schedules are read again by the
-/// signal handler, checked, and handed over; the broker applies them on its own thread and
-/// writes its verdict where the CLI reads it (`DB.reload.json`) once what it did is durable, so
-/// the operator learns what the running broker did, not only what the CLI thought of the files.
+/// SIGHUP (`muster reload`): the whole config — routing, grids, sla, the holiday schedules and
+/// peers — is read again by the signal handler and checked; all of it is applied, or (with any
+/// error) none. The broker applies it on its own thread: new rules for what comes next (cases
+/// already dispatched keep their owners), cases waiting at the triage queue that the new rules
+/// route are routed, open deadlines a new holiday schedule moves are recomputed. It writes its
+/// verdict where the CLI reads it (`DB.reload.json`) once what it did is durable, so the operator
+/// learns what the running broker did, not only what the CLI thought of the files. What only a
+/// restart changes (endpoint, database, security on or off) is not taken.
 extension Broker {
     public struct Reload: Sendable {
-        public var principals: [String: Principal]?
-        public var calendar: WorkCalendar?
-        /// Problems found reading the files; what was readable is applied all the same.
+        /// The config read again and checked whole; nil when it had errors.
+        public var config: BrokerConfig?
+        /// The errors, with file, line and key: then nothing is applied.
         public var errors: [String]
-        public init(principals: [String: Principal]?, calendar: WorkCalendar?, errors: [String]) {
-            self.principals = principals; self.calendar = calendar; self.errors = errors
+        public init(config: BrokerConfig?, errors: [String]) {
+            self.config = config; self.errors = errors
         }
     }
 
@@ -23,11 +28,12 @@ extension Broker {
         var reload: Reload
         var moved: Int
         var skipped: Int
+        var routed: Int = 0
     }
 
     /// Safe from any thread.
     public func reload(_ r: Reload) {
-        if let p = r.principals { reloadPeers(p) }
+        if let p = r.config?.security?.principals { reloadPeers(p) }
         pendingReload.withLock { $0 = r }
     }
 
@@ -36,10 +42,52 @@ extension Broker {
         guard let r = pendingReload.withLock({ p -> Reload? in let x = p; p = nil; return x }) else { return }
         applyPendingPeers()  // the reload's peers, if the loop has not taken them yet: before the verdict
         let now = clock.now()
-        if let calendar = r.calendar { config.rules.calendar = calendar }
+        var routed = 0
+        if let new = r.config {
+            config.rules = new.rules
+            config.instanceJurisdictions = new.instanceJurisdictions
+            config.instanceAgencies = new.instanceAgencies
+            routed = routeWaiting(now)
+        }
         let sync = syncCalendar(now)
-        let verdict = PendingVerdict(reload: r, moved: sync.moved, skipped: sync.skipped)
+        let verdict = PendingVerdict(reload: r, moved: sync.moved, skipped: sync.skipped, routed: routed)
         if let batch = sync.batch { pendingVerdicts[batch] = verdict } else { writeVerdict(verdict, failure: nil, now: now) }
+    }
+
+    /// Cases waiting at the triage queue that the rules in force now route (a department added,
+    /// a category given an owner): read a page at a time from the state index, as open deadlines
+    /// are for a new holiday schedule, routed (派单, an event on each case, a DISPATCH to each
+    /// department), committed, and let go again. Returns how many were routed.
+    func routeWaiting(_ now: Date) -> Int {
+        var routed = 0
+        var after: String?
+        while true {
+            drainInFlight()
+            let page: [(CaseRecord, [DispatchRecord])]
+            do { page = try store.cases(in: .triage, after: after, limit: Broker.recalendarPage.load(ordering: .relaxed)) } catch {
+                logger.error("reading the triage queue failed; waiting cases are routed by the next reload", metadata: ["error": "\(error)"])
+                return routed
+            }
+            guard let last = page.last else { return routed }
+            after = last.0.caseID
+            var batch = Batch()
+            var dispatches: [DispatchRecord] = []
+            var visiting: [String] = []
+            for (c, ds) in page {
+                if ledger.cases[c.caseID] == nil {
+                    ledger.admit(c, dispatches: ds)
+                    visiting.append(c.caseID)
+                }
+                let decision = ledger.routeWaiting(c.caseID, rules: config.rules, now: now)
+                guard !decision.facts.isEmpty else { continue }
+                dispatches += carryOut(decision, kept: nil, now, &batch)
+                routed += 1
+            }
+            pushDispatches(dispatches, now, &batch)
+            let touched = Set(batch.touchedCases)
+            submit(&batch, waiting: [])
+            for id in visiting where !touched.contains(id) { ledger.release(id) }
+        }
     }
 
     /// Brings the stored deadlines to the holiday schedules in force: at start (a notice
@@ -139,7 +187,9 @@ extension Broker {
         w.field("reload", reloads)
         w.field("ok", errors.isEmpty)
         w.field("errors", errors)
-        if let p = v.reload.principals { w.field("keys", p.count) }
+        if let p = v.reload.config?.security?.principals { w.field("keys", p.count) }
+        w.field("applied", v.reload.config != nil)
+        w.field("routed_from_triage", v.routed)
         w.array("official_years", config.rules.calendar.years.sorted().map { Array(String($0).utf8) })
         w.field("deadlines_moved", failure == nil ? v.moved : 0)
         w.field("deadlines_not_moved", v.skipped)

@@ -32,7 +32,7 @@ public struct BrokerConfig: Sendable {
     /// Adapter id → the grid prefixes it serves (grids.yaml `instances`).
     public var instanceJurisdictions: [String: [String]]
     /// Adapter id → the agency grids.yaml `instances` names for it (for checking adapter configs).
-    var instanceAgencies: [String: String]
+    public var instanceAgencies: [String: String]
     /// The files read, for `check-config` to list.
     public var files: [String]
 

@@ -65,6 +65,23 @@ extension Ledger {
         return decision
     }
 
+    /// A case waiting at the triage queue that the rules in force now route (a department added,
+    /// routing.yaml changed and reloaded): the `route` row, as if it had just come in. Nothing if
+    /// it is not waiting there, the rules still name no one, or its deadlines cannot be placed.
+    public mutating func routeWaiting(_ id: String, rules: Rules, now: Date) -> Decision {
+        guard let c = cases[id], c.state == .triage,
+              rules.routing.owners(category: c.category, grid: c.grid, grids: rules.grids, excluding: c.returnedBy) != nil
+        else { return Decision() }
+        var run = Run(actor: .broker, now: now, rules: rules)
+        do {
+            run.due = try rules.due(for: subject(c), at: now)
+            try route(id, &run, quietly: true)
+        } catch {
+            return Decision()  // before any fact: nothing changed
+        }
+        return run.decision
+    }
+
     func subject(_ c: CaseRecord) -> SLAPolicy.Subject {
         SLAPolicy.Subject(category: c.category, priority: c.priority, source: c.source, grid: c.grid, mode: mode(for: c.grid))
     }

@@ -66,30 +66,21 @@ struct BrokerCommand: ParsableCommand {
             s.resume()
             sources.append(s)
         }
-        // SIGHUP (muster keys reload): read peers.yaml and the holiday schedules again; revoked
-        // keys' sessions are dropped, deadlines a new schedule moves are recomputed.
+        // SIGHUP (muster reload): read the whole config again; all of it is applied or, with any
+        // error, none. Revoked keys' sessions are dropped, waiting cases the new routing names an
+        // owner for are routed, deadlines a new schedule moves are recomputed.
         // Handled in every mode, so that a stray reload never kills an --insecure broker.
         signal(SIGHUP, SIG_IGN)
         let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        let agencies = Set(cfg.rules.routing.agencies.keys)
-        let security = cfg.security
-        let reloadConfig = cfg
+        let (configPath, insecureBroker) = (config, insecure)
         broker.reloadStatusPath = Self.reloadStatusFile(db: databasePath)
         hup.setEventHandler {
-            var errors: [String] = []
-            var principals: [String: Principal]?
-            if let security {
-                do { principals = try PeersConfig.load(security.peersFile, agencies: agencies) } catch {
-                    logger.error("peers.yaml not reloaded", metadata: ["errors": "\(error)"])
-                    errors += (error as? ConfigErrors)?.errors.map(\.description) ?? ["\(error)"]
-                }
+            do {
+                broker.reload(Broker.Reload(config: try BrokerConfig.load(configPath, insecure: insecureBroker), errors: []))
+            } catch {
+                logger.error("config not reloaded: nothing applied", metadata: ["errors": "\(error)"])
+                broker.reload(Broker.Reload(config: nil, errors: (error as? ConfigErrors)?.errors.map(\.description) ?? ["\(error)"]))
             }
-            var calendar: WorkCalendar?
-            do { calendar = try reloadConfig.loadCalendar() } catch {
-                logger.error("holiday schedules not reloaded", metadata: ["errors": "\(error)"])
-                errors += (error as? ConfigErrors)?.errors.map(\.description) ?? ["\(error)"]
-            }
-            broker.reload(Broker.Reload(principals: principals, calendar: calendar, errors: errors))
         }
         hup.resume()
         sources.append(hup)

@@ -122,7 +122,9 @@ import MusterWire
         let notice = h.config.rules.calendar.replacing([
             2027: YearSchedule(official: true, daysOff: [CivilDay("2027-01-01")!], makeUpWorkdays: [CivilDay("2027-01-02")!]),
         ])
-        h.broker.reload(Broker.Reload(principals: nil, calendar: notice, errors: []))
+        var reloaded = h.config
+        reloaded.rules.calendar = notice
+        h.broker.reload(Broker.Reload(config: reloaded, errors: []))
         // Each department hears of each move (a NOTICE per dispatch), in pages.
         var moved = Set<String>()
         let deadline = Date().addingTimeInterval(10)
