@@ -47,7 +47,8 @@ enum SLALoader {
             errors.append(yaml.error(at: [.name("defaults"), .name("whistle_within")], "\"\(w)\" is not a clock time between 1s and 24h (30m, 1h)"))
         }
         if defaults[.whistle] == nil { defaults[.whistle] = Period(30, .m) }
-        for clock in ClockKind.allCases where defaults[clock] == nil {
+        // A value that was given but is wrong has its own error already.
+        for clock in ClockKind.allCases where defaults[clock] == nil && f.defaults[clock] == nil {
             errors.append(yaml.error(at: [.name("defaults")], "defaults must set \(clock.rawValue)_within"))
         }
         var rules: [SLAPolicy.Rule] = []

@@ -20,10 +20,15 @@ struct ReloadCommand: ParsableCommand {
 
     @Option(help: "The broker's config file.") var config = "config/muster.yaml"
     @Option(help: "The broker's database, if it was started with --db (its pid file is DB.pid).") var db: String?
+    @Flag(help: "The broker runs with --insecure: its config's security section is not checked (and peers are not reloaded).") var insecure = false
 
     func run() throws {
         let cfg: BrokerConfig
-        do { cfg = try BrokerConfig.load(config) } catch { throw CLIError("not reloaded; config errors:\n\(error)") }
+        do { cfg = try BrokerConfig.load(config, insecure: insecure) } catch {
+            // Nothing was sent: the running broker keeps what it has.
+            FileHandle.standardError.write(Data("error: not reloaded (nothing sent to the broker); config errors:\n\(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let database = db ?? cfg.databasePath
         // The broker holding the database's lock, not whatever pid a file left by a crash
         // names (that pid may belong to another process, or another broker, by now).
