@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "MusterAdapterKit", dependencies: [
             "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "MusterTesting", dependencies: [
             "MusterBroker", "MusterStore", "MusterConfig", "MusterCore", "MusterWire", "ZeroMQ",

@@ -1,0 +1,129 @@
+import Foundation
+import MusterWire
+
+/// What a department's plugin writes (城管's 数字城管, a webhook, the 110 system …): hand a push
+/// over to the downstream, turn the downstream's updates into acts, say how it is. Everything
+/// else — the session, heartbeats, reconnects, RECEIVED only once a push is safe downstream,
+/// retries with the same request id, the durable queue of acts — is the kit's (`PluginAdapter`).
+/// In the manner of mySociety's open311-adapter: a raw client and a translation behind one small
+/// interface.
+public protocol DepartmentPlugin: Sendable {
+    /// The pushes it takes (DISPATCH, SUMMON, NOTICE); others are acknowledged without it.
+    var handles: Set<Command> { get }
+    /// Hands one push to the downstream. Called again for the same push until it answers
+    /// `delivered`, `deferred` or `refused`; only then is the push acknowledged (RECEIVED).
+    func deliver(_ push: Push) async -> Delivery
+    /// Runs for the adapter's life, sending the downstream's updates as acts (pushed to an
+    /// endpoint, polled, read from files). An act is durable once `send` returns.
+    func updates(_ acts: ActSink) async throws
+    /// How the downstream is, for the adapter's health.
+    func health() async -> Health
+}
+
+extension DepartmentPlugin {
+    public var handles: Set<Command> { [.dispatch, .summon, .notice] }
+    public func updates(_ acts: ActSink) async throws {}
+    public func health() async -> Health { .ok }
+}
+
+/// A push as the plugin sees it: its command, its delivery id (the same on every redelivery, so
+/// the downstream can drop repeats by it) and its body as the broker sent it.
+public struct Push: Sendable {
+    public var command: Command
+    public var delivery: String
+    public var body: [UInt8]
+    /// The dispatch it is (DISPATCH), or nil.
+    public var dispatchID: String?
+
+    public init(command: Command, delivery: String, body: [UInt8], dispatchID: String? = nil) {
+        self.command = command; self.delivery = delivery; self.body = body; self.dispatchID = dispatchID
+    }
+}
+
+/// The downstream's answer to a push.
+public enum Delivery: Sendable, Equatable {
+    /// Taken, under the downstream's own id (its work-order number, 警情号 …).
+    case delivered(externalID: String?)
+    /// Taken into the downstream's own queue, to be decided there later (HTTP 202).
+    case deferred
+    /// Not now (the downstream is down, busy, asked to wait): ask again after `after` seconds
+    /// (nil: the kit's back-off). The push stays unacknowledged meanwhile.
+    case retryLater(after: Double?)
+    /// Not this department's: the kit returns the dispatch (退单) with the reason, then
+    /// acknowledges the push. For a SUMMON or a NOTICE it is only acknowledged.
+    case refused(ReturnReason, note: String)
+}
+
+/// How a downstream is.
+public enum Health: Sendable, Equatable {
+    case ok
+    /// Up but not well (slow, failing some requests), with why.
+    case degraded(String)
+    /// Not reachable, with why and for how many attempts.
+    case down(String, failures: Int)
+}
+
+/// A department's act on the bus, made from one of its downstream's updates. `id` is the
+/// request id: build it from the downstream's own key for the update (its status-change id), so
+/// that an update seen twice is one act — the queue drops the repeat, and the broker answers a
+/// repeated id with its first reply.
+public struct Act: Sendable, Equatable {
+    public var id: String
+    public var command: Command
+    /// The request body without `id` (JSON object bytes).
+    public var fields: [UInt8]
+
+    public init(id: String, command: Command, fields: [UInt8]) { self.id = id; self.command = command; self.fields = fields }
+
+    private static func make(_ id: String, _ command: Command, _ fill: (inout JSONWriter) -> Void) -> Act {
+        var w = JSONWriter()
+        fill(&w)
+        return Act(id: id, command: command, fields: w.finish())
+    }
+
+    /// 签收
+    public static func ack(id: String, dispatchID: String, handler: String? = nil, note: String? = nil) -> Act {
+        make(id, .ack) { $0.field("dispatch_id", dispatchID); $0.field("handler", handler); $0.field("note", note) }
+    }
+    public static func progress(id: String, dispatchID: String, note: String) -> Act {
+        make(id, .progress) { $0.field("dispatch_id", dispatchID); $0.field("note", note) }
+    }
+    /// 办结
+    public static func resolve(id: String, dispatchID: String, result: String, note: String? = nil) -> Act {
+        make(id, .resolve) { $0.field("dispatch_id", dispatchID); $0.field("result", result); $0.field("note", note) }
+    }
+    /// 退单
+    public static func giveBack(id: String, dispatchID: String, reason: ReturnReason, note: String? = nil) -> Act {
+        make(id, .return) { $0.field("dispatch_id", dispatchID); $0.field("reason", reason.rawValue); $0.field("note", note) }
+    }
+    /// 延期
+    public static func extend(id: String, dispatchID: String, by: String, reason: String) -> Act {
+        make(id, .extend) { $0.field("dispatch_id", dispatchID); $0.field("by", by); $0.field("reason", reason) }
+    }
+    /// 挂账
+    public static func backlog(id: String, dispatchID: String, explanation: String) -> Act {
+        make(id, .backlog) { $0.field("dispatch_id", dispatchID); $0.field("explanation", explanation) }
+    }
+    /// 报到
+    public static func report(id: String, whistleID: String, status: ReportStatus, note: String? = nil) -> Act {
+        make(id, .report) { $0.field("whistle_id", whistleID); $0.field("status", status.rawValue); $0.field("note", note) }
+    }
+
+    /// The whole request body, `id` first.
+    public var body: [UInt8] {
+        var w = JSONWriter(capacity: fields.count + id.utf8.count + 10)
+        w.field("id", id)
+        var out = w.finish()
+        guard fields.count > 2 else { return out }  // "{}"
+        out.removeLast()  // "}"
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: fields.dropFirst())
+        return out
+    }
+}
+
+/// Where a plugin sends its acts: each is durable (in the adapter's queue) once `send` returns,
+/// and goes to the broker, again after a restart if need be, until the broker answers it.
+public protocol ActSink: Sendable {
+    func send(_ act: Act) async throws
+}
