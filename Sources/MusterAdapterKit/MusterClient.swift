@@ -71,6 +71,8 @@ public final class MusterClient: @unchecked Sendable {
     private let handled = Mutex<[String]>([])
     private let wake = Wakeup()
     private let stopFlag = Atomic<Bool>(false)
+    /// Signalled when the client thread has said BYE and closed its socket.
+    private let ended = DispatchSemaphore(value: 0)
     private let welcomedFlag = Atomic<Bool>(false)
     private let counter = Atomic<Int64>(0)
     private let idPrefix: String
@@ -114,6 +116,19 @@ public final class MusterClient: @unchecked Sendable {
     public func stop() {
         stopFlag.store(true, ordering: .releasing)
         wake.signal()
+    }
+
+    /// Stops, and returns once the client thread has said BYE and closed the socket (or after
+    /// `timeout` seconds): a graceful shutdown leaves the broker a clean end of session.
+    public func stopAndWait(timeout: Double = 2) async {
+        stop()
+        guard thread != nil else { return }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [ended] in
+                _ = ended.wait(timeout: .now() + timeout)
+                done.resume()
+            }
+        }
     }
 
     /// A fresh request id, unique for this adapter.
@@ -176,6 +191,7 @@ public final class MusterClient: @unchecked Sendable {
         if let socket, isWelcomed { _ = try? socket.send(Envelope(.bye, body: Array("{}".utf8)).frames, dontWait: true) }
         socket?.close()
         socket = nil
+        ended.signal()
     }
 
     private func connect() {

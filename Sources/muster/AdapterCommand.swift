@@ -5,8 +5,9 @@ import Logging
 import MusterAdapterKit
 import MusterConfig
 import MusterWire
+import ServiceLifecycle
 
-struct AdapterCommand: ParsableCommand {
+struct AdapterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adapter", abstract: "Run a department adapter from config/adapters/NAME.yaml (downstream: simulate, http or none).")
 
@@ -16,7 +17,7 @@ struct AdapterCommand: ParsableCommand {
     @Option(help: "This adapter's key file from muster keys gen (CURVE; overrides the config).") var key: String?
     @Flag(help: "Plain TCP, ignoring the config's curve section (only against a broker run with --insecure).") var insecure = false
 
-    func run() throws {
+    func run() async throws {
         CLILogging.bootstrap()
         let cfg: AdapterConfig
         do { cfg = try AdapterConfig.load(config) } catch {
@@ -36,38 +37,22 @@ struct AdapterCommand: ParsableCommand {
             }
             options.curve = curve
         }
-        let stopper: @Sendable () -> Void
+        let service: AdapterService
         switch cfg.downstream {
         case .simulate(let sign, let progress, let finish, let p, let report):
             let handler = SimulatedAgency(signAfter: sign, progressAfter: progress, finishAfter: finish, returnProbability: p,
                                           handlerName: "\(cfg.name) 值班员", reportAfter: report)
-            let adapter = AgencyAdapter(options, handler: handler, logger: logger)
-            adapter.start()
-            stopper = { adapter.stop() }
+            service = AgencyAdapter(options, handler: handler, logger: logger).service
         case .http(let url, let timeout):
             guard let u = URL(string: url) else { throw CLIError("\(config): downstream.url \(url) is not a URL") }
             let downstream = ForwardingDownstream(url: u, timeout: timeout)
-            let client = MusterClient(options, logger: logger) { command, body in try await downstream.forward(command, body) }
-            client.start()
-            stopper = { client.stop() }
+            service = AdapterService(MusterClient(options, logger: logger) { command, body in try await downstream.forward(command, body) })
         case .none:
-            let client = MusterClient(options, logger: logger) { _, _ in }
-            client.start()
-            stopper = { client.stop() }
+            service = AdapterService(MusterClient(options, logger: logger) { _, _ in })
         }
         say("adapter \(cfg.adapter) (\(cfg.name)) connecting to \(options.endpoint)")
-        let done = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stopper(); done.signal() }
-            s.resume()
-            sources.append(s)
-        }
-        done.wait()
-        // Give the client thread a moment to say BYE.
-        usleep(200_000)
-        _ = sources
+        // SIGTERM and SIGINT shut it down gracefully: BYE to the broker, socket closed, exit.
+        let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

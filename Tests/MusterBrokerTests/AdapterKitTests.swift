@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import MusterTesting
+import ServiceLifecycle
 import Synchronization
 import Testing
 @testable import MusterAdapterKit
@@ -76,6 +78,32 @@ import MusterWire
         #expect(finished == cases)
         #expect(handler.seen.withLock { $0.count } == 5, "each dispatch handled once")
         #expect(try h.store.cases(.init(state: "finished")).count == 5)
+    }
+
+    /// An adapter run as a swift-service-lifecycle service: a graceful shutdown says BYE, so the
+    /// broker forgets its session at once and sends the agency's work to the instance still there
+    /// (without it, the dead session would hold dispatches until its heartbeats ran out).
+    @Test func aGracefulShutdownSaysByeAndTheSiblingGetsTheWork() async throws {
+        let h = try BrokerHarness(heartbeat: 60, resend: 60)
+        defer { h.stop() }
+        let leaving = AgencyAdapter(MusterClient.Options(endpoint: h.endpoint, adapter: "kit-reli-a", roles: [.agency], agency: "reli"),
+                                    handler: Counting(), logger: Self.logger())
+        let group = ServiceGroup(configuration: .init(services: [leaving.service], logger: Self.logger()))
+        let running = Task { try await group.run() }
+        #expect(try await Self.eventually(10) { leaving.client.isWelcomed })
+        await group.triggerGracefulShutdown()
+        try await running.value
+        let staying = try TestPeer(h.endpoint, name: "reli-b")
+        _ = try staying.hello(adapter: "kit-reli-b", roles: ["agency"], agency: "reli")
+        let intake = try TestPeer(h.endpoint, name: "in-gs")
+        _ = try intake.hello(adapter: "hotline-gs", roles: ["intake"])
+        for i in 0..<4 { _ = try intake.request(.submit, ["case": BrokerTests.caseBody("gs-\(i)")]) }
+        var got = 0
+        while got < 4, let d = try staying.push(.dispatch, timeout: 2) {
+            got += 1
+            try staying.received([d["delivery"] as! String])
+        }
+        #expect(got == 4, "every dispatch to the instance still connected")
     }
 
     /// Polls `condition` until it holds or `seconds` pass (a bound on a broken test, not a wait).

@@ -53,6 +53,12 @@ public final class PluginAdapter: ActSink, Sendable {
         client.stop()
     }
 
+    /// Stops, once the client has said BYE.
+    public func stopAndWait() async {
+        updates.withLock { $0?.cancel() }
+        await client.stopAndWait()
+    }
+
     /// `ActSink`: durable once this returns; the broker's answer comes later.
     public func send(_ act: Act) async throws {
         guard try queue.enqueue(act) else { return }  // the same update again: one act
