@@ -48,12 +48,16 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Department plugins, each its own target under Plugins/ (SwiftPM's own plugin folder is
+        // not used: no `.plugin` targets), and the registry `muster adapter` runs them from.
+        .target(name: "SimulatedDepartment", dependencies: ["MusterAdapterKit", "MusterConfig", "MusterWire"], path: "Plugins/Simulated"),
+        .target(name: "MusterPlugins", dependencies: ["MusterAdapterKit", "MusterConfig", "SimulatedDepartment"], path: "Plugins/Registry"),
         .target(name: "MusterTesting", dependencies: [
             "MusterBroker", "MusterStore", "MusterConfig", "MusterCore", "MusterWire", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "muster", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterStore", "MusterConfig", "MusterWire",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "MusterStore", "MusterConfig", "MusterWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -76,7 +80,7 @@ let package = Package(
             "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

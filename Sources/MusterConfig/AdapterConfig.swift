@@ -19,6 +19,16 @@ public struct AdapterConfig: Sendable {
     public var jurisdictions: [String]?
     public var window: Int
     public var downstream: Downstream
+    /// The plugin that runs it (`plugin: webhook`), from the registry under Plugins/; nil: the
+    /// generic adapter with `downstream`.
+    public var plugin: String?
+    /// The plugin's own section (`settings:`), for the plugin to decode.
+    public var settings: PluginSettings = .none
+    /// The line of `plugin:`, for an unknown plugin's error.
+    public var pluginLine: Int?
+    /// Where its acts not yet answered wait (`queue:`, beside the config; default
+    /// data/acts/ADAPTER.db from the project folder).
+    public var queuePath: String = ""
     /// CURVE: the broker's public key file and this adapter's key file; nil: plain TCP.
     public var serverKeyFile: String?
     public var keyFile: String?
@@ -42,12 +52,14 @@ public struct AdapterConfig: Sendable {
         var jurisdictions: [String]?
         var window: Int?
         var downstream: Downstream?
+        var plugin: String?
+        var queue: String?
         var curve: Curve?
         struct Curve: Decodable { var server_key: String; var key: String }
     }
 
     /// `200ms`, `2s`, `1m` → seconds.
-    static func seconds(_ text: String) -> Double? {
+    public static func seconds(_ text: String) -> Double? {
         for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where text.hasSuffix(suffix) {
             if let v = Double(text.dropLast(suffix.count)), v >= 0 { return v * scale }
         }
@@ -68,8 +80,11 @@ public struct AdapterConfig: Sendable {
     }
 
     private static func load(_ path: String, broker: BrokerConfig?) throws(ConfigErrors) -> AdapterConfig {
-        let yaml = try YAMLFile(path: path)
+        let file = try YAMLFile(path: path)
+        // `settings:` belongs to the plugin, which decodes it as strictly (`PluginSettings`).
+        let yaml = file.without("settings")
         let f = try yaml.decode(File.self)
+        let settings = file.section("settings")
         var errors: [ConfigError] = []
         let known = Role.allCases.map(\.rawValue)
         for (i, r) in f.roles.enumerated() where !known.contains(r) {
@@ -125,11 +140,19 @@ public struct AdapterConfig: Sendable {
                 errors.append(yaml.error(at: [.name("downstream"), .name("kind")], "unknown kind \"\(d.kind)\"; simulate, http or none"))
             }
         }
+        if f.plugin != nil, f.downstream != nil {
+            errors.append(yaml.error(at: [.name("downstream")], "a plugin is its own downstream: give plugin (and its settings) or downstream, not both"))
+        }
+        if f.plugin == nil, settings != nil {
+            errors.append(file.error(at: [.name("settings")], "settings belong to a plugin: name it with plugin:"))
+        }
         guard errors.isEmpty else { throw ConfigErrors(errors: errors) }
         func sibling(_ p: String) -> String { ConfigPath.resolve(p, beside: path) }
         return AdapterConfig(adapter: f.adapter, agency: f.agency, name: f.name ?? f.adapter, roles: f.roles,
                              broker: f.broker ?? "tcp://127.0.0.1:7400", jurisdictions: f.jurisdictions,
-                             window: f.window ?? 1000, downstream: downstream,
+                             window: f.window ?? 1000, downstream: downstream, plugin: f.plugin,
+                             settings: PluginSettings(settings, path: path), pluginLine: yaml.line(at: [.name("plugin")]),
+                             queuePath: sibling(f.queue ?? "../../data/acts/\(f.adapter).db"),
                              serverKeyFile: f.curve.map { sibling($0.server_key) }, keyFile: f.curve.map { sibling($0.key) })
     }
 }

@@ -17,5 +17,6 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Every problem found while loading, not just the first.
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
+    public init(errors: [ConfigError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

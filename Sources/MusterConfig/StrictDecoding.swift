@@ -64,7 +64,7 @@ final class KeyLedger {
 }
 
 /// The spelling nearest a mistyped word, among the words valid at that place.
-enum Spelling {
+public enum Spelling {
     /// Edit distance counting insertions and deletions (a substitution counts two), taken from
     /// the standard library's diff rather than hand-written: it only has to rank candidates.
     static func distance(_ a: String, _ b: String) -> Int { Array(a).difference(from: Array(b)).count }
@@ -80,7 +80,7 @@ enum Spelling {
     }
 
     /// ` (did you mean "x"?)` or ` (one of a, b, c)`: for a value outside a closed vocabulary.
-    static func hint(_ word: String, in candidates: [String]) -> String {
+    public static func hint(_ word: String, in candidates: [String]) -> String {
         if let near = nearest(word, in: candidates) { return "; did you mean \"\(near)\"?" }
         return " (one of \(candidates.joined(separator: ", ")))"
     }

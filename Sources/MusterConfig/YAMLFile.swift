@@ -12,7 +12,10 @@ struct YAMLFile {
     }
 
     let path: String
-    let root: Node?
+    private(set) var root: Node?
+    /// Where `root` sits in the file, for a section decoded apart (`section(_:)`): errors name
+    /// the whole key path.
+    private(set) var prefix: [Key] = []
 
     init(path: String) throws(ConfigErrors) {
         self.path = path
@@ -31,7 +34,9 @@ struct YAMLFile {
     /// Decodes the file into `T`, strictly: besides type errors, every key `T` does not read is
     /// an error, with the nearest valid key (StrictDecoding.swift).
     func decode<T: Decodable>(_ type: T.Type) throws(ConfigErrors) -> T {
-        guard let root else { throw ConfigErrors(errors: [ConfigError(file: path, line: 1, key: "", message: "the file is empty")]) }
+        guard let root else {
+            throw ConfigErrors(errors: [ConfigError(file: path, line: 1, key: YAMLFile.render(prefix), message: prefix.isEmpty ? "the file is empty" : "the section is empty")])
+        }
         let ledger = KeyLedger()
         let value: T
         do {
@@ -39,16 +44,39 @@ struct YAMLFile {
         } catch let e as DecodingError {
             throw ConfigErrors(errors: [error(e, ledger)])
         } catch {
-            throw ConfigErrors(errors: [ConfigError(file: path, line: nil, key: "", message: "\(error)")])
+            throw ConfigErrors(errors: [ConfigError(file: path, line: nil, key: YAMLFile.render(prefix), message: "\(error)")])
         }
-        let unknown = ledger.unknownKeys(in: root, file: path)
+        let unknown = ledger.unknownKeys(in: root, file: path).map { e in
+            var e = e
+            e.key = YAMLFile.render(prefix) + (prefix.isEmpty || e.key.isEmpty || e.key.hasPrefix("[") ? "" : ".") + e.key
+            return e
+        }
         guard unknown.isEmpty else { throw ConfigErrors(errors: unknown) }
         return value
     }
 
+    /// The file without its top-level `key`: a section another decodes apart.
+    func without(_ key: String) -> YAMLFile {
+        var copy = self
+        if case .mapping(let m)? = root, m.contains(where: { $0.key.string == key }) {
+            copy.root = .mapping(Node.Mapping(m.filter { $0.key.string != key }, m.tag, m.style, m.mark))
+        }
+        return copy
+    }
+
+    /// The top-level `key` section as a file of its own (lines and key paths still the file's);
+    /// nil when the file has no such key.
+    func section(_ key: String) -> YAMLFile? {
+        guard let node = YAMLFile.child(of: root, .name(key)) else { return nil }
+        var copy = self
+        copy.root = node
+        copy.prefix = prefix + [.name(key)]
+        return copy
+    }
+
     /// The error at a key path, with the line of the deepest node that exists on it.
     func error(at keys: [Key], _ message: String) -> ConfigError {
-        ConfigError(file: path, line: line(at: keys), key: YAMLFile.render(keys), message: message)
+        ConfigError(file: path, line: line(at: keys), key: YAMLFile.render(prefix + keys), message: message)
     }
 
     /// The line of a key path: where its last key is written (a block value starts below it),

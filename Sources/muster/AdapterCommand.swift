@@ -4,12 +4,13 @@ import Foundation
 import Logging
 import MusterAdapterKit
 import MusterConfig
+import MusterPlugins
 import MusterWire
 import ServiceLifecycle
 
 struct AdapterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "adapter", abstract: "Run a department adapter from config/adapters/NAME.yaml (downstream: simulate, http or none).")
+        commandName: "adapter", abstract: "Run a department adapter from config/adapters/NAME.yaml: its plugin (muster plugins lists them), or the generic adapter's downstream (simulate, http or none).")
 
     @Option(help: "The adapter's config file.") var config: String
     @Option(help: "The broker endpoint (overrides the config).") var endpoint: String?
@@ -38,6 +39,16 @@ struct AdapterCommand: AsyncParsableCommand {
             options.curve = curve
         }
         let service: AdapterService
+        let plugin: (any DepartmentPlugin)?
+        do {
+            plugin = try PluginRegistry.make(cfg, configPath: config, context: .init(adapter: cfg.adapter, agency: cfg.agency, name: cfg.name, logger: logger))
+        } catch {
+            FileHandle.standardError.write(Data("config errors:\n\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if let plugin {
+            service = PluginAdapter(options, plugin: plugin, queue: try ActQueue(path: cfg.queuePath), logger: logger).service
+        } else {
         switch cfg.downstream {
         case .simulate(let sign, let progress, let finish, let p, let report):
             let handler = SimulatedAgency(signAfter: sign, progressAfter: progress, finishAfter: finish, returnProbability: p,
@@ -49,6 +60,7 @@ struct AdapterCommand: AsyncParsableCommand {
             service = AdapterService(MusterClient(options, logger: logger) { command, body in try await downstream.forward(command, body) })
         case .none:
             service = AdapterService(MusterClient(options, logger: logger) { _, _ in })
+        }
         }
         say("adapter \(cfg.adapter) (\(cfg.name)) connecting to \(options.endpoint)")
         // SIGTERM and SIGINT shut it down gracefully: BYE to the broker, socket closed, exit.

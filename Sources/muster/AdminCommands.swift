@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import MusterPlugins
 import MusterConfig
 import MusterCore
 import MusterStore
@@ -36,7 +38,10 @@ struct CheckConfigCommand: ParsableCommand {
             do {
                 let a: AdapterConfig
                 if let broker { a = try AdapterConfig.load(path, against: broker) } else { a = try AdapterConfig.load(path) }
-                summary.append("adapter \(a.adapter) (\(a.name))")
+                // Its plugin's settings, checked by the plugin itself.
+                _ = try PluginRegistry.make(a, configPath: path, context: .init(adapter: a.adapter, agency: a.agency, name: a.name,
+                                                                                 logger: Logger(label: "muster.check-config")))
+                summary.append("adapter \(a.adapter) (\(a.name))" + (a.plugin.map { ", plugin \($0)" } ?? ""))
             } catch {
                 problems.append(contentsOf: error.errors.map(\.description))
             }

@@ -21,7 +21,7 @@ struct Muster: AsyncParsableCommand {
             BrokerCommand.self, AdapterCommand.self, SubmitCommand.self, CaseCommand.self, CasesCommand.self,
             StatsCommand.self, ModeCommand.self, WhistleCommand.self, WhistlesCommand.self,
             AssignCommand.self, RejectCommand.self, VerifyCommand.self, EvaluateCommand.self, ExtendCommand.self, BacklogCommand.self,
-            KeysCommand.self, ReloadCommand.self, AgencyCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
+            KeysCommand.self, ReloadCommand.self, AgencyCommand.self, PluginsCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
             CalendarCommand.self,
         ])
 
