@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libzmq from Debian's libzmq3-dev; no pkgConfig: to avoid a harmless flag warning.
@@ -51,7 +53,14 @@ let package = Package(
         // Department plugins, each its own target under Plugins/ (SwiftPM's own plugin folder is
         // not used: no `.plugin` targets), and the registry `muster adapter` runs them from.
         .target(name: "SimulatedDepartment", dependencies: ["MusterAdapterKit", "MusterConfig", "MusterWire"], path: "Plugins/Simulated"),
-        .target(name: "MusterPlugins", dependencies: ["MusterAdapterKit", "MusterConfig", "SimulatedDepartment"], path: "Plugins/Registry"),
+        .target(name: "WebhookDepartment", dependencies: [
+            "MusterAdapterKit", "MusterConfig", "MusterWire",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], path: "Plugins/Webhook", exclude: ["receiver.py", "README.md"]),
+        .target(name: "MusterPlugins", dependencies: ["MusterAdapterKit", "MusterConfig", "SimulatedDepartment", "WebhookDepartment"],
+                path: "Plugins/Registry"),
         .target(name: "MusterTesting", dependencies: [
             "MusterBroker", "MusterStore", "MusterConfig", "MusterCore", "MusterWire", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),

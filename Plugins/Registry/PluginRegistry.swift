@@ -1,6 +1,7 @@
 import MusterAdapterKit
 import MusterConfig
 import SimulatedDepartment
+import WebhookDepartment
 
 /// Every plugin `muster adapter` can run, by the name adapter configs give (`plugin: NAME`).
 /// Adding one: a target under Plugins/NAME with its own `path:` in Package.swift, a dependency
@@ -8,6 +9,7 @@ import SimulatedDepartment
 public enum PluginRegistry {
     public static let all: [PluginDescriptor] = [
         SimulatedDepartment.descriptor,
+        WebhookDepartment.descriptor,
     ]
 
     public static func named(_ name: String) -> PluginDescriptor? { all.first { $0.name == name } }

@@ -24,17 +24,18 @@ struct AgencyCommand: ParsableCommand {
         @Option(help: "The broker's config file (its folder holds adapters/ and peers.yaml).") var config = "config/muster.yaml"
         @Argument(help: "The agency's code, ASCII pinyin (yuanlin).") var code: String
         @Option(help: "Its name, Chinese first (园林绿化).") var name: String
-        @Option(help: "Its downstream: simulate (a stand-in department) or http (each push POSTed to --url).") var downstream = "simulate"
-        @Option(help: "The department's work-order system, for --downstream http.") var url: String?
+        @Option(help: "Its plugin: simulated (a stand-in department) or webhook (each push POSTed, signed, to --url); muster plugins lists them.")
+        var plugin = "simulated"
+        @Option(help: "The department's work-order endpoint, for --plugin webhook.") var url: String?
         @Option(help: "Where its key pair goes.") var keys = "data/keys"
 
         func validate() throws {
             guard code.range(of: #"^[a-z][a-z0-9_]{1,31}$"#, options: .regularExpression) != nil else {
                 throw ValidationError("the code is 2–32 lowercase ASCII letters, digits or _, starting with a letter (yuanlin), not \(code)")
             }
-            guard ["simulate", "http"].contains(downstream) else { throw ValidationError("--downstream is simulate or http, not \(downstream)") }
-            if downstream == "http", url.flatMap(URL.init(string:))?.scheme.map({ ["http", "https"].contains($0) }) != true {
-                throw ValidationError("--downstream http needs --url http(s)://…")
+            guard ["simulated", "webhook"].contains(plugin) else { throw ValidationError("--plugin is simulated or webhook, not \(plugin)") }
+            if plugin == "webhook", url.flatMap(URL.init(string:))?.scheme.map({ ["http", "https"].contains($0) }) != true {
+                throw ValidationError("--plugin webhook needs --url http(s)://…")
             }
         }
 
@@ -52,9 +53,21 @@ struct AgencyCommand: ParsableCommand {
             let keysFromPeers = Self.relative(keys, from: folder)
             try writeKeyPair(name: adapter, dir: keys)
             let serverKey = "\(keysFromAdapters)/broker.pub"
-            let ds = downstream == "http"
-                ? "downstream:\n  kind: http\n  url: \(url!)\n  timeout: 30s\n"
-                : "downstream:\n  kind: simulate\n  sign_after: 300ms\n  finish_after: 2s\n  report_after: 3s\n"
+            let ds: String
+            if plugin == "webhook" {
+                // The shared secret the department checks each POST's signature with (Plugins/Webhook/README.md).
+                let secretPath = ((adapterPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("\(code).webhook-secret")
+                var bytes = [UInt8](repeating: 0, count: 32)
+                for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+                let secret = bytes.map { String(format: "%02x", $0) }.joined()
+                guard fm.createFile(atPath: secretPath, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw CLIError("cannot write \(secretPath)")
+                }
+                print("wrote \(secretPath) (0600): give it to the department, to check each POST's X-Muster-Signature")
+                ds = "plugin: webhook\nsettings:\n  url: \(url!)\n  secret_file: \(code).webhook-secret\n  timeout: 10s\n"
+            } else {
+                ds = "plugin: simulated\nsettings:\n  sign_after: 300ms\n  finish_after: 2s\n  report_after: 3s\n"
+            }
             let text = """
                 # \(name) (\(code)): written by `muster agency add`.
                 adapter: \(adapter)
@@ -82,7 +95,7 @@ struct AgencyCommand: ParsableCommand {
                     .write(toFile: peersPath, atomically: true, encoding: .utf8)
             } catch { throw CLIError("\(error)") }
             print("""
-                wrote \(adapterPath) (downstream \(downstream)), its key pair in \(keys), and \(adapter) in \(peersPath)
+                wrote \(adapterPath) (plugin \(plugin)), its key pair in \(keys), and \(adapter) in \(peersPath)
 
                 Now add to \((folder as NSString).appendingPathComponent("routing.yaml")):
 

@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import MusterAdapterKit
+import MusterConfig
+import MusterWire
+import NIOCore
+
+/// Any department's system over plain HTTP, without code (`plugin: webhook`): each push is POSTed
+/// as a documented JSON work order (Plugins/Webhook/README.md), signed, to the department's URL.
+/// Its answer decides: 2xx taken (its `id` the department's own), 202 taken for later, 409 a
+/// repeat it already has, 410/422 refused with a return reason, 429/503 retry after
+/// `Retry-After`, anything else (or no answer) retry with back-off — and the push stays
+/// unacknowledged until then, so no dispatch is ever lost.
+public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
+    struct Settings: Decodable {
+        var url: String
+        /// A file holding the HMAC secret (one line), beside the config or absolute.
+        var secret_file: String
+        var timeout: String?
+        /// Failures in a row before its health is `down`.
+        var dead_after: Int?
+        /// category code → the department's own code (数字城管 大类/小类 …), sent as `department_code`.
+        var category_codes: [String: String]?
+    }
+
+    public let url: URL
+    let secret: SymmetricKey
+    let timeout: Double
+    let deadAfter: Int
+    let categoryCodes: [String: String]
+    private let failures = NSLock()
+    private var failuresInARow = 0
+    private var lastFailure = ""
+
+    init(url: URL, secret: [UInt8], timeout: Double, deadAfter: Int, categoryCodes: [String: String]) {
+        self.url = url; self.secret = SymmetricKey(data: secret); self.timeout = timeout
+        self.deadAfter = deadAfter; self.categoryCodes = categoryCodes
+    }
+
+    public static let descriptor = PluginDescriptor(
+        name: "webhook",
+        summary: "Any department's system over HTTP: each push POSTed as a signed JSON work order (HMAC-SHA256), retried until it answers.",
+        settings: [
+            .init("url", "the department's work-order endpoint (http or https)"),
+            .init("secret_file", "a file with the shared HMAC secret (beside the adapter config, or absolute)"),
+            .init("timeout", "per request (default 10s)"),
+            .init("dead_after", "failures in a row before its health is down (default 5)"),
+            .init("category_codes", "category → the department's own code, sent as department_code"),
+        ],
+        make: { (settings: PluginSettings, context: PluginDescriptor.Context) throws(ConfigErrors) -> any DepartmentPlugin in
+            let s = try settings.decode(Settings.self)
+            var errors: [ConfigError] = []
+            let url = URL(string: s.url)
+            if url == nil || !["http", "https"].contains(url?.scheme ?? "") || url?.host == nil {
+                errors.append(settings.error(at: ["url"], "\"\(s.url)\" is not an http(s) URL"))
+            }
+            let secretPath = s.secret_file.hasPrefix("/") ? s.secret_file
+                : ((settings.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(s.secret_file)
+            let secret = (try? String(contentsOfFile: secretPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if secret?.isEmpty ?? true { errors.append(settings.error(at: ["secret_file"], "cannot read a secret from \(secretPath)")) }
+            let timeout = s.timeout.flatMap(AdapterConfig.seconds) ?? 10
+            if let t = s.timeout, AdapterConfig.seconds(t) == nil { errors.append(settings.error(at: ["timeout"], "\"\(t)\" is not a duration like 500ms, 10s")) }
+            guard errors.isEmpty, let url, let secret else { throw ConfigErrors(errors: errors) }
+            return WebhookDepartment(url: url, secret: Array(secret.utf8), timeout: timeout, deadAfter: s.dead_after ?? 5,
+                                     categoryCodes: s.category_codes ?? [:])
+        })
+
+    public func deliver(_ push: Push) async -> Delivery {
+        let body = workOrder(push)
+        let timestamp = String(Int64(Date().timeIntervalSince1970))
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        request.headers.add(name: "Idempotency-Key", value: push.delivery)
+        request.headers.add(name: "X-Muster-Command", value: push.command.rawValue)
+        request.headers.add(name: "X-Muster-Timestamp", value: timestamp)
+        request.headers.add(name: "X-Muster-Signature", value: "sha256=" + Self.signature(secret: secret, timestamp: timestamp, body: body))
+        request.body = .bytes(body)
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let answer = try await response.body.collect(upTo: 1 << 20)
+            let code = Int(response.status.code)
+            let json = (try? JSONSerialization.jsonObject(with: Data(answer.readableBytesView))) as? [String: Any]
+            switch code {
+            case 202: succeeded(); return .deferred
+            case 200..<300, 409: succeeded(); return .delivered(externalID: json?["id"] as? String)
+            case 410, 422:
+                succeeded()
+                let reason = (json?["reason"] as? String).flatMap(ReturnReason.init(rawValue:)) ?? .notOurDuty
+                return .refused(reason, note: json?["note"] as? String ?? "refused by \(url.host ?? "the department") (HTTP \(code))")
+            case 429, 503:
+                failed("HTTP \(code)")
+                return .retryLater(after: response.headers.first(name: "Retry-After").flatMap(Double.init))
+            default:
+                failed("HTTP \(code)")
+                return .retryLater(after: nil)
+            }
+        } catch {
+            failed("\(error)")
+            return .retryLater(after: nil)
+        }
+    }
+
+    public func health() async -> Health {
+        failures.withLock {
+            failuresInARow == 0 ? .ok : failuresInARow < deadAfter ? .degraded(lastFailure) : .down(lastFailure, failures: failuresInARow)
+        }
+    }
+
+    private func succeeded() { failures.withLock { failuresInARow = 0 } }
+    private func failed(_ why: String) { failures.withLock { failuresInARow += 1; lastFailure = why } }
+
+    /// `hex(HMAC-SHA256(secret, timestamp + "." + body))`: a receiver recomputes it over the raw
+    /// body it got and the `X-Muster-Timestamp` header (README.md has it in ten lines of Python).
+    static func signature(secret: SymmetricKey, timestamp: String, body: [UInt8]) -> String {
+        var mac = HMAC<SHA256>(key: secret)
+        mac.update(data: Array(timestamp.utf8) + [UInt8(ascii: ".")])
+        mac.update(data: body)
+        return mac.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The work order (README.md): a DISPATCH in the department's terms; a SUMMON or NOTICE as
+    /// the broker sent it, under its `type`.
+    func workOrder(_ push: Push) -> [UInt8] {
+        guard push.command == .dispatch, let d = try? JSONSerialization.jsonObject(with: Data(push.body)) as? [String: Any],
+              let c = d["case"] as? [String: Any] else {
+            var w = JSONWriter()
+            w.field("type", push.command.rawValue.lowercased())
+            w.field("delivery", push.delivery)
+            w.raw("body", push.body)
+            return w.finish()
+        }
+        let location = c["location"] as? [String: Any]
+        let category = c["category"] as? String ?? ""
+        var w = JSONWriter(capacity: push.body.count + 200)
+        w.field("type", "dispatch")
+        w.field("delivery", push.delivery)
+        w.field("dispatch_id", d["dispatch_id"] as? String)
+        w.field("case_id", c["case_id"] as? String)
+        w.field("role", d["role"] as? String)
+        w.field("round", d["round"] as? Int ?? 1)
+        w.field("category", category)
+        w.field("department_code", categoryCodes[category])
+        w.field("title", c["title"] as? String)
+        w.field("description", c["description"] as? String)
+        w.field("priority", c["priority"] as? String)
+        w.field("grid", c["grid"] as? String)
+        w.field("address", location?["address"] as? String)
+        if let due = d["due"], let bytes = try? JSONSerialization.data(withJSONObject: due) { w.raw("due", Array(bytes)) }
+        if let r = c["reporter"], let bytes = try? JSONSerialization.data(withJSONObject: r) { w.raw("reporter", Array(bytes)) }
+        return w.finish()
+    }
+}
