@@ -69,8 +69,10 @@ extension Broker {
 }
 
 extension Messages {
+    /// A share to four places (0 when there is nothing to count).
+    static func rate(_ n: Int, _ d: Int) -> Double { d == 0 ? 0 : (Double(n) / Double(d) * 10_000).rounded() / 10_000 }
+
     static func stats(_ s: Store.Stats, into w: inout JSONWriter) {
-        func rate(_ n: Int, _ d: Int) -> Double { d == 0 ? 0 : (Double(n) / Double(d) * 10_000).rounded() / 10_000 }
         w.field("accepted", s.accepted)
         w.object("by_state") { b in for (k, v) in s.byState.sorted(by: { $0.key < $1.key }) { b.field(k, v) } }
         w.field("satisfaction_rate", rate(s.satisfied, s.rated))

@@ -64,7 +64,6 @@ extension Messages {
 
     /// 双考核: departments on reporting on time; grids and streets on how they whistle.
     static func whistleStats(_ s: WhistleStats, grids: GridMap, into w: inout JSONWriter) {
-        func rate(_ n: Int, _ d: Int) -> Double { d == 0 ? 0 : (Double(n) / Double(d) * 10_000).rounded() / 10_000 }
         w.array("departments", s.departments.map { d in
             var o = JSONWriter()
             o.field("agency", d.agency)

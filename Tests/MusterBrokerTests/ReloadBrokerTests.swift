@@ -64,7 +64,19 @@ import MusterWire
         let intake = try TestPeer(h.endpoint, name: "in")
         _ = try intake.hello(adapter: "hotline-bad", roles: ["intake"])
         let waiting = try intake.request(.submit, ["case": Self.caseBody("bad-1", category: "tree_pruning")]).1
+        let verdict = FileManager.default.temporaryDirectory.appendingPathComponent("muster-verdict-\(UUID().uuidString).json").path
+        h.broker.reloadStatusPath = verdict
         h.broker.reload(Broker.Reload(config: nil, errors: ["routing.yaml:12: categories[0].lead: unknown agency \"yuanlim\""]))
+        // The broker's own verdict: nothing applied, the error passed on.
+        var written: [String: Any]?
+        let deadline = Date().addingTimeInterval(5)
+        while written == nil, Date() < deadline {
+            written = FileManager.default.contents(atPath: verdict).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            if written == nil { usleep(20_000) }
+        }
+        #expect(written?["applied"] as? Bool == false && written?["ok"] as? Bool == false)
+        #expect((written?["errors"] as? [String])?.first?.contains("yuanlim") == true)
+        #expect(written?["routed_from_triage"] as? Int == 0)
         let seq = h.store.lastSeq
         // The broker keeps serving on the old rules: a new case goes where it went before.
         let after = try intake.request(.submit, ["case": BrokerTests.caseBody("bad-2", category: "street_vending")]).1
