@@ -18,6 +18,12 @@ extension Broker {
             case .withdraw(let id): batch.withdrawn.append(id)
             case .keepSubmitted(let id): batch.submitted[id] = kept ?? Array("{}".utf8)
             case .summon(let s): summon(s, now, &batch)
+            case .alert(let h, let kind):
+                lastDelivery += 1
+                batch.pushes.append(Batch.Push(
+                    delivery: lastDelivery, target: "role:ops", command: Command.notice.rawValue,
+                    body: Messages.healthNotice(delivery: store.deliveryIDs.wire(lastDelivery), h, kind: kind, now: now),
+                    dispatchID: nil, createdAt: now))
             }
         }
         return dispatches

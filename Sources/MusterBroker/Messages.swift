@@ -56,7 +56,34 @@ public enum Messages {
             w.field("state", state.rawValue)
             if let onTime { w.field("on_time", onTime) }
             return (.ok, w.finish())
+        case .health(let h, let changed):
+            w.field("adapter", h.adapter)
+            w.field("state", h.state.rawValue)
+            w.field("changed", changed)
+            return (.ok, w.finish())
         }
+    }
+
+    /// `{adapter, agency, state, detail, failures}`: an adapter's downstream health.
+    static func health(_ h: AdapterHealth) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("adapter", h.adapter); w.field("agency", h.agency); w.field("state", h.state.rawValue)
+        w.field("detail", h.detail); if let f = h.failures { w.field("failures", f) }
+        return w.finish()
+    }
+
+    /// NOTICE to the centre: an adapter's downstream went down (`downstream_down`) or came back.
+    static func healthNotice(delivery: String, _ h: AdapterHealth, kind: String, now: Date) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("delivery", delivery)
+        w.field("kind", kind)
+        w.field("agency", h.agency)
+        w.field("adapter", h.adapter)
+        w.field("state", h.state.rawValue)
+        w.field("detail", h.detail)
+        if let f = h.failures { w.field("failures", f) }
+        w.field("at", Timestamp.format(now))
+        return w.finish()
     }
 
     static func ok(re: String, _ fill: (inout JSONWriter) -> Void = { _ in }) -> [UInt8] {
@@ -174,6 +201,9 @@ public enum Messages {
             w.field("whistle_id", SummonRecord.parts(of: sid).whistle); w.field("summon_id", sid); w.field("agency", SummonRecord.parts(of: sid).agency)
             w.field("note", note)
         case .stoodDown(let note, let override): w.field("whistle_id", record); w.field("note", note); w.field("override", override)
+        case .downstream(let subject, let ref):
+            w.field("subject", subject); w.field("status", ref.status); w.field("ref", ref.ref); w.field("update", ref.update)
+        case .adapterHealth(let h): w.raw("health", health(h))
         }
         return w.finish()
     }

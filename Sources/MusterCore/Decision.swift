@@ -15,6 +15,8 @@ public enum Reply: Sendable, Equatable {
     case whistle(WhistleRecord, summoned: [String])
     /// `OK {whistle_id, agency, state, on_time?}`: a department's REPORT (报到).
     case reported(whistleID: String, agency: String, state: SummonState, onTime: Bool?)
+    /// `OK {adapter, state, changed}`: HEALTH taken.
+    case health(AdapterHealth, changed: Bool)
 }
 
 /// What the shell carries out for a decision, besides logging its facts (in the style of
@@ -34,6 +36,8 @@ public enum Action: Sendable, Equatable {
     /// SUMMON the department to the whistle: stored, sent once durable, redelivered until
     /// RECEIVED (withdrawn as a dispatch is, by its summon id).
     case summon(SummonRecord)
+    /// An adapter's downstream went down or came back: NOTICE `kind` to the centre's operators.
+    case alert(AdapterHealth, kind: String)
 }
 
 /// What applying facts changed in the ledger: the rows the commit must write.

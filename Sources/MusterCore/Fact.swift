@@ -73,6 +73,11 @@ public struct Fact: Codable, Sendable, Equatable {
         /// 撤哨: every department still there stands down. `override`: the centre's reason for
         /// standing down while the case is unfinished.
         case stoodDown(note: String?, override: String?)
+        /// A department's act came from its own system with this raw status and keys (a
+        /// plugin's status map): kept beside the act's own fact. `subject`: the dispatch or summon.
+        case downstream(subject: String, DownstreamRef)
+        /// An agency adapter's downstream changed health (HEALTH). Not a case's: `caseID` is "".
+        case adapterHealth(AdapterHealth)
     }
 
     /// The `type` of the `EVENT` (PROTOCOL.md).
@@ -105,6 +110,8 @@ public struct Fact: Codable, Sendable, Equatable {
         case .reported: "whistle.reported"
         case .released: "whistle.released"
         case .stoodDown: "whistle.stood_down"
+        case .downstream: "downstream.update"
+        case .adapterHealth: "adapter.health"
         }
     }
 }

@@ -35,6 +35,8 @@ public struct Ledger: Sendable, Equatable {
     public var modes: [String: ManagementMode] = [:]
     /// Whistles: every open one, and those closed since the start.
     public var whistles: [String: WhistleRecord] = [:]
+    /// The last health each agency adapter reported (HEALTH) since the start.
+    public var health: [String: AdapterHealth] = [:]
 
     /// The mode in force for a grid: the most specific scope that covers it.
     public func mode(for grid: String) -> ManagementMode {
@@ -163,6 +165,10 @@ public struct Ledger: Sendable, Equatable {
             if dispatches[did]?.role == .lead { update(id, fact, &fp) { $0.backlog = explanation } } else { touch(id, fact, &fp) }
         case .whistleBlown, .summoned, .reported, .released, .stoodDown:
             applyWhistle(fact, &fp)
+        case .downstream:
+            touch(id, fact, &fp)
+        case .adapterHealth(let h):
+            health[h.adapter] = h
         }
         if case .modeSet(let mode, let scope) = fact.change {
             modes[scope] = mode == .normal ? nil : mode

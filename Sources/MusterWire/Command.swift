@@ -13,6 +13,8 @@ public enum Command: String, Sendable, CaseIterable {
     case whistle = "WHISTLE", summon = "SUMMON", report = "REPORT", standDown = "STAND_DOWN"
     // notices, events, queries
     case notice = "NOTICE", subscribe = "SUBSCRIBE", event = "EVENT", query = "QUERY", mode = "MODE"
+    // adapters
+    case health = "HEALTH"
 
     /// Commands a peer may send to the broker.
     public var isRequest: Bool {

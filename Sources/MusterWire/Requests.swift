@@ -106,9 +106,12 @@ public struct Ack: Request {
     public var dispatchID: String
     public var handler: String?
     public var note: String?
-    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", handler, note }
+    /// The department system's own status and keys for this act (a plugin's status map).
+    public var downstream: DownstreamRef?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", handler, note, downstream }
     public func validate() throws(WireError) {
         try Check.name(dispatchID, "dispatch_id")
+        try downstream?.validate()
         try Check.optional(handler, "handler", max: 200)
         try Check.optional(note, "note")
     }
@@ -119,9 +122,12 @@ public struct ProgressUpdate: Request {
     public var dispatchID: String
     public var note: String?
     public var attachments: [Attachment]?
-    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", note, attachments }
+    /// The department system's own status and keys for this act (a plugin's status map).
+    public var downstream: DownstreamRef?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", note, attachments, downstream }
     public func validate() throws(WireError) {
         try Check.name(dispatchID, "dispatch_id")
+        try downstream?.validate()
         try Check.optional(note, "note")
         try Check.attachments(attachments, "attachments")
     }
@@ -133,9 +139,12 @@ public struct Resolve: Request {
     public var result: String?
     public var note: String?
     public var attachments: [Attachment]?
-    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", result, note, attachments }
+    /// The department system's own status and keys for this act (a plugin's status map).
+    public var downstream: DownstreamRef?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", result, note, attachments, downstream }
     public func validate() throws(WireError) {
         try Check.name(dispatchID, "dispatch_id")
+        try downstream?.validate()
         try Check.optional(result, "result")
         try Check.optional(note, "note")
         try Check.attachments(attachments, "attachments")
@@ -147,9 +156,12 @@ public struct Return: Request {
     public var dispatchID: String
     public var reason: ReturnReason
     public var note: String?
-    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", reason, note }
+    /// The department system's own status and keys for this act (a plugin's status map).
+    public var downstream: DownstreamRef?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", reason, note, downstream }
     public func validate() throws(WireError) {
         try Check.name(dispatchID, "dispatch_id")
+        try downstream?.validate()
         try Check.optional(note, "note")
     }
 }
@@ -159,9 +171,12 @@ public struct Extend: Request {
     public var dispatchID: String
     public var by: String
     public var reason: String
-    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", by, reason }
+    /// The department system's own status and keys for this act (a plugin's status map).
+    public var downstream: DownstreamRef?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", by, reason, downstream }
     public func validate() throws(WireError) {
         try Check.name(dispatchID, "dispatch_id")
+        try downstream?.validate()
         try Check.text(reason, "reason", max: Check.noteBytes)
     }
 }
@@ -172,9 +187,12 @@ public struct Backlog: Request {
     public var id: String
     public var dispatchID: String
     public var explanation: String
-    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", explanation }
+    /// The department system's own status and keys for this act (a plugin's status map).
+    public var downstream: DownstreamRef?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", explanation, downstream }
     public func validate() throws(WireError) {
         try Check.name(dispatchID, "dispatch_id")
+        try downstream?.validate()
         if explanation.trimmingCharacters(in: .whitespaces).count < 10 {
             throw .badField("explanation", "挂账 needs a written explanation (at least 10 characters)")
         }
@@ -328,12 +346,14 @@ public struct Report: Request {
     public var note: String?
     public var lat: Double?
     public var lon: Double?
+    public var downstream: DownstreamRef?
     public init(id: String, whistleID: String, status: ReportStatus, note: String? = nil, lat: Double? = nil, lon: Double? = nil) {
         self.id = id; self.whistleID = whistleID; self.status = status; self.note = note; self.lat = lat; self.lon = lon
     }
-    enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", status, note, lat, lon }
+    enum CodingKeys: String, CodingKey { case id, whistleID = "whistle_id", status, note, lat, lon, downstream }
     public func validate() throws(WireError) {
         try Check.name(whistleID, "whistle_id")
+        try downstream?.validate()
         try Check.optional(note, "note")
         if let lat, !(-90...90).contains(lat) { throw .badField("lat", "latitude must be within -90…90") }
         if let lon, !(-180...180).contains(lon) { throw .badField("lon", "longitude must be within -180…180") }
@@ -370,5 +390,52 @@ public struct ModeRequest: Request {
     public var scope: String?
     public func validate() throws(WireError) {
         if let scope { try Check.text(scope, "scope", max: 256) }
+    }
+}
+
+/// Where a department's act came from in its own system: the raw status code its status map
+/// turned into this act, its own id for the work (工单号, 警情号) and its key for the update. The
+/// broker keeps it beside the act (event `downstream.update`), so the raw code is never lost.
+/// A department's act that may carry where it came from in the department's own system.
+public protocol FromDownstream {
+    var downstream: DownstreamRef? { get }
+    /// The dispatch or summon the act is on.
+    var subjectID: String { get }
+}
+
+extension Ack: FromDownstream { public var subjectID: String { dispatchID } }
+extension ProgressUpdate: FromDownstream { public var subjectID: String { dispatchID } }
+extension Resolve: FromDownstream { public var subjectID: String { dispatchID } }
+extension Return: FromDownstream { public var subjectID: String { dispatchID } }
+extension Extend: FromDownstream { public var subjectID: String { dispatchID } }
+extension Backlog: FromDownstream { public var subjectID: String { dispatchID } }
+extension Report: FromDownstream { public var subjectID: String { whistleID } }
+
+public struct DownstreamRef: Codable, Sendable, Equatable {
+    public var status: String
+    public var ref: String?
+    public var update: String?
+    public init(status: String, ref: String? = nil, update: String? = nil) { self.status = status; self.ref = ref; self.update = update }
+    public func validate() throws(WireError) {
+        try Check.text(status, "downstream.status", max: 64)
+        try Check.optional(ref, "downstream.ref", max: 128)
+        try Check.optional(update, "downstream.update", max: 256)
+    }
+}
+
+/// HEALTH: an agency adapter says how its department's own system is. The broker logs a change
+/// (event `adapter.health`) and tells the centre's operators when it goes down or comes back.
+public struct HealthReport: Request {
+    public enum State: String, Codable, Sendable, CaseIterable { case ok, degraded, down }
+    public var id: String
+    public var state: State
+    public var detail: String?
+    public var failures: Int?
+    public init(id: String, state: State, detail: String? = nil, failures: Int? = nil) {
+        self.id = id; self.state = state; self.detail = detail; self.failures = failures
+    }
+    public func validate() throws(WireError) {
+        try Check.optional(detail, "detail", max: 1000)
+        if let failures, failures < 0 { throw .badField("failures", "failures cannot be negative") }
     }
 }

@@ -67,6 +67,9 @@ import MusterWire
             .reported(summonID: "W0000000001/gongan", status: .onSite, note: note, lat: full ? 34.7533 : nil, lon: full ? 113.6653 : nil),
             .released(summonID: "W0000000001/gongan", note: note), .stoodDown(note: note, override: full ? "转常规处置" : nil),
             .escalated(whistleRung(full: full)),
+            .downstream(subject: "D1", DownstreamRef(status: "30", ref: full ? "RL-WO-1" : nil, update: full ? "RL-77-3" : nil)),
+            .adapterHealth(AdapterHealth(adapter: "reli-1", agency: full ? "reli" : nil, state: .down,
+                                         detail: full ? "HTTP 503" : nil, failures: full ? 5 : nil)),
         ]
     }
 

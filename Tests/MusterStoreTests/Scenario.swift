@@ -49,7 +49,11 @@ extension Harness {
         let a = try submit(1, category: "street_vending", title: "占道经营 解放路", address: "解放路1号")
         made.append(a)
         var cg = Self.agency(lead(a).agency)
-        try run(.ack(StoreFixtures.make(["id": "a1", "dispatch_id": lead(a).dispatchID, "handler": "王五", "note": "已签收"])), by: cg)
+        try run(.ack(StoreFixtures.make(["id": "a1", "dispatch_id": lead(a).dispatchID, "handler": "王五", "note": "已签收",
+                                         "downstream": ["status": "10", "ref": "CG-2026-0001", "update": "CG-0001-1"]])), by: cg)
+        // 城管's own system stutters, goes down and comes back (HEALTH).
+        try run(.health(StoreFixtures.make(["id": "h1", "state": "down", "detail": "HTTP 503", "failures": 5])), by: cg)
+        try run(.health(StoreFixtures.make(["id": "h2", "state": "ok"])), by: cg)
         try run(.progress(StoreFixtures.make(["id": "p1", "dispatch_id": lead(a).dispatchID, "note": "到场处置 \"现场\"\n第二行",
                                            "attachments": [["url": "https://files.example/1.jpg", "sha256": String(repeating: "ab", count: 32)],
                                                            ["url": "https://files.example/2.jpg"]]])), by: cg)

@@ -38,7 +38,9 @@ import MusterWire
         #expect(Set(logged.map(\.type)) == Self.allTypes, "the scenario makes every fact type")
         let reopened = try backend.reopen(h.store)
         let loaded = try reopened.loadLedger()
-        #expect(loaded == h.ledger, "cases, dispatches, indexes, timers and modes come back from the projections")
+        var live = h.ledger
+        live.health = [:]  // adapters' health is not kept across a restart (OnHealth says why)
+        #expect(loaded == live, "cases, dispatches, indexes, timers and modes come back from the projections")
         let replayed = try reopened.replay()
         #expect(replayed.cases == loaded.cases && replayed.dispatches == loaded.dispatches)
         #expect(replayed.timers == loaded.timers && replayed.modes == loaded.modes)
@@ -47,7 +49,7 @@ import MusterWire
     }
 
     /// The types of a v1 log (LogMigrationTests' fixture): everything but the whistle, which came with v2.
-    static var v1Types: Set<String> { allTypes.filter { !$0.hasPrefix("whistle.") } }
+    static var v1Types: Set<String> { allTypes.filter { !$0.hasPrefix("whistle.") && !["downstream.update", "adapter.health"].contains($0) } }
 
     static let allTypes: Set<String> = [
         "case.accepted", "case.merged", "case.report_merged", "case.triage", "case.consultation", "case.dispatched",
@@ -55,6 +57,7 @@ import MusterWire
         "dispatch.returned", "dispatch.cancelled", "case.verified", "case.rework", "case.evaluated", "case.closed",
         "clock.scheduled", "case.escalated", "dispatch.extended", "dispatch.deadlines_moved", "dispatch.backlogged", "mode.changed",
         "whistle.blown", "whistle.summoned", "whistle.reported", "whistle.released", "whistle.stood_down", "whistle.escalated",
+        "downstream.update", "adapter.health",
     ]
 
     @Test(arguments: StoreBackend.all)

@@ -75,7 +75,7 @@ struct Harness {
             case .summon(let s):
                 batch.pushes.append(Batch.Push(delivery: store.nextDelivery(), target: "agency:\(s.agency)", command: "SUMMON",
                                                body: Array("{}".utf8), dispatchID: s.summonID, createdAt: now))
-            case .notice, .schedule: break
+            case .notice, .schedule, .alert: break
             }
         }
         if let (adapter, id) = reply {

@@ -50,7 +50,14 @@ public struct CaseCommand: Sendable {
         requestID = body.id
         self.kept = kept
         needsBody = { rules in K.needs(body, rules) }
-        decideBody = { (ledger: inout Ledger, run: inout Ledger.Run) throws(WireError) -> Reply in try K.decide(body, &ledger, &run) }
+        decideBody = { (ledger: inout Ledger, run: inout Ledger.Run) throws(WireError) -> Reply in
+            let reply = try K.decide(body, &ledger, &run)
+            // The department system's raw status and keys, kept beside the act's facts.
+            if let act = body as? any FromDownstream, let ref = act.downstream, let first = run.decision.facts.first {
+                ledger.emit(first.caseID, .downstream(subject: act.subjectID, ref), &run)
+            }
+            return reply
+        }
     }
 
     func decide(_ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply { try decideBody(&ledger, &run) }
@@ -64,7 +71,7 @@ public enum CaseCommands {
     public static let all: [any CaseCommandKind.Type] = [
         OnSubmit.self, OnAck.self, OnProgress.self, OnResolve.self, OnReturn.self, OnExtend.self, OnBacklog.self,
         OnAssign.self, OnReject.self, OnVerify.self, OnEvaluate.self, OnMode.self,
-        OnWhistle.self, OnReport.self, OnStandDown.self,
+        OnWhistle.self, OnReport.self, OnStandDown.self, OnHealth.self,
     ]
 
     private static let byName: [Command: any CaseCommandKind.Type] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

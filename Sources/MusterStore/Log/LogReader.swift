@@ -85,6 +85,15 @@ struct LogRecordV2: Decodable {
             change = .released(summonID: try c.decode(String.self, forKey: "summon_id"), note: try c.decodeIfPresent(String.self, forKey: "note"))
         case "whistle.stood_down":
             change = .stoodDown(note: try c.decodeIfPresent(String.self, forKey: "note"), override: try c.decodeIfPresent(String.self, forKey: "override"))
+        case "downstream.update":
+            change = .downstream(subject: try c.decode(String.self, forKey: "subject"),
+                                 DownstreamRef(status: try c.decode(String.self, forKey: "status"), ref: try c.decodeIfPresent(String.self, forKey: "ref"),
+                                               update: try c.decodeIfPresent(String.self, forKey: "update")))
+        case "adapter.health":
+            change = .adapterHealth(AdapterHealth(
+                adapter: try c.decode(String.self, forKey: "adapter"), agency: try c.decodeIfPresent(String.self, forKey: "agency"),
+                state: try c.decode(HealthReport.State.self, forKey: "state"), detail: try c.decodeIfPresent(String.self, forKey: "detail"),
+                failures: try c.decodeIfPresent(Int.self, forKey: "failures")))
         default:
             throw DecodingError.dataCorruptedError(forKey: "type", in: c, debugDescription: "unknown fact type \(type)")
         }

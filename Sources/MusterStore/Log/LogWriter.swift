@@ -51,6 +51,11 @@ enum LogWriter {
             if let lat, let lon { w.field("lat", lat); w.field("lon", lon) }
         case .released(let sid, let note): w.field("summon_id", sid); w.field("note", note)
         case .stoodDown(let note, let override): w.field("note", note); w.field("override", override)
+        case .downstream(let subject, let ref):
+            w.field("subject", subject); w.field("status", ref.status); w.field("ref", ref.ref); w.field("update", ref.update)
+        case .adapterHealth(let h):
+            w.field("adapter", h.adapter); w.field("agency", h.agency); w.field("state", h.state.rawValue)
+            w.field("detail", h.detail); if let f = h.failures { w.field("failures", f) }
         }
         return w.finish()
     }
