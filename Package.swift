@@ -84,6 +84,8 @@ let package = Package(
             "MusterCore", "MusterConfig",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        // The kit's client session as a pure state machine: no sockets, no clock.
+        .testTarget(name: "MusterAdapterKitTests", dependencies: ["MusterAdapterKit", "MusterWire"]),
         .testTarget(name: "MusterConfigTests", dependencies: ["MusterConfig", "MusterCore", "MusterWire"]),
         .testTarget(name: "MusterStoreTests", dependencies: [
             "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),

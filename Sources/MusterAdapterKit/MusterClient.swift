@@ -6,8 +6,10 @@ import ZeroMQ
 
 /// A MUSTER/1 peer: connects a DEALER, says HELLO, keeps heartbeats, reconnects with back-off
 /// and jitter, retries each request with the same id until it is answered, drops repeated
-/// pushes and acknowledges them with RECEIVED. The socket lives on the client's own thread;
-/// other threads hand it requests through a queue and a wake-up pipe.
+/// pushes and acknowledges them with RECEIVED. The rules are `ClientSession`'s (a state
+/// machine, tested without sockets); this is its shell: the socket lives on the client's own
+/// thread, other threads hand it requests through a queue and a wake-up pipe, push handlers
+/// run as tasks.
 public final class MusterClient: @unchecked Sendable {
     public struct Options: Sendable {
         public var endpoint: String
@@ -79,29 +81,20 @@ public final class MusterClient: @unchecked Sendable {
     private var thread: Thread?
 
     // Owned by the client thread.
+    private var session: ClientSession
     private var socket: Socket?
-    private var inFlight: [String: (queued: Queued, sentAt: Double)] = [:]
-    /// Deliveries handled (acknowledged again if the broker resends them) and being handled
-    /// (a resend is ignored: RECEIVED follows when the handler returns).
-    private var seen = RecentSet(capacity: 200_000)
-    private var handling: Set<String> = []
-    private var toAcknowledge: [String] = []
-    private var heartbeatMs = 5000.0
-    private var lastHeard = 0.0
-    private var lastSent = 0.0
-    private var helloID = ""
-    private var helloSentAt = 0.0
     private var reconnectAt = 0.0
-    private var backoff: Backoff
+    /// Who waits for each request in flight (the session keeps the request itself).
+    private var completions: [String: [@Sendable (Reply) -> Void]] = [:]
 
     public init(_ options: Options, logger: Logger, onWelcome: (@Sendable (Welcome) -> Void)? = nil, onPush: @escaping PushHandler) {
         self.options = options
         self.logger = logger
         self.onPush = onPush
         self.onWelcome = onWelcome
-        backoff = Backoff(initial: options.backoffInitial, maximum: options.backoffMax)
         // Time-based prefix: ids stay unique for this adapter across restarts.
         idPrefix = String(Int64(Date().timeIntervalSince1970 * 1000), radix: 36)
+        session = ClientSession(options: options, idPrefix: idPrefix)
     }
 
     public var isWelcomed: Bool { welcomedFlag.load(ordering: .acquiring) }
@@ -185,13 +178,47 @@ public final class MusterClient: @unchecked Sendable {
             takeQueued()
             takeHandled()
             if ready.socket { drainSocket() }
-            flushReceived()
-            timers()
+            // A message may have ended the connection (HELLO refused): its timers wait.
+            if self.socket != nil { apply(.tick(now: MusterClient.clock())) }
         }
-        if let socket, isWelcomed { _ = try? socket.send(Envelope(.bye, body: Array("{}".utf8)).frames, dontWait: true) }
+        apply(.stop)
         socket?.close()
         socket = nil
         ended.signal()
+    }
+
+    /// Feeds the session one event and performs what it decides, in order.
+    private func apply(_ event: ClientSession.Event) {
+        let actions = session.handle(event)
+        welcomedFlag.store(session.isWelcomed, ordering: .releasing)
+        for action in actions { perform(action) }
+    }
+
+    private func perform(_ action: ClientSession.Action) {
+        switch action {
+        case .send(let out):
+            if !send(out) { _ = session.handle(.notSent(out)) }
+        case .handOver(let command, let body, let delivery):
+            startHandler(command, body, delivery: delivery)
+        case .complete(let id, let reply):
+            completions.removeValue(forKey: id)?.forEach { $0(reply) }
+        case .welcomed(let w):
+            logger.info("welcomed", metadata: ["session": "\(w.session)", "pending": "\(w.pending)"])
+            onWelcome?(w)
+        case .reconnect(let delay):
+            socket?.close()
+            socket = nil
+            reconnectAt = MusterClient.clock() + delay * 1000
+            logger.info("reconnecting", metadata: ["in_s": "\(String(format: "%.2f", delay))"])
+        case .log(let note):
+            switch note {
+            case .malformed(let frames): logger.warning("malformed message from broker", metadata: ["frames": "\(frames)"])
+            case .unreadable(let command): logger.warning("unreadable body from broker", metadata: ["command": "\(command.rawValue)"])
+            case .unexpected(let command): logger.warning("unexpected command from broker", metadata: ["command": "\(command.rawValue)"])
+            case .helloRefused(let code, let message): logger.error("HELLO refused", metadata: ["code": "\(code.rawValue)", "message": "\(message)"])
+            case .brokerSilent: logger.warning("broker silent for 3 heartbeats")
+            }
+        }
     }
 
     private func connect() {
@@ -201,45 +228,18 @@ public final class MusterClient: @unchecked Sendable {
             try s.setHighWaterMarks(send: 100_000, receive: 100_000)
             try s.connect(options.endpoint)
             socket = s
-            welcomedFlag.store(false, ordering: .releasing)
-            sendHello()
-            lastHeard = MusterClient.clock()
+            apply(.connected(now: MusterClient.clock()))
         } catch {
             logger.warning("connect failed", metadata: ["endpoint": "\(options.endpoint)", "error": "\(error)"])
-            scheduleReconnect()
+            apply(.connectFailed)
         }
     }
 
-    private func scheduleReconnect() {
-        socket?.close()
-        socket = nil
-        welcomedFlag.store(false, ordering: .releasing)
-        let delay = backoff.next()
-        reconnectAt = MusterClient.clock() + delay * 1000
-        logger.info("reconnecting", metadata: ["in_s": "\(String(format: "%.2f", delay))"])
-    }
-
-    private func sendHello() {
-        helloID = nextID()
-        var w = JSONWriter()
-        w.field("id", helloID)
-        w.field("adapter", options.adapter)
-        w.field("roles", options.roles.map(\.rawValue))
-        w.field("agency", options.agency)
-        if let j = options.jurisdictions { w.field("jurisdictions", j) }
-        w.field("window", options.window)
-        w.field("software", options.software)
-        raw(.hello, w.finish())
-        helloSentAt = MusterClient.clock()
-    }
-
-    @discardableResult
-    private func raw(_ command: Command, _ body: [UInt8]) -> Bool {
+    /// False if the message could not be queued on the socket (no socket, queue full, error).
+    private func send(_ out: ClientSession.Outgoing) -> Bool {
         guard let socket else { return false }
         do {
-            let ok = try socket.send(Envelope(command, body: body).frames, dontWait: true)
-            if ok { lastSent = MusterClient.clock() }
-            return ok
+            return try socket.send(Envelope(out.command, body: out.body).frames, dontWait: true)
         } catch {
             logger.warning("send failed", metadata: ["error": "\(error)"])
             return false
@@ -248,75 +248,24 @@ public final class MusterClient: @unchecked Sendable {
 
     private func takeQueued() {
         let items = queue.withLock { q -> [Queued] in let items = q; q.removeAll(keepingCapacity: true); return items }
+        guard !items.isEmpty else { return }
         let now = MusterClient.clock()
         for q in items {
-            let sent = isWelcomed && raw(q.command, q.body)
-            // Unsent requests wait in flight with an old timestamp; the retry pass sends them.
-            inFlight[q.id] = (q, sent ? now : 0)
+            completions[q.id, default: []].append(q.completion)
+            apply(.submitted(id: q.id, q.command, q.body, now: now))
         }
+    }
+
+    private func takeHandled() {
+        let done = handled.withLock { h -> [String] in let done = h; h.removeAll(keepingCapacity: true); return done }
+        for d in done { apply(.handled(delivery: d)) }
     }
 
     private func drainSocket() {
-        guard let socket else { return }
-        var handled = 0
-        while handled < 10_000, let frames = try? socket.receive(dontWait: true) {
-            handled += 1
-            lastHeard = MusterClient.clock()
-            guard frames.count == 3, frames[0] == Envelope.versionBytes,
-                  let command = Command(rawValue: String(decoding: frames[1], as: UTF8.self)) else {
-                logger.warning("malformed message from broker", metadata: ["frames": "\(frames.count)"])
-                continue
-            }
-            handle(command, frames[2])
-            if self.socket == nil { return }
-        }
-    }
-
-    private func handle(_ command: Command, _ body: [UInt8]) {
-        switch command {
-        case .welcome:
-            guard let w = try? JSONDecoder().decode(Welcome.self, from: Data(body)) else { return }
-            heartbeatMs = Double(w.heartbeatMs)
-            welcomedFlag.store(true, ordering: .releasing)
-            backoff.reset()
-            logger.info("welcomed", metadata: ["session": "\(w.session)", "pending": "\(w.pending)"])
-            onWelcome?(w)
-            // Whatever was unanswered may have been lost with the old session: send it again.
-            let now = MusterClient.clock()
-            for (id, entry) in inFlight.sorted(by: { $0.value.sentAt < $1.value.sentAt }) where raw(entry.queued.command, entry.queued.body) {
-                inFlight[id]?.sentAt = now
-            }
-        case .heartbeat:
-            break
-        case .dispatch, .notice, .summon, .event:
-            guard let d = try? JSONDecoder().decode(DeliveryOnly.self, from: Data(body)) else {
-                logger.warning("push without delivery id", metadata: ["command": "\(command.rawValue)"])
-                return
-            }
-            if seen.contains(d.delivery) {
-                toAcknowledge.append(d.delivery)
-            } else if handling.insert(d.delivery).inserted {
-                startHandler(command, body, delivery: d.delivery)
-            }
-        case .ok, .accepted, .result, .error:
-            let re = (try? JSONDecoder().decode(ReplyHeader.self, from: Data(body)))?.re
-            if command == .error, let e = try? JSONDecoder().decode(ErrorBody.self, from: Data(body)) {
-                if e.code == .notRegistered {
-                    // The broker lost our session (it restarted): register again, then resend.
-                    welcomedFlag.store(false, ordering: .releasing)
-                    sendHello()
-                    return
-                }
-                if re == helloID {
-                    logger.error("HELLO refused", metadata: ["code": "\(e.code.rawValue)", "message": "\(e.message)"])
-                    scheduleReconnect()
-                    return
-                }
-            }
-            guard let re, let entry = inFlight.removeValue(forKey: re) else { return }
-            entry.queued.completion(Reply(command: command, body: body))
-        default:
-            logger.warning("unexpected command from broker", metadata: ["command": "\(command.rawValue)"])
+        var count = 0
+        while count < 10_000, let socket, let frames = try? socket.receive(dontWait: true) {
+            count += 1
+            apply(.received(frames, now: MusterClient.clock()))
         }
     }
 
@@ -343,40 +292,6 @@ public final class MusterClient: @unchecked Sendable {
             guard let self else { return }
             self.handled.withLock { $0.append(delivery) }
             self.wake.signal()
-        }
-    }
-
-    private func takeHandled() {
-        let done = handled.withLock { h -> [String] in let done = h; h.removeAll(keepingCapacity: true); return done }
-        for d in done {
-            handling.remove(d)
-            seen.insert(d)
-            toAcknowledge.append(d)
-        }
-    }
-
-    private func flushReceived() {
-        guard !toAcknowledge.isEmpty, isWelcomed else { return }
-        var w = JSONWriter()
-        w.field("deliveries", toAcknowledge)
-        if raw(.received, w.finish()) { toAcknowledge.removeAll(keepingCapacity: true) }
-    }
-
-    private func timers() {
-        let now = MusterClient.clock()
-        if !isWelcomed {
-            if now - helloSentAt > max(2000, heartbeatMs) { scheduleReconnect() }
-            return
-        }
-        if now - lastHeard > 3 * heartbeatMs {
-            logger.warning("broker silent for 3 heartbeats")
-            scheduleReconnect()
-            return
-        }
-        if now - lastSent >= heartbeatMs { raw(.heartbeat, Array("{}".utf8)) }
-        let retryMs = options.retryAfter * 1000
-        for (id, entry) in inFlight where now - entry.sentAt >= retryMs {
-            if raw(entry.queued.command, entry.queued.body) { inFlight[id]?.sentAt = now }
         }
     }
 }
