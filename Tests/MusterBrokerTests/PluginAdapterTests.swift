@@ -57,6 +57,7 @@ import MusterWire
         #expect(body?["id"] as? String == "upd-1" && body?["dispatch_id"] as? String == "D1" && body?["handler"] as? String == "李")
         try reopened.answered("upd-1")
         #expect(try ActQueue(path: path).pending().map(\.id) == ["upd-2"])
+        #expect(try !ActQueue(path: path).enqueue(.ack(id: "upd-1", dispatchID: "D1")), "answered, it is still a repeat: dropped")
     }
 
     @Test func aPushIsAcknowledgedOnlyOnceTheDownstreamTookIt() async throws {
@@ -117,5 +118,52 @@ import MusterWire
         #expect(try await Self.eventually(10) { try second.queue.pending().isEmpty })
         let acked = try h.store.facts(after: 0, limit: 100, caseID: caseID).filter { $0.type == "dispatch.acked" }
         #expect(acked.count == 1, "the act queued before the restart, applied once")
+    }
+
+    /// A downstream whose health the test sets.
+    final class Ailing: DepartmentPlugin, @unchecked Sendable {
+        let state = Mutex<Health>(.ok)
+        func deliver(_ push: Push) async -> Delivery { .retryLater(after: nil) }
+        func health() async -> Health { state.withLock { $0 } }
+    }
+
+    @Test func aDeadDownstreamIsANoticeToTheCentreAndItsReturnToo() async throws {
+        let h = try BrokerHarness(heartbeat: 5, resend: 60)
+        defer { h.stop() }
+        let centre = try TestPeer(h.endpoint, name: "centre")
+        _ = try centre.hello(adapter: "ops-1", roles: ["ops"])
+        let plugin = Ailing()
+        let adapter = PluginAdapter(Self.options(h), plugin: plugin, queue: try ActQueue(path: Self.tempQueue()), logger: AdapterKitTests.logger())
+        adapter.start()
+        defer { adapter.stop() }
+        plugin.state.withLock { $0 = .down("HTTP 503", failures: 5) }
+        let down = try #require(try centre.push(.notice, timeout: 10))
+        #expect(down["kind"] as? String == "downstream_down" && down["agency"] as? String == "reli")
+        #expect(down["adapter"] as? String == "reli-plugin-1" && down["detail"] as? String == "HTTP 503" && down["failures"] as? Int == 5)
+        try centre.received([down["delivery"] as! String])
+        plugin.state.withLock { $0 = .ok }
+        let back = try #require(try centre.push(.notice, timeout: 10))
+        #expect(back["kind"] as? String == "downstream_restored")
+        let logged = try h.store.facts(after: 0, limit: 100).filter { $0.type == "adapter.health" }
+        #expect(logged.count == 2, "each change logged once, however often it was read")
+    }
+
+    @Test func theDownstreamsOwnIdIsRememberedForItsUpdates() async throws {
+        let h = try BrokerHarness(heartbeat: 5, resend: 60)
+        defer { h.stop() }
+        let plugin = Scripted([.delivered(externalID: "RL-WO-42")])
+        let adapter = PluginAdapter(Self.options(h), plugin: plugin, queue: try ActQueue(path: Self.tempQueue()), logger: AdapterKitTests.logger())
+        adapter.start()
+        defer { adapter.stop() }
+        _ = try Self.submit(h, "pl-4")
+        var pushes = plugin.delivered.stream.makeAsyncIterator()
+        let dispatchID = try #require(await pushes.next()?.dispatchID)
+        #expect(try await Self.eventually(10) { try adapter.queue.subject(ofRef: "RL-WO-42") == dispatchID })
+        #expect(try await adapter.ref(ofSubject: dispatchID) == "RL-WO-42")
+        // A batch and its cursor go together; repeats are dropped.
+        let acts: [Act] = [.ack(id: "u-1", dispatchID: dispatchID), .progress(id: "u-2", dispatchID: dispatchID, note: "到场")]
+        #expect(try await adapter.send(acts, cursor: ("feed", "c-2")) == 2)
+        #expect(try await adapter.send(acts, cursor: ("feed", "c-3")) == 0)
+        #expect(try await adapter.cursor("feed") == "c-3")
     }
 }

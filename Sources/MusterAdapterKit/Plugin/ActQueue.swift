@@ -2,13 +2,19 @@ import Foundation
 import GRDB
 import MusterWire
 
-/// The adapter's acts not yet answered by the broker, in a SQLite file beside it: an act is
-/// written (synchronous=FULL) before the plugin is told it is taken, and deleted once the broker
-/// has answered it, so a kill -9 of the adapter at any instant loses none. An act whose id is
-/// already queued is the same act (a downstream update seen twice) and is dropped.
+/// The adapter's acts, in a SQLite file beside it: an act is written (synchronous=FULL) before
+/// the plugin is told it is taken, and marked answered once the broker has answered it, so a
+/// kill -9 of the adapter at any instant loses none. An act whose id is already there — waiting
+/// or answered in the last `keepAnswered` — is the same act (a downstream update seen twice, a
+/// page polled again) and is dropped. Beside them:
+/// the downstream's own ids for the work it took (工单号 → dispatch), and polling cursors, each
+/// written in the same transaction as the acts they led to.
 public final class ActQueue: Sendable {
     private let db: DatabaseQueue
     public let path: String
+
+    /// How long an answered act's id is kept to drop repeats by.
+    public static let keepAnswered: TimeInterval = 30 * 86_400
 
     public init(path: String) throws {
         self.path = path
@@ -28,7 +34,26 @@ public final class ActQueue: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2: refs and cursors") { db in
+            try db.execute(sql: """
+                CREATE TABLE refs (
+                    ref TEXT PRIMARY KEY,          -- the downstream's own id for the work (its 工单号)
+                    subject TEXT NOT NULL          -- the dispatch (or summon) it took
+                );
+                CREATE INDEX refs_by_subject ON refs (subject);
+                CREATE TABLE cursors (
+                    name TEXT PRIMARY KEY,         -- which feed (a plugin may poll several)
+                    value TEXT NOT NULL            -- where the next read starts (the downstream's since)
+                );
+                """)
+        }
+        m.registerMigration("v3: answered acts kept to drop repeats by") { db in
+            try db.execute(sql: "ALTER TABLE acts ADD COLUMN answered_at INTEGER")  // NULL: waiting for the broker
+            try db.execute(sql: "CREATE INDEX acts_waiting ON acts (seq) WHERE answered_at IS NULL")
+        }
         try m.migrate(db)
+        let horizon = Int64((Date().timeIntervalSince1970 - Self.keepAnswered) * 1000)
+        try db.write { db in try db.execute(sql: "DELETE FROM acts WHERE answered_at < ?", arguments: [horizon]) }
     }
 
     /// Queues the act, durably; false if an act of that id is queued already.
@@ -41,15 +66,54 @@ public final class ActQueue: Sendable {
         }
     }
 
+    /// Queues acts together with the cursor of the feed they were read from, in one transaction:
+    /// all or none, so a crash neither loses an update nor reads it twice. Returns the acts that
+    /// were new (the others are repeats, dropped).
+    public func enqueue(_ acts: [Act], cursor: (name: String, value: String)? = nil, at now: Date = Date()) throws -> [Act] {
+        try db.write { db in
+            var fresh: [Act] = []
+            for act in acts {
+                try db.execute(sql: "INSERT OR IGNORE INTO acts (id, command, body, queued_at) VALUES (?, ?, ?, ?)",
+                               arguments: [act.id, act.command.rawValue, Data(act.body), Int64(now.timeIntervalSince1970 * 1000)])
+                if db.changesCount > 0 { fresh.append(act) }
+            }
+            if let cursor {
+                try db.execute(sql: "INSERT OR REPLACE INTO cursors (name, value) VALUES (?, ?)", arguments: [cursor.name, cursor.value])
+            }
+            return fresh
+        }
+    }
+
+    /// Where the feed `name` reads next; nil before its first read.
+    public func cursor(_ name: String) throws -> String? {
+        try db.read { db in try String.fetchOne(db, sql: "SELECT value FROM cursors WHERE name = ?", arguments: [name]) }
+    }
+
+    /// The downstream took `subject` (a dispatch or summon id) under its own id `ref`.
+    public func remember(ref: String, subject: String) throws {
+        try db.write { db in try db.execute(sql: "INSERT OR REPLACE INTO refs (ref, subject) VALUES (?, ?)", arguments: [ref, subject]) }
+    }
+
+    public func subject(ofRef ref: String) throws -> String? {
+        try db.read { db in try String.fetchOne(db, sql: "SELECT subject FROM refs WHERE ref = ?", arguments: [ref]) }
+    }
+
+    public func ref(ofSubject subject: String) throws -> String? {
+        try db.read { db in try String.fetchOne(db, sql: "SELECT ref FROM refs WHERE subject = ? ORDER BY rowid DESC LIMIT 1", arguments: [subject]) }
+    }
+
     /// The broker answered it (OK, or an ERROR that sending again would not change).
     public func answered(_ id: String) throws {
-        try db.write { db in try db.execute(sql: "DELETE FROM acts WHERE id = ?", arguments: [id]) }
+        try db.write { db in
+            try db.execute(sql: "UPDATE acts SET answered_at = ?, body = x'' WHERE id = ?",
+                           arguments: [Int64(Date().timeIntervalSince1970 * 1000), id])
+        }
     }
 
     /// Acts not yet answered, oldest first: (id, command, whole body).
     public func pending() throws -> [(id: String, command: Command, body: [UInt8])] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, command, body FROM acts ORDER BY seq").compactMap { row in
+            try Row.fetchAll(db, sql: "SELECT id, command, body FROM acts WHERE answered_at IS NULL ORDER BY seq").compactMap { row in
                 guard let c = Command(rawValue: row["command"]) else { return nil }
                 let body: Data = row["body"]
                 return (row["id"], c, Array(body))

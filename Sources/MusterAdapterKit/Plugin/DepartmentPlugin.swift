@@ -109,6 +109,23 @@ public struct Act: Sendable, Equatable {
         make(id, .report) { $0.field("whistle_id", whistleID); $0.field("status", status.rawValue); $0.field("note", note) }
     }
 
+    /// The same act, saying where it came from in the department's system (its raw status, its
+    /// own id for the work, its key for the update): the broker keeps it beside the act.
+    public func from(_ downstream: DownstreamRef) -> Act {
+        var w = JSONWriter()
+        w.field("status", downstream.status)
+        w.field("ref", downstream.ref)
+        w.field("update", downstream.update)
+        var out = fields
+        guard out.count >= 2 else { return self }
+        out.removeLast()  // "}"
+        if out.count > 1 { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: Array("\"downstream\":".utf8))
+        out.append(contentsOf: w.finish())
+        out.append(UInt8(ascii: "}"))
+        return Act(id: id, command: command, fields: out)
+    }
+
     /// The whole request body, `id` first.
     public var body: [UInt8] {
         var w = JSONWriter(capacity: fields.count + id.utf8.count + 10)
@@ -126,4 +143,14 @@ public struct Act: Sendable, Equatable {
 /// and goes to the broker, again after a restart if need be, until the broker answers it.
 public protocol ActSink: Sendable {
     func send(_ act: Act) async throws
+    /// Several acts, durable together with the cursor of the feed they were read from (all or
+    /// none). Returns how many were new; the rest were repeats, dropped.
+    @discardableResult
+    func send(_ acts: [Act], cursor: (name: String, value: String)?) async throws -> Int
+    /// Where the feed `name` reads next (nil before its first read).
+    func cursor(_ name: String) async throws -> String?
+    /// The dispatch or summon the downstream took under its own id `ref` (from `delivered`).
+    func subject(ofRef ref: String) async throws -> String?
+    /// The downstream's own id for a dispatch or summon, if it gave one.
+    func ref(ofSubject subject: String) async throws -> String?
 }

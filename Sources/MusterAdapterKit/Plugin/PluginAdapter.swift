@@ -11,11 +11,17 @@ public final class PluginAdapter: ActSink, Sendable {
     /// `retryLater` without a time of its own: a push is offered again after this many seconds.
     public static let defaultRetryAfter = 1.0
 
+    /// How often the plugin's health is read; a change goes to the broker as HEALTH.
+    public static let healthEvery = 1.0
+
     public let client: MusterClient
     public let queue: ActQueue
     private let plugin: any DepartmentPlugin
     private let logger: Logger
     private let updates = Mutex<Task<Void, Never>?>(nil)
+    private let healthWatch = Mutex<Task<Void, Never>?>(nil)
+    /// The state the broker was last told; nil: tell it (again), as after a new session.
+    private let reported = Mutex<HealthReport.State?>(nil)
 
     /// The downstream refused a push: the push is acknowledged after this.
     struct RetryLater: Error { var after: Double? }
@@ -25,7 +31,7 @@ public final class PluginAdapter: ActSink, Sendable {
         self.queue = queue
         self.logger = logger
         let box = SinkBox()
-        client = MusterClient(options, logger: logger) { command, body in
+        client = MusterClient(options, logger: logger, onWelcome: { _ in box.adapter?.reported.withLock { $0 = nil } }) { command, body in
             guard let adapter = box.adapter else { return }
             try await adapter.take(command, body)
         }
@@ -46,17 +52,51 @@ public final class PluginAdapter: ActSink, Sendable {
                 }
             }
         }
+        healthWatch.withLock { task in
+            task = Task {
+                while !Task.isCancelled {
+                    await self.reportHealth()
+                    try? await Task.sleep(nanoseconds: UInt64(Self.healthEvery * 1e9))
+                }
+            }
+        }
     }
 
     public func stop() {
         updates.withLock { $0?.cancel() }
+        healthWatch.withLock { $0?.cancel() }
         client.stop()
     }
 
     /// Stops, once the client has said BYE.
     public func stopAndWait() async {
         updates.withLock { $0?.cancel() }
+        healthWatch.withLock { $0?.cancel() }
         await client.stopAndWait()
+    }
+
+    /// Tells the broker how the downstream is when that changed (HEALTH): a change to down is a
+    /// NOTICE to the centre. Not queued durably: it is a state, read again every second.
+    func reportHealth() async {
+        let (state, detail, failures): (HealthReport.State, String?, Int?) = switch await plugin.health() {
+        case .ok: (.ok, nil, nil)
+        case .degraded(let why): (.degraded, why, nil)
+        case .down(let why, let n): (.down, why, n)
+        }
+        let changed = reported.withLock { last in
+            guard last != state else { return false }
+            last = state
+            return true
+        }
+        guard changed else { return }
+        if state != .ok { logger.warning("the department's system is \(state.rawValue)", metadata: ["detail": "\(detail ?? "")"]) }
+        client.request(.health, { w in
+            w.field("state", state.rawValue)
+            w.field("detail", detail)
+            if let failures { w.field("failures", failures) }
+        }, completion: { reply in
+            if reply.isError { self.reported.withLock { $0 = nil } }  // say it again at the next reading
+        })
     }
 
     /// `ActSink`: durable once this returns; the broker's answer comes later.
@@ -64,6 +104,17 @@ public final class PluginAdapter: ActSink, Sendable {
         guard try queue.enqueue(act) else { return }  // the same update again: one act
         send(id: act.id, command: act.command, body: act.body)
     }
+
+    @discardableResult
+    public func send(_ acts: [Act], cursor: (name: String, value: String)?) async throws -> Int {
+        let fresh = try queue.enqueue(acts, cursor: cursor)
+        for act in fresh { send(id: act.id, command: act.command, body: act.body) }
+        return fresh.count
+    }
+
+    public func cursor(_ name: String) async throws -> String? { try queue.cursor(name) }
+    public func subject(ofRef ref: String) async throws -> String? { try queue.subject(ofRef: ref) }
+    public func ref(ofSubject subject: String) async throws -> String? { try queue.ref(ofSubject: subject) }
 
     private func send(id: String, command: Command, body: [UInt8]) {
         client.request(command, id: id, body: body) { [queue, logger] reply in
@@ -88,6 +139,9 @@ public final class PluginAdapter: ActSink, Sendable {
         let head = try JSONDecoder().decode(PushHead.self, from: Data(body))
         let push = Push(command: command, delivery: head.delivery, body: body, dispatchID: head.dispatchID)
         switch await plugin.deliver(push) {
+        case .delivered(let ref?):
+            // Its own id for the work, so its updates may name the work by it.
+            if let subject = head.dispatchID ?? head.summonID { try queue.remember(ref: ref, subject: subject) }
         case .delivered, .deferred:
             return
         case .retryLater(let after):
@@ -105,7 +159,8 @@ public final class PluginAdapter: ActSink, Sendable {
     private struct PushHead: Decodable {
         var delivery: String
         var dispatchID: String?
-        enum CodingKeys: String, CodingKey { case delivery, dispatchID = "dispatch_id" }
+        var summonID: String?
+        enum CodingKeys: String, CodingKey { case delivery, dispatchID = "dispatch_id", summonID = "summon_id" }
     }
 }
 
