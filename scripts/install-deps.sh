@@ -25,6 +25,8 @@ need_pip=()
 python3 -c "import zmq" 2>/dev/null || need_pip+=(pyzmq)
 python3 -c "import pytest" 2>/dev/null || need_pip+=(pytest)
 python3 -c "import yaml" 2>/dev/null || need_pip+=(pyyaml)
+# jsonschema: integration/test_webhook_updates.py checks the webhook's messages against Plugins/Webhook/openapi.yaml.
+python3 -c "import jsonschema" 2>/dev/null || need_pip+=(jsonschema)
 if ((${#need_pip[@]})); then
   echo "installing ${need_pip[*]} (pip)"
   python3 -m pip install -q --disable-pip-version-check "${need_pip[@]}" 2>&1 | grep -v "WARNING: Running pip as the 'root' user" || true

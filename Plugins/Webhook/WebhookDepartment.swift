@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Logging
 import MusterAdapterKit
 import MusterConfig
 import MusterWire
@@ -22,6 +23,19 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
         var dead_after: Int?
         /// category code → the department's own code (数字城管 大类/小类 …), sent as `department_code`.
         var category_codes: [String: String]?
+        /// The way back: an endpoint to push updates to, and/or the department's API to poll.
+        var updates: Updates?
+        /// Each act → the department's status codes that mean it; every code its system sends must
+        /// be listed (the reverse map is total). Written act-first so the keys are ours to check.
+        var statuses: [String: [String]]?
+        /// dispatch / summon / notice → the department's own code, sent as `department_status` (forward map: partial).
+        var push_statuses: [String: String]?
+
+        struct Updates: Decodable {
+            var listen: String?
+            var poll: String?
+            var poll_every: String?
+        }
     }
 
     public let url: URL
@@ -29,13 +43,23 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
     let timeout: Double
     let deadAfter: Int
     let categoryCodes: [String: String]
+    let statuses: StatusMap
+    let listen: (host: String, port: Int)?
+    let poll: URL?
+    let pollEvery: Double
+    let logger: Logger
     private let failures = NSLock()
     private var failuresInARow = 0
     private var lastFailure = ""
+    /// An update the adapter cannot take (a status the map does not name): health is degraded until one is taken.
+    private var updateProblem: String?
 
-    init(url: URL, secret: [UInt8], timeout: Double, deadAfter: Int, categoryCodes: [String: String]) {
+    init(url: URL, secret: [UInt8], timeout: Double, deadAfter: Int, categoryCodes: [String: String],
+         statuses: StatusMap = StatusMap(reverse: [:], forward: [:]), listen: (host: String, port: Int)? = nil,
+         poll: URL? = nil, pollEvery: Double = 30, logger: Logger = Logger(label: "muster.webhook")) {
         self.url = url; self.secret = SymmetricKey(data: secret); self.timeout = timeout
         self.deadAfter = deadAfter; self.categoryCodes = categoryCodes
+        self.statuses = statuses; self.listen = listen; self.poll = poll; self.pollEvery = pollEvery; self.logger = logger
     }
 
     public static let descriptor = PluginDescriptor(
@@ -47,6 +71,11 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
             .init("timeout", "per request (default 10s)"),
             .init("dead_after", "failures in a row before its health is down (default 5)"),
             .init("category_codes", "category → the department's own code, sent as department_code"),
+            .init("updates.listen", "host:port where the adapter serves POST /updates for the department's status updates"),
+            .init("updates.poll", "the department's URL to GET updates from (?since=CURSOR)"),
+            .init("updates.poll_every", "how often to poll (default 30s)"),
+            .init("statuses", "ack, progress, resolve, return, extend, backlog, en_route, on_site, ignore → the department's codes for it; every code it sends listed"),
+            .init("push_statuses", "dispatch / summon / notice → the department's own code, sent as department_status (may be partial)"),
         ],
         make: { (settings: PluginSettings, context: PluginDescriptor.Context) throws(ConfigErrors) -> any DepartmentPlugin in
             let s = try settings.decode(Settings.self)
@@ -61,9 +90,46 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
             if secret?.isEmpty ?? true { errors.append(settings.error(at: ["secret_file"], "cannot read a secret from \(secretPath)")) }
             let timeout = s.timeout.flatMap(AdapterConfig.seconds) ?? 10
             if let t = s.timeout, AdapterConfig.seconds(t) == nil { errors.append(settings.error(at: ["timeout"], "\"\(t)\" is not a duration like 500ms, 10s")) }
+            var reverse: [String: StatusMap.Meaning] = [:]
+            for (meaning, codes) in (s.statuses ?? [:]).sorted(by: { $0.key < $1.key }) {
+                guard let m = StatusMap.Meaning(rawValue: meaning) else {
+                    errors.append(settings.error(at: ["statuses", meaning], "\"\(meaning)\" is not an act: one of \(StatusMap.Meaning.allCases.map(\.rawValue).joined(separator: ", "))"))
+                    continue
+                }
+                for code in codes {
+                    if let other = reverse[code] {
+                        errors.append(settings.error(at: ["statuses", meaning], "status \"\(code)\" is listed under \(other.rawValue) too: one code, one meaning"))
+                    }
+                    reverse[code] = m
+                }
+            }
+            for key in (s.push_statuses ?? [:]).keys.sorted() where !StatusMap.forwardKeys.contains(key) {
+                errors.append(settings.error(at: ["push_statuses", key], "\"\(key)\" is not something Muster sends: one of \(StatusMap.forwardKeys.joined(separator: ", "))"))
+            }
+            var listen: (host: String, port: Int)?
+            if let l = s.updates?.listen {
+                let parts = l.split(separator: ":", omittingEmptySubsequences: false)
+                if parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (1...65535).contains(port) { listen = (String(parts[0]), port) } else {
+                    errors.append(settings.error(at: ["updates", "listen"], "\"\(l)\" is not host:port"))
+                }
+            }
+            var poll: URL?
+            if let p = s.updates?.poll {
+                poll = URL(string: p)
+                if poll == nil || !["http", "https"].contains(poll?.scheme ?? "") || poll?.host == nil {
+                    errors.append(settings.error(at: ["updates", "poll"], "\"\(p)\" is not an http(s) URL"))
+                }
+            }
+            let pollEvery = s.updates?.poll_every.flatMap(AdapterConfig.seconds) ?? 30
+            if let e = s.updates?.poll_every, AdapterConfig.seconds(e) == nil { errors.append(settings.error(at: ["updates", "poll_every"], "\"\(e)\" is not a duration like 500ms, 30s")) }
+            if s.updates != nil, reverse.isEmpty {
+                errors.append(settings.error(at: ["statuses"], "updates need statuses: every status code the department sends, and what it means"))
+            }
             guard errors.isEmpty, let url, let secret else { throw ConfigErrors(errors: errors) }
             return WebhookDepartment(url: url, secret: Array(secret.utf8), timeout: timeout, deadAfter: s.dead_after ?? 5,
-                                     categoryCodes: s.category_codes ?? [:])
+                                     categoryCodes: s.category_codes ?? [:],
+                                     statuses: StatusMap(reverse: reverse, forward: s.push_statuses ?? [:]),
+                                     listen: listen, poll: poll, pollEvery: pollEvery, logger: context.logger)
         })
 
     public func deliver(_ push: Push) async -> Delivery {
@@ -104,12 +170,16 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
 
     public func health() async -> Health {
         failures.withLock {
-            failuresInARow == 0 ? .ok : failuresInARow < deadAfter ? .degraded(lastFailure) : .down(lastFailure, failures: failuresInARow)
+            if failuresInARow >= deadAfter { return .down(lastFailure, failures: failuresInARow) }
+            if failuresInARow > 0 { return .degraded(lastFailure) }
+            if let updateProblem { return .degraded(updateProblem) }
+            return .ok
         }
     }
 
     private func succeeded() { failures.withLock { failuresInARow = 0 } }
     private func failed(_ why: String) { failures.withLock { failuresInARow += 1; lastFailure = why } }
+    func noteUpdateProblem(_ why: String?) { failures.withLock { updateProblem = why } }
 
     /// `hex(HMAC-SHA256(secret, timestamp + "." + body))`: a receiver recomputes it over the raw
     /// body it got and the `X-Muster-Timestamp` header (README.md has it in ten lines of Python).
@@ -128,6 +198,7 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
             var w = JSONWriter()
             w.field("type", push.command.rawValue.lowercased())
             w.field("delivery", push.delivery)
+            w.field("department_status", statuses.forward[push.command.rawValue.lowercased()])
             w.raw("body", push.body)
             return w.finish()
         }
@@ -142,6 +213,7 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
         w.field("round", d["round"] as? Int ?? 1)
         w.field("category", category)
         w.field("department_code", categoryCodes[category])
+        w.field("department_status", statuses.forward["dispatch"])
         w.field("title", c["title"] as? String)
         w.field("description", c["description"] as? String)
         w.field("priority", c["priority"] as? String)
