@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import Testing
+// Plugins/README.md's "Testing it" example, kept compiling and passing here (the config path is
+// the repository's; in a plugin's own package it is that package's).
+import MusterAdapterKit
+import MusterTesting
+import MusterWire
+
+struct NotOurs: DepartmentPlugin {
+    func deliver(_ push: Push) async -> Delivery { .refused(.notOurJurisdiction, note: "不在本公司供热范围") }
+}
+
+@Test func thePluginGuidesExampleRuns() async throws {
+    let broker = try TestBroker(config: BrokerHarness.repo.appendingPathComponent("config/muster.yaml").path, heartbeat: 5, resend: 60)  // with routing, grids, sla, calendar beside it
+    defer { broker.stop() }
+    var options = MusterClient.Options(endpoint: broker.endpoint, adapter: "reli-plugin-1", roles: [.agency], agency: "reli")
+    options.retryAfter = 0.3
+    let queue = try ActQueue(path: NSTemporaryDirectory() + "acts-\(UUID().uuidString)/acts.db")
+    let adapter = PluginAdapter(options, plugin: NotOurs(), queue: queue, logger: Logger(label: "test"))
+    adapter.start()
+    defer { adapter.stop() }
+
+    let hotline = try TestPeer(broker.endpoint, name: "hotline")
+    _ = try hotline.hello(adapter: "hotline-1", roles: ["intake"])
+    let caseID = try hotline.request(.submit, ["case": ["source": "hotline_12345", "external_ref": "T-1", "category": "heating_not_warm",
+        "title": "暖气不热", "location": ["grid": "zz/erqi/jiefanglu", "address": "民主路3号院"]]]).1["case_id"] as! String
+    var returned: [String: Any]?
+    for _ in 0..<500 {                                   // wait for the effect, with a deadline (10 s)
+        let timeline = try hotline.request(.query, ["what": "case", "case_id": caseID]).1["timeline"] as? [[String: Any]] ?? []
+        returned = timeline.first { $0["type"] as? String == "dispatch.returned" }?["data"] as? [String: Any]
+        if returned != nil { break }
+        try await Task.sleep(nanoseconds: 20_000_000)
+    }
+    #expect(returned?["reason"] as? String == "not_our_jurisdiction")
+}
