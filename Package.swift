@@ -61,7 +61,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], path: "Plugins/Webhook", exclude: ["receiver.py", "README.md", "openapi.yaml"]),
-        .target(name: "MusterPlugins", dependencies: ["MusterAdapterKit", "MusterConfig", "SimulatedDepartment", "WebhookDepartment"],
+        // The five departments: each the webhook's transport with its own rules (Plugins/README.md).
+        .target(name: "ChengguanDepartment", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire"], path: "Plugins/Chengguan"),
+        .target(name: "GonganDepartment", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire"], path: "Plugins/Gongan"),
+        .target(name: "ZhujianDepartment", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire"], path: "Plugins/Zhujian"),
+        .target(name: "ReliDepartment", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire"], path: "Plugins/Reli"),
+        .target(name: "GongshuiDepartment", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire"], path: "Plugins/Gongshui"),
+        .target(name: "MusterPlugins", dependencies: ["MusterAdapterKit", "MusterConfig", "SimulatedDepartment", "WebhookDepartment",
+                                              "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment"],
                 path: "Plugins/Registry"),
         .target(name: "MusterTesting", dependencies: [
             "MusterBroker", "MusterStore", "MusterConfig", "MusterCore", "MusterWire", "ZeroMQ",
@@ -93,7 +100,7 @@ let package = Package(
             "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -1,7 +1,12 @@
 import MusterAdapterKit
 import MusterConfig
+import ChengguanDepartment
+import GonganDepartment
+import GongshuiDepartment
+import ReliDepartment
 import SimulatedDepartment
 import WebhookDepartment
+import ZhujianDepartment
 
 /// Every plugin `muster adapter` can run, by the name adapter configs give (`plugin: NAME`).
 /// Adding one: a target under Plugins/NAME with its own `path:` in Package.swift, a dependency
@@ -10,6 +15,11 @@ public enum PluginRegistry {
     public static let all: [PluginDescriptor] = [
         SimulatedDepartment.descriptor,
         WebhookDepartment.descriptor,
+        ChengguanDepartment.descriptor,
+        GonganDepartment.descriptor,
+        ZhujianDepartment.descriptor,
+        ReliDepartment.descriptor,
+        GongshuiDepartment.descriptor,
     ]
 
     public static func named(_ name: String) -> PluginDescriptor? { all.first { $0.name == name } }

@@ -7,9 +7,9 @@ import MusterWire
 /// open311-adapter). Reverse — every code the department's system sends → the act it means —
 /// must be total: an update whose code it does not name is refused, never guessed. Forward —
 /// what Muster sends → the department's own code — may be partial: unmapped, nothing is added.
-struct StatusMap: Sendable {
+public struct StatusMap: Sendable {
     /// What a department status means on the bus.
-    enum Meaning: String, CaseIterable, Sendable {
+    public enum Meaning: String, CaseIterable, Sendable {
         case ack, progress, resolve, `return`, extend, backlog, enRoute = "en_route", onSite = "on_site", ignore
     }
 
@@ -20,10 +20,12 @@ struct StatusMap: Sendable {
     static let forwardKeys = ["dispatch", "summon", "notice"]
 
     /// An update the map or the adapter cannot take: the HTTP status to answer, and the field.
-    struct Refusal: Error, Equatable {
-        var status: Int
-        var field: String
-        var message: String
+    public struct Refusal: Error, Equatable {
+        public var status: Int
+        public var field: String
+        public var message: String
+        /// A refusal of the update's `field` (422 unless said), with the reason the desk sees.
+        public init(status: Int = 422, field: String, message: String) { self.status = status; self.field = field; self.message = message }
     }
 
     /// One update of the department's (Plugins/Webhook/README.md) as an act, or nil for a status

@@ -51,6 +51,15 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
     private let failures = NSLock()
     private var failuresInARow = 0
     private var lastFailure = ""
+    /// The department's own rules (a department plugin's); none for the plain webhook.
+    private(set) var rules: any DepartmentRules = NoRules()
+
+    /// The same transport with a department's rules (set once, before it runs).
+    func with(rules: any DepartmentRules) -> WebhookDepartment {
+        self.rules = rules
+        return self
+    }
+
     /// An update the adapter cannot take (a status the map does not name): health is degraded until one is taken.
     private var updateProblem: String?
 
@@ -78,6 +87,11 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
             .init("push_statuses", "dispatch / summon / notice → the department's own code, sent as department_status (may be partial)"),
         ],
         make: { (settings: PluginSettings, context: PluginDescriptor.Context) throws(ConfigErrors) -> any DepartmentPlugin in
+            try make(settings, context)
+        })
+
+    /// The transport from its settings, checked (file, line and key).
+    static func make(_ settings: PluginSettings, _ context: PluginDescriptor.Context) throws(ConfigErrors) -> WebhookDepartment {
             let s = try settings.decode(Settings.self)
             var errors: [ConfigError] = []
             let url = URL(string: s.url)
@@ -130,10 +144,10 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
                                      categoryCodes: s.category_codes ?? [:],
                                      statuses: StatusMap(reverse: reverse, forward: s.push_statuses ?? [:]),
                                      listen: listen, poll: poll, pollEvery: pollEvery, logger: context.logger)
-        })
+    }
 
     public func deliver(_ push: Push) async -> Delivery {
-        let body = workOrder(push)
+        let body = await workOrder(push)
         let timestamp = String(Int64(Date().timeIntervalSince1970))
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
@@ -192,7 +206,7 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
 
     /// The work order (README.md): a DISPATCH in the department's terms; a SUMMON or NOTICE as
     /// the broker sent it, under its `type`.
-    func workOrder(_ push: Push) -> [UInt8] {
+    func workOrder(_ push: Push) async -> [UInt8] {
         guard push.command == .dispatch, let d = try? JSONSerialization.jsonObject(with: Data(push.body)) as? [String: Any],
               let c = d["case"] as? [String: Any] else {
             var w = JSONWriter()
@@ -221,6 +235,11 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
         w.field("address", location?["address"] as? String)
         if let due = d["due"], let bytes = try? JSONSerialization.data(withJSONObject: due) { w.raw("due", Array(bytes)) }
         if let r = c["reporter"], let bytes = try? JSONSerialization.data(withJSONObject: r) { w.raw("reporter", Array(bytes)) }
+        let taken: Set<String> = ["type", "delivery", "dispatch_id", "case_id", "role", "round", "category", "department_code",
+                                  "department_status", "title", "description", "priority", "grid", "address", "due", "reporter"]
+        for (key, value) in await rules.workOrderFields(d).sorted(by: { $0.key < $1.key }) where !taken.contains(key) {
+            if let bytes = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) { w.raw(key, Array(bytes)) }
+        }
         return w.finish()
     }
 }

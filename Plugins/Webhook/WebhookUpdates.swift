@@ -18,6 +18,7 @@ extension WebhookDepartment {
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let listen { group.addTask { try await self.serve(listen, acts) } }
             if let poll { group.addTask { try await self.poll(poll, acts) } }
+            group.addTask { try await self.rules.run(acts) }
             try await group.waitForAll()
         }
     }
@@ -56,9 +57,16 @@ extension WebhookDepartment {
             let known = try await workOrder.asyncMap { try await acts.subject(ofRef: $0) } ?? nil
             let subject = (u?["dispatch_id"] as? String) ?? (u?["summon_id"] as? String) ?? known
             let ref = try await subject.asyncMap { try await acts.ref(ofSubject: $0) } ?? nil
-            if let act = try statuses.act(doc, at: batch ? "updates[\(i)]" : "", lookUp: { _ in known }, refOf: { _ in ref }) {
-                made.append(act)
+            let at = batch ? "updates[\(i)]" : ""
+            guard let act = try statuses.act(doc, at: at, lookUp: { _ in known }, refOf: { _ in ref }) else { continue }
+            // The department's own rules, after the map: the act is well formed, but is it done?
+            if let u, let subject, let code = (u["status"] as? String) ?? (u["status"] as? NSNumber)?.stringValue,
+               let meaning = statuses.reverse[code] {
+                do { try rules.check(u, meaning: meaning, subject: subject) } catch {
+                    throw StatusMap.Refusal(status: error.status, field: at.isEmpty ? error.field : "\(at).\(error.field)", message: error.message)
+                }
             }
+            made.append(act)
         }
         return made
     }

@@ -28,6 +28,18 @@ public struct PluginSettings: @unchecked Sendable {
         return try file.decode(T.self)
     }
 
+    /// The settings without their `key` section: what a shared part (the webhook's transport)
+    /// decodes, while a department's own plugin decodes `section(key)` itself.
+    public func without(_ key: String) -> PluginSettings {
+        PluginSettings(file?.without(key), path: path)
+    }
+
+    /// The `key` section of the settings, as settings of its own (lines and key paths still the
+    /// file's); empty settings when there is none.
+    public func section(_ key: String) -> PluginSettings {
+        PluginSettings(file?.section(key), path: path)
+    }
+
     /// An error at a key of the section (`["url"]` → `settings.url`), with its line.
     public func error(at keys: [String], _ message: String) -> ConfigError {
         guard let file else { return ConfigError(file: path, line: nil, key: (["settings"] + keys).joined(separator: "."), message: message) }

@@ -15,6 +15,8 @@ public enum Command: String, Sendable, CaseIterable {
     case notice = "NOTICE", subscribe = "SUBSCRIBE", event = "EVENT", query = "QUERY", mode = "MODE"
     // adapters
     case health = "HEALTH"
+    // known incidents (已知事件)
+    case incident = "INCIDENT", incidentEnd = "INCIDENT_END"
 
     /// Commands a peer may send to the broker.
     public var isRequest: Bool {

@@ -439,3 +439,70 @@ public struct HealthReport: Request {
         if let failures, failures < 0 { throw .badField("failures", "failures cannot be negative") }
     }
 }
+
+// Known incidents (docs/PROTOCOL.md, "Known incidents").
+
+/// INCIDENT (已知事件): a department declares a known incident — an outage, a planned shut-off
+/// (停水通知), a heating failure — for some categories in some grids. While it is active, new
+/// reports that match join it instead of making cases of their own, and are answered with its
+/// message and expected end. `ref` is the department's own id for it: declaring the same `ref`
+/// again while it is active changes nothing.
+public struct IncidentDeclaration: Request {
+    public var id: String
+    public var ref: String
+    public var title: String
+    public var categories: [String]
+    public var grids: [String]
+    public var message: String
+    public var expectedEnd: String
+    public var startsAt: String?
+    public var cause: String?
+    public init(id: String, ref: String, title: String, categories: [String], grids: [String], message: String,
+                expectedEnd: String, startsAt: String? = nil, cause: String? = nil) {
+        self.id = id; self.ref = ref; self.title = title; self.categories = categories; self.grids = grids
+        self.message = message; self.expectedEnd = expectedEnd; self.startsAt = startsAt; self.cause = cause
+    }
+    enum CodingKeys: String, CodingKey {
+        case id, ref, title, categories, grids, message, expectedEnd = "expected_end", startsAt = "starts_at", cause
+    }
+    public func validate() throws(WireError) {
+        try Check.name(ref, "ref")
+        try Check.text(title, "title", max: 500)
+        try Check.text(message, "message", max: 2000)
+        try Check.optional(cause, "cause", max: 2000)
+        guard (1...50).contains(categories.count) else { throw .badField("categories", "1 to 50 categories") }
+        for (i, c) in categories.enumerated() { try Check.name(c, "categories[\(i)]") }
+        guard (1...200).contains(grids.count) else { throw .badField("grids", "1 to 200 grid prefixes") }
+        for (i, g) in grids.enumerated() { try Check.text(g, "grids[\(i)]", max: 256) }
+        guard Check.isRFC3339(expectedEnd) else { throw .badField("expected_end", "not an RFC 3339 time with offset") }
+        if let s = startsAt, !Check.isRFC3339(s) { throw .badField("starts_at", "not an RFC 3339 time with offset") }
+    }
+}
+
+public enum IncidentOutcome: String, Codable, Sendable, CaseIterable {
+    /// 已恢复: the merged reports are finished with the incident.
+    case resolved
+    /// 转办: the merged reports are routed as cases of their own.
+    case handBack = "hand_back"
+}
+
+/// INCIDENT_END: the incident is over — `resolved` (its reports closed with it) or `hand_back`
+/// (each report becomes a case of its own, routed as usual). Names it by `incident_id` or by the
+/// department's `ref`.
+public struct IncidentEnd: Request {
+    public var id: String
+    public var incidentID: String?
+    public var ref: String?
+    public var outcome: IncidentOutcome
+    public var note: String?
+    public init(id: String, incidentID: String? = nil, ref: String? = nil, outcome: IncidentOutcome, note: String? = nil) {
+        self.id = id; self.incidentID = incidentID; self.ref = ref; self.outcome = outcome; self.note = note
+    }
+    enum CodingKeys: String, CodingKey { case id, incidentID = "incident_id", ref, outcome, note }
+    public func validate() throws(WireError) {
+        guard (incidentID == nil) != (ref == nil) else { throw .badField("incident_id", "name the incident by incident_id or by ref, one of them") }
+        if let incidentID { try Check.name(incidentID, "incident_id") }
+        if let ref { try Check.name(ref, "ref") }
+        try Check.optional(note, "note")
+    }
+}

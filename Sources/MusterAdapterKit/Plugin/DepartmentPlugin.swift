@@ -126,6 +126,27 @@ public struct Act: Sendable, Equatable {
         return Act(id: id, command: command, fields: out)
     }
 
+    /// 已知事件: declare an incident (an outage, a planned shut-off) for categories in grids.
+    public static func incident(id: String, ref: String, title: String, categories: [String], grids: [String], message: String,
+                                expectedEnd: Date, startsAt: Date? = nil, cause: String? = nil) -> Act {
+        make(id, .incident) {
+            $0.field("ref", ref); $0.field("title", title); $0.field("categories", categories); $0.field("grids", grids)
+            $0.field("message", message); $0.field("expected_end", rfc3339(expectedEnd))
+            $0.field("starts_at", startsAt.map(rfc3339)); $0.field("cause", cause)
+        }
+    }
+    /// RFC 3339 in the city's offset (+08:00), as the protocol writes times.
+    static func rfc3339(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        return f.string(from: d)
+    }
+
+    /// The incident `ref` is over.
+    public static func endIncident(id: String, ref: String, outcome: IncidentOutcome, note: String? = nil) -> Act {
+        make(id, .incidentEnd) { $0.field("ref", ref); $0.field("outcome", outcome.rawValue); $0.field("note", note) }
+    }
+
     /// The whole request body, `id` first.
     public var body: [UInt8] {
         var w = JSONWriter(capacity: fields.count + id.utf8.count + 10)
