@@ -8,20 +8,29 @@ import MusterWire
 /// back, the status map, health — stays the webhook's; a department plugin is the webhook plus
 /// these rules, and its settings are the webhook's plus a section of its own.
 public protocol DepartmentRules: Sendable {
+    /// Decides a DISPATCH before it is sent (e.g. out of season: refused with a reason); nil: send it.
+    func screen(_ dispatch: [String: Any]) async -> Delivery?
+    /// The department took the DISPATCH under its own id `ref`: acts that follow at once (公安's
+    /// 110 signs for it with its 警情号). Queued before the push is acknowledged; a failure here
+    /// leaves the push unacknowledged, to be delivered again (same Idempotency-Key, same act ids).
+    func delivered(_ dispatch: [String: Any], ref: String?, _ acts: ActSink) async throws
     /// Members added to a DISPATCH's work order (数字城管 codes and limits, a site permit …), from
     /// the DISPATCH as the broker sent it. Keys already in the work order are not replaced.
     func workOrderFields(_ dispatch: [String: Any]) async -> [String: Any]
     /// An update about to become an act of `meaning` on `subject`: throw a refusal to keep it
     /// from the broker — the department's desk gets it as the answer (422, with the field and
     /// the reason), and nothing of the request is queued.
-    func check(_ update: [String: Any], meaning: StatusMap.Meaning, subject: String) throws(StatusMap.Refusal)
+    /// `dispatch` is the DISPATCH as the broker sent it, when the adapter still has it.
+    func check(_ update: [String: Any], meaning: StatusMap.Meaning, subject: String, dispatch: [String: Any]?) throws(StatusMap.Refusal)
     /// Feeds of its own that run for the adapter's life (outages announced as incidents …).
     func run(_ acts: ActSink) async throws
 }
 
 extension DepartmentRules {
     public func workOrderFields(_ dispatch: [String: Any]) async -> [String: Any] { [:] }
-    public func check(_ update: [String: Any], meaning: StatusMap.Meaning, subject: String) throws(StatusMap.Refusal) {}
+    public func screen(_ dispatch: [String: Any]) async -> Delivery? { nil }
+    public func delivered(_ dispatch: [String: Any], ref: String?, _ acts: ActSink) async throws {}
+    public func check(_ update: [String: Any], meaning: StatusMap.Meaning, subject: String, dispatch: [String: Any]?) throws(StatusMap.Refusal) {}
     public func run(_ acts: ActSink) async throws {}
 }
 

@@ -69,11 +69,21 @@ public struct StatusMap: Sendable {
         // The act's request id comes from the department's key: an update sent twice is one act.
         let id = "wh-" + SHA256.hash(data: Array(update.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
         let note = try text("note")
+        var attachments: [[String: String]] = []
+        if let list = u["attachments"] {
+            guard let items = list as? [Any] else { throw refuse("attachments", "attachments is a list of {url, sha256?}") }
+            for (i, item) in items.enumerated() {
+                guard let a = item as? [String: Any], let url = a["url"] as? String, !url.isEmpty else {
+                    throw refuse("attachments[\(i)].url", "each attachment needs its url")
+                }
+                attachments.append(["url": url, "sha256": a["sha256"] as? String].compactMapValues { $0 })
+            }
+        }
         let act: Act
         switch meaning {
         case .ack: act = .ack(id: id, dispatchID: subject, handler: try text("handler"), note: note)
-        case .progress: act = .progress(id: id, dispatchID: subject, note: note ?? "status \(status)")
-        case .resolve: act = .resolve(id: id, dispatchID: subject, result: try text("result") ?? "resolved", note: note)
+        case .progress: act = .progress(id: id, dispatchID: subject, note: note ?? "status \(status)", attachments: attachments)
+        case .resolve: act = .resolve(id: id, dispatchID: subject, result: try text("result") ?? "resolved", note: note, attachments: attachments)
         case .return:
             let reason = try text("reason").map { r in
                 guard let reason = ReturnReason(rawValue: r) else {

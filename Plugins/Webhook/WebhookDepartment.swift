@@ -6,6 +6,7 @@ import MusterAdapterKit
 import MusterConfig
 import MusterWire
 import NIOCore
+import Synchronization
 
 /// Any department's system over plain HTTP, without code (`plugin: webhook`): each push is POSTed
 /// as a documented JSON work order (Plugins/Webhook/README.md), signed, to the department's URL.
@@ -51,6 +52,9 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
     private let failures = NSLock()
     private var failuresInARow = 0
     private var lastFailure = ""
+    /// Where the plugin's acts go, once `updates` runs (the rules' acts after a delivery).
+    let sink = Mutex<(any ActSink)?>(nil)
+
     /// The department's own rules (a department plugin's); none for the plain webhook.
     private(set) var rules: any DepartmentRules = NoRules()
 
@@ -147,6 +151,22 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
     }
 
     public func deliver(_ push: Push) async -> Delivery {
+        let dispatch = push.command == .dispatch ? (try? JSONSerialization.jsonObject(with: Data(push.body))) as? [String: Any] : nil
+        if let dispatch, let decided = await rules.screen(dispatch) { return decided }
+        let answer = await post(push)
+        if let dispatch, case .delivered(let ref) = answer {
+            // The department's rules may act at once (110 signs for it): queued before RECEIVED.
+            guard let acts = sink.withLock({ $0 }) else { return .retryLater(after: nil) }
+            do { try await rules.delivered(dispatch, ref: ref, acts) } catch {
+                logger.warning("the department's acts after delivery could not be queued", metadata: ["error": "\(error)"])
+                return .retryLater(after: nil)
+            }
+        }
+        return answer
+    }
+
+    /// POSTs the work order and reads the department's answer.
+    func post(_ push: Push) async -> Delivery {
         let body = await workOrder(push)
         let timestamp = String(Int64(Date().timeIntervalSince1970))
         var request = HTTPClientRequest(url: url.absoluteString)

@@ -15,6 +15,7 @@ extension WebhookDepartment {
     static let pollFeed = "webhook.poll"
 
     public func updates(_ acts: ActSink) async throws {
+        sink.withLock { $0 = acts }
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let listen { group.addTask { try await self.serve(listen, acts) } }
             if let poll { group.addTask { try await self.poll(poll, acts) } }
@@ -62,7 +63,9 @@ extension WebhookDepartment {
             // The department's own rules, after the map: the act is well formed, but is it done?
             if let u, let subject, let code = (u["status"] as? String) ?? (u["status"] as? NSNumber)?.stringValue,
                let meaning = statuses.reverse[code] {
-                do { try rules.check(u, meaning: meaning, subject: subject) } catch {
+                let pushed = try await acts.push(ofSubject: subject)
+                let dispatch = pushed.flatMap { (try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any] }
+                do { try rules.check(u, meaning: meaning, subject: subject, dispatch: dispatch) } catch {
                     throw StatusMap.Refusal(status: error.status, field: at.isEmpty ? error.field : "\(at).\(error.field)", message: error.message)
                 }
             }

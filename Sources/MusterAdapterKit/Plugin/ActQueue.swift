@@ -51,9 +51,21 @@ public final class ActQueue: Sendable {
             try db.execute(sql: "ALTER TABLE acts ADD COLUMN answered_at INTEGER")  // NULL: waiting for the broker
             try db.execute(sql: "CREATE INDEX acts_waiting ON acts (seq) WHERE answered_at IS NULL")
         }
+        m.registerMigration("v4: pushes taken") { db in
+            try db.execute(sql: """
+                CREATE TABLE pushes (
+                    subject TEXT PRIMARY KEY,      -- the dispatch or summon
+                    body BLOB NOT NULL,            -- the push as the broker sent it
+                    taken_at INTEGER NOT NULL
+                );
+                """)
+        }
         try m.migrate(db)
         let horizon = Int64((Date().timeIntervalSince1970 - Self.keepAnswered) * 1000)
-        try db.write { db in try db.execute(sql: "DELETE FROM acts WHERE answered_at < ?", arguments: [horizon]) }
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM acts WHERE answered_at < ?", arguments: [horizon])
+            try db.execute(sql: "DELETE FROM pushes WHERE taken_at < ?", arguments: [horizon])
+        }
     }
 
     /// Queues the act, durably; false if an act of that id is queued already.
@@ -92,6 +104,18 @@ public final class ActQueue: Sendable {
     /// The downstream took `subject` (a dispatch or summon id) under its own id `ref`.
     public func remember(ref: String, subject: String) throws {
         try db.write { db in try db.execute(sql: "INSERT OR REPLACE INTO refs (ref, subject) VALUES (?, ?)", arguments: [ref, subject]) }
+    }
+
+    /// The push of `subject` the downstream took (kept 30 days, for the plugin's rules to read).
+    public func remember(push body: [UInt8], subject: String, at now: Date = Date()) throws {
+        try db.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO pushes (subject, body, taken_at) VALUES (?, ?, ?)",
+                           arguments: [subject, Data(body), Int64(now.timeIntervalSince1970 * 1000)])
+        }
+    }
+
+    public func push(ofSubject subject: String) throws -> [UInt8]? {
+        try db.read { db in try Data.fetchOne(db, sql: "SELECT body FROM pushes WHERE subject = ?", arguments: [subject]).map { Array($0) } }
     }
 
     public func subject(ofRef ref: String) throws -> String? {

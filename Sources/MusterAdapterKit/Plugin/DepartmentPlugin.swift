@@ -85,12 +85,25 @@ public struct Act: Sendable, Equatable {
     public static func ack(id: String, dispatchID: String, handler: String? = nil, note: String? = nil) -> Act {
         make(id, .ack) { $0.field("dispatch_id", dispatchID); $0.field("handler", handler); $0.field("note", note) }
     }
-    public static func progress(id: String, dispatchID: String, note: String) -> Act {
-        make(id, .progress) { $0.field("dispatch_id", dispatchID); $0.field("note", note) }
+    public static func progress(id: String, dispatchID: String, note: String, attachments: [[String: String]] = []) -> Act {
+        make(id, .progress) { $0.field("dispatch_id", dispatchID); $0.field("note", note); attach(&$0, attachments) }
     }
     /// 办结
-    public static func resolve(id: String, dispatchID: String, result: String, note: String? = nil) -> Act {
-        make(id, .resolve) { $0.field("dispatch_id", dispatchID); $0.field("result", result); $0.field("note", note) }
+    public static func resolve(id: String, dispatchID: String, result: String, note: String? = nil, attachments: [[String: String]] = []) -> Act {
+        make(id, .resolve) { $0.field("dispatch_id", dispatchID); $0.field("result", result); $0.field("note", note); attach(&$0, attachments) }
+    }
+
+    /// Photos and files (`{url, sha256?}`), as PROGRESS and RESOLVE carry them.
+    private static func attach(_ w: inout JSONWriter, _ attachments: [[String: String]]) {
+        guard !attachments.isEmpty else { return }
+        var items: [[UInt8]] = []
+        for a in attachments {
+            var o = JSONWriter()
+            o.field("url", a["url"] ?? "")
+            o.field("sha256", a["sha256"])
+            items.append(o.finish())
+        }
+        w.array("attachments", items)
     }
     /// 退单
     public static func giveBack(id: String, dispatchID: String, reason: ReturnReason, note: String? = nil) -> Act {
@@ -174,4 +187,6 @@ public protocol ActSink: Sendable {
     func subject(ofRef ref: String) async throws -> String?
     /// The downstream's own id for a dispatch or summon, if it gave one.
     func ref(ofSubject subject: String) async throws -> String?
+    /// The push (DISPATCH, SUMMON) of a dispatch or summon the downstream took, as the broker sent it.
+    func push(ofSubject subject: String) async throws -> [UInt8]?
 }

@@ -115,6 +115,7 @@ public final class PluginAdapter: ActSink, Sendable {
     public func cursor(_ name: String) async throws -> String? { try queue.cursor(name) }
     public func subject(ofRef ref: String) async throws -> String? { try queue.subject(ofRef: ref) }
     public func ref(ofSubject subject: String) async throws -> String? { try queue.ref(ofSubject: subject) }
+    public func push(ofSubject subject: String) async throws -> [UInt8]? { try queue.push(ofSubject: subject) }
 
     private func send(id: String, command: Command, body: [UInt8]) {
         client.request(command, id: id, body: body) { [queue, logger] reply in
@@ -138,10 +139,14 @@ public final class PluginAdapter: ActSink, Sendable {
         guard plugin.handles.contains(command) else { return }
         let head = try JSONDecoder().decode(PushHead.self, from: Data(body))
         let push = Push(command: command, delivery: head.delivery, body: body, dispatchID: head.dispatchID)
-        switch await plugin.deliver(push) {
-        case .delivered(let ref?):
-            // Its own id for the work, so its updates may name the work by it.
-            if let subject = head.dispatchID ?? head.summonID { try queue.remember(ref: ref, subject: subject) }
+        let outcome = await plugin.deliver(push)
+        if case .retryLater = outcome {} else if case .refused = outcome {} else if let subject = head.dispatchID ?? head.summonID {
+            // Kept before RECEIVED: its own id for the work (its updates may name the work by it),
+            // and the push itself, for the plugin's rules to read when the updates come.
+            try queue.remember(push: body, subject: subject)
+            if case .delivered(let ref?) = outcome { try queue.remember(ref: ref, subject: subject) }
+        }
+        switch outcome {
         case .delivered, .deferred:
             return
         case .retryLater(let after):
