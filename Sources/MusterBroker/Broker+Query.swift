@@ -60,6 +60,10 @@ extension Broker {
                 return (.result, Messages.ok(re: q.id) { w in
                     w.array("whistles", list.map { Messages.whistleJSON($0, grids: config.rules.grids, now: now) })
                 })
+            case .incidents:
+                // Committed rows: what a peer is shown has been durably declared.
+                let list = try store.incidents(activeOnly: q.state != "all", limit: q.limit ?? 100)
+                return (.result, Messages.ok(re: q.id) { w in w.array("incidents", list.map(Messages.incidentJSON)) })
             }
         } catch {
             logger.error("query failed", metadata: ["error": "\(error)"])

@@ -56,12 +56,32 @@ public enum Messages {
             w.field("state", state.rawValue)
             if let onTime { w.field("on_time", onTime) }
             return (.ok, w.finish())
+        case .acceptedIntoIncident(let caseID, let r):
+            w.field("case_id", caseID)
+            w.field("state", CaseState.merged.rawValue)
+            w.field("merged_into", r.incidentID)
+            w.raw("incident", incidentJSON(r))
+            return (.accepted, w.finish())
+        case .incident(let r):
+            w.raw("incident", incidentJSON(r))
+            return (.ok, w.finish())
         case .health(let h, let changed):
             w.field("adapter", h.adapter)
             w.field("state", h.state.rawValue)
             w.field("changed", changed)
             return (.ok, w.finish())
         }
+    }
+
+    /// A known incident as peers see it: what callers are told, how far it reaches, how many joined.
+    static func incidentJSON(_ r: IncidentRecord) -> [UInt8] {
+        var w = JSONWriter()
+        w.field("incident_id", r.incidentID); w.field("ref", r.ref); w.field("agency", r.agency); w.field("title", r.title)
+        w.field("categories", r.categories); w.field("grids", r.grids); w.field("message", r.message); w.field("cause", r.cause)
+        w.field("starts_at", Timestamp.format(r.startsAt)); w.field("expected_end", Timestamp.format(r.expectedEnd))
+        w.field("state", r.state.rawValue); w.field("reports", r.reports.count)
+        w.field("ended_at", r.endedAt.map(Timestamp.format)); w.field("outcome", r.outcome?.rawValue); w.field("note", r.note)
+        return w.finish()
     }
 
     /// `{adapter, agency, state, detail, failures}`: an adapter's downstream health.
@@ -204,6 +224,9 @@ public enum Messages {
         case .downstream(let subject, let ref):
             w.field("subject", subject); w.field("status", ref.status); w.field("ref", ref.ref); w.field("update", ref.update)
         case .adapterHealth(let h): w.raw("health", health(h))
+        case .incidentDeclared(let r): w.raw("incident", incidentJSON(r))
+        case .incidentEnded(let outcome, let note): w.field("incident_id", record); w.field("outcome", outcome.rawValue); w.field("note", note)
+        case .handedBack(let incidentID): w.field("incident_id", incidentID)
         }
         return w.finish()
     }

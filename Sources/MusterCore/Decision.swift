@@ -15,6 +15,10 @@ public enum Reply: Sendable, Equatable {
     case whistle(WhistleRecord, summoned: [String])
     /// `OK {whistle_id, agency, state, on_time?}`: a department's REPORT (报到).
     case reported(whistleID: String, agency: String, state: SummonState, onTime: Bool?)
+    /// `ACCEPTED {case_id, state: merged, merged_into: I…, incident}`: the report joined a known incident.
+    case acceptedIntoIncident(caseID: String, IncidentRecord)
+    /// `OK {incident}`: INCIDENT declared, INCIDENT_END taken.
+    case incident(IncidentRecord)
     /// `OK {adapter, state, changed}`: HEALTH taken.
     case health(AdapterHealth, changed: Bool)
 }
@@ -52,6 +56,8 @@ public struct Footprint: Sendable, Equatable {
     public var modes = false
     /// Whistles whose record (or a department's) changed.
     public var whistles: [String] = []
+    /// Incidents whose record changed.
+    public var incidents: [String] = []
 
     public init() {}
 
@@ -61,6 +67,7 @@ public struct Footprint: Sendable, Equatable {
         timers += other.timers
         modes = modes || other.modes
         whistles += other.whistles
+        incidents += other.incidents
     }
 }
 

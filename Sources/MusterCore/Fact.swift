@@ -78,6 +78,14 @@ public struct Fact: Codable, Sendable, Equatable {
         case downstream(subject: String, DownstreamRef)
         /// An agency adapter's downstream changed health (HEALTH). Not a case's: `caseID` is "".
         case adapterHealth(AdapterHealth)
+        /// 已知事件 declared (INCIDENT); its `caseID` is the incident id (I…). Reports that join
+        /// it are `merged` into it, and it counts them (`reportMerged` with the incident's id).
+        case incidentDeclared(IncidentRecord)
+        /// The incident is over (INCIDENT_END); `caseID` is the incident id.
+        case incidentEnded(outcome: IncidentOutcome, note: String?)
+        /// A report merged into an incident becomes a case of its own again (the incident ended
+        /// with `hand_back`), to be routed.
+        case handedBack(incidentID: String)
     }
 
     /// The `type` of the `EVENT` (PROTOCOL.md).
@@ -112,6 +120,9 @@ public struct Fact: Codable, Sendable, Equatable {
         case .stoodDown: "whistle.stood_down"
         case .downstream: "downstream.update"
         case .adapterHealth: "adapter.health"
+        case .incidentDeclared: "incident.declared"
+        case .incidentEnded: "incident.ended"
+        case .handedBack: "case.handed_back"
         }
     }
 }
@@ -123,6 +134,7 @@ extension Fact.Change {
         switch self {
         case .accepted: .accept
         case .merged: .merge
+        case .handedBack: .handBack
         case .dispatched(let d): d.role == .lead ? .route : nil  // from triage; after ASSIGN or a new round it is there already
         case .assigned: .assign
         case .rejected: .reject

@@ -5,11 +5,18 @@ public struct IDSource: Sendable, Equatable {
     public var lastCase: Int64
     public var lastDispatch: Int64
     public var lastWhistle: Int64
+    public var lastIncident: Int64
 
-    public init(lastCase: Int64 = 0, lastDispatch: Int64 = 0, lastWhistle: Int64 = 0) {
+    public init(lastCase: Int64 = 0, lastDispatch: Int64 = 0, lastWhistle: Int64 = 0, lastIncident: Int64 = 0) {
         self.lastCase = lastCase
         self.lastDispatch = lastDispatch
         self.lastWhistle = lastWhistle
+        self.lastIncident = lastIncident
+    }
+
+    public mutating func nextIncident() -> String {
+        lastIncident += 1
+        return IDSource.format("I", lastIncident)
     }
 
     public mutating func nextWhistle() -> String {
@@ -36,7 +43,8 @@ public struct IDSource: Sendable, Equatable {
     public static func counter(of id: String) -> Int64? { Int64(id.dropFirst()) }
 
     /// Keeps the counters ahead of an id seen in the log (replay).
-    public mutating func observe(caseID: String? = nil, dispatchID: String? = nil, whistleID: String? = nil) {
+    public mutating func observe(caseID: String? = nil, dispatchID: String? = nil, whistleID: String? = nil, incidentID: String? = nil) {
+        if let i = incidentID.flatMap(IDSource.counter(of:)) { lastIncident = max(lastIncident, i) }
         if let w = whistleID.flatMap(IDSource.counter(of:)) { lastWhistle = max(lastWhistle, w) }
         if let c = caseID.flatMap(IDSource.counter(of:)) { lastCase = max(lastCase, c) }
         if let d = dispatchID.flatMap(IDSource.counter(of:)) { lastDispatch = max(lastDispatch, d) }

@@ -17,17 +17,21 @@ extension Ledger {
         public var mergeKeys: [String] = []
         /// Whistles (and, through them, the cases they were blown on).
         public var whistles: [String] = []
+        /// Incidents by id or by their department's ref: through them, the reports merged into them.
+        public var incidents: [String] = []
 
         public init(cases: [String] = [], dispatches: [String] = [], refs: [ExternalRef] = [], mergeKeys: [String] = [],
-                    whistles: [String] = []) {
+                    whistles: [String] = [], incidents: [String] = []) {
             self.cases = cases; self.dispatches = dispatches; self.refs = refs; self.mergeKeys = mergeKeys; self.whistles = whistles
+            self.incidents = incidents
         }
 
-        public var isEmpty: Bool { cases.isEmpty && dispatches.isEmpty && refs.isEmpty && mergeKeys.isEmpty && whistles.isEmpty }
+        public var isEmpty: Bool { cases.isEmpty && dispatches.isEmpty && refs.isEmpty && mergeKeys.isEmpty && whistles.isEmpty && incidents.isEmpty }
 
         public mutating func formUnion(_ other: Needs) {
             cases += other.cases; dispatches += other.dispatches; refs += other.refs; mergeKeys += other.mergeKeys
             whistles += other.whistles
+            incidents += other.incidents
         }
     }
 
@@ -47,12 +51,22 @@ extension Ledger {
     /// store too (open work is read on demand), so those are always asked for.
     /// A whistle in memory brings its case: its stand-down is guarded by the case's state.
     public func missing(_ needs: Needs) -> Needs {
-        let linked = needs.whistles.compactMap { whistles[$0]?.caseID }
+        let reports = needs.incidents.flatMap { name in
+            incidents.values.filter { $0.incidentID == name || $0.ref == name }.flatMap(\.reports)
+        }
+        let linked = needs.whistles.compactMap { whistles[$0]?.caseID } + reports
         return Needs(cases: (needs.cases + linked).filter { cases[$0] == nil },
                      dispatches: needs.dispatches.filter { dispatches[$0] == nil },
                      refs: needs.refs.filter { byExternalRef[Ledger.refKey($0.source, $0.ref)] == nil },
                      mergeKeys: needs.mergeKeys,
                      whistles: needs.whistles.filter { whistles[$0] == nil })
+    }
+
+    /// Takes an incident read from the store into memory; one already here is as new or newer.
+    public mutating func admit(incident i: IncidentRecord) {
+        guard incidents[i.incidentID] == nil else { return }
+        incidents[i.incidentID] = i
+        ids.observe(incidentID: i.incidentID)
     }
 
     /// Takes a whistle read from the store into memory; one already here is as new or newer.

@@ -35,6 +35,8 @@ public struct Ledger: Sendable, Equatable {
     public var modes: [String: ManagementMode] = [:]
     /// Whistles: every open one, and those closed since the start.
     public var whistles: [String: WhistleRecord] = [:]
+    /// Known incidents: every active one, and those ended since the start.
+    public var incidents: [String: IncidentRecord] = [:]
     /// The last health each agency adapter reported (HEALTH) since the start.
     public var health: [String: AdapterHealth] = [:]
 
@@ -89,6 +91,9 @@ public struct Ledger: Sendable, Equatable {
             fp.cases.append(id)
         case .merged(let into):
             update(id, fact, &fp) { $0.mergedInto = into }
+        case .reportMerged(let from) where incidents[id] != nil:
+            incidents[id]!.reports.append(from)
+            fp.incidents.append(id)
         case .reportMerged:
             update(id, fact, &fp) { $0.mergedReports += 1 }
         case .triage, .consultation:
@@ -169,6 +174,17 @@ public struct Ledger: Sendable, Equatable {
             touch(id, fact, &fp)
         case .adapterHealth(let h):
             health[h.adapter] = h
+        case .incidentDeclared(let r):
+            incidents[r.incidentID] = r
+            ids.observe(incidentID: r.incidentID)
+            fp.incidents.append(r.incidentID)
+        case .incidentEnded(let outcome, let note):
+            guard incidents[id] != nil else { break }
+            incidents[id]!.state = .ended; incidents[id]!.endedAt = fact.at; incidents[id]!.outcome = outcome; incidents[id]!.note = note
+            fp.incidents.append(id)
+        case .handedBack:
+            update(id, fact, &fp) { $0.mergedInto = nil }
+            if let c = cases[id] { indexForMerge(c) }  // open again: the same problem merges into it
         }
         if case .modeSet(let mode, let scope) = fact.change {
             modes[scope] = mode == .normal ? nil : mode

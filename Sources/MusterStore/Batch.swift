@@ -50,6 +50,9 @@ public struct Batch: Sendable {
     public var touchedWhistles: [String] = []
     /// Whistles (with their departments) whose rows to write.
     public var whistleRows: [WhistleRecord] = []
+    public var touchedIncidents: [String] = []
+    /// Known incidents whose rows to write.
+    public var incidentRows: [IncidentRecord] = []
     /// Changes to the waiting rungs, in order.
     public var timerChanges: [TimerChange] = []
     /// A management mode changed (so `modeRows` are written).
@@ -72,6 +75,8 @@ public struct Batch: Sendable {
         dispatchRows = touchedDispatches.filter { seen.insert($0).inserted }.compactMap { ledger.dispatches[$0] }
         seen.removeAll()
         whistleRows = touchedWhistles.filter { seen.insert($0).inserted }.compactMap { ledger.whistles[$0] }
+        seen.removeAll()
+        incidentRows = touchedIncidents.filter { seen.insert($0).inserted }.compactMap { ledger.incidents[$0] }
         if modesChanged {
             modeRows = ledger.modes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
@@ -87,6 +92,7 @@ public struct Batch: Sendable {
         touchedCases += touched.cases
         touchedDispatches += touched.dispatches
         touchedWhistles += touched.whistles
+        touchedIncidents += touched.incidents
         timerChanges += touched.timers
         modesChanged = modesChanged || touched.modes
     }

@@ -74,6 +74,11 @@ public protocol CaseStore: AnyObject, Sendable {
     func recentWhistles(openOnly: Bool, limit: Int) throws -> [WhistleRecord]
     /// 双考核: departments by when summoned, grids by when their whistles were blown.
     func whistleStats(since: Date?, until: Date?) throws -> WhistleStats
+
+    // MARK: Known incidents
+
+    /// Newest first, active ones only or all, at most `limit`.
+    func incidents(activeOnly: Bool, limit: Int) throws -> [IncidentRecord]
 }
 
 extension CaseStore {

@@ -219,6 +219,21 @@ enum Schema {
                 CREATE INDEX summons_by_agency ON summons (agency, summoned_at);
                 """)
         }
+        m.registerMigration("v8: known incidents") { db in
+            try db.execute(sql: """
+                -- 已知事件: projections of the incident.* facts (events.case_id is the incident id).
+                CREATE TABLE incidents (
+                    incident_id TEXT PRIMARY KEY,
+                    agency TEXT,                    -- the declaring department; null: the centre
+                    ref TEXT NOT NULL,              -- the department's own id for it
+                    state TEXT NOT NULL,            -- active | ended
+                    expected_end INTEGER NOT NULL,
+                    reports INTEGER NOT NULL,       -- reports merged into it
+                    record TEXT NOT NULL            -- the whole record (JSON), read back at start
+                );
+                CREATE INDEX incidents_active ON incidents (state, incident_id);
+                """)
+        }
         return m
     }
 }

@@ -31,6 +31,7 @@ extension Store {
                     try writeOutcomes(db, logged)
                     try writeProjections(db, batch)
                     try writeWhistles(db, batch.whistleRows)
+                    try writeIncidents(db, batch.incidentRows)
                     try writeOutbox(db, batch)
                     try writeTimers(db, batch)
                     if let modes = batch.modeRows {

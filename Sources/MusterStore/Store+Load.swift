@@ -27,6 +27,7 @@ extension Store {
             ledger.admit(timers: try Store.timers(db, sql: "SELECT * FROM timers", arguments: []))
             try Store.loadModes(db, into: &ledger)
             for w in try Store.whistles(db, where: "1", [[]]) { ledger.admit(whistle: w) }
+            for i in try Store.incidents(db, activeOnly: false) { ledger.admit(incident: i) }
             return ledger
         }
     }
@@ -41,6 +42,8 @@ extension Store {
             ledger.admit(timers: try Store.timers(db, sql: "SELECT * FROM timers WHERE due <= ?", arguments: [horizon.ms]))
             try Store.loadModes(db, into: &ledger)
             for w in try Store.whistles(db, where: "state = 'open'", [[]]) { ledger.admit(whistle: w) }
+            ledger.ids.observe(incidentID: try String.fetchOne(db, sql: "SELECT max(incident_id) FROM incidents"))
+            for i in try Store.incidents(db, activeOnly: true) { ledger.admit(incident: i) }
             return ledger
         }
     }

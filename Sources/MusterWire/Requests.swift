@@ -262,7 +262,7 @@ public struct Subscribe: Request {
 }
 
 public struct Query: Request {
-    public enum What: String, Decodable, Sendable { case `case`, cases, stats, modes, whistle, whistles }
+    public enum What: String, Decodable, Sendable { case `case`, cases, stats, modes, whistle, whistles, incidents }
     public var id: String
     public var what: What
     public var caseID: String?
@@ -283,6 +283,7 @@ public struct Query: Request {
         if what == .case, caseID == nil { throw .badField("case_id", "QUERY case needs case_id") }
         if what == .whistle, whistleID == nil { throw .badField("whistle_id", "QUERY whistle needs whistle_id") }
         if what == .whistles, let state, !["open", "all"].contains(state) { throw .badField("state", "QUERY whistles takes state open (the default) or all") }
+        if what == .incidents, let state, !["active", "all"].contains(state) { throw .badField("state", "QUERY incidents takes state active (the default) or all") }
         for (value, field) in [(caseID, "case_id"), (whistleID, "whistle_id"), (state, "state"), (agency, "agency"), (after, "after"), (by, "by")] {
             if let value { try Check.name(value, field) }
         }

@@ -50,7 +50,7 @@ struct CaseCommand: AsyncParsableCommand {
         "dispatch.backlogged": "挂账 backlog", "mode.changed": "模式 mode changed",
         "dispatch.deadlines_moved": "时限调整 deadlines moved (holiday schedule)",
         "whistle.blown": "吹哨 whistle blown", "whistle.summoned": "召集 summoned", "whistle.reported": "报到 reported",
-        "whistle.released": "提前解除 released", "whistle.stood_down": "撤哨 stood down", "downstream.update": "部门系统状态 downstream status", "adapter.health": "部门系统健康 downstream health", "whistle.escalated": "报到督办 escalated",
+        "whistle.released": "提前解除 released", "whistle.stood_down": "撤哨 stood down", "downstream.update": "部门系统状态 downstream status", "incident.declared": "已知事件 incident declared", "incident.ended": "事件结束 incident ended", "case.handed_back": "事件结束转办 handed back", "adapter.health": "部门系统健康 downstream health", "whistle.escalated": "报到督办 escalated",
     ]
 
     static func label(_ type: String) -> String { labels[type].map { "\($0) [\(type)]" } ?? type }

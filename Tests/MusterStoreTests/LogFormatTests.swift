@@ -33,6 +33,13 @@ import MusterWire
                     clock: .ack, rung: 1, level: 2, notice: "supervise", to: ["agency", "ops"], due: t, deadline: t.adding(ms: 999))
     }
 
+    static func incident(full: Bool) -> IncidentRecord {
+        IncidentRecord(incidentID: "I0000000001", ref: "TS-2026-118", agency: full ? "gongshui" : nil, title: "解放路停水",
+                       categories: ["water_outage"], grids: ["zz/erqi/jiefanglu"], message: "预计22:00恢复供水",
+                       cause: full ? "DN300管道爆裂" : nil, startsAt: Date(ms: 1_795_000_000_000), expectedEnd: Date(ms: 1_795_028_800_000),
+                       declaredAt: Date(ms: 1_795_000_000_000), declaredBy: "gongshui-1")
+    }
+
     static func whistle(full: Bool) -> WhistleRecord {
         WhistleRecord(whistleID: "W0000000001", grid: "erqita", kind: .residentConcern, reason: "商圈秩序 \"联合\"", caseID: full ? "C0000000001" : nil,
                       blownBy: "jiefanglu-street", street: full ? "jiefanglu-street" : nil, blownAt: t, reportWithinMs: 1_800_000)
@@ -70,6 +77,9 @@ import MusterWire
             .downstream(subject: "D1", DownstreamRef(status: "30", ref: full ? "RL-WO-1" : nil, update: full ? "RL-77-3" : nil)),
             .adapterHealth(AdapterHealth(adapter: "reli-1", agency: full ? "reli" : nil, state: .down,
                                          detail: full ? "HTTP 503" : nil, failures: full ? 5 : nil)),
+            .incidentDeclared(incident(full: full)),
+            .incidentEnded(outcome: full ? .handBack : .resolved, note: note),
+            .handedBack(incidentID: "I0000000001"),
         ]
     }
 
@@ -155,6 +165,7 @@ import MusterWire
             ("A ladder rung", LogWriter.rungJSON(Self.rung(full: true)), LogWriter.rungJSON(Self.rung(full: false))),
             ("The whistle record", LogWriter.whistleJSON(Self.whistle(full: true)), LogWriter.whistleJSON(Self.whistle(full: false))),
             ("The summon record", LogWriter.summonJSON(Self.summon(full: true)), LogWriter.summonJSON(Self.summon(full: false))),
+            ("The incident record", LogWriter.incidentJSON(Self.incident(full: true)), LogWriter.incidentJSON(Self.incident(full: false))),
         ]
         for (title, full, bare) in records {
             let table = try #require(sections.first { $0.key.hasPrefix(title) }?.value, "no table \(title)")

@@ -133,6 +133,20 @@ extension Harness {
         now = now.adding(ms: 61 * 60_000)
         try fireDue()
         try run(.standDown(StoreFixtures.make(["id": "sd8", "whistle_id": w, "override": "施工已停止，转常规处置"])), by: Self.ops)
+        // 9. 热力 declares a known incident (a failed heat exchange station); two calls join it;
+        //    the repair drags on and it hands them back, each routed as a case of its own.
+        try run(.incident(StoreFixtures.make(["id": "inc9", "ref": "RL-OUT-9", "title": "换热站故障", "categories": ["heating_not_warm"],
+                                              "grids": ["zz/erqi/jiefanglu"], "message": "换热站抢修中，预计6小时内恢复",
+                                              "expected_end": Timestamp.format(now.adding(ms: 6 * 3_600_000))])), by: Self.agency("reli"))
+        for n in 91...92 {
+            let c: [String: Any] = ["source": "hotline_12345", "external_ref": "12345-\(n)", "title": "暖气不热", "category": "heating_not_warm",
+                                    "location": ["grid": "zz/erqi/jiefanglu", "address": "解放路\(n)号"]]
+            let d = try run(.submit(StoreFixtures.make(["id": "s\(n)", "case": c])), by: Self.hotline, reply: ("hotline-12345", "s\(n)"))
+            guard case .acceptedIntoIncident(let id, _) = d.reply else { throw StoreError.corrupt("not joined") }
+            made.append(id)
+        }
+        try run(.incidentEnd(StoreFixtures.make(["id": "end9", "ref": "RL-OUT-9", "outcome": "hand_back", "note": "抢修延长，逐户处理"])),
+                by: Self.agency("reli"))
         return made
     }
 

@@ -44,6 +44,7 @@ extension Ledger {
     fileprivate mutating func submit(_ s: Submit, _ run: inout Run) throws(WireError) -> Reply {
         let c = s.case
         if let existing = caseID(source: c.source, externalRef: c.externalRef), let record = cases[existing] {
+            if let into = record.mergedInto, let incident = incidents[into] { return .acceptedIntoIncident(caseID: existing, incident) }
             return .accepted(caseID: existing, state: record.state, mergedInto: record.mergedInto, due: record.resolveBy)
         }
         let rules = run.rules
@@ -65,7 +66,9 @@ extension Ledger {
             priority: c.priority ?? .normal, title: c.title, address: c.location.address, state: .new,
             round: 0, lead: nil, assists: [], assigned: false, returnedBy: [], mergedInto: nil,
             mergedReports: 0, acceptedAt: run.now, updatedAt: run.now, resolveBy: nil, satisfaction: nil)
-        if let key = Ledger.mergeKey(record), let target = openByMergeKey[key]?.last, let t = cases[target],
+        if let incident = incident(covering: category, grid: grid, at: run.now) {
+            run.mergeTarget = incident.incidentID  // a known incident: the report joins it
+        } else if let key = Ledger.mergeKey(record), let target = openByMergeKey[key]?.last, let t = cases[target],
            !t.state.isTerminal, rules.mergeWindow.after(t.acceptedAt) >= run.now {
             run.mergeTarget = target
         }
@@ -74,6 +77,9 @@ extension Ledger {
         emit(id, .accepted(record), &run)
         run.decision.actions.append(.keepSubmitted(caseID: id))
         try perform(row, on: id, &run)
+        if let target = run.mergeTarget, let incident = incidents[target] {
+            return .acceptedIntoIncident(caseID: id, incident)
+        }
         if let target = run.mergeTarget {
             return .accepted(caseID: id, state: cases[id]!.state, mergedInto: target, due: cases[target]?.resolveBy)
         }

@@ -14,6 +14,8 @@ public enum CaseMachine {
         case rated, ratedDissatisfied = "rated_dissatisfied"
         /// A timeout: a rung of one of the case's own ladders (研判, 核实, 回访) comes due.
         case rungDue = "rung_due"
+        /// The known incident a report joined ended with `hand_back`: the report is routed.
+        case handBack = "hand_back"
 
         /// The act in words, for refusals ("cannot verify (passed) case …").
         public var verb: String {
@@ -104,6 +106,7 @@ public enum CaseMachine {
         Row(.new, .accept, [.duplicateOpen], to: .triage, [.merge], label: "受理"),
         Row(.new, .accept, to: .triage, [.route, .autoWhistle], label: "受理"),
         Row(.triage, .merge, to: .merged, [.stop([.triage]), .countReport], label: "并案"),
+        Row(.merged, .handBack, to: .triage, [.route], label: "事件结束转办"),
         Row(.triage, .route, to: .dispatched, [.stop([.triage]), .dispatchRouted], label: "派单"),
         Row(.triage, .hold, to: .triage, [.awaitTriage, .startClocks], label: "待研判"),
         Row(.triage, .assign, to: .dispatched, [.stop([.triage]), .dispatchAssigned], label: "指派"),

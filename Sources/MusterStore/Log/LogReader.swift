@@ -85,6 +85,19 @@ struct LogRecordV2: Decodable {
             change = .released(summonID: try c.decode(String.self, forKey: "summon_id"), note: try c.decodeIfPresent(String.self, forKey: "note"))
         case "whistle.stood_down":
             change = .stoodDown(note: try c.decodeIfPresent(String.self, forKey: "note"), override: try c.decodeIfPresent(String.self, forKey: "override"))
+        case "incident.declared":
+            let i = try c.nestedContainer(keyedBy: LogKey.self, forKey: "incident")
+            change = .incidentDeclared(IncidentRecord(
+                incidentID: try i.decode(String.self, forKey: "incident_id"), ref: try i.decode(String.self, forKey: "ref"),
+                agency: try i.decodeIfPresent(String.self, forKey: "agency"), title: try i.decode(String.self, forKey: "title"),
+                categories: try i.decode([String].self, forKey: "categories"), grids: try i.decode([String].self, forKey: "grids"),
+                message: try i.decode(String.self, forKey: "message"), cause: try i.decodeIfPresent(String.self, forKey: "cause"),
+                startsAt: try i.time("starts_at"), expectedEnd: try i.time("expected_end"), declaredAt: try i.time("declared_at"),
+                declaredBy: try i.decode(String.self, forKey: "declared_by")))
+        case "incident.ended":
+            change = .incidentEnded(outcome: try c.decode(IncidentOutcome.self, forKey: "outcome"), note: try c.decodeIfPresent(String.self, forKey: "note"))
+        case "case.handed_back":
+            change = .handedBack(incidentID: try c.decode(String.self, forKey: "incident_id"))
         case "downstream.update":
             change = .downstream(subject: try c.decode(String.self, forKey: "subject"),
                                  DownstreamRef(status: try c.decode(String.self, forKey: "status"), ref: try c.decodeIfPresent(String.self, forKey: "ref"),

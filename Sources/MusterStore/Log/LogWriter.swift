@@ -53,6 +53,9 @@ enum LogWriter {
         case .stoodDown(let note, let override): w.field("note", note); w.field("override", override)
         case .downstream(let subject, let ref):
             w.field("subject", subject); w.field("status", ref.status); w.field("ref", ref.ref); w.field("update", ref.update)
+        case .incidentDeclared(let r): w.raw("incident", incidentJSON(r))
+        case .incidentEnded(let outcome, let note): w.field("outcome", outcome.rawValue); w.field("note", note)
+        case .handedBack(let incidentID): w.field("incident_id", incidentID)
         case .adapterHealth(let h):
             w.field("adapter", h.adapter); w.field("agency", h.agency); w.field("state", h.state.rawValue)
             w.field("detail", h.detail); if let f = h.failures { w.field("failures", f) }
@@ -66,6 +69,16 @@ enum LogWriter {
         w.field("whistle_id", r.whistleID); w.field("grid", r.grid); w.field("kind", r.kind.rawValue); w.field("reason", r.reason)
         w.field("case_id", r.caseID); w.field("blown_by", r.blownBy); w.field("street", r.street); w.time("blown_at", r.blownAt)
         w.field("report_within_ms", r.reportWithinMs)
+        return w.finish()
+    }
+
+    /// The incident as declared (its reports and end are facts of their own).
+    static func incidentJSON(_ r: IncidentRecord) -> [UInt8] {
+        var w = JSONWriter(capacity: 400)
+        w.field("incident_id", r.incidentID); w.field("ref", r.ref); w.field("agency", r.agency); w.field("title", r.title)
+        w.field("categories", r.categories); w.field("grids", r.grids); w.field("message", r.message); w.field("cause", r.cause)
+        w.time("starts_at", r.startsAt); w.time("expected_end", r.expectedEnd); w.time("declared_at", r.declaredAt)
+        w.field("declared_by", r.declaredBy)
         return w.finish()
     }
 
