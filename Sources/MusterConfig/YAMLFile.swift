@@ -113,7 +113,7 @@ struct YAMLFile {
         case .keyNotFound(let key, let ctx):
             let at = YAMLFile.keys(ctx.codingPath)
             if let slip = nearMiss(for: key.stringValue, at: at, ledger) {
-                return ConfigError(file: path, line: slip.line, key: YAMLFile.render(at + [.name(key.stringValue)]),
+                return ConfigError(file: path, line: slip.line, key: YAMLFile.render(prefix + at + [.name(key.stringValue)]),
                                    message: "required key is missing; is `\(slip.key)` (line \(slip.line.map(String.init) ?? "?")) a misspelling of it?")
             }
             return error(at: at + [.name(key.stringValue)], "required key is missing")
