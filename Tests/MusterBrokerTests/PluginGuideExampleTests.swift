@@ -5,6 +5,7 @@ import Testing
 // the repository's; in a plugin's own package it is that package's).
 import MusterAdapterKit
 import MusterTesting
+import MusterCore
 import MusterWire
 
 struct NotOurs: DepartmentPlugin {
@@ -25,12 +26,12 @@ struct NotOurs: DepartmentPlugin {
     _ = try hotline.hello(adapter: "hotline-1", roles: ["intake"])
     let caseID = try hotline.request(.submit, ["case": ["source": "hotline_12345", "external_ref": "T-1", "category": "heating_not_warm",
         "title": "暖气不热", "location": ["grid": "zz/erqi/jiefanglu", "address": "民主路3号院"]]]).1["case_id"] as! String
-    var returned: [String: Any]?
-    for _ in 0..<500 {                                   // wait for the effect, with a deadline (10 s)
-        let timeline = try hotline.request(.query, ["what": "case", "case_id": caseID]).1["timeline"] as? [[String: Any]] ?? []
-        returned = timeline.first { $0["type"] as? String == "dispatch.returned" }?["data"] as? [String: Any]
-        if returned != nil { break }
-        try await Task.sleep(nanoseconds: 20_000_000)
+    // Wait for the effect in the broker's own store (no session to keep alive), with a deadline.
+    var returned: Fact.Change?
+    for _ in 0..<1500 where returned == nil {
+        returned = try broker.store.facts(after: 0, limit: 100, caseID: caseID).first { $0.type == "dispatch.returned" }?.fact.change
+        if returned == nil { try await Task.sleep(nanoseconds: 20_000_000) }
     }
-    #expect(returned?["reason"] as? String == "not_our_jurisdiction")
+    guard case .returned(_, let reason, _)? = returned else { Issue.record("not returned within 30 s"); return }
+    #expect(reason == .notOurJurisdiction)
 }
