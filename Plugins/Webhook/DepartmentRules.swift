@@ -22,6 +22,9 @@ public protocol DepartmentRules: Sendable {
     /// the reason), and nothing of the request is queued.
     /// `dispatch` is the DISPATCH as the broker sent it, when the adapter still has it.
     func check(_ update: [String: Any], meaning: StatusMap.Meaning, subject: String, dispatch: [String: Any]?) throws(StatusMap.Refusal)
+    /// The update as the status map should read it, after `check` took it: e.g. the measured
+    /// room temperature written into the note and result, so the case's record keeps it.
+    func amend(_ update: [String: Any], meaning: StatusMap.Meaning, dispatch: [String: Any]?) -> [String: Any]
     /// Feeds of its own that run for the adapter's life (outages announced as incidents …).
     func run(_ acts: ActSink) async throws
 }
@@ -31,6 +34,7 @@ extension DepartmentRules {
     public func screen(_ dispatch: [String: Any]) async -> Delivery? { nil }
     public func delivered(_ dispatch: [String: Any], ref: String?, _ acts: ActSink) async throws {}
     public func check(_ update: [String: Any], meaning: StatusMap.Meaning, subject: String, dispatch: [String: Any]?) throws(StatusMap.Refusal) {}
+    public func amend(_ update: [String: Any], meaning: StatusMap.Meaning, dispatch: [String: Any]?) -> [String: Any] { update }
     public func run(_ acts: ActSink) async throws {}
 }
 

@@ -59,16 +59,20 @@ extension WebhookDepartment {
             let subject = (u?["dispatch_id"] as? String) ?? (u?["summon_id"] as? String) ?? known
             let ref = try await subject.asyncMap { try await acts.ref(ofSubject: $0) } ?? nil
             let at = batch ? "updates[\(i)]" : ""
-            guard let act = try statuses.act(doc, at: at, lookUp: { _ in known }, refOf: { _ in ref }) else { continue }
-            // The department's own rules, after the map: the act is well formed, but is it done?
+            var doc = doc
+            // The department's own rules first: is it done (check), and in the bus's words (amend)?
             if let u, let subject, let code = (u["status"] as? String) ?? (u["status"] as? NSNumber)?.stringValue,
                let meaning = statuses.reverse[code] {
                 let pushed = try await acts.push(ofSubject: subject)
                 let dispatch = pushed.flatMap { (try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any] }
-                do { try rules.check(u, meaning: meaning, subject: subject, dispatch: dispatch) } catch {
+                do {
+                    try rules.check(u, meaning: meaning, subject: subject, dispatch: dispatch)
+                } catch {
                     throw StatusMap.Refusal(status: error.status, field: at.isEmpty ? error.field : "\(at).\(error.field)", message: error.message)
                 }
+                doc = rules.amend(u, meaning: meaning, dispatch: dispatch)
             }
+            guard let act = try statuses.act(doc, at: at, lookUp: { _ in known }, refOf: { _ in ref }) else { continue }
             made.append(act)
         }
         return made

@@ -458,13 +458,19 @@ public struct IncidentDeclaration: Request {
     public var expectedEnd: String
     public var startsAt: String?
     public var cause: String?
+    /// Still active this long after it began (a duration: 24h): NOTICE `notice` to the centre
+    /// (an outage past 24 h calls for emergency water supply, 郑州市城市供水条例 Art. 30).
+    public var notifyAfter: String?
+    public var notice: String?
     public init(id: String, ref: String, title: String, categories: [String], grids: [String], message: String,
-                expectedEnd: String, startsAt: String? = nil, cause: String? = nil) {
+                expectedEnd: String, startsAt: String? = nil, cause: String? = nil, notifyAfter: String? = nil, notice: String? = nil) {
         self.id = id; self.ref = ref; self.title = title; self.categories = categories; self.grids = grids
         self.message = message; self.expectedEnd = expectedEnd; self.startsAt = startsAt; self.cause = cause
+        self.notifyAfter = notifyAfter; self.notice = notice
     }
     enum CodingKeys: String, CodingKey {
         case id, ref, title, categories, grids, message, expectedEnd = "expected_end", startsAt = "starts_at", cause
+        case notifyAfter = "notify_after", notice
     }
     public func validate() throws(WireError) {
         try Check.name(ref, "ref")
@@ -477,6 +483,9 @@ public struct IncidentDeclaration: Request {
         for (i, g) in grids.enumerated() { try Check.text(g, "grids[\(i)]", max: 256) }
         guard Check.isRFC3339(expectedEnd) else { throw .badField("expected_end", "not an RFC 3339 time with offset") }
         if let s = startsAt, !Check.isRFC3339(s) { throw .badField("starts_at", "not an RFC 3339 time with offset") }
+        if let n = notifyAfter { try Check.name(n, "notify_after") }
+        if let n = notice { try Check.name(n, "notice") }
+        if (notifyAfter == nil) != (notice == nil) { throw .badField("notify_after", "notify_after and notice go together") }
     }
 }
 

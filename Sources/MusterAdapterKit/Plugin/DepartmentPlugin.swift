@@ -141,11 +141,13 @@ public struct Act: Sendable, Equatable {
 
     /// 已知事件: declare an incident (an outage, a planned shut-off) for categories in grids.
     public static func incident(id: String, ref: String, title: String, categories: [String], grids: [String], message: String,
-                                expectedEnd: Date, startsAt: Date? = nil, cause: String? = nil) -> Act {
+                                expectedEnd: Date, startsAt: Date? = nil, cause: String? = nil,
+                                notifyAfter: String? = nil, notice: String? = nil) -> Act {
         make(id, .incident) {
             $0.field("ref", ref); $0.field("title", title); $0.field("categories", categories); $0.field("grids", grids)
             $0.field("message", message); $0.field("expected_end", rfc3339(expectedEnd))
             $0.field("starts_at", startsAt.map(rfc3339)); $0.field("cause", cause)
+            $0.field("notify_after", notifyAfter); $0.field("notice", notice)
         }
     }
     /// RFC 3339 in the city's offset (+08:00), as the protocol writes times.
