@@ -77,7 +77,7 @@ extension Broker {
     /// NOTICEs of a rung that fired, to whom it names.
     private func notice(_ t: LadderTimer, _ now: Date, _ batch: inout Batch) {
         let whistle = t.clock == .whistle ? ledger.whistles[t.caseID] : nil
-        let title = whistle?.reason ?? ledger.cases[t.caseID]?.title
+        let title = whistle?.reason ?? (t.clock == .incident ? ledger.incidents[t.caseID]?.title : ledger.cases[t.caseID]?.title)
         for target in noticeTargets(t) {
             lastDelivery += 1
             batch.pushes.append(Batch.Push(

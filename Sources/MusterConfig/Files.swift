@@ -136,6 +136,7 @@ struct SLAFile: Decodable {
             case .verify: verify_within
             case .evaluate: evaluate_within
             case .whistle: whistle_within
+            case .incident: nil  // set by each INCIDENT (notify_after), not by sla.yaml
             }
         }
     }

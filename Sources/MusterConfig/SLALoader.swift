@@ -48,7 +48,7 @@ enum SLALoader {
         }
         if defaults[.whistle] == nil { defaults[.whistle] = Period(30, .m) }
         // A value that was given but is wrong has its own error already.
-        for clock in ClockKind.allCases where defaults[clock] == nil && f.defaults[clock] == nil {
+        for clock in ClockKind.allCases where clock != .incident && defaults[clock] == nil && f.defaults[clock] == nil {
             errors.append(yaml.error(at: [.name("defaults")], "defaults must set \(clock.rawValue)_within"))
         }
         var rules: [SLAPolicy.Rule] = []

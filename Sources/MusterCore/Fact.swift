@@ -108,7 +108,7 @@ public struct Fact: Codable, Sendable, Equatable {
         case .evaluated: "case.evaluated"
         case .closed: "case.closed"
         case .scheduled: "clock.scheduled"
-        case .escalated(let t): t.clock == .whistle ? "whistle.escalated" : "case.escalated"
+        case .escalated(let t): t.clock == .whistle ? "whistle.escalated" : t.clock == .incident ? "incident.escalated" : "case.escalated"
         case .extended: "dispatch.extended"
         case .deadlinesMoved: "dispatch.deadlines_moved"
         case .backlogged: "dispatch.backlogged"
@@ -140,7 +140,7 @@ extension Fact.Change {
         case .rejected: .reject
         case .verified(let passed, _): passed ? .verifyPassed : .verifyFailed
         case .evaluated(let s, _): s == .dissatisfied ? .ratedDissatisfied : .rated
-        case .escalated(let t): t.dispatchID == nil && t.clock != .whistle ? .rungDue : nil
+        case .escalated(let t): t.dispatchID == nil && t.clock != .whistle && t.clock != .incident ? .rungDue : nil
         default: nil
         }
     }

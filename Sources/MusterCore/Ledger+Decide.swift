@@ -43,7 +43,9 @@ extension Ledger {
     public mutating func fire(_ timerID: String, now: Date) -> Decision {
         guard let t = timers[timerID], t.due <= now else { return Decision() }
         let escalates: Bool
-        if t.clock == .whistle {
+        if t.clock == .incident {
+            escalates = incidents[t.caseID]?.state == .active
+        } else if t.clock == .whistle {
             escalates = summon(t.dispatchID ?? "").map { s in
                 SummonMachine.table.outcome(s.state, .rungDue) { _ in true }.row?.effects.contains(.escalate) ?? false
             } ?? false

@@ -147,6 +147,9 @@ public struct Ledger: Sendable, Equatable {
                 timersByOwner[t.owner, default: []].insert(t.id)
                 fp.timers.append(.add(t))
             }
+        case .escalated(let t) where t.clock == .incident:
+            removeTimer(t.id)
+            fp.timers.append(.remove(id: t.id))
         case .escalated(let t) where t.clock == .whistle:
             removeTimer(t.id)
             fp.timers.append(.remove(id: t.id))
@@ -182,6 +185,7 @@ public struct Ledger: Sendable, Equatable {
             guard incidents[id] != nil else { break }
             incidents[id]!.state = .ended; incidents[id]!.endedAt = fact.at; incidents[id]!.outcome = outcome; incidents[id]!.note = note
             fp.incidents.append(id)
+            removeTimers(of: id, clocks: [.incident], &fp)
         case .handedBack:
             update(id, fact, &fp) { $0.mergedInto = nil }
             if let c = cases[id] { indexForMerge(c) }  // open again: the same problem merges into it

@@ -7,6 +7,9 @@ public enum ClockKind: String, Sendable, CaseIterable, Codable {
     case triage, ack, `return`, resolve, verify, evaluate
     /// A summoned department's way to the site (吹哨报到): its window is the whistle's `report_within`.
     case whistle
+    /// A known incident still active `notify_after` it began: the centre is told (an outage past
+    /// 24 h calls for emergency supply). One rung, from the INCIDENT itself, not from sla.yaml.
+    case incident
 }
 
 /// Deadlines as data (config/sla.yaml): rules matched on category, priority, source, mode,

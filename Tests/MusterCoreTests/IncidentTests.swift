@@ -96,3 +96,25 @@ import MusterWire
         #expect(u.field == "grids[0]")
     }
 }
+
+extension IncidentTests {
+    @Test func anIncidentStillActiveAfterItsNoticeTimeTellsTheCentreOnce() throws {
+        var d = Driver()
+        let body: [String: Any] = ["id": "long", "ref": "TS-9", "title": "停水", "categories": ["heating_not_warm"], "grids": ["zz/erqi"],
+                                   "message": "抢修中", "expected_end": Timestamp.format(d.now.adding(ms: 48 * 3_600_000)),
+                                   "notify_after": "24h", "notice": "emergency_supply"]
+        guard case .incident(let r)? = d.ok(.incident(Fixtures.make(body)), by: Self.reli).reply else { Issue.record("not declared"); return }
+        let timer = try #require(d.ledger.timers["\(r.incidentID)/incident/0"])
+        #expect(timer.due == d.now.adding(ms: 24 * 3_600_000) && timer.to == ["ops"] && timer.notice == "emergency_supply")
+        #expect(d.ledger.fire(timer.id, now: d.now).facts.isEmpty, "not before its time")
+        let fired = d.ledger.fire(timer.id, now: timer.due)
+        #expect(fired.facts.map(\.type) == ["incident.escalated"] && fired.actions == [.notice(timer)])
+        #expect(d.ledger.fire(timer.id, now: timer.due).facts.isEmpty, "once")
+
+        // Ended before its time: nobody is disturbed.
+        var e = Driver()
+        guard case .incident(let r2)? = e.ok(.incident(Fixtures.make(body)), by: Self.reli).reply else { Issue.record("not declared"); return }
+        _ = e.ok(.incidentEnd(Fixtures.make(["id": "end", "incident_id": r2.incidentID, "outcome": "resolved"])), by: Self.reli)
+        #expect(e.ledger.timers["\(r2.incidentID)/incident/0"] == nil)
+    }
+}

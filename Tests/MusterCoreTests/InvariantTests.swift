@@ -78,6 +78,10 @@ import MusterWire
                 #expect(s?.state == .summoned || s?.state == .enRoute, "\(t.id) on a department \(String(describing: s?.state))")
                 continue
             }
+            if t.clock == .incident {
+                #expect(l.incidents[t.caseID]?.state == .active, "\(t.id) on an incident that ended")
+                continue
+            }
             let c = l.cases[t.caseID]!
             switch t.clock {
             case .ack: #expect(l.dispatches[t.dispatchID!]?.state == .sent, "\(t.id) on a dispatch already signed for")
@@ -85,7 +89,7 @@ import MusterWire
             case .triage: #expect([.triage, .consultation].contains(c.state), "\(t.id) with the case \(c.state)")
             case .verify: #expect(c.state == .finished, "\(t.id) with the case \(c.state)")
             case .evaluate: #expect([.finished, .verified].contains(c.state), "\(t.id) with the case \(c.state)")
-            case .whistle: break
+            case .whistle, .incident: break
             }
         }
     }

@@ -54,6 +54,11 @@ import MusterWire
                     clock: .whistle, rung: 0, level: 1, notice: "remind", to: ["agency"], due: t, deadline: t.adding(ms: 600_000))
     }
 
+    static func incidentRung(full: Bool) -> LadderTimer {
+        LadderTimer(id: "I0000000001/incident/0", caseID: "I0000000001", dispatchID: nil, agency: full ? "gongshui" : nil,
+                    clock: .incident, rung: 0, level: 2, notice: "emergency_supply", to: ["ops"], due: t, deadline: t)
+    }
+
     /// Every change, with all its optional values (`full`) or none.
     static func changes(full: Bool) -> [Fact.Change] {
         let note: String? = full ? "备注 \"引号\"" : nil
@@ -80,6 +85,7 @@ import MusterWire
             .incidentDeclared(incident(full: full)),
             .incidentEnded(outcome: full ? .handBack : .resolved, note: note),
             .handedBack(incidentID: "I0000000001"),
+            .escalated(incidentRung(full: full)),
         ]
     }
 

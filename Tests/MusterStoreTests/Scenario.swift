@@ -137,7 +137,8 @@ extension Harness {
         //    the repair drags on and it hands them back, each routed as a case of its own.
         try run(.incident(StoreFixtures.make(["id": "inc9", "ref": "RL-OUT-9", "title": "换热站故障", "categories": ["heating_not_warm"],
                                               "grids": ["zz/erqi/jiefanglu"], "message": "换热站抢修中，预计6小时内恢复",
-                                              "expected_end": Timestamp.format(now.adding(ms: 6 * 3_600_000))])), by: Self.agency("reli"))
+                                              "expected_end": Timestamp.format(now.adding(ms: 6 * 3_600_000)),
+                                              "notify_after": "1h", "notice": "no_heating_long"])), by: Self.agency("reli"))
         for n in 91...92 {
             let c: [String: Any] = ["source": "hotline_12345", "external_ref": "12345-\(n)", "title": "暖气不热", "category": "heating_not_warm",
                                     "location": ["grid": "zz/erqi/jiefanglu", "address": "解放路\(n)号"]]
@@ -145,6 +146,8 @@ extension Harness {
             guard case .acceptedIntoIncident(let id, _) = d.reply else { throw StoreError.corrupt("not joined") }
             made.append(id)
         }
+        now = now.adding(ms: 61 * 60_000)
+        try fireDue()  // still out after an hour: the centre is told
         try run(.incidentEnd(StoreFixtures.make(["id": "end9", "ref": "RL-OUT-9", "outcome": "hand_back", "note": "抢修延长，逐户处理"])),
                 by: Self.agency("reli"))
         return made

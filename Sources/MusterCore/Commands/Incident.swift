@@ -22,11 +22,24 @@ public enum OnIncident: CaseCommandKind {
         guard let end = Timestamp.parse(b.expectedEnd) else { throw .badField("expected_end", "not an RFC 3339 time") }
         let starts = b.startsAt.flatMap(Timestamp.parse) ?? run.now
         guard end > starts else { throw .badField("expected_end", "the expected end is not after the start") }
+        var notifyAt: Date?
+        if let after = b.notifyAfter {
+            guard let period = Period(after), let at = try? run.rules.calendar.end(of: period, from: starts) else {
+                throw .badField("notify_after", "\"\(after)\" is not a duration like 24h, 2d")
+            }
+            notifyAt = at
+        }
         let record = IncidentRecord(
             incidentID: ledger.ids.nextIncident(), ref: b.ref, agency: agency, title: b.title, categories: b.categories,
             grids: b.grids, message: b.message, cause: b.cause, startsAt: starts, expectedEnd: end,
             declaredAt: run.now, declaredBy: run.actor.adapter)
         ledger.emit(record.incidentID, .incidentDeclared(record), &run)
+        if let notifyAt, let notice = b.notice {
+            // One rung to the centre if it is still active then (its end removes it).
+            ledger.schedule(record.incidentID, [LadderTimer(
+                id: "\(record.incidentID)/incident/0", caseID: record.incidentID, dispatchID: nil, agency: agency, clock: .incident,
+                rung: 0, level: 2, notice: notice, to: ["ops"], due: notifyAt, deadline: notifyAt)], &run)
+        }
         return .incident(record)
     }
 }

@@ -51,7 +51,7 @@ struct LogRecordV2: Decodable {
             var timers: [LadderTimer] = []
             while !list.isAtEnd { timers.append(try Self.rung(list.nestedContainer(keyedBy: LogKey.self))) }
             change = .scheduled(timers)
-        case "case.escalated", "whistle.escalated": change = .escalated(try Self.rung(c.nestedContainer(keyedBy: LogKey.self, forKey: "rung")))
+        case "case.escalated", "whistle.escalated", "incident.escalated": change = .escalated(try Self.rung(c.nestedContainer(keyedBy: LogKey.self, forKey: "rung")))
         case "dispatch.extended":
             change = .extended(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), resolveBy: try c.time("resolve_by"),
                                by: try c.decode(String.self, forKey: "by"), reason: try c.decode(String.self, forKey: "reason"))
