@@ -79,8 +79,15 @@ let package = Package(
                                                  .product(name: "Crypto", package: "swift-crypto"),
                                                  .product(name: "Logging", package: "swift-log")],
                 path: "Plugins/Gongshui", exclude: ["README.md"]),
+        // The seat console (座席端): a web page served by the adapter; PBKDF2 password hashes from _CryptoExtras, the inbox in GRDB.
+        .target(name: "ConsoleDepartment", dependencies: ["MusterAdapterKit", "MusterConfig", "MusterWire",
+                                                  .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "Crypto", package: "swift-crypto"),
+                                                  .product(name: "_CryptoExtras", package: "swift-crypto"),
+                                                  .product(name: "GRDB", package: "GRDB.swift")],
+                path: "Plugins/Console", exclude: ["README.md"]),
         .target(name: "MusterPlugins", dependencies: ["MusterAdapterKit", "MusterConfig", "SimulatedDepartment", "WebhookDepartment",
-                                              "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment"],
+                                              "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment"],
                 path: "Plugins/Registry"),
         .target(name: "MusterTesting", dependencies: [
             "MusterBroker", "MusterStore", "MusterConfig", "MusterCore", "MusterWire", "ZeroMQ",
@@ -112,7 +119,7 @@ let package = Package(
             "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

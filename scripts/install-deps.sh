@@ -6,7 +6,8 @@ set -euo pipefail
 
 need_apt=()
 # faketime: black-box calendar tests run the broker at another date (integration/test_calendar.py).
-for pkg in libzmq3-dev libsqlite3-dev faketime; do
+# chromium, chromium-driver, fonts-noto-cjk: the seat console's page in headless Chromium (integration/test_console.py).
+for pkg in libzmq3-dev libsqlite3-dev faketime chromium chromium-driver fonts-noto-cjk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
@@ -27,6 +28,8 @@ python3 -c "import pytest" 2>/dev/null || need_pip+=(pytest)
 python3 -c "import yaml" 2>/dev/null || need_pip+=(pyyaml)
 # jsonschema: integration/test_webhook_updates.py checks the webhook's messages against Plugins/Webhook/openapi.yaml.
 python3 -c "import jsonschema" 2>/dev/null || need_pip+=(jsonschema)
+# selenium: drives chromium for integration/test_console.py.
+python3 -c "import selenium" 2>/dev/null || need_pip+=(selenium)
 if ((${#need_pip[@]})); then
   echo "installing ${need_pip[*]} (pip)"
   python3 -m pip install -q --disable-pip-version-check "${need_pip[@]}" 2>&1 | grep -v "WARNING: Running pip as the 'root' user" || true

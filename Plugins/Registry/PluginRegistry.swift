@@ -1,6 +1,7 @@
 import MusterAdapterKit
 import MusterConfig
 import ChengguanDepartment
+import ConsoleDepartment
 import GonganDepartment
 import GongshuiDepartment
 import ReliDepartment
@@ -20,6 +21,7 @@ public enum PluginRegistry {
         ZhujianDepartment.descriptor,
         ReliDepartment.descriptor,
         GongshuiDepartment.descriptor,
+        ConsoleDepartment.descriptor,
     ]
 
     public static func named(_ name: String) -> PluginDescriptor? { all.first { $0.name == name } }
