@@ -20,12 +20,33 @@ for _ in $(seq 1 100); do grep -q "listening on" data/logs/broker.out 2>/dev/nul
 grep -q "listening on" data/logs/broker.out || { echo "broker did not start; see data/logs/broker.log"; cat data/logs/broker.log; exit 1; }
 cat data/logs/broker.out
 
-# Every adapter config with an agency: a department's adapter (simulated, or forwarding over
-# http). Intake adapters (no agency, e.g. hotline12345.yaml, downstream none) only hold a session
-# and would take the adapter id hotline-12345 from the real hotline client, so they are not started.
+# The five departments run as their plugins (config/plugins: 城管 数字城管, 公安 110, 住建, 热力,
+# 供水) against local stand-ins of their own systems (scripts/standins.py, one port, signing with
+# data/keys/standins.secret); MUSTER_DEPARTMENTS=simulated runs the simulated ones instead.
+# Every other adapter config with an agency (交通, 市场监管) runs as config/adapters has it.
+# Intake adapters (no agency, e.g. hotline12345.yaml, downstream none) only hold a session and
+# would take the adapter id hotline-12345 from the real hotline client, so they are not started.
 started=()
+plugged=()
+if [ "${MUSTER_DEPARTMENTS:-plugins}" != simulated ]; then
+  [ -f data/keys/standins.secret ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > data/keys/standins.secret; chmod 600 data/keys/standins.secret; }
+  python3 scripts/standins.py 8700 data/keys/standins.secret > data/logs/standins.log 2>&1 &
+  pids+=($!)
+  for cfg in config/plugins/*.yaml; do
+    a=$(basename "$cfg" .yaml)
+    "$BIN" adapter --config "$cfg" --endpoint "$ENDPOINT" > "data/logs/$a.out" 2> "data/logs/$a.log" &
+    pids+=($!)
+    plugged+=("$(sed -n 's/^agency: *//p' "$cfg")")
+    started+=("$a $(sed -n 's/^name: *//p' "$cfg") — plugin: $a")
+  done
+  started+=("(their systems: scripts/standins.py on http://127.0.0.1:8700, log data/logs/standins.log)")
+fi
 for cfg in config/adapters/*.yaml; do
   a=$(basename "$cfg" .yaml)
+  agency=$(sed -n 's/^agency: *//p' "$cfg")
+  if [ -n "$agency" ] && printf '%s\n' "${plugged[@]}" | grep -qx "$agency"; then
+    continue  # this department runs as its plugin
+  fi
   if ! grep -q '^agency:' "$cfg"; then
     echo "not starting $cfg: no agency (an intake adapter; run it with $BIN adapter --config $cfg if you need it)"
     continue
@@ -38,7 +59,7 @@ done
 cat <<TXT
 
 Muster is running: broker on $ENDPOINT (db data/muster.db, logs in data/logs/),
-adapters (config/adapters):
+adapters (config/plugins and config/adapters):
 TXT
 printf '  %s\n' "${started[@]}"
 cat <<TXT
