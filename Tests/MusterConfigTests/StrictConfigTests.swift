@@ -27,7 +27,7 @@ import MusterCore
         Mistake(file: "routing.yaml", find: "keywords: [道路塌陷", replace: "keyword: [道路塌陷",
                 key: "categories[0].keyword", message: "unknown key `keyword`; did you mean `keywords`?"),
         Mistake(file: "routing.yaml", find: "contacts_reporters: true ", replace: "contact_reporters: true ",
-                key: "agencies[3].contact_reporters", message: "unknown key `contact_reporters`; did you mean `contacts_reporters`?"),
+                key: "agencies[1].contact_reporters", message: "unknown key `contact_reporters`; did you mean `contacts_reporters`?"),
         Mistake(file: "muster.yaml", find: "resend_after: 10s", replace: "resend_afer: 10s",
                 key: "broker.resend_afer", message: "unknown key `resend_afer`; did you mean `resend_after`?"),
         Mistake(file: "muster.yaml", find: "grids: grids.yaml", replace: "grid: grids.yaml",
