@@ -156,49 +156,51 @@ struct Pages {
     /// `flash`: the last act (已提交); `error`: why the form was not sent; `form`: what was typed.
     func item(seat: ConsoleSettings.Seat, _ item: Inbox.Item, history: [Inbox.Entry], flash: String? = nil,
               error: SeatAction.Refusal? = nil, action: SeatAction? = nil, form: [String: String] = [:]) -> String {
-        var facts: [(String, String)] = []
+        // Case text is the public's: escaped always. Only what this page builds itself is HTML.
+        var facts: [(String, Cell)] = []
         let (ackBy, resolveBy) = deadlines(item)
         switch item.kind {
         case .dispatch:
             let c = item.body["case"] as? [String: Any] ?? [:]
             let loc = c["location"] as? [String: Any] ?? [:]
-            facts.append(("案件编号", c["case_id"] as? String ?? ""))
-            facts.append(("派单编号", item.subject))
-            facts.append(("类别", categoryName(c["category"] as? String)))
-            facts.append(("标题", c["title"] as? String ?? ""))
-            if let d = c["description"] as? String { facts.append(("描述", d)) }
-            facts.append(("地址", loc["address"] as? String ?? ""))
-            facts.append(("网格", c["grid"] as? String ?? loc["grid"] as? String ?? ""))
-            if let p = c["priority"] as? String { facts.append(("紧急程度", Self.priorities[p] ?? p)) }
-            facts.append(("承办", "\(Self.roles[item.body["role"] as? String ?? ""] ?? "")（第 \(item.body["round"] as? Int ?? 1) 轮）"))
+            facts.append(("案件编号", .text(c["case_id"] as? String ?? "")))
+            facts.append(("派单编号", .text(item.subject)))
+            facts.append(("类别", .text(categoryName(c["category"] as? String))))
+            facts.append(("标题", .text(c["title"] as? String ?? "")))
+            if let d = c["description"] as? String { facts.append(("描述", .text(d))) }
+            facts.append(("地址", .text(loc["address"] as? String ?? "")))
+            facts.append(("网格", .text(c["grid"] as? String ?? loc["grid"] as? String ?? "")))
+            if let p = c["priority"] as? String { facts.append(("紧急程度", .text(Self.priorities[p] ?? p))) }
+            facts.append(("承办", .text("\(Self.roles[item.body["role"] as? String ?? ""] ?? "")（第 \(item.body["round"] as? Int ?? 1) 轮）")))
             if let r = c["reporter"] as? [String: Any], (r["anonymous"] as? Bool) != true {
-                facts.append(("反映人", [r["name"] as? String, r["phone"] as? String].compactMap { $0 }.joined(separator: "  ")))
+                facts.append(("反映人", .text([r["name"] as? String, r["phone"] as? String].compactMap { $0 }.joined(separator: "  "))))
             }
-            if let at = c["reported_at"] as? String { facts.append(("反映时间", Self.short(Self.date(at)))) }
-            facts.append(("签收时限", "\u{1}" + due(ackBy, live: item.state == .sent)))
-            facts.append(("办结时限", "\u{1}" + due(resolveBy, live: item.state.open)))
+            if let at = c["reported_at"] as? String { facts.append(("反映时间", .text(Self.short(Self.date(at))))) }
+            facts.append(("签收时限", .html(due(ackBy, live: item.state == .sent))))
+            facts.append(("办结时限", .html(due(resolveBy, live: item.state.open))))
             let files = (c["attachments"] as? [[String: Any]] ?? []).compactMap { $0["url"] as? String }
+                .filter { $0.hasPrefix("https://") || $0.hasPrefix("http://") }  // no javascript: links
             if !files.isEmpty {
-                facts.append(("附件", "\u{1}" + files.map { "<a href=\"\(Self.h($0))\" rel=\"noreferrer\">\(Self.h($0))</a>" }.joined(separator: "<br>")))
+                facts.append(("附件", .html(files.map { "<a href=\"\(Self.h($0))\" rel=\"noreferrer\">\(Self.h($0))</a>" }.joined(separator: "<br>"))))
             }
         case .summon:
-            facts.append(("吹哨编号", item.body["whistle_id"] as? String ?? ""))
-            facts.append(("类型", Self.whistleKinds[item.body["kind"] as? String ?? ""] ?? ""))
-            facts.append(("地点", item.body["grid_name"] as? String ?? item.body["grid"] as? String ?? ""))
-            facts.append(("事由", item.body["reason"] as? String ?? ""))
-            if let c = item.body["case_id"] as? String { facts.append(("关联案件", c)) }
-            facts.append(("吹哨方", item.body["blown_by"] as? String ?? ""))
-            facts.append(("报到时限", "\u{1}" + due(resolveBy, live: item.state.open)))
+            facts.append(("吹哨编号", .text(item.body["whistle_id"] as? String ?? "")))
+            facts.append(("类型", .text(Self.whistleKinds[item.body["kind"] as? String ?? ""] ?? "")))
+            facts.append(("地点", .text(item.body["grid_name"] as? String ?? item.body["grid"] as? String ?? "")))
+            facts.append(("事由", .text(item.body["reason"] as? String ?? "")))
+            if let c = item.body["case_id"] as? String { facts.append(("关联案件", .text(c))) }
+            facts.append(("吹哨方", .text(item.body["blown_by"] as? String ?? "")))
+            facts.append(("报到时限", .html(due(resolveBy, live: item.state.open))))
         case .notice:
-            facts.append(("类型", Self.noticeKinds[item.body["kind"] as? String ?? ""] ?? (item.body["kind"] as? String ?? "")))
-            facts.append(("标题", item.body["title"] as? String ?? ""))
-            if let c = item.body["case_id"] as? String { facts.append(("案件编号", c)) }
-            if let d = item.body["dispatch_id"] as? String { facts.append(("派单编号", d)) }
-            facts.append(("时限", Self.short(Self.date(item.body["due"] as? String))))
-            if let o = item.body["overdue_by"] as? String { facts.append(("已超时", o)) }
+            facts.append(("类型", .text(Self.noticeKinds[item.body["kind"] as? String ?? ""] ?? (item.body["kind"] as? String ?? ""))))
+            facts.append(("标题", .text(item.body["title"] as? String ?? "")))
+            if let c = item.body["case_id"] as? String { facts.append(("案件编号", .text(c))) }
+            if let d = item.body["dispatch_id"] as? String { facts.append(("派单编号", .text(d))) }
+            facts.append(("时限", .text(Self.short(Self.date(item.body["due"] as? String)))))
+            if let o = item.body["overdue_by"] as? String { facts.append(("已超时", .text(o))) }
         }
         let table = facts.map { k, v in
-            "<tr><th>\(Self.h(k))</th><td>\(v.hasPrefix("\u{1}") ? String(v.dropFirst()) : Self.h(v))</td></tr>"
+            "<tr><th>\(Self.h(k))</th><td>\(v.html)</td></tr>"
         }.joined()
         let log = history.isEmpty ? "<p class=\"hint\">尚无操作记录。</p>" : "<ol class=\"history\">" + history.map {
             "<li><time>\(Self.short($0.at))</time> \(Self.h($0.seat))：\(Self.h($0.text))</li>"
@@ -326,4 +328,18 @@ struct Pages {
     });
     })();
     """
+}
+
+/// A cell of the item's table: text from the case (escaped) or HTML this page built (deadlines,
+/// links); the two never mix, so no text can pass itself off as markup.
+enum Cell {
+    case text(String)
+    case html(String)
+
+    var html: String {
+        switch self {
+        case .text(let t): Pages.h(t)
+        case .html(let h): h
+        }
+    }
 }

@@ -48,7 +48,8 @@ public struct ZhujianRules: DepartmentRules {
     public func delivered(_ dispatch: [String: Any], ref: String?, _ acts: ActSink) async throws {
         guard let id = dispatch["dispatch_id"] as? String else { return }
         let finding = findings.byDispatch.withLock { $0[id] }
-        for act in Self.explanationActs(dispatchID: id, finding: finding, ref: ref) { try await acts.send(act) }
+        // Both in one transaction: a crash between them cannot leave it signed for but unanswered.
+        try await acts.send(Self.explanationActs(dispatchID: id, finding: finding, ref: ref), cursor: nil)
         findings.byDispatch.withLock { _ = $0.removeValue(forKey: id) }
     }
 

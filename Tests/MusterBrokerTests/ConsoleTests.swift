@@ -221,4 +221,24 @@ import MusterWire
         #expect(rows.contains("data-subject=\"D0000000007\"") && rows.contains("待签收") && rows.contains("已超时"))
         #expect(rows.contains("【吹哨召集】供热管道爆裂"))
     }
+
+    @Test func caseTextIsAlwaysEscapedOnThePage() throws {
+        var s = try Self.load(Self.good)
+        s.inboxPath = Self.tempInbox()
+        let desk = Desk(settings: s, department: "热力")
+        let doc: [String: Any] = [
+            "delivery": "8", "dispatch_id": "D0000000008", "role": "lead", "round": 1,
+            "case": ["case_id": "C0000000004", "category": "heating_not_warm", "title": "\u{1}<img src=x onerror=alert(1)>",
+                     "description": "<script>alert(2)</script>", "attachments": [["url": "javascript:alert(3)"], ["url": "https://p.example/a.jpg"]],
+                     "location": ["grid": "zz/erqi/jiefanglu", "address": "\u{1}<b>民主路</b>"], "grid": "zz/erqi/jiefanglu"],
+            "due": ["ack_by": "2026-11-22T09:18:36.605+08:00", "resolve_by": "2026-11-22T10:48:36.605+08:00", "return_by": "2026-11-24T08:30:00+08:00"],
+        ]
+        let (item, _) = try Inbox(path: s.inboxPath).store(.dispatch, body: Array(try JSONSerialization.data(withJSONObject: doc)))
+        let page = Pages(desk: desk).item(seat: Self.seat(), item, history: [])
+        #expect(!page.contains("<img src=x") && !page.contains("<script>alert(2)") && !page.contains("<b>民主路"))
+        #expect(page.contains("&lt;img src=x onerror=alert(1)&gt;") && page.contains("&lt;script&gt;"))
+        #expect(!page.contains("javascript:") && page.contains("https://p.example/a.jpg"), "only http(s) links")
+        let rows = Pages(desk: desk).rows([item])
+        #expect(!rows.contains("<img src=x"))
+    }
 }

@@ -118,3 +118,19 @@ extension IncidentTests {
         #expect(e.ledger.timers["\(r2.incidentID)/incident/0"] == nil)
     }
 }
+
+extension IncidentTests {
+    @Test func aDepartmentDeclaresOnlyWhereItLeads() {
+        // noise: 住建 leads it, except in 金水区 where 城管 does.
+        var d = Driver()
+        func declare(_ grid: String, by agency: String) -> Result<Decision, WireError> {
+            d.run(.incident(Fixtures.make(["id": "n-\(grid)-\(agency)", "ref": "N-\(grid)", "title": "夜间施工", "categories": ["noise"],
+                                           "grids": [grid], "message": "m", "expected_end": Timestamp.format(d.now.adding(ms: 3_600_000))])),
+                  by: Fixtures.agency(agency))
+        }
+        guard case .failure(let e) = declare("zz/erqi", by: "chengguan") else { Issue.record("城管 swallowed 住建's noise reports in 二七区"); return }
+        #expect(e.code == .forbidden)
+        guard case .success = declare("zz/jinshui", by: "chengguan") else { Issue.record("城管 refused where it leads"); return }
+        guard case .failure = declare("zz", by: "zhujian") else { Issue.record("住建 declared city-wide over 城管's 金水区"); return }
+    }
+}

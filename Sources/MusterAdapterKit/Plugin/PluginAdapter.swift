@@ -120,10 +120,15 @@ public final class PluginAdapter: ActSink, Sendable {
     private func send(id: String, command: Command, body: [UInt8]) {
         client.request(command, id: id, body: body) { [queue, logger] reply in
             // The client resends until some answer comes; `unavailable` and `rate_limited` say
-            // nothing was applied, so the act stays queued for the next start. Any other answer
-            // is final (an ERROR such as invalid_transition would be the same again).
+            // nothing was applied: the act stays queued and goes again, under its id, after a
+            // pause (and at the next start if the adapter dies first). Any other answer is final
+            // (an ERROR such as invalid_transition would be the same again).
             if let e = reply.error, e.code == .unavailable || e.code == .rateLimited {
-                logger.warning("act not applied yet; sent again at the next start", metadata: ["id": "\(id)", "code": "\(e.code.rawValue)"])
+                logger.warning("act not applied yet; sent again shortly", metadata: ["id": "\(id)", "code": "\(e.code.rawValue)"])
+                Task {
+                    try? await Task.sleep(nanoseconds: UInt64(Self.defaultRetryAfter * 1e9))
+                    self.send(id: id, command: command, body: body)
+                }
                 return
             }
             if let e = reply.error { logger.warning("act refused", metadata: ["id": "\(id)", "code": "\(e.code.rawValue)", "message": "\(e.message)"]) }

@@ -11,14 +11,26 @@ public enum OnIncident: CaseCommandKind {
     public static func decide(_ b: IncidentDeclaration, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply {
         let agency = run.actor.roles.contains(.ops) ? nil : run.actor.agency
         if let same = ledger.incident(ref: b.ref, agency: agency), same.state == .active { return .incident(same) }
-        for (i, c) in b.categories.enumerated() {
-            guard let category = run.rules.routing.categories[c] else { throw .badField("categories[\(i)]", "unknown category \"\(c)\"") }
-            // A department speaks for its own work: a category it leads somewhere.
-            if let agency, category.lead != agency, !category.overrides.contains(where: { $0.lead == agency }) {
-                throw WireError(.forbidden, "\(agency) does not handle \(c): an incident is declared by the department that does")
-            }
+        for (i, c) in b.categories.enumerated() where run.rules.routing.categories[c] == nil {
+            throw .badField("categories[\(i)]", "unknown category \"\(c)\"")
         }
         for (i, g) in b.grids.enumerated() where !run.rules.grids.exists(g) { throw .badField("grids[\(i)]", "unknown grid \"\(g)\"") }
+        // A department speaks for its own work: in every grid it names, routing gives it the lead
+        // for every category (an override elsewhere does not let it swallow another's reports).
+        if let agency {
+            let grids = run.rules.grids
+            for c in b.categories {
+                let overrides = run.rules.routing.categories[c]?.overrides ?? []
+                for g in b.grids {
+                    // Its lead there, and in every part of it that an override gives another.
+                    let within = overrides.filter { o in (grids.dedicated[o.grid]?.members ?? [o.grid]).contains { GridMap.isPrefix(g, of: $0) } }
+                    if run.rules.routing.owners(category: c, grid: g, grids: grids, excluding: [])?.lead != agency
+                        || within.contains(where: { $0.lead != agency }) {
+                        throw WireError(.forbidden, "\(agency) does not lead \(c) in all of \(g): an incident is declared by the department that does")
+                    }
+                }
+            }
+        }
         guard let end = Timestamp.parse(b.expectedEnd) else { throw .badField("expected_end", "not an RFC 3339 time") }
         let starts = b.startsAt.flatMap(Timestamp.parse) ?? run.now
         guard end > starts else { throw .badField("expected_end", "the expected end is not after the start") }
@@ -62,15 +74,20 @@ public enum OnIncidentEnd: CaseCommandKind {
             throw WireError(.forbidden, "incident \(incident.incidentID) was declared by \(incident.agency ?? "the centre"), not by \(agency)")
         }
         guard incident.state == .active else { return .incident(incident) }  // ended already: the same answer again
-        ledger.emit(incident.incidentID, .incidentEnded(outcome: b.outcome, note: b.note), &run)
+        // Every row and deadline first: a calendar that cannot place one refuses the whole end
+        // before its first fact, so nothing is half-applied.
+        var back: [(id: String, row: CaseMachine.Row, due: Due)] = []
         if b.outcome == .handBack {
             for id in incident.reports {
                 guard let c = ledger.cases[id], c.state == .merged else { continue }
-                let row = try ledger.caseRow(c, .handBack)
-                run.due = try run.rules.due(for: ledger.subject(c), at: run.now)
-                ledger.emit(id, .handedBack(incidentID: incident.incidentID), &run)
-                try ledger.perform(row, on: id, &run)
+                back.append((id, try ledger.caseRow(c, .handBack), try run.rules.due(for: ledger.subject(c), at: run.now)))
             }
+        }
+        ledger.emit(incident.incidentID, .incidentEnded(outcome: b.outcome, note: b.note), &run)
+        for r in back {
+            run.due = r.due
+            ledger.emit(r.id, .handedBack(incidentID: incident.incidentID), &run)
+            try ledger.perform(r.row, on: r.id, &run)  // routing: its own deadlines are placed already
         }
         return .incident(ledger.incidents[incident.incidentID]!)
     }
