@@ -30,7 +30,7 @@ started=()
 plugged=()
 if [ "${MUSTER_DEPARTMENTS:-plugins}" != simulated ]; then
   [ -f data/keys/standins.secret ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > data/keys/standins.secret; chmod 600 data/keys/standins.secret; }
-  python3 scripts/standins.py 8700 data/keys/standins.secret > data/logs/standins.log 2>&1 &
+  python3 "$(dirname "$0")/standins.py" 8700 data/keys/standins.secret > data/logs/standins.log 2>&1 &
   pids+=($!)
   for cfg in config/plugins/*.yaml; do
     a=$(basename "$cfg" .yaml)
