@@ -1,6 +1,5 @@
-import AsyncHTTPClient
-import Crypto
 import Foundation
+import WebhookDepartment
 
 /// Where the plugin reads the company's shut-off notices (its own system; a stand-in in tests).
 protocol NoticeSource: Sendable {
@@ -22,24 +21,10 @@ struct NoticeFeed: NoticeSource {
     }
 
     func notices() async throws -> [Result<ShutOffNotice, ShutOffNotice.Invalid>] {
-        let timestamp = String(Int64(Date().timeIntervalSince1970))
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .GET
-        request.headers.add(name: "X-Muster-Timestamp", value: timestamp)
-        request.headers.add(name: "X-Muster-Signature", value: "sha256=" + Self.signature(secret: secret, timestamp: timestamp))
-        let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
-        let body = Array((try await response.body.collect(upTo: 4 << 20)).readableBytesView)
-        guard response.status.code == 200 else { throw Unreachable(description: "HTTP \(response.status.code)") }
-        guard let doc = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any], let list = doc["notices"] as? [Any] else {
-            throw Unreachable(description: "the answer is not {\"notices\": [...]}")
+        do {
+            return try await SignedList.read(url, key: "notices", secret: secret, timeout: timeout).list.map(ShutOffNotice.parse)
+        } catch {
+            throw Unreachable(description: error.description)
         }
-        return list.map(ShutOffNotice.parse)
-    }
-
-    /// `hex(HMAC-SHA256(secret, timestamp + "."))`: the webhook's scheme over an empty body.
-    static func signature(secret: [UInt8], timestamp: String) -> String {
-        var mac = HMAC<SHA256>(key: SymmetricKey(data: secret))
-        mac.update(data: Array(timestamp.utf8) + [UInt8(ascii: ".")])
-        return mac.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -145,16 +145,12 @@ extension WebhookDepartment {
         if let since = try await acts.cursor(Self.pollFeed) {
             components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "since", value: since)]
         }
-        let timestamp = String(Int64(Date().timeIntervalSince1970))
-        var request = HTTPClientRequest(url: components.url!.absoluteString)
-        request.method = .GET
-        request.headers.add(name: "X-Muster-Timestamp", value: timestamp)
-        request.headers.add(name: "X-Muster-Signature", value: "sha256=" + Self.signature(secret: secret, timestamp: timestamp, body: []))
-        let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        guard response.status.code == 200 else { throw PollFailed(reason: "HTTP \(response.status.code)") }
-        guard let page = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any],
-              let list = page["updates"] as? [Any] else { throw PollFailed(reason: "the answer is not {\"updates\": [...], \"cursor\": ...}") }
+        let (list, page): ([Any], [String: Any])
+        do {
+            (list, page) = try await SignedList.read(components.url!, key: "updates", secret: secret, timeout: timeout)
+        } catch {
+            throw PollFailed(reason: error.description)
+        }
         let cursor = page["cursor"] as? String
         let made = try await parse(list, batch: true, acts)
         guard !made.isEmpty || cursor != nil else { return }

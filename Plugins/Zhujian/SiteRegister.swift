@@ -1,6 +1,5 @@
-import AsyncHTTPClient
-import Crypto
 import Foundation
+import WebhookDepartment
 
 /// A construction site as the register has it: its 施工许可证号, builder, address and permitted
 /// night-work windows.
@@ -40,24 +39,11 @@ struct SiteRegister: SiteLookup {
     func sites(address: String, grid: String) async throws -> [Site] {
         var components = URLComponents(url: url, resolvingAgainstBaseURL: false)!
         components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "address", value: address), URLQueryItem(name: "grid", value: grid)]
-        let timestamp = String(Int64(Date().timeIntervalSince1970))
-        var request = HTTPClientRequest(url: components.url!.absoluteString)
-        request.method = .GET
-        request.headers.add(name: "X-Muster-Timestamp", value: timestamp)
-        request.headers.add(name: "X-Muster-Signature", value: "sha256=" + Self.signature(secret: secret, timestamp: timestamp))
-        let response: HTTPClientResponse
-        let body: [UInt8]
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
-            body = Array((try await response.body.collect(upTo: 4 << 20)).readableBytesView)
+            return try await SignedList.read(components.url!, key: "sites", secret: secret, timeout: timeout).list.compactMap(Self.site)
         } catch {
-            throw Unreachable(description: "\(error)")
+            throw Unreachable(description: error.description)
         }
-        guard response.status.code == 200 else { throw Unreachable(description: "HTTP \(response.status.code)") }
-        guard let doc = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any], let list = doc["sites"] as? [Any] else {
-            throw Unreachable(description: "the answer is not {\"sites\": [...]}")
-        }
-        return list.compactMap(Self.site)
     }
 
     /// One site of the answer; windows that are not windows are left out (the rest still count).
@@ -66,12 +52,5 @@ struct SiteRegister: SiteLookup {
         let windows = (s["night_work"] as? [Any] ?? []).compactMap { try? NightWorkWindow.parse($0).get() }
         return Site(permit: permit, company: s["company"] as? String ?? "", address: s["address"] as? String ?? "",
                     nightWork: windows)
-    }
-
-    /// `hex(HMAC-SHA256(secret, timestamp + "."))`: the webhook's scheme over an empty body.
-    static func signature(secret: [UInt8], timestamp: String) -> String {
-        var mac = HMAC<SHA256>(key: SymmetricKey(data: secret))
-        mac.update(data: Array(timestamp.utf8) + [UInt8(ascii: ".")])
-        return mac.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
