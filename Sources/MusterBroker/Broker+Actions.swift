@@ -78,11 +78,13 @@ extension Broker {
     private func notice(_ t: LadderTimer, _ now: Date, _ batch: inout Batch) {
         let whistle = t.clock == .whistle ? ledger.whistles[t.caseID] : nil
         let title = whistle?.reason ?? (t.clock == .incident ? ledger.incidents[t.caseID]?.title : ledger.cases[t.caseID]?.title)
+        // A stage's rungs stop when it is reached: the stage running is the one late.
+        let stage = t.clock == .milestone ? ledger.dispatches[t.dispatchID ?? ""].flatMap { d in d.runningMilestone.map { d.milestones![$0].name } } : nil
         for target in noticeTargets(t) {
             lastDelivery += 1
             batch.pushes.append(Batch.Push(
                 delivery: lastDelivery, target: target, command: Command.notice.rawValue,
-                body: Messages.notice(delivery: store.deliveryIDs.wire(lastDelivery), t, title: title, now: now, whistle: whistle),
+                body: Messages.notice(delivery: store.deliveryIDs.wire(lastDelivery), t, title: title, now: now, whistle: whistle, milestone: stage),
                 dispatchID: nil, createdAt: now))
         }
     }

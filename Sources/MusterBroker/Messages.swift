@@ -137,7 +137,8 @@ public enum Messages {
             caseBytes.append(contentsOf: tail)
         }
         w.raw("case", caseBytes)
-        w.raw("due", due(Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy), provisional: provisional(calendar, d)))
+        w.raw("due", due(Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy, milestones: d.milestones ?? []),
+                         provisional: provisional(calendar, d)))
         return w.finish()
     }
 
@@ -147,8 +148,24 @@ public enum Messages {
         w.field("ack_by", Timestamp.format(d.ackBy))
         w.field("resolve_by", Timestamp.format(d.resolveBy))
         w.field("return_by", Timestamp.format(d.returnBy))
+        if !d.milestones.isEmpty { w.raw("milestones", milestonesJSON(d.milestones)) }
         if provisional { w.field("provisional", true) }
         return w.finish()
+    }
+
+    /// Staged limits on the wire: `[{"name","within","due_by"?,"reached_at"?}]`; only the stage
+    /// running (and those reached) have times.
+    static func milestonesJSON(_ stages: [Milestone]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, m) in stages.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            var w = JSONWriter()
+            w.field("name", m.name); w.field("within", m.within)
+            w.field("due_by", m.dueBy.map(Timestamp.format)); w.field("reached_at", m.reachedAt.map(Timestamp.format))
+            out += w.finish()
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
     }
 
     /// A deadline reaching into a year whose holiday schedule is provisional (computed from the
@@ -192,6 +209,8 @@ public enum Messages {
         case .resolved(let d, let lead, let result, let note, let attachments):
             w.field("dispatch_id", d); w.field("role", lead ? "lead" : "assist"); w.field("result", result); w.field("note", note)
             w.array("attachments", attachments.map(\.json))
+        case .milestoneReached(let d, let name, let late, let next):
+            w.field("dispatch_id", d); w.field("milestone", name); w.field("late", late); w.field("next_due_by", next.map(Timestamp.format))
         case .returned(let d, let reason, let note): w.field("dispatch_id", d); w.field("reason", reason.rawValue); w.field("note", note)
         case .cancelled(let d): w.field("dispatch_id", d)
         case .verified(let passed, let note): w.field("passed", passed); w.field("note", note)
@@ -277,6 +296,7 @@ public enum Messages {
         w.field("finished_at", d.finishedAt.map(Timestamp.format))
         w.field("handler", d.handler)
         if let n = d.extensions { w.field("extensions", n) }
+        if let m = d.milestones { w.raw("milestones", milestonesJSON(m)) }
         if let calendar, provisional(calendar, d) { w.field("provisional", true) }
         return w.finish()
     }
@@ -330,12 +350,15 @@ public enum Messages {
     /// NOTICE: a rung of a ladder reached (催办 remind, 督办 supervise, 通报 report_overdue …).
     /// For a `whistle` clock: `whistle_id`, the department's `summon_id`, and the case the whistle
     /// was blown on as `case_id`; `title` is the whistle's reason.
-    static func notice(delivery: String, _ t: LadderTimer, title: String?, now: Date, whistle: WhistleRecord? = nil) -> [UInt8] {
+    /// `milestone`: for a `milestone` clock, the stage running late.
+    static func notice(delivery: String, _ t: LadderTimer, title: String?, now: Date, whistle: WhistleRecord? = nil,
+                       milestone: String? = nil) -> [UInt8] {
         var w = JSONWriter()
         w.field("delivery", delivery)
         w.field("kind", t.notice)
         w.field("level", t.level)
         w.field("clock", t.clock.rawValue)
+        w.field("milestone", milestone)
         if t.clock == .whistle {
             w.field("whistle_id", t.caseID)
             w.field("summon_id", t.dispatchID)

@@ -137,6 +137,7 @@ struct SLAFile: Decodable {
             case .evaluate: evaluate_within
             case .whistle: whistle_within
             case .incident: nil  // set by each INCIDENT (notify_after), not by sla.yaml
+            case .milestone: nil  // each stage's own `within` (a rule's `milestones`)
             }
         }
     }
@@ -157,7 +158,10 @@ struct SLAFile: Decodable {
         var mode: OneOrMany?
         var season: String?
         var grid: OneOrMany?
+        var milestones: [Stage]?
     }
+    /// A stage of a staged limit: `{name: 停工, within: 4wh}`.
+    struct Stage: Decodable { var name: String; var within: String }
     struct Mode: Decodable {
         var scale: Double?
         var whistle_categories: [String]?

@@ -40,6 +40,20 @@ enum SLALoader {
             return Set(values)
         }
 
+        /// A rule's stages: at least two, named once each, each with a window of its own.
+        func stages(_ list: [SLAFile.Stage], _ keys: [YAMLFile.Key]) -> [SLAPolicy.Stage] {
+            if list.count < 2 { errors.append(yaml.error(at: keys, "milestones are the stages of a staged limit: two or more")) }
+            var seen: Set<String> = []
+            return list.enumerated().compactMap { i, s in
+                let name = s.name.trimmingCharacters(in: .whitespaces)
+                if name.isEmpty { errors.append(yaml.error(at: keys + [.index(i), .name("name")], "a stage needs a name")) }
+                if !seen.insert(name).inserted { errors.append(yaml.error(at: keys + [.index(i), .name("name")], "stage \"\(name)\" is named twice")) }
+                guard let p = period(s.within, keys + [.index(i), .name("within")]) else { return nil }
+                if p.amount == 0 { errors.append(yaml.error(at: keys + [.index(i), .name("within")], "a stage needs a window longer than 0")) }
+                return SLAPolicy.Stage(name: name, within: p)
+            }
+        }
+
         var defaults = windows(f.defaults, [.name("defaults")], defaults: true)
         // 报到 on site within 30 minutes (Pinggu / Beijing 2018) unless the city says otherwise: in
         // clock time, as a WHISTLE's report_within (1s…24h); a whistle is not a case's rule or mode.
@@ -48,7 +62,7 @@ enum SLALoader {
         }
         if defaults[.whistle] == nil { defaults[.whistle] = Period(30, .m) }
         // A value that was given but is wrong has its own error already.
-        for clock in ClockKind.allCases where clock != .incident && defaults[clock] == nil && f.defaults[clock] == nil {
+        for clock in ClockKind.allCases where clock != .incident && clock != .milestone && defaults[clock] == nil && f.defaults[clock] == nil {
             errors.append(yaml.error(at: [.name("defaults")], "defaults must set \(clock.rawValue)_within"))
         }
         var rules: [SLAPolicy.Rule] = []
@@ -71,11 +85,13 @@ enum SLALoader {
                 if season == nil { errors.append(yaml.error(at: base + [.name("season")], "season is heating or off_season")) }
             }
             let w = windows(entry.windows, base)
-            if w.isEmpty { errors.append(yaml.error(at: base, "the rule sets no *_within")) }
+            let stages = r.milestones.map { list in stages(list, base + [.name("milestones")]) }
+            if w.isEmpty && stages == nil { errors.append(yaml.error(at: base, "the rule sets no *_within and no milestones")) }
             rules.append(SLAPolicy.Rule(
                 name: r.name, categories: r.category?.values, priorities: priorities.map { Set($0.compactMap(Priority.init(rawValue:))) },
                 sources: sources.map { Set($0.compactMap(Source.init(rawValue:))) },
-                modes: modes.map { Set($0.compactMap(ManagementMode.init(rawValue:))) }, season: season, grids: r.grid?.values, windows: w))
+                modes: modes.map { Set($0.compactMap(ManagementMode.init(rawValue:))) }, season: season, grids: r.grid?.values, windows: w,
+                milestones: stages))
         }
         var modes: [ManagementMode: SLAPolicy.ModeChange] = [:]
         for (name, entry) in f.modes ?? [:] {

@@ -51,7 +51,7 @@ public struct Rules: Sendable, Equatable {
     public func due(for s: SLAPolicy.Subject, at now: Date) throws(WireError) -> Due {
         do {
             let d = try sla.deadlines([.ack, .resolve, .return], for: s, from: now, calendar: calendar)
-            return Due(ackBy: d[0], resolveBy: d[1], returnBy: d[2])
+            return Due(ackBy: d[0], resolveBy: d[1], returnBy: d[2], milestones: try sla.milestones(for: s, from: now, calendar: calendar))
         } catch {
             throw WireError(.unavailable, "cannot compute deadlines: \(error)")
         }
@@ -63,6 +63,10 @@ public struct Due: Sendable, Equatable {
     public var ackBy: Date
     public var resolveBy: Date
     public var returnBy: Date
+    /// Staged limits, the first stage's clock started (empty: none).
+    public var milestones: [Milestone]
 
-    public init(ackBy: Date, resolveBy: Date, returnBy: Date) { self.ackBy = ackBy; self.resolveBy = resolveBy; self.returnBy = returnBy }
+    public init(ackBy: Date, resolveBy: Date, returnBy: Date, milestones: [Milestone] = []) {
+        self.ackBy = ackBy; self.resolveBy = resolveBy; self.returnBy = returnBy; self.milestones = milestones
+    }
 }

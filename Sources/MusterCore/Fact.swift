@@ -38,6 +38,9 @@ public struct Fact: Codable, Sendable, Equatable {
         case progressed(dispatchID: String, note: String?, attachments: [Attachment])
         /// 办结 by one department; the lead's finishes the case.
         case resolved(dispatchID: String, lead: Bool, result: String?, note: String?, attachments: [Attachment])
+        /// A stage of a staged limit reached (阶段完成), with a PROGRESS: its clock stops, and the
+        /// next stage's starts with the deadline given here (nil after the last stage).
+        case milestoneReached(dispatchID: String, milestone: String, late: Bool, nextDueBy: Date?)
         /// 退单
         case returned(dispatchID: String, reason: ReturnReason, note: String?)
         /// A dispatch withdrawn (reassignment, new round).
@@ -102,6 +105,7 @@ public struct Fact: Codable, Sendable, Equatable {
         case .acked: "dispatch.acked"
         case .progressed: "dispatch.progress"
         case .resolved(_, let lead, _, _, _): lead ? "case.resolved" : "dispatch.resolved"
+        case .milestoneReached: "dispatch.milestone_reached"
         case .returned: "dispatch.returned"
         case .cancelled: "dispatch.cancelled"
         case .verified(let passed, _): passed ? "case.verified" : "case.rework"
@@ -152,6 +156,7 @@ extension Fact.Change {
         case .progressed(let d, _, _): (d, .progress)
         case .resolved(let d, _, _, _, _): (d, .resolve)
         case .returned(let d, _, _): (d, .return)
+        case .milestoneReached(let d, _, _, _): (d, .reachMilestone)
         case .cancelled(let d): (d, .cancel)
         case .extended(let d, _, _, _): (d, .extend)
         case .backlogged(let d, _): (d, .backlog)

@@ -129,13 +129,16 @@ extension Ledger {
     /// An act of the department on its dispatch (ACK, PROGRESS, RESOLVE, RETURN): the dispatch's
     /// table, and for the lead the case's, both checked before the act's fact; then the case
     /// row's effects.
+    /// `check`: the command's own conditions on the dispatch, after the tables' and before any fact.
     mutating func actOnDispatch(_ trigger: DispatchMachine.Trigger, _ id: String, _ run: inout Run,
+                                check: (DispatchRecord, Run) throws(WireError) -> Void = { _, _ in },
                                 _ change: (DispatchRecord) -> Fact.Change) throws(WireError) -> Reply {
         let (d, c) = try openDispatch(id, run)
         if c.state.isTerminal {
             throw WireError(.invalidTransition, "case \(c.caseID) is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
         _ = try dispatchRow(d, trigger, run, verb: trigger.rawValue)
+        try check(d, run)
         var caseRow: CaseMachine.Row?
         if d.role == .lead, let t = Ledger.caseTrigger(of: trigger) {
             caseRow = try self.caseRow(c, t)
@@ -220,11 +223,13 @@ extension Ledger {
             let due = run.due!
             let d = DispatchRecord(
                 dispatchID: ids.nextDispatch(), caseID: id, agency: agency, role: role, round: round, state: .sent,
-                sentAt: run.now, ackBy: due.ackBy, resolveBy: due.resolveBy, returnBy: due.returnBy)
+                sentAt: run.now, ackBy: due.ackBy, resolveBy: due.resolveBy, returnBy: due.returnBy,
+                milestones: due.milestones.isEmpty ? nil : due.milestones)
             emit(id, .dispatched(d), &run)
             run.decision.actions.append(.push(d))
             let ladders = rules.sla.ladder(.ack, caseID: id, dispatch: d, start: d.sentAt, deadline: d.ackBy, calendar: rules.calendar)
                 + rules.sla.ladder(.resolve, caseID: id, dispatch: d, start: d.sentAt, deadline: d.resolveBy, calendar: rules.calendar)
+                + (d.milestones == nil ? [] : rules.sla.milestoneLadder(d, stage: 0, start: d.sentAt, calendar: rules.calendar))
             schedule(id, ladders, &run)
         }
     }

@@ -42,7 +42,7 @@ extension Ledger {
         case .progress: .progress
         case .resolve: .resolve
         case .return: .return
-        case .cancel, .extend, .backlog, .moveDeadlines, .rungDue: nil
+        case .cancel, .extend, .backlog, .moveDeadlines, .rungDue, .reachMilestone: nil
         }
     }
 }

@@ -122,6 +122,13 @@ public struct Ledger: Sendable, Equatable {
         case .progressed(let did, _, _):
             updateDispatch(did, &fp) { _ in }
             touch(id, fact, &fp)
+        case .milestoneReached(let did, _, _, let next):
+            updateDispatch(did, &fp) { d in
+                guard let i = d.runningMilestone else { return }
+                d.milestones![i].reachedAt = fact.at
+                if i + 1 < d.milestones!.count { d.milestones![i + 1].dueBy = next }
+            }
+            touch(id, fact, &fp)
         case .resolved(let did, _, _, _, _):
             updateDispatch(did, &fp) { $0.finishedAt = fact.at }
             closeDispatch(id, did)

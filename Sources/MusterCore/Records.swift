@@ -65,11 +65,13 @@ public struct DispatchRecord: Codable, Sendable, Equatable {
     /// Extensions approved (延期), and the deadline before the first one.
     public var extensions: Int?
     public var firstResolveBy: Date?
+    /// Staged limits (Milestone): the stages in order, each reached or not.
+    public var milestones: [Milestone]?
 
     public init(dispatchID: String, caseID: String, agency: String, role: DispatchRole, round: Int, state: DispatchState,
                 sentAt: Date, ackBy: Date, resolveBy: Date, returnBy: Date, ackedAt: Date? = nil, finishedAt: Date? = nil,
-                handler: String? = nil, extensions: Int? = nil, firstResolveBy: Date? = nil) {
-        self.extensions = extensions; self.firstResolveBy = firstResolveBy
+                handler: String? = nil, extensions: Int? = nil, firstResolveBy: Date? = nil, milestones: [Milestone]? = nil) {
+        self.extensions = extensions; self.firstResolveBy = firstResolveBy; self.milestones = milestones
         self.dispatchID = dispatchID; self.caseID = caseID; self.agency = agency; self.role = role; self.round = round
         self.state = state; self.sentAt = sentAt; self.ackBy = ackBy; self.resolveBy = resolveBy; self.returnBy = returnBy
         self.ackedAt = ackedAt; self.finishedAt = finishedAt; self.handler = handler

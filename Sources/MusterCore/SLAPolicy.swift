@@ -10,6 +10,8 @@ public enum ClockKind: String, Sendable, CaseIterable, Codable {
     /// A known incident still active `notify_after` it began: the centre is told (an outage past
     /// 24 h calls for emergency supply). One rung, from the INCIDENT itself, not from sla.yaml.
     case incident
+    /// The running stage of a staged limit (Milestone): its window is the stage's `within`.
+    case milestone
 }
 
 /// Deadlines as data (config/sla.yaml): rules matched on category, priority, source, mode,
@@ -30,11 +32,14 @@ public struct SLAPolicy: Sendable, Equatable {
         /// Grid path prefixes; nil: anywhere.
         public var grids: [String]?
         public var windows: Windows
+        /// Staged limits: the dispatch's stages, in order (Milestone).
+        public var milestones: [Stage]?
 
         public init(name: String, categories: [String]? = nil, priorities: Set<Priority>? = nil, sources: Set<Source>? = nil,
-                    modes: Set<ManagementMode>? = nil, season: Season? = nil, grids: [String]? = nil, windows: Windows) {
+                    modes: Set<ManagementMode>? = nil, season: Season? = nil, grids: [String]? = nil, windows: Windows,
+                    milestones: [Stage]? = nil) {
             self.name = name; self.categories = categories; self.priorities = priorities; self.sources = sources
-            self.modes = modes; self.season = season; self.grids = grids; self.windows = windows
+            self.modes = modes; self.season = season; self.grids = grids; self.windows = windows; self.milestones = milestones
         }
     }
 

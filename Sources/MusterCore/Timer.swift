@@ -4,7 +4,7 @@ import Foundation
 /// 通报 after it. A timer is part of the ledger (and a row in the store), scheduled by the fact
 /// that starts its clock and gone when the clock stops or the rung fires — so it fires once.
 public struct LadderTimer: Codable, Sendable, Equatable, Hashable {
-    /// `D0000000007/ack/1`, `C0000000003/triage/0`, `W0000000001/chengguan/whistle/0`: stable, so a rung is never scheduled twice.
+    /// `D0000000007/ack/1`, `C0000000003/triage/0`, `W0000000001/chengguan/whistle/0`, `D0000000009/milestone.1/0`: stable, so a rung is never scheduled twice.
     public var id: String
     /// The case, or for a `whistle` clock the whistle.
     public var caseID: String
@@ -42,9 +42,12 @@ extension SLAPolicy {
 
     /// The same for any owner: a dispatch, or a department summoned to a whistle (`caseID` is then
     /// the whistle's id and `owner` the summon's).
+    /// `stage`: which stage of a staged limit, for a `milestone` clock (its rung ids carry it).
     public func ladder(_ clock: ClockKind, caseID: String, owner: String?, agency: String?, start: Date, deadline: Date,
-                       calendar: WorkCalendar) -> [LadderTimer] {
-        (ladders[clock] ?? []).enumerated().compactMap { i, rung in
+                       calendar: WorkCalendar, stage: Int? = nil) -> [LadderTimer] {
+        let rungs = ladders[clock] ?? (clock == .milestone ? ladders[.resolve] : nil) ?? []
+        let name = clock.rawValue + (stage.map { ".\($0)" } ?? "")
+        return rungs.enumerated().compactMap { i, rung in
             let due: Date
             switch rung.at {
             case .percent(let p):
@@ -57,7 +60,7 @@ extension SLAPolicy {
                 guard let d = try? calendar.end(of: period, from: deadline) else { return nil }
                 due = d
             }
-            return LadderTimer(id: "\(owner ?? caseID)/\(clock.rawValue)/\(i)", caseID: caseID,
+            return LadderTimer(id: "\(owner ?? caseID)/\(name)/\(i)", caseID: caseID,
                                dispatchID: owner, agency: agency, clock: clock, rung: i,
                                level: rung.level, notice: rung.notice, to: rung.to, due: due, deadline: deadline)
         }

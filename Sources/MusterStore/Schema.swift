@@ -234,6 +234,10 @@ enum Schema {
                 CREATE INDEX incidents_active ON incidents (state, incident_id);
                 """)
         }
+        m.registerMigration("v9: staged limits of dispatches") { db in
+            // The stages (Milestone) as the log writes them: a JSON array, null for most dispatches.
+            try db.execute(sql: "ALTER TABLE dispatches ADD COLUMN milestones TEXT")
+        }
         return m
     }
 }

@@ -95,11 +95,12 @@ extension Store {
         }
         let upsertDispatch = try db.cachedStatement(sql: """
             INSERT INTO dispatches (dispatch_id, case_id, agency, role, round, state, sent_at, ack_by, resolve_by, return_by,
-                acked_at, finished_at, handler, extensions, first_resolve_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                acked_at, finished_at, handler, extensions, first_resolve_by, milestones)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (dispatch_id) DO UPDATE SET state = excluded.state, ack_by = excluded.ack_by,
                 resolve_by = excluded.resolve_by, return_by = excluded.return_by, acked_at = excluded.acked_at, finished_at = excluded.finished_at,
-                handler = excluded.handler, extensions = excluded.extensions, first_resolve_by = excluded.first_resolve_by
+                handler = excluded.handler, extensions = excluded.extensions, first_resolve_by = excluded.first_resolve_by,
+                milestones = excluded.milestones
             """)
         for d in batch.dispatchRows {
             var b = Binder(upsertDispatch)
@@ -107,6 +108,7 @@ extension Store {
             b.bind(d.round); b.bind(d.state.rawValue); b.bind(d.sentAt.ms); b.bind(d.ackBy.ms)
             b.bind(d.resolveBy.ms); b.bind(d.returnBy.ms); b.bind(d.ackedAt?.ms); b.bind(d.finishedAt?.ms)
             b.bind(d.handler); b.bind(d.extensions.map(Int64.init)); b.bind(d.firstResolveBy?.ms)
+            b.bind(d.milestones.map { String(decoding: LogWriter.milestonesJSON($0), as: UTF8.self) })
             try b.step()
         }
     }

@@ -191,7 +191,7 @@ extension Store {
             state: s, sentAt: Date(ms: row["sent_at"]), ackBy: Date(ms: row["ack_by"]), resolveBy: Date(ms: row["resolve_by"]),
             returnBy: Date(ms: row["return_by"]), ackedAt: ackedAt.map(Date.init(ms:)),
             finishedAt: finishedAt.map(Date.init(ms:)), handler: row["handler"], extensions: extensions,
-            firstResolveBy: firstResolveBy.map(Date.init(ms:)))
+            firstResolveBy: firstResolveBy.map(Date.init(ms:)), milestones: try (row["milestones"] as String?).map(LogReader.milestones))
     }
 }
 

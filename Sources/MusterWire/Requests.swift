@@ -124,11 +124,14 @@ public struct ProgressUpdate: Request {
     public var attachments: [Attachment]?
     /// The department system's own status and keys for this act (a plugin's status map).
     public var downstream: DownstreamRef?
-    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", note, attachments, downstream }
+    /// The stage of a staged limit this progress reaches (阶段完成), by its sla.yaml name.
+    public var milestone: String?
+    enum CodingKeys: String, CodingKey { case id, dispatchID = "dispatch_id", note, attachments, downstream, milestone }
     public func validate() throws(WireError) {
         try Check.name(dispatchID, "dispatch_id")
         try downstream?.validate()
         try Check.optional(note, "note")
+        try Check.optional(milestone, "milestone")
         try Check.attachments(attachments, "attachments")
     }
 }

@@ -31,6 +31,10 @@ struct CaseCommand: AsyncParsableCommand {
             for d in ds {
                 let provisional = (d["provisional"] as? Bool) == true ? "   (临时 provisional: a year's holiday notice is not yet in config/calendar)" : ""
                 print("    \(s(d, "dispatch_id"))  \(s(d, "agency")) \(s(d, "role")) round \(s(d, "round"))  \(s(d, "state")) (\(s(d, "state_zh")))  sign by \(s(d, "ack_by"))  finish by \(s(d, "resolve_by"))\(provisional)")
+                for m in (d["milestones"] as? [[String: Any]]) ?? [] {
+                    let when = (m["reached_at"] as? String).map { "reached \($0)" } ?? (m["due_by"] as? String).map { "due by \($0)" } ?? "after the stage before"
+                    print("      阶段 \(s(m, "name")) (\(s(m, "within")))  \(when)")
+                }
             }
         }
         print("  timeline:")
@@ -51,6 +55,7 @@ struct CaseCommand: AsyncParsableCommand {
         "dispatch.deadlines_moved": "时限调整 deadlines moved (holiday schedule)",
         "whistle.blown": "吹哨 whistle blown", "whistle.summoned": "召集 summoned", "whistle.reported": "报到 reported",
         "whistle.released": "提前解除 released", "whistle.stood_down": "撤哨 stood down", "downstream.update": "部门系统状态 downstream status", "incident.declared": "已知事件 incident declared", "incident.ended": "事件结束 incident ended", "case.handed_back": "事件结束转办 handed back", "adapter.health": "部门系统健康 downstream health", "whistle.escalated": "报到督办 escalated",
+        "dispatch.milestone_reached": "阶段完成 stage reached",
     ]
 
     static func label(_ type: String) -> String { labels[type].map { "\($0) [\(type)]" } ?? type }
@@ -62,10 +67,11 @@ struct CaseCommand: AsyncParsableCommand {
         if let x = d["dispatch"] as? [String: Any], let a = x["agency"] as? String {
             parts.append("→ \(a) (\(x["role"] as? String ?? ""), round \(x["round"] ?? ""))")
         }
-        for key in ["reason", "note", "result", "handler", "merged_into", "lead", "satisfaction", "agency", "status", "override", "report_by"] {
+        for key in ["reason", "note", "result", "handler", "merged_into", "lead", "satisfaction", "agency", "status", "override", "report_by", "milestone", "next_due_by"] {
             if let v = d[key] as? String { parts.append("\(key): \(v)") }
         }
         if let p = d["passed"] as? Bool { parts.append(p ? "passed" : "failed") }
+        if d["milestone"] != nil, d["late"] as? Bool == true { parts.append("late 逾期") }
         if let a = d["attachments"] as? [Any], !a.isEmpty { parts.append("\(a.count) attachment(s)") }
         if let rungs = d["rungs"] as? [[String: Any]] {
             parts.append(rungs.map { "\($0["clock"] ?? "") \($0["notice"] ?? "") at \(($0["due"] as? String)?.prefix(16) ?? "")" }.joined(separator: ", "))

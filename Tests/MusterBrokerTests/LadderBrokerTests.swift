@@ -77,6 +77,47 @@ import MusterWire
         #expect(escalations.count == 2, "each rung is an event on the case's record")
     }
 
+    /// A staged limit over the wire: the DISPATCH carries the stages, each stage's 督办 names it,
+    /// the order holds across a restart, and RESOLVE waits for the last stage.
+    @Test func eachStageOfAStagedLimitRunsItsOwnClockAcrossARestart() throws {
+        let clock = ManualClock()
+        let h = try BrokerHarness(heartbeat: 86_400, resend: 86_400, clock: clock) { cfg in
+            cfg.rules.sla.rules = [SLAPolicy.Rule(name: "stages", categories: ["heating_not_warm"], windows: [.resolve: Period(1, .d)],
+                                                  milestones: [.init(name: "停工", within: Period(60, .s)), .init(name: "处罚", within: Period(120, .s)),
+                                                               .init(name: "拆除", within: Period(600, .s))])]
+            cfg.rules.sla.ladders = [.milestone: [.init(at: .percent(100), notice: "supervise", to: ["agency"], level: 2)]]
+        }
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-ms", roles: ["intake"])
+        var reli = try TestPeer(h.endpoint, name: "reli")
+        _ = try reli.hello(adapter: "reli-ms", roles: ["agency"], agency: "reli")
+        _ = try intake.request(.submit, ["case": BrokerTests.caseBody("ms-1")])
+        let d = try #require(try reli.push(.dispatch))
+        try reli.received([d["delivery"] as! String])
+        let id = d["dispatch_id"] as! String
+        let stages = try #require((d["due"] as? [String: Any])?["milestones"] as? [[String: Any]])
+        #expect(stages.map { $0["name"] as? String } == ["停工", "处罚", "拆除"] && stages[0]["due_by"] is String && stages[1]["due_by"] == nil)
+        #expect(try reli.request(.ack, ["dispatch_id": id]).0 == .ok)
+        #expect(try reli.request(.progress, ["dispatch_id": id, "note": "阶段完成：停工", "milestone": "停工"]).0 == .ok)
+
+        h.stopOnly()
+        try h.startAgain()
+        reli = try TestPeer(h.endpoint, name: "reli2")
+        _ = try reli.hello(adapter: "reli-ms", roles: ["agency"], agency: "reli")
+        let (code, error, _) = try reli.request(.progress, ["dispatch_id": id, "milestone": "拆除"])
+        #expect(code == .error && error["code"] as? String == "invalid_transition" && (error["message"] as? String)?.contains("comes after 处罚") == true,
+                "the stages reached come back from the store")
+        clock.advance(seconds: 121)
+        let late = try Self.notices(reli, count: 1, timeout: 5)
+        #expect(late.first?["clock"] as? String == "milestone" && late.first?["milestone"] as? String == "处罚", "督办 names the stage running late")
+        #expect(try reli.request(.resolve, ["dispatch_id": id]).0 == .error, "RESOLVE waits for every stage")
+        #expect(try reli.request(.progress, ["dispatch_id": id, "milestone": "处罚"]).0 == .ok)
+        #expect(try reli.request(.progress, ["dispatch_id": id, "milestone": "拆除"]).0 == .ok)
+        #expect(try reli.request(.resolve, ["dispatch_id": id]).0 == .ok)
+        #expect(try h.store.verifyLog().ok)
+    }
+
     @Test func aRungDueWhileTheBrokerWasDownFiresOnceAfterTheRestart() throws {
         let clock = ManualClock()
         let h = try Self.broker(clock)

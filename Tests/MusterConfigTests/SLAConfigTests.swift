@@ -75,6 +75,24 @@ import MusterWire
         #expect(errs.contains { $0.key == "ladders.triage[0].at" })
     }
 
+    @Test func illegalConstructionHasThreeStagesAndTheirProblemsAreLocated() throws {
+        let from = Self.at("2026-06-01", 10)
+        let stages = try Self.sla.milestones(for: Self.subject("illegal_construction"), from: from, calendar: Self.calendar)
+        #expect(stages.map(\.name) == ["停工", "处罚", "拆除"] && stages.map(\.within) == ["4wh", "7wd", "20wd"])
+        #expect(stages[0].dueBy == Self.at("2026-06-01", 17), "4 工作时 from Monday 10:00: 2 h to noon, 2 h from 15:00 (summer hours)")
+        #expect(try Self.sla.milestones(for: Self.subject("street_vending"), from: from, calendar: Self.calendar).isEmpty)
+        let dir = try ConfigTests.copy(editing: "sla.yaml") {
+            $0.replacingOccurrences(of: "{name: 处罚, within: 7wd}", with: "{name: 停工, within: 7 days}")
+        }
+        let errs = ConfigTests.errors(dir)
+        #expect(errs.contains { $0.key.hasSuffix("milestones[1].within") && $0.message.contains("7 days") && $0.line != nil })
+        #expect(errs.contains { $0.key.hasSuffix("milestones[1].name") && $0.message.contains("named twice") })
+        let typo = try ConfigTests.copy(editing: "sla.yaml") {
+            $0.replacingOccurrences(of: "{name: 拆除, within: 20wd}", with: "{name: 拆除, witin: 20wd}")
+        }
+        #expect(ConfigTests.errors(typo).contains { $0.message.contains("witin") }, "an unknown key in a stage is refused")
+    }
+
     @Test func aScheduleWithAWeekdayMakeUpDayIsRefused() throws {
         let dir = try ConfigTests.copy(editing: "calendar/cn-2026.yaml") {
             $0.replacingOccurrences(of: "workdays: [2026-01-04]", with: "workdays: [2026-01-05]")

@@ -89,6 +89,8 @@ import MusterWire
             case .triage: #expect([.triage, .consultation].contains(c.state), "\(t.id) with the case \(c.state)")
             case .verify: #expect(c.state == .finished, "\(t.id) with the case \(c.state)")
             case .evaluate: #expect([.finished, .verified].contains(c.state), "\(t.id) with the case \(c.state)")
+            case .milestone:
+                #expect(l.dispatches[t.dispatchID!].map { $0.state.isOpen && $0.runningMilestone != nil } == true, "\(t.id) with no stage running")
             case .whistle, .incident: break
             }
         }

@@ -199,6 +199,7 @@ import MusterWire
             case .extend: (command, actor) = (Fixtures.extend(id, by: "1d", id: "walk-extend"), Fixtures.ops)
             case .backlog: (command, actor) = (.backlog(Fixtures.make(["id": "walk-backlog", "dispatch_id": id, "explanation": "涉及历史遗留产权纠纷，需协调"])), owner)
             case .cancel, .moveDeadlines, .rungDue: continue  // the broker's own
+            case .reachMilestone: continue  // a PROGRESS naming a stage, on a dispatch with stages: MilestoneTests
             }
             let before = d.ledger
             let now = d.now.adding(ms: 1000)

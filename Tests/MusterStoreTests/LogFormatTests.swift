@@ -25,7 +25,10 @@ import MusterWire
         DispatchRecord(dispatchID: "D0000000001", caseID: "C0000000001", agency: "reli", role: .assist, round: 2, state: .acked,
                        sentAt: Date(ms: 10), ackBy: Date(ms: 11), resolveBy: Date(ms: 12), returnBy: Date(ms: -13),
                        ackedAt: full ? Date(ms: 14) : nil, finishedAt: full ? Date(ms: 15) : nil, handler: full ? "张" : nil,
-                       extensions: full ? 1 : nil, firstResolveBy: full ? Date(ms: 9) : nil)
+                       extensions: full ? 1 : nil, firstResolveBy: full ? Date(ms: 9) : nil,
+                       milestones: full ? [Milestone(name: "停工", within: "4wh", dueBy: Date(ms: 16), reachedAt: Date(ms: 17)),
+                                           Milestone(name: "处罚 \"罚款\"", within: "7wd", dueBy: Date(ms: 18)),
+                                           Milestone(name: "拆除", within: "20wd")] : nil)
     }
 
     static func rung(full: Bool) -> LadderTimer {
@@ -69,6 +72,7 @@ import MusterWire
             .progressed(dispatchID: "D1", note: note, attachments: full ? [attachment, bareAttachment] : []),
             .resolved(dispatchID: "D1", lead: true, result: full ? "ok" : nil, note: note, attachments: full ? [attachment] : []),
             .resolved(dispatchID: "D2", lead: false, result: full ? "ok" : nil, note: note, attachments: []),
+            .milestoneReached(dispatchID: "D1", milestone: "停工", late: full, nextDueBy: full ? t : nil),
             .returned(dispatchID: "D1", reason: .insufficientInformation, note: note), .cancelled(dispatchID: "D1"),
             .verified(passed: true, note: note), .verified(passed: false, note: note), .evaluated(.dissatisfied, note: note), .closed,
             .scheduled(full ? [rung(full: true), rung(full: false)] : []), .escalated(rung(full: full)),

@@ -150,6 +150,12 @@ extension Harness {
         try fireDue()  // still out after an hour: the centre is told
         try run(.incidentEnd(StoreFixtures.make(["id": "end9", "ref": "RL-OUT-9", "outcome": "hand_back", "note": "抢修延长，逐户处理"])),
                 by: Self.agency("reli"))
+        // 10. 违法搭建, a staged limit: 停工 reached; 处罚's clock runs on, left open.
+        let k = try submit(10, category: "illegal_construction", title: "楼顶私搭彩钢房", address: "解放路10号")
+        made.append(k)
+        try run(.ack(StoreFixtures.make(["id": "a10", "dispatch_id": lead(k).dispatchID])), by: Self.agency(lead(k).agency))
+        try run(.progress(StoreFixtures.make(["id": "p10", "dispatch_id": lead(k).dispatchID, "note": "阶段完成：停工", "milestone": "停工"])),
+                by: Self.agency(lead(k).agency))
         return made
     }
 

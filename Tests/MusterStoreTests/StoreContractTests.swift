@@ -49,7 +49,8 @@ import MusterWire
     }
 
     /// The types of a v1 log (LogMigrationTests' fixture): everything but the whistle, which came with v2.
-    static var v1Types: Set<String> { allTypes.filter { !$0.hasPrefix("whistle.") && !["downstream.update", "adapter.health", "incident.declared", "incident.ended", "case.handed_back", "incident.escalated"].contains($0) } }
+    static var v1Types: Set<String> { allTypes.filter { !$0.hasPrefix("whistle.") && !["downstream.update", "adapter.health", "incident.declared", "incident.ended", "case.handed_back", "incident.escalated",
+                                                                                         "dispatch.milestone_reached"].contains($0) } }
 
     static let allTypes: Set<String> = [
         "case.accepted", "case.merged", "case.report_merged", "case.triage", "case.consultation", "case.dispatched",
@@ -58,6 +59,7 @@ import MusterWire
         "clock.scheduled", "case.escalated", "dispatch.extended", "dispatch.deadlines_moved", "dispatch.backlogged", "mode.changed",
         "whistle.blown", "whistle.summoned", "whistle.reported", "whistle.released", "whistle.stood_down", "whistle.escalated",
         "downstream.update", "adapter.health", "incident.declared", "incident.ended", "case.handed_back", "incident.escalated",
+        "dispatch.milestone_reached",
     ]
 
     @Test(arguments: StoreBackend.all)

@@ -4,6 +4,8 @@
 public enum DispatchMachine {
     public enum Trigger: String, Sendable, CaseIterable {
         case ack, progress, resolve, `return`
+        /// A stage of a staged limit reached (with a PROGRESS naming it).
+        case reachMilestone = "reach_milestone"
         /// Withdrawn by the centre (reassignment, a new round, 结案).
         case cancel
         /// 延期 and 挂账 move or stop the resolve clock; the state stays.
@@ -42,13 +44,14 @@ public enum DispatchMachine {
 
     public typealias Row = Transition<DispatchState, Trigger, Guard, Effect>
 
-    private static let both: Effect = .stop([.ack, .resolve])
+    private static let both: Effect = .stop([.ack, .resolve, .milestone])
 
     private static let rows: [Row] = [
         Row(.sent, .ack, to: .acked, [.stop([.ack])], label: "签收"),
         Row(.sent, .return, [.notAssignedLead, .returnWindowOpen], to: .returned, [both], label: "退单"),
         Row(.sent, .cancel, to: .cancelled, [both], label: "撤回"),
         Row(.acked, .progress, to: .acked, label: "处置反馈"),
+        Row(.acked, .reachMilestone, to: .acked, [.stop([.milestone])], label: "阶段完成"),
         Row(.acked, .resolve, to: .finished, [both], label: "办结"),
         Row(.acked, .return, [.notAssignedLead, .returnWindowOpen], to: .returned, [both], label: "退单"),
         Row(.acked, .cancel, to: .cancelled, [both], label: "撤回"),

@@ -33,6 +33,9 @@ struct LogRecordV2: Decodable {
         case "dispatch.progress":
             change = .progressed(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), note: try c.decodeIfPresent(String.self, forKey: "note"),
                                  attachments: try c.decode([Attachment].self, forKey: "attachments"))
+        case "dispatch.milestone_reached":
+            change = .milestoneReached(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), milestone: try c.decode(String.self, forKey: "milestone"),
+                                       late: try c.decode(Bool.self, forKey: "late"), nextDueBy: try c.timeIfPresent("next_due_by"))
         case "case.resolved", "dispatch.resolved":
             change = .resolved(dispatchID: try c.decode(String.self, forKey: "dispatch_id"), lead: try c.decode(DispatchRole.self, forKey: "role") == .lead,
                                result: try c.decodeIfPresent(String.self, forKey: "result"), note: try c.decodeIfPresent(String.self, forKey: "note"),
@@ -136,7 +139,18 @@ struct LogRecordV2: Decodable {
             sentAt: try c.time("sent_at"), ackBy: try c.time("ack_by"), resolveBy: try c.time("resolve_by"),
             returnBy: try c.time("return_by"), ackedAt: try c.timeIfPresent("acked_at"), finishedAt: try c.timeIfPresent("finished_at"),
             handler: try c.decodeIfPresent(String.self, forKey: "handler"), extensions: try c.decodeIfPresent(Int.self, forKey: "extensions"),
-            firstResolveBy: try c.timeIfPresent("first_resolve_by"))
+            firstResolveBy: try c.timeIfPresent("first_resolve_by"),
+            milestones: c.contains("milestones") ? try Self.milestones(c.nestedUnkeyedContainer(forKey: "milestones")) : nil)
+    }
+
+    static func milestones(_ list: UnkeyedDecodingContainer) throws -> [Milestone] {
+        var list = list, out: [Milestone] = []
+        while !list.isAtEnd {
+            let m = try list.nestedContainer(keyedBy: LogKey.self)
+            out.append(Milestone(name: try m.decode(String.self, forKey: "name"), within: try m.decode(String.self, forKey: "within"),
+                                 dueBy: try m.timeIfPresent("due_by"), reachedAt: try m.timeIfPresent("reached_at")))
+        }
+        return out
     }
 
     static func rung(_ c: KeyedDecodingContainer<LogKey>) throws -> LadderTimer {
@@ -170,5 +184,17 @@ extension KeyedDecodingContainer<LogKey> {
     func timeIfPresent(_ key: LogKey) throws -> Date? {
         guard contains(key), try !decodeNil(forKey: key) else { return nil }
         return try time(key)
+    }
+}
+
+/// The store's `dispatches.milestones` column, read with the log's reader.
+enum LogReader {
+    private struct Stages: Decodable {
+        var list: [Milestone]
+        init(from decoder: any Decoder) throws { list = try LogRecordV2.milestones(decoder.unkeyedContainer()) }
+    }
+
+    static func milestones(_ json: String) throws -> [Milestone] {
+        try JSONDecoder().decode(Stages.self, from: Data(json.utf8)).list
     }
 }

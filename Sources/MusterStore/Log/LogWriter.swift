@@ -29,6 +29,8 @@ enum LogWriter {
         case .resolved(let d, let lead, let result, let note, let attachments):
             w.field("dispatch_id", d); w.field("role", lead ? "lead" : "assist"); w.field("result", result); w.field("note", note)
             w.array("attachments", attachments.map(\.json))
+        case .milestoneReached(let d, let name, let late, let next):
+            w.field("dispatch_id", d); w.field("milestone", name); w.field("late", late); w.time("next_due_by", next)
         case .returned(let d, let reason, let note):
             w.field("dispatch_id", d); w.field("reason", reason.rawValue); w.field("note", note)
         case .cancelled(let d): w.field("dispatch_id", d)
@@ -111,7 +113,21 @@ enum LogWriter {
         w.time("acked_at", d.ackedAt); w.time("finished_at", d.finishedAt); w.field("handler", d.handler)
         if let n = d.extensions { w.field("extensions", n) }
         w.time("first_resolve_by", d.firstResolveBy)
+        if let m = d.milestones { w.raw("milestones", milestonesJSON(m)) }
         return w.finish()
+    }
+
+    /// A dispatch's stages: `[{"name","within","due_by"?,"reached_at"?}]` (also the store's `dispatches.milestones`).
+    static func milestonesJSON(_ stages: [Milestone]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, m) in stages.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            var w = JSONWriter(capacity: 96)
+            w.field("name", m.name); w.field("within", m.within); w.time("due_by", m.dueBy); w.time("reached_at", m.reachedAt)
+            out += w.finish()
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
     }
 
     static func rungJSON(_ t: LadderTimer) -> [UInt8] {
