@@ -3,7 +3,7 @@ against a stand-in 数字城管 work-order system written in this test (a small 
 checks each work order's signature and answers with its own id). The work order carries the case's
 数字城管 class (`szcg`); the desk's 办结 without the after-photo (处置后照片) is refused by the
 adapter with the reason, and reaches nobody; with the photo the case is finished, then verified
-and rated by the centre's peers to closed. A staged class (违法搭建) takes its stages by name. A
+and rated by the centre's peers to closed. A staged class (违法搭建) walks its stages in order. A
 kill -9 of the adapter while the system holds the POST loses nothing: the same Idempotency-Key
 comes again and the system has one work order. Plugins/Chengguan/README.md is the contract."""
 from __future__ import annotations
@@ -297,13 +297,17 @@ def test_a_street_vending_case_from_submit_to_closed_needs_the_after_photo(make_
     assert types.count("case.resolved") == 1, types
 
 
-def test_a_staged_class_takes_its_stages_by_name(make_broker, processes, zmq_ctx, platform):
+def test_a_staged_class_walks_its_stages_in_order_on_the_brokers_clocks(make_broker, processes, zmq_ctx, platform):
     broker = make_broker(secure=True)
     listen = f"127.0.0.1:{free_port()}"
     processes.append(start_adapter(broker, chengguan_adapter(broker, platform.url, listen), 1, listen))
     case_id, order = delivered(broker, zmq_ctx, platform, "楼顶违法搭建彩钢房", "CG-ST-1", "illegal_construction")
     assert order["szcg"]["code"] == "0101" and order["szcg"]["stages"] == [
         {"name": "停工", "limit": "4wh"}, {"name": "处罚", "limit": "7wd"}, {"name": "拆除", "limit": "20wd"}], order
+    dispatched = events(broker, case_id, "case.dispatched")[0][2]["dispatch"]
+    stages = dispatched["milestones"]
+    assert [(m["name"], m["within"]) for m in stages] == [("停工", "4wh"), ("处罚", "7wd"), ("拆除", "20wd")], stages
+    assert "due_by" in stages[0] and "due_by" not in stages[1], "only the first stage's clock runs at dispatch"
     dispatch_id = order["dispatch_id"]
     assert push(listen, {"update_id": "SZ-2-10", "dispatch_id": dispatch_id, "status": "10"})[0] == 200
     wait_until(lambda: count(broker, case_id, "dispatch.acked") == 1, 20, "dispatch.acked")
@@ -312,14 +316,30 @@ def test_a_staged_class_takes_its_stages_by_name(make_broker, processes, zmq_ctx
                                    "note": "阶段完成：停业"})
     assert status == 422 and answer["field"] == "stage", answer
     assert "无“停业”阶段，其阶段为 停工（4 工作时） → 处罚（7 工作日） → 拆除（20 工作日）" in answer["error"], answer
-    status, answer = push(listen, {"update_id": "SZ-2-20b", "dispatch_id": dispatch_id, "status": "20", "stage": "停工"})
-    assert status == 422 and answer["field"] == "note", "the stage must be named in the note: the log keeps the note"
+    assert acts_in_queue(broker)[0] == 1, "the refused update queued nothing"
 
-    assert push(listen, {"update_id": "SZ-2-20c", "dispatch_id": dispatch_id, "status": "20", "stage": "停工",
-                         "note": "阶段完成：停工"}) == (200, {"queued": 1, "repeats": 0, "ignored": 0})
-    wait_until(lambda: count(broker, case_id, "dispatch.progress") == 1, 20, "dispatch.progress")
+    # The desk names the stage; the plugin writes the note and the broker reaches the stage.
+    assert push(listen, {"update_id": "SZ-2-20c", "dispatch_id": dispatch_id, "status": "20",
+                         "stage": "停工"}) == (200, {"queued": 1, "repeats": 0, "ignored": 0})
+    wait_until(lambda: count(broker, case_id, "dispatch.milestone_reached") == 1, 20, "停工 reached")
     assert events(broker, case_id, "dispatch.progress")[0][2]["note"] == "阶段完成：停工"
-    assert acts_in_queue(broker)[0] == 2, "the two refused updates queued nothing"
+    reached = events(broker, case_id, "dispatch.milestone_reached")[0][2]
+    assert reached["milestone"] == "停工" and reached["late"] is False and "next_due_by" in reached, reached
+
+    # Out of order: the plugin takes it (the order is the broker's), the broker refuses it, and
+    # nothing of it is recorded.
+    assert push(listen, {"update_id": "SZ-2-20d", "dispatch_id": dispatch_id, "status": "20", "stage": "拆除"})[0] == 200
+    wait_until(lambda: acts_in_queue(broker) == (3, 0), 20, "the broker answered the out-of-order stage")
+    assert count(broker, case_id, "dispatch.progress") == 1 and count(broker, case_id, "dispatch.milestone_reached") == 1
+
+    for n, stage in enumerate(["处罚", "拆除"]):
+        assert push(listen, {"update_id": f"SZ-2-20e{n}", "dispatch_id": dispatch_id, "status": "20", "stage": stage})[0] == 200
+        wait_until(lambda: count(broker, case_id, "dispatch.milestone_reached") == n + 2, 20, f"{stage} reached")
+    assert [e[2]["milestone"] for e in events(broker, case_id, "dispatch.milestone_reached")] == ["停工", "处罚", "拆除"]
+    assert "next_due_by" not in events(broker, case_id, "dispatch.milestone_reached")[2][2], "no stage after the last"
+    assert push(listen, {"update_id": "SZ-2-30", "dispatch_id": dispatch_id, "status": "30", "result": "已拆除",
+                         "attachments": [{"url": "https://szcg.example/photos/after-st.jpg"}]})[0] == 200
+    wait_until(lambda: count(broker, case_id, "case.resolved") == 1, 20, "case.resolved after every stage")
 
 
 def test_a_kill9_of_the_adapter_while_the_platform_holds_the_post_loses_nothing(make_broker, processes, zmq_ctx, platform):

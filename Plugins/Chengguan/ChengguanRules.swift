@@ -4,7 +4,9 @@ import WebhookDepartment
 
 /// 城管's rules on the webhook's transport: each work order carries its 数字城管 class (`szcg`),
 /// a finish (办结) of a class that needs it is refused without the after-photo, and a stage
-/// reported done must be one of the class's stages. Categories without a class pass unchanged.
+/// reported done (`stage`) must be one of the class's stages; it goes to the broker as the
+/// PROGRESS's `milestone`, whose staged-limit clocks keep the order and each stage's deadline.
+/// Categories without a class pass unchanged.
 public struct ChengguanRules: DepartmentRules {
     /// category → its 数字城管 class (the `chengguan.codes` settings).
     public let classes: [String: SzcgClass]
@@ -36,10 +38,9 @@ public struct ChengguanRules: DepartmentRules {
         }
     }
 
-    /// A stage reported done (阶段完成): on a PROGRESS, one of the class's stages by name, named in
-    /// the note too so that the case's log says which stage it was. The order of the stages and
-    /// their own deadlines are not checked here: they need state across restarts that only the
-    /// broker keeps (README.md, "Staged limits").
+    /// A stage reported done (阶段完成): on a PROGRESS, one of the class's stages by name. Its
+    /// order and deadline are the broker's to judge (it keeps the stages reached across restarts:
+    /// README.md, "Staged limits"); an out-of-order stage is refused there, and the adapter logs it.
     func checkStage(_ stage: Any, meaning: StatusMap.Meaning, note: String?, _ c: SzcgClass) throws(StatusMap.Refusal) {
         guard let name = stage as? String, !name.isEmpty else {
             throw StatusMap.Refusal(field: "stage", message: "stage 须为阶段名称 — stage must be a stage's name (a string)")
@@ -54,8 +55,16 @@ public struct ChengguanRules: DepartmentRules {
             let order = c.stages.map { "\($0.name)（\($0.limit.chinese)）" }.joined(separator: " → ")
             throw StatusMap.Refusal(field: "stage", message: "\(c.title) 无“\(name)”阶段，其阶段为 \(order) — unknown stage")
         }
-        guard let note, note.contains(name) else {
-            throw StatusMap.Refusal(field: "note", message: "阶段完成须在 note 中写明阶段，如“阶段完成：\(name)” — name the stage in the note")
-        }
+    }
+
+    /// A stage reported done becomes the act's `milestone`, and the note says which stage it was
+    /// (`阶段完成：停工`, before the desk's own words) so that the case's log reads without the code.
+    public func amend(_ update: [String: Any], meaning: StatusMap.Meaning, dispatch: [String: Any]?) -> [String: Any] {
+        guard meaning == .progress, szcgClass(of: dispatch)?.stages.isEmpty == false, let stage = update["stage"] as? String else { return update }
+        var u = update
+        u["milestone"] = stage
+        let note = (update["note"] as? String) ?? ""
+        if !note.contains(stage) { u["note"] = note.isEmpty ? "阶段完成：\(stage)" : "阶段完成：\(stage) — \(note)" }
+        return u
     }
 }

@@ -82,7 +82,8 @@ public struct StatusMap: Sendable {
         let act: Act
         switch meaning {
         case .ack: act = .ack(id: id, dispatchID: subject, handler: try text("handler"), note: note)
-        case .progress: act = .progress(id: id, dispatchID: subject, note: note ?? "status \(status)", attachments: attachments)
+        case .progress:
+            act = .progress(id: id, dispatchID: subject, note: note ?? "status \(status)", attachments: attachments, milestone: try text("milestone"))
         case .resolve: act = .resolve(id: id, dispatchID: subject, result: try text("result") ?? "resolved", note: note, attachments: attachments)
         case .return:
             let reason = try text("reason").map { r in

@@ -234,7 +234,7 @@ import MusterWire
         #expect(Self.refusal(resolve, .resolve, nil) == nil)
     }
 
-    @Test func aStageMustBeOneOfTheClasssStagesNamedInTheNote() {
+    @Test func aStageMustBeOneOfTheClasssStagesAndGoesToTheBrokerAsTheMilestone() {
         func progress(_ stage: Any, note: String? = nil) -> [String: Any] {
             var u: [String: Any] = ["update_id": "SZ-S", "dispatch_id": "D0000000012", "status": "20", "stage": stage]
             if let note { u["note"] = note }
@@ -247,8 +247,13 @@ import MusterWire
         #expect(unknown?.status == 422 && unknown?.field == "stage")
         #expect(unknown?.message.contains("数字城管 0101 私搭乱建 无“停业”阶段，其阶段为 停工（4 工作时） → 处罚（7 工作日） → 拆除（20 工作日）") == true,
                 "\(unknown?.message ?? "")")
-        #expect(Self.refusal(progress("停工"), .progress, "illegal_construction")?.field == "note", "the log must say which stage")
-        #expect(Self.refusal(progress("停工", note: "已停工"), .progress, "illegal_construction") == nil)
+        #expect(Self.refusal(progress("停工"), .progress, "illegal_construction") == nil)
+        let amended = Self.rules.amend(progress("停工"), meaning: .progress, dispatch: Self.dispatch("illegal_construction"))
+        #expect(amended["milestone"] as? String == "停工" && amended["note"] as? String == "阶段完成：停工", "the log says which stage")
+        let own = Self.rules.amend(progress("处罚", note: "决定书已送达当事人"), meaning: .progress, dispatch: Self.dispatch("illegal_construction"))
+        #expect(own["note"] as? String == "阶段完成：处罚 — 决定书已送达当事人")
+        #expect(Self.rules.amend(progress("停工", note: "已停工"), meaning: .progress, dispatch: Self.dispatch("illegal_construction"))["note"] as? String == "已停工")
+        #expect(Self.rules.amend(progress("停工"), meaning: .progress, dispatch: Self.dispatch("street_vending"))["milestone"] == nil)
         #expect(Self.refusal(progress("停工", note: "阶段完成：停工"), .progress, "street_vending")?.message.contains("不分阶段") == true)
         #expect(Self.refusal(progress(3, note: "3"), .progress, "illegal_construction")?.field == "stage")
         #expect(Self.refusal(progress("停工", note: "阶段完成：停工"), .ack, "illegal_construction")?.field == "stage",

@@ -85,8 +85,10 @@ public struct Act: Sendable, Equatable {
     public static func ack(id: String, dispatchID: String, handler: String? = nil, note: String? = nil) -> Act {
         make(id, .ack) { $0.field("dispatch_id", dispatchID); $0.field("handler", handler); $0.field("note", note) }
     }
-    public static func progress(id: String, dispatchID: String, note: String, attachments: [[String: String]] = []) -> Act {
-        make(id, .progress) { $0.field("dispatch_id", dispatchID); $0.field("note", note); attach(&$0, attachments) }
+    /// 处置反馈; `milestone` reaches that stage of a staged limit (阶段完成, docs/PROTOCOL.md).
+    public static func progress(id: String, dispatchID: String, note: String, attachments: [[String: String]] = [],
+                                milestone: String? = nil) -> Act {
+        make(id, .progress) { $0.field("dispatch_id", dispatchID); $0.field("note", note); attach(&$0, attachments); $0.field("milestone", milestone) }
     }
     /// 办结
     public static func resolve(id: String, dispatchID: String, result: String, note: String? = nil, attachments: [[String: String]] = []) -> Act {
