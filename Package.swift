@@ -86,8 +86,14 @@ let package = Package(
                                                   .product(name: "_CryptoExtras", package: "swift-crypto"),
                                                   .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Plugins/Console", exclude: ["README.md"]),
+        // The 12345 hotline's intake (plugin hotline12345): its work orders over signed HTTP, as SUBMITs.
+        .target(name: "HotlineIntake", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire",
+                                              .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "Crypto", package: "swift-crypto")],
+                path: "Plugins/Hotline", exclude: ["README.md"]),
         .target(name: "MusterPlugins", dependencies: ["MusterAdapterKit", "MusterConfig", "SimulatedDepartment", "WebhookDepartment",
-                                              "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment"],
+                                              "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment",
+                                              "HotlineIntake"],
                 path: "Plugins/Registry"),
         .target(name: "MusterTesting", dependencies: [
             "MusterBroker", "MusterStore", "MusterConfig", "MusterCore", "MusterWire", "ZeroMQ",
@@ -119,7 +125,7 @@ let package = Package(
             "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "HotlineIntake", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

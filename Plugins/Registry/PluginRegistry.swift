@@ -3,6 +3,7 @@ import MusterConfig
 import ChengguanDepartment
 import ConsoleDepartment
 import GonganDepartment
+import HotlineIntake
 import GongshuiDepartment
 import ReliDepartment
 import SimulatedDepartment
@@ -22,6 +23,7 @@ public enum PluginRegistry {
         ReliDepartment.descriptor,
         GongshuiDepartment.descriptor,
         ConsoleDepartment.descriptor,
+        HotlineIntake.descriptor,
     ]
 
     public static func named(_ name: String) -> PluginDescriptor? { all.first { $0.name == name } }

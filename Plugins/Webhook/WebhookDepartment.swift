@@ -217,7 +217,7 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
 
     /// `hex(HMAC-SHA256(secret, timestamp + "." + body))`: a receiver recomputes it over the raw
     /// body it got and the `X-Muster-Timestamp` header (README.md has it in ten lines of Python).
-    static func signature(secret: SymmetricKey, timestamp: String, body: [UInt8]) -> String {
+    public static func signature(secret: SymmetricKey, timestamp: String, body: [UInt8]) -> String {
         var mac = HMAC<SHA256>(key: secret)
         mac.update(data: Array(timestamp.utf8) + [UInt8(ascii: ".")])
         mac.update(data: body)

@@ -60,6 +60,12 @@ public final class ActQueue: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v5: the broker's answers") { db in
+            // The answer's command (OK, ACCEPTED, ERROR) and body: an intake plugin tells its
+            // caller the case id from it, also after a restart (the hotline's GET of a work order).
+            try db.execute(sql: "ALTER TABLE acts ADD COLUMN answer_command TEXT")
+            try db.execute(sql: "ALTER TABLE acts ADD COLUMN answer BLOB")
+        }
         try m.migrate(db)
         let horizon = Int64((Date().timeIntervalSince1970 - Self.keepAnswered) * 1000)
         try db.write { db in
@@ -126,12 +132,29 @@ public final class ActQueue: Sendable {
         try db.read { db in try String.fetchOne(db, sql: "SELECT ref FROM refs WHERE subject = ? ORDER BY rowid DESC LIMIT 1", arguments: [subject]) }
     }
 
-    /// The broker answered it (OK, or an ERROR that sending again would not change).
-    public func answered(_ id: String) throws {
+    /// The broker answered it (OK, or an ERROR that sending again would not change); the answer
+    /// is kept as long as the act's id.
+    public func answered(_ id: String, _ answer: ActAnswer? = nil) throws {
         try db.write { db in
-            try db.execute(sql: "UPDATE acts SET answered_at = ?, body = x'' WHERE id = ?",
-                           arguments: [Int64(Date().timeIntervalSince1970 * 1000), id])
+            try db.execute(sql: "UPDATE acts SET answered_at = ?, body = x'', answer_command = ?, answer = ? WHERE id = ?",
+                           arguments: [Int64(Date().timeIntervalSince1970 * 1000), answer?.command.rawValue, answer.map { Data($0.body) }, id])
         }
+    }
+
+    /// The broker's answer to act `id`: nil while it waits (or if no act has that id), and for
+    /// acts answered before answers were kept.
+    public func answer(_ id: String) throws -> ActAnswer? {
+        try db.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT answer_command, answer FROM acts WHERE id = ? AND answered_at IS NOT NULL", arguments: [id]),
+                  let c = (row["answer_command"] as String?).flatMap(Command.init(rawValue:)) else { return nil }
+            let body: Data = row["answer"] ?? Data()
+            return ActAnswer(command: c, body: Array(body))
+        }
+    }
+
+    /// Whether act `id` is in the queue, waiting or answered.
+    public func contains(_ id: String) throws -> Bool {
+        try db.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM acts WHERE id = ?", arguments: [id]) ?? false }
     }
 
     /// Acts not yet answered, oldest first: (id, command, whole body).

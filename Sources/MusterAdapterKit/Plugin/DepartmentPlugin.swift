@@ -193,4 +193,27 @@ public protocol ActSink: Sendable {
     func ref(ofSubject subject: String) async throws -> String?
     /// The push (DISPATCH, SUMMON) of a dispatch or summon the downstream took, as the broker sent it.
     func push(ofSubject subject: String) async throws -> [UInt8]?
+    /// Where act `id` stands: answered (waiting up to `within` seconds for the broker's answer),
+    /// still waiting (it stays queued and goes again until answered), or never queued.
+    func status(of id: String, within: Double) async throws -> ActStatus
+}
+
+extension ActSink {
+    /// A sink that keeps no answers (a test's recorder) knows of none.
+    public func status(of id: String, within: Double) async throws -> ActStatus { .unknown }
+}
+
+/// Where an act stands (`ActSink.status`).
+public enum ActStatus: Sendable, Equatable {
+    case unknown
+    case waiting
+    case answered(ActAnswer)
+}
+
+/// The broker's final answer to an act: `OK`, `ACCEPTED` or `ERROR`, and its body.
+public struct ActAnswer: Sendable, Equatable {
+    public var command: Command
+    public var body: [UInt8]
+    public init(command: Command, body: [UInt8]) { self.command = command; self.body = body }
+    public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
 }

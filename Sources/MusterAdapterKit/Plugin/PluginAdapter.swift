@@ -22,6 +22,7 @@ public final class PluginAdapter: ActSink, Sendable {
     private let healthWatch = Mutex<Task<Void, Never>?>(nil)
     /// The state the broker was last told; nil: tell it (again), as after a new session.
     private let reported = Mutex<HealthReport.State?>(nil)
+    private let waiters = AnswerWaiters()
 
     /// The downstream refused a push: the push is acknowledged after this.
     struct RetryLater: Error { var after: Double? }
@@ -52,6 +53,8 @@ public final class PluginAdapter: ActSink, Sendable {
                 }
             }
         }
+        // Only a department's adapter has a downstream whose health the centre watches (HEALTH).
+        guard client.options.roles.contains(.agency) else { return }
         healthWatch.withLock { task in
             task = Task {
                 while !Task.isCancelled {
@@ -116,6 +119,12 @@ public final class PluginAdapter: ActSink, Sendable {
     public func subject(ofRef ref: String) async throws -> String? { try queue.subject(ofRef: ref) }
     public func ref(ofSubject subject: String) async throws -> String? { try queue.ref(ofSubject: subject) }
     public func push(ofSubject subject: String) async throws -> [UInt8]? { try queue.push(ofSubject: subject) }
+    public func status(of id: String, within: Double) async throws -> ActStatus {
+        if let a = try queue.answer(id) { return .answered(a) }
+        guard try queue.contains(id) else { return .unknown }
+        guard within > 0, let a = await waiters.wait(id, within: within, check: { try? self.queue.answer(id) }) else { return .waiting }
+        return .answered(a)
+    }
 
     private func send(id: String, command: Command, body: [UInt8]) {
         client.request(command, id: id, body: body) { [queue, logger] reply in
@@ -132,9 +141,11 @@ public final class PluginAdapter: ActSink, Sendable {
                 return
             }
             if let e = reply.error { logger.warning("act refused", metadata: ["id": "\(id)", "code": "\(e.code.rawValue)", "message": "\(e.message)"]) }
-            do { try queue.answered(id) } catch {
+            let answer = ActAnswer(command: reply.command, body: reply.body)
+            do { try queue.answered(id, answer) } catch {
                 logger.error("cannot mark an act answered", metadata: ["id": "\(id)", "error": "\(error)"])
             }
+            self.waiters.answered(id, answer)
         }
     }
 

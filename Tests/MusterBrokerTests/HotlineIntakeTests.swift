@@ -1,0 +1,108 @@
+import Crypto
+import Foundation
+@testable import HotlineIntake
+import MusterAdapterKit
+import MusterConfig
+import MusterWire
+import Testing
+import WebhookDepartment
+
+/// The 12345 intake's pure parts: a work order's shape and what its SUBMIT says, the broker's
+/// answer in the platform's terms, the clients' proof, the settings' errors. Over HTTP against a
+/// real broker: integration/test_hotline_intake.py.
+@Suite struct HotlineIntakeTests {
+    static func order(_ over: [String: Any] = [:]) -> [UInt8] {
+        var o: [String: Any] = ["order_no": "GD20261202000123", "called_at": "2026-12-02T09:15:00+08:00", "kind": "投诉",
+                                "content": "小区门口井盖丢了，晚上很危险", "address": "金水区人民路8号", "grid": "zz/jinshui/renminlu",
+                                "contact": ["name": "王女士", "phone": "13800001111"], "anonymous": false, "callback": true]
+        for (k, v) in over { o[k] = v }
+        return Array(try! JSONSerialization.data(withJSONObject: o))
+    }
+
+    static func refusal(_ over: [String: Any]) -> WorkOrder.Refusal? {
+        do { _ = try WorkOrder.parse(order(over)); return nil } catch { return error }
+    }
+
+    @Test func aWorkOrderBecomesTheCaseOfASubmit() throws {
+        let w = try WorkOrder.parse(Self.order())
+        let c = try #require(try JSONSerialization.jsonObject(with: Data(w.submittedCase(source: .hotline12345))) as? [String: Any])
+        #expect(c["source"] as? String == "hotline_12345" && c["external_ref"] as? String == "GD20261202000123")
+        #expect(c["title"] as? String == "小区门口井盖丢了，晚上很危险" && c["description"] as? String == "小区门口井盖丢了，晚上很危险")
+        #expect(c["priority"] as? String == "normal" && c["category"] == nil, "no category: the broker classifies")
+        #expect((c["location"] as? [String: Any])?["grid"] as? String == "zz/jinshui/renminlu")
+        #expect(c["reporter"] as? [String: String] == ["name": "王女士", "phone": "13800001111"])
+        #expect(c["reported_at"] as? String == "2026-12-02T09:15:00+08:00")
+        #expect((c["hotline"] as? [String: Any])?["kind"] as? String == "投诉" && (c["hotline"] as? [String: Any])?["callback"] as? Bool == true)
+        let consult = try WorkOrder.parse(Self.order(["kind": "咨询", "anonymous": true, "callback": false]))
+        let a = try #require(try JSONSerialization.jsonObject(with: Data(consult.submittedCase(source: .hotline12345))) as? [String: Any])
+        #expect(a["priority"] as? String == "consult")
+        #expect(a["reporter"] as? [String: Bool] == ["anonymous": true], "an anonymous caller's name and phone stay with the platform")
+        let urgent = try WorkOrder.parse(Self.order(["urgent": true]))
+        #expect(String(decoding: urgent.submittedCase(source: .hotline12345), as: UTF8.self).contains(#""priority":"urgent""#))
+    }
+
+    @Test func aBadWorkOrderNamesItsMember() {
+        let cases: [([String: Any], String)] = [
+            (["content": "  "], "content"), (["kind": "吐槽"], "kind"), (["order_no": "GD 1"], "order_no"), (["order_no": 12], "order_no"),
+            (["urgent": 1], "urgent"), (["anonymous": "no"], "anonymous"), (["lat": true], "lat"), (["colour": "red"], "colour"),
+            (["contact": ["name": "李"]], "contact.phone"), (["contact": ["mobile": "1"]], "contact.mobile"), (["contact": "王"], "contact"),
+            (["attachments": [["sha256": "ab"]]], "attachments[0].url"), (["called_at": NSNull()], "called_at"),
+        ]
+        for (over, field) in cases {
+            #expect(Self.refusal(over)?.field == field, "\(over)")
+        }
+        #expect(Self.refusal([:]) == nil)
+    }
+
+    @Test func theBrokersAnswerInThePlatformsTerms() {
+        let accepted = HotlineIntake.reply(ActAnswer(command: .accepted, body: Array(#"{"re":"x","case_id":"C0000000009","state":"dispatched","due":"2026-12-09T09:15:00+08:00"}"#.utf8)), orderNo: "GD1")
+        #expect(accepted.0 == 201 && accepted.1["case_id"] as? String == "C0000000009" && accepted.1["order_no"] as? String == "GD1")
+        let grid = HotlineIntake.reply(ActAnswer(command: .error, body: Array(#"{"code":"bad_field","message":"unknown grid \"zz/x\"","detail":{"field":"case.location.grid"}}"#.utf8)), orderNo: "GD1")
+        #expect(grid.0 == 422 && grid.1["field"] as? String == "grid")
+        #expect(WorkOrder.platformField("case.reporter.phone") == "contact.phone" && WorkOrder.platformField("case.title") == "title")
+        let forbidden = HotlineIntake.reply(ActAnswer(command: .error, body: Array(#"{"code":"forbidden","message":"no"}"#.utf8)), orderNo: "GD1")
+        #expect(forbidden.0 == 502)
+        #expect(HotlineIntake.actID("GD1") == HotlineIntake.actID("GD1") && HotlineIntake.actID("GD1") != HotlineIntake.actID("GD2"))
+    }
+
+    @Test func aClientProvesItselfBySignatureOrKey() {
+        let proof = ClientProof(clients: [.init(name: "platform", proof: .hmac(secret: Array("s3cret".utf8))), .init(name: "app", proof: .apiKey("k1"))])
+        let body = Array(#"{"order_no":"GD1"}"#.utf8)
+        let now = Date(timeIntervalSince1970: 1_795_000_000)
+        let sig = "sha256=" + WebhookDepartment.signature(secret: SymmetricKey(data: Array("s3cret".utf8)), timestamp: "1795000000", body: body)
+        #expect(proof.check(client: "platform", timestamp: "1795000000", signature: sig, authorization: "", body: body, now: now) == "platform")
+        #expect(proof.check(client: "platform", timestamp: "1795000000", signature: sig, authorization: "", body: body + [32], now: now) == nil, "another body")
+        #expect(proof.check(client: "platform", timestamp: "1795000000", signature: sig, authorization: "", body: body, now: now.addingTimeInterval(301)) == nil, "stale")
+        #expect(proof.check(client: "app", timestamp: "", signature: sig, authorization: "", body: body, now: now) == nil, "a key client's signature is not its key")
+        #expect(proof.check(client: "app", timestamp: "", signature: "", authorization: "Bearer k1", body: body, now: now) == "app")
+        #expect(proof.check(client: "nobody", timestamp: "", signature: "", authorization: "Bearer k1", body: body, now: now) == nil)
+    }
+
+    @Test func everyBadSettingIsAnErrorAtItsKey() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muster-hotline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("hotline.yaml").path
+        try """
+            adapter: hotline-12345
+            name: 12345
+            roles: [intake]
+            plugin: hotline12345
+            settings:
+              listen: "8720"
+              wait: 2min
+              source: phone
+              clients:
+                - {name: platform, secret_file: missing.secret}
+                - {name: platform, api_key_file: missing.key, secret_file: x}
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let cfg = try AdapterConfig.load(path)
+        var errors: [ConfigError] = []
+        do { _ = try HotlineIntake.descriptor.make(cfg.settings, .init(adapter: "hotline-12345", agency: nil, name: "12345", logger: AdapterKitTests.logger())) }
+        catch { errors = error.errors }
+        let keys = errors.map { "\($0.line ?? 0) \($0.key)" }
+        #expect(keys.contains("6 settings.listen") && keys.contains("7 settings.wait") && keys.contains("8 settings.source"), "\(keys)")
+        #expect(errors.contains { $0.message.contains("cannot read a secret") })
+        #expect(errors.contains { $0.message.contains("given twice") } && errors.contains { $0.message.contains("one of them") })
+    }
+}
