@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // The hotline's batch import: its platform's CSV export, and Excel's (.xlsx is a zip of XML).
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // libzmq from Debian's libzmq3-dev; no pkgConfig: to avoid a harmless flag warning.
@@ -89,7 +92,10 @@ let package = Package(
         // The 12345 hotline's intake (plugin hotline12345): its work orders over signed HTTP, as SUBMITs.
         .target(name: "HotlineIntake", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire",
                                               .product(name: "Hummingbird", package: "hummingbird"),
-                                              .product(name: "Crypto", package: "swift-crypto")],
+                                              .product(name: "Crypto", package: "swift-crypto"),
+                                              .product(name: "GRDB", package: "GRDB.swift"),
+                                              .product(name: "CSV", package: "CSV.swift"),
+                                              .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 path: "Plugins/Hotline", exclude: ["README.md"]),
         .target(name: "MusterPlugins", dependencies: ["MusterAdapterKit", "MusterConfig", "SimulatedDepartment", "WebhookDepartment",
                                               "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment",
@@ -100,7 +106,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "muster", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "MusterStore", "MusterConfig", "MusterWire",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "HotlineIntake", "MusterStore", "MusterConfig", "MusterWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),

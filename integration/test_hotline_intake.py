@@ -142,6 +142,8 @@ def test_bad_or_unproven_work_orders_are_refused_naming_the_member_and_change_no
     assert call(listen, "GET", "/v1/workorders/GD-U1", signed=False)[0] == 401
     assert broker.query("SELECT count(*) FROM cases")[0][0] == before, "nothing reached the broker"
     assert call(listen, "POST", "/v1/workorders", order("GD-OK"))[0] == 201, "and the next good order is served"
+    fixed, answer = call(listen, "POST", "/v1/workorders", order("GD-B7"))
+    assert fixed == 201 and cases(broker, "GD-B7")[0][0] == answer["case_id"], "a refused order corrected and sent again is taken"
 
 
 def test_with_the_broker_down_an_order_is_queued_and_survives_a_kill9_of_the_adapter(make_broker, processes):

@@ -7,7 +7,8 @@ set -euo pipefail
 need_apt=()
 # faketime: black-box calendar tests run the broker at another date (integration/test_calendar.py).
 # chromium, chromium-driver, fonts-noto-cjk: the seat console's page in headless Chromium (integration/test_console.py).
-for pkg in libzmq3-dev libsqlite3-dev faketime chromium chromium-driver fonts-noto-cjk; do
+# zlib1g-dev: ZIPFoundation reads the hotline's .xlsx exports (muster import hotline).
+for pkg in libzmq3-dev libsqlite3-dev zlib1g-dev faketime chromium chromium-driver fonts-noto-cjk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -12,6 +12,7 @@ import MusterWire
 /// work-order number is the request's key: the same order POSTed again is the same case.
 public struct HotlineIntake: DepartmentPlugin {
     let settings: HotlineSettings
+    let book: HotlineBook
     let logger: Logger
 
     public static let descriptor = PluginDescriptor(
@@ -22,22 +23,73 @@ public struct HotlineIntake: DepartmentPlugin {
             .init("clients", "[{name, secret_file | api_key_file}]: who may call it — HMAC-signed requests, or a bearer key"),
             .init("wait", "how long a POST waits for the broker's ACCEPTED before answering 202 queued (default 5s)"),
             .init("source", "the cases' source (default hotline_12345)"),
+            .init("followup", "{attempts: N}: 回访 calls answered 未接通 this many times are given up (default 3)"),
+            .init("book", "the hotline's own SQLite file (orders, status changes, follow-up calls), beside the config (default ../../data/hotline/ADAPTER.db)"),
+            .init("open311", "{config, source?, jurisdiction_id?}: also serve Open311 GeoReport v2 under /open311/v2/ (README.md)"),
         ],
         make: { (settings: PluginSettings, context: PluginDescriptor.Context) throws(ConfigErrors) -> any DepartmentPlugin in
-            HotlineIntake(settings: try HotlineSettings.load(settings), logger: context.logger)
+            let s = try HotlineSettings.load(settings, adapter: context.adapter)
+            do {
+                return HotlineIntake(settings: s, book: try HotlineBook(path: s.bookPath), logger: context.logger)
+            } catch {
+                throw ConfigErrors(errors: [settings.error(at: ["book"], "cannot open \(s.bookPath): \(error)")])
+            }
         })
 
-    /// An intake peer is sent no work.
-    public var handles: Set<Command> { [] }
-    public func deliver(_ push: Push) async -> Delivery { .delivered(externalID: nil) }
+    /// An intake peer is sent no work; it follows its orders' cases by their events.
+    public var handles: Set<Command> { [.event] }
+    public var events: [String]? { CaseEvents.types }
+
+    /// An event of one of the platform's orders: its status change, and the follow-up calls a
+    /// finish calls for. An event of an unknown case while an order's answer is still out may be
+    /// that order's: it waits for the answer (offered again shortly).
+    public func deliver(_ push: Push) async -> Delivery {
+        guard push.command == .event, let e = CaseEvents.parse(push.body) else { return .delivered(externalID: nil) }
+        do {
+            let orders = try book.orders(of: e.caseID)
+            if orders.isEmpty {
+                return try book.awaitingAnswer(since: Date().addingTimeInterval(-600)) ? .retryLater(after: 0.2) : .delivered(externalID: nil)
+            }
+            if let (status, note) = CaseEvents.status(e) {
+                for o in orders {
+                    try book.record(.init(seq: e.seq, orderNo: o.orderNo, caseID: e.caseID, status: status, at: e.at, note: note))
+                }
+            }
+            if let due = CaseEvents.followUpDue(e) {
+                try book.scheduleCalls(caseID: e.caseID, finishSeq: e.seq, dueAt: due, orders: orders)
+            }
+            return .delivered(externalID: nil)
+        } catch {
+            logger.error("the hotline's book cannot be written", metadata: ["error": "\(error)"])
+            return .retryLater(after: nil)
+        }
+    }
+
+    /// The broker's answer to a SUBMIT: the order's case (or that nothing waits for it any more).
+    public func answered(_ id: String, _ answer: ActAnswer) async {
+        guard id.hasPrefix("hl-") else { return }
+        do {
+            guard let order = try book.order(ofAct: id) else { return }
+            let j = answer.json
+            if answer.command == .accepted, let caseID = j["case_id"] as? String {
+                try book.accepted(order.orderNo, caseID: caseID, mergedInto: j["merged_into"] as? String)
+            } else {
+                try book.refused(actID: id)
+            }
+        } catch {
+            logger.error("the hotline's book cannot be written", metadata: ["error": "\(error)"])
+        }
+    }
 
     public func updates(_ acts: ActSink) async throws {
         try await HotlineServer(intake: self, acts: acts, logger: logger).run()
     }
 
-    /// The act id of a work order: from its number, so a repeat is the same request.
-    static func actID(_ orderNo: String) -> String {
-        "hl-" + SHA256.hash(data: Array(orderNo.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+    /// The act id of a work order: from its number and what it says, so a repeat is the same
+    /// request and a corrected resend of a refused order a new one (the broker keeps one case
+    /// per 工单编号 either way).
+    static func actID(_ orderNo: String, _ submitted: [UInt8]) -> String {
+        "hl-" + SHA256.hash(data: Array(orderNo.utf8) + [0] + submitted).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     /// POST of one work order: (HTTP status, JSON answer).
@@ -46,10 +98,17 @@ public struct HotlineIntake: DepartmentPlugin {
         do { order = try WorkOrder.parse(body) } catch {
             return (422, ["field": error.field, "error": error.message])
         }
+        let submitted = order.submittedCase(source: settings.source)
         var fields = JSONWriter()
-        fields.raw("case", order.submittedCase(source: settings.source))
-        let act = Act(id: Self.actID(order.orderNo), command: .submit, fields: fields.finish())
+        fields.raw("case", submitted)
+        let act = Act(id: Self.actID(order.orderNo, submitted), command: .submit, fields: fields.finish())
         do {
+            try book.take(.init(orderNo: order.orderNo, actID: act.id, callback: order.callback,
+                                name: order.anonymous ? nil : order.contactName, phone: order.contactPhone))
+            guard try book.order(order.orderNo)?.actID == act.id else {
+                // Accepted before under another wording: that case is the answer.
+                return try await answer(order.orderNo, acts)
+            }
             try await acts.send(act)
             logger.info("work order queued", metadata: ["order_no": "\(order.orderNo)"])
             return try await answer(order.orderNo, acts)
@@ -61,10 +120,46 @@ public struct HotlineIntake: DepartmentPlugin {
     /// Where a work order stands: the broker's answer (waiting up to `wait` for it), 202 while it
     /// is queued, 404 if this adapter never took it.
     func answer(_ orderNo: String, _ acts: ActSink, wait: Double? = nil) async throws -> (Int, [String: Any]) {
-        switch try await acts.status(of: Self.actID(orderNo), within: wait ?? settings.wait) {
+        guard let actID = try book.order(orderNo)?.actID else {
+            return (404, ["order_no": orderNo, "error": "无此工单 — no work order \(orderNo) was taken here"])
+        }
+        switch try await acts.status(of: actID, within: wait ?? settings.wait) {
         case .answered(let a): return Self.reply(a, orderNo: orderNo)
         case .waiting: return (202, ["order_no": orderNo, "status": "queued", "check": "/v1/workorders/\(orderNo)"])
         case .unknown: return (404, ["order_no": orderNo, "error": "无此工单 — no work order \(orderNo) was taken here"])
+        }
+    }
+
+    /// One follow-up call's outcome (`{order_no, outcome: 满意|基本满意|不满意|未接通, note?}`); when
+    /// it settles the last call of that finish, the case's EVALUATE is queued with it.
+    func record(caseID: String, _ body: [UInt8], _ acts: ActSink) async -> (Int, [String: Any]) {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            return (422, ["field": "", "error": "须为 JSON 对象 {order_no, outcome, note?} — the body is not a JSON object"])
+        }
+        if let k = o.keys.sorted().first(where: { !["order_no", "outcome", "note"].contains($0) }) {
+            return (422, ["field": k, "error": "未知字段 \(k) — unknown member"])
+        }
+        guard let orderNo = o["order_no"] as? String, !orderNo.isEmpty else { return (422, ["field": "order_no", "error": "缺少 order_no — which caller"]) }
+        guard let text = o["outcome"] as? String, let outcome = FollowUp.Outcome(rawValue: text) else {
+            return (422, ["field": "outcome", "error": "outcome 须为 \(FollowUp.Outcome.allCases.map(\.rawValue).joined(separator: "/"))"])
+        }
+        let note = o["note"] as? String
+        if o["note"] != nil, note == nil { return (422, ["field": "note", "error": "note 须为字符串 — must be a string"]) }
+        do {
+            let attempts = settings.followupAttempts
+            let calls = try book.settle(caseID: caseID, orderNo: orderNo) { call in
+                do { try FollowUp.apply(outcome, note: note, maxAttempts: attempts, to: &call) } catch { throw error }
+            }
+            var answer: [String: Any] = ["case_id": caseID, "calls": calls.map(HotlineServer.call)]
+            if let (s, text) = FollowUp.evaluation(calls), let round = calls.first?.finishSeq {
+                try await acts.send(FollowUp.evaluate(caseID: caseID, finishSeq: round, s, note: text))
+                answer["evaluated"] = s.rawValue
+            }
+            return (200, answer)
+        } catch let r as FollowUp.Refusal {
+            return (r.status, ["field": r.field, "error": r.message])
+        } catch {
+            return (503, ["error": "the adapter cannot write its book now: \(error)"])
         }
     }
 

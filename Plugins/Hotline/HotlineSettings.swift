@@ -20,6 +20,11 @@ struct HotlineSettings: Sendable {
     /// How long a POST waits for the broker's ACCEPTED before answering 202 (queued).
     var wait: Double
     var source: Source
+    /// 回访: 未接通 this many times gives a call up.
+    var followupAttempts: Int
+    var bookPath: String
+    /// The Open311 GeoReport v2 API beside it (Open311Settings); nil: not served.
+    var open311: Open311Settings?
 
     struct File: Decodable {
         struct Client: Decodable { var name: String; var secret_file: String?; var api_key_file: String? }
@@ -27,9 +32,13 @@ struct HotlineSettings: Sendable {
         var clients: [Client]
         var wait: String?
         var source: String?
+        struct FollowUp: Decodable { var attempts: Int }
+        var followup: FollowUp?
+        var book: String?
+        var open311: Open311Settings.File?
     }
 
-    static func load(_ settings: PluginSettings) throws(ConfigErrors) -> HotlineSettings {
+    static func load(_ settings: PluginSettings, adapter: String) throws(ConfigErrors) -> HotlineSettings {
         let f = try settings.decode(File.self)
         var errors: [ConfigError] = []
         var host = "127.0.0.1", port = 0
@@ -75,7 +84,16 @@ struct HotlineSettings: Sendable {
                 errors.append(settings.error(at: ["source"], "unknown source \"\(s)\": one of \(Source.allCases.map(\.rawValue).joined(separator: ", "))"))
             }
         }
+        let attempts = f.followup?.attempts ?? 3
+        if !(1...20).contains(attempts) { errors.append(settings.error(at: ["followup", "attempts"], "\(attempts) is not between 1 and 20")) }
+        let book = f.book ?? "../../data/hotline/\(adapter).db"
+        var open311: Open311Settings?
+        if let o = f.open311 {
+            let (loaded, problems) = Open311Settings.load(o, settings)
+            open311 = loaded; errors += problems
+        }
         guard errors.isEmpty else { throw ConfigErrors(errors: errors) }
-        return HotlineSettings(host: host, port: port, clients: clients, wait: wait, source: source)
+        return HotlineSettings(host: host, port: port, clients: clients, wait: wait, source: source, followupAttempts: attempts,
+                               bookPath: book.hasPrefix("/") ? book : (dir as NSString).appendingPathComponent(book), open311: open311)
     }
 }

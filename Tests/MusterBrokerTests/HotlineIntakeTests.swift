@@ -62,7 +62,47 @@ import WebhookDepartment
         #expect(WorkOrder.platformField("case.reporter.phone") == "contact.phone" && WorkOrder.platformField("case.title") == "title")
         let forbidden = HotlineIntake.reply(ActAnswer(command: .error, body: Array(#"{"code":"forbidden","message":"no"}"#.utf8)), orderNo: "GD1")
         #expect(forbidden.0 == 502)
-        #expect(HotlineIntake.actID("GD1") == HotlineIntake.actID("GD1") && HotlineIntake.actID("GD1") != HotlineIntake.actID("GD2"))
+        let body = Array(#"{"title":"x"}"#.utf8)
+        #expect(HotlineIntake.actID("GD1", body) == HotlineIntake.actID("GD1", body) && HotlineIntake.actID("GD1", body) != HotlineIntake.actID("GD2", body))
+        #expect(HotlineIntake.actID("GD1", body) != HotlineIntake.actID("GD1", body + [32]), "a corrected resend is a new request")
+    }
+
+    static func call(_ order: String, _ state: HotlineBook.CallState = .waiting, _ s: String? = nil, attempts: Int = 0, name: String? = nil) -> HotlineBook.Call {
+        HotlineBook.Call(caseID: "C1", finishSeq: 40, orderNo: order, name: name, phone: "138", dueAt: "2026-12-03T17:30:00+08:00",
+                         state: state, attempts: attempts, satisfaction: s, note: nil)
+    }
+
+    @Test func aFollowUpCallSettlesOnceAndTheWorstRatingIsTheCases() throws {
+        var c = Self.call("GD1", name: "王女士")
+        try FollowUp.apply(.unreached, note: nil, maxAttempts: 2, to: &c)
+        #expect(c.state == .waiting && c.attempts == 1, "未接通: tried again")
+        try FollowUp.apply(.unreached, note: nil, maxAttempts: 2, to: &c)
+        #expect(c.state == .unreached && c.attempts == 2, "the last allowed attempt gives it up")
+        #expect(throws: FollowUp.Refusal.self) { try FollowUp.apply(.satisfied, note: nil, maxAttempts: 2, to: &c) }
+        var d = Self.call("GD2", name: "李先生")
+        try FollowUp.apply(.basicallySatisfied, note: "还行", maxAttempts: 2, to: &d)
+        #expect(d.state == .answered && d.satisfaction == "basically_satisfied")
+        #expect(FollowUp.evaluation([d, Self.call("GD3")]) == nil, "a call still waits")
+        #expect(FollowUp.evaluation([c]) == nil, "nobody reached: no rating (the broker's 回访 clock tells the centre)")
+        let (s, note) = try #require(FollowUp.evaluation([c, d, Self.call("GD4", .answered, "dissatisfied")]))
+        #expect(s == .dissatisfied && note == "回访：王女士：未接通（2次）；李先生：基本满意，还行；GD4：不满意")
+        #expect(FollowUp.evaluate(caseID: "C1", finishSeq: 40, s, note: note).id == "ev-C1-40")
+    }
+
+    @Test func theEventsTheHotlineFollowsBecomeThePlatformsStatuses() throws {
+        func event(_ type: String, _ data: [String: Any]) throws -> CaseEvents.Event {
+            let body = try JSONSerialization.data(withJSONObject: ["delivery": "E9", "seq": 9, "type": type, "case_id": "C1",
+                                                                   "at": "2026-12-02T10:00:00+08:00", "actor": "x", "data": data])
+            return try #require(CaseEvents.parse(Array(body)))
+        }
+        #expect(CaseEvents.status(try event("case.dispatched", ["dispatch": ["role": "lead", "agency": "chengguan"]]))?.status == "dispatched")
+        #expect(CaseEvents.status(try event("case.dispatched", ["dispatch": ["role": "assist", "agency": "gongan"]])) == nil, "the lead's only")
+        #expect(CaseEvents.status(try event("dispatch.acked", ["dispatch_id": "D1", "handler": "张队长"]))?.note == "张队长")
+        #expect(CaseEvents.status(try event("case.resolved", ["result": "已清理", "note": "恢复"]))?.note == "已清理 恢复")
+        let rungs: [[String: Any]] = [["clock": "verify", "deadline": "v"], ["clock": "evaluate", "deadline": "2026-12-03T17:30:00+08:00"]]
+        #expect(CaseEvents.followUpDue(try event("clock.scheduled", ["rungs": rungs])) == "2026-12-03T17:30:00+08:00")
+        #expect(CaseEvents.followUpDue(try event("clock.scheduled", ["rungs": [["clock": "ack", "deadline": "x"]]])) == nil)
+        #expect(CaseEvents.parse(Array("{}".utf8)) == nil)
     }
 
     @Test func aClientProvesItselfBySignatureOrKey() {

@@ -102,6 +102,16 @@ public final class ActQueue: Sendable {
         }
     }
 
+    /// Moves the feed `name` on (the events' cursor: only forward).
+    public func advance(_ name: String, to value: Int64) throws {
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT INTO cursors (name, value) VALUES (?, ?)
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value WHERE CAST(cursors.value AS INTEGER) < CAST(excluded.value AS INTEGER)
+                """, arguments: [name, String(value)])
+        }
+    }
+
     /// Where the feed `name` reads next; nil before its first read.
     public func cursor(_ name: String) throws -> String? {
         try db.read { db in try String.fetchOne(db, sql: "SELECT value FROM cursors WHERE name = ?", arguments: [name]) }

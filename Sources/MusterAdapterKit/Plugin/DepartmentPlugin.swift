@@ -18,10 +18,18 @@ public protocol DepartmentPlugin: Sendable {
     func updates(_ acts: ActSink) async throws
     /// How the downstream is, for the adapter's health.
     func health() async -> Health
+    /// Event types the plugin follows (SUBSCRIBE), from where it left off: each comes to
+    /// `deliver` as an `EVENT` push (add `.event` to `handles`). nil: none.
+    var events: [String]? { get }
+    /// The broker's final answer to one of the plugin's acts (also to acts sent again after a
+    /// restart): called before callers waiting on `ActSink.status` hear of it.
+    func answered(_ id: String, _ answer: ActAnswer) async
 }
 
 extension DepartmentPlugin {
     public var handles: Set<Command> { [.dispatch, .summon, .notice] }
+    public var events: [String]? { nil }
+    public func answered(_ id: String, _ answer: ActAnswer) async {}
     public func updates(_ acts: ActSink) async throws {}
     public func health() async -> Health { .ok }
 }
@@ -196,11 +204,17 @@ public protocol ActSink: Sendable {
     /// Where act `id` stands: answered (waiting up to `within` seconds for the broker's answer),
     /// still waiting (it stays queued and goes again until answered), or never queued.
     func status(of id: String, within: Double) async throws -> ActStatus
+    /// A QUERY to the broker (docs/PROTOCOL.md: `what` and its filters, written into the body),
+    /// answered RESULT or ERROR. Not queued: a read, asked again by whoever wants it.
+    func query(_ fill: @Sendable (inout JSONWriter) -> Void) async throws -> ActAnswer
 }
 
 extension ActSink {
     /// A sink that keeps no answers (a test's recorder) knows of none.
     public func status(of id: String, within: Double) async throws -> ActStatus { .unknown }
+    public func query(_ fill: @Sendable (inout JSONWriter) -> Void) async throws -> ActAnswer {
+        ActAnswer(command: .error, body: Array(#"{"code":"unavailable","message":"this sink reaches no broker"}"#.utf8))
+    }
 }
 
 /// Where an act stands (`ActSink.status`).

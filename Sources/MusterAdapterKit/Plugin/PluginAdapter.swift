@@ -32,7 +32,10 @@ public final class PluginAdapter: ActSink, Sendable {
         self.queue = queue
         self.logger = logger
         let box = SinkBox()
-        client = MusterClient(options, logger: logger, onWelcome: { _ in box.adapter?.reported.withLock { $0 = nil } }) { command, body in
+        client = MusterClient(options, logger: logger, onWelcome: { _ in
+            box.adapter?.reported.withLock { $0 = nil }
+            box.adapter?.subscribe()
+        }) { command, body in
             guard let adapter = box.adapter else { return }
             try await adapter.take(command, body)
         }
@@ -78,6 +81,26 @@ public final class PluginAdapter: ActSink, Sendable {
         await client.stopAndWait()
     }
 
+    /// The events' cursor in the act queue: the last event `seq` the plugin has taken.
+    static let eventsFeed = "events"
+
+    /// SUBSCRIBE to the plugin's event types after the last one it took (a subscription is the
+    /// session's: again after every WELCOME). The first time, from now — and the head is kept, so
+    /// that nothing logged between two sessions is missed.
+    func subscribe() {
+        guard let types = plugin.events else { return }
+        let after = (try? queue.cursor(Self.eventsFeed)).flatMap { Int64($0) }
+        client.request(.subscribe, { w in
+            if let after { w.field("after", after) }
+            w.field("types", types)
+        }, completion: { [queue, logger] reply in
+            if let e = reply.error {
+                logger.error("SUBSCRIBE refused", metadata: ["code": "\(e.code.rawValue)", "message": "\(e.message)"]); return
+            }
+            if after == nil, let head = reply.json()["head"] as? Int { try? queue.advance(Self.eventsFeed, to: Int64(head)) }
+        })
+    }
+
     /// Tells the broker how the downstream is when that changed (HEALTH): a change to down is a
     /// NOTICE to the centre. Not queued durably: it is a state, read again every second.
     func reportHealth() async {
@@ -119,6 +142,25 @@ public final class PluginAdapter: ActSink, Sendable {
     public func subject(ofRef ref: String) async throws -> String? { try queue.subject(ofRef: ref) }
     public func ref(ofSubject subject: String) async throws -> String? { try queue.ref(ofSubject: subject) }
     public func push(ofSubject subject: String) async throws -> [UInt8]? { try queue.push(ofSubject: subject) }
+    /// How long a QUERY waits for the broker before it is answered `unavailable` here.
+    public static let queryTimeout = 10.0
+
+    public func query(_ fill: @Sendable (inout JSONWriter) -> Void) async throws -> ActAnswer {
+        // The client asks until the broker answers; the caller (an HTTP request) waits no longer
+        // than queryTimeout, whichever comes first resuming it once.
+        let done = Mutex(false)
+        return await withCheckedContinuation { (c: CheckedContinuation<ActAnswer, Never>) in
+            let once: @Sendable (ActAnswer) -> Void = { a in
+                if done.withLock({ d in defer { d = true }; return !d }) { c.resume(returning: a) }
+            }
+            client.request(.query, fill, completion: { once(ActAnswer(command: $0.command, body: $0.body)) })
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(Self.queryTimeout * 1e9))
+                once(ActAnswer(command: .error, body: Array(#"{"code":"unavailable","message":"the broker did not answer the QUERY in time"}"#.utf8)))
+            }
+        }
+    }
+
     public func status(of id: String, within: Double) async throws -> ActStatus {
         if let a = try queue.answer(id) { return .answered(a) }
         guard try queue.contains(id) else { return .unknown }
@@ -142,10 +184,13 @@ public final class PluginAdapter: ActSink, Sendable {
             }
             if let e = reply.error { logger.warning("act refused", metadata: ["id": "\(id)", "code": "\(e.code.rawValue)", "message": "\(e.message)"]) }
             let answer = ActAnswer(command: reply.command, body: reply.body)
-            do { try queue.answered(id, answer) } catch {
-                logger.error("cannot mark an act answered", metadata: ["id": "\(id)", "error": "\(error)"])
+            Task {
+                await self.plugin.answered(id, answer)
+                do { try queue.answered(id, answer) } catch {
+                    logger.error("cannot mark an act answered", metadata: ["id": "\(id)", "error": "\(error)"])
+                }
+                self.waiters.answered(id, answer)
             }
-            self.waiters.answered(id, answer)
         }
     }
 
@@ -156,7 +201,12 @@ public final class PluginAdapter: ActSink, Sendable {
         let head = try JSONDecoder().decode(PushHead.self, from: Data(body))
         let push = Push(command: command, delivery: head.delivery, body: body, dispatchID: head.dispatchID)
         let outcome = await plugin.deliver(push)
-        if case .retryLater = outcome {} else if case .refused = outcome {} else if let subject = head.dispatchID ?? head.summonID {
+        if command == .event, let seq = head.seq {
+            switch outcome {
+            case .delivered, .deferred, .refused: try queue.advance(Self.eventsFeed, to: seq)
+            case .retryLater: break
+            }
+        } else if case .retryLater = outcome {} else if case .refused = outcome {} else if let subject = head.dispatchID ?? head.summonID {
             // Kept before RECEIVED: its own id for the work (its updates may name the work by it),
             // and the push itself, for the plugin's rules to read when the updates come.
             try queue.remember(push: body, subject: subject)
@@ -181,7 +231,8 @@ public final class PluginAdapter: ActSink, Sendable {
         var delivery: String
         var dispatchID: String?
         var summonID: String?
-        enum CodingKeys: String, CodingKey { case delivery, dispatchID = "dispatch_id", summonID = "summon_id" }
+        var seq: Int64?
+        enum CodingKeys: String, CodingKey { case delivery, dispatchID = "dispatch_id", summonID = "summon_id", seq }
     }
 }
 
