@@ -191,6 +191,29 @@ final class HotlineBook: Sendable {
              state: CallState(rawValue: r["state"]) ?? .waiting, attempts: r["attempts"], satisfaction: r["satisfaction"], note: r["note"])
     }
 
+    /// The calls of every finish settled (no call waiting) since `since`: a crash between
+    /// settling the last call and queuing its EVALUATE is mended by queuing it again at start.
+    func settledFinishes(since: Date) throws -> [[Call]] {
+        try db.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.*, o.name, o.phone FROM calls c JOIN orders o ON o.order_no = c.order_no
+                WHERE (c.case_id, c.finish_seq) IN (
+                    SELECT case_id, finish_seq FROM calls GROUP BY case_id, finish_seq
+                    HAVING sum(state = 'waiting') = 0 AND max(updated_at) >= ?)
+                ORDER BY c.case_id, c.finish_seq, c.order_no
+                """, arguments: [Self.ms(since)])
+            var groups: [[Call]] = []
+            for call in rows.map(Self.call) {
+                if let last = groups.last?.last, last.caseID == call.caseID, last.finishSeq == call.finishSeq {
+                    groups[groups.count - 1].append(call)
+                } else {
+                    groups.append([call])
+                }
+            }
+            return groups
+        }
+    }
+
     /// Records one call's outcome, and returns every call of that finish as it now stands —
     /// all in one transaction, so two operators recording at once see each other's.
     func settle(caseID: String, orderNo: String, _ change: (inout Call) throws -> Void, at now: Date = Date()) throws -> [Call] {

@@ -82,7 +82,17 @@ public struct HotlineIntake: DepartmentPlugin {
     }
 
     public func updates(_ acts: ActSink) async throws {
+        try await requeueEvaluations(acts)
         try await HotlineServer(intake: self, acts: acts, logger: logger).run()
+    }
+
+    /// The EVALUATE of every finish settled in the last week, queued again: the act queue drops
+    /// those it has (same id), so only one lost to a crash after its last call was recorded goes.
+    func requeueEvaluations(_ acts: ActSink, now: Date = Date()) async throws {
+        for calls in try book.settledFinishes(since: now.addingTimeInterval(-7 * 86_400)) {
+            guard let (s, note) = FollowUp.evaluation(calls), let first = calls.first else { continue }
+            try await acts.send(FollowUp.evaluate(caseID: first.caseID, finishSeq: first.finishSeq, s, note: note))
+        }
     }
 
     /// The act id of a work order: from its number and what it says, so a repeat is the same

@@ -89,6 +89,50 @@ import WebhookDepartment
         #expect(FollowUp.evaluate(caseID: "C1", finishSeq: 40, s, note: note).id == "ev-C1-40")
     }
 
+    /// An ActSink that keeps what it is sent, dropping an id it has (as the act queue does).
+    final class Recorder: ActSink, @unchecked Sendable {
+        private let lock = NSLock()
+        private var sent: [Act] = []
+        var acts: [Act] { lock.withLock { sent } }
+        func send(_ act: Act) async throws { _ = try await send([act], cursor: nil) }
+        func send(_ acts: [Act], cursor: (name: String, value: String)?) async throws -> Int {
+            lock.withLock {
+                let fresh = acts.filter { a in !sent.contains { $0.id == a.id } }
+                sent += fresh
+                return fresh.count
+            }
+        }
+        func cursor(_ name: String) async throws -> String? { nil }
+        func subject(ofRef ref: String) async throws -> String? { nil }
+        func ref(ofSubject subject: String) async throws -> String? { nil }
+        func push(ofSubject subject: String) async throws -> [UInt8]? { nil }
+    }
+
+    /// A crash after the last call of a finish was recorded and before its EVALUATE was queued:
+    /// the next start queues it, once.
+    @Test func aRatingLostToACrashIsQueuedAtTheNextStart() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muster-hotline-\(UUID().uuidString)")
+        let book = try HotlineBook(path: dir.appendingPathComponent("book.db").path)
+        let settings = HotlineSettings(host: "127.0.0.1", port: 1, clients: [], wait: 1, source: .hotline12345, followupAttempts: 3,
+                                       bookPath: book.path, open311: nil)
+        let intake = HotlineIntake(settings: settings, book: book, logger: AdapterKitTests.logger())
+        try book.take(.init(orderNo: "GD1", actID: "hl-1", callback: true, name: "王女士", phone: "138"))
+        try book.take(.init(orderNo: "GD2", actID: "hl-2", callback: true, name: "李先生", phone: "139"))
+        try book.accepted("GD1", caseID: "C7", mergedInto: nil)
+        try book.accepted("GD2", caseID: "C8", mergedInto: "C7")
+        try book.scheduleCalls(caseID: "C7", finishSeq: 50, dueAt: "2026-12-03T17:30:00+08:00", orders: try book.orders(of: "C7"))
+        let sink = Recorder()
+        _ = try book.settle(caseID: "C7", orderNo: "GD1") { try FollowUp.apply(.satisfied, note: nil, maxAttempts: 3, to: &$0) }
+        try await intake.requeueEvaluations(sink)
+        #expect(sink.acts.isEmpty, "a call still waits: no rating yet")
+        _ = try book.settle(caseID: "C7", orderNo: "GD2") { try FollowUp.apply(.dissatisfied, note: "又来了", maxAttempts: 3, to: &$0) }
+        // (the crash: the EVALUATE of this finish was never queued)
+        try await intake.requeueEvaluations(sink)
+        try await intake.requeueEvaluations(sink)
+        #expect(sink.acts.map(\.id) == ["ev-C7-50"] && sink.acts.first?.command == .evaluate)
+        #expect(String(decoding: sink.acts[0].fields, as: UTF8.self).contains(#""satisfaction":"dissatisfied""#))
+    }
+
     @Test func theEventsTheHotlineFollowsBecomeThePlatformsStatuses() throws {
         func event(_ type: String, _ data: [String: Any]) throws -> CaseEvents.Event {
             let body = try JSONSerialization.data(withJSONObject: ["delivery": "E9", "seq": 9, "type": type, "case_id": "C1",
