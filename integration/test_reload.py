@@ -79,7 +79,21 @@ def new_routing(broker, *, tree_pruning_lead: str = "yuanlin") -> Path:
     replace_once(routing, STREET_VENDING_SHIPPED, STREET_VENDING_TO_SHICHANG)
     with routing.open("a", encoding="utf-8") as f:
         f.write(tree_pruning_category(tree_pruning_lead))
+    # 智能派单 learns a new category from examples, as the centre writes them (docs/CLASSIFIER.md).
+    cfg_file(broker, "classifier/yuanlin.yaml").write_text(TREE_PRUNING_EXAMPLES, encoding="utf-8")
     return routing
+
+
+TREE_PRUNING_EXAMPLES = """tree_pruning:
+  - 行道树的树枝太长了，挡住了路灯
+  - 树枝伸到我家窗户里了，请来修剪一下
+  - 大风把树枝刮断了，挂在半空中很危险
+  - 小区的树长得太高，树枝碰到电线了
+  - 路边的树杈挡住了红绿灯，看不清
+  - 树枝压着屋顶，下雨天刮得哗哗响
+  - 请园林部门来修剪一下门口的树
+  - 枯树枝随时会掉下来砸到行人
+"""
 
 
 def admit_adapter(broker, name: str, agency: str) -> None:
@@ -228,7 +242,7 @@ def test_a_department_added_while_the_broker_runs_is_routed_to_with_the_case_tha
     assert [(x["agency"], x["role"]) for x in query_case(office, after["case_id"])["dispatches"]] == [("shichang", "lead")]
     assert [x["dispatch_id"] for x in query_case(office, before["case_id"])["dispatches"] if x["role"] == "lead"] == [d["dispatch_id"]]
 
-    # A report classified by the new keyword goes to 园林绿化 at once.
+    # A report the classifier now gives the new category (its examples) goes to 园林绿化 at once.
     r = office.request("SUBMIT", {"case": case_body("小区门口树枝压在电线上", "RL-1-TREE-2", category=None)})
     assert r.command == "ACCEPTED" and r["state"] == "dispatched", r
     yl.expect_push("DISPATCH", 10, where=lead_dispatch_for(r["case_id"]))

@@ -198,7 +198,9 @@ public enum Messages {
         case .accepted(let c): w.raw("case", caseJSON(c, grids: grids))
         case .merged(let into): w.field("merged_into", into)
         case .reportMerged(let from): w.field("from_case", from)
-        case .triage(let reason): w.field("reason", reason)
+        case .triage(let reason, let suggestions):
+            w.field("reason", reason)
+            if !suggestions.isEmpty { w.array("suggestions", suggestions.map(\.json)) }
         case .consultation, .closed: break
         case .dispatched(let d): w.raw("dispatch", dispatchJSON(d, calendar: calendar))
         case .assigned(let lead, let assists, let note): w.field("lead", lead); w.field("assists", assists); w.field("note", note)

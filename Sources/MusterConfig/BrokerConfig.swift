@@ -135,6 +135,26 @@ public struct BrokerConfig: Sendable {
             } catch { errors.append(contentsOf: error.errors) }
         }
         do { calendar = try CalendarLoader.load(folder: calendarFolder) } catch { errors.append(contentsOf: error.errors) }
+        // 智能派单: without the section, the categories' names and keywords alone train it.
+        var classifier: TextClassifier?
+        var threshold = Rules.defaultThreshold
+        var classifierFolder: String?
+        if let c = file.classifier {
+            if let t = c.threshold {
+                if t > 0 && t <= 1 { threshold = t } else {
+                    errors.append(main.error(at: [.name("classifier"), .name("threshold")], "\(t) is not a confidence in (0, 1]"))
+                }
+            }
+            if let folder = c.examples.map(sibling), let routing {
+                classifierFolder = folder
+                do { classifier = try ClassifierLoader.load(folder: folder, routing: routing) } catch {
+                    errors.append(contentsOf: error.errors.map { e in
+                        // A missing folder is the key's fault: say which key named it.
+                        e.file == folder ? main.error(at: [.name("classifier"), .name("examples")], "\(folder): \(e.message)") : e
+                    })
+                }
+            }
+        }
         var security: Security?
         if let s = file.security, let routing, !insecure {
             let keyPath = sibling(s.server_key), peersPath = sibling(s.peers)
@@ -157,9 +177,10 @@ public struct BrokerConfig: Sendable {
             databasePath: b.db.map(sibling) ?? sibling("../data/muster.db"), synchronous: sync,
             heartbeatMs: Int64((heartbeat.seconds ?? 5) * 1000), resendAfterMs: Int64((resend.seconds ?? 10) * 1000),
             rateLimit: b.rate_limit.map { ($0.per_second, $0.burst) }, security: security,
-            rules: Rules(routing: routing, grids: grids.map, sla: sla, calendar: calendar, mergeWindow: merge),
+            rules: Rules(routing: routing, grids: grids.map, sla: sla, calendar: calendar, mergeWindow: merge,
+                         classifier: classifier, threshold: threshold),
             instanceJurisdictions: Dictionary(grids.instances.map { ($0.adapter, $0.serves) }, uniquingKeysWith: { a, b in a + b }),
             instanceAgencies: Dictionary(grids.instances.map { ($0.adapter, $0.agency) }, uniquingKeysWith: { a, _ in a }),
-            files: [path, routingPath, gridsPath, slaPath, calendarFolder])
+            files: [path, routingPath, gridsPath, slaPath, calendarFolder] + (classifierFolder.map { [$0] } ?? []))
     }
 }

@@ -23,7 +23,16 @@ struct BrokerFile: Decodable {
     var routing: String?
     var grids: String?
     var sla: String?
+    var classifier: Classifier?
     var security: Security?
+
+    /// 智能派单: where the training examples are, and how sure the classifier must be.
+    struct Classifier: Decodable {
+        /// A folder of YAML files, each `category_code: [example, …]` (config/classifier).
+        var examples: String?
+        /// Below this confidence a SUBMIT without a category goes to triage (0 < t ≤ 1).
+        var threshold: Double?
+    }
 
     struct Security: Decodable {
         /// The broker's key file (`muster keys gen broker`).

@@ -41,9 +41,18 @@ public struct Rules: Sendable, Equatable {
     public var calendar: WorkCalendar
     /// Reports of the same category, grid and address within this window join one case (并单).
     public var mergeWindow: Period
+    /// 智能派单: classifies a SUBMIT without a category (Classifier/).
+    public var classifier: TextClassifier
+    /// The classifier's confidence below which a case goes to triage instead (0…1].
+    public var threshold: Double
 
-    public init(routing: Routing, grids: GridMap, sla: SLAPolicy, calendar: WorkCalendar, mergeWindow: Period = Period(24, .h)) {
+    public static let defaultThreshold = 0.8
+
+    /// Without a classifier, one is trained from routing's category names and keywords.
+    public init(routing: Routing, grids: GridMap, sla: SLAPolicy, calendar: WorkCalendar, mergeWindow: Period = Period(24, .h),
+                classifier: TextClassifier? = nil, threshold: Double = Rules.defaultThreshold) {
         self.routing = routing; self.grids = grids; self.sla = sla; self.calendar = calendar; self.mergeWindow = mergeWindow
+        self.classifier = classifier ?? TextClassifier(routing: routing); self.threshold = threshold
     }
 
     /// The deadlines a dispatch made now gets. Computed before any fact of a decision is made,

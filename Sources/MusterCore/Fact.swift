@@ -24,8 +24,9 @@ public struct Fact: Codable, Sendable, Equatable {
         case merged(into: String)
         /// The open case a report was merged into counts one more reporter.
         case reportMerged(from: String)
-        /// At the triage queue, with why (`no_route`, `returned`).
-        case triage(reason: String)
+        /// At the triage queue, with why (`unclassified`, `no_route`, `returned`); for an
+        /// unclassified SUBMIT, the classifier's top three guesses for the dispatcher.
+        case triage(reason: String, suggestions: [CategorySuggestion] = [])
         /// 会商 after repeated returns.
         case consultation
         /// 派单 to one department.

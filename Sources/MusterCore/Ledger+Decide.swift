@@ -14,6 +14,8 @@ extension Ledger {
         var due: Due?
         /// Why a case that routing sends to no one waits at the triage queue.
         var triageReason = "returned"
+        /// The classifier's guesses for a SUBMIT it was not sure of, shown with the triage.
+        var triageSuggestions: [CategorySuggestion] = []
         /// Who routing names, computed once per routing.
         var owners: Routing.Owners?
         /// The open case a SUBMIT merges into.
@@ -173,7 +175,7 @@ extension Ledger {
             switch effect {
             case .stop, .escalate: break  // applied with the act's fact; the rung's fact is `fire`'s
             case .withdrawOpen: withdrawOpen(id, &run)
-            case .awaitTriage: emit(id, .triage(reason: run.triageReason), &run)
+            case .awaitTriage: emit(id, .triage(reason: run.triageReason, suggestions: run.triageSuggestions), &run)
             case .consult: emit(id, .consultation, &run)
             case .route: try route(id, &run, quietly: false)
             case .reroute: try route(id, &run, quietly: true)

@@ -16,7 +16,7 @@ public struct Routing: Sendable, Equatable {
         public var name: String
         public var lead: String
         public var assists: [String]
-        /// Free-text words that classify a SUBMIT without a category.
+        /// Words of the category, training text for the classifier (with `name`).
         public var keywords: [String]
         public var overrides: [Override]
         /// Who leads next when the lead (and any override's lead) returned the case.
@@ -48,23 +48,13 @@ public struct Routing: Sendable, Equatable {
 
     public var agencies: [String: Agency]
     public var categories: [String: Category]
-    /// Keyword rules in file order, so that the first match wins predictably.
+    /// Category codes in file order (listings, training).
     public var keywordOrder: [String]
 
     public init(agencies: [Agency], categories: [Category]) {
         self.agencies = Dictionary(agencies.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
         self.categories = Dictionary(categories.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
         self.keywordOrder = categories.map(\.code)
-    }
-
-    /// The submitted category if known; else the first category whose keyword the text
-    /// contains; else `unclassified`.
-    public func classify(category: String?, text: String) -> String {
-        if let category { return category }
-        for code in keywordOrder {
-            if let c = categories[code], c.keywords.contains(where: { text.contains($0) }) { return code }
-        }
-        return Routing.unclassified
     }
 
     /// The lead and assists for a category in a grid. Candidates in order: grid overrides, most

@@ -71,6 +71,10 @@ struct CaseCommand: AsyncParsableCommand {
             if let v = d[key] as? String { parts.append("\(key): \(v)") }
         }
         if let p = d["passed"] as? Bool { parts.append(p ? "passed" : "failed") }
+        if let g = d["suggestions"] as? [[String: Any]], !g.isEmpty {  // 智能派单's guesses for the dispatcher
+            parts.append("建议 suggested: " + g.map { "\($0["category"] ?? "") \(($0["confidence"] as? Double).map { String(format: "%.2f", $0) } ?? "")" }
+                .joined(separator: ", "))
+        }
         if d["milestone"] != nil, d["late"] as? Bool == true { parts.append("late 逾期") }
         if let a = d["attachments"] as? [Any], !a.isEmpty { parts.append("\(a.count) attachment(s)") }
         if let rungs = d["rungs"] as? [[String: Any]] {

@@ -66,7 +66,9 @@ import MusterWire
     static func changes(full: Bool) -> [Fact.Change] {
         let note: String? = full ? "备注 \"引号\"" : nil
         return [
-            .accepted(record(full: full)), .merged(into: "C2"), .reportMerged(from: "C3"), .triage(reason: "no_route"), .consultation,
+            .accepted(record(full: full)), .merged(into: "C2"), .reportMerged(from: "C3"), .triage(reason: full ? "unclassified" : "no_route", suggestions: full ? [CategorySuggestion(category: "manhole_cover", confidence: 0.412),
+                CategorySuggestion(category: "road_collapse", confidence: 0.3), CategorySuggestion(category: "waterlogging", confidence: 0.05)] : []),
+            .consultation,
             .dispatched(dispatch(full: full)), .assigned(lead: "gongan", assists: full ? ["x"] : [], note: note),
             .rejected(reason: "r"), .acked(dispatchID: "D1", handler: full ? "王五" : nil, note: note),
             .progressed(dispatchID: "D1", note: note, attachments: full ? [attachment, bareAttachment] : []),

@@ -12,10 +12,10 @@ public enum OnSubmit: CaseCommandKind {
     public static func needs(_ s: Submit, _ rules: Rules) -> Ledger.Needs {
         let c = s.case
         let refs = [Ledger.ExternalRef(c.source, c.externalRef)]
-        // Without an address there is no merge key: spare the keyword classification (decide
+        // Without an address there is no merge key: spare the classification (decide
         // classifies anyway).
         guard let address = c.location.address, !address.trimmedSpaces.isEmpty else { return Ledger.Needs(refs: refs) }
-        let key = Ledger.mergeKey(category: rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? "")),
+        let key = Ledger.mergeKey(category: rules.classify(category: c.category, text: c.title + " " + (c.description ?? "")).category,
                                   grid: c.location.grid ?? rules.grids.root, address: address)
         return Ledger.Needs(refs: refs, mergeKeys: key.map { [$0] } ?? [])
     }
@@ -53,12 +53,13 @@ extension Ledger {
             throw .badField("case.location.grid", "unknown grid \"\(given)\"")
         }
         // The config's own strings for the codes: every case of a category or grid shares one copy.
-        let category = Ledger.canonical(rules.routing.classify(category: c.category, text: c.title + " " + (c.description ?? "")),
-                                        in: rules.routing.categories)
+        let classified = rules.classify(category: c.category, text: c.title + " " + (c.description ?? ""))
+        let category = Ledger.canonical(classified.category, in: rules.routing.categories)
         let grid = Ledger.canonical(given, in: rules.grids.names)
         run.due = try rules.due(for: SLAPolicy.Subject(category: category, priority: c.priority ?? .normal, source: c.source,
                                                         grid: grid, mode: mode(for: grid)), at: run.now)
         run.triageReason = rules.routing.categories[category] == nil ? "unclassified" : "no_route"
+        run.triageSuggestions = classified.suggestions
         let id = ids.nextCase()
         // The first projection, as logged (its state is the table's: `accept` from `new`).
         var record = CaseRecord(

@@ -20,7 +20,9 @@ struct LogRecordV2: Decodable {
         case "case.accepted": change = .accepted(try Self.caseRecord(c.nestedContainer(keyedBy: LogKey.self, forKey: "case")))
         case "case.merged": change = .merged(into: try c.decode(String.self, forKey: "merged_into"))
         case "case.report_merged": change = .reportMerged(from: try c.decode(String.self, forKey: "from_case"))
-        case "case.triage": change = .triage(reason: try c.decode(String.self, forKey: "reason"))
+        case "case.triage":  // suggestions: since 智能派单; older records have none
+            change = .triage(reason: try c.decode(String.self, forKey: "reason"),
+                             suggestions: try c.decodeIfPresent([CategorySuggestion].self, forKey: "suggestions") ?? [])
         case "case.consultation": change = .consultation
         case "case.dispatched": change = .dispatched(try Self.dispatchRecord(c.nestedContainer(keyedBy: LogKey.self, forKey: "dispatch")))
         case "case.assigned":

@@ -16,7 +16,9 @@ enum LogWriter {
         case .accepted(let c): w.raw("case", caseJSON(c))
         case .merged(let into): w.field("merged_into", into)
         case .reportMerged(let from): w.field("from_case", from)
-        case .triage(let reason): w.field("reason", reason)
+        case .triage(let reason, let suggestions):
+            w.field("reason", reason)
+            if !suggestions.isEmpty { w.array("suggestions", suggestions.map(\.json)) }
         case .consultation, .closed: break
         case .dispatched(let d): w.raw("dispatch", dispatchJSON(d))
         case .assigned(let lead, let assists, let note):
