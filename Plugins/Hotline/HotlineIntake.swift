@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import Logging
 import MusterAdapterKit
 import MusterConfig
@@ -14,6 +15,8 @@ public struct HotlineIntake: DepartmentPlugin {
     let settings: HotlineSettings
     let book: HotlineBook
     let logger: Logger
+    /// The adapter's sink, once `updates` runs: an accepted order's case is read back through it.
+    let acts = SinkSlot()
 
     public static let descriptor = PluginDescriptor(
         name: "hotline12345",
@@ -26,6 +29,7 @@ public struct HotlineIntake: DepartmentPlugin {
             .init("followup", "{attempts: N}: 回访 calls answered 未接通 this many times are given up (default 3)"),
             .init("book", "the hotline's own SQLite file (orders, status changes, follow-up calls), beside the config (default ../../data/hotline/ADAPTER.db)"),
             .init("open311", "{config, source?, jurisdiction_id?}: also serve Open311 GeoReport v2 under /open311/v2/ (README.md)"),
+            .init("import", "{columns, time_format, yes, no}: how muster import hotline reads the platform's CSV/.xlsx export (README.md)"),
         ],
         make: { (settings: PluginSettings, context: PluginDescriptor.Context) throws(ConfigErrors) -> any DepartmentPlugin in
             let s = try HotlineSettings.load(settings, adapter: context.adapter)
@@ -50,18 +54,41 @@ public struct HotlineIntake: DepartmentPlugin {
             if orders.isEmpty {
                 return try book.awaitingAnswer(since: Date().addingTimeInterval(-600)) ? .retryLater(after: 0.2) : .delivered(externalID: nil)
             }
-            if let (status, note) = CaseEvents.status(e) {
-                for o in orders {
-                    try book.record(.init(seq: e.seq, orderNo: o.orderNo, caseID: e.caseID, status: status, at: e.at, note: note))
-                }
-            }
-            if let due = CaseEvents.followUpDue(e) {
-                try book.scheduleCalls(caseID: e.caseID, finishSeq: e.seq, dueAt: due, orders: orders)
-            }
+            try take(e, orders)
             return .delivered(externalID: nil)
         } catch {
             logger.error("the hotline's book cannot be written", metadata: ["error": "\(error)"])
             return .retryLater(after: nil)
+        }
+    }
+
+    /// One event of a case into the book, for the orders it concerns. Idempotent: the same event
+    /// from the subscription and from a case's timeline is recorded once.
+    func take(_ e: CaseEvents.Event, _ orders: [HotlineBook.Order]) throws {
+        if let (status, note) = CaseEvents.status(e) {
+            for o in orders {
+                try book.record(.init(seq: e.seq, orderNo: o.orderNo, caseID: e.caseID, status: status, at: e.at, note: note))
+            }
+        }
+        if let due = CaseEvents.followUpDue(e) {
+            try book.scheduleCalls(caseID: e.caseID, finishSeq: e.seq, dueAt: due, orders: orders)
+        }
+    }
+
+    /// An order's own case, once accepted: its timeline so far read back and taken like events —
+    /// what happened before the adapter's subscription reached it (its first start subscribes
+    /// from then on) is not missed. A merged order follows its case from the merge on only.
+    func backfill(_ caseID: String, order: HotlineBook.Order) async {
+        guard let acts = acts.value.withLock({ $0 }) else { return }
+        do {
+            let a = try await acts.query { q in q.field("what", "case"); q.field("case_id", caseID) }
+            guard a.command == .result else { return }
+            for entry in a.json["timeline"] as? [[String: Any]] ?? [] {
+                guard let seq = (entry["seq"] as? NSNumber)?.int64Value, let type = entry["type"] as? String else { continue }
+                try take(.init(seq: seq, type: type, caseID: caseID, at: entry["at"] as? String ?? "", data: entry["data"] as? [String: Any] ?? [:]), [order])
+            }
+        } catch {
+            logger.warning("an order's case could not be read back", metadata: ["case_id": "\(caseID)", "error": "\(error)"])
         }
     }
 
@@ -72,7 +99,11 @@ public struct HotlineIntake: DepartmentPlugin {
             guard let order = try book.order(ofAct: id) else { return }
             let j = answer.json
             if answer.command == .accepted, let caseID = j["case_id"] as? String {
-                try book.accepted(order.orderNo, caseID: caseID, mergedInto: j["merged_into"] as? String)
+                let merged = j["merged_into"] as? String
+                try book.accepted(order.orderNo, caseID: caseID, mergedInto: merged)
+                if merged == nil, let accepted = try book.order(order.orderNo) {
+                    Task { await backfill(caseID, order: accepted) }
+                }
             } else {
                 try book.refused(actID: id)
             }
@@ -82,6 +113,7 @@ public struct HotlineIntake: DepartmentPlugin {
     }
 
     public func updates(_ acts: ActSink) async throws {
+        self.acts.value.withLock { $0 = acts }
         try await requeueEvaluations(acts)
         try await HotlineServer(intake: self, acts: acts, logger: logger).run()
     }
@@ -194,4 +226,9 @@ public struct HotlineIntake: DepartmentPlugin {
             return (502, ["error": "unexpected answer \(a.command.rawValue)"])
         }
     }
+}
+
+/// Where the plugin keeps the adapter's sink (the plugin is a value; the sink comes later).
+final class SinkSlot: Sendable {
+    let value = Mutex<(any ActSink)?>(nil)
 }

@@ -25,6 +25,8 @@ struct HotlineSettings: Sendable {
     var bookPath: String
     /// The Open311 GeoReport v2 API beside it (Open311Settings); nil: not served.
     var open311: Open311Settings?
+    /// How `muster import hotline` reads the platform's export (ImportSettings).
+    var importing: ImportSettings = .default
 
     struct File: Decodable {
         struct Client: Decodable { var name: String; var secret_file: String?; var api_key_file: String? }
@@ -36,6 +38,7 @@ struct HotlineSettings: Sendable {
         var followup: FollowUp?
         var book: String?
         var open311: Open311Settings.File?
+        var `import`: ImportSettings.File?
     }
 
     static func load(_ settings: PluginSettings, adapter: String) throws(ConfigErrors) -> HotlineSettings {
@@ -92,8 +95,11 @@ struct HotlineSettings: Sendable {
             let (loaded, problems) = Open311Settings.load(o, settings)
             open311 = loaded; errors += problems
         }
+        let (importing, importProblems) = ImportSettings.load(f.import, settings)
+        errors += importProblems
         guard errors.isEmpty else { throw ConfigErrors(errors: errors) }
         return HotlineSettings(host: host, port: port, clients: clients, wait: wait, source: source, followupAttempts: attempts,
-                               bookPath: book.hasPrefix("/") ? book : (dir as NSString).appendingPathComponent(book), open311: open311)
+                               bookPath: book.hasPrefix("/") ? book : (dir as NSString).appendingPathComponent(book), open311: open311,
+                               importing: importing)
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import MusterAdapterKit
+import MusterCore
 import MusterWire
 
 /// The Open311 API's work against the bus (README.md, "Open311"): a POST is a SUBMIT through the
@@ -136,13 +137,18 @@ struct Open311Service: Sendable {
         return doc.records.isEmpty ? (404, .errors(404, ["无此服务请求 \(id) — service_request_id \(id) was not found"])) : (200, doc)
     }
 
-    /// Every case of the broker, page by page (QUERY cases has no source or time filter).
-    func allCases() async throws(Failure) -> [[String: Any]] {
+    /// This source's cases (changed since `updatedSince`, if given), page by page.
+    func allCases(updatedSince: Date? = nil) async throws(Failure) -> [[String: Any]] {
         var out: [[String: Any]] = [], after: String?
+        let source = settings.source.rawValue, since = updatedSince.map(Timestamp.format)
         repeat {
             let a: ActAnswer
             let from = after
-            do { a = try await acts.query { q in q.field("what", "cases"); q.field("limit", 1000); q.field("after", from) } } catch { throw .answer(Self.unavailable("\(error)")) }
+            do {
+                a = try await acts.query { q in
+                    q.field("what", "cases"); q.field("limit", 1000); q.field("after", from); q.field("source", source); q.field("updated_since", since)
+                }
+            } catch { throw .answer(Self.unavailable("\(error)")) }
             guard a.command == .result else { throw .answer(Self.unavailable(a.json["message"] as? String ?? "")) }
             out += a.json["cases"] as? [[String: Any]] ?? []
             after = a.json["next"] as? String
@@ -192,7 +198,10 @@ struct Open311Service: Sendable {
         for c in cases where shown(c) {
             guard let at = (c["accepted_at"] as? String).flatMap(Open311Form.date), at >= start, at <= end else { continue }
             if let codes, !codes.contains(c["category"] as? String ?? "") { continue }
-            let joined = c["state"] as? String == "merged" ? (c["merged_into"] as? String).flatMap { byID[$0] } : nil
+            var joined = c["state"] as? String == "merged" ? (c["merged_into"] as? String).flatMap { byID[$0] } : nil
+            if joined == nil, c["state"] as? String == "merged", let into = c["merged_into"] as? String {
+                joined = (try? await fetch(into))??.c  // joined a case of another source
+            }
             let r = Open311Mapping.request(c, joined: joined, catalog: settings.catalog)
             if let statuses, case .text(let s)? = r.first(where: { $0.0 == "status" })?.1, !statuses.contains(s) { continue }
             records.append((at, r))
@@ -213,7 +222,7 @@ struct Open311Service: Sendable {
         var found: [Open311Mapping.Update] = []
         do {
             // A case last updated before start_date has no update in the range.
-            let touched = try await allCases().filter { c in
+            let touched = try await allCases(updatedSince: start).filter { c in
                 shown(c) && ((c["updated_at"] as? String).flatMap(Open311Form.date).map { $0 >= start } ?? false)
                     && ((c["accepted_at"] as? String).flatMap(Open311Form.date).map { $0 <= end } ?? false)
             }

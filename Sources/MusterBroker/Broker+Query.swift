@@ -22,7 +22,8 @@ extension Broker {
                 })
             case .cases:
                 let filter = Store.CaseFilter(state: q.state, agency: q.agency, grid: q.grid,
-                                              overdueAt: q.overdue == true ? now : nil, after: q.after, limit: q.limit ?? 100)
+                                              overdueAt: q.overdue == true ? now : nil, after: q.after, limit: q.limit ?? 100,
+                                              source: q.source?.rawValue, updatedSince: q.updatedSince.flatMap(Timestamp.parse))
                 let cases = try store.cases(filter)
                 return (.result, Messages.ok(re: q.id) { w in
                     w.array("cases", cases.map { Messages.caseJSON($0, grids: config.rules.grids) })

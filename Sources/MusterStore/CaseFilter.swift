@@ -12,7 +12,13 @@ public struct CaseFilter: Sendable, Equatable {
     /// Paging: cases after this id.
     public var after: String?
     public var limit: Int
-    public init(state: String? = nil, agency: String? = nil, grid: String? = nil, overdueAt: Date? = nil, after: String? = nil, limit: Int = 100) {
+    /// Only this source's cases (an intake adapter's own: the hotline's Open311 lists).
+    public var source: String?
+    /// Only cases changed at or after this time.
+    public var updatedSince: Date?
+    public init(state: String? = nil, agency: String? = nil, grid: String? = nil, overdueAt: Date? = nil, after: String? = nil, limit: Int = 100,
+                source: String? = nil, updatedSince: Date? = nil) {
         self.state = state; self.agency = agency; self.grid = grid; self.overdueAt = overdueAt; self.after = after; self.limit = limit
+        self.source = source; self.updatedSince = updatedSince
     }
 }

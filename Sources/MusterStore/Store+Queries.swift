@@ -31,6 +31,8 @@ extension Store {
             clauses.append("state IN ('dispatched', 'handling') AND resolve_by < ?"); args.append(now.ms)
         }
         if let a = f.after { clauses.append("case_id > ?"); args.append(a) }
+        if let s = f.source { clauses.append("source = ?"); args.append(s) }
+        if let t = f.updatedSince { clauses.append("updated_at >= ?"); args.append(t.ms) }
         // Overdue lists put the latest first (挂账 and 督办 lists are read that way).
         let order = f.overdueAt != nil && f.after == nil ? "resolve_by, case_id" : "case_id"
         let sql = "SELECT * FROM cases" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))

@@ -279,8 +279,12 @@ public struct Query: Request {
     public var since: String?
     public var until: String?
     public var by: String?
+    /// QUERY cases: only this source's; only cases changed at or after this time.
+    public var source: Source?
+    public var updatedSince: String?
     enum CodingKeys: String, CodingKey {
         case id, what, caseID = "case_id", whistleID = "whistle_id", state, agency, grid, overdue, limit, after, since, until, by
+        case source, updatedSince = "updated_since"
     }
     public func validate() throws(WireError) {
         if what == .case, caseID == nil { throw .badField("case_id", "QUERY case needs case_id") }
@@ -294,6 +298,7 @@ public struct Query: Request {
         if let limit, !(1...10_000).contains(limit) { throw .badField("limit", "limit must be 1…10000") }
         if let s = since, !Check.isRFC3339(s) { throw .badField("since", "not an RFC 3339 time with offset") }
         if let s = until, !Check.isRFC3339(s) { throw .badField("until", "not an RFC 3339 time with offset") }
+        if let s = updatedSince, !Check.isRFC3339(s) { throw .badField("updated_since", "not an RFC 3339 time with offset") }
     }
 }
 

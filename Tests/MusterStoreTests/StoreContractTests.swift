@@ -148,6 +148,10 @@ import MusterWire
         #expect(try s.cases(CaseFilter(agency: "zhujian")) == everything.filter { $0.lead == "zhujian" })
         #expect(try s.cases(CaseFilter(grid: "zz/jinshui")) == everything.filter { $0.grid.hasPrefix("zz/jinshui/") })
         #expect(try s.cases(CaseFilter(grid: "zz/jin")).isEmpty, "a grid prefix is whole segments")
+        #expect(try s.cases(CaseFilter(limit: 1000, source: "camera")) == everything.filter { $0.source == .camera })
+        #expect(try s.cases(CaseFilter(limit: 1000, source: "hotline_12345")) == everything.filter { $0.source == .hotline12345 })
+        let mid = everything.map(\.updatedAt).sorted()[everything.count / 2]
+        #expect(try s.cases(CaseFilter(limit: 1000, updatedSince: mid)) == everything.filter { $0.updatedAt >= mid })
         let page1 = try s.cases(CaseFilter(limit: 3)), page2 = try s.cases(CaseFilter(after: page1.last!.caseID, limit: 3))
         #expect(page1 + page2 == Array(everything.prefix(6)))
         let overdue = try s.cases(CaseFilter(overdueAt: h.now))
