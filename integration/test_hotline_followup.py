@@ -3,7 +3,8 @@ the real broker, the real `muster adapter` running `plugin: hotline12345`, a pyt
 城管, and this test playing the hotline platform. Two callers report the same vending stall (the
 second is merged into the first's case); both asked for a call-back. When 城管 finishes, both calls
 are queued with the broker's 回访 deadline; 未接通 is retried up to the configured count; once every
-call is settled the case is rated by the worst rating heard — one dissatisfied caller is a 重办.
+call is settled the case is rated by the worst rating heard — one dissatisfied caller is a 重办,
+and the redo's finish, rated satisfied, closes the case.
 The platform polls its orders' status changes at GET /v1/updates with a cursor."""
 from __future__ import annotations
 
@@ -94,3 +95,12 @@ def test_every_caller_is_called_back_and_the_worst_rating_is_the_cases(make_brok
         call(listen, "POST", f"/v1/followups/{case_id}", {"order_no": "GD-FU-1", "outcome": "未接通"})
     unreached = call(listen, "GET", "/v1/followups?state=unreached")[1]["calls"]
     assert [(c["order_no"], c["attempts"]) for c in unreached] == [("GD-FU-1", 2)], unreached
+
+    # 李先生, reached this time, is satisfied: the case is rated by the one caller heard, and closes.
+    status, r = call(listen, "POST", f"/v1/followups/{case_id}", {"order_no": "GD-FU-2", "outcome": "满意", "note": "摊位没了"})
+    assert status == 200 and r["evaluated"] == "satisfied", r
+    wait_until(lambda: broker.query("SELECT state FROM cases WHERE case_id = ?", (case_id,))[0][0] == "closed", 20, "结案")
+    rated = events(broker, case_id, "case.evaluated")[-1]
+    assert rated["satisfaction"] == "satisfied" and "王女士：未接通（2次）" in rated["note"], rated
+    wait_until(lambda: "closed" in [u["status"] for u in call(listen, "GET", "/v1/updates?since=0")[1]["updates"]
+                                    if u["order_no"] == "GD-FU-1"], 20, "closed reported back")

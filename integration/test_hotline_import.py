@@ -207,3 +207,38 @@ def test_a_bad_header_a_bad_client_or_no_adapter_sends_nothing(make_broker):
     assert dry.returncode == 0 and count(dry.stdout, "可导入") == 3, "a dry run needs no adapter"
     assert not Path(str(day) + ".import-state.json").exists() and not Path(str(day) + ".rejected.csv").exists()
     assert broker.query("SELECT count(*) FROM cases")[0][0] == before
+
+
+def test_a_kill9_of_the_adapter_during_an_import_loses_and_doubles_nothing(make_broker, processes, tmp_path):
+    """The adapter dies (kill -9) while the import is sending: the CLI stops with its state saved
+    (exit 69 or 74: no answer), the orders the adapter had queued reach the broker after it
+    restarts, and the same command run again sends the rest — one case per 工单编号, none lost."""
+    body = [[f"GD-K9-{i:03d}", f"2026-12-02 {9 + i // 60:02d}:{i % 60:02d}:00", "投诉", f"解放路{i}号门前有人摆摊占道",
+             f"二七区解放路{i}号", "zz/erqi/jiefanglu", "street_vending", "王女士", "13800001111", "否", "是", "城管局"]
+            for i in range(1, 301)]
+    broker = make_broker(secure=True)
+    listen = f"127.0.0.1:{free_port()}"
+    config = hotline_adapter(broker, listen)
+    first = start_adapter(broker, config, 1, listen)
+    processes.append(first)
+    file = write_csv(tmp_path / "day.csv", HEADER, body)
+    importer = subprocess.Popen([str(MUSTER_BIN), "import", "hotline", str(file), "--config", str(config)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=broker.workdir)
+    from conftest import wait_until
+    wait_until(lambda: broker.query("SELECT count(*) FROM cases WHERE external_ref LIKE 'GD-K9-%'")[0][0] >= 40, 60,
+               "the import under way")
+    first.kill9()
+    out, err = importer.communicate(timeout=120)
+    print(out, err)
+    assert importer.returncode in (69, 74), (importer.returncode, out, err)
+    state = json.loads(Path(str(file) + ".import-state.json").read_text(encoding="utf-8"))
+    assert state, "the rows done so far are kept"
+
+    processes.append(start_adapter(broker, config, 2, listen))
+    r = run_import(broker, config, file)
+    assert r.returncode == 0, r.stderr
+    numbers = [row[0] for row in body]
+    wait_until(lambda: broker.query("SELECT count(*) FROM cases WHERE external_ref LIKE 'GD-K9-%'")[0][0] == 300, 60,
+               "every order a case")
+    one_case_each(broker, numbers)
+    assert broker.query("SELECT count(DISTINCT external_ref), count(*) FROM cases WHERE external_ref LIKE 'GD-K9-%'")[0] == (300, 300)
