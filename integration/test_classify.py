@@ -39,14 +39,16 @@ def test_heldout_complaints_reach_the_right_department_and_almost_never_a_wrong_
     assert f["total"] >= 150, f["stdout"]
     assert abs(f["right"] + f["wrong"] + f["triage"] - 100) < 0.2, f["stdout"]
     assert f["wrong"] <= 2.0, f["stdout"]          # never silently to a wrong department
-    assert f["right"] >= 89.5, f["stdout"]         # the measured figure, 89.6 % (docs/CLASSIFIER.md), must not regress
+    # The measured figure with the keyword overrides and the logistic regression at the shipped
+    # threshold 0.7: 90.2 % (docs/CLASSIFIER.md).
+    assert f["right"] >= 90.0, f["stdout"]
     # the issue's own examples
     for text, want in (("摆地摊", "street_vending"), ("路面突然塌陷", "road_collapse"), ("井盖丢了", "manhole_cover")):
         r = run_cli("classify", "--config", CONFIG, text)
         assert r.returncode == 0 and f"→ 派单 dispatched as {want}" in r.stdout, r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13's target of ≥ 95 % right is not met yet: 89.6 % (docs/CLASSIFIER.md); "
+@pytest.mark.xfail(strict=True, reason="issue 13's target of ≥ 95 % right is not met yet: 90.2 % (docs/CLASSIFIER.md); "
                                        "strict, so that reaching it is noticed and this mark removed")
 def test_heldout_meets_the_issue_target():
     f = figures()
@@ -64,14 +66,12 @@ def out_of_scope_share() -> tuple[float, str]:
 
 def test_texts_that_fit_no_category_go_to_triage():
     share, out = out_of_scope_share()
-    assert share >= 88.5, out                      # the measured figure, 88.6 % (docs/CLASSIFIER.md)
+    assert share >= 92.5, out                      # the measured figure, 92.9 % at 0.7 (docs/CLASSIFIER.md)
     for text in ("楼下广场舞音响声音太大", "想咨询住房公积金提取政策"):
         r = run_cli("classify", "--config", CONFIG, text)
         assert r.returncode == 0 and "→ 转研判 to triage" in r.stdout, r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="the brief's target of ≥ 90 % of out-of-scope texts to triage is not met yet: "
-                                       "88.6 % (docs/CLASSIFIER.md); strict, so that reaching it is noticed")
 def test_out_of_scope_meets_the_target():
     share, out = out_of_scope_share()
     assert share >= 90.0, out
@@ -82,8 +82,11 @@ def test_cross_validation_reports_in_and_out_of_scope():
     assert r.returncode == 0, r.stderr
     assert re.search(r"^cross-validation: 5 folds of \d+ examples", r.stdout, re.M), r.stdout
     m = re.search(r"^right department \(\S+\): \d+/\d+ = ([\d.]+) %$", r.stdout, re.M)
+    w = re.search(r"^wrong department \(\S+\): \d+/\d+ = ([\d.]+) %$", r.stdout, re.M)
     o = re.search(r"^out of scope to triage \(\S+\): \d+/\d+ = ([\d.]+) %$", r.stdout, re.M)
-    assert m and o and float(m.group(1)) >= 86.0 and float(o.group(1)) >= 80.0, r.stdout
+    # measured at 0.7 with the keyword overrides: 92.3 % right, 1.4 % wrong, 95.7 % of
+    # out-of-scope examples to triage (docs/CLASSIFIER.md)
+    assert m and w and o and float(m.group(1)) >= 92.0 and float(w.group(1)) <= 2.0 and float(o.group(1)) >= 95.0, r.stdout
     assert run_cli("classify", "--config", CONFIG, "--cross-validate", "1").returncode != 0
 
 
@@ -111,20 +114,23 @@ def test_a_submit_without_category_is_routed_or_waits_with_suggestions(make_brok
     row = broker.query("SELECT category, lead FROM cases WHERE case_id = ?", (r["case_id"],))
     assert row == [("manhole_cover", "chengguan")], row
 
-    # Ambiguous: no department is sure enough — triage, with the three suggestions recorded.
-    r = hotline.request("SUBMIT", {"case": case_body("有车压着斑马线停，行人过马路很危险", "CL-2", category=None)})
+    # Ambiguous (a hole: a missing cover, a collapse, a mess?): no department is sure enough —
+    # triage, with the three suggestions recorded.
+    r = hotline.request("SUBMIT", {"case": case_body("人行道上有个洞，很危险", "CL-2", category=None)})
     assert r.command == "ACCEPTED" and r["state"] == "triage", r
     assert broker.query("SELECT category, lead FROM cases WHERE case_id = ?", (r["case_id"],)) == [("unclassified", None)]
     triage = wait_until(lambda: events(broker, r["case_id"], "case.triage"), 10, "the case.triage event")
     assert triage[0]["reason"] == "unclassified", triage
     suggestions = triage[0]["suggestions"]
-    assert len(suggestions) == 3 and [s["category"] for s in suggestions][:2] == ["manhole_cover", "illegal_parking"], suggestions
-    assert all(0 <= s["confidence"] <= 1 for s in suggestions)
+    assert len(suggestions) == 3 and "road_collapse" in [s["category"] for s in suggestions], suggestions
+    assert all(0 <= s["confidence"] <= 1 for s in suggestions) and sum(s["confidence"] for s in suggestions) < 0.8
     assert suggestions == sorted(suggestions, key=lambda s: -s["confidence"])
+    assert "unclassified" not in [s["category"] for s in suggestions], "none of these is never suggested"
 
     # The dispatcher sees them in `muster case`.
     out = broker.cli("case", r["case_id"])
-    assert out.returncode == 0 and "建议 suggested: manhole_cover 0.66, illegal_parking 0.14" in out.stdout, out.stdout
+    shown = ", ".join(f"{s['category']} {s['confidence']:.2f}" for s in suggestions[:2])
+    assert out.returncode == 0 and f"建议 suggested: {shown}" in out.stdout, (shown, out.stdout)
 
     # A given category still wins over the text.
     r = hotline.request("SUBMIT", {"case": case_body("井盖丢了", "CL-3", category="street_vending")})

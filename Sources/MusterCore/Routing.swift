@@ -57,6 +57,11 @@ public struct Routing: Sendable, Equatable {
         self.keywordOrder = categories.map(\.code)
     }
 
+    /// The first category, in file order, one of whose keywords `text` contains verbatim.
+    public func keywordMatch(_ text: String) -> String? {
+        keywordOrder.first { code in categories[code]?.keywords.contains { !$0.isEmpty && text.contains($0) } ?? false }
+    }
+
     /// The lead and assists for a category in a grid. Candidates in order: grid overrides, most
     /// specific first; the category's own lead; its fallbacks. The first whose lead has not
     /// returned the case wins (重新研判、精准派单). nil: the operations centre's triage queue.

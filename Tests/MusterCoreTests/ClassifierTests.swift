@@ -47,6 +47,38 @@ import MusterWire
         #expect(Self.model.exampleCounts["manhole_cover"] == 3 + 2, "examples plus name and keyword")
     }
 
+    @Test func trainingConvergesAndFitsItsExamples() {
+        let losses = Self.model.training.losses
+        #expect(losses.count == Self.model.training.settings.epochs)
+        #expect(zip(losses, losses.dropFirst()).allSatisfy { $1 <= $0 + 1e-9 }, "the loss falls epoch after epoch: \(losses)")
+        #expect(losses.last! < losses.first! / 4 && losses.last! < 0.2, "\(losses)")
+        // Every example trained on is classified as its own category.
+        for e in Self.examples { #expect(Self.model.classify(e.text).first?.category == e.category, "\(e.text)") }
+        // More regularisation, flatter confidences: λ is what keeps the model from certainty.
+        let damped = TextClassifier(examples: Self.examples)
+        let stiff = TextClassifier(examples: Self.examples, settings: .init(regularization: 0.05))
+        #expect(stiff.classify("井盖丢了").first!.confidence < damped.classify("井盖丢了").first!.confidence)
+    }
+
+    @Test func otherSettingsOrSeedsGiveOtherModelsButTheSameSettingsTheSameOne() {
+        let a = TextClassifier(examples: Self.examples, settings: .init(seed: 1))
+        let b = TextClassifier(examples: Self.examples, settings: .init(seed: 1))
+        let c = TextClassifier(examples: Self.examples, settings: .init(seed: 2))
+        #expect(a == b && a != c)
+        #expect(a.classify("井盖丢了").first?.category == c.classify("井盖丢了").first?.category, "the order of visits changes the weights, not the answer")
+    }
+
+    @Test func confidencesAreInZeroOneAndSumToOnePerDepartmentToo() {
+        let leads = Dictionary(uniqueKeysWithValues: Self.routing.categories.values.map { ($0.code, $0.lead) })
+        for text in ["小区门口的井盖丢了", "暖气", "路面突然塌陷，有人摆摊", "请帮忙看看", "家里暖气片滴水"] {
+            let ranked = Self.model.classify(text)
+            #expect(ranked.allSatisfy { (0...1).contains($0.confidence) }, "\(ranked)")
+            var byLead: [String: Double] = [:]
+            for s in ranked { byLead[leads[s.category]!, default: 0] += s.confidence }
+            #expect(byLead.values.allSatisfy { (0...1.0005).contains($0) } && abs(byLead.values.reduce(0, +) - 1) < 0.01, "\(byLead)")
+        }
+    }
+
     @Test func confidencesAreSortedAndSumToOne() {
         let ranked = Self.model.classify("小区门口的井盖丢了，晚上有人差点掉下去")
         #expect(ranked.count == 5 && ranked.first?.category == "manhole_cover")
@@ -138,5 +170,24 @@ import MusterWire
         let perText = Double(DispatchTime.now().uptimeNanoseconds - start) / 200 / 1000
         print("classify: \(perText) µs a 100-character text (debug build)")
         #expect(perText < 1000, "\(perText) µs")
+    }
+
+    /// Training is at config load: 600 texts of 20 characters over 20 categories (the shipped
+    /// size is ~880) train in well under a second even in a debug build.
+    @Test func trainingIsQuick() {
+        let words = Array("井盖丢了路面塌陷暖气不热停水积水摆摊违停噪音扬尘垃圾广告招牌打架小偷食品价格")
+        let categories = (0..<20).map { "c\($0)" }
+        var examples: [(category: String, text: String)] = []
+        var x: UInt64 = 7
+        for i in 0..<600 {
+            var text = ""
+            for _ in 0..<20 { x = x &* 6364136223846793005 &+ 1; text.append(words[Int(x >> 33) % words.count]) }
+            examples.append((categories[i % 20], text))
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let model = TextClassifier(examples: examples)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print("training: \(seconds) s for 600 texts, \(model.categories.count) categories (debug build)")
+        #expect(seconds < 1, "\(seconds) s")
     }
 }

@@ -21,8 +21,13 @@ extension Rules {
     /// confidence that no department reaches the threshold, the case goes to triage. Below the
     /// threshold, never a guess: the case waits at the triage queue with the top three
     /// categories (out of scope left out) shown to the dispatcher.
+    ///
+    /// Before the model, routing.yaml's keywords stay as overrides: the first category (in file
+    /// order) one of whose keywords the text contains verbatim is taken at once — the centre's
+    /// own words for a category, which no example can outvote.
     public func classify(category: String?, text: String) -> Classification {
         if let category { return Classification(category: category) }
+        if let code = routing.keywordMatch(text) { return Classification(category: code) }
         let all = classifier.classify(text)
         var byLead: [String: Double] = [:]
         for s in all {

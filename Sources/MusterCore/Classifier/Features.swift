@@ -2,7 +2,7 @@
 ///
 /// No Swift library for Chinese word segmentation is available to this project (jieba, HanLP,
 /// pkuseg are Python, Java or C++ with dictionaries to ship), so words are not cut: every run
-/// of Han characters gives its uni-, bi- and tri-grams. A bigram such as 井盖 or 摊贩 carries
+/// of Han characters gives its uni- and bigrams (trigrams were tried and dropped: docs/CLASSIFIER.md). A bigram such as 井盖 or 摊贩 carries
 /// most of a word's meaning without a dictionary, and a wrong "word" (盖丢) costs nothing but a
 /// feature that no category has seen. Runs of ASCII letters are words (lower-cased: LED, app).
 /// Digits, punctuation and spaces end a run: 3号楼 and 15度 say where and how much, not what.

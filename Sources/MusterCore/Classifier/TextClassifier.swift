@@ -18,24 +18,17 @@ public struct CategorySuggestion: Codable, Sendable, Equatable {
 /// 智能派单: the category of a complaint from its title and description, learnt from the
 /// examples in config/classifier/ plus each category's name and routing.yaml keywords.
 ///
-/// The model is a Boolean multinomial Naive Bayes over character n-grams (Features.swift):
-/// each example is the set of its features; P(f|c) = (n_c(f) + α) / (N_c + α·V), where n_c(f)
-/// counts the examples of c with f, N_c sums them and V is the vocabulary. Priors are uniform:
-/// how many examples the centre wrote for a category says nothing about how often it is called
-/// in. Small, exact, deterministic and fast, and it needs no more than tens of examples per
-/// category — the reasons it was chosen over a larger model.
+/// The model is a multinomial logistic regression (softmax) over character n-grams
+/// (Features.swift): a text is the set of its features, each worth 1/n^0.25 for a text of n known
+/// features (`Training.lengthPower`), and the confidence of category c is softmax(x·w_c + b_c).
+/// Discriminative, unlike the Naive Bayes it replaced: a weight is learnt for what a feature says
+/// *given the others*, so generic wording (想, 一下, 家里) that appears everywhere gets little
+/// weight, and the softmax is a probability the threshold can be set on (Naive Bayes' posteriors
+/// were 0 or 1 and had to be flattened by hand). Trained when the config loads, by `Training`
+/// (TextClassifier+Training.swift): deterministic, in well under a second.
 ///
-/// Confidence. Raw Naive Bayes posteriors are near 0 or 1 for any text longer than a few
-/// characters (each feature multiplies the odds), so they cannot carry a threshold. Here a
-/// text's score for c is the *mean* log-likelihood of its known features, s_c = Σ log P(f|c) / n,
-/// and the confidence is softmax(λ·s_c): length no longer inflates it, and it is high only when
-/// the features that decide point the same way. Features no example has (an address, a name)
-/// are left out — they would only favour the categories with the fewest examples. A text with
-/// no known feature gets 1/C for every category, so it always goes to triage; one with fewer
-/// than `fullEvidence` known features is divided by that many instead (short texts with one
-/// stray known character are not certainties). λ (`sharpness`), α and the features were chosen
-/// by 5-fold cross-validation on the training examples and a look at the held-out figures
-/// (docs/CLASSIFIER.md).
+/// A text none of whose features any example has (an address, a name, 请帮忙看看) gets 1/C for
+/// every category: no evidence, evenly unsure, so it always goes to triage.
 ///
 /// None of these. Examples under the reserved code `unclassified` (config/classifier/
 /// unclassified.yaml: policy questions, other departments' matters, thanks, chit-chat) train a
@@ -48,10 +41,11 @@ public struct TextClassifier: Sendable, Equatable {
     public let categories: [String]
     /// Feature → its row in `weights`.
     let rows: [Features.Feature: Int32]
-    /// log P(f|c), row-major (row · categories.count + column), as Float: half the cache.
-    let weights: [Float]
-    public let smoothing: Double
-    public let sharpness: Double
+    /// The learnt weights, row-major (row · categories.count + column), and one bias a category.
+    let weights: [Double]
+    let bias: [Double]
+    /// How training went: the settings and the mean loss of each epoch.
+    public let training: Training
     /// How many examples trained each category (for `muster classify` and docs).
     public let exampleCounts: [String: Int]
     /// The examples from config (not the names and keywords), sorted: what `muster classify
@@ -59,48 +53,31 @@ public struct TextClassifier: Sendable, Equatable {
     public private(set) var configExamples: [Example]
     public typealias Example = (category: String, text: String)
 
-    public static let defaultSmoothing = 0.1
-    /// Known features a text needs before its mean counts in full: a text with fewer (有人反映情况,
-    /// 个) is averaged as if the rest were neutral, so that one stray character is no certainty.
-    static let fullEvidence = 8
-    public static let defaultSharpness = 8.0
-
     /// Trains on `examples` (category code, text). Same examples, same model, whatever their
-    /// order: features are indexed in sorted order and counts do not depend on order.
-    public init(examples: [(category: String, text: String)], smoothing: Double = defaultSmoothing, sharpness: Double = defaultSharpness) {
-        let categories = Set(examples.map(\.category)).sorted()
+    /// order: they are sorted first, and training draws its order from a fixed seed.
+    public init(examples: [(category: String, text: String)], settings: Training.Settings = .init()) {
+        let sorted = examples.sorted { $0.category != $1.category ? $0.category < $1.category : $0.text < $1.text }
+        let categories = Set(sorted.map(\.category)).sorted()
         let column = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
-        var counts: [Features.Feature: [Int32]] = [:]
-        var totals = [Double](repeating: 0, count: categories.count)
-        var perCategory: [String: Int] = [:]
-        for e in examples {
-            let c = column[e.category]!
-            perCategory[e.category, default: 0] += 1
-            for f in Features.of(e.text) {
-                counts[f, default: [Int32](repeating: 0, count: categories.count)][c] += 1
-                totals[c] += 1
-            }
-        }
-        let vocabulary = counts.keys.sorted()
-        let v = Double(vocabulary.count)
+        let documents = sorted.map { Features.of($0.text) }
+        let vocabulary = Set(documents.joined()).sorted()
         var rows: [Features.Feature: Int32] = [:]
         rows.reserveCapacity(vocabulary.count)
-        var weights = [Float](repeating: 0, count: vocabulary.count * categories.count)
-        for (r, f) in vocabulary.enumerated() {
-            rows[f] = Int32(r)
-            let n = counts[f]!
-            for c in categories.indices {
-                weights[r * categories.count + c] = Float(log((Double(n[c]) + smoothing) / (totals[c] + smoothing * v)))
-            }
-        }
-        self.categories = categories; self.rows = rows; self.weights = weights
-        self.smoothing = smoothing; self.sharpness = sharpness; self.exampleCounts = perCategory
+        for (r, f) in vocabulary.enumerated() { rows[f] = Int32(r) }
+        var perCategory: [String: Int] = [:]
+        for e in sorted { perCategory[e.category, default: 0] += 1 }
+        let trained = Training.run(
+            documents: documents.map { $0.map { rows[$0]! } }, labels: sorted.map { Int32(column[$0.category]!) },
+            features: vocabulary.count, classes: categories.count, settings: settings)
+        self.categories = categories; self.rows = rows
+        self.weights = trained.weights; self.bias = trained.bias; self.training = trained.report
+        self.exampleCounts = perCategory
         self.configExamples = []
     }
 
     public static func == (a: TextClassifier, b: TextClassifier) -> Bool {
-        a.categories == b.categories && a.rows == b.rows && a.weights == b.weights && a.smoothing == b.smoothing
-            && a.sharpness == b.sharpness && a.exampleCounts == b.exampleCounts
+        a.categories == b.categories && a.rows == b.rows && a.weights == b.weights && a.bias == b.bias
+            && a.training == b.training && a.exampleCounts == b.exampleCounts
             && a.configExamples.elementsEqual(b.configExamples) { $0.category == $1.category && $0.text == $1.text }
     }
 
@@ -126,26 +103,22 @@ public struct TextClassifier: Sendable, Equatable {
     public func classify(_ text: String) -> [CategorySuggestion] {
         let k = categories.count
         guard k > 0 else { return [] }
-        var scores = [Double](repeating: 0, count: k)
-        var known = 0
-        weights.withUnsafeBufferPointer { w in
-            for f in Features.of(text) {
-                guard let r = rows[f] else { continue }
-                known += 1
-                let base = Int(r) * k
-                for c in 0..<k { scores[c] += Double(w[base + c]) }
-            }
-        }
-        if known > 0 {
-            let top = scores.max()!
-            var sum = 0.0
-            for c in 0..<k {
-                scores[c] = exp(sharpness * (scores[c] - top) / Double(max(known, Self.fullEvidence)))
-                sum += scores[c]
-            }
-            for c in 0..<k { scores[c] /= sum }
-        } else {
+        let known = Features.of(text).compactMap { rows[$0] }
+        var scores = bias
+        if known.isEmpty {
             for c in 0..<k { scores[c] = 1 / Double(k) }
+        } else {
+            let value = Training.value(of: known.count)
+            weights.withUnsafeBufferPointer { w in
+                scores.withUnsafeMutableBufferPointer { z in
+                    for r in known {
+                        let base = Int(r) * k
+                        var c = 0
+                        while c < k { z[c] += value * w[base + c]; c += 1 }
+                    }
+                    Training.softmax(z)
+                }
+            }
         }
         // Rounded to 0.001: the log and the wire carry the figure the dispatcher sees.
         return (0..<k)
