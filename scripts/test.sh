@@ -154,6 +154,22 @@ else
 $(tail -n 40 "$log")"
 fi
 
+# -- 4b. the classifier's figures on the held-out texts (measured, not asserted here: the bounds
+#        are integration/test_classify.py's) -------------------------------------------------------
+log=$LOGS/classifier.log
+if run classifier "$log" .build/debug/muster classify --eval integration/data/classify-heldout.tsv \
+   && run "" "$log" .build/debug/muster classify --eval integration/data/classify-outofscope.tsv >/dev/null; then
+  pick() { sed -nE "s/^$1 \([^)]*\): [0-9]+\/[0-9]+ = ([0-9.]+ %)$/\1/p" "$log" | head -n1; }
+  line="held-out: $(pick 'right department') right, $(pick 'wrong department') wrong, $(pick 'to triage') to triage; out of scope to triage $(pick 'out of scope to triage')"
+  echo "$line"
+  summary+=("$(printf '%-13s %s' classifier "$line")")
+else
+  echo "FAILED"
+  failed=$((failed + 1))
+  summary+=("$(printf '%-13s FAILED: muster classify --eval (counted as 1 failed)' classifier)")
+  stage_failed classifier "$log" "$(tail -n 20 "$log")"
+fi
+
 # -- 5. fuzzing: the libFuzzer builds, then FUZZ_SECONDS per target ------------------------------
 if [ "$FUZZ_SECONDS" = 0 ]; then
   summary+=("$(printf '%-13s not run (FUZZ_SECONDS=0)' fuzz)")
