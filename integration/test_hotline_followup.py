@@ -87,6 +87,7 @@ def test_every_caller_is_called_back_and_the_worst_rating_is_the_cases(make_brok
     assert by_order["GD-FU-2"][:5] == ["signed", "in_progress", "resolved", "evaluated", "dispatched"], by_order
     status, later = call(listen, "GET", f"/v1/updates?since={feed['cursor']}")
     assert later["updates"] == [] and later["cursor"] == feed["cursor"]
+    assert call(listen, "GET", "/v1/updates?since=abc")[1].get("field") == "since", "a cursor that is not one is refused"
 
     # The redo finishes too: a new round of calls; 未接通 twice gives a call up (attempts: 2).
     finish(cg, redo["dispatch_id"])

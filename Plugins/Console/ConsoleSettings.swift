@@ -49,11 +49,9 @@ struct ConsoleSettings: Sendable {
         var errors: [ConfigError] = []
         // listen: HOST:PORT
         var host = "127.0.0.1", port = 0
-        if let colon = f.listen.lastIndex(of: ":"), let p = Int(f.listen[f.listen.index(after: colon)...]), (1...65535).contains(p),
-           !f.listen[..<colon].isEmpty {
-            host = String(f.listen[..<colon]); port = p
-        } else {
-            errors.append(settings.error(at: ["listen"], "\"\(f.listen)\" is not HOST:PORT (127.0.0.1:8801)"))
+        switch settings.listen(f.listen, at: ["listen"], example: "127.0.0.1:8801") {
+        case .success(let a): (host, port) = a
+        case .failure(let e): errors.append(e)
         }
         // seats: each its own login and a password hash, never a password
         var seats: [Seat] = []

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MusterAdapterKit
 import MusterWire
 
 /// The desk's own inbox, in a SQLite file beside the adapter: a DISPATCH, SUMMON or NOTICE is
@@ -49,10 +50,7 @@ final class Inbox: Sendable {
 
     init(path: String) throws {
         self.path = path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        var config = Configuration()
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        db = try DatabaseQueue(path: path, configuration: config)
+        db = try LocalDatabase.open(path)
         var m = DatabaseMigrator()
         m.registerMigration("v1: items and their history") { db in
             try db.execute(sql: """

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MusterAdapterKit
 
 /// The hotline adapter's own book, a SQLite file beside it: the platform's work orders (with the
 /// caller's contact, which stays with the hotline), the status changes the platform polls, and
@@ -47,10 +48,7 @@ final class HotlineBook: Sendable {
 
     init(path: String) throws {
         self.path = path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        var config = Configuration()
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        db = try DatabaseQueue(path: path, configuration: config)
+        db = try LocalDatabase.open(path)
         var m = DatabaseMigrator()
         m.registerMigration("v1: orders, updates, follow-up calls") { db in
             try db.execute(sql: """

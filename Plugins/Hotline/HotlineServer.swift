@@ -33,7 +33,10 @@ struct HotlineServer {
         // The platform's status changes, after its cursor (polling, like the departments' updates).
         router.get("/v1/updates") { request, _ -> Response in
             guard Self.client(request, [], proof) != nil else { return Self.unauthorized }
-            let since = request.uri.queryParameters.get("since").flatMap { Int64($0) } ?? 0
+            let given = request.uri.queryParameters.get("since").map { String($0) }
+            guard let since = given.map({ Int64($0) }) ?? 0 else {
+                return Self.json(422, ["field": "since", "error": "since 须为上次答复的 cursor — since is the cursor of the last answer (a number)"])
+            }
             do {
                 let list = try intake.book.updates(after: since, limit: 500)
                 return Self.json(200, ["updates": list.map(Self.update), "cursor": String(list.last?.seq ?? since)])

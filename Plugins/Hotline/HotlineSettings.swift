@@ -45,11 +45,9 @@ struct HotlineSettings: Sendable {
         let f = try settings.decode(File.self)
         var errors: [ConfigError] = []
         var host = "127.0.0.1", port = 0
-        if let colon = f.listen.lastIndex(of: ":"), let p = Int(f.listen[f.listen.index(after: colon)...]), (1...65535).contains(p),
-           !f.listen[..<colon].isEmpty {
-            host = String(f.listen[..<colon]); port = p
-        } else {
-            errors.append(settings.error(at: ["listen"], "\"\(f.listen)\" is not HOST:PORT (127.0.0.1:8720)"))
+        switch settings.listen(f.listen, at: ["listen"], example: "127.0.0.1:8720") {
+        case .success(let a): (host, port) = a
+        case .failure(let e): errors.append(e)
         }
         let dir = (settings.path as NSString).deletingLastPathComponent
         func read(_ file: String, _ key: String, _ i: Int) -> String? {

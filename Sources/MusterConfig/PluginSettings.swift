@@ -40,6 +40,14 @@ public struct PluginSettings: @unchecked Sendable {
         PluginSettings(file?.section(key), path: path)
     }
 
+    /// `HOST:PORT` where a plugin listens (a console's pages, an API), or an error at `keys`.
+    public func listen(_ text: String, at keys: [String], example: String) -> Result<(host: String, port: Int), ConfigError> {
+        if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port), !text[..<colon].isEmpty {
+            return .success((String(text[..<colon]), port))
+        }
+        return .failure(error(at: keys, "\"\(text)\" is not HOST:PORT (\(example))"))
+    }
+
     /// An error at a key of the section (`["url"]` → `settings.url`), with its line.
     public func error(at keys: [String], _ message: String) -> ConfigError {
         guard let file else { return ConfigError(file: path, line: nil, key: (["settings"] + keys).joined(separator: "."), message: message) }

@@ -18,10 +18,7 @@ public final class ActQueue: Sendable {
 
     public init(path: String) throws {
         self.path = path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        var config = Configuration()
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        db = try DatabaseQueue(path: path, configuration: config)
+        db = try LocalDatabase.open(path)
         var m = DatabaseMigrator()
         m.registerMigration("v1: acts") { db in
             try db.execute(sql: """
