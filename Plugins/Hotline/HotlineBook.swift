@@ -21,6 +21,9 @@ final class HotlineBook: Sendable {
     }
 
     struct Update: Sendable, Equatable {
+        /// Its place in the platform's feed: in the order recorded, which is not always the
+        /// events' (an event may wait for its order's answer), so the feed pages on this.
+        var id: Int64 = 0
         var seq: Int64
         var orderNo: String
         var caseID: String
@@ -88,6 +91,18 @@ final class HotlineBook: Sendable {
                 CREATE INDEX calls_waiting ON calls (state, due_at);
                 """)
         }
+        m.registerMigration("v2: the status feed in the order recorded") { db in
+            try db.execute(sql: """
+                CREATE TABLE feed (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    seq INTEGER NOT NULL, order_no TEXT NOT NULL, case_id TEXT NOT NULL, status TEXT NOT NULL, at TEXT NOT NULL, note TEXT,
+                    UNIQUE (seq, order_no)
+                );
+                INSERT INTO feed (seq, order_no, case_id, status, at, note) SELECT seq, order_no, case_id, status, at, note FROM updates ORDER BY seq, order_no;
+                DROP TABLE updates;
+                ALTER TABLE feed RENAME TO updates;
+                """)
+        }
         try m.migrate(db)
     }
 
@@ -133,11 +148,11 @@ final class HotlineBook: Sendable {
         }
     }
 
-    /// Orders taken since `since` and not yet accepted: an event of an unknown case may be one of
-    /// theirs, its answer not yet in.
-    func awaitingAnswer(since: Date) throws -> Bool {
+    /// The SUBMITs of orders taken since `since` and not yet accepted: an event of an unknown
+    /// case may be one of theirs, its answer not yet in.
+    func unaccepted(since: Date) throws -> [String] {
         try db.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM orders WHERE case_id IS NULL AND taken_at >= ? LIMIT 1", arguments: [Self.ms(since)]) ?? false
+            try String.fetchAll(db, sql: "SELECT act_id FROM orders WHERE case_id IS NULL AND taken_at >= ? LIMIT 50", arguments: [Self.ms(since)])
         }
     }
 
@@ -153,11 +168,11 @@ final class HotlineBook: Sendable {
         }
     }
 
-    /// Status changes after `seq`, oldest first.
-    func updates(after seq: Int64, limit: Int) throws -> [Update] {
+    /// Status changes recorded after feed position `id`, in the order recorded.
+    func updates(after id: Int64, limit: Int) throws -> [Update] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM updates WHERE seq > ? ORDER BY seq, order_no LIMIT ?", arguments: [seq, limit]).map { r in
-                Update(seq: r["seq"], orderNo: r["order_no"], caseID: r["case_id"], status: r["status"], at: r["at"], note: r["note"])
+            try Row.fetchAll(db, sql: "SELECT * FROM updates WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]).map { r in
+                Update(id: r["id"], seq: r["seq"], orderNo: r["order_no"], caseID: r["case_id"], status: r["status"], at: r["at"], note: r["note"])
             }
         }
     }

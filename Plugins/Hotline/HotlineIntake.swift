@@ -52,7 +52,14 @@ public struct HotlineIntake: DepartmentPlugin {
         do {
             let orders = try book.orders(of: e.caseID)
             if orders.isEmpty {
-                return try book.awaitingAnswer(since: Date().addingTimeInterval(-600)) ? .retryLater(after: 0.2) : .delivered(externalID: nil)
+                // Only a SUBMIT still waiting in the act queue can be this event's order; one that
+                // never got there (a crash before it was queued) holds nothing up.
+                if let sink = acts.value.withLock({ $0 }) {
+                    for id in try book.unaccepted(since: Date().addingTimeInterval(-600)) where try await sink.status(of: id, within: 0) == .waiting {
+                        return .retryLater(after: 0.2)
+                    }
+                }
+                return .delivered(externalID: nil)
             }
             try take(e, orders)
             return .delivered(externalID: nil)
@@ -168,7 +175,14 @@ public struct HotlineIntake: DepartmentPlugin {
         switch try await acts.status(of: actID, within: wait ?? settings.wait) {
         case .answered(let a): return Self.reply(a, orderNo: orderNo)
         case .waiting: return (202, ["order_no": orderNo, "status": "queued", "check": "/v1/workorders/\(orderNo)"])
-        case .unknown: return (404, ["order_no": orderNo, "error": "无此工单 — no work order \(orderNo) was taken here"])
+        case .unknown:
+            // Its act is no longer kept (answered acts go after 30 days); the book still knows its case.
+            if let o = try book.order(orderNo), let caseID = o.caseID {
+                var out: [String: Any] = ["order_no": orderNo, "case_id": caseID]
+                out["merged_into"] = o.mergedInto
+                return (201, out)
+            }
+            return (404, ["order_no": orderNo, "error": "无此工单 — no work order \(orderNo) was taken here"])
         }
     }
 

@@ -39,7 +39,7 @@ struct HotlineServer {
             }
             do {
                 let list = try intake.book.updates(after: since, limit: 500)
-                return Self.json(200, ["updates": list.map(Self.update), "cursor": String(list.last?.seq ?? since)])
+                return Self.json(200, ["updates": list.map(Self.update), "cursor": String(list.last?.id ?? since)])
             } catch {
                 return Self.json(503, ["error": "the adapter cannot read its book now: \(error)"])
             }

@@ -87,11 +87,17 @@ public final class MusterClient: @unchecked Sendable {
     /// Who waits for each request in flight (the session keeps the request itself).
     private var completions: [String: [@Sendable (Reply) -> Void]] = [:]
 
-    public init(_ options: Options, logger: Logger, onWelcome: (@Sendable (Welcome) -> Void)? = nil, onPush: @escaping PushHandler) {
+    /// Told of each new push on the client's thread, in the order they came, before its handler
+    /// runs (handlers run concurrently): where order matters, e.g. an events cursor.
+    private let onArrival: (@Sendable (Command, [UInt8]) -> Void)?
+
+    public init(_ options: Options, logger: Logger, onWelcome: (@Sendable (Welcome) -> Void)? = nil,
+                onArrival: (@Sendable (Command, [UInt8]) -> Void)? = nil, onPush: @escaping PushHandler) {
         self.options = options
         self.logger = logger
         self.onPush = onPush
         self.onWelcome = onWelcome
+        self.onArrival = onArrival
         // Time-based prefix: ids stay unique for this adapter across restarts.
         idPrefix = String(Int64(Date().timeIntervalSince1970 * 1000), radix: 36)
         session = ClientSession(options: options, idPrefix: idPrefix)
@@ -199,6 +205,7 @@ public final class MusterClient: @unchecked Sendable {
         case .send(let out):
             if !send(out) { _ = session.handle(.notSent(out)) }
         case .handOver(let command, let body, let delivery):
+            onArrival?(command, body)
             startHandler(command, body, delivery: delivery)
         case .complete(let id, let reply):
             completions.removeValue(forKey: id)?.forEach { $0(reply) }

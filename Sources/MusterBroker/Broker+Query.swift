@@ -21,6 +21,9 @@ extension Broker {
                     w.array("timeline", timeline.map { Messages.timelineEntry($0, calendar: calendar) })
                 })
             case .cases:
+                if let t = q.updatedSince, Timestamp.parse(t) == nil {
+                    return (.error, Messages.error(re: q.id, .badField("updated_since", "\"\(t)\" is not a time")))
+                }
                 let filter = Store.CaseFilter(state: q.state, agency: q.agency, grid: q.grid,
                                               overdueAt: q.overdue == true ? now : nil, after: q.after, limit: q.limit ?? 100,
                                               source: q.source?.rawValue, updatedSince: q.updatedSince.flatMap(Timestamp.parse))

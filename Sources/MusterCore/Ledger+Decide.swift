@@ -226,7 +226,8 @@ extension Ledger {
             let d = DispatchRecord(
                 dispatchID: ids.nextDispatch(), caseID: id, agency: agency, role: role, round: round, state: .sent,
                 sentAt: run.now, ackBy: due.ackBy, resolveBy: due.resolveBy, returnBy: due.returnBy,
-                milestones: due.milestones.isEmpty ? nil : due.milestones)
+                // Staged limits are the lead's work (违法搭建's 停工 → 处罚 → 拆除); an assist has none.
+                milestones: role == .lead && !due.milestones.isEmpty ? due.milestones : nil)
             emit(id, .dispatched(d), &run)
             run.decision.actions.append(.push(d))
             let ladders = rules.sla.ladder(.ack, caseID: id, dispatch: d, start: d.sentAt, deadline: d.ackBy, calendar: rules.calendar)

@@ -49,8 +49,9 @@ extension Ledger {
             guard let c = cases[caseID], !c.state.isTerminal else { continue }
             for id in ids {
                 guard let d = dispatches[id], d.state.isOpen else { continue }
-                // The rungs still to come; the others fired (or their clock stopped).
-                let waiting = (timersByOwner[id] ?? []).compactMap { timers[$0] }
+                // The signing and finishing rungs still to come; the others fired (or their clock
+                // stopped). A running stage's rungs stay as they are: its deadline does not move.
+                let waiting = (timersByOwner[id] ?? []).compactMap { timers[$0] }.filter { $0.clock == .ack || $0.clock == .resolve }
                 let span = ([d.ackBy, d.resolveBy, d.returnBy] + waiting.map(\.due)).max()!
                 let touched = (CivilDay(d.sentAt).year...CivilDay(span).year).contains(where: changed.contains)
                 guard touched else { continue }

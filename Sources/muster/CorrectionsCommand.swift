@@ -37,7 +37,7 @@ struct CorrectionsCommand: ParsableCommand {
                 : "suggested " + c.suggestions.map { "\($0.category) \(String(format: "%.2f", $0.confidence))" }.joined(separator: ", ")
             print("# \(c.caseID) \(Timestamp.format(c.at)) → \(c.lead) (\(thought))" + (c.note.map { "：\($0)" } ?? ""))
             let text = ([c.title] + (c.description.map { [$0] } ?? [])).joined(separator: " ")
-                .replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
+                .replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " ")
             print("\(Self.guess(c, routing))\t\(text)")
         }
     }

@@ -314,3 +314,17 @@ extension ClientSession.Action {
     var completed: (String, MusterClient.Reply)? { if case .complete(let id, let r) = self { (id, r) } else { nil } }
     var reconnectDelay: Double? { if case .reconnect(let d) = self { d } else { nil } }
 }
+
+/// The events cursor of a plugin that follows events (`EventCursor`): handled out of order, it
+/// never passes an event still being handled.
+@Suite struct EventCursorTests {
+    @Test func theCursorStaysBelowEveryEventStillBeingHandled() {
+        var c = EventCursor()
+        for seq in [101, 102, 105] as [Int64] { c.arrived(seq) }
+        #expect(c.handled(102) == 100, "101 (waiting for its order's answer) is still out: a restart must get it again")
+        #expect(c.handled(105) == 100)
+        #expect(c.handled(101) == 105, "all handled: up to the highest")
+        c.arrived(106)
+        #expect(c.handled(106) == 106)
+    }
+}

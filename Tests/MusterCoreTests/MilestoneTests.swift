@@ -8,7 +8,7 @@ import MusterWire
 @Suite struct MilestoneTests {
     static let rules: Rules = {
         var sla = Fixtures.sla
-        sla.rules.insert(SLAPolicy.Rule(name: "违法搭建", categories: ["street_vending"], windows: [.resolve: Period(30, .wd)],
+        sla.rules.insert(SLAPolicy.Rule(name: "违法搭建", categories: ["street_vending", "road_collapse"], windows: [.resolve: Period(30, .wd)],
                                         milestones: [.init(name: "停工", within: Period(4, .wh)), .init(name: "处罚", within: Period(7, .wd)),
                                                      .init(name: "拆除", within: Period(20, .wd))]), at: 0)
         sla.ladders[.milestone] = [.init(at: .percent(75), notice: "remind", to: ["agency"], level: 1),
@@ -104,6 +104,31 @@ import MusterWire
         let staged = try #require(d.lead(s))
         d.ok(Fixtures.giveBack(staged.dispatchID), by: Self.cg)
         #expect(stageTimers(d.ledger, staged.dispatchID).isEmpty, "a returned dispatch's stage no longer runs")
+    }
+
+    @Test func stagesAreTheLeadsAnAssistHasNone() throws {
+        var d = Driver(rules: Self.rules)
+        let c = d.newCase(Fixtures.submit("road_collapse"))
+        let lead = try #require(d.lead(c))
+        let assist = try #require(d.ledger.openDispatchRecords(of: c).first { $0.role == .assist })
+        #expect(lead.milestones?.count == 3 && assist.milestones == nil)
+        #expect(stageTimers(d.ledger, assist.dispatchID).isEmpty, "no stage clock escalates against an assist")
+        let gongan = Fixtures.agency(assist.agency)
+        d.ok(Fixtures.ack(assist.dispatchID), by: gongan)
+        d.ok(Fixtures.resolve(assist.dispatchID), by: gongan)
+        #expect(d.ledger.dispatches[assist.dispatchID]?.state == .finished, "an assist finishes its part without stages")
+    }
+
+    @Test func aNewHolidayScheduleLeavesTheRunningStagesRungs() throws {
+        var d = Driver(rules: Self.rules)
+        let c = d.newCase()
+        let lead = try #require(d.lead(c))
+        let before = stageTimers(d.ledger, lead.dispatchID)
+        d.ledger.apply(Fact(caseID: c, at: d.now, actor: "broker", change: .deadlinesMoved(
+            dispatchID: lead.dispatchID, ackBy: lead.ackBy.adding(ms: 3_600_000), resolveBy: lead.resolveBy.adding(ms: 86_400_000),
+            returnBy: lead.returnBy, reason: "节假日安排变更")))
+        #expect(!before.isEmpty && stageTimers(d.ledger, lead.dispatchID) == before, "the stage's deadline does not move, nor do its rungs")
+        #expect(d.ledger.timers["\(lead.dispatchID)/resolve/0"] == nil, "the finishing clock's rungs are rescheduled by the recalendar")
     }
 
     @Test func replayingTheFactsGivesTheSameStages() throws {

@@ -23,6 +23,11 @@ public final class PluginAdapter: ActSink, Sendable {
     /// The state the broker was last told; nil: tell it (again), as after a new session.
     private let reported = Mutex<HealthReport.State?>(nil)
     private let waiters = AnswerWaiters()
+    /// Events come in seq order but are handled concurrently: the cursor kept is below every
+    /// event still being handled, so a restart never skips one (`EventCursor`).
+    private let eventCursor = Mutex(EventCursor())
+    /// QUERYs sent and not yet answered by the broker (a timed-out caller does not end one).
+    private let queriesOut = Mutex(0)
 
     /// The downstream refused a push: the push is acknowledged after this.
     struct RetryLater: Error { var after: Double? }
@@ -35,6 +40,9 @@ public final class PluginAdapter: ActSink, Sendable {
         client = MusterClient(options, logger: logger, onWelcome: { _ in
             box.adapter?.reported.withLock { $0 = nil }
             box.adapter?.subscribe()
+        }, onArrival: { command, body in
+            guard command == .event, let seq = PluginAdapter.seq(of: body) else { return }
+            box.adapter?.eventCursor.withLock { $0.arrived(seq) }
         }) { command, body in
             guard let adapter = box.adapter else { return }
             try await adapter.take(command, body)
@@ -145,7 +153,14 @@ public final class PluginAdapter: ActSink, Sendable {
     /// How long a QUERY waits for the broker before it is answered `unavailable` here.
     public static let queryTimeout = 10.0
 
+    /// At most this many QUERYs out at once: the client asks each until the broker answers, so
+    /// while it is away, callers that gave up must not pile more up (Open311's GETs are public).
+    public static let maxQueriesOut = 64
+
     public func query(_ fill: @Sendable (inout JSONWriter) -> Void) async throws -> ActAnswer {
+        guard queriesOut.withLock({ n in n < Self.maxQueriesOut ? { n += 1; return true }() : false }) else {
+            return ActAnswer(command: .error, body: Array(#"{"code":"unavailable","message":"too many queries waiting for the broker"}"#.utf8))
+        }
         // The client asks until the broker answers; the caller (an HTTP request) waits no longer
         // than queryTimeout, whichever comes first resuming it once.
         let done = Mutex(false)
@@ -153,7 +168,10 @@ public final class PluginAdapter: ActSink, Sendable {
             let once: @Sendable (ActAnswer) -> Void = { a in
                 if done.withLock({ d in defer { d = true }; return !d }) { c.resume(returning: a) }
             }
-            client.request(.query, fill, completion: { once(ActAnswer(command: $0.command, body: $0.body)) })
+            client.request(.query, fill, completion: { reply in
+                self.queriesOut.withLock { $0 -= 1 }
+                once(ActAnswer(command: reply.command, body: reply.body))
+            })
             Task {
                 try? await Task.sleep(nanoseconds: UInt64(Self.queryTimeout * 1e9))
                 once(ActAnswer(command: .error, body: Array(#"{"code":"unavailable","message":"the broker did not answer the QUERY in time"}"#.utf8)))
@@ -203,7 +221,8 @@ public final class PluginAdapter: ActSink, Sendable {
         let outcome = await plugin.deliver(push)
         if command == .event, let seq = head.seq {
             switch outcome {
-            case .delivered, .deferred, .refused: try queue.advance(Self.eventsFeed, to: seq)
+            case .delivered, .deferred, .refused:
+                if let through = eventCursor.withLock({ $0.handled(seq) }) { try queue.advance(Self.eventsFeed, to: through) }
             case .retryLater: break
             }
         } else if case .retryLater = outcome {} else if case .refused = outcome {} else if let subject = head.dispatchID ?? head.summonID {
@@ -225,6 +244,11 @@ public final class PluginAdapter: ActSink, Sendable {
                 try await send(.giveBack(id: "refused-\(d)", dispatchID: d, reason: reason, note: note))
             }
         }
+    }
+
+    /// An EVENT's `seq`, read without decoding the rest (on the client's thread).
+    static func seq(of body: [UInt8]) -> Int64? {
+        JSONSpan.value(of: "seq", in: body).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
     }
 
     private struct PushHead: Decodable {

@@ -58,7 +58,8 @@ public enum DispatchMachine {
     ] + [DispatchState.sent, .acked].flatMap { s in [
         Row(s, .extend, [.beforeDeadline], to: s, [.stop([.resolve])], label: "延期"),
         Row(s, .backlog, [.pastDeadline], to: s, [.stop([.resolve])], label: "挂账"),
-        Row(s, .moveDeadlines, to: s, [both], label: "节假日调整"),
+        // A new holiday schedule moves the signing, finishing and return deadlines, not a stage's.
+        Row(s, .moveDeadlines, to: s, [.stop([.ack, .resolve])], label: "节假日调整"),
         Row(s, .rungDue, to: s, [.escalate], label: "催办/督办"),
     ] }
 
