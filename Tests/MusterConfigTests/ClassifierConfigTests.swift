@@ -26,14 +26,13 @@ import Testing
         for text in ["楼下广场舞音响声音太大", "想咨询住房公积金提取政策"] {
             #expect(c.rules.classify(category: nil, text: text).category == Routing.unclassified, "\(text)")
         }
-        // Trained at load: the shipped examples in well under a second (debug build).
+        // Trained at load; the time is printed, not asserted (speed is measured, not tested).
         let examples = c.rules.classifier.configExamples
         let start = DispatchTime.now().uptimeNanoseconds
         let again = TextClassifier(routing: c.rules.routing, examples: examples)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print("training the shipped model: \(seconds) s, \(examples.count) examples (debug build)")
         #expect(again == c.rules.classifier, "the same config, the same model")
-        #expect(seconds < 1, "\(seconds) s")
         let losses = c.rules.classifier.training.losses
         #expect(losses.last! < losses.first! / 4, "training converges: \(losses)")
     }
