@@ -33,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         .target(name: "MusterWire"),
-        .target(name: "MusterCore", dependencies: ["MusterWire"]),
+        .target(name: "MusterCore", dependencies: ["MusterWire", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "MusterStore", dependencies: [
             "MusterCore", "MusterWire",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -66,7 +66,11 @@ extension Broker {
                 ?? ((try? store.submitted(caseID: d.caseID)) ?? nil) ?? Array("{}".utf8)
             lastDelivery += 1
             let delivery = lastDelivery
-            let shown = PersonalData.reporterShown(in: submitted, reveal: config.rules.routing.agencies[d.agency]?.contactsReporters ?? false)
+            // A petitioner is shown whole only to the handling unit's own desk (its lead dispatch,
+            // an agency that contacts reporters); an assist sees the mask. The unit a petition is
+            // about never gets its dispatch at all (routing and ASSIGN pass it over).
+            let desk = (config.rules.routing.agencies[d.agency]?.contactsReporters ?? false) && (c.petition == nil || d.role == .lead)
+            let shown = PersonalData.reporterShown(in: submitted, reveal: desk)
             batch.pushes.append(Batch.Push(
                 delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
                 body: Messages.dispatch(delivery: store.deliveryIDs.wire(delivery), d, c, submitted: shown, calendar: config.rules.calendar),

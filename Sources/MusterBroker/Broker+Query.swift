@@ -99,5 +99,16 @@ extension Messages {
             o.field("satisfaction_rate", rate(a.satisfied, a.rated))
             return o.finish()
         })
+        let p = s.petitions
+        w.object("petitions") { o in
+            o.field("registered", p.registered); o.field("accepted", p.accepted); o.field("finished", p.finished)
+            o.field("rated", p.rated); o.field("replied", p.replied); o.field("review_requested", p.reviewRequested); o.field("repeats", p.repeats)
+            o.field("timely_acceptance_rate", rate(p.acceptedOnTime, p.accepted))    // 及时受理率
+            o.field("on_time_finish_rate", rate(p.finishedOnTime, p.finished))       // 按期办结率
+            o.field("satisfaction_rate", rate(p.satisfied, p.rated))                 // 参评群众满意率
+            o.field("participation_rate", rate(p.rated, p.finished))                 // 群众参评率
+            o.field("review_rate", rate(p.reviewRequested, p.replied))               // 复查率
+            o.field("repeat_rate", rate(p.repeats, p.registered))                    // 重复信访率
+        }
     }
 }

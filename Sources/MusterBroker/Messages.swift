@@ -56,6 +56,20 @@ public enum Messages {
             w.field("state", state.rawValue)
             if let onTime { w.field("on_time", onTime) }
             return (.ok, w.finish())
+        case .acceptedPetition(let caseID, let state, let mergedInto, let due, let p, let standing):
+            w.field("case_id", caseID)
+            w.field("state", state.rawValue)
+            w.field("merged_into", mergedInto)
+            w.field("due", due.map(Timestamp.format))
+            if let due, let calendar, provisional(calendar, from: now, to: due) { w.field("due_provisional", true) }
+            w.raw("petition", petitionJSON(p))
+            if let standing { w.raw("standing", petitionJSON(standing)) }  // Art. 19: where the petition it repeats stands
+            return (.accepted, w.finish())
+        case .petition(let caseID, let state, let p):
+            w.field("case_id", caseID)
+            w.field("state", state.rawValue)
+            w.raw("petition", petitionJSON(p))
+            return (.ok, w.finish())
         case .acceptedIntoIncident(let caseID, let r):
             w.field("case_id", caseID)
             w.field("state", CaseState.merged.rawValue)
@@ -248,6 +262,8 @@ public enum Messages {
         case .incidentDeclared(let r): w.raw("incident", incidentJSON(r))
         case .incidentEnded(let outcome, let note): w.field("incident_id", record); w.field("outcome", outcome.rawValue); w.field("note", note)
         case .handedBack(let incidentID): w.field("incident_id", incidentID)
+        case .petitionNotified, .petitionObjected, .petitionRuled, .petitionRequested, .petitionWindowClosed, .petitionRepeat:
+            petitionEventData(change, into: &w)
         }
         return w.finish()
     }
@@ -279,6 +295,7 @@ public enum Messages {
         w.field("satisfaction", c.satisfaction?.rawValue)
         if let e = c.escalation { w.field("escalation", e) }
         w.field("backlog", c.backlog)
+        if let p = c.petition { w.raw("petition", petitionJSON(p)) }
         return w.finish()
     }
 

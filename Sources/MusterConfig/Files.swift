@@ -134,6 +134,12 @@ struct SLAFile: Decodable {
         var verify_within: String?
         var evaluate_within: String?
         var whistle_within: String?
+        var transfer_within: String?
+        var notify_within: String?
+        var review_request_within: String?
+        var review_within: String?
+        var recheck_request_within: String?
+        var recheck_within: String?
 
         /// The exhaustive switch makes a new clock fail to compile until its key exists here.
         subscript(clock: ClockKind) -> String? {
@@ -147,6 +153,12 @@ struct SLAFile: Decodable {
             case .whistle: whistle_within
             case .incident: nil  // set by each INCIDENT (notify_after), not by sla.yaml
             case .milestone: nil  // each stage's own `within` (a rule's `milestones`)
+            case .transfer: transfer_within
+            case .notify: notify_within
+            case .reviewRequest: review_request_within
+            case .review: review_within
+            case .recheckRequest: recheck_request_within
+            case .recheck: recheck_within
             }
         }
     }

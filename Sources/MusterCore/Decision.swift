@@ -21,6 +21,11 @@ public enum Reply: Sendable, Equatable {
     case incident(IncidentRecord)
     /// `OK {adapter, state, changed}`: HEALTH taken.
     case health(AdapterHealth, changed: Bool)
+    /// `ACCEPTED {case_id, state, merged_into?, due?, petition, standing?}`: a petition registered;
+    /// a repeat merged is told where the petition it repeats stands (Art. 19).
+    case acceptedPetition(caseID: String, state: CaseState, mergedInto: String?, due: Date?, PetitionRecord, standing: PetitionRecord?)
+    /// `OK {case_id, state, petition}`: PETITION taken.
+    case petition(caseID: String, state: CaseState, PetitionRecord)
 }
 
 /// What the shell carries out for a decision, besides logging its facts (in the style of

@@ -90,6 +90,18 @@ public struct Fact: Codable, Sendable, Equatable {
         /// A report merged into an incident becomes a case of its own again (the incident ended
         /// with `hand_back`), to be routed.
         case handedBack(incidentID: String)
+        /// 信访: a document served on the petitioner (告知), with its date.
+        case petitionNotified(PetitionNotice)
+        /// The unit a petition was forwarded to says it is not responsible (Art. 23).
+        case petitionObjected(PetitionObjection)
+        /// The petition office's ruling on the objection; upheld, the lead's `returned` follows.
+        case petitionRuled(upheld: Bool, reason: String?)
+        /// The petitioner asks for 复查 or 复核; it is to be decided by `decideBy`.
+        case petitionRequested(PetitionRequestKind, reason: String?, decideBy: Date)
+        /// A request window (`review_request`, `recheck_request`) closed with nothing asked.
+        case petitionWindowClosed(ClockKind)
+        /// A petition merged as a repeat (Art. 19): confirmed, or split off to be handled on its own.
+        case petitionRepeat(split: Bool, reason: String?)
     }
 
     /// The `type` of the `EVENT` (PROTOCOL.md).
@@ -128,6 +140,12 @@ public struct Fact: Codable, Sendable, Equatable {
         case .incidentDeclared: "incident.declared"
         case .incidentEnded: "incident.ended"
         case .handedBack: "case.handed_back"
+        case .petitionNotified: "petition.notified"
+        case .petitionObjected: "petition.objected"
+        case .petitionRuled: "petition.ruled"
+        case .petitionRequested: "petition.requested"
+        case .petitionWindowClosed: "petition.window_closed"
+        case .petitionRepeat(let split, _): split ? "petition.split" : "petition.repeat_confirmed"
         }
     }
 }
@@ -145,7 +163,8 @@ extension Fact.Change {
         case .rejected: .reject
         case .verified(let passed, _): passed ? .verifyPassed : .verifyFailed
         case .evaluated(let s, _): s == .dissatisfied ? .ratedDissatisfied : .rated
-        case .escalated(let t): t.dispatchID == nil && t.clock != .whistle && t.clock != .incident ? .rungDue : nil
+        case .escalated(let t): t.dispatchID == nil && t.clock != .whistle && t.clock != .incident && !ClockKind.petition.contains(t.clock) ? .rungDue : nil
+        case .petitionRepeat(let split, _): split ? .handBack : nil
         default: nil
         }
     }

@@ -44,6 +44,7 @@ extension Ledger {
     /// escalation fact and its NOTICE, once. Nothing if the clock stopped or the rung fired.
     public mutating func fire(_ timerID: String, now: Date) -> Decision {
         guard let t = timers[timerID], t.due <= now else { return Decision() }
+        if ClockKind.petition.contains(t.clock) { return firePetition(t, now: now) }
         let escalates: Bool
         if t.clock == .incident {
             escalates = incidents[t.caseID]?.state == .active
@@ -74,7 +75,7 @@ extension Ledger {
     /// it is not waiting there, the rules still name no one, or its deadlines cannot be placed.
     public mutating func routeWaiting(_ id: String, rules: Rules, now: Date) -> Decision {
         guard let c = cases[id], c.state == .triage,
-              rules.routing.owners(category: c.category, grid: c.grid, grids: rules.grids, excluding: c.returnedBy) != nil
+              rules.routing.owners(category: c.category, grid: c.grid, grids: rules.grids, excluding: c.passedOver) != nil
         else { return Decision() }
         var run = Run(actor: .broker, now: now, rules: rules)
         do {
@@ -92,8 +93,10 @@ extension Ledger {
 
     mutating func emit(_ caseID: String, _ change: Fact.Change, _ run: inout Run) {
         let fact = Fact(caseID: caseID, at: run.now, actor: run.actor.adapter, change: change)
+        let petitionRow = petitionRow(for: fact)
         apply(fact, touching: &run.decision.touched)
         run.decision.facts.append(fact)
+        if let petitionRow { performPetition(petitionRow, on: caseID, after: fact, &run) }
     }
 
     // MARK: the tables' verdicts
@@ -140,6 +143,7 @@ extension Ledger {
             throw WireError(.invalidTransition, "case \(c.caseID) is \(c.state.rawValue) (\(c.state.chinese))", state: c.state.rawValue)
         }
         _ = try dispatchRow(d, trigger, run, verb: trigger.rawValue)
+        try checkPetition(d, c, trigger, run)
         try check(d, run)
         var caseRow: CaseMachine.Row?
         if d.role == .lead, let t = Ledger.caseTrigger(of: trigger) {
@@ -202,7 +206,7 @@ extension Ledger {
     /// a return already recorded why).
     private mutating func route(_ id: String, _ run: inout Run, quietly: Bool) throws(WireError) {
         let c = cases[id]!
-        if let owners = run.rules.routing.owners(category: c.category, grid: c.grid, grids: run.rules.grids, excluding: c.returnedBy) {
+        if let owners = run.rules.routing.owners(category: c.category, grid: c.grid, grids: run.rules.grids, excluding: c.passedOver) {
             run.owners = owners
             try perform(caseRow(c, .route), on: id, &run)
         } else if !quietly {

@@ -19,19 +19,24 @@ extension Ledger {
         public var whistles: [String] = []
         /// Incidents by id or by their department's ref: through them, the reports merged into them.
         public var incidents: [String] = []
+        /// Petitions of the same petitioner and facts (`Ledger.repeatKey`), whatever their state.
+        public var repeatKeys: [String] = []
 
         public init(cases: [String] = [], dispatches: [String] = [], refs: [ExternalRef] = [], mergeKeys: [String] = [],
-                    whistles: [String] = [], incidents: [String] = []) {
+                    whistles: [String] = [], incidents: [String] = [], repeatKeys: [String] = []) {
             self.cases = cases; self.dispatches = dispatches; self.refs = refs; self.mergeKeys = mergeKeys; self.whistles = whistles
-            self.incidents = incidents
+            self.incidents = incidents; self.repeatKeys = repeatKeys
         }
 
-        public var isEmpty: Bool { cases.isEmpty && dispatches.isEmpty && refs.isEmpty && mergeKeys.isEmpty && whistles.isEmpty && incidents.isEmpty }
+        public var isEmpty: Bool {
+            cases.isEmpty && dispatches.isEmpty && refs.isEmpty && mergeKeys.isEmpty && whistles.isEmpty && incidents.isEmpty && repeatKeys.isEmpty
+        }
 
         public mutating func formUnion(_ other: Needs) {
             cases += other.cases; dispatches += other.dispatches; refs += other.refs; mergeKeys += other.mergeKeys
             whistles += other.whistles
             incidents += other.incidents
+            repeatKeys += other.repeatKeys
         }
     }
 
@@ -59,7 +64,8 @@ extension Ledger {
                      dispatches: needs.dispatches.filter { dispatches[$0] == nil },
                      refs: needs.refs.filter { byExternalRef[Ledger.refKey($0.source, $0.ref)] == nil },
                      mergeKeys: needs.mergeKeys,
-                     whistles: needs.whistles.filter { whistles[$0] == nil })
+                     whistles: needs.whistles.filter { whistles[$0] == nil },
+                     repeatKeys: needs.repeatKeys)
     }
 
     /// Takes an incident read from the store into memory; one already here is as new or newer.
@@ -84,6 +90,7 @@ extension Ledger {
             byExternalRef[Ledger.refKey(c.source, c.externalRef)] = c.caseID
             ids.observe(caseID: c.caseID)
             indexForMerge(c)
+            indexPetition(c)
         }
         for d in list.sorted(by: { $0.dispatchID < $1.dispatchID }) where dispatches[d.dispatchID] == nil {
             dispatches[d.dispatchID] = d
@@ -114,6 +121,10 @@ extension Ledger {
         if let key = Ledger.mergeKey(c) {
             openByMergeKey[key]?.removeAll { $0 == caseID }
             if openByMergeKey[key]?.isEmpty == true { openByMergeKey[key] = nil }
+        }
+        if let key = c.petition?.repeatKey {
+            petitionsByKey[key]?.removeAll { $0 == caseID }
+            if petitionsByKey[key]?.isEmpty == true { petitionsByKey[key] = nil }
         }
         for id in dispatchesOfCase.removeValue(forKey: caseID) ?? [] { dispatches[id] = nil }
         openDispatches[caseID] = nil

@@ -16,6 +16,8 @@ public struct Ledger: Sendable, Equatable {
     /// Open cases by merge key, oldest first: a new report joins the newest one still inside the
     /// merge window. Built the same way by `apply` and by loading the projections.
     public var openByMergeKey: [String: [String]] = [:]
+    /// Petitions by repeat key (petitioner and facts), oldest first: a repeat is found here.
+    public var petitionsByKey: [String: [String]] = [:]
 
     /// Indexes an open case under its merge key (in case id order, i.e. oldest first).
     /// In case id order whatever order cases come in (a case read back from the store may be
@@ -83,7 +85,9 @@ public struct Ledger: Sendable, Equatable {
             cases[id] = record
             byExternalRef[Ledger.refKey(record.source, record.externalRef)] = id
             ids.observe(caseID: id)
+            indexPetition(record)
         }
+        advancePetition(fact, &fp)
         advance(fact, &fp)
         switch fact.change {
         case .accepted(let record):
@@ -118,7 +122,8 @@ public struct Ledger: Sendable, Equatable {
             touch(id, fact, &fp)
         case .acked(let did, let handler, _):
             updateDispatch(did, &fp) { $0.ackedAt = fact.at; $0.handler = handler }
-            touch(id, fact, &fp)
+            let accepted = dispatches[did]?.role == .lead && cases[id]?.petition?.state == .accepted && cases[id]?.petition?.acceptedAt == nil
+            update(id, fact, &fp) { if accepted { $0.petition?.acceptedAt = fact.at } }
         case .progressed(let did, _, _):
             updateDispatch(did, &fp) { _ in }
             touch(id, fact, &fp)
@@ -193,9 +198,11 @@ public struct Ledger: Sendable, Equatable {
             incidents[id]!.state = .ended; incidents[id]!.endedAt = fact.at; incidents[id]!.outcome = outcome; incidents[id]!.note = note
             fp.incidents.append(id)
             removeTimers(of: id, clocks: [.incident], &fp)
-        case .handedBack:
+        case .handedBack, .petitionRepeat(split: true, _):
             update(id, fact, &fp) { $0.mergedInto = nil }
             if let c = cases[id] { indexForMerge(c) }  // open again: the same problem merges into it
+        case .petitionNotified, .petitionObjected, .petitionRuled, .petitionRequested, .petitionWindowClosed, .petitionRepeat:
+            update(id, fact, &fp) { $0.petition?.record(fact) }
         }
         if case .modeSet(let mode, let scope) = fact.change {
             modes[scope] = mode == .normal ? nil : mode

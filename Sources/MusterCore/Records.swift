@@ -31,12 +31,15 @@ public struct CaseRecord: Codable, Sendable, Equatable {
     public var escalation: Int?
     /// 挂账: the lead's written explanation, once the case is on the backlog.
     public var backlog: String?
+    /// A petition's (信访) own course, beside the handling; nil for every other source.
+    public var petition: PetitionRecord?
 
     public init(caseID: String, source: Source, externalRef: String, category: String, grid: String, priority: Priority,
                 title: String, address: String?, state: CaseState, round: Int, lead: String?, assists: [String],
                 assigned: Bool, returnedBy: [String], mergedInto: String?, mergedReports: Int, acceptedAt: Date,
-                updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?, escalation: Int? = nil, backlog: String? = nil) {
+                updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?, escalation: Int? = nil, backlog: String? = nil, petition: PetitionRecord? = nil) {
         self.escalation = escalation
+        self.petition = petition
         self.backlog = backlog
         self.caseID = caseID; self.source = source; self.externalRef = externalRef; self.category = category
         self.grid = grid; self.priority = priority; self.title = title; self.address = address; self.state = state
@@ -45,6 +48,12 @@ public struct CaseRecord: Codable, Sendable, Equatable {
         self.acceptedAt = acceptedAt; self.updatedAt = updatedAt; self.resolveBy = resolveBy
         self.satisfaction = satisfaction
     }
+}
+
+extension CaseRecord {
+    /// Departments routing passes over: those that returned it, and those a petition is about
+    /// (an accusation never goes to the accused; 信访工作条例).
+    public var passedOver: [String] { returnedBy + (petition?.about ?? []) }
 }
 
 /// One dispatch of a case to one department, in one round.

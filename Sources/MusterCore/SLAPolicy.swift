@@ -12,6 +12,13 @@ public enum ClockKind: String, Sendable, CaseIterable, Codable {
     case incident
     /// The running stage of a staged limit (Milestone): its window is the stage's `within`.
     case milestone
+    /// A petition's (信访): 转送/交办 and 告知 from registration (Art. 22, 23); the windows for
+    /// asking 复查 / 复核 from the document served, whose end is a trigger, not a rung (Art. 35,
+    /// 36); the 复查 / 复核 decisions from the request.
+    case transfer, notify, reviewRequest = "review_request", review, recheckRequest = "recheck_request", recheck
+
+    /// The petition's clocks: set by a `source: petition` rule, not required under defaults.
+    public static let petition: [ClockKind] = [.transfer, .notify, .reviewRequest, .review, .recheckRequest, .recheck]
 }
 
 /// Deadlines as data (config/sla.yaml): rules matched on category, priority, source, mode,

@@ -238,6 +238,15 @@ enum Schema {
             // The stages (Milestone) as the log writes them: a JSON array, null for most dispatches.
             try db.execute(sql: "ALTER TABLE dispatches ADD COLUMN milestones TEXT")
         }
+        m.registerMigration("v10: petitions (信访) beside their cases") { db in
+            // The petition's record as the log writes it (null for every other source), and its
+            // repeat key (petitioner and facts, a digest) to find repeats in any state.
+            try db.execute(sql: """
+                ALTER TABLE cases ADD COLUMN petition TEXT;
+                ALTER TABLE cases ADD COLUMN repeat_key TEXT;
+                CREATE INDEX cases_by_repeat_key ON cases (repeat_key, case_id) WHERE repeat_key IS NOT NULL;
+                """)
+        }
         return m
     }
 }

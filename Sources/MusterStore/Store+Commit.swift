@@ -67,12 +67,12 @@ extension Store {
         let insertCase = try db.cachedStatement(sql: """
             INSERT INTO cases (case_id, source, external_ref, category, grid, priority, title, address, state, round,
                 lead, assists, assigned, returned_by, merged_into, merged_reports, accepted_at, updated_at, resolve_by,
-                satisfaction, submitted, escalation, backlog, merge_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                satisfaction, submitted, escalation, backlog, merge_key, petition, repeat_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let updateCase = try db.cachedStatement(sql: """
             UPDATE cases SET state = ?, round = ?, lead = ?, assists = ?, assigned = ?, returned_by = ?, merged_into = ?,
-                merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ?, escalation = ?, backlog = ? WHERE case_id = ?
+                merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ?, escalation = ?, backlog = ?, petition = ? WHERE case_id = ?
             """)
         for c in batch.caseRows {
             if let submitted = batch.submitted[c.caseID] {
@@ -83,13 +83,14 @@ extension Store {
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
                 b.bind(c.acceptedAt.ms); b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
                 b.bind(submitted); b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(Ledger.mergeKey(c))
+                b.bind(Store.petitionColumn(c)); b.bind(c.petition?.repeatKey)
                 try b.step()
             } else {
                 var b = Binder(updateCase)
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
                 b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
-                b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(c.caseID)
+                b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(Store.petitionColumn(c)); b.bind(c.caseID)
                 try b.step()
             }
         }
@@ -192,4 +193,11 @@ public struct RequestKey: Hashable, Sendable {
     public var adapter: String
     public var requestID: String
     public init(adapter: String, requestID: String) { self.adapter = adapter; self.requestID = requestID }
+}
+
+extension Store {
+    /// `cases.petition`: the petition's record in the log's JSON, null for other sources.
+    static func petitionColumn(_ c: CaseRecord) -> String? {
+        c.petition.map { String(decoding: LogWriter.petitionJSON($0), as: UTF8.self) }
+    }
 }

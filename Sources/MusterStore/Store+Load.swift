@@ -15,6 +15,7 @@ extension Store {
                 ledger.byExternalRef[Ledger.refKey(c.source, c.externalRef)] = c.caseID
                 ledger.ids.observe(caseID: c.caseID)
                 ledger.indexForMerge(c)
+                ledger.indexPetition(c)
             }
             let dispatches = try Row.fetchCursor(db, sql: "SELECT * FROM dispatches ORDER BY dispatch_id")
             while let row = try dispatches.next() {
@@ -92,6 +93,10 @@ extension Store {
             }
             for k in needs.mergeKeys {
                 ids += try String.fetchAll(byMergeKey, arguments: [k])
+            }
+            let byRepeatKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE repeat_key = ? ORDER BY case_id")
+            for k in needs.repeatKeys {
+                ids += try String.fetchAll(byRepeatKey, arguments: [k])
             }
             return try Store.casesWithDispatches(db, ids)
         }
@@ -176,7 +181,8 @@ extension Store {
             lead: codes(row["lead"] as String?), assists: list(row["assists"]), assigned: row["assigned"], returnedBy: list(row["returned_by"]),
             mergedInto: row["merged_into"], mergedReports: row["merged_reports"], acceptedAt: Date(ms: row["accepted_at"]),
             updatedAt: Date(ms: row["updated_at"]), resolveBy: resolveBy.map(Date.init(ms:)),
-            satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)), escalation: escalation, backlog: row["backlog"])
+            satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)), escalation: escalation, backlog: row["backlog"],
+            petition: try (row["petition"] as String?).map(LogReader.petition))
     }
 
     static func dispatchRecord(_ row: Row) throws -> DispatchRecord {

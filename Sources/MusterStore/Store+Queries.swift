@@ -86,7 +86,34 @@ extension Store {
             let figures = byAgency.values.sorted { $0.agency < $1.agency }
             let rated = try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE satisfaction IS NOT NULL AND accepted_at >= ? AND accepted_at < ?", arguments: [lo, hi]) ?? 0
             let satisfied = try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE satisfaction IN ('satisfied', 'basically_satisfied') AND accepted_at >= ? AND accepted_at < ?", arguments: [lo, hi]) ?? 0
-            return CaseStats(accepted: byState.values.reduce(0, +), byState: byState, agencies: figures, rated: rated, satisfied: satisfied)
+            return CaseStats(accepted: byState.values.reduce(0, +), byState: byState, agencies: figures, rated: rated, satisfied: satisfied,
+                             petitions: try Store.petitionFigures(db, lo, hi))
         }
+    }
+}
+
+extension Store {
+    /// PetitionFigures from the petitions' records (`cases.petition`) and their lead dispatches.
+    static func petitionFigures(_ db: Database, _ lo: Int64, _ hi: Int64) throws -> PetitionFigures {
+        let lead = "SELECT 1 FROM dispatches d WHERE d.case_id = c.case_id AND d.role = 'lead'"
+        guard let r = try Row.fetchOne(db, sql: """
+            SELECT count(*) AS n,
+                sum(EXISTS(\(lead) AND d.acked_at IS NOT NULL)) AS accepted,
+                sum(EXISTS(\(lead) AND d.acked_at IS NOT NULL AND d.acked_at <= d.ack_by)) AS accepted_on_time,
+                sum(EXISTS(\(lead) AND d.state = 'finished')) AS finished,
+                sum(EXISTS(\(lead) AND d.state = 'finished' AND d.finished_at <= d.resolve_by)) AS finished_on_time,
+                sum(c.satisfaction IS NOT NULL) AS rated,
+                sum(coalesce(c.satisfaction IN ('satisfied', 'basically_satisfied'), 0)) AS satisfied,
+                sum(EXISTS(SELECT 1 FROM json_each(c.petition, '$.notices') WHERE json_extract(value, '$.kind') = 'reply')) AS replied,
+                sum(json_extract(c.petition, '$.review_requested_at') IS NOT NULL) AS review_requested,
+                sum(json_extract(c.petition, '$.repeat_of') IS NOT NULL) AS repeats
+            FROM cases c WHERE c.source = 'petition' AND c.petition IS NOT NULL AND c.accepted_at >= ? AND c.accepted_at < ?
+            """, arguments: [lo, hi]) else { return PetitionFigures() }
+        var f = PetitionFigures()
+        f.registered = r["n"]
+        guard f.registered > 0 else { return f }
+        f.accepted = r["accepted"]; f.acceptedOnTime = r["accepted_on_time"]; f.finished = r["finished"]; f.finishedOnTime = r["finished_on_time"]
+        f.rated = r["rated"]; f.satisfied = r["satisfied"]; f.replied = r["replied"]; f.reviewRequested = r["review_requested"]; f.repeats = r["repeats"]
+        return f
     }
 }

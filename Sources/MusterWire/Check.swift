@@ -50,6 +50,19 @@ enum Check {
     }
 
     /// Codes and names: printable, no spaces, at most 64 bytes.
+    /// 居民身份证号码: 17 digits and a digit or X (GB 11643), checksum included.
+    static func idNumber(_ s: String, _ field: String) throws(WireError) {
+        let chars = Array(s.uppercased().utf8)
+        guard chars.count == 18, chars.prefix(17).allSatisfy({ (48...57).contains($0) }),
+              chars[17] == UInt8(ascii: "X") || (48...57).contains(chars[17]) else {
+            throw .badField(field, "not an 18-character 居民身份证号码 (17 digits and a digit or X)")
+        }
+        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+        let sum = zip(chars.prefix(17), weights).reduce(0) { $0 + Int($1.0 - 48) * $1.1 }
+        let check = Array("10X98765432".utf8)[sum % 11]
+        guard chars[17] == check else { throw .badField(field, "the 居民身份证号码's check digit is wrong") }
+    }
+
     static func name(_ s: String, _ field: String) throws(WireError) {
         try text(s, field, max: 64)
         if s.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {

@@ -17,6 +17,8 @@ public enum Command: String, Sendable, CaseIterable {
     case health = "HEALTH"
     // known incidents (已知事件)
     case incident = "INCIDENT", incidentEnd = "INCIDENT_END"
+    // petitions (信访)
+    case petition = "PETITION"
 
     /// Commands a peer may send to the broker.
     public var isRequest: Bool {

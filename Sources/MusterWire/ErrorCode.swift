@@ -16,6 +16,10 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case rateLimited = "rate_limited"
     case unavailable
     case `internal`
+    /// A petition's window for this act closed (复查 asked on day 31).
+    case windowClosed = "window_closed"
+    /// The same petition after 终结: not accepted again (信访工作条例 Art. 36).
+    case repeatPetition = "repeat_petition"
 }
 
 /// A refusal: the code, a human message, and the detail peers may act on.

@@ -9,6 +9,13 @@ public enum PersonalData {
         return String(repeating: "*", count: max(0, chars.count - 2)) + String(chars.suffix(2))
     }
 
+    /// `410105198001011234` → `4101************34`: the region's first four and the last two.
+    public static func maskIDNumber(_ id: String) -> String {
+        let chars = Array(id)
+        guard chars.count > 6 else { return String(repeating: "*", count: chars.count) }
+        return String(chars.prefix(4)) + String(repeating: "*", count: chars.count - 6) + String(chars.suffix(2))
+    }
+
     /// `李四` → `李*`.
     public static func maskName(_ name: String) -> String {
         guard let first = name.first else { return name }
@@ -28,6 +35,7 @@ public enum PersonalData {
         } else {
             w.field("name", r.name.map(maskName))
             w.field("phone", r.phone.map(maskPhone))
+            w.field("id_number", r.idNumber.map(maskIDNumber))
             w.field("anonymous", false)
             w.field("masked", true)
         }

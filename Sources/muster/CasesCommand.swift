@@ -52,7 +52,7 @@ extension CasesCommand {
 }
 
 struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Figures per agency: 及时签收率, 按期办结率, 退单率, 满意率.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Figures per agency: 及时签收率, 按期办结率, 退单率, 满意率; and 信访's 及时受理率, 按期办结率, 参评群众满意率, 群众参评率, 复查率, 重复信访率.")
 
     @OptionGroup var peer: PeerOptions
     @Option(help: "From (RFC 3339).") var since: String?
@@ -73,6 +73,12 @@ struct StatsCommand: AsyncParsableCommand {
         print("agency       dispatches  及时签收率  按期办结率  退单率   返工率   重办率   满意率")
         for a in r["agencies"] as? [[String: Any]] ?? [] {
             print("\((a["agency"] as? String ?? "").padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%10d", a["dispatches"] as? Int ?? 0))  \(pct(a["timely_sign_rate"]))   \(pct(a["on_time_finish_rate"]))  \(pct(a["return_rate"])) \(pct(a["rework_rate"])) \(pct(a["redo_rate"])) \(pct(a["satisfaction_rate"]))")
+        }
+        let p = r["petitions"] as? [String: Any] ?? [:]
+        if (p["registered"] as? Int ?? 0) > 0 {
+            print("信访 petitions: \(p["registered"] ?? 0) registered, \(p["accepted"] ?? 0) 受理, \(p["finished"] ?? 0) 办结, \(p["replied"] ?? 0) 答复")
+            print("  及时受理率 \(pct(p["timely_acceptance_rate"]))  按期办结率 \(pct(p["on_time_finish_rate"]))  参评群众满意率 \(pct(p["satisfaction_rate"]))  "
+                  + "群众参评率 \(pct(p["participation_rate"]))  复查率 \(pct(p["review_rate"]))  重复信访率 \(pct(p["repeat_rate"]))")
         }
     }
 

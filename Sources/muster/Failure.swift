@@ -42,7 +42,7 @@ enum Failure: Int32, CaseIterable {
         case .badRequest: "bad request: bad_field, bad_json, bad_frame, unknown_command, …"
         case .notAllowed: "not allowed: forbidden, not_registered"
         case .notFound: "no such case, dispatch or whistle: unknown_case, unknown_dispatch, unknown_whistle"
-        case .wrongState: "not in this state: invalid_transition, return_refused"
+        case .wrongState: "not in this state: invalid_transition, return_refused, window_closed, repeat_petition"
         }
     }
 
@@ -53,7 +53,7 @@ enum Failure: Int32, CaseIterable {
         case .tooLarge: .tooLarge
         case .forbidden, .notRegistered: .notAllowed
         case .unknownCase, .unknownDispatch, .unknownWhistle: .notFound
-        case .invalidTransition, .returnRefused: .wrongState
+        case .invalidTransition, .returnRefused, .windowClosed, .repeatPetition: .wrongState
         case .rateLimited, .unavailable: .retryLater
         case .internal: .brokerInternal
         }

@@ -92,6 +92,12 @@ import MusterWire
             case .milestone:
                 #expect(l.dispatches[t.dispatchID!].map { $0.state.isOpen && $0.runningMilestone != nil } == true, "\(t.id) with no stage running")
             case .whistle, .incident: break
+            case .transfer: #expect(c.petition?.state == .registered, "\(t.id) on a petition already forwarded")
+            case .notify: #expect(c.petition.map { !$0.told && !$0.state.isTerminal } == true, "\(t.id) on a petition already told")
+            case .reviewRequest: #expect(c.petition?.state == .replied, "\(t.id) with the petition \(String(describing: c.petition?.state))")
+            case .review: #expect(c.petition?.state == .reviewing, "\(t.id) with the petition \(String(describing: c.petition?.state))")
+            case .recheckRequest: #expect(c.petition?.state == .reviewed, "\(t.id) with the petition \(String(describing: c.petition?.state))")
+            case .recheck: #expect(c.petition?.state == .rechecking, "\(t.id) with the petition \(String(describing: c.petition?.state))")
             }
         }
     }

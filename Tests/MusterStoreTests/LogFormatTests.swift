@@ -18,7 +18,7 @@ import MusterWire
                    lead: full ? "chengguan" : nil, assists: full ? ["a", "b"] : [], assigned: full, returnedBy: full ? ["reli"] : [],
                    mergedInto: full ? "C0000000002" : nil, mergedReports: 3, acceptedAt: t, updatedAt: t.adding(ms: 1),
                    resolveBy: full ? t.adding(ms: -1) : nil, satisfaction: full ? .basicallySatisfied : nil,
-                   escalation: full ? 2 : nil, backlog: full ? "涉及历史遗留产权纠纷" : nil)
+                   escalation: full ? 2 : nil, backlog: full ? "涉及历史遗留产权纠纷" : nil, petition: full ? petition(full: true) : nil)
     }
 
     static func dispatch(full: Bool) -> DispatchRecord {
@@ -62,6 +62,27 @@ import MusterWire
                     clock: .incident, rung: 0, level: 2, notice: "emergency_supply", to: ["ops"], due: t, deadline: t)
     }
 
+    static func notice(full: Bool) -> PetitionNotice {
+        PetitionNotice(kind: full ? .reply : .acceptance, number: full ? "郑信复〔2026〕12号" : nil, title: full ? "答复意见书" : nil,
+                       issuer: full ? "郑州市城市管理局" : nil, url: full ? "https://xf.example/doc/12" : nil, sha256: full ? String(repeating: "a", count: 64) : nil,
+                       servedAt: t, windowCloses: full ? t.adding(ms: 30 * 86_400_000) : nil)
+    }
+
+    static func objection(full: Bool) -> PetitionObjection {
+        PetitionObjection(dispatchID: "D0000000001", agency: "zhujian", reason: "属燃气公司职责", at: t, upheld: full ? false : nil)
+    }
+
+    static func petition(full: Bool) -> PetitionRecord {
+        var p = PetitionRecord(state: full ? .reviewing : .registered, repeatKey: full ? String(repeating: "b", count: 64) : nil,
+                               about: full ? ["zhujian"] : [], repeatOf: full ? "C0000000009" : nil)
+        if full {
+            p.notices = [notice(full: false), notice(full: true)]
+            p.objection = objection(full: true)
+            p.acceptedAt = t; p.windowCloses = t; p.decideBy = t.adding(ms: 1); p.reviewRequestedAt = t; p.recheckRequestedAt = t; p.endedAt = t
+        }
+        return p
+    }
+
     /// Every change, with all its optional values (`full`) or none.
     static func changes(full: Bool) -> [Fact.Change] {
         let note: String? = full ? "备注 \"引号\"" : nil
@@ -92,6 +113,10 @@ import MusterWire
             .incidentEnded(outcome: full ? .handBack : .resolved, note: note),
             .handedBack(incidentID: "I0000000001"),
             .escalated(incidentRung(full: full)),
+            .petitionNotified(notice(full: full)), .petitionObjected(objection(full: false)),
+            .petitionRuled(upheld: full, reason: note), .petitionRequested(full ? .recheck : .review, reason: note, decideBy: t),
+            .petitionWindowClosed(full ? .recheckRequest : .reviewRequest),
+            .petitionRepeat(split: true, reason: note), .petitionRepeat(split: false, reason: note),
         ]
     }
 
@@ -178,6 +203,9 @@ import MusterWire
             ("The whistle record", LogWriter.whistleJSON(Self.whistle(full: true)), LogWriter.whistleJSON(Self.whistle(full: false))),
             ("The summon record", LogWriter.summonJSON(Self.summon(full: true)), LogWriter.summonJSON(Self.summon(full: false))),
             ("The incident record", LogWriter.incidentJSON(Self.incident(full: true)), LogWriter.incidentJSON(Self.incident(full: false))),
+            ("The petition record", LogWriter.petitionJSON(Self.petition(full: true)), LogWriter.petitionJSON(Self.petition(full: false))),
+            ("The notice record", LogWriter.noticeJSON(Self.notice(full: true)), LogWriter.noticeJSON(Self.notice(full: false))),
+            ("The objection record", LogWriter.objectionJSON(Self.objection(full: true)), LogWriter.objectionJSON(Self.objection(full: false))),
         ]
         for (title, full, bare) in records {
             let table = try #require(sections.first { $0.key.hasPrefix(title) }?.value, "no table \(title)")

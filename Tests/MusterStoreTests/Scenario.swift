@@ -156,7 +156,54 @@ extension Harness {
         try run(.ack(StoreFixtures.make(["id": "a10", "dispatch_id": lead(k).dispatchID])), by: Self.agency(lead(k).agency))
         try run(.progress(StoreFixtures.make(["id": "p10", "dispatch_id": lead(k).dispatchID, "note": "阶段完成：停工", "milestone": "停工"])),
                 by: Self.agency(lead(k).agency))
+        // 11. 信访: a petition forwarded, told, objected to (overruled), accepted, answered and
+        //     reviewed; its repeat merged and confirmed, another split off; a second unit's
+        //     objection upheld; and a reply no one contests, whose window closes.
+        let office = Actor(adapter: "petition-office", roles: [.intake])
+        func notify(_ c: String, _ kind: String, _ id: String, by: Actor = office) throws {
+            try run(.petition(StoreFixtures.make(["id": id, "case_id": c, "act": "notify",
+                                                  "document": ["kind": kind, "number": "郑信\(id)号", "issuer": "郑州市信访局"]])), by: by)
+        }
+        func act(_ c: String, _ act: String, _ id: String, _ extra: [String: Any] = [:], by: Actor = office) throws {
+            try run(.petition(StoreFixtures.make(extra.merging(["id": id, "case_id": c, "act": act]) { $1 })), by: by)
+        }
+        let p = try petition(11, category: "street_vending", address: "解放路11号")
+        made.append(p)
+        let pcg = Self.agency(lead(p).agency)
+        try notify(p, "acceptance", "n11")
+        try act(p, "object", "o11", ["reason": "不属本单位职责"], by: pcg)
+        try act(p, "rule", "r11", ["agree": false, "reason": "属城管职责"])
+        try run(.ack(StoreFixtures.make(["id": "a11", "dispatch_id": lead(p).dispatchID])), by: pcg)
+        try run(.resolve(StoreFixtures.make(["id": "r11x", "dispatch_id": lead(p).dispatchID, "result": "已取缔"])), by: pcg)
+        try notify(p, "reply", "d11", by: pcg)
+        try act(p, "request_review", "rv11", ["reason": "对答复不服"])
+        try notify(p, "review", "f11")
+        made.append(try petition(12, category: "street_vending", address: "解放路11号"))  // the same petitioner and facts: merged
+        try act(made.last!, "confirm_repeat", "c12")
+        made.append(try petition(13, category: "street_vending", address: "解放路11号"))
+        try act(made.last!, "split_repeat", "s13", ["reason": "新的诉求"])
+        let q = try petition(14, category: "road_collapse", address: "人民路14号", name: "赵六")
+        made.append(q)
+        try act(q, "object", "o14", ["reason": "属燃气公司"], by: Self.agency(lead(q).agency))
+        try act(q, "rule", "r14", ["agree": true])
+        let u = try petition(15, category: "street_vending", address: "解放路15号", name: "钱七")
+        made.append(u)
+        try run(.ack(StoreFixtures.make(["id": "a15", "dispatch_id": lead(u).dispatchID])), by: Self.agency(lead(u).agency))
+        try run(.resolve(StoreFixtures.make(["id": "r15", "dispatch_id": lead(u).dispatchID])), by: Self.agency(lead(u).agency))
+        try notify(u, "reply", "d15")
+        now = ledger.cases[u]!.petition!.windowCloses!.adding(ms: 1000)
+        try fireDue()
         return made
+    }
+
+    /// A petition (信访) registered by the petition office.
+    mutating func petition(_ n: Int, category: String, address: String, name: String = "王五") throws -> String {
+        let c: [String: Any] = ["source": "petition", "external_ref": "XF-\(n)", "title": "信访：\(category)", "category": category,
+                                "location": ["grid": "zz/erqi/jiefanglu", "address": address],
+                                "reporter": ["name": name, "phone": "13800000000"], "petition": ["about": [String]()]]
+        let d = try run(.submit(StoreFixtures.make(["id": "s\(n)", "case": c])), by: Actor(adapter: "petition-office", roles: [.intake]))
+        guard case .acceptedPetition(let id, _, _, _, _, _) = d.reply else { throw StoreError.corrupt("not a petition") }
+        return id
     }
 
     /// After a restart or an upgrade: whatever is open moves on — the waiting case is assigned,

@@ -50,7 +50,7 @@ import MusterWire
 
     /// The types of a v1 log (LogMigrationTests' fixture): everything but the whistle, which came with v2.
     static var v1Types: Set<String> { allTypes.filter { !$0.hasPrefix("whistle.") && !["downstream.update", "adapter.health", "incident.declared", "incident.ended", "case.handed_back", "incident.escalated",
-                                                                                         "dispatch.milestone_reached"].contains($0) } }
+                                                                                         "dispatch.milestone_reached"].contains($0) && !$0.hasPrefix("petition.") } }
 
     static let allTypes: Set<String> = [
         "case.accepted", "case.merged", "case.report_merged", "case.triage", "case.consultation", "case.dispatched",
@@ -60,6 +60,8 @@ import MusterWire
         "whistle.blown", "whistle.summoned", "whistle.reported", "whistle.released", "whistle.stood_down", "whistle.escalated",
         "downstream.update", "adapter.health", "incident.declared", "incident.ended", "case.handed_back", "incident.escalated",
         "dispatch.milestone_reached",
+        "petition.notified", "petition.objected", "petition.ruled", "petition.requested", "petition.window_closed",
+        "petition.repeat_confirmed", "petition.split",
     ]
 
     @Test(arguments: StoreBackend.all)
@@ -75,6 +77,19 @@ import MusterWire
 
     /// Verdicts are counted from their column by when they were given — not by searching the
     /// log's text (where a note reading "dissatisfied" looked like a dissatisfied call).
+    /// 信访's figures over the day's five petitions: two accepted and finished in time, both
+    /// answered, one 复查 asked, two repeats (one merged and confirmed, one split off).
+    @Test(arguments: StoreBackend.all)
+    func petitionFiguresCountWhatTheDayDid(_ backend: StoreBackend) throws {
+        var h = try Harness(backend.make())
+        try h.aDayAtTheCentre()
+        let p = try h.store.stats(since: nil, until: nil).petitions
+        #expect(p.registered == 5 && p.accepted == 2 && p.acceptedOnTime == 2 && p.finished == 2 && p.finishedOnTime == 2)
+        #expect(p.replied == 2 && p.reviewRequested == 1 && p.repeats == 2 && p.rated == 0 && p.satisfied == 0)
+        let before = try h.store.stats(since: nil, until: Date(ms: 0)).petitions
+        #expect(before == PetitionFigures(), "the period counts")
+    }
+
     @Test(arguments: StoreBackend.all)
     func statsCountVerdictsFromColumnsByWhenTheyWereGiven(_ backend: StoreBackend) throws {
         var h = try Harness(backend.make())

@@ -13,6 +13,12 @@ public enum OnAssign: CaseCommandKind {
         where run.rules.routing.agencies[code] == nil {
             throw .badField(field, "unknown agency \"\(code)\"")
         }
+        // An accusation never goes to the accused (信访工作条例): not as lead, not as assist.
+        let about = ledger.cases[b.caseID]?.petition?.about ?? []
+        for (field, code) in [("lead", b.lead)] + (b.assists ?? []).enumerated().map({ ("assists[\($0.offset)]", $0.element) })
+        where about.contains(code) {
+            throw WireError(.forbidden, "petition \(b.caseID) is about \(code): it may not handle it nor see it", field: field)
+        }
         return try ledger.actOnCase(.assign, b.caseID, &run, named: Routing.Owners(lead: b.lead, assists: b.assists ?? [])) {
             .assigned(lead: b.lead, assists: b.assists ?? [], note: b.note)
         }

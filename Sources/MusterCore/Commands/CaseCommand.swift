@@ -71,7 +71,7 @@ public enum CaseCommands {
     public static let all: [any CaseCommandKind.Type] = [
         OnSubmit.self, OnAck.self, OnProgress.self, OnResolve.self, OnReturn.self, OnExtend.self, OnBacklog.self,
         OnAssign.self, OnReject.self, OnVerify.self, OnEvaluate.self, OnMode.self,
-        OnWhistle.self, OnReport.self, OnStandDown.self, OnHealth.self, OnIncident.self, OnIncidentEnd.self,
+        OnWhistle.self, OnReport.self, OnStandDown.self, OnHealth.self, OnIncident.self, OnIncidentEnd.self, OnPetition.self,
     ]
 
     private static let byName: [Command: any CaseCommandKind.Type] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

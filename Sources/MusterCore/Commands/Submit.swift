@@ -12,6 +12,12 @@ public enum OnSubmit: CaseCommandKind {
     public static func needs(_ s: Submit, _ rules: Rules) -> Ledger.Needs {
         let c = s.case
         let refs = [Ledger.ExternalRef(c.source, c.externalRef)]
+        if c.source == .petition {
+            // Earlier petitions of the same petitioner and facts, in process or 终结, wherever they are.
+            let category = rules.classify(category: c.category, text: c.title + " " + (c.description ?? "")).category
+            let key = Ledger.repeatKey(c.reporter, category: category, grid: c.location.grid ?? rules.grids.root, address: c.location.address)
+            return Ledger.Needs(refs: refs, repeatKeys: key.map { [$0] } ?? [])
+        }
         // Without an address there is no merge key: spare the classification (decide
         // classifies anyway).
         guard let address = c.location.address, !address.trimmedSpaces.isEmpty else { return Ledger.Needs(refs: refs) }
@@ -45,6 +51,7 @@ extension Ledger {
         let c = s.case
         if let existing = caseID(source: c.source, externalRef: c.externalRef), let record = cases[existing] {
             if let into = record.mergedInto, let incident = incidents[into] { return .acceptedIntoIncident(caseID: existing, incident) }
+            if record.petition != nil { return acceptedPetition(existing) ?? .accepted(caseID: existing, state: record.state, mergedInto: record.mergedInto, due: record.resolveBy) }
             return .accepted(caseID: existing, state: record.state, mergedInto: record.mergedInto, due: record.resolveBy)
         }
         let rules = run.rules
@@ -60,14 +67,17 @@ extension Ledger {
                                                         grid: grid, mode: mode(for: grid)), at: run.now)
         run.triageReason = rules.routing.categories[category] == nil ? "unclassified" : "no_route"
         run.triageSuggestions = classified.suggestions
+        let petition = c.source == .petition ? try register(c, category: category, grid: grid, run) : nil
         let id = ids.nextCase()
         // The first projection, as logged (its state is the table's: `accept` from `new`).
         var record = CaseRecord(
             caseID: id, source: c.source, externalRef: c.externalRef, category: category, grid: grid,
             priority: c.priority ?? .normal, title: c.title, address: c.location.address, state: .new,
             round: 0, lead: nil, assists: [], assigned: false, returnedBy: [], mergedInto: nil,
-            mergedReports: 0, acceptedAt: run.now, updatedAt: run.now, resolveBy: nil, satisfaction: nil)
-        if let incident = incident(covering: category, grid: grid, at: run.now) {
+            mergedReports: 0, acceptedAt: run.now, updatedAt: run.now, resolveBy: nil, satisfaction: nil, petition: petition?.0)
+        if let petition {
+            run.mergeTarget = petition.mergeInto  // a petition merges only into the same petitioner's (Art. 19)
+        } else if let incident = incident(covering: category, grid: grid, at: run.now) {
             run.mergeTarget = incident.incidentID  // a known incident: the report joins it
         } else if let key = Ledger.mergeKey(record), let target = openByMergeKey[key]?.last, let t = cases[target],
            !t.state.isTerminal, rules.mergeWindow.after(t.acceptedAt) >= run.now {
@@ -78,6 +88,10 @@ extension Ledger {
         emit(id, .accepted(record), &run)
         run.decision.actions.append(.keepSubmitted(caseID: id))
         try perform(row, on: id, &run)
+        if petition != nil {
+            if cases[id]!.petition!.state != .merged { startPetitionClocks(id, from: run.now, &run) }
+            return acceptedPetition(id)!
+        }
         if let target = run.mergeTarget, let incident = incidents[target] {
             return .acceptedIntoIncident(caseID: id, incident)
         }
@@ -85,5 +99,14 @@ extension Ledger {
             return .accepted(caseID: id, state: cases[id]!.state, mergedInto: target, due: cases[target]?.resolveBy)
         }
         return .accepted(caseID: id, state: cases[id]!.state, mergedInto: nil, due: cases[id]!.resolveBy)
+    }
+}
+
+extension Ledger {
+    /// ACCEPTED for a petition: its own course, and for a repeat where the one it joined stands.
+    fileprivate func acceptedPetition(_ id: String) -> Reply? {
+        guard let c = cases[id], let p = c.petition else { return nil }
+        let target = c.mergedInto.flatMap { cases[$0] }
+        return .acceptedPetition(caseID: id, state: c.state, mergedInto: c.mergedInto, due: (target ?? c).resolveBy, p, standing: target?.petition)
     }
 }

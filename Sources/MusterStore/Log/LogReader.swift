@@ -113,7 +113,10 @@ struct LogRecordV2: Decodable {
                 state: try c.decode(HealthReport.State.self, forKey: "state"), detail: try c.decodeIfPresent(String.self, forKey: "detail"),
                 failures: try c.decodeIfPresent(Int.self, forKey: "failures")))
         default:
-            throw DecodingError.dataCorruptedError(forKey: "type", in: c, debugDescription: "unknown fact type \(type)")
+            guard let petition = try Self.petitionChange(type, c) else {
+                throw DecodingError.dataCorruptedError(forKey: "type", in: c, debugDescription: "unknown fact type \(type)")
+            }
+            change = petition
         }
     }
 
@@ -130,7 +133,8 @@ struct LogRecordV2: Decodable {
             mergedReports: try c.decode(Int.self, forKey: "merged_reports"), acceptedAt: try c.time("accepted_at"),
             updatedAt: try c.time("updated_at"), resolveBy: try c.timeIfPresent("resolve_by"),
             satisfaction: try c.decodeIfPresent(Satisfaction.self, forKey: "satisfaction"),
-            escalation: try c.decodeIfPresent(Int.self, forKey: "escalation"), backlog: try c.decodeIfPresent(String.self, forKey: "backlog"))
+            escalation: try c.decodeIfPresent(Int.self, forKey: "escalation"), backlog: try c.decodeIfPresent(String.self, forKey: "backlog"),
+            petition: c.contains("petition") ? try Self.petition(c.nestedContainer(keyedBy: LogKey.self, forKey: "petition")) : nil)
     }
 
     static func dispatchRecord(_ c: KeyedDecodingContainer<LogKey>) throws -> DispatchRecord {

@@ -63,6 +63,8 @@ enum LogWriter {
         case .adapterHealth(let h):
             w.field("adapter", h.adapter); w.field("agency", h.agency); w.field("state", h.state.rawValue)
             w.field("detail", h.detail); if let f = h.failures { w.field("failures", f) }
+        case .petitionNotified, .petitionObjected, .petitionRuled, .petitionRequested, .petitionWindowClosed, .petitionRepeat:
+            writePetition(change, into: &w)
         }
         return w.finish()
     }
@@ -104,6 +106,7 @@ enum LogWriter {
         w.field("satisfaction", c.satisfaction?.rawValue)
         if let e = c.escalation { w.field("escalation", e) }
         w.field("backlog", c.backlog)
+        if let p = c.petition { w.raw("petition", petitionJSON(p)) }
         return w.finish()
     }
 
