@@ -97,9 +97,15 @@ let package = Package(
                                               .product(name: "CSV", package: "CSV.swift"),
                                               .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 path: "Plugins/Hotline", exclude: ["README.md"]),
+        // The petition office (plugin petition): registration, documents and requests over signed HTTP, as SUBMIT and PETITION.
+        .target(name: "PetitionOffice", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire",
+                                               .product(name: "Hummingbird", package: "hummingbird"),
+                                               .product(name: "Crypto", package: "swift-crypto"),
+                                               .product(name: "GRDB", package: "GRDB.swift")],
+                path: "Plugins/Petition", exclude: ["README.md"]),
         .target(name: "MusterPlugins", dependencies: ["MusterAdapterKit", "MusterConfig", "SimulatedDepartment", "WebhookDepartment",
                                               "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment",
-                                              "HotlineIntake"],
+                                              "HotlineIntake", "PetitionOffice"],
                 path: "Plugins/Registry"),
         .target(name: "MusterTesting", dependencies: [
             "MusterBroker", "MusterStore", "MusterConfig", "MusterCore", "MusterWire", "ZeroMQ",
@@ -131,7 +137,7 @@ let package = Package(
             "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "HotlineIntake", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "HotlineIntake", "PetitionOffice", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

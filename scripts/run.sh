@@ -24,13 +24,14 @@ cat data/logs/broker.out
 # 供水) against local stand-ins of their own systems (scripts/standins.py, one port, signing with
 # data/keys/standins.secret); MUSTER_DEPARTMENTS=simulated runs the simulated ones instead.
 # Every other adapter config with an agency (交通, 市场监管) runs as config/adapters has it.
-# config/plugins also holds the 12345 platform's intake API (hotline12345.yaml, 127.0.0.1:8720).
+# config/plugins also holds the 12345 platform's intake API (hotline12345.yaml, 127.0.0.1:8720)
+# and the petition office's (petition.yaml, 127.0.0.1:8730).
 # Intake adapters in config/adapters (no agency, downstream none) only hold a session and would
 # take the adapter id hotline-12345 from it, so they are not started.
 started=()
 plugged=()
 if [ "${MUSTER_DEPARTMENTS:-plugins}" != simulated ]; then
-  for secret in standins hotline-platform; do  # the stand-ins' signing key; the 12345 platform's (config/plugins/hotline12345.yaml)
+  for secret in standins hotline-platform petition-office; do  # the stand-ins' signing key; the 12345 platform's and the petition office's (config/plugins)
     [ -f "data/keys/$secret.secret" ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "data/keys/$secret.secret"; chmod 600 "data/keys/$secret.secret"; }
   done
   python3 "$(dirname "$0")/standins.py" 8700 data/keys/standins.secret > data/logs/standins.log 2>&1 &

@@ -1,4 +1,5 @@
 import Foundation
+import WebhookDepartment
 import Hummingbird
 import Logging
 import MusterAdapterKit
@@ -72,11 +73,7 @@ struct HotlineServer {
         try await app.run()
     }
 
-    static func client(_ request: Request, _ body: [UInt8], _ proof: ClientProof) -> String? {
-        func header(_ name: String) -> String { request.headers.first { $0.name.canonicalName == name }?.value ?? "" }
-        return proof.check(client: header("x-muster-client"), timestamp: header("x-muster-timestamp"),
-                           signature: header("x-muster-signature"), authorization: header("authorization"), body: body)
-    }
+    static func client(_ request: Request, _ body: [UInt8], _ proof: ClientProof) -> String? { proof.check(request, body: body) }
 
     static func update(_ u: HotlineBook.Update) -> [String: Any] {
         var o: [String: Any] = ["update_id": "\(u.seq)-\(u.orderNo)", "order_no": u.orderNo, "case_id": u.caseID, "status": u.status,

@@ -2,17 +2,13 @@ import Foundation
 import MusterAdapterKit
 import MusterConfig
 import MusterWire
+import WebhookDepartment
 
 /// `settings:` of `plugin: hotline12345`: where the intake API listens, which platform clients
 /// may call it and how each proves it, how long a caller waits for ACCEPTED.
 struct HotlineSettings: Sendable {
-    /// A caller of the API: the 12345 platform (or a second one during a migration), proving
-    /// itself with an HMAC over each request (`secret_file`) or a bearer key (`api_key_file`).
-    struct Client: Sendable {
-        enum Proof: Sendable { case hmac(secret: [UInt8]), apiKey(String) }
-        var name: String
-        var proof: Proof
-    }
+    /// A caller of the API: the 12345 platform (or a second one during a migration).
+    typealias Client = IntakeClient
 
     var host: String
     var port: Int
@@ -29,9 +25,8 @@ struct HotlineSettings: Sendable {
     var importing: ImportSettings = .default
 
     struct File: Decodable {
-        struct Client: Decodable { var name: String; var secret_file: String?; var api_key_file: String? }
         var listen: String
-        var clients: [Client]
+        var clients: [ClientProof.File]
         var wait: String?
         var source: String?
         struct FollowUp: Decodable { var attempts: Int }
@@ -50,29 +45,8 @@ struct HotlineSettings: Sendable {
         case .failure(let e): errors.append(e)
         }
         let dir = (settings.path as NSString).deletingLastPathComponent
-        func read(_ file: String, _ key: String, _ i: Int) -> String? {
-            let path = file.hasPrefix("/") ? file : (dir as NSString).appendingPathComponent(file)
-            let text = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let text, !text.isEmpty else {
-                errors.append(settings.error(at: ["clients"], "clients[\(i)].\(key): cannot read a secret from \(path)")); return nil
-            }
-            return text
-        }
-        var clients: [Client] = []
-        var names: Set<String> = []
-        if f.clients.isEmpty { errors.append(settings.error(at: ["clients"], "at least one client (the 12345 platform) is needed")) }
-        for (i, c) in f.clients.enumerated() {
-            if c.name.isEmpty || !c.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
-                errors.append(settings.error(at: ["clients"], "clients[\(i)].name \"\(c.name)\": letters, digits, . _ - only"))
-            } else if !names.insert(c.name).inserted {
-                errors.append(settings.error(at: ["clients"], "clients[\(i)].name \"\(c.name)\" is given twice"))
-            }
-            switch (c.secret_file, c.api_key_file) {
-            case (let s?, nil): if let t = read(s, "secret_file", i) { clients.append(Client(name: c.name, proof: .hmac(secret: Array(t.utf8)))) }
-            case (nil, let k?): if let t = read(k, "api_key_file", i) { clients.append(Client(name: c.name, proof: .apiKey(t))) }
-            default: errors.append(settings.error(at: ["clients"], "clients[\(i)] (\(c.name)): give secret_file (HMAC) or api_key_file (bearer key), one of them"))
-            }
-        }
+        let (clients, clientProblems) = ClientProof.load(f.clients, settings, who: "the 12345 platform")
+        errors += clientProblems
         var wait = 5.0
         if let w = f.wait {
             if let s = AdapterConfig.seconds(w), s > 0, s <= 60 { wait = s } else {

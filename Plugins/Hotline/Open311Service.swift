@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WebhookDepartment
 import MusterAdapterKit
 import MusterCore
 import MusterWire

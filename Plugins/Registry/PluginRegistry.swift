@@ -4,6 +4,7 @@ import ChengguanDepartment
 import ConsoleDepartment
 import GonganDepartment
 import HotlineIntake
+import PetitionOffice
 import GongshuiDepartment
 import ReliDepartment
 import SimulatedDepartment
@@ -24,6 +25,7 @@ public enum PluginRegistry {
         GongshuiDepartment.descriptor,
         ConsoleDepartment.descriptor,
         HotlineIntake.descriptor,
+        PetitionOffice.descriptor,
     ]
 
     public static func named(_ name: String) -> PluginDescriptor? { all.first { $0.name == name } }

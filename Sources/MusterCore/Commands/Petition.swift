@@ -103,7 +103,8 @@ extension Ledger {
         guard let text = doc.servedAt else { return run.now }
         guard let t = Timestamp.parse(text) else { throw .badField("document.served_at", "not an RFC 3339 time with offset") }
         guard t <= run.now.adding(ms: 5 * 60_000) else { throw .badField("document.served_at", "\(text) is in the future") }
-        guard t >= c.acceptedAt else { throw .badField("document.served_at", "\(text) is before the petition was registered (\(Timestamp.format(c.acceptedAt)))") }
+        // A document is dated to the second: one served the second the petition was registered is not before it.
+        guard t.ms >= c.acceptedAt.ms / 1000 * 1000 else { throw .badField("document.served_at", "\(text) is before the petition was registered (\(Timestamp.format(c.acceptedAt)))") }
         return t
     }
 }
