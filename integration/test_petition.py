@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -207,3 +208,18 @@ def test_a_kill9_between_registration_and_the_notice_loses_and_doubles_nothing(m
     status, again = call(listen, "POST", "/v1/petitions", form("XF-2026-0100"))
     assert status == 201 and again["case_id"] == case_id, "registered again: the same case"
     assert broker.query("SELECT count(*) FROM events WHERE case_id = ? AND type = 'petition.notified'", (case_id,))[0][0] == 1
+
+
+def test_the_petition_table_prints_as_the_statute_reads():
+    from conftest import run_cli
+    r = run_cli("lifecycle", "--machine", "petition")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    for rx in (r"replied\(已答复\)\s+request_review 申请复查\s+window_open\s+reviewing\(复查中\)\s+stop\(review_request\), start_clocks",
+               r"replied\(已答复\)\s+window_closes 复查期满未申请\s+settled\(期满办结\)",
+               r"forwarded\(已转送\)\s+accept 受理\s+accepted\(已受理\)\s+handle_from_acceptance",
+               r"rechecking\(复核中\)\s+serve_recheck 送达复核意见书，终结\s+concluded\(终结\)\s+stop\(recheck\)"):
+        assert re.search(rx, out), (rx, out)
+    assert not re.search(r"(?m)^concluded\(", out), "nothing leaves 终结"
+    dot = run_cli("lifecycle", "--machine", "petition", "--dot").stdout
+    assert dot.startswith("digraph petition {") and "p_replied -> p_reviewing" in dot, dot

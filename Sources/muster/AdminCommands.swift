@@ -110,9 +110,9 @@ struct LifecycleCommand: ParsableCommand {
         commandName: "lifecycle", abstract: "Print a lifecycle table, guards and effects included (or Graphviz with --dot).")
 
     @Flag(help: "Graphviz dot source.") var dot = false
-    @Option(help: "case, dispatch, whistle (吹哨) or summon (a summoned department, 报到).") var machine = "case"
+    @Option(help: "case, dispatch, whistle (吹哨), summon (a summoned department, 报到) or petition (信访).") var machine = "case"
 
-    static let machines = ["case", "dispatch", "whistle", "summon"]
+    static let machines = ["case", "dispatch", "whistle", "summon", "petition"]
 
     func validate() throws {
         guard Self.machines.contains(machine) else { throw ValidationError("--machine is one of \(Self.machines.joined(separator: ", ")), not \(machine)") }
@@ -124,6 +124,7 @@ struct LifecycleCommand: ParsableCommand {
             case "case": CaseMachine.dot()
             case "dispatch": DispatchMachine.dot()
             case "whistle": WhistleMachine.dot()
+            case "petition": PetitionMachine.dot()
             default: SummonMachine.dot()
             }
             print(source, terminator: "")
@@ -141,6 +142,7 @@ struct LifecycleCommand: ParsableCommand {
         case "case": CaseMachine.table.rows.map { row($0, zh: \.chinese, guardName: \.rawValue, effect: \.name) }
         case "dispatch": DispatchMachine.table.rows.map { row($0, zh: \.chinese, guardName: \.rawValue, effect: \.name) }
         case "whistle": WhistleMachine.table.rows.map { row($0, zh: \.chinese, guardName: \.rawValue, effect: \.name) }
+        case "petition": PetitionMachine.table.rows.map { row($0, zh: \.chinese, guardName: \.rawValue, effect: \.name) }
         default: SummonMachine.table.rows.map { row($0, zh: \.chinese, guardName: { _ in "" }, effect: \.name) }
         }
         for r in rows { print(pad(r.0, 16) + pad(r.1, 24) + pad(r.2, 40) + pad(r.3, 16) + r.4) }
