@@ -7,6 +7,8 @@ Synchronisation is by polling for an observable condition with a deadline, never
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import os
@@ -19,6 +21,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -660,3 +664,46 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+# --------------------------------------------------------------------------------------------
+# the intake adapters' HTTP APIs (plugin hotline12345, plugin petition)
+
+INTAKE_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_healthy(listen: str) -> bool:
+    """GET /health of an adapter's API answers 200."""
+    try:
+        with INTAKE_HTTP.open(f"http://{listen}/health", timeout=5) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def start_intake(broker: "Broker", config: Path, name: str, listen: str) -> "Process":
+    """`muster adapter --config CONFIG` in the broker's folder, once its API answers /health."""
+    p = Process([str(MUSTER_BIN), "adapter", "--config", str(config)], cwd=broker.workdir, name=name)
+    wait_until(lambda: http_healthy(listen) or not p.alive, 15, f"{name}'s GET /health")
+    assert p.alive, f"the adapter exited: {p.stderr_tail()}"
+    return p
+
+
+def signed_call(listen: str, method: str, path: str, doc: dict | None = None, *, client: str, secret: bytes,
+                raw: bytes | None = None, bearer: str | None = None, signed: bool = True) -> tuple[int, dict]:
+    """One call of an intake API as its client: HMAC-signed (X-Muster-Timestamp, X-Muster-Signature over
+    timestamp.body), a bearer key, or (signed=False) nothing; answers (status, JSON)."""
+    body = raw if raw is not None else (json.dumps(doc, ensure_ascii=False).encode() if doc is not None else b"")
+    ts = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-Muster-Client": client}
+    if bearer is not None:
+        headers["Authorization"] = f"Bearer {bearer}"
+    elif signed:
+        headers.update({"X-Muster-Timestamp": ts,
+                        "X-Muster-Signature": "sha256=" + hmac.new(secret, ts.encode() + b"." + body, hashlib.sha256).hexdigest()})
+    req = urllib.request.Request(f"http://{listen}{path}", data=body if method == "POST" else None, headers=headers, method=method)
+    try:
+        with INTAKE_HTTP.open(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")

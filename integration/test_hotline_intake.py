@@ -7,19 +7,13 @@ answered 202 (queued) and becomes a case — across a kill -9 of the adapter —
 Plugins/Hotline/README.md is the contract."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from conftest import MUSTER_BIN, Process, free_port, wait_until
+from conftest import INTAKE_HTTP as HTTP, Process, free_port, signed_call, start_intake, wait_until
 
 SECRET = b"hotline-platform-shared-secret"
 API_KEY = "k-0123456789abcdef"
-HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def order(no: str, **over) -> dict:
@@ -56,36 +50,12 @@ curve:
 
 
 def start_adapter(broker, config: Path, n: int, listen: str) -> Process:
-    p = Process([str(MUSTER_BIN), "adapter", "--config", str(config)], cwd=broker.workdir, name=f"hotline-{n}")
-    wait_until(lambda: health(listen) or not p.alive, 15, "the intake API's GET /health")
-    assert p.alive, f"the adapter exited: {p.stderr_tail()}"
-    return p
-
-
-def health(listen: str) -> bool:
-    try:
-        with HTTP.open(f"http://{listen}/health", timeout=5) as r:
-            return r.status == 200
-    except OSError:
-        return False
+    return start_intake(broker, config, f"hotline-{n}", listen)
 
 
 def call(listen: str, method: str, path: str, doc: dict | None = None, *, raw: bytes | None = None,
          client: str = "platform", secret: bytes = SECRET, bearer: str | None = None, signed: bool = True) -> tuple[int, dict]:
-    body = raw if raw is not None else (json.dumps(doc, ensure_ascii=False).encode() if doc is not None else b"")
-    ts = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "X-Muster-Client": client}
-    if bearer is not None:
-        headers["Authorization"] = f"Bearer {bearer}"
-    elif signed:
-        headers.update({"X-Muster-Timestamp": ts,
-                        "X-Muster-Signature": "sha256=" + hmac.new(secret, ts.encode() + b"." + body, hashlib.sha256).hexdigest()})
-    req = urllib.request.Request(f"http://{listen}{path}", data=body if method == "POST" else None, headers=headers, method=method)
-    try:
-        with HTTP.open(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+    return signed_call(listen, method, path, doc, client=client, secret=secret, raw=raw, bearer=bearer, signed=signed)
 
 
 def cases(broker, ref: str) -> list[tuple]:

@@ -9,18 +9,14 @@ doubles nothing. Plugins/Petition/README.md is the contract."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from conftest import MUSTER_BIN, Process, free_port, wait_until
+from conftest import Process, free_port, signed_call, start_intake, wait_until
 
 SECRET = b"petition-office-shared-secret"
-HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 NAME, PHONE, ID_NUMBER = "王五", "13812345678", "11010519491231002X"
 
 
@@ -57,31 +53,11 @@ curve:
 
 
 def start_adapter(broker, config: Path, n: int, listen: str) -> Process:
-    p = Process([str(MUSTER_BIN), "adapter", "--config", str(config)], cwd=broker.workdir, name=f"petition-{n}")
-    wait_until(lambda: health(listen) or not p.alive, 15, "the petition API's GET /health")
-    assert p.alive, f"the adapter exited: {p.stderr_tail()}"
-    return p
-
-
-def health(listen: str) -> bool:
-    try:
-        with HTTP.open(f"http://{listen}/health", timeout=5) as r:
-            return r.status == 200
-    except OSError:
-        return False
+    return start_intake(broker, config, f"petition-{n}", listen)
 
 
 def call(listen: str, method: str, path: str, doc: dict | None = None, *, secret: bytes = SECRET) -> tuple[int, dict]:
-    body = json.dumps(doc, ensure_ascii=False).encode() if doc is not None else b""
-    ts = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "X-Muster-Client": "xfj", "X-Muster-Timestamp": ts,
-               "X-Muster-Signature": "sha256=" + hmac.new(secret, ts.encode() + b"." + body, hashlib.sha256).hexdigest()}
-    req = urllib.request.Request(f"http://{listen}{path}", data=body if method == "POST" else None, headers=headers, method=method)
-    try:
-        with HTTP.open(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+    return signed_call(listen, method, path, doc, client="xfj", secret=secret)
 
 
 def now_cst() -> str:

@@ -1,5 +1,6 @@
 import Foundation
 import MusterWire
+import WebhookDepartment
 
 /// A work order (工单) of the 12345 platform, as it POSTs it (README.md), turned into the case of
 /// a SUBMIT. Only its shape is checked here — required members, types, the 诉求类型 — and every
@@ -9,10 +10,7 @@ struct WorkOrder: Equatable {
     /// 诉求类型: 咨询 is a consultation (its own deadlines); the rest are ordinary cases.
     enum Kind: String, CaseIterable { case consult = "咨询", help = "求助", complaint = "投诉", report = "举报", suggestion = "建议" }
 
-    struct Refusal: Error, Equatable {
-        var field: String
-        var message: String
-    }
+    typealias Refusal = FormReader.Refusal
 
     var orderNo: String
     var calledAt: String
@@ -34,43 +32,11 @@ struct WorkOrder: Equatable {
     static let members: Set<String> = ["order_no", "called_at", "kind", "content", "title", "address", "grid", "category", "urgent",
                                        "contact", "anonymous", "callback", "attachments", "lat", "lon"]
 
-    /// JSON's true and false, not 1 and 0 (Foundation gives both as NSNumber; a boolean's type code is "c").
-    static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
-
     /// The body as the platform sent it; a refusal names the first member at fault.
     static func parse(_ body: [UInt8]) throws(Refusal) -> WorkOrder {
-        guard let any = try? JSONSerialization.jsonObject(with: Data(body)), let o = any as? [String: Any] else {
-            throw Refusal(field: "", message: "工单须为 JSON 对象 — the body is not a JSON object")
-        }
-        if let unknown = o.keys.sorted().first(where: { !members.contains($0) }) {
-            throw Refusal(field: unknown, message: "未知字段 \(unknown) — unknown member (README.md lists the work order's members)")
-        }
-        func text(_ k: String, required: Bool = false) throws(Refusal) -> String? {
-            switch o[k] {
-            case nil, is NSNull:
-                if required { throw Refusal(field: k, message: "缺少 \(k) — \(k) is required") }
-                return nil
-            case let s as String:
-                let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
-                if t.isEmpty, required { throw Refusal(field: k, message: "\(k) 不能为空 — \(k) is empty") }
-                return t.isEmpty ? nil : t
-            default: throw Refusal(field: k, message: "\(k) 须为字符串 — \(k) must be a string")
-            }
-        }
-        func flag(_ k: String) throws(Refusal) -> Bool {
-            switch o[k] {
-            case nil, is NSNull: return false
-            case let n as NSNumber where Self.isBool(n): return n.boolValue
-            default: throw Refusal(field: k, message: "\(k) 须为 true 或 false — \(k) must be a boolean")
-            }
-        }
-        func number(_ k: String) throws(Refusal) -> Double? {
-            switch o[k] {
-            case nil, is NSNull: return nil
-            case let n as NSNumber where !Self.isBool(n): return n.doubleValue
-            default: throw Refusal(field: k, message: "\(k) 须为数字 — \(k) must be a number")
-            }
-        }
+        let f = try FormReader.body(body, known: members, what: "工单")
+        let o = f.object
+        func text(_ k: String, required: Bool = false) throws(Refusal) -> String? { try f.text(k, required: required) }
         let orderNo = try text("order_no", required: true)!
         guard orderNo.utf8.count <= 64, orderNo.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_".unicodeScalars.contains($0)) }) else {
             throw Refusal(field: "order_no", message: "工单编号只含字母、数字、- 和 _，至多 64 位 — letters, digits, - and _ only, at most 64")
@@ -94,28 +60,17 @@ struct WorkOrder: Equatable {
             contactPhone = (c["phone"] as? String).flatMap { $0.isEmpty ? nil : $0 }
         default: throw Refusal(field: "contact", message: "contact 须为对象 {name, phone} — must be an object")
         }
-        let anonymous = try flag("anonymous"), callback = try flag("callback")
+        let anonymous = try f.flag("anonymous"), callback = try f.flag("callback")
         if callback, !anonymous, contactPhone == nil {
             throw Refusal(field: "contact.phone", message: "需回访的工单须留联系电话 — a call-back needs the caller's phone")
         }
-        var attachments: [[String: String]] = []
-        switch o["attachments"] {
-        case nil, is NSNull: break
-        case let list as [Any]:
-            for (i, item) in list.enumerated() {
-                guard let a = item as? [String: Any], let url = a["url"] as? String, !url.isEmpty else {
-                    throw Refusal(field: "attachments[\(i)].url", message: "附件须有 url — each attachment needs its url")
-                }
-                attachments.append(["url": url, "sha256": a["sha256"] as? String].compactMapValues { $0 })
-            }
-        default: throw Refusal(field: "attachments", message: "attachments 须为数组 [{url, sha256?}] — must be a list")
-        }
+        let attachments = try f.attachments()
         // A title for the lists: the platform's own, or the complaint's first words.
         let title = try text("title") ?? String(content.prefix(40))
         return WorkOrder(orderNo: orderNo, calledAt: try text("called_at", required: true)!, kind: kind, content: content, title: title,
-                         address: try text("address"), grid: try text("grid"), category: try text("category"), urgent: try flag("urgent"),
+                         address: try text("address"), grid: try text("grid"), category: try text("category"), urgent: try f.flag("urgent"),
                          contactName: contactName, contactPhone: contactPhone, anonymous: anonymous, callback: callback,
-                         attachments: attachments, lat: try number("lat"), lon: try number("lon"))
+                         attachments: attachments, lat: try f.number("lat"), lon: try f.number("lon"))
     }
 
     /// The SUBMIT's `case` (docs/PROTOCOL.md): an anonymous caller's name and phone stay with the

@@ -1,5 +1,6 @@
 import Foundation
 import MusterWire
+import WebhookDepartment
 
 /// A petition's registration (信访登记) as the petition office's system POSTs it (README.md),
 /// turned into the case of a SUBMIT with `source: petition`. Only its shape is checked here;
@@ -9,10 +10,7 @@ struct PetitionForm: Equatable {
     /// 信访形式.
     enum Channel: String, CaseIterable { case letter = "来信", visit = "来访", online = "网上信访", phone = "电话" }
 
-    struct Refusal: Error, Equatable {
-        var field: String
-        var message: String
-    }
+    typealias Refusal = FormReader.Refusal
 
     var petitionNo: String
     var receivedAt: String
@@ -33,35 +31,18 @@ struct PetitionForm: Equatable {
                                        "about", "petitioner", "attachments"]
 
     static func parse(_ body: [UInt8]) throws(Refusal) -> PetitionForm {
-        guard let any = try? JSONSerialization.jsonObject(with: Data(body)), let o = any as? [String: Any] else {
-            throw Refusal(field: "", message: "登记表须为 JSON 对象 — the body is not a JSON object")
-        }
-        if let unknown = o.keys.sorted().first(where: { !members.contains($0) }) {
-            throw Refusal(field: unknown, message: "未知字段 \(unknown) — unknown member (README.md lists the form's members)")
-        }
-        func text(_ k: String, in d: [String: Any] = o, prefix: String = "", required: Bool = false) throws(Refusal) -> String? {
-            switch d[k] {
-            case nil, is NSNull:
-                if required { throw Refusal(field: prefix + k, message: "缺少 \(prefix + k) — \(prefix + k) is required") }
-                return nil
-            case let s as String:
-                let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
-                if t.isEmpty, required { throw Refusal(field: prefix + k, message: "\(prefix + k) 不能为空 — \(prefix + k) is empty") }
-                return t.isEmpty ? nil : t
-            default: throw Refusal(field: prefix + k, message: "\(prefix + k) 须为字符串 — \(prefix + k) must be a string")
-            }
-        }
-        let no = try text("petition_no", required: true)!
+        let f = try FormReader.body(body, known: members, what: "登记表")
+        let no = try f.text("petition_no", required: true)!
         guard no.utf8.count <= 64, no.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_".unicodeScalars.contains($0)) }) else {
             throw Refusal(field: "petition_no", message: "信访件编号只含字母、数字、- 和 _，至多 64 位 — letters, digits, - and _ only, at most 64")
         }
-        let channelText = try text("channel", required: true)!
+        let channelText = try f.text("channel", required: true)!
         guard let channel = Channel(rawValue: channelText) else {
             throw Refusal(field: "channel", message: "信访形式须为 \(Channel.allCases.map(\.rawValue).joined(separator: "/")) — unknown channel \"\(channelText)\"")
         }
-        let content = try text("content", required: true)!
+        let content = try f.text("content", required: true)!
         var about: [String] = []
-        switch o["about"] {
+        switch f.object["about"] {
         case nil, is NSNull: break
         case let list as [Any]:
             for (i, item) in list.enumerated() {
@@ -70,41 +51,19 @@ struct PetitionForm: Equatable {
             }
         default: throw Refusal(field: "about", message: "about 须为单位代码数组 — a list of agency codes")
         }
-        var name: String?, idNumber: String?, phone: String?, anonymous = false
-        switch o["petitioner"] {
-        case let p as [String: Any]:
-            if let k = p.keys.sorted().first(where: { !["name", "id_number", "phone", "anonymous"].contains($0) }) {
-                throw Refusal(field: "petitioner.\(k)", message: "未知字段 petitioner.\(k) — petitioner has name, id_number, phone, anonymous")
-            }
-            if let a = p["anonymous"] {
-                guard let n = a as? NSNumber, String(cString: n.objCType) == "c" else {
-                    throw Refusal(field: "petitioner.anonymous", message: "petitioner.anonymous 须为 true 或 false — must be a boolean")
-                }
-                anonymous = n.boolValue
-            }
-            name = try text("name", in: p, prefix: "petitioner.", required: !anonymous)
-            idNumber = try text("id_number", in: p, prefix: "petitioner.")
-            phone = try text("phone", in: p, prefix: "petitioner.")
-        case nil, is NSNull:
-            throw Refusal(field: "petitioner", message: "缺少 petitioner {name, id_number?, phone?} — who petitions (or {anonymous: true})")
-        default: throw Refusal(field: "petitioner", message: "petitioner 须为对象 — must be an object")
+        // 信访人: who petitions, or {anonymous: true} (a 检举 may be anonymous: nothing to tell a repeat by).
+        guard let who = f.object["petitioner"] as? [String: Any] else {
+            throw Refusal(field: "petitioner", message: f.object["petitioner"] == nil || f.object["petitioner"] is NSNull
+                          ? "缺少 petitioner {name, id_number?, phone?} — who petitions (or {anonymous: true})" : "petitioner 须为对象 — must be an object")
         }
-        var attachments: [[String: String]] = []
-        switch o["attachments"] {
-        case nil, is NSNull: break
-        case let list as [Any]:
-            for (i, item) in list.enumerated() {
-                guard let a = item as? [String: Any], let url = a["url"] as? String, !url.isEmpty else {
-                    throw Refusal(field: "attachments[\(i)].url", message: "附件须有 url — each attachment needs its url")
-                }
-                attachments.append(["url": url, "sha256": a["sha256"] as? String].compactMapValues { $0 })
-            }
-        default: throw Refusal(field: "attachments", message: "attachments 须为数组 [{url, sha256?}] — must be a list")
-        }
-        return PetitionForm(petitionNo: no, receivedAt: try text("received_at", required: true)!, channel: channel, content: content,
-                            title: try text("title") ?? String(content.prefix(40)), address: try text("address"), grid: try text("grid"),
-                            category: try text("category"), about: about, name: anonymous ? nil : name, idNumber: anonymous ? nil : idNumber,
-                            phone: anonymous ? nil : phone, anonymous: anonymous, attachments: attachments)
+        let p = FormReader(who, prefix: "petitioner.")
+        try p.only(["name", "id_number", "phone", "anonymous"], hint: "petitioner has name, id_number, phone, anonymous")
+        let anonymous = try p.flag("anonymous")
+        let name = try p.text("name", required: !anonymous), idNumber = try p.text("id_number"), phone = try p.text("phone")
+        return PetitionForm(petitionNo: no, receivedAt: try f.text("received_at", required: true)!, channel: channel, content: content,
+                            title: try f.text("title") ?? String(content.prefix(40)), address: try f.text("address"), grid: try f.text("grid"),
+                            category: try f.text("category"), about: about, name: anonymous ? nil : name, idNumber: anonymous ? nil : idNumber,
+                            phone: anonymous ? nil : phone, anonymous: anonymous, attachments: try f.attachments())
     }
 
     /// The SUBMIT's `case` (docs/PROTOCOL.md, "Petitions"); the 信访形式 rides along as `xf`.

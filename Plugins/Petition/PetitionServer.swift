@@ -85,13 +85,6 @@ struct PetitionServer {
         return o
     }
 
-    static var unauthorized: Response {
-        json(401, ["error": "身份验证失败 — name your client in X-Muster-Client and sign the request (X-Muster-Timestamp, X-Muster-Signature: sha256=HMAC over timestamp.body) or send Authorization: Bearer KEY"])
-    }
-
-    static func json(_ status: Int, _ doc: [String: Any]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
+    static var unauthorized: Response { JSONResponse.unauthorized }
+    static func json(_ status: Int, _ doc: [String: Any]) -> Response { JSONResponse.make(status, doc) }
 }

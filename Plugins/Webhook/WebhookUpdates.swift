@@ -107,17 +107,13 @@ extension WebhookDepartment {
         try await app.run()
     }
 
-    static func json(_ status: Int, _ doc: [String: Any]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
+    static func json(_ status: Int, _ doc: [String: Any]) -> Response { JSONResponse.make(status, doc) }
 
     /// The same scheme as the work orders: `sha256=` hex HMAC over `timestamp.body`, within 5 minutes.
     func verify(timestamp: String, signature: String, body: [UInt8], now: Date = Date()) -> Bool {
         guard let t = Int64(timestamp), abs(Int64(now.timeIntervalSince1970) - t) <= 300 else { return false }
         let want = "sha256=" + Self.signature(secret: secret, timestamp: timestamp, body: body)
-        return want.utf8.count == signature.utf8.count && zip(want.utf8, signature.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        return ClientProof.same(want, signature)
     }
 
     // MARK: poll: GET url?since=CURSOR

@@ -76,8 +76,10 @@ extension Broker {
         } else {
             next = ((try? store.facts(after: sub.sentThrough, limit: room)) ?? []).filter { $0.seq <= committedSeq }
         }
+        let only = Self.departmentOnly(s.actor)
         for logged in next {
             if let types = sub.types, !types.contains(logged.type) { sub.sentThrough = logged.seq; continue }
+            if let only, !department(only, maySee: logged.fact.caseID) { sub.sentThrough = logged.seq; continue }
             let body = Messages.event(logged, calendar: config.rules.calendar)
             guard send(rid, .event, body) else { break }
             sub.sentThrough = logged.seq

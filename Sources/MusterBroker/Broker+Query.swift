@@ -12,6 +12,9 @@ extension Broker {
                 guard let id = q.caseID, let c = try store.caseRecord(id) else {
                     return (.error, Messages.error(re: q.id, WireError(.unknownCase, "no case \(q.caseID ?? "")")))
                 }
+                if let department = Self.departmentOnly(actor), !self.department(department, maySee: id) {
+                    return (.error, Messages.error(re: q.id, WireError(.forbidden, "case \(id) is a petition (信访) not forwarded to \(department)")))
+                }
                 let dispatches = try store.dispatches(ofCase: id)
                 let timeline = try store.facts(after: 0, limit: 10_000, caseID: id)
                 return (.result, Messages.ok(re: q.id) { w in
@@ -27,10 +30,12 @@ extension Broker {
                 let filter = Store.CaseFilter(state: q.state, agency: q.agency, grid: q.grid,
                                               overdueAt: q.overdue == true ? now : nil, after: q.after, limit: q.limit ?? 100,
                                               source: q.source?.rawValue, updatedSince: q.updatedSince.flatMap(Timestamp.parse))
-                let cases = try store.cases(filter)
+                let listed = try store.cases(filter)
+                let only = Self.departmentOnly(actor)
+                let cases = only.map { a in listed.filter { self.department(a, maySee: $0.caseID) } } ?? listed
                 return (.result, Messages.ok(re: q.id) { w in
                     w.array("cases", cases.map { Messages.caseJSON($0, grids: config.rules.grids) })
-                    w.field("next", cases.count == filter.limit ? cases.last?.caseID : nil)
+                    w.field("next", listed.count == filter.limit ? listed.last?.caseID : nil)
                 })
             case .modes:
                 // The modes in force by grid prefix (none listed: 平时 normal everywhere).

@@ -61,6 +61,8 @@ enum SLALoader {
             errors.append(yaml.error(at: [.name("defaults"), .name("whistle_within")], "\"\(w)\" is not a clock time between 1s and 24h (30m, 1h)"))
         }
         if defaults[.whistle] == nil { defaults[.whistle] = Period(30, .m) }
+        // A petition's statutory periods (信访工作条例) hold unless the file sets its own.
+        for (clock, period) in SLAPolicy.statutoryPetitionWindows where defaults[clock] == nil { defaults[clock] = period }
         // A value that was given but is wrong has its own error already.
         for clock in ClockKind.allCases where clock != .incident && clock != .milestone && !ClockKind.petition.contains(clock)
             && defaults[clock] == nil && f.defaults[clock] == nil {
@@ -93,12 +95,6 @@ enum SLALoader {
                 sources: sources.map { Set($0.compactMap(Source.init(rawValue:))) },
                 modes: modes.map { Set($0.compactMap(ManagementMode.init(rawValue:))) }, season: season, grids: r.grid?.values, windows: w,
                 milestones: stages))
-        }
-        // A petition's statutory clocks (信访工作条例) come from its rule (or the defaults).
-        let petitionRules = rules.filter { $0.sources?.contains(.petition) ?? false }
-        for clock in ClockKind.petition where defaults[clock] == nil && f.defaults[clock] == nil
-            && !petitionRules.contains(where: { $0.windows[clock] != nil }) {
-            errors.append(yaml.error(at: [.name("rules")], "a rule with source: petition (or defaults) must set \(clock.rawValue)_within (信访工作条例)"))
         }
         var modes: [ManagementMode: SLAPolicy.ModeChange] = [:]
         for (name, entry) in f.modes ?? [:] {

@@ -59,7 +59,9 @@ public struct Rules: Sendable, Equatable {
     /// so that a missing holiday schedule refuses the command instead of half-applying it.
     public func due(for s: SLAPolicy.Subject, at now: Date) throws(WireError) -> Due {
         do {
-            let d = try sla.deadlines([.ack, .resolve, .return], for: s, from: now, calendar: calendar)
+            var d = try sla.deadlines([.ack, .resolve, .return], for: s, from: now, calendar: calendar)
+            // A petition's periods are statutory 期间: they end at 24:00 of their last day.
+            if s.source == .petition { d = d.map(Ledger.endOfDay) }
             return Due(ackBy: d[0], resolveBy: d[1], returnBy: d[2], milestones: try sla.milestones(for: s, from: now, calendar: calendar))
         } catch {
             throw WireError(.unavailable, "cannot compute deadlines: \(error)")

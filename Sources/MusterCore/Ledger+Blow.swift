@@ -6,11 +6,13 @@ import MusterWire
 extension Ledger {
     /// Whom a whistle summons when it names no one: the case's lead and assists; else the units
     /// of the dedicated grid it is in (专属网格); an emergency adds every agency serving the grid.
+    /// Never the agencies a petition is about: the accusation does not go to the accused.
     static func whomToSummon(_ kind: WhistleKind, grid: String, case c: CaseRecord?, _ rules: Rules) -> [String] {
-        if let c, let lead = c.lead { return unique([lead] + c.assists) }
+        let about = c?.petition?.about ?? []
+        if let c, let lead = c.lead { return unique([lead] + c.assists).filter { !about.contains($0) } }
         var list = rules.grids.dedicated(covering: grid).flatMap(\.units)
         if kind == .emergency { list += rules.grids.agencies(serving: grid) }
-        return unique(list)
+        return unique(list).filter { !about.contains($0) }
     }
 
     static func unique(_ list: [String]) -> [String] {
@@ -78,7 +80,7 @@ extension Ledger {
     /// 应急 mode: a case of one of the mode's `whistle_categories` accepted in its scope blows a
     /// whistle by itself, summoning whom a whistle on the case would.
     mutating func autoWhistle(_ id: String, _ run: inout Run) {
-        guard let c = cases[id], mode(for: c.grid) == .emergency,
+        guard let c = cases[id], c.petition == nil, mode(for: c.grid) == .emergency,
               run.rules.sla.modes[.emergency]?.whistleCategories.contains(c.category) == true else { return }
         let agencies = Ledger.whomToSummon(.emergency, grid: c.grid, case: c, run.rules)
         guard !agencies.isEmpty, let within = try? Ledger.reportWithin(nil, run.rules) else { return }

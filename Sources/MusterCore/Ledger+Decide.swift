@@ -88,8 +88,11 @@ extension Ledger {
     }
 
     func subject(_ c: CaseRecord) -> SLAPolicy.Subject {
-        SLAPolicy.Subject(category: c.category, priority: c.priority, source: c.source, grid: c.grid, mode: mode(for: c.grid))
+        SLAPolicy.Subject(category: c.category, priority: c.priority, source: c.source, grid: c.grid, mode: mode(for: c.grid, source: c.source))
     }
+
+    /// The mode a case's clocks run in: a petition's are statutory, no management mode scales them.
+    func mode(for grid: String, source: Source) -> ManagementMode { source == .petition ? .normal : mode(for: grid) }
 
     mutating func emit(_ caseID: String, _ change: Fact.Change, _ run: inout Run) {
         let fact = Fact(caseID: caseID, at: run.now, actor: run.actor.adapter, change: change)

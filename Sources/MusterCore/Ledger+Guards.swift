@@ -14,7 +14,9 @@ extension Ledger {
 
     func holds(_ g: DispatchMachine.Guard, _ d: DispatchRecord, at now: Date) -> Bool {
         switch g {
+        // An assigned petition's unit may still be relieved by the office upholding its objection.
         case .notAssignedLead: !(d.role == .lead && cases[d.caseID]?.assigned == true)
+            || cases[d.caseID]?.petition?.objection.map { $0.dispatchID == d.dispatchID && $0.upheld != false } == true
         // A petition's unit objected in time: the office's ruling returns it later (Art. 23).
         case .returnWindowOpen: now <= d.returnBy || cases[d.caseID]?.petition?.objection.map { $0.dispatchID == d.dispatchID && $0.at <= d.returnBy } == true
         case .beforeDeadline: now < d.resolveBy

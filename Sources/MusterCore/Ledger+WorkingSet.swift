@@ -107,7 +107,8 @@ extension Ledger {
     /// the store from now on. Only a terminal case leaves (an open one has clocks and a place in
     /// the merge index).
     public mutating func evict(_ caseID: String) {
-        guard let c = cases[caseID], c.state.isTerminal else { return }
+        // A petition runs on after its case closed (复查 and 复核 windows): its clocks stay in memory.
+        guard let c = cases[caseID], c.state.isTerminal, c.petition.map({ $0.state.isTerminal }) ?? true else { return }
         release(caseID)
         for tid in timersByOwner[caseID] ?? [] { removeTimer(tid) }
     }

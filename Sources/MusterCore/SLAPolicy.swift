@@ -17,8 +17,17 @@ public enum ClockKind: String, Sendable, CaseIterable, Codable {
     /// 36); the 复查 / 复核 decisions from the request.
     case transfer, notify, reviewRequest = "review_request", review, recheckRequest = "recheck_request", recheck
 
-    /// The petition's clocks: set by a `source: petition` rule, not required under defaults.
+    /// The petition's clocks: set by a `source: petition` rule; absent, the statute's (SLAPolicy.statutoryPetitionWindows).
     public static let petition: [ClockKind] = [.transfer, .notify, .reviewRequest, .review, .recheckRequest, .recheck]
+}
+
+extension SLAPolicy {
+    /// 信访工作条例 (2022): 转送/交办 and 告知 within 15 日 (Art. 22, 23); 复查 asked within 30 日 of
+    /// the reply and decided in 30 日 (Art. 35); 复核 the same (Art. 36). sla.yaml may set others.
+    public static let statutoryPetitionWindows: [ClockKind: Period] = [
+        .transfer: Period(15, .d), .notify: Period(15, .d), .reviewRequest: Period(30, .d), .review: Period(30, .d),
+        .recheckRequest: Period(30, .d), .recheck: Period(30, .d),
+    ]
 }
 
 /// Deadlines as data (config/sla.yaml): rules matched on category, priority, source, mode,

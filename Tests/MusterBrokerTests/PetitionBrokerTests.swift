@@ -86,6 +86,20 @@ import MusterWire
         }
         let logged = try h.store.facts(after: 0, limit: 1000)
         #expect(!logged.isEmpty && logged.allSatisfy { Self.identity(in: $0.data).isEmpty })
+
+        // The accused unit does not read the accusation either: its QUERY is refused, its
+        // subscription and case lists skip the petitions (the handling unit sees its own).
+        #expect(try chengguan.request(.query, ["what": "case", "case_id": c1]).1["code"] as? String == "forbidden")
+        let (_, listed, _) = try chengguan.request(.query, ["what": "cases", "source": "petition"])
+        #expect((listed["cases"] as? [[String: Any]])?.isEmpty == true)
+        #expect(try gongan.request(.query, ["what": "case", "case_id": c1]).0 == .result)
+        #expect(try chengguan.request(.subscribe, ["after": 0]).0 == .ok)
+        var seen: [String] = []
+        while let (command, e, _) = try chengguan.next(timeout: 1), command == .event {
+            seen.append(e["case_id"] as? String ?? "")
+            try chengguan.received([e["delivery"] as! String])
+        }
+        #expect(!seen.contains(c1) && !seen.contains(c2), "no event of a petition about it")
     }
 
     @Test func aPetitionMovesOnItsOwnCourseThroughTheBroker() throws {

@@ -44,7 +44,7 @@ extension Ledger {
             case .recheck: .serveRecheck
             }
             _ = try petitionRow(c, trigger, verb: "serve a \(doc.kind.chinese) on", at: run.now)
-            let served = try servedAt(doc, c, run)
+            let served = try servedAt(doc, notBefore: earliestServing(doc.kind, c), run)
             let opens: ClockKind? = doc.kind == .reply ? .reviewRequest : doc.kind == .review ? .recheckRequest : nil
             let closes = try opens.map { clock throws(WireError) in try petitionDeadline(clock, of: c, from: served, run.rules) }
             emit(id, .petitionNotified(PetitionNotice(kind: doc.kind, number: doc.number, title: doc.title, issuer: doc.issuer, url: doc.url,
@@ -97,14 +97,28 @@ extension Ledger {
         return .petition(caseID: id, state: cases[id]!.state, cases[id]!.petition!)
     }
 
-    /// When the petitioner received the document: given (not ahead of now, not before the
-    /// petition was registered), or now.
-    private func servedAt(_ doc: PetitionDocument, _ c: CaseRecord, _ run: Run) throws(WireError) -> Date {
+    /// The act a document answers, and when it was done: it cannot have been served before.
+    private func earliestServing(_ kind: PetitionNoticeKind, _ c: CaseRecord) -> (String, Date) {
+        let p = c.petition!
+        switch kind {
+        case .acceptance: return ("the petition was registered", c.acceptedAt)
+        case .`extension`: return ("the unit accepted it (受理)", p.acceptedAt ?? c.acceptedAt)
+        case .reply: return ("the unit finished it (办结)", leadDispatch(of: c.caseID)?.finishedAt ?? c.acceptedAt)
+        case .review: return ("复查 was asked", p.reviewRequestedAt ?? c.acceptedAt)
+        case .recheck: return ("复核 was asked", p.recheckRequestedAt ?? c.acceptedAt)
+        }
+    }
+
+    /// When the petitioner received the document: given (not before the act it answers, not
+    /// ahead of now beyond 5 minutes of clock skew between the systems), or now.
+    private func servedAt(_ doc: PetitionDocument, notBefore: (String, Date), _ run: Run) throws(WireError) -> Date {
         guard let text = doc.servedAt else { return run.now }
         guard let t = Timestamp.parse(text) else { throw .badField("document.served_at", "not an RFC 3339 time with offset") }
         guard t <= run.now.adding(ms: 5 * 60_000) else { throw .badField("document.served_at", "\(text) is in the future") }
-        // A document is dated to the second: one served the second the petition was registered is not before it.
-        guard t.ms >= c.acceptedAt.ms / 1000 * 1000 else { throw .badField("document.served_at", "\(text) is before the petition was registered (\(Timestamp.format(c.acceptedAt)))") }
+        // A document is dated to the second: one served the second of its act is not before it.
+        guard t.ms >= notBefore.1.ms / 1000 * 1000 else {
+            throw .badField("document.served_at", "\(text) is before \(notBefore.0) (\(Timestamp.format(notBefore.1)))")
+        }
         return t
     }
 }

@@ -64,7 +64,7 @@ extension Ledger {
         let category = Ledger.canonical(classified.category, in: rules.routing.categories)
         let grid = Ledger.canonical(given, in: rules.grids.names)
         run.due = try rules.due(for: SLAPolicy.Subject(category: category, priority: c.priority ?? .normal, source: c.source,
-                                                        grid: grid, mode: mode(for: grid)), at: run.now)
+                                                        grid: grid, mode: mode(for: grid, source: c.source)), at: run.now)
         run.triageReason = rules.routing.categories[category] == nil ? "unclassified" : "no_route"
         run.triageSuggestions = classified.suggestions
         let petition = c.source == .petition ? try register(c, category: category, grid: grid, run) : nil

@@ -32,6 +32,7 @@ public enum OnWhistle: CaseCommandKind {
         }
         let within = try Ledger.reportWithin(b.reportWithin, rules)
         let named = try Ledger.known(b.summon ?? [], field: "summon", rules)
+        try Ledger.notAccused(named, on: linked)
         let agencies = named.isEmpty ? Ledger.whomToSummon(kind, grid: grid, case: linked, rules) : named
         guard !agencies.isEmpty else {
             throw .badField("summon", "name the departments to summon: \(rules.grids.displayName(grid)) is not a dedicated grid with units"
@@ -56,10 +57,20 @@ extension Ledger {
             throw WireError(.invalidTransition, "whistle \(id) is \(w.state.rawValue) (\(w.state.chinese))", state: w.state.rawValue)
         }
         let agencies = try Ledger.known(names, field: "summon", run.rules)
+        try Ledger.notAccused(agencies, on: w.caseID.flatMap { cases[$0] })
         for (i, name) in names.enumerated() where w.summon(of: Ledger.canonical(name, in: run.rules.routing.agencies)) != nil {
             throw .badField("summon[\(i)]", "\(name) was already summoned to \(id)")
         }
         for a in agencies { summonOne(id, a, &run) }
         return .whistle(whistles[id]!, summoned: agencies)
+    }
+}
+
+extension Ledger {
+    /// A petition's whistle summons no agency the petition is about (信访工作条例: the accusation
+    /// does not go to the accused).
+    static func notAccused(_ agencies: [String], on c: CaseRecord?) throws(WireError) {
+        guard let about = c?.petition?.about, let i = agencies.firstIndex(where: about.contains) else { return }
+        throw WireError(.forbidden, "petition \(c!.caseID) is about \(agencies[i]): it is not summoned to it", field: "summon[\(i)]")
     }
 }

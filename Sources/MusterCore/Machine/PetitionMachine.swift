@@ -14,6 +14,8 @@ public enum PetitionMachine {
         case accept
         /// The lead resolves it: 办结.
         case answer
+        /// The centre REJECTs its case (不予受理).
+        case reject
         /// Documents served: 受理告知书, 延期告知书, 答复意见书, 复查意见书, 复核意见书.
         case tell, tellExtension = "tell_extension", serveReply = "serve_reply", serveReview = "serve_review", serveRecheck = "serve_recheck"
         /// The petitioner asks for 复查 / 复核.
@@ -73,14 +75,19 @@ public enum PetitionMachine {
     /// The clocks that are windows: their end is a trigger (`window_closes`), not a rung.
     public static let windows: Set<ClockKind> = [.reviewRequest, .recheckRequest]
 
-    private static let tellable: [PetitionState] = [.forwarded, .objected, .accepted, .answered]
+    /// The 受理告知书 may come late, at any point after forwarding: its clock escalates until it does.
+    private static let tellable: [PetitionState] = [.forwarded, .objected, .accepted, .answered, .replied, .reviewing, .reviewed, .rechecking]
 
     private static let rows: [Row] = [
         Row(.registered, .forward, to: .forwarded, [.stop([.transfer])], label: "转送/交办"),
         Row(.forwarded, .forward, to: .forwarded, label: "改派"),
+        // Reassigned (改派) after 受理 or while objected to: the new unit accepts it anew.
+        Row(.accepted, .forward, to: .forwarded, label: "改派"),
+        Row(.objected, .forward, to: .forwarded, label: "改派"),
         Row(.forwarded, .object, to: .objected, label: "异议（非本单位职责）"),
         Row(.objected, .overrule, to: .forwarded, label: "异议不成立"),
-        Row(.objected, .uphold, to: .registered, label: "异议成立，退回"),
+        Row(.objected, .uphold, to: .registered, [.startClocks], label: "异议成立，退回"),
+        Row(.registered, .reject, to: .rejected, [.stop([.transfer, .notify])], label: "不予受理"),
         Row(.forwarded, .accept, to: .accepted, [.handleFromAcceptance], label: "受理"),
         Row(.accepted, .tellExtension, [.extensionUntold], to: .accepted, label: "延期告知"),
         Row(.accepted, .answer, to: .answered, label: "办结"),

@@ -71,6 +71,7 @@ extension Ledger {
         case .resolved(_, let lead, _, _, _): lead ? .answer : nil
         case .returned(let did, _, _): dispatches[did]?.role == .lead ? .uphold : nil
         case .merged: .merge
+        case .rejected: .reject
         case .petitionNotified(let n):
             switch n.kind {
             case .acceptance: .tell
@@ -133,13 +134,15 @@ extension Ledger {
         }
     }
 
-    /// A department's act on a petition's lead dispatch must suit the petition too: 受理 only
-    /// when forwarded and not objected to; a return only by the objection's ruling (Art. 23).
+    /// A department's act on a petition's lead dispatch must suit the petition too: no 受理
+    /// while its objection waits for the ruling; a return only by that ruling (Art. 23). Any other
+    /// act goes (a later round's ACK and RESOLVE move the case; the petition has moved on).
     func checkPetition(_ d: DispatchRecord, _ c: CaseRecord, _ trigger: DispatchMachine.Trigger, _ run: Run) throws(WireError) {
-        guard c.petition != nil, d.role == .lead else { return }
+        guard let p = c.petition, d.role == .lead else { return }
         switch trigger {
-        case .ack: _ = try petitionRow(c, .accept, verb: "accept (受理)", at: run.now)
-        case .resolve: _ = try petitionRow(c, .answer, verb: "finish (办结)", at: run.now)
+        case .ack where p.state == .objected:
+            throw WireError(.invalidTransition, "petition \(c.caseID) waits for the petition office's ruling on \(p.objection?.agency ?? "the unit")'s objection",
+                            state: p.state.rawValue)
         case .return:
             throw WireError(.returnRefused, "a petition is not returned by its unit: object with PETITION act object within the return window; "
                             + "it is returned when the petition office agrees (信访工作条例第二十三条)")
@@ -173,11 +176,14 @@ extension Ledger {
     func petitionDeadline(_ clock: ClockKind, of c: CaseRecord, from start: Date, _ rules: Rules) throws(WireError) -> Date {
         do {
             let end = try rules.sla.deadline(clock, for: subject(c), from: start, calendar: rules.calendar)
-            return CivilDay(ordinal: CivilDay(end).ordinal + 1).start
+            return Ledger.endOfDay(end)
         } catch {
             throw WireError(.unavailable, "cannot compute the petition's \(clock.rawValue) deadline: \(error)")
         }
     }
+
+    /// 24:00 of the day `t` falls on.
+    static func endOfDay(_ t: Date) -> Date { CivilDay(ordinal: CivilDay(t).ordinal + 1).start }
 
     /// Starts the clocks of the state the petition is in: at registration (and when split off)
     /// 转送 unless it was forwarded at once, and 告知 unless told; after a request, the ladder of
@@ -201,7 +207,7 @@ extension Ledger {
                 list += rules.sla.ladder(clock, caseID: id, dispatch: nil, start: start, deadline: deadline, calendar: rules.calendar)
             }
         }
-        schedule(id, list, &run)
+        schedule(id, list.filter { timers[$0.id] == nil }, &run)  // a clock already running goes on
     }
 
     /// 受理: the lead's finish deadline becomes 60 日 from now (Art. 34); its rungs follow.

@@ -29,6 +29,8 @@ public enum PetitionState: String, Codable, Sendable, CaseIterable {
     case settled
     /// 重复信访: the same petition already in process; merged into it (Art. 19).
     case merged
+    /// 不予受理: its case rejected by the centre.
+    case rejected
 
     public var chinese: String {
         switch self {
@@ -44,10 +46,11 @@ public enum PetitionState: String, Codable, Sendable, CaseIterable {
         case .concluded: "终结"
         case .settled: "期满办结"
         case .merged: "重复信访并入"
+        case .rejected: "不予受理"
         }
     }
 
-    public var isTerminal: Bool { self == .concluded || self == .settled || self == .merged }
+    public var isTerminal: Bool { self == .concluded || self == .settled || self == .merged || self == .rejected }
 }
 
 /// A petition's own projection, kept on its case (`CaseRecord.petition`). It holds no
