@@ -39,11 +39,12 @@ def test_a_broker_in_mid_2027_without_2027_or_2028_schedules_accepts_a_petition(
     office = Peer(broker.endpoint, "cli-petition", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
     office.hello()
     acc = petition(office, "XF-2027-1", "中原路1号")
-    # 60 日 from 2027-06-15 is Sat 08-14: the next working day, Mon 08-16, on the law's schedule.
-    assert acc["state"] == "dispatched" and acc["due"].startswith("2027-08-16T10:00"), acc
+    # 60 日 from 2027-06-15 is Sat 08-14: the next working day, Mon 08-16, on the law's schedule,
+    # to its end (24:00, written as the next midnight): a petition's periods count whole days.
+    assert acc["state"] == "dispatched" and acc["due"].startswith("2027-08-17T00:00"), acc
     assert acc["due_provisional"] is True, acc
     d = cg.expect_push("DISPATCH", 10)
-    assert d["due"]["provisional"] is True and d["due"]["resolve_by"].startswith("2027-08-16T10:00"), d
+    assert d["due"]["provisional"] is True and d["due"]["resolve_by"].startswith("2027-08-17T00:00"), d
     office.close()
     cg.close()
 
@@ -55,8 +56,8 @@ def test_a_petition_into_2027_is_accepted_in_december_and_the_2027_notice_moves_
     office = Peer(broker.endpoint, "cli-petition", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
     office.hello()
     acc = petition(office, "XF-2026-1", "中原路2号")
-    # 60 日 from 2026-12-02 is Sun 2027-01-31: provisionally Mon 02-01.
-    assert acc["due"].startswith("2027-02-01T10:00") and acc["due_provisional"] is True, acc
+    # 60 日 from 2026-12-02 is Sun 2027-01-31: provisionally to the end of Mon 02-01.
+    assert acc["due"].startswith("2027-02-02T00:00") and acc["due_provisional"] is True, acc
     d = cg.expect_push("DISPATCH", 10)
     cg.received([d["delivery"]])
     assert d["due"]["provisional"] is True, d
@@ -73,17 +74,17 @@ def test_a_petition_into_2027_is_accepted_in_december_and_the_2027_notice_moves_
     # The department is told, with the new and the old deadlines; nothing provisional is left.
     n = cg.expect_push("NOTICE", 10)
     assert n["kind"] == "deadlines_moved" and n["dispatch_id"] == d["dispatch_id"], n
-    assert n["due"]["resolve_by"].startswith("2027-01-31T10:00") and "provisional" not in n["due"], n
-    assert n["was"]["resolve_by"].startswith("2027-02-01T10:00"), n
+    assert n["due"]["resolve_by"].startswith("2027-02-01T00:00") and "provisional" not in n["due"], n
+    assert n["was"]["resolve_by"].startswith("2027-02-02T00:00"), n
     cg.received([n["delivery"]])
     q = office.request("QUERY", {"what": "case", "case_id": acc["case_id"]})
     types = [e["type"] for e in q["timeline"]]
     assert "dispatch.deadlines_moved" in types, types
     moved = next(e for e in q["timeline"] if e["type"] == "dispatch.deadlines_moved")
-    assert moved["data"]["due"]["resolve_by"].startswith("2027-01-31T10:00"), moved
+    assert moved["data"]["due"]["resolve_by"].startswith("2027-02-01T00:00"), moved
     lead = q["dispatches"][0]
-    assert lead["resolve_by"].startswith("2027-01-31T10:00") and "provisional" not in lead, lead
-    assert q["case"]["resolve_by"].startswith("2027-01-31T10:00"), q["case"]
+    assert lead["resolve_by"].startswith("2027-02-01T00:00") and "provisional" not in lead, lead
+    assert q["case"]["resolve_by"].startswith("2027-02-01T00:00"), q["case"]
 
     # The same reload again moves nothing; the broker says so.
     r = run_cli("keys", "reload", "--config", str(broker.config), "--db", str(broker.db), cwd=broker.workdir)
@@ -102,7 +103,7 @@ def test_a_notice_installed_while_the_broker_was_down_is_applied_at_the_next_sta
     office = Peer(broker.endpoint, "cli-petition", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
     office.hello()
     acc = petition(office, "XF-2026-2", "中原路3号")
-    assert acc["due"].startswith("2027-02-01T10:00") and acc["due_provisional"] is True, acc
+    assert acc["due"].startswith("2027-02-02T00:00") and acc["due_provisional"] is True, acc
     office.close()
     broker.stop()                              # (faketime, the wrapper, reports the signal, not the broker)
 
@@ -114,12 +115,12 @@ def test_a_notice_installed_while_the_broker_was_down_is_applied_at_the_next_sta
     wait_until(lambda: got.update({m.command: m for m in cg.all_pushes}) or {"DISPATCH", "NOTICE"} <= set(got), 10,
                "the DISPATCH and the deadlines_moved NOTICE", pump=[cg])
     n = got["NOTICE"]
-    assert n["kind"] == "deadlines_moved" and n["due"]["resolve_by"].startswith("2027-01-31T10:00"), n
+    assert n["kind"] == "deadlines_moved" and n["due"]["resolve_by"].startswith("2027-02-01T00:00"), n
     office = Peer(broker.endpoint, "cli-petition", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
     office.hello()
     q = office.request("QUERY", {"what": "case", "case_id": acc["case_id"]})
     assert [e["type"] for e in q["timeline"]].count("dispatch.deadlines_moved") == 1, q["timeline"]
-    assert q["dispatches"][0]["resolve_by"].startswith("2027-01-31T10:00") and "provisional" not in q["dispatches"][0]
+    assert q["dispatches"][0]["resolve_by"].startswith("2027-02-01T00:00") and "provisional" not in q["dispatches"][0]
     office.close()
     cg.close()
 

@@ -127,6 +127,12 @@ def test_a_petition_is_registered_told_answered_and_reviewed_and_its_documents_a
     refused_docs = [x for x in listed["documents"] if x["state"] == "refused"]
     assert len(refused_docs) == 2 and all(x["refusal"] for x in refused_docs), "kept, with why the bus refused them"
 
+    shown = broker.cli("case", case_id)
+    assert shown.returncode == 0, shown.stderr
+    assert "信访      reviewing (复查中)   about chengguan" in shown.stdout, shown.stdout
+    assert "受理告知书 郑信转〔2026〕118号" in shown.stdout and "告知 document served [petition.notified]" in shown.stdout, shown.stdout
+    assert identity_in(shown.stdout) == [], "the operator's case view shows no petitioner either"
+
     # The same petitioner and facts again while the first is in process: merged, told where it stands.
     status, repeat = call(listen, "POST", "/v1/petitions", form("XF-2026-0009", channel="来信"))
     assert status == 201 and repeat["merged_into"] == case_id and repeat["standing"]["state"] == "reviewing", repeat

@@ -26,6 +26,20 @@ struct CaseCommand: AsyncParsableCommand {
         if let a = c["address"] as? String { print("  address   \(a)") }
         print("  lead      \(s(c, "lead"))   assists \((c["assists"] as? [String])?.joined(separator: ", ") ?? "-")")
         print("  accepted  \(s(c, "accepted_at"))   resolve by \(s(c, "resolve_by"))")
+        if let p = c["petition"] as? [String: Any] {
+            // 信访: its own course beside the handling (docs/PROTOCOL.md, "Petitions").
+            print("  信访      \(s(p, "state")) (\(s(p, "state_zh")))" + ((p["about"] as? [String]).map { $0.isEmpty ? "" : "   about \($0.joined(separator: ", "))" } ?? "")
+                  + ((p["repeat_of"] as? String).map { "   repeat of \($0)" } ?? ""))
+            for n in (p["notices"] as? [[String: Any]]) ?? [] {
+                print("    \(s(n, "kind_zh")) \((n["number"] as? String) ?? "")  served \(s(n, "served_at"))" + ((n["window_closes"] as? String).map { "   window closes \($0)" } ?? ""))
+            }
+            if let o = p["objection"] as? [String: Any] {
+                let ruling = (o["upheld"] as? Bool).map { $0 ? "upheld 异议成立" : "overruled 异议不成立" } ?? "pending 待定"
+                print("    异议 by \(s(o, "agency")) at \(s(o, "at")): \(s(o, "reason")) — \(ruling)")
+            }
+            if let w = p["window_closes"] as? String { print("    request window closes \(w)") }
+            if let b = p["decide_by"] as? String { print("    to be decided by \(b)") }
+        }
         if let ds = r["dispatches"] as? [[String: Any]], !ds.isEmpty {
             print("  dispatches:")
             for d in ds {
@@ -56,6 +70,9 @@ struct CaseCommand: AsyncParsableCommand {
         "whistle.blown": "吹哨 whistle blown", "whistle.summoned": "召集 summoned", "whistle.reported": "报到 reported",
         "whistle.released": "提前解除 released", "whistle.stood_down": "撤哨 stood down", "downstream.update": "部门系统状态 downstream status", "incident.declared": "已知事件 incident declared", "incident.ended": "事件结束 incident ended", "case.handed_back": "事件结束转办 handed back", "adapter.health": "部门系统健康 downstream health", "whistle.escalated": "报到督办 escalated",
         "dispatch.milestone_reached": "阶段完成 stage reached",
+        "petition.notified": "告知 document served", "petition.objected": "异议 objection", "petition.ruled": "异议裁定 ruling",
+        "petition.requested": "申请复查/复核 request", "petition.window_closed": "期满 window closed",
+        "petition.repeat_confirmed": "确认重复 repeat confirmed", "petition.split": "拆分 repeat split",
     ]
 
     static func label(_ type: String) -> String { labels[type].map { "\($0) [\(type)]" } ?? type }
@@ -67,10 +84,12 @@ struct CaseCommand: AsyncParsableCommand {
         if let x = d["dispatch"] as? [String: Any], let a = x["agency"] as? String {
             parts.append("→ \(a) (\(x["role"] as? String ?? ""), round \(x["round"] ?? ""))")
         }
-        for key in ["reason", "note", "result", "handler", "merged_into", "lead", "satisfaction", "agency", "status", "override", "report_by", "milestone", "next_due_by"] {
+        for key in ["reason", "note", "result", "handler", "merged_into", "lead", "satisfaction", "agency", "status", "override", "report_by", "milestone", "next_due_by", "request_zh", "decide_by"] {
             if let v = d[key] as? String { parts.append("\(key): \(v)") }
         }
         if let p = d["passed"] as? Bool { parts.append(p ? "passed" : "failed") }
+        if let n = d["notice"] as? [String: Any] { parts.append("\(n["kind_zh"] ?? "") \(n["number"] ?? "")") }
+        if let u = d["upheld"] as? Bool { parts.append(u ? "upheld 异议成立" : "overruled 异议不成立") }
         if let g = d["suggestions"] as? [[String: Any]], !g.isEmpty {  // 智能派单's guesses for the dispatcher
             parts.append("建议 suggested: " + g.map { "\($0["category"] ?? "") \(($0["confidence"] as? Double).map { String(format: "%.2f", $0) } ?? "")" }
                 .joined(separator: ", "))
