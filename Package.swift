@@ -24,7 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        // The hotline's batch import: its platform's CSV export, and Excel's (.xlsx is a zip of XML).
+        // The intake adapters' batch import: a source system's CSV export, and Excel's (.xlsx is a zip of XML).
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
@@ -89,16 +89,20 @@ let package = Package(
                                                   .product(name: "_CryptoExtras", package: "swift-crypto"),
                                                   .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Plugins/Console", exclude: ["README.md"]),
+        // `muster import`'s parts: an export read (CSV, .xlsx), its columns mapped, the run's state and report.
+        .target(name: "TableImport", dependencies: ["WebhookDepartment", "MusterConfig",
+                                            .product(name: "Crypto", package: "swift-crypto"),
+                                            .product(name: "CSV", package: "CSV.swift"),
+                                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                path: "Plugins/Import"),
         // The 12345 hotline's intake (plugin hotline12345): its work orders over signed HTTP, as SUBMITs.
-        .target(name: "HotlineIntake", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire",
+        .target(name: "HotlineIntake", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire", "TableImport",
                                               .product(name: "Hummingbird", package: "hummingbird"),
                                               .product(name: "Crypto", package: "swift-crypto"),
-                                              .product(name: "GRDB", package: "GRDB.swift"),
-                                              .product(name: "CSV", package: "CSV.swift"),
-                                              .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                                              .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Plugins/Hotline", exclude: ["README.md"]),
         // The petition office (plugin petition): registration, documents and requests over signed HTTP, as SUBMIT and PETITION.
-        .target(name: "PetitionOffice", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire",
+        .target(name: "PetitionOffice", dependencies: ["WebhookDepartment", "MusterAdapterKit", "MusterConfig", "MusterWire", "TableImport",
                                                .product(name: "Hummingbird", package: "hummingbird"),
                                                .product(name: "Crypto", package: "swift-crypto"),
                                                .product(name: "GRDB", package: "GRDB.swift")],
@@ -112,7 +116,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "muster", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "HotlineIntake", "MusterStore", "MusterConfig", "MusterWire",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "HotlineIntake", "PetitionOffice", "TableImport", "MusterStore", "MusterConfig", "MusterWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -137,7 +141,7 @@ let package = Package(
             "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "HotlineIntake", "PetitionOffice", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "HotlineIntake", "PetitionOffice", "TableImport", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

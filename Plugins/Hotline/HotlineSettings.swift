@@ -2,6 +2,7 @@ import Foundation
 import MusterAdapterKit
 import MusterConfig
 import MusterWire
+import TableImport
 import WebhookDepartment
 
 /// `settings:` of `plugin: hotline12345`: where the intake API listens, which platform clients
@@ -21,8 +22,8 @@ struct HotlineSettings: Sendable {
     var bookPath: String
     /// The Open311 GeoReport v2 API beside it (Open311Settings); nil: not served.
     var open311: Open311Settings?
-    /// How `muster import hotline` reads the platform's export (ImportSettings).
-    var importing: ImportSettings = .default
+    /// How `muster import hotline` reads the platform's export (WorkOrderImport).
+    var importing: ImportColumns = WorkOrderImport.defaults
 
     struct File: Decodable {
         var listen: String
@@ -33,7 +34,7 @@ struct HotlineSettings: Sendable {
         var followup: FollowUp?
         var book: String?
         var open311: Open311Settings.File?
-        var `import`: ImportSettings.File?
+        var `import`: ImportColumns.File?
     }
 
     static func load(_ settings: PluginSettings, adapter: String) throws(ConfigErrors) -> HotlineSettings {
@@ -67,7 +68,7 @@ struct HotlineSettings: Sendable {
             let (loaded, problems) = Open311Settings.load(o, settings)
             open311 = loaded; errors += problems
         }
-        let (importing, importProblems) = ImportSettings.load(f.import, settings)
+        let (importing, importProblems) = ImportColumns.load(f.import, WorkOrderImport.schema, settings)
         errors += importProblems
         guard errors.isEmpty else { throw ConfigErrors(errors: errors) }
         return HotlineSettings(host: host, port: port, clients: clients, wait: wait, source: source, followupAttempts: attempts,

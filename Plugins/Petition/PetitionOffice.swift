@@ -25,6 +25,7 @@ public struct PetitionOffice: DepartmentPlugin {
             .init("wait", "how long a POST waits for the broker's answer before answering 202 queued (default 5s)"),
             .init("book", "the office's own SQLite file (petitions, documents), beside the config (default ../../data/petition/ADAPTER.db)"),
             .init("public_url", "the API's address as documents' urls give it (default http://LISTEN)"),
+            .init("import", "{columns, time_format, yes, no}: how muster import petition reads the office's register (CSV/.xlsx, README.md)"),
         ],
         make: { (settings: PluginSettings, context: PluginDescriptor.Context) throws(ConfigErrors) -> any DepartmentPlugin in
             let s = try PetitionSettings.load(settings, adapter: context.adapter)
@@ -107,7 +108,12 @@ public struct PetitionOffice: DepartmentPlugin {
             let j = a.json
             let code = j["code"] as? String ?? "error"
             var out: [String: Any] = ["petition_no": petitionNo, "error": code, "message": j["message"] ?? ""]
-            if code == "bad_field" { out["field"] = PetitionForm.formField((j["detail"] as? [String: Any])?["field"] as? String) }
+            if code == "bad_field" {
+                // As the form's own faults answer: {field, error} with the reason, and the broker's code beside.
+                out["field"] = PetitionForm.formField((j["detail"] as? [String: Any])?["field"] as? String)
+                out["error"] = j["message"] ?? code
+                out["code"] = code
+            }
             return (code == "bad_field" ? 422 : 409, out)
         case .answered(let a):
             // The registration's own answer first (the repeat's `standing`); then the course now.

@@ -1,6 +1,7 @@
 import Foundation
 import MusterAdapterKit
 import MusterConfig
+import TableImport
 import WebhookDepartment
 
 /// `settings:` of `plugin: petition`: where the petition office's API listens, which systems may
@@ -14,6 +15,8 @@ struct PetitionSettings: Sendable {
     var bookPath: String
     /// The documents' address as the bus records it (`url` of each notice): this API's.
     var publicURL: String
+    /// How `muster import petition` reads the office's register (PetitionImport).
+    var importing: ImportColumns = PetitionImport.defaults
 
     struct File: Decodable {
         var listen: String
@@ -21,6 +24,7 @@ struct PetitionSettings: Sendable {
         var wait: String?
         var book: String?
         var public_url: String?
+        var `import`: ImportColumns.File?
     }
 
     static func load(_ settings: PluginSettings, adapter: String) throws(ConfigErrors) -> PetitionSettings {
@@ -43,10 +47,13 @@ struct PetitionSettings: Sendable {
         if !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) || publicURL.hasSuffix("/") {
             errors.append(settings.error(at: ["public_url"], "\"\(publicURL)\" is not an http(s) address without a trailing / (https://xf.example.gov.cn)"))
         }
+        let (importing, importProblems) = ImportColumns.load(f.import, PetitionImport.schema, settings)
+        errors += importProblems
         guard errors.isEmpty else { throw ConfigErrors(errors: errors) }
         let dir = (settings.path as NSString).deletingLastPathComponent
         let book = f.book ?? "../../data/petition/\(adapter).db"
         return PetitionSettings(host: host, port: port, clients: clients, wait: wait,
-                                bookPath: book.hasPrefix("/") ? book : (dir as NSString).appendingPathComponent(book), publicURL: publicURL)
+                                bookPath: book.hasPrefix("/") ? book : (dir as NSString).appendingPathComponent(book), publicURL: publicURL,
+                                 importing: importing)
     }
 }

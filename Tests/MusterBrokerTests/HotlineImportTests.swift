@@ -1,6 +1,7 @@
 import Foundation
 @testable import HotlineIntake
 import MusterConfig
+@testable import TableImport
 import Testing
 import ZIPFoundation
 
@@ -17,12 +18,12 @@ import ZIPFoundation
         for (k, v) in over { cells[header.firstIndex(of: k)!] = v }
         return ExportTable.Row(number: number, cells: cells)
     }
-    static func mapping(_ s: ImportSettings = .default) throws -> ImportMapping { try ImportMapping(s, header: header) }
-    static func json(_ o: ImportMapping.Order) throws -> [String: Any] {
+    static func mapping(_ s: ImportColumns = WorkOrderImport.defaults) throws -> ImportMapping { try ImportMapping(s, header: header) }
+    static func json(_ o: ImportMapping.Item) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(o.body)) as? [String: Any])
     }
-    static func rejection(_ over: [String: String], _ s: ImportSettings = .default) throws -> ImportMapping.Rejection? {
-        if case .failure(let r) = try mapping(s).convert(row(5, over)) { return r }
+    static func rejection(_ over: [String: String], _ s: ImportColumns = WorkOrderImport.defaults) throws -> ImportMapping.Rejection? {
+        if case .failure(let r) = try WorkOrderImport.convert(mapping(s), row(5, over)) { return r }
         return nil
     }
     static func temporary() throws -> URL {
@@ -34,8 +35,8 @@ import ZIPFoundation
     @Test func aRowBecomesTheWorkOrderThePlatformWouldPost() throws {
         let m = try Self.mapping()
         #expect(m.ignored == ["承办单位"])
-        let order = try m.convert(Self.row(7)).get()
-        #expect(order.row == 7 && order.orderNo == "GD20261202000123")
+        let order = try WorkOrderImport.convert(m, Self.row(7)).get()
+        #expect(order.row == 7 && order.key == "GD20261202000123")
         let o = try Self.json(order)
         #expect(Set(o.keys) == ["order_no", "called_at", "kind", "content", "address", "grid", "category", "contact", "anonymous", "callback"])
         #expect(o["called_at"] as? String == "2026-12-02T09:15:00+08:00" && o["kind"] as? String == "投诉")
@@ -49,11 +50,11 @@ import ZIPFoundation
     @Test func yesAndNoAreTheExportsWordsAndAnythingElseIsRefusedNamingTheColumn() throws {
         let m = try Self.mapping()
         for (word, value) in [("是", true), ("Y", true), ("y", true), ("1", true), ("TRUE", true), ("否", false), ("n", false), ("0", false)] {
-            #expect(try Self.json(m.convert(Self.row(2, ["是否紧急": word])).get())["urgent"] as? Bool == value, "\(word)")
+            #expect(try Self.json(WorkOrderImport.convert(m, Self.row(2, ["是否紧急": word])).get())["urgent"] as? Bool == value, "\(word)")
         }
         let r = try #require(try Self.rejection(["是否回访": "也许"]))
         #expect(r.field == "callback" && r.column == "是否回访" && r.reason.contains("也许"))
-        var s = ImportSettings.default
+        var s = WorkOrderImport.defaults
         s.yes = ["有"]; s.no = ["无"]
         #expect(try Self.rejection(["是否回访": "有", "是否匿名": "无"], s) == nil)
         #expect(try Self.rejection(["是否回访": "是", "是否匿名": "无"], s)?.field == "callback", "只认配置的词")
@@ -64,36 +65,36 @@ import ZIPFoundation
         let bad = try #require(try Self.rejection(["来电时间": "2026/12/02 09:15"]))
         #expect(bad.field == "called_at" && bad.column == "来电时间" && bad.reason.contains("yyyy-MM-dd HH:mm:ss"))
         #expect(try Self.rejection(["来电时间": "2026-13-02 09:15:00"])?.field == "called_at", "no 13th month")
-        #expect(try Self.json(m.convert(Self.row(2, ["来电时间": "2026-12-02T01:15:00Z"])).get())["called_at"] as? String == "2026-12-02T09:15:00+08:00",
+        #expect(try Self.json(WorkOrderImport.convert(m, Self.row(2, ["来电时间": "2026-12-02T01:15:00Z"])).get())["called_at"] as? String == "2026-12-02T09:15:00+08:00",
                 "RFC 3339 is taken as well")
-        var s = ImportSettings.default
+        var s = WorkOrderImport.defaults
         s.timeFormat = "yyyy/M/d H:mm"
-        #expect(try Self.json(ImportMapping(s, header: Self.header).convert(Self.row(2, ["来电时间": "2026/12/2 9:15"])).get())["called_at"] as? String
+        #expect(try Self.json(WorkOrderImport.convert(ImportMapping(s, header: Self.header), Self.row(2, ["来电时间": "2026/12/2 9:15"])).get())["called_at"] as? String
                 == "2026-12-02T09:15:00+08:00")
         // An Excel date is a number of days since 1899-12-30; only a workbook's number cell is one.
         var serial = Self.row(2, ["来电时间": "46358.385416666664"])
         #expect(try Self.rejection(["来电时间": "46358.385416666664"])?.field == "called_at", "a number in a CSV is not a time")
         serial.numeric = [1]
-        #expect(try Self.json(m.convert(serial).get())["called_at"] as? String == "2026-12-02T09:15:00+08:00")
+        #expect(try Self.json(WorkOrderImport.convert(m, serial).get())["called_at"] as? String == "2026-12-02T09:15:00+08:00")
     }
 
     @Test func aHeaderWithoutARequiredColumnIsRefusedNamingTheColumn() throws {
         var header = Self.header
         header.remove(at: 3)
-        #expect(throws: ImportMapping.BadHeader.self) { try ImportMapping(.default, header: header) }
-        do { _ = try ImportMapping(.default, header: header) } catch {
+        #expect(throws: ImportMapping.BadHeader.self) { try ImportMapping(WorkOrderImport.defaults, header: header) }
+        do { _ = try ImportMapping(WorkOrderImport.defaults, header: header) } catch {
             #expect(error.message.contains("诉求内容") && error.message.contains("content"), "\(error)")
         }
-        do { _ = try ImportMapping(.default, header: Self.header + ["工单编号"]); Issue.record("a column twice is ambiguous") } catch {
+        do { _ = try ImportMapping(WorkOrderImport.defaults, header: Self.header + ["工单编号"]); Issue.record("a column twice is ambiguous") } catch {
             #expect(error.message.contains("工单编号"))
         }
         // Optional columns may be absent; mapped elsewhere, the header is the configured one.
-        var s = ImportSettings.default
+        var s = WorkOrderImport.defaults
         s.columns["content"] = "问题描述"
         header.insert("问题描述", at: 3)
         let m = try ImportMapping(s, header: header)
-        #expect(try Self.json(m.convert(ExportTable.Row(number: 2, cells: Self.row().cells)).get())["content"] as? String == "解放路有人摆摊占道")
-        #expect(try ImportMapping(.default, header: ["工单编号", "来电时间", "诉求类型", "诉求内容"]).index.count == 4)
+        #expect(try Self.json(WorkOrderImport.convert(m, ExportTable.Row(number: 2, cells: Self.row().cells)).get())["content"] as? String == "解放路有人摆摊占道")
+        #expect(try ImportMapping(WorkOrderImport.defaults, header: ["工单编号", "来电时间", "诉求类型", "诉求内容"]).index.count == 4)
     }
 
     @Test func faultsTheIntakeAPIWouldFindAreFoundBeforeSending() throws {
@@ -103,7 +104,7 @@ import ZIPFoundation
         #expect(try Self.rejection(["工单编号": "GD 1"])?.field == "order_no")
         // A short row (Excel drops trailing empty cells) lacks only what it lacks.
         let short = ExportTable.Row(number: 3, cells: Array(Self.row().cells.prefix(4)))
-        #expect(try Self.json(Self.mapping().convert(short).get())["callback"] == nil)
+        #expect(try Self.json(WorkOrderImport.convert(Self.mapping(), short).get())["callback"] == nil)
     }
 
     @Test func csvIsReadAsUTF8WithOrWithoutBOMOrAsGB18030() throws {
@@ -181,11 +182,11 @@ import ZIPFoundation
         #expect(t.rows.map(\.number) == [3, 4], "Excel's row numbers")
         #expect(t.rows[0].cells == ["GD-X1", "46358.385416666664", "投诉", "井盖丢了 & 危险", "13800001111", "1"])
         #expect(t.rows[0].numeric == [1, 4] && t.rows[1].cells.count == 4)
-        let m = try ImportMapping(.default, header: t.header)
-        let first = try Self.json(m.convert(t.rows[0]).get())
+        let m = try ImportMapping(WorkOrderImport.defaults, header: t.header)
+        let first = try Self.json(WorkOrderImport.convert(m, t.rows[0]).get())
         #expect(first["called_at"] as? String == "2026-12-02T09:15:00+08:00" && first["callback"] as? Bool == true)
         #expect((first["contact"] as? [String: String])?["phone"] == "13800001111")
-        #expect(try Self.json(m.convert(t.rows[1]).get())["order_no"] as? String == "GD-X2")
+        #expect(try Self.json(WorkOrderImport.convert(m, t.rows[1]).get())["order_no"] as? String == "GD-X2")
 
         let bogus = url.deletingLastPathComponent().appendingPathComponent("bogus.xlsx")
         try Data("工单编号,来电时间".utf8).write(to: bogus)
@@ -201,16 +202,16 @@ import ZIPFoundation
         let state = ImportState(done: [2: "GD1", 3: "GD2", 40: "GD39"])
         try state.save(path)
         let loaded = try ImportState.load(path)
-        #expect(loaded == state && loaded.isDone(3, orderNo: "GD2") && !loaded.isDone(3, orderNo: "GD3") && !loaded.isDone(4, orderNo: "GD2"))
+        #expect(loaded == state && loaded.isDone(3, key: "GD2") && !loaded.isDone(3, key: "GD3") && !loaded.isDone(4, key: "GD2"))
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
         try Data("{\"rows\":".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: ImportState.Unreadable.self) { try ImportState.load(path) }
     }
 
     @Test func theRejectedRowsReportOpensInExcel() throws {
-        let report = ImportReport(lines: [
-            .init(row: 9, orderNo: "GD9", rejection: .init(field: "grid", column: "网格", reason: "unknown grid \"zz/x\", say \"why\"")),
-            .init(row: 3, orderNo: "=cmd", rejection: .init(field: "content", column: "诉求内容", reason: "“诉求内容”为空")),
+        let report = ImportReport(keyLabel: "工单编号", lines: [
+            .init(row: 9, key: "GD9", rejection: .init(field: "grid", column: "网格", reason: "unknown grid \"zz/x\", say \"why\"")),
+            .init(row: 3, key: "=cmd", rejection: .init(field: "content", column: "诉求内容", reason: "“诉求内容”为空")),
         ])
         let bytes = report.csv()
         #expect(bytes.starts(with: [0xEF, 0xBB, 0xBF]))
@@ -224,7 +225,7 @@ import ZIPFoundation
     @Test func theImportSectionIsDecodedStrictlyWithErrorsAtTheirKeys() throws {
         let dir = try Self.temporary()
         try "s3cret\n".write(to: dir.appendingPathComponent("platform.secret"), atomically: true, encoding: .utf8)
-        func load(_ section: String) throws -> Result<ImportSettings, ConfigErrors> {
+        func load(_ section: String) throws -> Result<ImportColumns, ConfigErrors> {
             let path = dir.appendingPathComponent("hotline-\(UUID().uuidString).yaml").path
             try """
                 adapter: hotline-12345
@@ -239,7 +240,7 @@ import ZIPFoundation
             do { return .success(try HotlineSettings.load(try AdapterConfig.load(path).settings, adapter: "hotline-12345").importing) }
             catch { return .failure(error) }
         }
-        #expect(try load("").get() == .default)
+        #expect(try load("").get() == WorkOrderImport.defaults)
         let good = try load("""
               import:
                 columns: {content: 问题描述, contact.phone: 手机}

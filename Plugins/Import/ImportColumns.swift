@@ -1,34 +1,47 @@
 import Foundation
 import MusterConfig
 
-/// `settings.import` of `plugin: hotline12345`: how `muster import hotline` reads the platform's
-/// export (README.md, "Import") — which column holds which member of a work order, how 来电时间
-/// is written, how yes and no are written. Every key has a default: the platform's own headers.
-public struct ImportSettings: Sendable, Equatable {
-    /// Work-order member → the export's column header.
+/// `settings.import` of an intake adapter (hotline12345, petition): how `muster import` reads the
+/// source system's export — which column holds which member of what the adapter's API takes, how
+/// the time column is written, how yes and no are written. Every key has a default: the source
+/// system's own headers, from the adapter's `Schema`.
+public struct ImportColumns: Sendable, Equatable {
+    /// What one adapter's rows hold: its members in the order reports and docs list them, which
+    /// are required, which are yes/no and the default header of each.
+    public struct Schema: Sendable, Equatable {
+        public var fields: [String]
+        public var required: Set<String>
+        public var booleans: Set<String>
+        public var defaults: [String: String]
+        /// The member that names a row's item (工单编号, 信访件编号): idempotence and the report key on it.
+        public var key: String
+        /// The member holding a time (来电时间, 登记时间), read in `timeFormat` or as an Excel serial.
+        public var time: String
+
+        public init(fields: [String], required: Set<String>, booleans: Set<String>, defaults: [String: String], key: String, time: String) {
+            self.fields = fields; self.required = required; self.booleans = booleans; self.defaults = defaults; self.key = key; self.time = time
+        }
+    }
+
+    public let schema: Schema
+    /// Member → the export's column header.
     public var columns: [String: String]
-    /// 来电时间 as the export writes it (DateFormatter pattern), read in +08:00.
+    /// The time column as the export writes it (DateFormatter pattern), read in +08:00.
     public var timeFormat: String
     /// How the export writes yes and no (compared without case; an empty cell is no).
     public var yes: [String]
     public var no: [String]
 
-    /// The members a column may fill, in the order the report and the docs list them; the
-    /// first four are required.
-    public static let fields = ["order_no", "called_at", "kind", "content", "title", "address", "grid", "category",
-                                "contact.name", "contact.phone", "anonymous", "callback", "urgent", "lat", "lon", "attachments"]
-    public static let required: Set<String> = ["order_no", "called_at", "kind", "content"]
-    static let booleans: Set<String> = ["anonymous", "callback", "urgent"]
+    public init(_ schema: Schema) {
+        self.schema = schema
+        columns = schema.defaults
+        timeFormat = "yyyy-MM-dd HH:mm:ss"
+        yes = ["是", "Y", "1", "true"]
+        no = ["否", "N", "0", "false"]
+    }
 
-    public static let defaultColumns = [
-        "order_no": "工单编号", "called_at": "来电时间", "kind": "诉求类型", "content": "诉求内容", "title": "标题", "address": "地址",
-        "grid": "网格", "category": "类别", "contact.name": "联系人", "contact.phone": "联系电话", "anonymous": "是否匿名",
-        "callback": "是否回访", "urgent": "是否紧急", "lat": "纬度", "lon": "经度", "attachments": "附件",
-    ]
-    public static let `default` = ImportSettings(columns: defaultColumns, timeFormat: "yyyy-MM-dd HH:mm:ss",
-                                                 yes: ["是", "Y", "1", "true"], no: ["否", "N", "0", "false"])
-
-    struct File: Decodable {
+    /// `settings.import` as written.
+    public struct File: Decodable, Sendable {
         var columns: [String: String]?
         var time_format: String?
         var yes: [String]?
@@ -37,13 +50,13 @@ public struct ImportSettings: Sendable, Equatable {
 
     /// The section checked; every problem is an error at its key (settings.import.KEY). Columns
     /// named in the file replace the defaults of those members only.
-    static func load(_ f: File?, _ settings: PluginSettings) -> (ImportSettings, [ConfigError]) {
-        var s = ImportSettings.default
+    public static func load(_ f: File?, _ schema: Schema, _ settings: PluginSettings) -> (ImportColumns, [ConfigError]) {
+        var s = ImportColumns(schema)
         guard let f else { return (s, []) }
         var errors: [ConfigError] = []
         for (field, header) in (f.columns ?? [:]).sorted(by: { $0.key < $1.key }) {
-            if !fields.contains(field) {
-                errors.append(settings.error(at: ["import", "columns", field], "unknown member \"\(field)\": one of \(fields.joined(separator: ", "))"))
+            if !schema.fields.contains(field) {
+                errors.append(settings.error(at: ["import", "columns", field], "unknown member \"\(field)\": one of \(schema.fields.joined(separator: ", "))"))
             } else if header.trimmingCharacters(in: .whitespaces).isEmpty {
                 errors.append(settings.error(at: ["import", "columns", field], "the column header of \(field) is empty"))
             } else {
@@ -51,7 +64,7 @@ public struct ImportSettings: Sendable, Equatable {
             }
         }
         var byHeader: [String: String] = [:]
-        for field in fields {
+        for field in schema.fields {
             guard let header = s.columns[field] else { continue }
             if let other = byHeader[header] {
                 errors.append(settings.error(at: ["import", "columns", field], "column \"\(header)\" is already \(other)'s: one column, one member"))

@@ -4,7 +4,7 @@ import FoundationXML
 #endif
 import ZIPFoundation
 
-/// The platform's export as an Excel workbook (.xlsx: a zip of XML parts, ZIPFoundation): the
+/// An export as an Excel workbook (.xlsx: a zip of XML parts, ZIPFoundation): the
 /// first sheet of xl/workbook.xml, found through xl/_rels/workbook.xml.rels (xl/worksheets/
 /// sheet1.xml when those say nothing), with its cells' shared strings (xl/sharedStrings.xml),
 /// inline strings, numbers and booleans as the file stores them. Formulas give their cached

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The platform's export of a day's work orders, read whole: its header and its rows, each with
+/// A source system's export (the 12345 platform's work orders, the petition office's registers), read whole: its header and its rows, each with
 /// the row number the operator sees in Excel (the header is row 1). A CSV (CSVExport) or an
 /// .xlsx (XLSXExport); wholly empty rows are left out.
 public struct ExportTable: Sendable, Equatable {

@@ -2,11 +2,11 @@ import Foundation
 
 /// What an import has done with a file, kept beside it (FILE.import-state.json) so that a rerun
 /// skips those rows: each row the intake API took (201, or 202 queued), by row number with its
-/// 工单编号 — a row whose 工单编号 changed since (the file was edited) is sent again. Rejected rows
+/// key (工单编号, 信访件编号) — a row whose key changed since (the file was edited) is sent again. Rejected rows
 /// are not kept: corrected, they go on the next run. Written whole to a temporary file, synced,
 /// renamed over the old one: a crash leaves the old state or the new one, never half of one.
 public struct ImportState: Sendable, Equatable {
-    /// Row number → 工单编号.
+    /// Row number → the row's key.
     public var done: [Int: String] = [:]
 
     public init(done: [Int: String] = [:]) { self.done = done }
@@ -25,7 +25,7 @@ public struct ImportState: Sendable, Equatable {
 
     public static func path(for file: String) -> String { file + ".import-state.json" }
 
-    public func isDone(_ row: Int, orderNo: String) -> Bool { done[row] == orderNo }
+    public func isDone(_ row: Int, key: String) -> Bool { done[row] == key }
 
     /// The state at `path`; none yet is an empty one.
     public static func load(_ path: String) throws(Unreadable) -> ImportState {

@@ -1,7 +1,7 @@
 import CSV
 import Foundation
 
-/// The platform's export as CSV (yaslab/CSV.swift). The bytes are UTF-8, with or without the BOM
+/// An export as CSV (yaslab/CSV.swift). The bytes are UTF-8, with or without the BOM
 /// Excel writes for "CSV UTF-8"; bytes that are not UTF-8 are read as GB18030 (a superset of GBK
 /// and GB2312, what Chinese Excel's plain "CSV" writes); UTF-16 with a BOM (Excel's "Unicode
 /// text") too. Tab-separated when the header line has more tabs than commas.

@@ -3,16 +3,16 @@ import Foundation
 import MusterConfig
 import WebhookDepartment
 
-/// Where `muster import hotline` sends a file's work orders: the intake API of the adapter whose
-/// config it is given (its `listen`), as one of that config's clients, proving itself as that
-/// client would (`ClientProof`) — so imported orders take exactly the way live ones take.
+/// Where `muster import` sends a file's rows: the intake API of the adapter whose config it is
+/// given (its `listen`), as one of that config's clients, proving itself as that client would
+/// (`ClientProof`) — so imported items take exactly the way live ones take.
 public struct ImportTarget: Sendable {
     public let adapter: String
     /// http://HOST:PORT of the intake API.
     public let base: String
     public let client: String
-    let proof: HotlineSettings.Client.Proof
-    public let settings: ImportSettings
+    let proof: IntakeClient.Proof
+    public let columns: ImportColumns
     /// The adapter's `wait`: how long one POST may take before it answers 202.
     public let wait: Double
 
@@ -20,15 +20,24 @@ public struct ImportTarget: Sendable {
         public var description: String
     }
 
-    /// The adapter's config as the adapter loads it (every error with file, line and key), and
-    /// the client: `client`, or the first one listed.
-    public static func load(config path: String, client: String?) throws -> ImportTarget {
-        let cfg = try AdapterConfig.load(path)
-        guard cfg.plugin == HotlineIntake.descriptor.name else {
-            throw ConfigErrors(errors: [ConfigError(file: path, line: cfg.pluginLine, key: "plugin",
-                                                    message: "\(cfg.plugin.map { "plugin \"\($0)\"" } ?? "no plugin"): the import needs the config of a hotline12345 adapter")])
+    /// What an adapter's settings give the import.
+    public struct Settings {
+        public var host: String, port: Int, clients: [IntakeClient], columns: ImportColumns, wait: Double
+        public init(host: String, port: Int, clients: [IntakeClient], columns: ImportColumns, wait: Double) {
+            self.host = host; self.port = port; self.clients = clients; self.columns = columns; self.wait = wait
         }
-        let s = try HotlineSettings.load(cfg.settings, adapter: cfg.adapter)
+    }
+
+    /// The adapter's config as the adapter loads it (every error with file, line and key) — it
+    /// must be of `plugin` — and the client: `client`, or the first one listed.
+    public static func load(config path: String, client: String?, plugin: String,
+                            settings: (PluginSettings, String) throws -> Settings) throws -> ImportTarget {
+        let cfg = try AdapterConfig.load(path)
+        guard cfg.plugin == plugin else {
+            throw ConfigErrors(errors: [ConfigError(file: path, line: cfg.pluginLine, key: "plugin",
+                                                    message: "\(cfg.plugin.map { "plugin \"\($0)\"" } ?? "no plugin"): this import needs the config of a \(plugin) adapter")])
+        }
+        let s = try settings(cfg.settings, cfg.adapter)
         let names = s.clients.map(\.name)
         guard let c = client.map({ name in s.clients.first { $0.name == name } }) ?? s.clients.first else {
             throw WrongClient(description: "\(path) has no client \"\(client ?? "")\": one of \(names.joined(separator: ", "))")
@@ -36,7 +45,7 @@ public struct ImportTarget: Sendable {
         // The adapter listens on every address: this machine is one of them.
         let host = ["0.0.0.0", "", "*"].contains(s.host) ? "127.0.0.1" : ["::", "[::]"].contains(s.host) ? "[::1]" : s.host
         return ImportTarget(adapter: cfg.adapter, base: "http://\(host):\(s.port)", client: c.name, proof: c.proof,
-                            settings: s.importing, wait: s.wait)
+                            columns: s.columns, wait: s.wait)
     }
 
     /// The headers proving a request with this body (an empty one for a GET).
