@@ -115,8 +115,15 @@ let package = Package(
             "MusterBroker", "MusterStore", "MusterConfig", "MusterCore", "MusterWire", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `muster web`: the operations centre's screen, a MUSTER/1 monitor peer serving HTTP (hummingbird).
+        .target(name: "MusterWeb", dependencies: [
+            "MusterAdapterKit", "MusterCore", "MusterWire",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .executableTarget(name: "muster", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "HotlineIntake", "PetitionOffice", "TableImport", "MusterStore", "MusterConfig", "MusterWire",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "HotlineIntake", "PetitionOffice", "TableImport", "MusterWeb", "MusterStore", "MusterConfig", "MusterWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -141,7 +148,7 @@ let package = Package(
             "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "HotlineIntake", "PetitionOffice", "TableImport", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "HotlineIntake", "PetitionOffice", "TableImport", "MusterWeb", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

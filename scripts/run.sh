@@ -59,10 +59,15 @@ for cfg in config/adapters/*.yaml; do
   pids+=($!)
   started+=("$a $(sed -n 's/^name: *//p' "$cfg")")
 done
+# The operations centre's screen (一屏观全域): a monitor peer serving HTTP (docs/OPERATIONS.md).
+WEB="${MUSTER_WEB:-127.0.0.1:8800}"
+"$BIN" web --listen "$WEB" --endpoint "$ENDPOINT" > data/logs/web.out 2> data/logs/web.log &
+pids+=($!)
 
 cat <<TXT
 
 Muster is running: broker on $ENDPOINT (db data/muster.db, logs in data/logs/),
+the centre's screen on http://$WEB/ (muster web),
 adapters (config/plugins and config/adapters):
 TXT
 printf '  %s\n' "${started[@]}"

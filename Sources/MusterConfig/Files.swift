@@ -74,6 +74,8 @@ struct GridsFile: Decodable {
         var path: String
         var name: String
         var level: String?
+        /// Its outline for the centre's screen: [[lon, lat], …] (WGS-84 degrees), at least 3 corners.
+        var area: [[Double]]?
     }
     struct Dedicated: Decodable {
         var code: String

@@ -17,6 +17,7 @@ enum GridsLoader {
         let yaml = try YAMLFile(path: path)
         let file = try yaml.decode(GridsFile.self)
         var names: [String: String] = [:]
+        var areas: [String: [GridMap.Point]] = [:]
         var errors: [ConfigError] = []
         for (i, g) in file.grids.enumerated() {
             let keys: [YAMLFile.Key] = [.name("grids"), .index(i), .name("path")]
@@ -31,6 +32,16 @@ enum GridsLoader {
                 errors.append(yaml.error(at: [.name("grids"), .index(i), .name("level")], "unknown level \"\(level)\"\(Spelling.hint(level, in: levels))"))
             }
             names[g.path] = g.name
+            if let area = g.area {
+                let at: [YAMLFile.Key] = [.name("grids"), .index(i), .name("area")]
+                if area.count < 3 {
+                    errors.append(yaml.error(at: at, "an area needs at least 3 corners [[lon, lat], …], not \(area.count)"))
+                } else if let bad = area.firstIndex(where: { $0.count != 2 || !(-180...180).contains($0[0]) || !(-90...90).contains($0[1]) }) {
+                    errors.append(yaml.error(at: at + [.index(bad)], "a corner is [lon, lat] in degrees (lon −180…180, lat −90…90), not \(area[bad])"))
+                } else {
+                    areas[g.path] = area.map { GridMap.Point(lon: $0[0], lat: $0[1]) }
+                }
+            }
         }
         if names[file.root] == nil { errors.append(yaml.error(at: [.name("root")], "the root grid \"\(file.root)\" is not listed under grids")) }
         var dedicated: [GridMap.Dedicated] = []
@@ -45,7 +56,8 @@ enum GridsLoader {
         for g in file.grids { if let l = g.level { levels[g.path] = l } }
         var servedBy: [String: [String]] = [:]
         for inst in file.instances ?? [] { servedBy[inst.agency, default: []] += inst.serves }
-        let map = GridMap(root: file.root, names: names, dedicated: dedicated, levels: levels, servedBy: servedBy)
+        var map = GridMap(root: file.root, names: names, dedicated: dedicated, levels: levels, servedBy: servedBy)
+        map.areas = areas
         var agencyLines: [Int?] = []
         for (i, inst) in (file.instances ?? []).enumerated() {
             agencyLines.append(yaml.line(at: [.name("instances"), .index(i), .name("agency")]))

@@ -22,6 +22,15 @@ public struct GridMap: Sendable, Equatable {
     public var levels: [String: String]
     /// Agency → the grid prefixes (or dedicated codes) its instances serve (grids.yaml `instances`).
     public var servedBy: [String: [String]]
+    /// Path → its outline where grids.yaml draws one (`area`), for the centre's screen; routing never reads it.
+    public var areas: [String: [Point]] = [:]
+
+    /// A corner of an outline, in WGS-84 degrees.
+    public struct Point: Sendable, Equatable {
+        public var lon: Double
+        public var lat: Double
+        public init(lon: Double, lat: Double) { self.lon = lon; self.lat = lat }
+    }
 
     public init(root: String, names: [String: String], dedicated: [Dedicated] = [], levels: [String: String] = [:],
                 servedBy: [String: [String]] = [:]) {

@@ -62,6 +62,11 @@ import MusterCore
         // Values outside a closed vocabulary.
         Mistake(file: "grids.yaml", find: "level: street", replace: "level: stret",
                 key: "grids[2].level", message: "unknown level \"stret\"; did you mean \"street\"?"),
+        // A map outline (`area`, for muster web) that is no polygon.
+        Mistake(file: "grids.yaml", find: "area: [[113.655, 34.750], [113.664, 34.750], [113.664, 34.760], [113.655, 34.761]]",
+                replace: "area: [[113.655, 34.750], [113.664, 34.750]]", key: "grids[2].area", message: "an area needs at least 3 corners"),
+        Mistake(file: "grids.yaml", find: "area: [[113.655, 34.750], [113.664, 34.750], [113.664, 34.760], [113.655, 34.761]]",
+                replace: "area: [[113.655, 34.750], [34.750, 113.664, 1], [113.664, 34.760]]", key: "grids[2].area[1]", message: "a corner is [lon, lat]"),
         Mistake(file: "sla.yaml", find: "{at: 75%, notice: remind, to: [ops], level: 1}", replace: "{at: 75%, notice: remind, to: [opps], level: 1}",
                 key: "ladders.triage[0].to[0]", message: "unknown role \"opps\"; did you mean \"ops\"?"),
         Mistake(file: "sla.yaml", find: "  triage:\n", replace: "  triag:\n",

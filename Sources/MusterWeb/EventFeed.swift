@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+
+/// The live feed: the last `capacity` events of the log as the screen shows them (`FeedLine`),
+/// in log order, and the pages listening. A page that reconnects names the last seq it showed
+/// (`Last-Event-ID`) and gets what it missed from here — or, when that is older than what is
+/// kept, a `gap` telling it to reload its counts (which come from QUERY, not from the feed).
+public final class EventFeed: Sendable {
+    public let capacity: Int
+    let names: Names?
+    private let state = Mutex(State())
+
+    struct State {
+        var lines: [FeedLine] = []
+        var seen: Int64?
+        var pages: [UUID: AsyncStream<FeedLine>.Continuation] = [:]
+        var closed = false
+    }
+
+    public init(capacity: Int = 2000, names: Names? = nil) { self.capacity = capacity; self.names = names }
+
+    /// The last event of the log seen (shown or not): where a new subscription resumes.
+    public var lastSeq: Int64? { state.withLock { $0.seen } }
+
+    /// An EVENT's body. Events come in log order except at a start, when the backlog replayed
+    /// may follow the first live ones: each is put in its place, once; only one newer than all
+    /// goes to the pages listening.
+    public func append(_ body: [UInt8]) {
+        guard let e = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+              let seq = (e["seq"] as? NSNumber)?.int64Value else { return }
+        state.withLock { s in s.seen = max(s.seen ?? 0, seq) }
+        guard let line = FeedLine(event: e, names: names) else { return }
+        state.withLock { s in
+            if let last = s.lines.last, line.seq <= last.seq {
+                let at = s.lines.partitioningIndex { $0.seq >= line.seq }
+                if at < s.lines.count, s.lines[at].seq == line.seq { return }
+                s.lines.insert(line, at: at)
+            } else {
+                s.lines.append(line)
+                for page in s.pages.values { page.yield(line) }
+            }
+            if s.lines.count > capacity { s.lines.removeFirst(s.lines.count - capacity) }
+        }
+    }
+
+    /// What a page missed since `after` (nil: the last `recent`), whether that reaches back to
+    /// `after` (false: some were dropped from memory), and its stream of what comes next —
+    /// taken together, so that nothing falls between the two.
+    public func listen(after: Int64?, recent: Int = 30) -> Listening {
+        let (stream, continuation) = AsyncStream<FeedLine>.makeStream(bufferingPolicy: .bufferingNewest(512))
+        let id = UUID()
+        let (missed, complete): ([FeedLine], Bool) = state.withLock { s in
+            if s.closed { continuation.finish() } else { s.pages[id] = continuation }
+            guard let after else { return (Array(s.lines.suffix(recent)), true) }
+            let missed = s.lines.filter { $0.seq > after }
+            let complete = after >= (s.lines.first?.seq ?? 1) - 1
+            return (missed, complete)
+        }
+        let stop: @Sendable () -> Void = { [weak self] in
+            _ = self?.state.withLock { $0.pages.removeValue(forKey: id) }
+            continuation.finish()
+        }
+        return Listening(missed: missed, complete: complete, stream: stream, stop: stop,
+                         beat: { continuation.yield(FeedLine(seq: -1, at: "", type: "", subject: "", text: "")) })
+    }
+
+    /// One page's listening: what it missed, its stream, how to end it, and its keep-alive
+    /// (a line with seq −1 in its own stream, written as a comment).
+    public struct Listening: Sendable {
+        public var missed: [FeedLine]
+        public var complete: Bool
+        public var stream: AsyncStream<FeedLine>
+        public var stop: @Sendable () -> Void
+        public var beat: @Sendable () -> Void
+    }
+
+    /// The most recent lines, newest last.
+    public func recent(_ n: Int) -> [FeedLine] { state.withLock { Array($0.lines.suffix(n)) } }
+
+    public func close() {
+        state.withLock { s in
+            s.closed = true
+            for page in s.pages.values { page.finish() }
+            s.pages = [:]
+        }
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongs` (the elements that do come last).
+    func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongs(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MusterAdapterKit
+import MusterConfig
+import MusterWeb
+import ServiceLifecycle
+
+/// `muster web`: the operations centre's screen (一屏观全域) — a hummingbird server that is a
+/// MUSTER/1 peer with the monitor role: it QUERYs and SUBSCRIBEs like any peer, and the broker
+/// gains no HTTP code. Names and the map's outlines come from the broker's own config files.
+struct WebCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "web", abstract: "Serve the operations centre's screen (一屏观全域) over HTTP, as a monitor peer of the broker.",
+        discussion: """
+            Pages: / the screen (map, overdue, departments, whistles, today's intake, petitions, live feed); \
+            /case/ID a case's whole course; /search?q= by case id, reference or address; /healthz, /readyz. \
+            Read-only. docs/OPERATIONS.md, "The centre's screen".
+            """)
+
+    @Option(help: "HOST:PORT to serve on.") var listen = "127.0.0.1:8800"
+    @Option(help: "The broker's endpoint (or set MUSTER_ENDPOINT).")
+    var endpoint: String = ProcessInfo.processInfo.environment["MUSTER_ENDPOINT"] ?? "tcp://127.0.0.1:7400"
+    @Option(help: "This peer's adapter id (peers.yaml must admit it with the monitor role).") var adapter = "ops-screen"
+    @Option(help: "The broker's public key file, for CURVE.") var serverKey = "data/keys/broker.pub"
+    @Option(help: "This peer's key file (muster keys init writes data/keys/ops-screen.key).") var key = "data/keys/ops-screen.key"
+    @Flag(help: "Plain TCP (only against a broker run with --insecure).") var insecure = false
+    @Option(help: "The broker's config: grids.yaml (names, the map's outlines) and routing.yaml (department names).")
+    var config = "config/muster.yaml"
+    @Option(help: "The screen's title.") var title = "城市运行中心"
+
+    func run() async throws {
+        CLILogging.bootstrap()
+        let logger = Logger(label: "muster.web")
+        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port) else {
+            throw ValidationError("--listen is HOST:PORT (127.0.0.1:8800), not \(listen)")
+        }
+        let host = parts.dropLast().joined(separator: ":")
+        let rules: BrokerConfig
+        do { rules = try BrokerConfig.load(config, insecure: true) } catch {
+            FileHandle.standardError.write(Data("config errors:\n\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        var options = MusterClient.Options(endpoint: endpoint, adapter: adapter, roles: [.monitor])
+        options.software = "muster-web/\(MusterClient.version)"
+        if !insecure {
+            do { options.curve = try curveKeys(serverKey: serverKey, key: key) } catch {
+                throw CLIFailure(.keyFiles, "\(error) — the screen's key is made by `muster keys init` (peers.yaml: ops-screen); --insecure for a broker run with --insecure")
+            }
+        }
+        let names = Names(grids: rules.rules.grids, routing: rules.rules.routing)
+        let feed = EventFeed(names: names)
+        let link = BrokerLink(options: options, feed: feed, logger: logger)
+        let app = WebServer(link: link, feed: feed, names: names, host: host, port: port, logger: logger).application()
+        say("muster web on http://\(listen)/ — monitor \(adapter) of \(endpoint)")
+        // SIGTERM and SIGINT: the pages' streams end, the server stops, BYE to the broker.
+        let session = AdapterService(start: { link.start() }, stop: { feed.close(); await link.stop() })
+        let group = ServiceGroup(configuration: .init(services: [session, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,198 @@
+"""`muster web`, the operations centre's screen (issue 15 item 1), black-box in headless Chromium:
+the real broker with cases in several streets — four of them submitted under a clock 20 days back
+(faketime), so that after a restart on today's clock they are overdue and their ladders have fired —
+and `muster web` as its monitor peer. The page shows the counts, the map coloured per street, the
+overdue list with the rung each reached, the departments' figures; a case submitted while the page
+is open appears in its live feed and in its counts; the case page shows the case's course; /readyz
+is ready while the broker answers and not once it is gone. A screenshot of the screen at 1920×1080
+is kept as a test artifact (.build/test-logs/screen.png; docs/images/screen.png with
+MUSTER_DOCS_SCREENSHOT=1)."""
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, case_body, free_port, wait_until
+from test_calendar import at
+from test_console import CHROMIUM, DRIVER, png_size
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+ARTIFACT = REPO_DIR / ".build" / "test-logs" / "screen.png"
+DOCS = REPO_DIR / "docs" / "images" / "screen.png"
+
+
+def get(listen: str, path: str) -> tuple[int, str]:
+    try:
+        with HTTP.open(f"http://{listen}{path}", timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:                            # not listening (yet)
+        return 0, ""
+
+
+def start_web(broker, listen: str) -> Process:
+    p = Process([str(MUSTER_BIN), "web", "--listen", listen, "--endpoint", broker.endpoint,
+                 "--server-key", str(broker.keys_dir / "broker.pub"), "--key", str(broker.keys_dir / "ops-screen.key"),
+                 "--config", str(broker.config)], cwd=broker.workdir, name="web")
+    wait_until(lambda: get(listen, "/readyz")[0] == 200 or not p.alive, 20, "muster web ready")
+    assert p.alive, p.stderr_tail()
+    return p
+
+
+def submit(office: Peer, ref: str, title: str, grid: str, category: str = "street_vending") -> str:
+    r = office.request("SUBMIT", {"case": case_body(title, ref, category=category, grid=grid, address=f"{title}（{ref}）")})
+    assert r.command == "ACCEPTED", r
+    return r["case_id"]
+
+
+@pytest.fixture
+def wall():
+    """Chromium at a wall screen's 1920×1080."""
+    if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
+        pytest.skip("chromium and chromium-driver are not installed (scripts/install-deps.sh)")
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1920,1080", "--lang=zh-CN",
+                "--no-proxy-server", "--hide-scrollbars", "--force-device-scale-factor=1"]:
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+    yield driver
+    driver.quit()
+
+
+def text(driver, css: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, css).text
+
+
+def test_the_screen_shows_the_city_and_a_new_case_arrives_live(make_broker, processes, zmq_ctx, wall):
+    past = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() - 20 * 86400))
+    broker = make_broker(secure=True, prefix=at(past))
+    office = Peer(broker.endpoint, "cli-screen", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
+    office.hello()
+    old = [submit(office, "WEB-1", "解放路民主路口流动摊贩", "zz/erqi/jiefanglu/minzhulu/g01"),
+           submit(office, "WEB-2", "解放路人行道摊点占道", "zz/erqi/jiefanglu"),
+           submit(office, "WEB-3", "花园路纬五路垃圾暴露", "zz/jinshui/huayuanlu/weiwulu/g01", category="exposed_garbage"),
+           submit(office, "WEB-4", "德化街商户出店经营", "zz/erqi/dehuajie")]
+    office.close()
+    broker.stop()
+    broker.prefix = []                          # today: the four are 15 days past their deadlines
+    broker.start()
+    office = Peer(broker.endpoint, "cli-screen", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
+    office.hello()
+    fresh = submit(office, "WEB-5", "西大街顺城街占道经营", "zz/guancheng/xidajie/shuncheng/g01")
+    listen = f"127.0.0.1:{free_port()}"
+    processes.append(start_web(broker, listen))
+
+    status, body = get(listen, "/readyz")
+    ready = json.loads(body)
+    assert status == 200 and ready["state"] == "ready" and ready["broker_session"] == "welcomed", ready
+    assert get(listen, "/healthz")[0] == 200
+
+    wall.get(f"http://{listen}/")
+    assert text(wall, "#open-count") == "5"
+    assert text(wall, "#overdue-count") == "4"
+    assert text(wall, "#today-count") == "1"
+    jiefanglu = wall.find_element(By.CSS_SELECTOR, "polygon.street[data-grid='zz/erqi/jiefanglu']")
+    assert (jiefanglu.get_attribute("data-open"), jiefanglu.get_attribute("data-overdue")) == ("2", "2")
+    assert "late" in jiefanglu.get_attribute("class")
+    xidajie = wall.find_element(By.CSS_SELECTOR, "polygon.street[data-grid='zz/guancheng/xidajie']")
+    assert (xidajie.get_attribute("data-open"), xidajie.get_attribute("data-overdue")) == ("1", "0")
+    assert wall.find_elements(By.CSS_SELECTOR, "polygon.dedicated[data-dedicated='erqita']"), "the 专属网格 is outlined"
+    assert "二七塔商圈：在办 4，超期 3" in text(wall, ".dedicated-note[data-dedicated='erqita']")
+    # The overdue list: each of the four, with the rung its ladder reached.
+    rows = wall.find_elements(By.CSS_SELECTOR, ".overdue-box tr[data-case]")
+    assert sorted(r.get_attribute("data-case") for r in rows) == sorted(old)
+    first = wall.find_element(By.CSS_SELECTOR, f".overdue-box tr[data-case='{old[0]}']")
+    assert "城管" in first.text and first.find_element(By.CSS_SELECTOR, ".rung").text in ("催办", "督办", "通报"), first.text
+    # This month's dispatches by department: the fresh case's 城管 dispatch.
+    league = wall.find_element(By.CSS_SELECTOR, ".league tr[data-agency='chengguan']")
+    assert league.find_elements(By.TAG_NAME, "td")[1].text == "1", league.text
+    assert text(wall, ".intake-box li[data-source='hotline_12345'] b") == "1"
+    assert wall.find_element(By.ID, "broker-health").get_attribute("data-ok") == "true"
+
+    # A case submitted now appears in the live feed and in the counts.
+    WebDriverWait(wall, 10).until(lambda d: text(d, "#live") == "实时")
+    live = submit(office, "WEB-6", "解放路夜市占道", "zz/erqi/jiefanglu/zhengxingjie/g01")
+    WebDriverWait(wall, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#feed li[data-type='case.accepted'] a[href='/case/{live}']"))
+    WebDriverWait(wall, 15).until(lambda d: text(d, "#open-count") == "6")
+    WebDriverWait(wall, 15).until(lambda d: d.find_element(
+        By.CSS_SELECTOR, "polygon.street[data-grid='zz/erqi/jiefanglu']").get_attribute("data-open") == "3")
+    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    assert wall.save_screenshot(str(ARTIFACT)) and png_size(ARTIFACT) == (1920, 1080)
+    if os.environ.get("MUSTER_DOCS_SCREENSHOT") == "1":
+        DOCS.write_bytes(ARTIFACT.read_bytes())
+
+    # The case page: its course from QUERY case.
+    wall.get(f"http://{listen}/case/{old[0]}")
+    assert "解放路民主路口流动摊贩" in text(wall, "article")
+    types = [li.get_attribute("data-seq") for li in wall.find_elements(By.CSS_SELECTOR, ".timeline li")]
+    assert len(types) >= 3 and types == sorted(types, key=int), types
+    assert "受理" in text(wall, ".timeline") and "派单" in text(wall, ".timeline")
+    assert get(listen, "/case/C9999999999")[0] == 404
+    # Search by the hotline's reference finds the case.
+    status, page = get(listen, "/search?q=WEB-5")
+    assert status == 200 and fresh in page, page
+    office.close()
+
+    # The broker gone: not ready (the screen says so), still alive.
+    broker.stop()
+    wait_until(lambda: get(listen, "/readyz")[0] == 503, 20, "/readyz unready without a broker")
+    assert get(listen, "/healthz")[0] == 200
+
+
+def test_a_page_reconnecting_gets_the_events_it_missed(make_broker, processes, zmq_ctx):
+    """The feed's stream resumes after the last event a page saw (Last-Event-ID), in order."""
+    broker = make_broker(secure=True)
+    listen = f"127.0.0.1:{free_port()}"
+    processes.append(start_web(broker, listen))
+    office = Peer(broker.endpoint, "cli-screen", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
+    office.hello()
+    first = submit(office, "SSE-1", "第一件", "zz/erqi/jiefanglu")
+
+    def stream(last: str | None, enough) -> list[dict]:
+        """The events of /events (resuming after `last`) until `enough(got)` says so."""
+        req = urllib.request.Request(f"http://{listen}/events", headers={"Last-Event-ID": last} if last else {})
+        got: list[dict] = []
+        with HTTP.open(req, timeout=10) as r:
+            for raw in r:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("data: ") and line != "data: {}":
+                    got.append(json.loads(line[6:]))
+                    if enough(got):
+                        break
+        return got
+
+    def has(case_id: str):
+        return lambda got: any(e["subject"] == case_id and e["type"] == "case.accepted" for e in got)
+
+    stream(None, has(first))
+    seen = stream("0", lambda got: len(got) >= 1)
+    assert seen[0]["seq"] == 1 and seen[0]["type"] == "case.accepted" and seen[0]["subject"] == first, seen
+    second = submit(office, "SSE-2", "第二件", "zz/erqi/dehuajie")
+    # Resuming after the first event: what followed it, in log order (the wall leaves out the timers
+    # started, clock.scheduled), each once — as a replay from the start shows them after seq 1.
+    resumed = stream("1", has(second))
+    seqs = [e["seq"] for e in resumed]
+    assert seqs == sorted(set(seqs)) and seqs[0] > 1 and all(e["type"] != "clock.scheduled" for e in resumed), resumed
+    everything = stream("0", has(second))
+    assert seqs == [e["seq"] for e in everything][1:], (resumed, everything)
+    # A page that saw everything gets only what is new.
+    last = str(seqs[-1])
+    third = submit(office, "SSE-3", "第三件", "zz/erqi/minggonglu")
+    after = stream(last, has(third))
+    assert all(e["seq"] > seqs[-1] for e in after) and after[-1]["subject"] == third, after
+    office.close()
