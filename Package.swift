@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // The broker's metrics: recorded through swift-metrics, exported as Prometheus text by `muster broker --metrics`.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The intake adapters' batch import: a source system's CSV export, and Excel's (.xlsx is a zip of XML).
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
@@ -47,6 +50,7 @@ let package = Package(
             "MusterCore", "MusterWire", "MusterStore", "MusterConfig", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HeapModule", package: "swift-collections"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "MusterAdapterKit", dependencies: [
             "MusterWire", "ZeroMQ", "MusterConfig",
@@ -125,6 +129,9 @@ let package = Package(
         .executableTarget(name: "muster", dependencies: [
             "MusterBroker", "MusterAdapterKit", "MusterPlugins", "HotlineIntake", "PetitionOffice", "TableImport", "MusterWeb", "MusterStore", "MusterConfig", "MusterWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -274,12 +274,14 @@ class Broker:
     sample peers' keys under workdir/data/keys (as `make run` does); otherwise `--insecure`."""
 
     def __init__(self, workdir: Path, *, heartbeat: str | None = None, resend_after: str | None = None,
-                 port: int | None = None, secure: bool = False, prefix: list[str] | None = None):
+                 port: int | None = None, secure: bool = False, prefix: list[str] | None = None, args: list[str] | None = None):
         self.workdir = workdir
         self.secure = secure
         # A command the broker runs under, e.g. ["faketime", "@2027-06-15 10:00:00"] for a broker
         # whose clock says another date (libfaketime; black-box calendar tests).
         self.prefix = prefix or []
+        # More options of `muster broker` (e.g. ["--metrics", "127.0.0.1:9400"]).
+        self.args = args or []
         self.keys_dir = workdir / "data" / "keys"
         self.config = copy_config(workdir, heartbeat=heartbeat, resend_after=resend_after)
         self.db = workdir / "muster.db"
@@ -295,7 +297,7 @@ class Broker:
             r = run_cli("keys", "init", "--config", str(self.config), cwd=self.workdir)
             assert r.returncode == 0, f"muster keys init failed:\n{r.stdout}\n{r.stderr}"
         self.child = _Child(self.prefix + [str(MUSTER_BIN), "broker", "--config", str(self.config), "--db", str(self.db),
-                             "--endpoint", self.endpoint] + ([] if self.secure else ["--insecure"]),
+                             "--endpoint", self.endpoint] + ([] if self.secure else ["--insecure"]) + self.args,
                             cwd=self.workdir, name=f"broker-{self.starts}", log_dir=self.workdir)
         m = self.child.wait_line(r"listening on (\S+)", timeout)
         assert m.group(1) == self.endpoint, f"broker bound {m.group(1)}, expected {self.endpoint}"

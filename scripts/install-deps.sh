@@ -6,7 +6,8 @@ set -euo pipefail
 
 need_apt=()
 # faketime: black-box calendar tests run the broker at another date (integration/test_calendar.py).
-# chromium, chromium-driver, fonts-noto-cjk: the seat console's page in headless Chromium (integration/test_console.py).
+# chromium, chromium-driver, fonts-noto-cjk: the seat console's and the centre's screen in headless Chromium
+# (integration/test_console.py, integration/test_web_screen.py).
 # zlib1g-dev: ZIPFoundation reads the hotline's .xlsx exports (muster import hotline).
 for pkg in libzmq3-dev libsqlite3-dev zlib1g-dev faketime chromium chromium-driver fonts-noto-cjk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
@@ -31,6 +32,8 @@ python3 -c "import yaml" 2>/dev/null || need_pip+=(pyyaml)
 python3 -c "import jsonschema" 2>/dev/null || need_pip+=(jsonschema)
 # selenium: drives chromium for integration/test_console.py.
 python3 -c "import selenium" 2>/dev/null || need_pip+=(selenium)
+# prometheus_client: its text-format parser reads /metrics in integration/test_metrics_health.py.
+python3 -c "import prometheus_client.parser" 2>/dev/null || need_pip+=(prometheus_client)
 if ((${#need_pip[@]})); then
   echo "installing ${need_pip[*]} (pip)"
   python3 -m pip install -q --disable-pip-version-check "${need_pip[@]}" 2>&1 | grep -v "WARNING: Running pip as the 'root' user" || true

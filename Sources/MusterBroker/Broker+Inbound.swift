@@ -12,6 +12,8 @@ extension Broker {
         /// Replaced by `ERROR unavailable` if the commit fails.
         var needsCommit: Bool
         var re: String?
+        /// The command it answers, for the metrics (set only when they are on).
+        var request: Command? = nil
     }
 
     /// A case command, decoded, waiting for the idempotency look-up.
@@ -41,6 +43,8 @@ extension Broker {
         var out: [Outgoing] = []
         var pending: [Pending] = []
         var batch = Batch()
+        /// Request id (with its peer) → its command, to label the answers (metrics on only).
+        var asked: [Asked: Command] = [:]
         for (frames, user) in zip(messages, users) {
             guard frames.count >= 1 else { continue }
             let rid = frames[0]
@@ -49,13 +53,21 @@ extension Broker {
                 let re = frames.count == 4 ? BodyDecoder.requestID(in: frames[3]) : nil
                 out.append(Outgoing(routingID: rid, command: .error, body: Messages.error(re: re, e), needsCommit: false, re: re))
             case .success(let env):
+                if metrics != nil, env.command.isRequest, let re = BodyDecoder.requestID(in: env.body) { asked[Asked(routingID: rid, re: re)] = env.command }
                 session(rid, env, now, &out, &pending, &batch, user: user)
             }
         }
         decide(pending, now, &batch, &out)
-        for o in out where !o.needsCommit { send(o.routingID, o.command, o.body) }
+        if metrics != nil {
+            for i in out.indices { if let re = out[i].re { out[i].request = asked[Asked(routingID: out[i].routingID, re: re)] } }
+            if !pending.isEmpty { metrics?.batchSize.record(pending.count) }
+        }
+        for o in out where !o.needsCommit { answer(o, o.command, o.body) }
         submit(&batch, waiting: out.filter(\.needsCommit))
     }
+
+    /// A request in a batch: its peer and its id.
+    struct Asked: Hashable { var routingID: [UInt8]; var re: String }
 
     /// Seals a decided batch and hands it to the writer; `waiting` is answered once it is durable.
     func submit(_ batch: inout Batch, waiting: [Outgoing]) {
@@ -88,7 +100,8 @@ extension Broker {
             switch done.result {
             case .success(let logged):
                 settleVerdict(b.id, failure: nil, now: clock.now())
-                for o in b.out { send(o.routingID, o.command, o.body) }
+                health.committed(clock.now())
+                for o in b.out { answer(o, o.command, o.body) }
                 for d in b.received { forget(d) }
                 // As the transaction did: this batch's pushes in, then withdrawn dispatches' out.
                 let withdrawn = Set(b.withdrawn)
@@ -117,8 +130,9 @@ extension Broker {
                 }
                 calendarCommitFailed(clock.now())
                 settleVerdict(b.id, failure: e, now: clock.now())
+                health.failed(clock.now(), e.description)
                 for o in b.out {
-                    send(o.routingID, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
+                    answer(o, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
                 }
             }
         }

@@ -62,6 +62,7 @@ extension Broker {
         for t in due {
             let decision = ledger.fire(t.id, now: now)
             guard !decision.facts.isEmpty else { continue }
+            metrics?.rungFired(level: t.level, lagMs: now.ms - t.due.ms)
             _ = carryOut(decision, kept: nil, now, &batch)
             fired += 1
         }

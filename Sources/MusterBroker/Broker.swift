@@ -59,6 +59,11 @@ public final class Broker: @unchecked Sendable {
     /// The last few thousand logged facts, so that live subscribers need no store read.
     var recent: [LoggedFact] = []
     var lastTick = Date(ms: 0)
+    var lastSample = Date(ms: 0)
+    /// nil unless the broker was made with `metrics: true` (`muster broker --metrics`): no
+    /// per-request work for what nobody reads.
+    let metrics: BrokerMetrics?
+    public let health: BrokerHealth
     var lastPrune = Date(ms: 0)
     var sessionCounter: Int64 = 0
     /// Request budgets per adapter (config `broker.rate_limit`).
@@ -108,8 +113,10 @@ public final class Broker: @unchecked Sendable {
     }
 
     public init(config: BrokerConfig, store: any CaseStore, endpoint: String? = nil, logger: Logger, maxPushBodiesInMemory: Int = 50_000,
-                clock: any BrokerClock = SystemClock()) throws {
+                clock: any BrokerClock = SystemClock(), metrics: Bool = false) throws {
         self.clock = clock
+        self.metrics = metrics ? BrokerMetrics() : nil
+        health = BrokerHealth(now: clock.now())
         self.config = config
         self.store = store
         self.logger = logger
@@ -137,7 +144,7 @@ public final class Broker: @unchecked Sendable {
         appliedSchedules = try store.appliedCalendar()
         committedSeq = store.lastSeq
         lastDelivery = store.lastDelivery
-        writer = CommitWriter(store: store)
+        writer = CommitWriter(store: store, metrics: self.metrics, fsyncs: ["FULL", "EXTRA"].contains(config.synchronous.uppercased()))
         rebuildTimers()
         outbox.maxBodiesInMemory = maxPushBodiesInMemory
         let pushes = try store.pendingPushes(bodies: maxPushBodiesInMemory)
@@ -177,6 +184,7 @@ public final class Broker: @unchecked Sendable {
             }
             let now = clock.now()
             if now.ms - lastTick.ms >= 100 { tick(now); lastTick = now }
+            health.turned(now)
             deliver(now)
         }
         // Finish what was decided: commit it and answer.
@@ -216,6 +224,14 @@ public final class Broker: @unchecked Sendable {
     // MARK: sending
 
     /// Sends one message to a peer now; false if it is gone or its queue is full.
+    /// Sends a reply and counts it (by the request it answers, and its error code).
+    func answer(_ o: Outgoing, _ command: Command, _ body: [UInt8]) {
+        send(o.routingID, command, body)
+        guard let metrics else { return }
+        if let asked = o.request { metrics.request(asked.rawValue, ok: command != .error) }
+        if command == .error { metrics.error(Messages.errorCode(in: body) ?? "unknown") }
+    }
+
     @discardableResult
     func send(_ routingID: [UInt8], _ command: Command, _ body: [UInt8]) -> Bool {
         do {
@@ -242,8 +258,12 @@ public final class Broker: @unchecked Sendable {
         logger.info("session ended", metadata: ["adapter": "\(s.actor.adapter)", "reason": "\(reason)", "requeued": "\(s.inFlight.count)"])
     }
 
-    /// Heartbeats, dead peers, resends, request-id pruning.
+    /// Heartbeats, dead peers, resends, request-id pruning, the metrics' gauges.
     func tick(_ now: Date) {
+        if let metrics, now.ms - lastSample.ms >= 1000 {
+            lastSample = now
+            metrics.sample(ledger: ledger, sessions: Array(sessions.values), outbox: outbox, timersInMemory: timerHeap.count, now: now)
+        }
         if let at = calendarRetryAt, now >= at {
             calendarRetryAt = nil
             syncCalendar(now)

@@ -26,6 +26,9 @@ final class CommitWriter: @unchecked Sendable {
     }
 
     private let store: any CaseStore
+    private let metrics: BrokerMetrics?
+    /// Each commit fsyncs the write-ahead log (synchronous FULL or EXTRA): counted as one.
+    private let fsyncs: Bool
     private let jobs = Mutex<[Job]>([])
     private let completed = Mutex<[Completion]>([])
     private let jobReady = DispatchSemaphore(value: 0)
@@ -33,8 +36,10 @@ final class CommitWriter: @unchecked Sendable {
     /// Signalled when a completion is ready; the broker polls its fd with the socket.
     let wakeup = Wakeup()
 
-    init(store: any CaseStore) {
+    init(store: any CaseStore, metrics: BrokerMetrics? = nil, fsyncs: Bool = true) {
         self.store = store
+        self.metrics = metrics
+        self.fsyncs = fsyncs
         let t = Thread { [self] in run() }
         t.name = "muster-writer"
         t.start()
@@ -71,9 +76,17 @@ final class CommitWriter: @unchecked Sendable {
             if job.epoch <= failedEpoch {
                 result = .failure(CommitFailure(description: "an earlier batch of this epoch failed"))
             } else {
-                do { result = .success(try store.commit(job.batch)) } catch {
+                let started = DispatchTime.now().uptimeNanoseconds
+                do {
+                    result = .success(try store.commit(job.batch))
+                    if let metrics {
+                        metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+                        if fsyncs { metrics.fsyncs.increment() }
+                    }
+                } catch {
                     failedEpoch = job.epoch
                     result = .failure(CommitFailure(description: "\(error)"))
+                    metrics?.commitFailures.increment()
                 }
             }
             completed.withLock { $0.append(Completion(id: job.id, result: result)) }

@@ -17,6 +17,14 @@ public enum Messages {
         return w.finish()
     }
 
+    /// The `code` of an ERROR body as `error(re:_:)` writes it (for the metrics; nil if absent).
+    static func errorCode(in body: [UInt8]) -> String? {
+        let marker = Array(#""code":""#.utf8)
+        guard let start = body.firstRange(of: marker)?.upperBound,
+              let end = body[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return String(decoding: body[start..<end], as: UTF8.self)
+    }
+
     /// `calendar` and `now` mark a deadline that reaches into a provisional year (see `provisional`).
     public static func reply(re: String, _ reply: Reply, calendar: WorkCalendar? = nil, now: Date = Date(ms: 0)) -> (Command, [UInt8]) {
         var w = JSONWriter()

@@ -17,6 +17,8 @@ struct AdapterCommand: AsyncParsableCommand {
     @Option(help: "The broker's public key file (CURVE; overrides the config).") var serverKey: String?
     @Option(help: "This adapter's key file from muster keys gen (CURVE; overrides the config).") var key: String?
     @Flag(help: "Plain TCP, ignoring the config's curve section (only against a broker run with --insecure).") var insecure = false
+    @Option(help: "HOST:PORT for /healthz and /readyz (ready: the broker welcomed it, and a plugin's act queue can be read). Off by default.")
+    var health: String?
 
     func run() async throws {
         CLILogging.bootstrap()
@@ -38,7 +40,11 @@ struct AdapterCommand: AsyncParsableCommand {
             }
             options.curve = curve
         }
+        let healthAddress = try health.map { try HealthEndpoint.address($0, flag: "--health") }
         let service: AdapterService
+        /// Whether its session is welcomed, and a plugin's queue readable (nil: no queue).
+        var client: MusterClient
+        var queue: ActQueue?
         let plugin: (any DepartmentPlugin)?
         do {
             plugin = try PluginRegistry.make(cfg, configPath: config, context: .init(adapter: cfg.adapter, agency: cfg.agency, name: cfg.name, logger: logger))
@@ -47,20 +53,35 @@ struct AdapterCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let plugin {
-            service = PluginAdapter(options, plugin: plugin, queue: try ActQueue(path: cfg.queuePath), logger: logger).service
+            let adapter = PluginAdapter(options, plugin: plugin, queue: try ActQueue(path: cfg.queuePath), logger: logger)
+            (service, client, queue) = (adapter.service, adapter.client, adapter.queue)
         } else {
         switch cfg.downstream {
         case .simulate(let sign, let progress, let finish, let p, let report):
             let handler = SimulatedAgency(signAfter: sign, progressAfter: progress, finishAfter: finish, returnProbability: p,
                                           handlerName: "\(cfg.name) 值班员", reportAfter: report)
-            service = AgencyAdapter(options, handler: handler, logger: logger).service
+            let adapter = AgencyAdapter(options, handler: handler, logger: logger)
+            (service, client) = (adapter.service, adapter.client)
         case .http(let url, let timeout):
             guard let u = URL(string: url) else { throw CLIError("\(config): downstream.url \(url) is not a URL") }
             let downstream = ForwardingDownstream(url: u, timeout: timeout)
-            service = AdapterService(MusterClient(options, logger: logger) { command, body in try await downstream.forward(command, body) })
+            client = MusterClient(options, logger: logger) { command, body in try await downstream.forward(command, body) }
+            service = AdapterService(client)
         case .none:
-            service = AdapterService(MusterClient(options, logger: logger) { _, _ in })
+            client = MusterClient(options, logger: logger) { _, _ in }
+            service = AdapterService(client)
         }
+        }
+        if let (host, port) = healthAddress {
+            let (session, acts, name) = (client, queue, cfg.adapter)
+            HealthEndpoint(host: host, port: port, readiness: {
+                var reasons: [String] = []
+                if !session.isWelcomed { reasons.append("not welcomed by the broker at \(session.options.endpoint)") }
+                if let acts, (try? acts.contains("")) == nil { reasons.append("its act queue cannot be read") }
+                var detail: [String: any Sendable] = ["adapter": name, "broker_session": session.isWelcomed ? "welcomed" : "not connected"]
+                if !reasons.isEmpty { detail["reasons"] = reasons }
+                return (reasons.isEmpty, detail)
+            }, metrics: nil, logger: logger).start()
         }
         say("adapter \(cfg.adapter) (\(cfg.name)) connecting to \(options.endpoint)")
         // SIGTERM and SIGINT shut it down gracefully: BYE to the broker, socket closed, exit.

@@ -5,7 +5,9 @@ import Logging
 import MusterBroker
 import MusterConfig
 import MusterCore
+import Metrics
 import MusterStore
+import Prometheus
 
 struct BrokerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "broker", abstract: "Run the broker.")
@@ -14,6 +16,21 @@ struct BrokerCommand: ParsableCommand {
     @Option(help: "The SQLite database (overrides the config).") var db: String?
     @Option(help: "The endpoint to bind, e.g. tcp://127.0.0.1:7400 (overrides the config).") var endpoint: String?
     @Flag(help: "Plain TCP: no CURVE, no keys; any peer that can reach the endpoint may claim anything. Tests and benchmarks only.") var insecure = false
+    @Option(help: "HOST:PORT for /metrics (Prometheus), /healthz and /readyz, e.g. 127.0.0.1:9400. Off by default.") var metrics: String?
+
+    /// swift-metrics → Prometheus, with buckets for what the broker measures: commits take
+    /// milliseconds (an fsync), batches hold one to a few thousand requests, rungs fire within
+    /// the loop's 50 ms unless the broker was down.
+    static func prometheus(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var f = PrometheusMetricsFactory(registry: registry)
+        let ms = { (n: Int) in Duration.milliseconds(n) }
+        f.durationHistogramBuckets = [
+            "muster_commit_duration_seconds": [ms(1), ms(2), ms(5), ms(10), ms(20), ms(50), ms(100), ms(250), ms(500), ms(1000)],
+            "muster_timer_firing_lag_seconds": [ms(10), ms(50), ms(100), ms(500), ms(1000), ms(5000), ms(60_000), ms(3_600_000)],
+        ]
+        f.valueHistogramBuckets = ["muster_commit_batch_size": [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 4096]]
+        return f
+    }
 
     /// Where a running broker writes its verdict on a reload, for `muster keys reload`.
     static func reloadStatusFile(db: String) -> String { db + ".reload.json" }
@@ -56,8 +73,23 @@ struct BrokerCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(busy)\n".utf8))
             throw ExitCode(3)
         }
+        let health = try metrics.map { try HealthEndpoint.address($0, flag: "--metrics") }
+        let registry = PrometheusCollectorRegistry()
+        if health != nil { MetricsSystem.bootstrap(Self.prometheus(registry)) }
         let store = try Store(path: databasePath, synchronous: sync)
-        let broker = try Broker(config: cfg, store: store, endpoint: endpoint, logger: logger)
+        let broker = try Broker(config: cfg, store: store, endpoint: endpoint, logger: logger, metrics: health != nil)
+        if let (host, port) = health {
+            let path = store.path
+            HealthEndpoint(host: host, port: port, readiness: {
+                let (ready, reasons) = broker.health.readiness()
+                let s = broker.health.snapshot
+                var detail: [String: any Sendable] = ["store": path, "commits": s.commits, "commit_failures": s.failures,
+                                                      "loop_age_ms": Int(Date().timeIntervalSince(s.loopAt) * 1000)]
+                if let at = s.lastCommitAt { detail["last_commit_age_s"] = Int(Date().timeIntervalSince(at)) }
+                if !reasons.isEmpty { detail["reasons"] = reasons }
+                return (ready, detail)
+            }, metrics: { registry.emitToBuffer() }, logger: logger).start()
+        }
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)

@@ -22,7 +22,7 @@ struct Muster: AsyncParsableCommand {
             StatsCommand.self, ModeCommand.self, WhistleCommand.self, WhistlesCommand.self,
             AssignCommand.self, RejectCommand.self, VerifyCommand.self, EvaluateCommand.self, ExtendCommand.self, BacklogCommand.self,
             KeysCommand.self, ReloadCommand.self, AgencyCommand.self, PluginsCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
-            CalendarCommand.self, ClassifyCommand.self, CorrectionsCommand.self, ImportCommand.self, WebCommand.self,
+            CalendarCommand.self, ClassifyCommand.self, CorrectionsCommand.self, ImportCommand.self, WebCommand.self, StatusCommand.self,
         ])
 
     /// As ArgumentParser's own, except that a `CLIFailure` prints its message and exits with
