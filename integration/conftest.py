@@ -160,7 +160,7 @@ def db_query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
 class _Child:
     """A child process whose stdout/stderr are drained by threads into lists (no pipe stalls)."""
 
-    def __init__(self, args: list[str], cwd: Path, name: str, log_dir: Path):
+    def __init__(self, args: list[str], cwd: Path, name: str, log_dir: Path, env: dict[str, str] | None = None):
         self.args = args
         self.name = name
         self.stdout_lines: list[str] = []
@@ -168,7 +168,8 @@ class _Child:
         self._stderr_file = open(self.stderr_path, "ab")
         self._cv = threading.Condition()
         self.proc = subprocess.Popen(args, cwd=str(cwd), stdout=subprocess.PIPE, stderr=self._stderr_file,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     env={**os.environ, **env} if env else None)
         self._reader = threading.Thread(target=self._read_stdout, daemon=True, name=f"{name}-stdout")
         self._reader.start()
 
@@ -380,8 +381,8 @@ class Curve:
 class Process(_Child):
     """Any other child process (adapters, helper scripts)."""
 
-    def __init__(self, args: list[str], cwd: Path, name: str):
-        super().__init__(args, cwd=cwd, name=name, log_dir=cwd)
+    def __init__(self, args: list[str], cwd: Path, name: str, env: dict[str, str] | None = None):
+        super().__init__(args, cwd=cwd, name=name, log_dir=cwd, env=env)
 
 
 # --------------------------------------------------------------------------------------------

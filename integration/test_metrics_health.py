@@ -8,6 +8,7 @@ while the store cannot commit (another process holds SQLite's write lock) and re
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 import urllib.error
@@ -15,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from conftest import MUSTER_BIN, Peer, Process, adapter_config, case_body, free_port, run_cli, wait_until
+from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, adapter_config, case_body, free_port, run_cli, wait_until
 from test_calendar import at
 
 parser = pytest.importorskip("prometheus_client.parser")
@@ -102,6 +103,12 @@ def test_the_broker_counts_what_happened_and_is_unready_while_it_cannot_commit(m
     assert value(m, "muster_commit_duration_seconds_bucket", le="+Inf") == commits
     assert value(m, "muster_commit_batch_size_count") >= 1 and value(m, "muster_timer_firing_lag_seconds_count") == escalated
 
+    # The sample Grafana dashboard asks only for series the broker exports.
+    dashboard = (REPO_DIR / "docs" / "grafana-muster.json").read_text(encoding="utf-8")
+    asked = set(re.findall(r"muster_[a-z_]+", dashboard)) - {"muster_broker"}
+    exported = {name for name, _ in m}
+    assert asked and asked <= exported, asked - exported
+
     status = run_cli("status", "--broker", address, "--web", "")
     assert status.returncode == 0 and "就绪 ready" in status.stdout, status.stdout
 
@@ -144,3 +151,20 @@ def test_an_adapters_health_port_follows_its_session(make_broker, processes):
     broker.stop()
     wait_until(lambda: get(health, "/readyz")[0] == 503, 15, "the adapter unready without its broker")
     assert get(health, "/healthz")[0] == 200
+
+
+def test_json_logs_are_one_object_per_line(make_broker, zmq_ctx):
+    """--log-format json: every line the broker logs is a JSON object a log shipper can read."""
+    broker = make_broker(secure=True, args=["--log-format", "json"])
+    office = Peer(broker.endpoint, "cli-logs", ["intake"], ctx=zmq_ctx, curve=broker.curve("operator"))
+    office.hello()
+    assert submit(office, "L-1").command == "ACCEPTED"
+    office.close()
+    broker.stop()
+    lines = [l for l in broker.stderr_tail(500).splitlines() if l.strip()]
+    assert len(lines) >= 3, lines
+    docs = [json.loads(l) for l in lines]
+    assert all({"ts", "level", "logger", "msg"} <= d.keys() for d in docs), docs
+    ready = next(d for d in docs if d["msg"] == "broker ready")
+    assert ready["level"] == "info" and ready["logger"] == "muster.broker" and ready["db"].endswith("muster.db"), ready
+    assert any(d["msg"] == "session started" and d.get("adapter") == "cli-logs" for d in docs), docs

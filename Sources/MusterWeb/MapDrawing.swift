@@ -28,15 +28,18 @@ public struct MapDrawing: Sendable {
         let frame = Frame(minLon: minLon, maxLat: maxLat, scale: scale, squeeze: squeeze)
         let height = (maxLat - minLat) * scale
         let most = max(1, tally.streets.values.map(\.open).max() ?? 1)
-        var fills = "", outlines = "", labels = ""
+        var fills = "", outlines = "", lateEdges = "", labels = ""
         for (path, ring) in areas.sorted(by: { $0.key < $1.key }) {
             let count = tally.streets[path] ?? .init()
             let points = ring.map { frame.point($0) }.map { String(format: "%.1f,%.1f", $0.0, $0.1) }.joined(separator: " ")
             let name = names.grids.names[path] ?? path
             fills += "<polygon class=\"street\(count.overdue > 0 ? " late" : "")\" points=\"\(points)\" fill=\"\(Self.shade(count.open, of: most))\" data-grid=\"\(Html.escape(path))\" data-open=\"\(count.open)\" data-overdue=\"\(count.overdue)\"><title>\(Html.escape(name))：在办 \(count.open) 件，超期 \(count.overdue) 件</title></polygon>"
+            // Red edges above the 专属网格's dashes, so an overdue street inside one still shows it.
+            if count.overdue > 0 { lateEdges += "<polygon class=\"late-edge\" points=\"\(points)\"/>" }
             let (cx, cy) = Self.centre(ring.map { frame.point($0) })
-            labels += "<text x=\"\(Int(cx))\" y=\"\(Int(cy - 8))\" class=\"name\">\(Html.escape(name.replacingOccurrences(of: "街道", with: "")))</text>"
-            labels += "<text x=\"\(Int(cx))\" y=\"\(Int(cy + 20))\" class=\"count\">\(count.open)\(count.overdue > 0 ? "<tspan class=\"late\"> · 超期\(count.overdue)</tspan>" : "")</text>"
+            labels += "<text x=\"\(Int(cx))\" y=\"\(Int(cy - 10))\" class=\"name\">\(Html.escape(name.replacingOccurrences(of: "街道", with: "")))</text>"
+            labels += "<text x=\"\(Int(cx))\" y=\"\(Int(cy + 16))\" class=\"count\">\(count.open)</text>"
+            if count.overdue > 0 { labels += "<text x=\"\(Int(cx))\" y=\"\(Int(cy + 38))\" class=\"late\">超期\(count.overdue)</text>" }
         }
         for d in names.grids.dedicated.values.sorted(by: { $0.code < $1.code }) {
             for (path, ring) in areas where d.members.contains(where: { GridMap.isPrefix($0, of: path) || GridMap.isPrefix(path, of: $0) }) {
@@ -46,7 +49,7 @@ public struct MapDrawing: Sendable {
         }
         return """
             <svg class="map" viewBox="-8 -8 \(Int(width) + 16) \(Int(height) + 16)" role="img" aria-label="网格地图">\
-            <g>\(fills)</g><g>\(outlines)</g><g>\(labels)</g></svg>
+            <g>\(fills)</g><g>\(outlines)</g><g>\(lateEdges)</g><g>\(labels)</g></svg>
             """
     }
 

@@ -19,9 +19,9 @@ extension ScreenPage {
     #feed-box{grid-area:feed}.league-box{grid-area:league}.intake-box{grid-area:intake}.petition-box{grid-area:petition}\
     .health-box{flex:1.2;background:#102a4a;border:1px solid #1f4f85;border-radius:6px;padding:8px 14px;display:flex;align-items:center}\
     .health-box p{margin:0}.health-box small{display:block;color:#7d9bbd;font-size:12px}.map-box{display:flex;flex-direction:column}\
-    svg.map{width:100%;flex:1;min-height:0}.nowrap{white-space:nowrap}td small{display:block;color:#7d9bbd;font-size:12px}.street{stroke:#0b1a2e;stroke-width:2}.street.late{stroke:#ff4d3d;stroke-width:4}\
+    svg.map{width:100%;flex:1;min-height:0}.nowrap{white-space:nowrap}td small{display:block;color:#7d9bbd;font-size:12px}.street{stroke:#0b1a2e;stroke-width:2}.late-edge{fill:none;stroke:#ff4d3d;stroke-width:4}\
     .dedicated{fill:none;stroke:#ffa630;stroke-width:3;stroke-dasharray:10 6}svg text{text-anchor:middle;paint-order:stroke;stroke:#0b1a2e;\
-    stroke-width:4px;fill:#fff}svg .name{font-size:21px}svg .count{font-size:24px;font-weight:700}svg .late{fill:#ff9b8f}\
+    stroke-width:4px;fill:#fff}svg .name{font-size:21px}svg .count{font-size:24px;font-weight:700}svg text.late{fill:#ffd0ca;font-size:19px;font-weight:700}\
     .legend{margin:4px 0 0;color:#8fb3dc;font-size:13px;display:flex;gap:16px}table{width:100%;border-collapse:collapse;font-size:14px}\
     th{color:#8fb3dc;font-weight:normal;text-align:left;border-bottom:1px solid #1f4f85;padding:4px 6px}td{padding:4px 6px;border-bottom:1px solid #17375f}\
     a{color:#7fd1ff;text-decoration:none}.alarm{color:#ff7a6b}.ok{color:#6ee7a8}.muted{color:#7d9bbd}.rung{padding:1px 8px;border-radius:10px;font-size:13px}\

@@ -12,6 +12,7 @@ struct AdapterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adapter", abstract: "Run a department adapter from config/adapters/NAME.yaml: its plugin (muster plugins lists them), or the generic adapter's downstream (simulate, http or none).")
 
+    @Option(help: "Log lines as text, or as JSON objects for log shippers (or set MUSTER_LOG_FORMAT).") var logFormat: LogFormat?
     @Option(help: "The adapter's config file.") var config: String
     @Option(help: "The broker endpoint (overrides the config).") var endpoint: String?
     @Option(help: "The broker's public key file (CURVE; overrides the config).") var serverKey: String?
@@ -21,7 +22,7 @@ struct AdapterCommand: AsyncParsableCommand {
     var health: String?
 
     func run() async throws {
-        CLILogging.bootstrap()
+        CLILogging.bootstrap(format: logFormat)
         let cfg: AdapterConfig
         do { cfg = try AdapterConfig.load(config) } catch {
             FileHandle.standardError.write(Data("config errors:\n\(error)\n".utf8))

@@ -149,3 +149,25 @@ struct LifecycleCommand: ParsableCommand {
         print("any other (state, trigger): invalid_transition")
     }
 }
+
+/// `muster backup --to FILE`: a consistent copy of the broker's database while it runs
+/// (docs/OPERATIONS.md, "Backup and restore").
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Copy the broker's database consistently, while it runs (SQLite's online backup), and check the copy.",
+        discussion: "Restore: stop the broker, put the copy in the database's place (remove DB-wal and DB-shm), start it, run muster verify-log.")
+
+    @Option(help: "The broker's config file (for the database path).") var config = "config/muster.yaml"
+    @Option(help: "The SQLite database (overrides the config).") var db: String?
+    @Option(help: "The backup file to write (must not exist).") var to: String
+
+    func run() throws {
+        let path: String
+        if let db { path = db } else {
+            do { path = try BrokerConfig.load(config, insecure: true).databasePath } catch { throw CLIError("\(error)") }
+        }
+        do { print(try Store.backup(database: path, to: to)) } catch {
+            throw CLIFailure(.other, "\(error)")
+        }
+    }
+}

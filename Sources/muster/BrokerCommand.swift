@@ -12,6 +12,7 @@ import Prometheus
 struct BrokerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "broker", abstract: "Run the broker.")
 
+    @Option(help: "Log lines as text, or as JSON objects for log shippers (or set MUSTER_LOG_FORMAT).") var logFormat: LogFormat?
     @Option(help: "The broker's config file.") var config = "config/muster.yaml"
     @Option(help: "The SQLite database (overrides the config).") var db: String?
     @Option(help: "The endpoint to bind, e.g. tcp://127.0.0.1:7400 (overrides the config).") var endpoint: String?
@@ -36,7 +37,7 @@ struct BrokerCommand: ParsableCommand {
     static func reloadStatusFile(db: String) -> String { db + ".reload.json" }
 
     func run() throws {
-        CLILogging.bootstrap()
+        CLILogging.bootstrap(format: logFormat)
         let logger = Logger(label: "muster.broker")
         var cfg: BrokerConfig
         do { cfg = try BrokerConfig.load(config, insecure: insecure) } catch {

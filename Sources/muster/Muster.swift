@@ -22,7 +22,7 @@ struct Muster: AsyncParsableCommand {
             StatsCommand.self, ModeCommand.self, WhistleCommand.self, WhistlesCommand.self,
             AssignCommand.self, RejectCommand.self, VerifyCommand.self, EvaluateCommand.self, ExtendCommand.self, BacklogCommand.self,
             KeysCommand.self, ReloadCommand.self, AgencyCommand.self, PluginsCommand.self, CheckConfigCommand.self, VerifyLogCommand.self, LifecycleCommand.self, BenchCommand.self,
-            CalendarCommand.self, ClassifyCommand.self, CorrectionsCommand.self, ImportCommand.self, WebCommand.self, StatusCommand.self,
+            CalendarCommand.self, ClassifyCommand.self, CorrectionsCommand.self, ImportCommand.self, WebCommand.self, StatusCommand.self, BackupCommand.self,
         ])
 
     /// As ArgumentParser's own, except that a `CLIFailure` prints its message and exits with
@@ -92,14 +92,24 @@ func curveKeys(serverKey: String?, key: String?) throws -> MusterClient.Options.
     } catch { throw CLIError("\(error)") }
 }
 
-/// Logging to stderr at a level from MUSTER_LOG (debug, info, warning, error); set once.
+/// Logging to stderr at a level from MUSTER_LOG (debug, info, warning, error), as text or JSON
+/// lines (`--log-format`, or MUSTER_LOG_FORMAT); set once.
 enum CLILogging {
-    static func bootstrap(default level: Logger.Level = .info) {
-        let env = ProcessInfo.processInfo.environment["MUSTER_LOG"].flatMap(Logger.Level.init(rawValue:))
+    static func bootstrap(default level: Logger.Level = .info, format: LogFormat? = nil) {
+        let env = ProcessInfo.processInfo.environment
+        let chosen = format ?? env["MUSTER_LOG_FORMAT"].flatMap(LogFormat.init(rawValue:)) ?? .text
+        let threshold = env["MUSTER_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? level
         LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = env ?? level
-            return h
+            switch chosen {
+            case .text:
+                var h = StreamLogHandler.standardError(label: label)
+                h.logLevel = threshold
+                return h
+            case .json:
+                var h = JSONLogHandler(label: label)
+                h.logLevel = threshold
+                return h
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ struct WebCommand: AsyncParsableCommand {
             Read-only. docs/OPERATIONS.md, "The centre's screen".
             """)
 
+    @Option(help: "Log lines as text, or as JSON objects for log shippers (or set MUSTER_LOG_FORMAT).") var logFormat: LogFormat?
     @Option(help: "HOST:PORT to serve on.") var listen = "127.0.0.1:8800"
     @Option(help: "The broker's endpoint (or set MUSTER_ENDPOINT).")
     var endpoint: String = ProcessInfo.processInfo.environment["MUSTER_ENDPOINT"] ?? "tcp://127.0.0.1:7400"
@@ -30,7 +31,7 @@ struct WebCommand: AsyncParsableCommand {
     @Option(help: "The screen's title.") var title = "城市运行中心"
 
     func run() async throws {
-        CLILogging.bootstrap()
+        CLILogging.bootstrap(format: logFormat)
         let logger = Logger(label: "muster.web")
         let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port) else {
