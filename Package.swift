@@ -44,7 +44,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "MusterConfig", dependencies: [
-            "MusterCore", .product(name: "Yams", package: "Yams"),
+            "MusterCore", "WebLogin", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "MusterBroker", dependencies: [
             "MusterCore", "MusterWire", "MusterStore", "MusterConfig", "ZeroMQ",
@@ -86,11 +86,14 @@ let package = Package(
                                                  .product(name: "Crypto", package: "swift-crypto"),
                                                  .product(name: "Logging", package: "swift-log")],
                 path: "Plugins/Gongshui", exclude: ["README.md"]),
-        // The seat console (座席端): a web page served by the adapter; PBKDF2 password hashes from _CryptoExtras, the inbox in GRDB.
-        .target(name: "ConsoleDepartment", dependencies: ["MusterAdapterKit", "MusterConfig", "MusterWire",
+        // Logging in to a web page (the seat console, the screen): PBKDF2 password hashes from _CryptoExtras, sessions by cookie.
+        .target(name: "WebLogin", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        // The seat console (座席端): a web page served by the adapter; the inbox in GRDB.
+        .target(name: "ConsoleDepartment", dependencies: ["MusterAdapterKit", "MusterConfig", "MusterWire", "WebLogin",
                                                   .product(name: "Hummingbird", package: "hummingbird"),
-                                                  .product(name: "Crypto", package: "swift-crypto"),
-                                                  .product(name: "_CryptoExtras", package: "swift-crypto"),
                                                   .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Plugins/Console", exclude: ["README.md"]),
         // `muster import`'s parts: an export read (CSV, .xlsx), its columns mapped, the run's state and report.
@@ -121,7 +124,7 @@ let package = Package(
         ]),
         // `muster web`: the operations centre's screen, a MUSTER/1 monitor peer serving HTTP (hummingbird).
         .target(name: "MusterWeb", dependencies: [
-            "MusterAdapterKit", "MusterCore", "MusterWire",
+            "MusterAdapterKit", "MusterCore", "MusterWire", "MusterConfig", "WebLogin",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -155,7 +158,7 @@ let package = Package(
             "MusterStore", "MusterCore", "MusterConfig", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "MusterBrokerTests", dependencies: [
-            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "HotlineIntake", "PetitionOffice", "TableImport", "MusterWeb", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
+            "MusterBroker", "MusterAdapterKit", "MusterPlugins", "SimulatedDepartment", "WebhookDepartment", "ChengguanDepartment", "GonganDepartment", "ZhujianDepartment", "ReliDepartment", "GongshuiDepartment", "ConsoleDepartment", "HotlineIntake", "PetitionOffice", "TableImport", "MusterWeb", "WebLogin", "MusterTesting", "MusterWire", "ZeroMQ", "MusterConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -13,6 +13,7 @@ import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -196,3 +197,105 @@ def test_a_page_reconnecting_gets_the_events_it_missed(make_broker, processes, z
     after = stream(last, has(third))
     assert all(e["seq"] > seqs[-1] for e in after) and after[-1]["subject"] == third, after
     office.close()
+
+
+def operators_file(path: Path) -> Path:
+    """config/web.yaml with two operators: 张三 may do everything, 李四 only assign."""
+    import base64, hashlib
+    def h(password: str, salt: str) -> str:
+        return f"pbkdf2_sha256$210000${salt}$" + base64.b64encode(hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 210000)).decode()
+    path.write_text(f"""title: 郑州市城市运行中心
+operators:
+  - login: zhangsan
+    name: 张三（值班长）
+    may: [assign, reject, extend, whistle]
+    password_hash: "{h('zhiban-2026!', 'salt-zhangsan')}"
+  - login: lisi
+    name: 李四（调度员）
+    may: [assign]
+    password_hash: "{h('diaodu-2026!', 'salt-lisi')}"
+""", encoding="utf-8")
+    return path
+
+
+def post(listen: str, path: str, form: dict, cookie: str | None = None) -> tuple[int, str, dict]:
+    data = urllib.parse.urlencode(form).encode()
+    req = urllib.request.Request(f"http://{listen}{path}", data=data, method="POST",
+                                 headers={"Cookie": cookie} if cookie else {})
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k): return None
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect)
+    try:
+        with opener.open(req, timeout=15) as r:
+            return r.status, r.read().decode(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), dict(e.headers)
+
+
+def test_an_operator_logs_in_and_acts_under_their_own_name(make_broker, processes, zmq_ctx, wall, tmp_path):
+    broker = make_broker(secure=True)
+    listen = f"127.0.0.1:{free_port()}"
+    p = Process([str(MUSTER_BIN), "web", "--listen", listen, "--endpoint", broker.endpoint,
+                 "--server-key", str(broker.keys_dir / "broker.pub"), "--key", str(broker.keys_dir / "ops-screen.key"),
+                 "--config", str(broker.config), "--operators", str(operators_file(tmp_path / "web.yaml"))], cwd=broker.workdir, name="web")
+    processes.append(p)
+    wait_until(lambda: get(listen, "/readyz")[0] == 200 or not p.alive, 20, "muster web ready")
+    office = Peer(broker.endpoint, "cli-ops", ["intake"], ctx=zmq_ctx, curve=broker.curve("operator"))
+    office.hello()
+    r = office.request("SUBMIT", {"case": case_body("人行道上有个洞，很危险", "OP-1", category=None, grid="zz/erqi/jiefanglu")})
+    assert r.command == "ACCEPTED" and r["state"] == "triage", r
+    case_id = r["case_id"]
+    office.close()
+
+    # Not logged in: the page offers no act, and a POST is refused.
+    wall.get(f"http://{listen}/case/{case_id}")
+    assert not wall.find_elements(By.ID, "act-assign") and wall.find_element(By.ID, "login-link")
+    assert post(listen, f"/case/{case_id}/assign", {"lead": "zhujian"})[0] == 401
+    # A wrong password is refused; the right one comes back to the case.
+    wall.get(f"http://{listen}/login?next=/case/{case_id}")
+    wall.find_element(By.ID, "login").send_keys("zhangsan")
+    wall.find_element(By.ID, "password").send_keys("wrong")
+    wall.find_element(By.ID, "sign-in").click()
+    WebDriverWait(wall, 15).until(lambda d: d.find_elements(By.ID, "login-error"))
+    assert "账号或密码错误" in text(wall, "#login-error")
+    wall.find_element(By.ID, "login").send_keys("zhangsan")
+    wall.find_element(By.ID, "password").send_keys("zhiban-2026!")
+    wall.find_element(By.ID, "sign-in").click()
+    WebDriverWait(wall, 15).until(lambda d: d.find_elements(By.ID, "act-assign"))
+    assert "张三（值班长）" in text(wall, "#operator") and wall.find_elements(By.ID, "act-reject")
+
+    # 指派: 住建 leads, 公安 assists — an ASSIGN under 张三's own session.
+    from selenium.webdriver.support.ui import Select
+    Select(wall.find_element(By.CSS_SELECTOR, "#act-assign select[name='lead']")).select_by_value("zhujian")
+    wall.find_element(By.CSS_SELECTOR, "#act-assign input[name='assist.gongan']").click()
+    wall.find_element(By.CSS_SELECTOR, "#act-assign input[name='note']").send_keys("塌陷隐患，住建牵头")
+    wall.find_element(By.CSS_SELECTOR, "#act-assign button").click()
+    WebDriverWait(wall, 15).until(lambda d: "done=assign" in d.current_url or d.find_elements(By.ID, "refusal"))
+    assert "「指派」已提交" in text(wall, "#flash"), text(wall, "article")
+    assert text(wall, "#case-state") == "已派单"
+    assigned = broker.query("SELECT actor, data FROM events WHERE case_id = ? AND type = 'case.assigned'", (case_id,))
+    assert len(assigned) == 1 and assigned[0][0] == "ops-screen-zhangsan", assigned
+    assert json.loads(assigned[0][1])["lead"] == "zhujian" and json.loads(assigned[0][1])["assists"] == ["gongan"], assigned
+
+    # 延期: approved by the centre, under 张三's name.
+    wall.find_element(By.CSS_SELECTOR, "#act-extend input[name='reason']").send_keys("需协调管线单位")
+    wall.find_element(By.CSS_SELECTOR, "#act-extend button").click()
+    WebDriverWait(wall, 15).until(lambda d: "done=extend" in d.current_url or d.find_elements(By.ID, "refusal"))
+    assert "done=extend" in wall.current_url, text(wall, "article")
+    extended = broker.query("SELECT actor FROM events WHERE case_id = ? AND type = 'dispatch.extended'", (case_id,))
+    assert extended == [("ops-screen-zhangsan",)], extended
+
+    # The broker's refusal reaches the operator: no 不予受理 once the case is dispatched.
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in wall.get_cookies())
+    status, page, _ = post(listen, f"/case/{case_id}/reject", {"reason": "重复"}, cookie)
+    assert status == 409 and "invalid_transition" in page, page
+    # 李四 may only assign: 吹哨 is refused by the screen before the broker.
+    status, _, headers = post(listen, "/login", {"login": "lisi", "password": "diaodu-2026!", "next": "/"})
+    assert status == 303, status
+    lisi = headers["Set-Cookie"].split(";")[0]
+    status, page, _ = post(listen, f"/case/{case_id}/whistle", {"kind": "enforcement", "reason": "联合执法"}, lisi)
+    assert status == 403 and "无权" in page, page
+    assert broker.query("SELECT count(*) FROM whistles")[0][0] == 0
+    # Logged out: back to read-only.
+    wall.find_element(By.CSS_SELECTOR, "#operator button").click()
+    WebDriverWait(wall, 10).until(lambda d: d.find_elements(By.ID, "login-link"))

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MusterAdapterKit
 import NIOCore
+import WebLogin
 
 /// The seat console's web server (hummingbird), run inside the plugin's `updates(_:)`: a seat's
 /// action on a page becomes an act through the ActSink, durable before the page is answered.
@@ -21,7 +22,7 @@ struct ConsoleServer {
         router.post("/logout") { request, _ in
             if let token = Self.token(request) { desk.sessions.close(token) }
             var r = Self.redirect("/login")
-            r.headers[.setCookie] = "\(Self.cookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            r.headers[.setCookie] = LoginSessions.clearCookie(Self.cookie)
             return r
         }
         router.get("/") { request, _ in
@@ -79,7 +80,7 @@ struct ConsoleServer {
         let login = form["login"] ?? "", password = form["password"] ?? ""
         let seat = desk.seat(login)
         // An unknown login costs the same hashing as a wrong password: the time says nothing.
-        let ok = (seat?.password ?? Self.decoy).matches(password) && seat != nil
+        let ok = (seat?.password ?? PasswordHash.decoy).matches(password) && seat != nil
         guard let seat, ok else {
             logger.notice("seat console: login refused", metadata: ["login": "\(login)"])
             return Self.html(401, Pages(desk: desk).login(error: "账号或密码错误", login: login))
@@ -87,26 +88,16 @@ struct ConsoleServer {
         let token = desk.sessions.open(seat.login)
         logger.info("seat console: login", metadata: ["login": "\(seat.login)"])
         var r = Self.redirect("/")
-        r.headers[.setCookie] = "\(Self.cookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(desk.sessions.maxAge)"
+        r.headers[.setCookie] = desk.sessions.setCookie(Self.cookie, token)
         return r
     }
-
-    static let decoy = PasswordHash(rounds: PasswordHash.minimumRounds, salt: "decoy-salt", hash: Array(repeating: 0, count: 32))
 
     func seat(_ request: Request) -> ConsoleSettings.Seat? {
         guard let token = Self.token(request), let login = desk.sessions.login(of: token) else { return nil }
         return desk.seat(login)
     }
 
-    static func token(_ request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for part in header.split(separator: ";") {
-                let kv = part.trimmingCharacters(in: .whitespaces)
-                if kv.hasPrefix("\(cookie)=") { return String(kv.dropFirst(cookie.count + 1)) }
-            }
-        }
-        return nil
-    }
+    static func token(_ request: Request) -> String? { LoginSessions.token(cookie: cookie, in: request.headers[values: .cookie]) }
 
     // MARK: an act
 
@@ -144,16 +135,7 @@ struct ConsoleServer {
 
     // MARK: HTTP pieces
 
-    /// application/x-www-form-urlencoded
-    static func form(_ body: [UInt8]) -> [String: String] {
-        var out: [String: String] = [:]
-        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
-            out[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
-        }
-        return out
-    }
+    static func form(_ body: [UInt8]) -> [String: String] { LoginSessions.form(body) }
 
     static func html(_ status: Int, _ page: String) -> Response { text(status, page, type: "text/html; charset=utf-8") }
 

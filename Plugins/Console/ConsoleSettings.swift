@@ -1,5 +1,6 @@
 import Foundation
 import MusterConfig
+import WebLogin
 
 /// `settings:` of `plugin: console`: where the console listens, who may sit at it, what 办结 must
 /// say, how long a login lasts, where the inbox is kept.

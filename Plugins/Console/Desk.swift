@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WebLogin
 
 /// What the pages and the plugin share for the adapter's life: the inbox (opened on first use,
 /// so that `muster check-config` making the plugin creates no file), the seats' sessions and
@@ -7,14 +8,14 @@ import Synchronization
 final class Desk: Sendable {
     let settings: ConsoleSettings
     let department: String
-    let sessions: Sessions
+    let sessions: LoginSessions
     let live = LiveFeed()
     private let opened = Mutex<Inbox?>(nil)
 
     init(settings: ConsoleSettings, department: String) {
         self.settings = settings
         self.department = department
-        sessions = Sessions(hours: settings.sessionHours)
+        sessions = LoginSessions(hours: settings.sessionHours)
     }
 
     func inbox() throws -> Inbox {
@@ -27,37 +28,6 @@ final class Desk: Sendable {
     }
 
     func seat(_ login: String) -> ConsoleSettings.Seat? { settings.seats.first { $0.login == login } }
-}
-
-/// Logged-in seats by a random token (the HttpOnly cookie). Kept in memory: a restart of the
-/// adapter means logging in again.
-final class Sessions: Sendable {
-    private let hours: Double
-    private let tokens = Mutex<[String: (login: String, expires: Date)]>([:])
-
-    init(hours: Double) { self.hours = hours }
-
-    func open(_ login: String, now: Date = Date()) -> String {
-        var rng = SystemRandomNumberGenerator()  // getrandom(2): a CSPRNG
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
-        tokens.withLock { t in
-            t = t.filter { $0.value.expires > now }
-            t[token] = (login, now.addingTimeInterval(hours * 3600))
-        }
-        return token
-    }
-
-    func login(of token: String, now: Date = Date()) -> String? {
-        tokens.withLock { t in
-            guard let s = t[token] else { return nil }
-            guard s.expires > now else { t[token] = nil; return nil }
-            return s.login
-        }
-    }
-
-    func close(_ token: String) { _ = tokens.withLock { $0.removeValue(forKey: token) } }
-
-    var maxAge: Int { Int(hours * 3600) }
 }
 
 /// Server-sent events to every open page: one line of JSON per change (`{"seq":…,"change":"new"}`).

@@ -61,16 +61,7 @@ public final class BrokerLink: Sendable {
     /// is down, or the session is not welcomed): the screen then says so instead of hanging.
     public func query(_ what: String, timeout: Double = 5, _ fill: @escaping (inout JSONWriter) -> Void = { _ in }) async -> MusterClient.Reply? {
         let started = Date()
-        let once = Mutex<CheckedContinuation<MusterClient.Reply?, Never>?>(nil)
-        let reply: MusterClient.Reply? = await withCheckedContinuation { cont in
-            once.withLock { $0 = cont }
-            client.request(.query, { w in w.field("what", what); fill(&w) }, completion: { r in
-                once.withLock { c in c?.resume(returning: r); c = nil }
-            })
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-                once.withLock { c in c?.resume(returning: nil); c = nil }
-            }
-        }
+        let reply = await client.request(.query, timeout: timeout) { w in w.field("what", what); fill(&w) }
         state.withLock { s in
             if reply != nil { s.lastAnswerAt = Date(); s.lastRoundTrip = Date().timeIntervalSince(started); s.failing = false } else { s.failing = true }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterConfig
 import MusterWire
 
 /// A case's page: its facts, its dispatches with their deadlines, and its whole timeline (with
@@ -9,15 +10,15 @@ public struct CasePage: Sendable {
 
     public init(names: Names) { self.names = names }
 
-    public func page(_ r: [String: Any]) -> String {
+    public func page(_ r: [String: Any], op: WebConfig.Operator? = nil, flash: String? = nil) -> String {
         let c = r["case"] as? [String: Any] ?? [:]
         let id = c["case_id"] as? String ?? ""
         func s(_ o: [String: Any], _ k: String) -> String { Html.escape((o[k] as? String) ?? "") }
         func t(_ o: [String: Any], _ k: String) -> String { (o[k] as? String).map(Time.short) ?? "—" }
         let assists = (c["assists"] as? [String] ?? []).map(names.agency).joined(separator: "、")
         let level = (c["escalation"] as? NSNumber)?.intValue ?? 0
-        let petition = (c["petition"] as? [String: Any]).map { p in
-            "<tr><th>信访</th><td>\(s(p, "state_zh"))" + ((p["notices"] as? [[String: Any]] ?? []).map { n in " · \(s(n, "kind_zh")) \(s(n, "number"))" }.joined()) + "</td></tr>"
+        let petition = (c["petition"] as? [String: Any]).map { p -> String in
+            "<tr><th>信访</th><td>\(s(p, "state_zh"))" + ((p["notices"] as? [[String: Any]] ?? []).map { n -> String in " · \(s(n, "kind_zh")) \(s(n, "number"))" }.joined()) + "</td></tr>"
         } ?? ""
         let facts = """
             <table class="facts"><tr><th>标题</th><td>\(s(c, "title"))</td></tr>\
@@ -28,36 +29,42 @@ public struct CasePage: Sendable {
             <tr><th>主办</th><td>\(Html.escape(names.agency(c["lead"] as? String ?? "")))\(assists.isEmpty ? "" : "，协办 \(Html.escape(assists))")</td></tr>\
             <tr><th>受理</th><td>\(t(c, "accepted_at"))</td></tr><tr><th>办结时限</th><td>\(t(c, "resolve_by"))</td></tr>\(petition)</table>
             """
-        let dispatches = (r["dispatches"] as? [[String: Any]] ?? []).map { d in
+        let dispatches = (r["dispatches"] as? [[String: Any]] ?? []).map { d -> String in
             "<tr><td>\(s(d, "dispatch_id"))</td><td>\(Html.escape(names.agency(d["agency"] as? String ?? "")))</td><td>\(d["role"] as? String == "lead" ? "主办" : "协办")</td>"
                 + "<td>\(s(d, "state_zh"))</td><td>\(t(d, "sent_at"))</td><td>\(t(d, "ack_by"))</td><td>\(t(d, "acked_at"))</td><td>\(t(d, "resolve_by"))</td><td>\(s(d, "handler"))</td></tr>"
         }.joined()
-        let timeline = (r["timeline"] as? [[String: Any]] ?? []).map { e in
+        let timeline = (r["timeline"] as? [[String: Any]] ?? []).map { e -> String in
             let type = e["type"] as? String ?? ""
             let words = FeedLine.words(type, e["data"] as? [String: Any] ?? [:], agency: names.agency)
             return "<li data-seq=\"\((e["seq"] as? NSNumber)?.int64Value ?? 0)\"><time>\(t(e, "at"))</time><b>\(Html.escape(EventLabels.chinese(type)))</b>"
                 + "<span>\(Html.escape(words))</span><i>\(s(e, "actor"))</i></li>"
         }.joined()
-        return Self.frame("案件 \(id)", """
-            <h2>案件 \(Html.escape(id))</h2>\(facts)
+        return Self.frame("案件 \(id)", op: op, """
+            <h2>案件 \(Html.escape(id))</h2>\(flash.map { "<p class=\"flash\" id=\"flash\">\(Html.escape($0))</p>" } ?? "")\(facts)
+            \(op.map { ActForms(names: names).html(r, op: $0) } ?? "")
             <h3>派单</h3><table><thead><tr><th>派单号</th><th>部门</th><th>角色</th><th>状态</th><th>派出</th><th>签收时限</th><th>签收</th><th>办结时限</th><th>承办人</th></tr></thead><tbody>\(dispatches)</tbody></table>
             <h3>全过程 <small>事件日志（哈希链）中的顺序</small></h3><ol class="timeline">\(timeline)</ol>
             """)
     }
 
     /// A page of the web's own, in the screen's colours, with a way back.
-    public static func frame(_ title: String, _ body: String) -> String {
+    public static func frame(_ title: String, op: WebConfig.Operator? = nil, _ body: String) -> String {
         """
         <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
         <title>\(Html.escape(title)) · 城市运行中心</title><style>\(ScreenPage.css)\(css)</style></head><body>
         <header><h1><a href="/">城市运行中心</a> <small>\(Html.escape(title))</small></h1>
-        <form class="search" action="/search" method="get"><input name="q" placeholder="案件编号 / 工单编号 / 地址" aria-label="搜索"><button>查询</button></form></header>
+        <form class="search" action="/search" method="get"><input name="q" placeholder="案件编号 / 工单编号 / 地址" aria-label="搜索"><button>查询</button></form>\(ScreenPage.who(op))</header>
         <article>\(body)</article></body></html>
         """
     }
 
     static let css = """
-    article{max-width:1200px;margin:16px auto;background:#102a4a;border:1px solid #1f4f85;border-radius:6px;padding:16px 24px}\
+    .acts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:12px}.act{background:#0b1a2e;border:1px solid #1f4f85;\
+    border-radius:6px;padding:8px 12px}.act h4{margin:0 0 6px;color:#ffd27a}.act label{display:block;margin:4px 0}.act input,.act select{background:#102a4a;\
+    color:#e6edf5;border:1px solid #2c5b91;padding:3px 6px}.act button{margin-top:6px;background:#1f4f85;color:#fff;border:0;padding:5px 14px}\
+    .assists label{display:inline-block;margin-right:10px}.flash{background:#14532d;padding:6px 10px;border-radius:4px}.error{background:#7a1d12;\
+    padding:6px 10px;border-radius:4px}.login{max-width:360px}.login input{display:block;width:100%;margin:4px 0 10px;padding:6px;background:#0b1a2e;\
+    color:#e6edf5;border:1px solid #2c5b91}article{max-width:1200px;margin:16px auto;background:#102a4a;border:1px solid #1f4f85;border-radius:6px;padding:16px 24px}\
     h1 a{color:#e6edf5}h3{color:#9cd0ff;margin:18px 0 6px}.facts th{width:7em;text-align:right;border:0;vertical-align:top}.facts td{border:0}\
     .timeline{list-style:none;padding:0;margin:0}.timeline li{display:grid;grid-template-columns:7em 9em 1fr 12em;gap:8px;padding:5px 0;\
     border-bottom:1px solid #17375f}.timeline time{color:#7d9bbd}.timeline b{color:#ffd27a}.timeline i{color:#7d9bbd;font-style:normal}

@@ -35,7 +35,8 @@ extension ScreenPage {
     #feed-box{display:flex;flex-direction:column}#feed{list-style:none;margin:0;padding:0;font-size:14px;overflow:hidden;flex:1}#feed li{padding:4px 0;border-bottom:1px solid #17375f;display:flex;gap:8px}\
     #feed time{color:#7d9bbd;font-variant-numeric:tabular-nums}#feed b{color:#ffd27a;white-space:nowrap}#feed span{color:#c7d6e6;overflow:hidden;\
     text-overflow:ellipsis;white-space:nowrap}#feed li.new{animation:flash 2s}@keyframes flash{from{background:#1f4f85}to{background:none}}\
-    #live.on{color:#6ee7a8}#live.off{color:#ff7a6b}\
+    #live.on{color:#6ee7a8}#live.off{color:#ff7a6b}.who{color:#8fb3dc}.who form{display:inline}\
+    .who button{background:none;border:0;color:#7fd1ff;cursor:pointer;font-size:14px}\
     @media (max-width:1400px){main{grid-template-columns:1fr 1fr;grid-template-areas:"kpis kpis" "map map" "overdue feed" "whistle feed" \
     "league league" "intake petition"}.kpis{flex-wrap:wrap}#feed{max-height:600px}}
     """

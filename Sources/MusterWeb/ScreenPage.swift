@@ -1,4 +1,5 @@
 import Foundation
+import MusterConfig
 import MusterWire
 
 /// The centre's one screen (一屏观全域): the map, what is overdue and how far it has climbed the
@@ -12,13 +13,19 @@ public struct ScreenPage: Sendable {
 
     public init(names: Names, title: String = "城市运行中心") { self.names = names; self.title = title }
 
-    public func page(_ data: ScreenData, feed: [FeedLine]) -> String {
+    /// Who is logged in (and a way out), or the way in.
+    static func who(_ op: WebConfig.Operator?) -> String {
+        guard let op else { return "<a class=\"who\" id=\"login-link\" href=\"/login\">值班登录</a>" }
+        return "<span class=\"who\" id=\"operator\">\(Html.escape(op.name)) <form method=\"post\" action=\"/logout\"><button>退出</button></form></span>"
+    }
+
+    public func page(_ data: ScreenData, feed: [FeedLine], op: WebConfig.Operator? = nil) -> String {
         """
         <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
         <title>\(Html.escape(title)) · 一屏观全域</title><style>\(Self.css)</style></head><body>
         <header><h1>\(Html.escape(title)) <small>一屏观全域 · 一网管全局</small></h1>
         <form class="search" action="/search" method="get"><input name="q" placeholder="案件编号 / 工单编号 / 地址" aria-label="搜索"><button>查询</button></form>
-        <span id="clock" data-now="\(Int(data.now.timeIntervalSince1970 * 1000))"></span></header>
+        \(Self.who(op))<span id="clock" data-now="\(Int(data.now.timeIntervalSince1970 * 1000))"></span></header>
         <main><div id="panels">\(panels(data))</div>
         <section id="feed-box"><h2>实时动态 <small id="live">连接中…</small></h2><ol id="feed">\(feed.reversed().map(Self.feedItem).joined())</ol></section>
         </main><script>\(Self.script)</script></body></html>
@@ -118,7 +125,7 @@ public struct ScreenPage: Sendable {
     func intake(_ today: [String: Int]?) -> String {
         guard let today else { return unavailable }
         let most = max(1, today.values.max() ?? 1)
-        return "<ul class=\"bars\">" + Names.sources.map { s in
+        return "<ul class=\"bars\">" + Names.sources.map { s -> String in
             let n = today[s.code] ?? 0
             return "<li data-source=\"\(s.code)\"><span>\(s.name)</span><i style=\"width:\(n * 100 / most)%\"></i><b>\(n)</b></li>"
         }.joined() + "</ul>"

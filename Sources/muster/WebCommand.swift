@@ -15,7 +15,8 @@ struct WebCommand: AsyncParsableCommand {
         discussion: """
             Pages: / the screen (map, overdue, departments, whistles, today's intake, petitions, live feed); \
             /case/ID a case's whole course; /search?q= by case id, reference or address; /healthz, /readyz. \
-            Read-only. docs/OPERATIONS.md, "The centre's screen".
+            Operators of config/web.yaml log in at /login to act on a case (指派, 不予受理, 延期, 吹哨), each act \
+            a MUSTER/1 request under their own name (adapter ops-screen-LOGIN). docs/OPERATIONS.md, "The centre's screen".
             """)
 
     @Option(help: "Log lines as text, or as JSON objects for log shippers (or set MUSTER_LOG_FORMAT).") var logFormat: LogFormat?
@@ -28,7 +29,8 @@ struct WebCommand: AsyncParsableCommand {
     @Flag(help: "Plain TCP (only against a broker run with --insecure).") var insecure = false
     @Option(help: "The broker's config: grids.yaml (names, the map's outlines) and routing.yaml (department names).")
     var config = "config/muster.yaml"
-    @Option(help: "The screen's title.") var title = "城市运行中心"
+    @Option(help: "Who may act from the screen (config/web.yaml: operators, their acts, password hashes); absent: read-only.")
+    var operators = "config/web.yaml"
 
     func run() async throws {
         CLILogging.bootstrap(format: logFormat)
@@ -50,13 +52,21 @@ struct WebCommand: AsyncParsableCommand {
                 throw CLIFailure(.keyFiles, "\(error) — the screen's key is made by `muster keys init` (peers.yaml: ops-screen); --insecure for a broker run with --insecure")
             }
         }
+        var web = WebConfig.empty
+        if FileManager.default.fileExists(atPath: operators) {
+            do { web = try WebConfig.load(operators) } catch {
+                FileHandle.standardError.write(Data("config errors:\n\(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         let names = Names(grids: rules.rules.grids, routing: rules.rules.routing)
         let feed = EventFeed(names: names)
         let link = BrokerLink(options: options, feed: feed, logger: logger)
-        let app = WebServer(link: link, feed: feed, names: names, host: host, port: port, logger: logger).application()
-        say("muster web on http://\(listen)/ — monitor \(adapter) of \(endpoint)")
+        let desk = OperatorDesk(config: web, base: options, logger: logger)
+        let app = WebServer(link: link, feed: feed, desk: desk, names: names, host: host, port: port, logger: logger).application()
+        say("muster web on http://\(listen)/ — monitor \(adapter) of \(endpoint); \(web.operators.isEmpty ? "read-only" : "\(web.operators.count) operator(s) may act")")
         // SIGTERM and SIGINT: the pages' streams end, the server stops, BYE to the broker.
-        let session = AdapterService(start: { link.start() }, stop: { feed.close(); await link.stop() })
+        let session = AdapterService(start: { link.start() }, stop: { feed.close(); await desk.stop(); await link.stop() })
         let group = ServiceGroup(configuration: .init(services: [session, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -5,6 +5,7 @@ import Testing
 import MusterAdapterKit
 import MusterConfig
 import MusterWire
+import WebLogin
 
 /// The seat console (`plugin: console`) without a browser: its settings (checked with file, line
 /// and key), the seats' password hashes, the inbox across a reopen, and the act each action on

@@ -3,6 +3,7 @@ import MusterConfig
 import MusterCore
 @testable import MusterWeb
 import Testing
+import WebLogin
 
 /// `muster web`'s pure parts against the shipped config: cases counted per street and 专属网格,
 /// the map drawn from grids.yaml's outlines, the feed's order, resume and privacy. Against a real
@@ -83,5 +84,40 @@ import Testing
         #expect(!(line?.sse ?? "").contains("13812345678") && !(line?.sse ?? "").contains("王五"))
         #expect(line?.sse.hasPrefix("id: 1\nevent: muster\ndata: {") == true)
         #expect(FeedLine(eventBody: Array("not json".utf8)) == nil)
+    }
+
+    @Test func theOperatorsFileIsDecodedStrictly() throws {
+        let shipped = try WebConfig.load(Self.repo.appendingPathComponent("config/web.yaml").path)
+        #expect(shipped.operators.isEmpty && shipped.title == "城市运行中心", "shipped read-only")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muster-web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("web.yaml").path
+        let good = PasswordHash.make("zhiban-2026!", salt: "salt-zhangsan")
+        try """
+            operators:
+              - {login: zhangsan, name: 张三, may: [assign, whistle], password_hash: "\(good)"}
+              - {login: ZhangSan, name: 张三, may: [asign], password_hash: hunter2}
+              - {login: zhangsan, name: 又一个, may: [], password_hash: "\(good)"}
+            colour: red
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        do { _ = try WebConfig.load(path); Issue.record("a bad operators file was taken") } catch {
+            let keys = error.errors.map(\.key)
+            #expect(keys.contains("colour") || error.errors.contains { $0.message.contains("colour") }, "\(error)")
+        }
+        try """
+            operators:
+              - {login: zhangsan, name: 张三, may: [assign, whistle], password_hash: "\(good)"}
+              - {login: ZhangSan, name: 张三, may: [asign], password_hash: hunter2}
+              - {login: zhangsan, name: 又一个, may: [], password_hash: "\(good)"}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        do { _ = try WebConfig.load(path); Issue.record("a bad operators file was taken") } catch {
+            let found = Dictionary(error.errors.map { ($0.key, $0.message) }, uniquingKeysWith: { a, b in a + " | " + b })
+            #expect(found["operators[1].login"]?.contains("lower-case") == true, "\(found)")
+            #expect(found["operators[1].may[0]"]?.contains("did you mean \"assign\"") == true, "\(found)")
+            #expect(found["operators[1].password_hash"]?.contains("never a plain password") == true, "\(found)")
+            #expect(found["operators[2].login"]?.contains("listed twice") == true, "\(found)")
+            #expect(error.errors.allSatisfy { $0.line != nil })
+        }
+        #expect(WebConfig.empty.operatorNamed("zhangsan") == nil)
     }
 }
