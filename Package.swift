@@ -97,7 +97,7 @@ let package = Package(
                                                   .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Plugins/Console", exclude: ["README.md"]),
         // `muster import`'s parts: an export read (CSV, .xlsx), its columns mapped, the run's state and report.
-        .target(name: "TableImport", dependencies: ["WebhookDepartment", "MusterConfig",
+        .target(name: "TableImport", dependencies: ["WebhookDepartment", "MusterConfig", "MusterWire",
                                             .product(name: "Crypto", package: "swift-crypto"),
                                             .product(name: "CSV", package: "CSV.swift"),
                                             .product(name: "ZIPFoundation", package: "ZIPFoundation")],

@@ -30,11 +30,10 @@ public enum WorkOrderImport {
     }
 
     public static func convert(_ m: ImportMapping, _ row: ExportTable.Row) -> Result<ImportMapping.Item, ImportMapping.Rejection> {
-        do { return .success(try order(m, row)) } catch { return .failure(error) }
+        m.convert(row, body)
     }
 
-    static func order(_ m: ImportMapping, _ row: ExportTable.Row) throws(ImportMapping.Rejection) -> ImportMapping.Item {
-        try m.requireFilled(row)
+    static func body(_ m: ImportMapping, _ row: ExportTable.Row) throws(ImportMapping.Rejection) -> [UInt8] {
         var w = JSONWriter()
         for field in ["order_no", "kind", "content", "title", "address", "grid", "category"] { w.field(field, m.cell(field, row)) }
         w.field("called_at", try m.time(row))
@@ -47,12 +46,12 @@ public enum WorkOrderImport {
         let name = m.cell("contact.name", row), phone = m.cell("contact.phone", row)
         if name != nil || phone != nil { w.object("contact") { c in c.field("name", name); c.field("phone", phone) } }
         if m.cell("attachments", row) != nil {
-            w.array("attachments", m.list("attachments", row).map { u in var a = JSONWriter(); a.field("url", u); return a.finish() })
+            w.array("attachments", m.links("attachments", row))
         }
         let body = w.finish()
         do { _ = try WorkOrder.parse(body) } catch {
             throw m.refuse(error.field, error.message)
         }
-        return .init(row: row.number, key: m.key(row), body: body)
+        return body
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterWire
 
 /// An export's header read against an adapter's `ImportColumns`: which column holds each member,
 /// and a row's cells read as what the member is — text, yes/no, a number, a time in the
@@ -69,6 +70,17 @@ public struct ImportMapping: Sendable {
 
     public func refuse(_ field: String, _ reason: String) -> Rejection { Rejection(field: field, column: column(field), reason: reason) }
 
+    /// A row as the adapter's API takes it: every required member filled, then `body`, the
+    /// adapter's own reading of the cells (`WorkOrderImport`, `PetitionImport`).
+    public func convert(_ row: ExportTable.Row, _ body: (ImportMapping, ExportTable.Row) throws(Rejection) -> [UInt8]) -> Result<Item, Rejection> {
+        do throws(Rejection) {
+            try requireFilled(row)
+            return .success(Item(row: row.number, key: key(row), body: try body(self, row)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     /// Every required member filled, or the first that is not.
     public func requireFilled(_ row: ExportTable.Row) throws(Rejection) {
         for field in schema.fields where schema.required.contains(field) && cell(field, row) == nil {
@@ -96,6 +108,11 @@ public struct ImportMapping: Sendable {
     /// 全角逗号 or 顿号 — not the ASCII comma, which a link may hold.
     public func list(_ field: String, _ row: ExportTable.Row) -> [String] {
         (cell(field, row) ?? "").split(whereSeparator: { $0.isWhitespace || ";；，、".contains($0) }).map(String.init)
+    }
+
+    /// Links in one cell (`list`), as the APIs' `attachments`: `[{url}]`.
+    public func links(_ field: String, _ row: ExportTable.Row) -> [[UInt8]] {
+        list(field, row).map { u in var a = JSONWriter(); a.field("url", u); return a.finish() }
     }
 
     /// The time member as RFC 3339 in +08:00: in the configured format, already RFC 3339, or — a

@@ -31,11 +31,10 @@ public enum PetitionImport {
     }
 
     public static func convert(_ m: ImportMapping, _ row: ExportTable.Row) -> Result<ImportMapping.Item, ImportMapping.Rejection> {
-        do { return .success(try registration(m, row)) } catch { return .failure(error) }
+        m.convert(row, body)
     }
 
-    static func registration(_ m: ImportMapping, _ row: ExportTable.Row) throws(ImportMapping.Rejection) -> ImportMapping.Item {
-        try m.requireFilled(row)
+    static func body(_ m: ImportMapping, _ row: ExportTable.Row) throws(ImportMapping.Rejection) -> [UInt8] {
         var w = JSONWriter()
         for field in ["petition_no", "channel", "content", "title", "address", "grid", "category"] { w.field(field, m.cell(field, row)) }
         w.field("received_at", try m.time(row))
@@ -46,12 +45,12 @@ public enum PetitionImport {
             if anonymous { p.field("anonymous", true) } else { p.field("name", name); p.field("id_number", id); p.field("phone", phone) }
         }
         if m.cell("attachments", row) != nil {
-            w.array("attachments", m.list("attachments", row).map { u in var a = JSONWriter(); a.field("url", u); return a.finish() })
+            w.array("attachments", m.links("attachments", row))
         }
         let body = w.finish()
         do { _ = try PetitionForm.parse(body) } catch {
             throw m.refuse(error.field, error.message)
         }
-        return .init(row: row.number, key: m.key(row), body: body)
+        return body
     }
 }
