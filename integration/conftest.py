@@ -675,6 +675,26 @@ def pytest_runtest_makereport(item, call):
 INTAKE_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def chromium(width: int, height: int):
+    """Headless Chromium (Debian's chromium and chromium-driver, driven by selenium) in a window of
+    width×height, Chinese first; skips the test where they are not installed."""
+    import pytest
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip("chromium and chromium-driver are not installed (scripts/install-deps.sh)")
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}", "--lang=zh-CN",
+                "--no-proxy-server", "--hide-scrollbars", "--force-device-scale-factor=1"]:
+        opts.add_argument(arg)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
 def http_healthy(listen: str) -> bool:
     """GET /health of an adapter's API answers 200."""
     try:

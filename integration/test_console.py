@@ -20,16 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, case_body, free_port, wait_until
+from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, case_body, chromium, free_port, wait_until
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOT = REPO_DIR / "docs" / "images" / "console-inbox.png"
 # Requests to 127.0.0.1 never through a proxy from the environment (urllib, selenium's own client).
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -91,14 +88,7 @@ def healthy(listen: str) -> bool:
 
 @pytest.fixture
 def browser():
-    if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
-        pytest.skip("chromium and chromium-driver are not installed (scripts/install-deps.sh)")
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800", "--lang=zh-CN",
-                "--no-proxy-server", "--hide-scrollbars", "--force-device-scale-factor=1"]:
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    driver = chromium(1280, 800)
     yield driver
     driver.quit()
 
