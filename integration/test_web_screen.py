@@ -19,13 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, case_body, free_port, wait_until
+from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, case_body, chromium, free_port, wait_until
 from test_calendar import at
-from test_console import CHROMIUM, DRIVER, png_size
+from test_console import png_size
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -61,15 +59,8 @@ def submit(office: Peer, ref: str, title: str, grid: str, category: str = "stree
 
 @pytest.fixture
 def wall():
-    """Chromium at a wall screen's 1920×1080."""
-    if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
-        pytest.skip("chromium and chromium-driver are not installed (scripts/install-deps.sh)")
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1920,1080", "--lang=zh-CN",
-                "--no-proxy-server", "--hide-scrollbars", "--force-device-scale-factor=1"]:
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    """Chromium at a wall screen's 1920×1080 (the viewport itself, through the DevTools protocol)."""
+    driver = chromium(1920, 1080)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
     yield driver
     driver.quit()
@@ -125,6 +116,23 @@ def test_the_screen_shows_the_city_and_a_new_case_arrives_live(make_broker, proc
     assert text(wall, ".intake-box li[data-source='hotline_12345'] b") == "1"
     assert wall.find_element(By.ID, "broker-health").get_attribute("data-ok") == "true"
 
+    # A whistle on 二七塔商圈: 城管 reports on site, the others count down to their report_by.
+    ops = Peer(broker.endpoint, "cli-screen-ops", ["ops"], ctx=zmq_ctx, curve=broker.curve("operator"))
+    ops.hello()
+    w = ops.request("WHISTLE", {"grid": "erqita", "kind": "enforcement", "reason": "二七塔商圈占道经营联合执法", "summon": ["chengguan", "gongan"]})
+    assert w.command == "OK", w
+    cg = Peer(broker.endpoint, "chengguan-sim-1", ["agency"], agency="chengguan", ctx=zmq_ctx, curve=broker.curve("chengguan-sim-1"),
+              auto_received=True)
+    cg.hello()
+    assert cg.request("REPORT", {"whistle_id": w["whistle_id"], "status": "on_site", "note": "中队已到场"}).command == "OK"
+    WebDriverWait(wall, 15).until(lambda d: text(d, "#whistle-count") == "1")
+    whistle = wall.find_element(By.CSS_SELECTOR, f".whistle[data-whistle='{w['whistle_id']}']")
+    assert "二七塔商圈" in whistle.text and "城管 已到场" in whistle.text, whistle.text
+    countdown = whistle.find_element(By.CSS_SELECTOR, ".waiting .countdown")
+    assert countdown.text.startswith("剩 2") or countdown.text.startswith("剩 3"), countdown.text   # report_within 30m
+    ops.close()
+    cg.close()
+
     # A case submitted now appears in the live feed and in the counts.
     WebDriverWait(wall, 10).until(lambda d: text(d, "#live") == "实时")
     live = submit(office, "WEB-6", "解放路夜市占道", "zz/erqi/jiefanglu/zhengxingjie/g01")
@@ -137,17 +145,39 @@ def test_the_screen_shows_the_city_and_a_new_case_arrives_live(make_broker, proc
     if os.environ.get("MUSTER_DOCS_SCREENSHOT") == "1":
         DOCS.write_bytes(ARTIFACT.read_bytes())
 
+    # On a laptop's 1366×768 the same page reflows: nothing wider than the window.
+    wall.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1366, "height": 768, "deviceScaleFactor": 1, "mobile": False})
+    wall.get(f"http://{listen}/")
+    assert wall.execute_script("return document.documentElement.scrollWidth") <= 1366
+    assert wall.find_element(By.CSS_SELECTOR, "svg.map").size["width"] > 600, "the map takes the page's width"
+    wall.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+
     # The case page: its course from QUERY case.
     wall.get(f"http://{listen}/case/{old[0]}")
     assert "解放路民主路口流动摊贩" in text(wall, "article")
     types = [li.get_attribute("data-seq") for li in wall.find_elements(By.CSS_SELECTOR, ".timeline li")]
     assert len(types) >= 3 and types == sorted(types, key=int), types
     assert "受理" in text(wall, ".timeline") and "派单" in text(wall, ".timeline")
+    # Its links in the hash chain, checked by the broker on what it stored.
+    assert wall.find_element(By.ID, "chain").get_attribute("data-intact") == "true", text(wall, "#chain")
+    items = wall.find_elements(By.CSS_SELECTOR, ".timeline li")
+    assert all(len(li.get_attribute("data-hash")) == 64 and li.get_attribute("data-intact") == "true" for li in items)
     assert get(listen, "/case/C9999999999")[0] == 404
     # Search by the hotline's reference finds the case.
     status, page = get(listen, "/search?q=WEB-5")
     assert status == 200 and fresh in page, page
     office.close()
+
+    # A stored event edited behind the broker's back: the case page says its chain is broken, and where.
+    import sqlite3
+    seq = int(items[1].get_attribute("data-seq"))
+    con = sqlite3.connect(str(broker.db), timeout=10)
+    con.execute("UPDATE events SET actor = 'someone-else' WHERE seq = ?", (seq,))
+    con.commit()
+    con.close()
+    wall.get(f"http://{listen}/case/{old[0]}")
+    assert wall.find_element(By.ID, "chain").get_attribute("data-intact") == "false", text(wall, "#chain")
+    assert wall.find_element(By.CSS_SELECTOR, f".timeline li[data-seq='{seq}']").get_attribute("data-intact") == "false"
 
     # The broker gone: not ready (the screen says so), still alive.
     broker.stop()
@@ -156,10 +186,12 @@ def test_the_screen_shows_the_city_and_a_new_case_arrives_live(make_broker, proc
 
 
 def test_a_page_reconnecting_gets_the_events_it_missed(make_broker, processes, zmq_ctx):
-    """The feed's stream resumes after the last event a page saw (Last-Event-ID), in order."""
+    """The feed's stream resumes after the last event a page saw (Last-Event-ID), in order; a
+    SIGTERM with a page listening ends the web at once and cleanly."""
     broker = make_broker(secure=True)
     listen = f"127.0.0.1:{free_port()}"
-    processes.append(start_web(broker, listen))
+    web = start_web(broker, listen)
+    processes.append(web)
     office = Peer(broker.endpoint, "cli-screen", ["intake", "monitor"], ctx=zmq_ctx, curve=broker.curve("operator"))
     office.hello()
     first = submit(office, "SSE-1", "第一件", "zz/erqi/jiefanglu")
@@ -196,6 +228,21 @@ def test_a_page_reconnecting_gets_the_events_it_missed(make_broker, processes, z
     third = submit(office, "SSE-3", "第三件", "zz/erqi/minggonglu")
     after = stream(last, has(third))
     assert all(e["seq"] > seqs[-1] for e in after) and after[-1]["subject"] == third, after
+    # 信访 figures on the screen (issue 14 item 5): a petition registered this month is counted.
+    r = office.request("SUBMIT", {"case": case_body("信访：小区垃圾长期无人清运", "XF-WEB-1", category="exposed_garbage",
+                                                    grid="zz/erqi/jiefanglu", source="petition")})
+    assert r.command == "ACCEPTED", r
+    status, panels = get(listen, "/screen/panels")
+    assert status == 200 and "登记 1 件" in panels, panels
+    for figure in ("timely_acceptance_rate", "on_time_finish_rate", "satisfaction_rate", "participation_rate", "review_rate", "repeat_rate"):
+        assert f'data-figure="{figure}"' in panels, figure
+
+    # A page still listening does not hold the web up: SIGTERM ends its stream, the server, the session.
+    page = HTTP.open(urllib.request.Request(f"http://{listen}/events"), timeout=10)
+    assert page.readline().startswith(b"retry:")
+    started = time.monotonic()
+    assert web.stop(timeout=10) == 0 and time.monotonic() - started < 8, web.stderr_tail()
+    page.close()
     office.close()
 
 
@@ -242,9 +289,17 @@ def test_an_operator_logs_in_and_acts_under_their_own_name(make_broker, processe
     wait_until(lambda: get(listen, "/readyz")[0] == 200 or not p.alive, 20, "muster web ready")
     office = Peer(broker.endpoint, "cli-ops", ["intake"], ctx=zmq_ctx, curve=broker.curve("operator"))
     office.hello()
-    r = office.request("SUBMIT", {"case": case_body("人行道上有个洞，很危险", "OP-1", category=None, grid="zz/erqi/jiefanglu")})
+    r = office.request("SUBMIT", {"case": case_body("人行道上有个洞，很危险", "OP-1", category=None, grid="zz/erqi/jiefanglu",
+                                                    reporter={"name": "王女士", "phone": "138-0000-1111"})})
     assert r.command == "ACCEPTED" and r["state"] == "triage", r
     case_id = r["case_id"]
+    # The same phone on a petition: never found by phone (who petitioned stays with the handling desk).
+    p = office.request("SUBMIT", {"case": case_body("信访：小区垃圾长期无人清运", "XF-OP-1", category="exposed_garbage", source="petition",
+                                                    grid="zz/erqi/dehuajie", reporter={"name": "王女士", "phone": "13800001111"})})
+    assert p.command == "ACCEPTED", p
+    # Finding people by phone is for role ops: an intake session is refused.
+    refused = office.request("QUERY", {"what": "cases", "phone": "13800001111"})
+    assert refused.command == "ERROR" and refused["code"] == "forbidden" and refused["detail"]["field"] == "phone", refused
     office.close()
 
     # Not logged in: the page offers no act, and a POST is refused.
@@ -296,6 +351,15 @@ def test_an_operator_logs_in_and_acts_under_their_own_name(make_broker, processe
     status, page, _ = post(listen, f"/case/{case_id}/whistle", {"kind": "enforcement", "reason": "联合执法"}, lisi)
     assert status == 403 and "无权" in page, page
     assert broker.query("SELECT count(*) FROM whistles")[0][0] == 0
+    # Search by phone: for a logged-in operator, the cases that phone reported, shown masked, no petition.
+    status, page = get(listen, "/search?q=13800001111")
+    assert status == 401 and "值班登录" in page, page
+    zhangsan = next(c for c in wall.get_cookies() if c["name"] == "muster_operator")
+    req = urllib.request.Request(f"http://{listen}/search?q=138%200000%201111", headers={"Cookie": f"muster_operator={zhangsan['value']}"})
+    with HTTP.open(req, timeout=15) as r:
+        page = r.read().decode()
+    assert case_id in page and "138****1111" in page and "13800001111" not in page and "138 0000 1111" not in page, page
+    assert p["case_id"] not in page, "a petition found by phone"
     # Logged out: back to read-only.
     wall.find_element(By.CSS_SELECTOR, "#operator button").click()
     WebDriverWait(wall, 10).until(lambda d: d.find_elements(By.ID, "login-link"))

@@ -17,19 +17,29 @@ extension Broker {
                 }
                 let dispatches = try store.dispatches(ofCase: id)
                 let timeline = try store.facts(after: 0, limit: 10_000, caseID: id)
+                let links = q.chain == true ? try store.chainLinks(timeline.map(\.seq)) : [:]
                 return (.result, Messages.ok(re: q.id) { w in
                     w.raw("case", Messages.caseJSON(c, grids: config.rules.grids))
                     let calendar = config.rules.calendar
                     w.array("dispatches", dispatches.map { Messages.dispatchJSON($0, calendar: calendar) })
-                    w.array("timeline", timeline.map { Messages.timelineEntry($0, calendar: calendar) })
+                    w.array("timeline", timeline.map { Messages.timelineEntry($0, calendar: calendar, link: links[$0.seq]) })
+                    if q.chain == true {
+                        w.object("chain") { c in
+                            c.field("checked", links.count)
+                            c.field("intact", links.count == timeline.count && links.values.allSatisfy(\.intact))
+                        }
+                    }
                 })
             case .cases:
                 if let t = q.updatedSince, Timestamp.parse(t) == nil {
                     return (.error, Messages.error(re: q.id, .badField("updated_since", "\"\(t)\" is not a time")))
                 }
+                if q.phone != nil, !actor.roles.contains(.ops) {
+                    return (.error, Messages.error(re: q.id, WireError(.forbidden, "finding cases by the reporter's phone is for role ops", field: "phone")))
+                }
                 let filter = Store.CaseFilter(state: q.state, agency: q.agency, grid: q.grid,
                                               overdueAt: q.overdue == true ? now : nil, after: q.after, limit: q.limit ?? 100,
-                                              source: q.source?.rawValue, updatedSince: q.updatedSince.flatMap(Timestamp.parse))
+                                              source: q.source?.rawValue, updatedSince: q.updatedSince.flatMap(Timestamp.parse), phone: q.phone)
                 let listed = try store.cases(filter)
                 let only = Self.departmentOnly(actor)
                 let cases = only.map { a in listed.filter { self.department(a, maySee: $0.caseID) } } ?? listed

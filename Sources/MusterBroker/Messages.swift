@@ -328,15 +328,23 @@ public enum Messages {
         return w.finish()
     }
 
-    static func timelineEntry(_ logged: LoggedFact, calendar: WorkCalendar? = nil) -> [UInt8] {
+    /// A timeline entry; with its hash-chain link when QUERY case asked for `chain`.
+    static func timelineEntry(_ logged: LoggedFact, calendar: WorkCalendar? = nil, link: ChainLink? = nil) -> [UInt8] {
         var w = JSONWriter()
         w.field("seq", logged.seq)
         w.field("type", logged.type)
         w.field("at", Timestamp.format(logged.fact.at))
         w.field("actor", logged.fact.actor)
         w.raw("data", eventData(logged.fact.change, record: logged.fact.caseID, grids: nil, calendar: calendar))
+        if let link {
+            w.field("hash", Self.hex(link.hash))
+            w.field("prev_hash", Self.hex(link.previous))
+            w.field("intact", link.intact)
+        }
         return w.finish()
     }
+
+    static func hex(_ d: Data) -> String { d.map { String(format: "%02x", $0) }.joined() }
 
     static func rungJSON(_ t: LadderTimer) -> [UInt8] {
         var w = JSONWriter()

@@ -16,9 +16,14 @@ public struct CaseFilter: Sendable, Equatable {
     public var source: String?
     /// Only cases changed at or after this time.
     public var updatedSince: Date?
+    /// Only cases whose reporter gave this phone (digits and +; blanks and dashes ignored).
+    public var phone: String?
     public init(state: String? = nil, agency: String? = nil, grid: String? = nil, overdueAt: Date? = nil, after: String? = nil, limit: Int = 100,
-                source: String? = nil, updatedSince: Date? = nil) {
+                source: String? = nil, updatedSince: Date? = nil, phone: String? = nil) {
         self.state = state; self.agency = agency; self.grid = grid; self.overdueAt = overdueAt; self.after = after; self.limit = limit
-        self.source = source; self.updatedSince = updatedSince
+        self.source = source; self.updatedSince = updatedSince; self.phone = phone
     }
+
+    /// A phone as compared: without blanks and dashes.
+    public static func normalized(phone: String) -> String { phone.filter { $0 != " " && $0 != "-" } }
 }

@@ -63,6 +63,8 @@ public protocol CaseStore: AnyObject, Sendable {
     func stats(since: Date?, until: Date?) throws -> CaseStats
     /// Recomputes the hash chain over the whole log.
     func verifyLog() throws -> ChainReport
+    /// The chain links of these events, each checked against its predecessor.
+    func chainLinks(_ seqs: [Int64]) throws -> [Int64: ChainLink]
     /// The holiday schedules the stored deadlines were computed on; empty if never recorded.
     func appliedCalendar() throws -> [Int: YearSchedule]
 

@@ -21,6 +21,15 @@ public enum EventChain {
     }
 }
 
+/// One event's place in the chain: its hash, its predecessor's, and whether they and its stored
+/// fields agree (`Store.chainLinks`).
+public struct ChainLink: Sendable, Equatable {
+    public var hash: Data
+    public var previous: Data
+    public var intact: Bool
+    public init(hash: Data, previous: Data, intact: Bool) { self.hash = hash; self.previous = previous; self.intact = intact }
+}
+
 /// What checking the chain found: every problem with the seq where it is.
 public struct ChainReport: Sendable, CustomStringConvertible {
     public var checked: Int64

@@ -31,6 +31,32 @@ extension Store {
 
     /// Recomputes the hash chain over every row: an edited, deleted or inserted row, or a
     /// truncated tail, is reported with its seq.
+    /// Each named event's link in the hash chain, checked here: its hash, the hash of the event
+    /// before it in the log, and whether SHA-256 of that and its stored fields gives its hash —
+    /// a case's course is verifiable link by link without reading the whole log.
+    public func chainLinks(_ seqs: [Int64]) throws -> [Int64: ChainLink] {
+        guard !seqs.isEmpty else { return [:] }
+        return try pool.read { db in
+            var links: [Int64: ChainLink] = [:]
+            for page in stride(from: 0, to: seqs.count, by: 500).map({ Array(seqs[$0..<min($0 + 500, seqs.count)]) }) {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT e.seq, e.case_id, e.type, e.at, e.actor, e.data, e.hash, p.hash AS prev
+                    FROM events e LEFT JOIN events p ON p.seq = e.seq - 1
+                    WHERE e.seq IN (\(page.map { _ in "?" }.joined(separator: ",")))
+                    """, arguments: StatementArguments(page))
+                for row in rows {
+                    let seq: Int64 = row["seq"]
+                    let previous: Data = seq == 1 ? EventChain.genesis : (row["prev"] as Data?) ?? Data()
+                    let stored: Data = row["hash"]
+                    let computed = EventChain.hash(previous: previous, seq: seq, caseID: row["case_id"], type: row["type"],
+                                                   at: row["at"], actor: row["actor"], data: row["data"])
+                    links[seq] = ChainLink(hash: stored, previous: previous, intact: !previous.isEmpty && computed == stored)
+                }
+            }
+            return links
+        }
+    }
+
     public func verifyLog() throws -> ChainReport {
         try pool.read { db in
             var previous = EventChain.genesis

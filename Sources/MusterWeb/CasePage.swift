@@ -36,15 +36,29 @@ public struct CasePage: Sendable {
         let timeline = (r["timeline"] as? [[String: Any]] ?? []).map { e -> String in
             let type = e["type"] as? String ?? ""
             let words = FeedLine.words(type, e["data"] as? [String: Any] ?? [:], agency: names.agency)
-            return "<li data-seq=\"\((e["seq"] as? NSNumber)?.int64Value ?? 0)\"><time>\(t(e, "at"))</time><b>\(Html.escape(EventLabels.chinese(type)))</b>"
-                + "<span>\(Html.escape(words))</span><i>\(s(e, "actor"))</i></li>"
+            let hash = e["hash"] as? String ?? ""
+            let intact = e["intact"] as? Bool
+            return "<li data-seq=\"\((e["seq"] as? NSNumber)?.int64Value ?? 0)\" data-hash=\"\(Html.escape(hash))\" data-intact=\"\(intact.map { "\($0)" } ?? "")\">"
+                + "<time>\(t(e, "at"))</time><b>\(Html.escape(EventLabels.chinese(type)))</b>"
+                + "<span>\(Html.escape(words))</span><i>\(s(e, "actor"))</i>"
+                + "<code title=\"SHA-256 \(Html.escape(hash))，前一事件 \(s(e, "prev_hash"))\"\(intact == false ? " class=\"broken\"" : "")>\(hash.prefix(12))</code></li>"
         }.joined()
         return Self.frame("案件 \(id)", op: op, """
             <h2>案件 \(Html.escape(id))</h2>\(flash.map { "<p class=\"flash\" id=\"flash\">\(Html.escape($0))</p>" } ?? "")\(facts)
             \(op.map { ActForms(names: names).html(r, op: $0) } ?? "")
             <h3>派单</h3><table><thead><tr><th>派单号</th><th>部门</th><th>角色</th><th>状态</th><th>派出</th><th>签收时限</th><th>签收</th><th>办结时限</th><th>承办人</th></tr></thead><tbody>\(dispatches)</tbody></table>
-            <h3>全过程 <small>事件日志（哈希链）中的顺序</small></h3><ol class="timeline">\(timeline)</ol>
+            <h3>全过程 <small>事件日志（哈希链）中的顺序</small></h3>\(Self.chainLine(r["chain"] as? [String: Any]))<ol class="timeline">\(timeline)</ol>
             """)
+    }
+
+    /// The broker's check of the case's links in the hash chain: each event's hash is SHA-256 of
+    /// the event before it in the log and its own stored fields (docs/PROTOCOL.md, QUERY `chain`).
+    static func chainLine(_ chain: [String: Any]?) -> String {
+        guard let chain else { return "" }
+        let n = (chain["checked"] as? NSNumber)?.intValue ?? 0
+        return chain["intact"] as? Bool == true
+            ? "<p class=\"chain ok\" id=\"chain\" data-intact=\"true\">哈希链校验通过：\(n) 条事件，每条与日志中前一事件的哈希相连</p>"
+            : "<p class=\"chain error\" id=\"chain\" data-intact=\"false\">哈希链校验未通过：事件记录可能被改动，请运行 muster verify-log</p>"
     }
 
     /// A page of the web's own, in the screen's colours, with a way back.
@@ -66,7 +80,8 @@ public struct CasePage: Sendable {
     padding:6px 10px;border-radius:4px}.login{max-width:360px}.login input{display:block;width:100%;margin:4px 0 10px;padding:6px;background:#0b1a2e;\
     color:#e6edf5;border:1px solid #2c5b91}article{max-width:1200px;margin:16px auto;background:#102a4a;border:1px solid #1f4f85;border-radius:6px;padding:16px 24px}\
     h1 a{color:#e6edf5}h3{color:#9cd0ff;margin:18px 0 6px}.facts th{width:7em;text-align:right;border:0;vertical-align:top}.facts td{border:0}\
-    .timeline{list-style:none;padding:0;margin:0}.timeline li{display:grid;grid-template-columns:7em 9em 1fr 12em;gap:8px;padding:5px 0;\
-    border-bottom:1px solid #17375f}.timeline time{color:#7d9bbd}.timeline b{color:#ffd27a}.timeline i{color:#7d9bbd;font-style:normal}
+    .timeline{list-style:none;padding:0;margin:0}.timeline li{display:grid;grid-template-columns:7em 9em 1fr 12em 8em;gap:8px;padding:5px 0;\
+    border-bottom:1px solid #17375f}.timeline time{color:#7d9bbd}.timeline b{color:#ffd27a}.timeline i{color:#7d9bbd;font-style:normal}\
+    .timeline code{color:#7d9bbd;font-size:12px}.timeline code.broken{color:#ff7a6b}.chain.ok{color:#6ee7a8}
     """
 }

@@ -64,6 +64,11 @@ public final class OperatorDesk: Sendable {
         return reply
     }
 
+    /// A QUERY as `op` (what only role ops may ask: cases by the reporter's phone).
+    public func query(_ op: WebConfig.Operator, _ what: String, _ fill: @escaping (inout JSONWriter) -> Void) async -> MusterClient.Reply? {
+        await client(op).request(.query, timeout: 10) { w in w.field("what", what); fill(&w) }
+    }
+
     public func stop() async {
         for c in clients.withLock({ Array($0.values) }) { await c.stopAndWait() }
     }

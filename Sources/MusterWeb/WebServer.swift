@@ -62,7 +62,7 @@ public struct WebServer: Sendable {
             let id = context.parameters.get("id") ?? ""
             let op = server.operatorOf(request)
             let flash = request.uri.queryParameters.get("done").flatMap { WebConfig.Act(rawValue: String($0)) }.map { "「\($0.chinese)」已提交，总线已受理" }
-            guard let r = await link.query("case", { w in w.field("case_id", id) }) else {
+            guard let r = await link.query("case", { w in w.field("case_id", id); w.field("chain", true) }) else {
                 return Self.html(503, CasePage.frame("案件 \(id)", "<p class=\"alarm\">总线未应答，请稍后再试。</p>"))
             }
             guard r.command == .result else {
@@ -123,6 +123,8 @@ public struct WebServer: Sendable {
         router.get("/search") { request, _ in
             let q = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespaces)
             if q.range(of: #"^C\d{10}$"#, options: .regularExpression) != nil { return Response(status: .seeOther, headers: [.location: "/case/\(q)"]) }
+            let op = server.operatorOf(request)
+            if Search.isPhone(q) { return Self.html(op == nil ? 401 : 200, await Search(names: names).byPhone(q, op: op, desk: desk, now: Date())) }
             return Self.html(200, await Search(names: names).page(q, link))
         }
         router.get("/healthz") { _, _ in Self.json(200, ["state": "alive"]) }

@@ -299,9 +299,13 @@ public struct Query: Request {
     /// QUERY cases: only this source's; only cases changed at or after this time.
     public var source: Source?
     public var updatedSince: String?
+    /// QUERY case: each timeline entry with its hash-chain link, checked by the broker.
+    public var chain: Bool?
+    /// QUERY cases: only cases whose reporter gave this phone (role ops only: it finds people).
+    public var phone: String?
     enum CodingKeys: String, CodingKey {
         case id, what, caseID = "case_id", whistleID = "whistle_id", state, agency, grid, overdue, limit, after, since, until, by
-        case source, updatedSince = "updated_since"
+        case source, updatedSince = "updated_since", chain, phone
     }
     public func validate() throws(WireError) {
         if what == .case, caseID == nil { throw .badField("case_id", "QUERY case needs case_id") }
@@ -312,6 +316,9 @@ public struct Query: Request {
             if let value { try Check.name(value, field) }
         }
         if let grid { try Check.text(grid, "grid", max: 256) }
+        if let phone, phone.range(of: #"^\+?[0-9][0-9 -]{4,22}$"#, options: .regularExpression) == nil {
+            throw .badField("phone", "phone: digits, optionally + first and blanks or dashes between")
+        }
         if let limit, !(1...10_000).contains(limit) { throw .badField("limit", "limit must be 1…10000") }
         if let s = since, !Check.isRFC3339(s) { throw .badField("since", "not an RFC 3339 time with offset") }
         if let s = until, !Check.isRFC3339(s) { throw .badField("until", "not an RFC 3339 time with offset") }

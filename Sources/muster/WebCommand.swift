@@ -65,9 +65,11 @@ struct WebCommand: AsyncParsableCommand {
         let desk = OperatorDesk(config: web, base: options, logger: logger)
         let app = WebServer(link: link, feed: feed, desk: desk, names: names, host: host, port: port, logger: logger).application()
         say("muster web on http://\(listen)/ — monitor \(adapter) of \(endpoint); \(web.operators.isEmpty ? "read-only" : "\(web.operators.count) operator(s) may act")")
-        // SIGTERM and SIGINT: the pages' streams end, the server stops, BYE to the broker.
-        let session = AdapterService(start: { link.start() }, stop: { feed.close(); await desk.stop(); await link.stop() })
-        let group = ServiceGroup(configuration: .init(services: [session, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // SIGTERM and SIGINT stop the services last to first: the pages' streams end (or the
+        // server would wait on them for ever), the server stops, then BYE to the broker.
+        let session = AdapterService(start: { link.start() }, stop: { await desk.stop(); await link.stop() })
+        let streams = AdapterService(start: {}, stop: { feed.close() })
+        let group = ServiceGroup(configuration: .init(services: [session, app, streams], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -283,4 +283,18 @@ import MusterWire
         try backend.tamper(h2.store, "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)")
         #expect(try backend.reopen(h2.store).verifyLog().problems.contains { $0.contains("head") })
     }
+
+    @Test(arguments: StoreBackend.all)
+    func eachEventsLinkIsCheckedAndAnEditedOneShows(_ backend: StoreBackend) throws {
+        var h = try Harness(backend.make())
+        for n in 1...3 { _ = try h.fullCase(n) }
+        let seqs = Array(Int64(1)...Int64(6))
+        let links = try h.store.chainLinks(seqs)
+        #expect(links.count == 6 && links.values.allSatisfy(\.intact))
+        #expect(links[1]?.previous == EventChain.genesis && links[2]?.previous == links[1]?.hash && links[6]?.previous == links[5]?.hash)
+        try backend.tamper(h.store, "UPDATE events SET actor = 'mallory' WHERE seq = 3")
+        let after = try backend.reopen(h.store).chainLinks(seqs)
+        #expect(after[3]?.intact == false && after[4]?.intact == true, "the edited row's own link breaks; the next still follows its stored hash")
+        #expect(try h.store.chainLinks([]).isEmpty)
+    }
 }
