@@ -268,6 +268,22 @@ class _Child:
             self._stderr_file.close()
 
 
+def clear_stale_faketime() -> None:
+    """libfaketime's wrapper names its semaphore and shared memory by its pid and removes them
+    when it exits; one killed (SIGKILL at a test's end) leaves them in /dev/shm, and a later
+    wrapper given the same pid then fails (`sem_open: File exists`). Those of dead pids go."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        return
+    for f in list(shm.glob("sem.faketime_sem_*")) + list(shm.glob("faketime_shm_*")):
+        pid = f.name.rsplit("_", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            try:
+                f.unlink()
+            except OSError:
+                pass
+
+
 class Broker:
     """The real broker as a child process, in its own tmp dir with its own config and db.
 
@@ -294,6 +310,8 @@ class Broker:
     def start(self, timeout: float = 20) -> "Broker":
         assert self.child is None or not self.child.alive, "broker already running"
         self.starts += 1
+        if self.prefix[:1] == ["faketime"]:
+            clear_stale_faketime()
         if self.secure:
             r = run_cli("keys", "init", "--config", str(self.config), cwd=self.workdir)
             assert r.returncode == 0, f"muster keys init failed:\n{r.stdout}\n{r.stderr}"

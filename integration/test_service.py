@@ -77,7 +77,7 @@ def test_the_units_command_lines_run_a_broker_a_screen_and_an_adapter(tmp_path, 
     # The instance template, for the simulated 交通 adapter (config/adapters only), its health port from adapters.env.
     health = f"127.0.0.1:{free_port()}"
     line = exec_start(unit("muster-adapter@.service")).replace("%i", "jiaotong")
-    line = re.sub(r"^/bin/sh -c '(.*)'$", r"\1", line)
+    line = re.sub(r"^/bin/sh -c '(.*)'$", r"\1", line).replace("$$", "$")   # systemd's $$ is the shell's $
     adapter = start("adapter", line, MUSTER_HEALTH_jiaotong=health)
     wait_until(lambda: ready(health) or not adapter.alive, 20, "the adapter's /readyz")
     assert adapter.alive, adapter.stderr_tail()

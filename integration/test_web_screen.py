@@ -284,6 +284,7 @@ def test_an_operator_logs_in_and_acts_under_their_own_name(make_broker, processe
     listen = f"127.0.0.1:{free_port()}"
     p = Process([str(MUSTER_BIN), "web", "--listen", listen, "--endpoint", broker.endpoint,
                  "--server-key", str(broker.keys_dir / "broker.pub"), "--key", str(broker.keys_dir / "ops-screen.key"),
+                 "--operator-key", str(broker.keys_dir / "ops-desk.key"),
                  "--config", str(broker.config), "--operators", str(operators_file(tmp_path / "web.yaml"))], cwd=broker.workdir, name="web")
     processes.append(p)
     wait_until(lambda: get(listen, "/readyz")[0] == 200 or not p.alive, 20, "muster web ready")

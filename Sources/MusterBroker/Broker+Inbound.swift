@@ -60,7 +60,6 @@ extension Broker {
         decide(pending, now, &batch, &out)
         if metrics != nil {
             for i in out.indices { if let re = out[i].re { out[i].request = asked[Asked(routingID: out[i].routingID, re: re)] } }
-            if !pending.isEmpty { metrics?.batchSize.record(pending.count) }
         }
         for o in out where !o.needsCommit { answer(o, o.command, o.body) }
         submit(&batch, waiting: out.filter(\.needsCommit))
@@ -76,6 +75,7 @@ extension Broker {
         batch.lastDelivery = lastDelivery
         nextBatchID += 1
         let id = nextBatchID
+        metrics?.batchSize.record(waiting.count)
         let keys = batch.replies.map { RequestKey(adapter: $0.adapter, requestID: $0.requestID) }
         for (r, key) in zip(batch.replies, keys) {
             uncommittedReplies[key] = (id, Command(rawValue: r.command) ?? .ok, r.body)

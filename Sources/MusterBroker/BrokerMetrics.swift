@@ -16,6 +16,7 @@ final class BrokerMetrics: @unchecked Sendable {
     /// Gauge series set at the last sample: those absent now are set to 0, not left stale.
     private var lastSampled: Set<String> = []
 
+    /// Requests answered by one group commit (0 for a commit of fired rungs alone).
     let batchSize = Recorder(label: "muster_commit_batch_size", aggregate: true)
     let commitDuration = Metrics.Timer(label: "muster_commit_duration_seconds")
     /// Each commit under synchronous=FULL (or EXTRA) is one fsync of the write-ahead log.

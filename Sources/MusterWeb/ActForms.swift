@@ -6,6 +6,12 @@ import MusterConfig
 struct ActForms: Sendable {
     let names: Names
 
+    /// 32 random hex digits (a CSPRNG).
+    static func nonce() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+    }
+
     func html(_ r: [String: Any], op: WebConfig.Operator) -> String {
         let c = r["case"] as? [String: Any] ?? [:]
         let id = Html.escape(c["case_id"] as? String ?? "")
@@ -48,6 +54,8 @@ struct ActForms: Sendable {
                 """)
         }
         guard !forms.isEmpty else { return "" }
+        // Each form its own request id: sent twice (a timeout, a double click), applied once.
+        forms = forms.map { $0.replacingOccurrences(of: "<button>", with: "<input type=\"hidden\" name=\"rid\" value=\"\(Self.nonce())\"><button>") }
         return "<h3>处置 <small>以 \(Html.escape(op.name)) 的名义提交</small></h3><div class=\"acts\">\(forms.joined())</div>"
     }
 }

@@ -60,6 +60,12 @@ public final class BrokerLink: Sendable {
     /// The reply to a QUERY, or nil when the broker did not answer within `timeout` seconds (it
     /// is down, or the session is not welcomed): the screen then says so instead of hanging.
     public func query(_ what: String, timeout: Double = 5, _ fill: @escaping (inout JSONWriter) -> Void = { _ in }) async -> MusterClient.Reply? {
+        // Not welcomed (the broker is down): say so now rather than leave a query queued in the
+        // client, to be resent with every other page's when the broker is back.
+        guard client.isWelcomed else {
+            state.withLock { $0.failing = true }
+            return nil
+        }
         let started = Date()
         let reply = await client.request(.query, timeout: timeout) { w in w.field("what", what); fill(&w) }
         state.withLock { s in

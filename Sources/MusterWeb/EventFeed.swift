@@ -13,7 +13,8 @@ public final class EventFeed: Sendable {
     struct State {
         var lines: [FeedLine] = []
         var seen: Int64?
-        var pages: [UUID: AsyncStream<FeedLine>.Continuation] = [:]
+        /// Each listening page, and the last seq it had: it is sent only what is newer.
+        var pages: [UUID: (continuation: AsyncStream<FeedLine>.Continuation, after: Int64)] = [:]
         var closed = false
     }
 
@@ -37,7 +38,7 @@ public final class EventFeed: Sendable {
                 s.lines.insert(line, at: at)
             } else {
                 s.lines.append(line)
-                for page in s.pages.values { page.yield(line) }
+                for page in s.pages.values where line.seq > page.after { page.continuation.yield(line) }
             }
             if s.lines.count > capacity { s.lines.removeFirst(s.lines.count - capacity) }
         }
@@ -50,11 +51,14 @@ public final class EventFeed: Sendable {
         let (stream, continuation) = AsyncStream<FeedLine>.makeStream(bufferingPolicy: .bufferingNewest(512))
         let id = UUID()
         let (missed, complete): ([FeedLine], Bool) = state.withLock { s in
-            if s.closed { continuation.finish() } else { s.pages[id] = continuation }
-            guard let after else { return (Array(s.lines.suffix(recent)), true) }
-            let missed = s.lines.filter { $0.seq > after }
-            let complete = after >= (s.lines.first?.seq ?? 1) - 1
-            return (missed, complete)
+            let shown = Array(s.lines.suffix(recent))
+            let missed = after.map { a in s.lines.filter { $0.seq > a } } ?? shown
+            let newest = missed.last?.seq ?? after ?? s.lines.last?.seq ?? 0
+            if s.closed { continuation.finish() } else { s.pages[id] = (continuation, newest) }
+            guard let after else { return (shown, true) }
+            // Complete only if what is held reaches back to it: not before the first events came
+            // (a restarted web), nor when older ones have been dropped.
+            return (missed, s.seen != nil && after >= (s.lines.first?.seq ?? (s.seen ?? 0) + 1) - 1)
         }
         let stop: @Sendable () -> Void = { [weak self] in
             _ = self?.state.withLock { $0.pages.removeValue(forKey: id) }
@@ -80,7 +84,7 @@ public final class EventFeed: Sendable {
     public func close() {
         state.withLock { s in
             s.closed = true
-            for page in s.pages.values { page.finish() }
+            for page in s.pages.values { page.continuation.finish() }
             s.pages = [:]
         }
     }

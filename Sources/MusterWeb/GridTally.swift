@@ -24,7 +24,7 @@ public struct GridTally: Sendable, Equatable {
             func add(_ count: inout Count) { count.open += 1; if late { count.overdue += 1 } }
             add(&total)
             let streets = grids.dedicated[grid] == nil ? grids.ancestors(of: grid, at: "street") : []
-            if streets.isEmpty { add(&elsewhere) }
+            if streets.isEmpty && grids.dedicated[grid] == nil { add(&elsewhere) }
             for s in streets { add(&self.streets[s, default: Count()]) }
             for d in grids.dedicated.values where grid == d.code || streets.contains(where: { s in d.members.contains { GridMap.isPrefix($0, of: s) || GridMap.isPrefix(s, of: $0) } }) {
                 add(&dedicated[d.code, default: Count()])

@@ -1,6 +1,7 @@
 import Foundation
 import MusterAdapterKit
 import MusterWire
+import Synchronization
 
 /// Everything the screen shows at one moment, read from the broker by QUERY as any monitor
 /// would (docs/PROTOCOL.md, QUERY): the open cases, the overdue list, this month's stats, the
@@ -72,6 +73,24 @@ extension Calendar {
     }()
 
     func startOfMonth(_ d: Date) -> Date { date(from: dateComponents([.year, .month], from: d)) ?? startOfDay(for: d) }
+}
+
+/// The screen's reads shared by every page for a moment: each page refreshes after every event,
+/// and ten wall screens must not become ten times the QUERYs on the broker's one thread. A read
+/// is reused only while no event has come since (`seq`, the feed's last): a page refreshing
+/// after an event sees it.
+final class ScreenCache: Sendable {
+    private let last = Mutex<(data: ScreenData, seq: Int64?)?>(nil)
+    let freshFor: TimeInterval
+
+    init(freshFor: TimeInterval = 2) { self.freshFor = freshFor }
+
+    func read(_ link: BrokerLink, seq: Int64?, now: Date = Date()) async -> ScreenData {
+        if let l = last.withLock({ $0 }), l.seq == seq, now.timeIntervalSince(l.data.now) < freshFor { return l.data }
+        let d = await ScreenData.read(link, now: now)
+        last.withLock { $0 = (d, seq) }
+        return d
+    }
 }
 
 /// RFC 3339 in +08:00, as the protocol writes times.

@@ -8,7 +8,12 @@ import MusterConfig
 struct Search: Sendable {
     let names: Names
 
-    static func isPhone(_ q: String) -> Bool { q.range(of: #"^\+?[0-9][0-9 -]{5,22}$"#, options: .regularExpression) != nil }
+    /// A mainland mobile (1 and 11 digits), a landline with its area code (0 first), or an
+    /// international number (+): blanks and dashes aside. A reference (2026-0100) is not one.
+    static func isPhone(_ q: String) -> Bool {
+        let d = q.filter { $0 != " " && $0 != "-" }
+        return d.range(of: #"^(1[0-9]{10}|0[0-9]{9,11}|\+[0-9]{7,15})$"#, options: .regularExpression) != nil
+    }
 
     /// "138****1111": enough to recognise, not to call.
     static func masked(_ phone: String) -> String {

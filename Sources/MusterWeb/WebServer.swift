@@ -31,10 +31,11 @@ public struct WebServer: Sendable {
     public func application() -> Application<RouterResponder<BasicRequestContext>> {
         let router = Router()
         let (link, feed, names, desk, server) = (link, feed, names, desk, self)
+        let cache = ScreenCache()
         router.get("/") { request, _ in
-            Self.html(200, ScreenPage(names: names, title: desk.config.title).page(await ScreenData.read(link), feed: feed.recent(40), op: server.operatorOf(request)))
+            Self.html(200, ScreenPage(names: names, title: desk.config.title).page(await cache.read(link, seq: feed.lastSeq), feed: feed.recent(40), op: server.operatorOf(request)))
         }
-        router.get("/screen/panels") { _, _ in Self.html(200, ScreenPage(names: names).panels(await ScreenData.read(link))) }
+        router.get("/screen/panels") { _, _ in Self.html(200, ScreenPage(names: names).panels(await cache.read(link, seq: feed.lastSeq))) }
         router.get("/events") { request, _ in
             // The browser's EventSource resends the last id it saw; ?after= for other clients.
             let last = request.headers.first { $0.name.canonicalName == "last-event-id" }?.value
@@ -76,8 +77,11 @@ public struct WebServer: Sendable {
         router.post("/login") { request, _ in
             let form = LoginSessions.form(Array(try await request.body.collect(upTo: 64 << 10).readableBytesView))
             let next = Self.safe(form["next"] ?? "/")
-            guard let op = desk.login(form["login"] ?? "", form["password"] ?? "") else {
-                return Self.html(401, Self.loginPage(next: next, error: "账号或密码错误", read: desk.config.operators.isEmpty))
+            let op: WebConfig.Operator
+            switch await desk.login(form["login"] ?? "", form["password"] ?? "") {
+            case .welcome(let o): op = o
+            case .refused: return Self.html(401, Self.loginPage(next: next, error: "账号或密码错误", read: desk.config.operators.isEmpty))
+            case .tooMany: return Self.html(429, Self.loginPage(next: next, error: "错误次数过多，请 10 分钟后再试", read: desk.config.operators.isEmpty))
             }
             var r = Response(status: .seeOther, headers: [.location: next])
             r.headers[.setCookie] = desk.sessions.setCookie(OperatorDesk.cookie, desk.sessions.open(op.login))
@@ -107,7 +111,9 @@ public struct WebServer: Sendable {
                 // The case's own grid: a whistle is blown where the case is.
                 grid = await link.query("case", { w in w.field("case_id", id) })?.json()["case"].flatMap { ($0 as? [String: Any])?["grid"] as? String }
             }
-            guard let reply = await desk.act(op, command, { w in fill(&w); if let grid { w.field("grid", grid) } }) else {
+            // The form's own id: the same form sent again (after a timeout) is the same request.
+            let rid = form["rid"].flatMap { $0.range(of: #"^[0-9a-f]{16,64}$"#, options: .regularExpression) != nil ? $0 : nil } ?? ActForms.nonce()
+            guard let reply = await desk.act(op, id: "web-\(rid)", command, { w in fill(&w); if let grid { w.field("grid", grid) } }) else {
                 return Self.html(503, CasePage.frame("案件 \(id)", op: op, "<p class=\"error\">总线未应答：「\(act.chinese)」未确认，请稍后查看案件再决定是否重试。</p>"))
             }
             if reply.command == .error {
@@ -161,8 +167,13 @@ public struct WebServer: Sendable {
         }
     }
 
-    /// A local path to go back to after logging in (never another site's).
-    static func safe(_ next: String) -> String { next.hasPrefix("/") && !next.hasPrefix("//") ? next : "/" }
+    /// A local path to go back to after logging in (never another site's: no `//` or `/\`, which
+    /// browsers read as another host, and no control characters).
+    static func safe(_ next: String) -> String {
+        let local = next.hasPrefix("/") && !next.dropFirst().hasPrefix("/") && !next.dropFirst().hasPrefix("\\")
+            && !next.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        return local ? next : "/"
+    }
 
     static func loginPage(next: String, error: String?, read: Bool) -> String {
         CasePage.frame("值班登录", """

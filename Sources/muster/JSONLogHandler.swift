@@ -34,7 +34,8 @@ struct JSONLogHandler: LogHandler {
         var all = metadata
         if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
         if let explicit { all.merge(explicit) { _, new in new } }
-        FileHandle.standardError.write(Data((Self.line(level: level, label: label, message: "\(message)", source: source, metadata: all, at: Date()) + "\n").utf8))
+        let line = Data((Self.line(level: level, label: label, message: "\(message)", source: source, metadata: all, at: Date()) + "\n").utf8)
+        Self.output.withLock { _ in FileHandle.standardError.write(line) }
     }
 
     static func line(level: Logger.Level, label: String, message: String, source: String, metadata: Logger.Metadata, at: Date) -> String {

@@ -25,7 +25,9 @@ struct WebCommand: AsyncParsableCommand {
     var endpoint: String = ProcessInfo.processInfo.environment["MUSTER_ENDPOINT"] ?? "tcp://127.0.0.1:7400"
     @Option(help: "This peer's adapter id (peers.yaml must admit it with the monitor role).") var adapter = "ops-screen"
     @Option(help: "The broker's public key file, for CURVE.") var serverKey = "data/keys/broker.pub"
-    @Option(help: "This peer's key file (muster keys init writes data/keys/ops-screen.key).") var key = "data/keys/ops-screen.key"
+    @Option(help: "This peer's key file (muster keys init writes data/keys/ops-screen.key): role monitor.") var key = "data/keys/ops-screen.key"
+    @Option(help: "The operators' key file (data/keys/ops-desk.key): role ops, used only for operators' acts, so the screen's own key reads and nothing more.")
+    var operatorKey = "data/keys/ops-desk.key"
     @Flag(help: "Plain TCP (only against a broker run with --insecure).") var insecure = false
     @Option(help: "The broker's config: grids.yaml (names, the map's outlines) and routing.yaml (department names).")
     var config = "config/muster.yaml"
@@ -62,12 +64,18 @@ struct WebCommand: AsyncParsableCommand {
         let names = Names(grids: rules.rules.grids, routing: rules.rules.routing)
         let feed = EventFeed(names: names)
         let link = BrokerLink(options: options, feed: feed, logger: logger)
-        let desk = OperatorDesk(config: web, base: options, logger: logger)
+        var deskOptions = options
+        if !insecure, !web.operators.isEmpty {
+            do { deskOptions.curve = try curveKeys(serverKey: serverKey, key: operatorKey) } catch {
+                throw CLIFailure(.keyFiles, "\(error) — \(operators) lists operators: their acts go under the key \(operatorKey) (peers.yaml: ops-desk, role ops)")
+            }
+        }
+        let desk = OperatorDesk(config: web, base: deskOptions, logger: logger)
         let app = WebServer(link: link, feed: feed, desk: desk, names: names, host: host, port: port, logger: logger).application()
         say("muster web on http://\(listen)/ — monitor \(adapter) of \(endpoint); \(web.operators.isEmpty ? "read-only" : "\(web.operators.count) operator(s) may act")")
         // SIGTERM and SIGINT stop the services last to first: the pages' streams end (or the
         // server would wait on them for ever), the server stops, then BYE to the broker.
-        let session = AdapterService(start: { link.start() }, stop: { await desk.stop(); await link.stop() })
+        let session = AdapterService(start: { link.start() }, stop: { await link.stop() })
         let streams = AdapterService(start: {}, stop: { feed.close() })
         let group = ServiceGroup(configuration: .init(services: [session, app, streams], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -15,7 +15,7 @@ import MusterCore
     }
 
     static let samplePeers = ["chengguan-sim-1", "gongan-sim-1", "zhujian-sim-1", "reli-sim-1", "gongshui-sim-1", "jiaotong-sim-1", "shichang-sim-1",
-                               "hotline-12345", "petition-office", "grid-app", "ops-screen", "operator"]
+                               "hotline-12345", "petition-office", "grid-app", "ops-screen", "ops-desk", "operator"]
 
     @Test func theShippedConfigNeedsItsKeysAndSaysHowToMakeThem() throws {
         let dir = try ConfigTests.copy()
