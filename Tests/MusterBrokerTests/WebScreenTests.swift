@@ -120,4 +120,14 @@ import WebLogin
         }
         #expect(WebConfig.empty.operatorNamed("zhangsan") == nil)
     }
+
+    @Test func afterLoginOnlyLocalPathsAndOnlyPhonesAreSearchedAsPhones() {
+        #expect(WebServer.safe("/case/C0000000001") == "/case/C0000000001")
+        for evil in ["//evil.example", "/\\evil.example", "https://evil.example", "/\tx", "evil"] {
+            #expect(WebServer.safe(evil) == "/", "\(evil)")
+        }
+        #expect(Search.isPhone("138 0000 1111") && Search.isPhone("0371-6788-1234") && Search.isPhone("+8613800001111"))
+        #expect(!Search.isPhone("2026-0100") && !Search.isPhone("GD20261202000123") && !Search.isPhone("12345"))
+        #expect(Search.masked("138-0000-1111") == "138****1111")
+    }
 }
