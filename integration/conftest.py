@@ -693,6 +693,17 @@ def pytest_runtest_makereport(item, call):
 INTAKE_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+def http_get(address: str, path: str) -> tuple[int, str]:
+    """GET http://ADDRESS/PATH, never through a proxy: (status, body); (0, "") if nothing answers."""
+    try:
+        with INTAKE_HTTP.open(f"http://{address}{path}", timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return 0, ""
+
+
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 

@@ -41,8 +41,9 @@ def write_csv(path: Path, header: list[str], body: list[list[str]], encoding: st
     return path
 
 
-def run_import(broker, config: Path, file: Path, *args: str) -> subprocess.CompletedProcess:
-    r = subprocess.run([str(MUSTER_BIN), "import", "hotline", str(file), "--config", str(config), *args],
+def run_import(broker, config: Path, file: Path, *args: str, kind: str = "hotline") -> subprocess.CompletedProcess:
+    """`muster import KIND FILE --config CONFIG ARGS…` in the broker's folder (hotline or petition)."""
+    r = subprocess.run([str(MUSTER_BIN), "import", kind, str(file), "--config", str(config), *args],
                        capture_output=True, text=True, timeout=120, cwd=broker.workdir)
     print(r.stdout, r.stderr)
     return r

@@ -16,21 +16,14 @@ import urllib.request
 
 import pytest
 
-from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, adapter_config, case_body, free_port, run_cli, wait_until
+from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, adapter_config, http_get, case_body, free_port, run_cli, wait_until
 from test_calendar import at
 
 parser = pytest.importorskip("prometheus_client.parser")
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def get(address: str, path: str) -> tuple[int, str]:
-    try:
-        with HTTP.open(f"http://{address}{path}", timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError:
-        return 0, ""
+get = http_get
 
 
 def metrics(address: str) -> dict[tuple[str, tuple], float]:

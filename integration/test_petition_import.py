@@ -12,8 +12,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import MUSTER_BIN, free_port
+from conftest import free_port
 from test_hotline_import import count, write_csv
+from test_hotline_import import run_import as hotline_run_import
 from test_petition import call, form, petition_adapter, start_adapter
 
 HEADER = ["信访件编号", "登记时间", "信访形式", "信访事项", "地址", "网格", "类别", "被反映单位", "信访人", "联系电话", "是否匿名", "登记人"]
@@ -35,10 +36,7 @@ def register(n: int = 10) -> list[list[str]]:
 
 
 def run_import(broker, config: Path, file: Path, *args: str) -> subprocess.CompletedProcess:
-    r = subprocess.run([str(MUSTER_BIN), "import", "petition", str(file), "--config", str(config), *args],
-                       capture_output=True, text=True, timeout=120, cwd=broker.workdir)
-    print(r.stdout, r.stderr)
-    return r
+    return hotline_run_import(broker, config, file, *args, kind="petition")
 
 
 def petitions(broker, no: str) -> list[tuple]:

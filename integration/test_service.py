@@ -7,7 +7,6 @@ and a log that verifies (docs/OPERATIONS.md, "Running as a service", "Backup and
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
 import subprocess
 import urllib.error

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, case_body, chromium, free_port, wait_until
+from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, case_body, chromium, free_port, http_get, wait_until
 from test_calendar import at
 from test_console import png_size
 
@@ -32,14 +32,7 @@ ARTIFACT = REPO_DIR / ".build" / "test-logs" / "screen.png"
 DOCS = REPO_DIR / "docs" / "images" / "screen.png"
 
 
-def get(listen: str, path: str) -> tuple[int, str]:
-    try:
-        with HTTP.open(f"http://{listen}{path}", timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError:                            # not listening (yet)
-        return 0, ""
+get = http_get
 
 
 def start_web(broker, listen: str) -> Process:
