@@ -14,7 +14,7 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-"$BIN" broker --config config/muster.yaml --db data/muster.db --endpoint "$ENDPOINT" > data/logs/broker.out 2> data/logs/broker.log &
+"$BIN" broker --config config/muster.yaml --db data/muster.db --endpoint "$ENDPOINT" --metrics "${MUSTER_METRICS:-127.0.0.1:9400}" > data/logs/broker.out 2> data/logs/broker.log &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "listening on" data/logs/broker.out 2>/dev/null && break; sleep 0.1; done
 grep -q "listening on" data/logs/broker.out || { echo "broker did not start; see data/logs/broker.log"; cat data/logs/broker.log; exit 1; }
@@ -67,7 +67,7 @@ pids+=($!)
 cat <<TXT
 
 Muster is running: broker on $ENDPOINT (db data/muster.db, logs in data/logs/),
-the centre's screen on http://$WEB/ (muster web),
+the centre's screen on http://$WEB/ (muster web), metrics and health on http://${MUSTER_METRICS:-127.0.0.1:9400}/ (muster status),
 adapters (config/plugins and config/adapters):
 TXT
 printf '  %s\n' "${started[@]}"
