@@ -314,6 +314,10 @@ def test_run_sh_signs_every_agencys_dispatches(tmp_path, monkeypatch):
                      encoding="utf-8")
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     monkeypatch.setenv("MUSTER_ENDPOINT", endpoint)
+    # The screen and the broker's health port, on free ports too; both answer once it runs.
+    web, health = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("MUSTER_WEB", web)
+    monkeypatch.setenv("MUSTER_METRICS", health)
     run = Process(["bash", str(REPO_DIR / "scripts" / "run.sh"), str(MUSTER_BIN)], cwd=tmp_path, name="run-sh")
     try:
         run.wait_line(r"Muster is running", 30)
@@ -339,6 +343,9 @@ def test_run_sh_signs_every_agencys_dispatches(tmp_path, monkeypatch):
             return signed if signed >= set(_agencies()) else None
 
         wait_until(signed_agencies, 20, "every agency's simulator to sign for its dispatches")
+        status = wait_until(lambda: (lambda r: r if r.returncode == 0 else None)(run_cli("status", "--broker", health, "--web", web)), 20,
+                            "muster status: broker and screen ready")
+        assert status.stdout.count("就绪 ready") == 2, status.stdout
     finally:
         run.stop()
         # run.sh's trap stops the broker and adapters; make sure the broker (pid in DB.pid) is gone.
