@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, case_body, chromium, free_port, wait_until
+from conftest import MUSTER_BIN, REPO_DIR, Peer, Process, case_body, chromium, free_port, http_healthy, wait_until
 
 pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -73,17 +73,9 @@ curve:
 def start_adapter(broker, config: Path, listen: str, n: int) -> Process:
     p = Process([str(MUSTER_BIN), "adapter", "--config", str(config)], cwd=broker.workdir, name=f"reli-console-{n}")
     p.wait_line(r"connecting to", 10)
-    wait_until(lambda: healthy(listen) or not p.alive, 15, "the console's GET /health")
+    wait_until(lambda: http_healthy(listen) or not p.alive, 15, "the console's GET /health")
     assert p.alive, f"the adapter exited: {p.stderr_tail()}"
     return p
-
-
-def healthy(listen: str) -> bool:
-    try:
-        with HTTP.open(f"http://{listen}/health", timeout=5) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture

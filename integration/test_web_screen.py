@@ -233,8 +233,7 @@ def test_a_page_reconnecting_gets_the_events_it_missed(make_broker, processes, z
     # A page still listening does not hold the web up: SIGTERM ends its stream, the server, the session.
     page = HTTP.open(urllib.request.Request(f"http://{listen}/events"), timeout=10)
     assert page.readline().startswith(b"retry:")
-    started = time.monotonic()
-    assert web.stop(timeout=10) == 0 and time.monotonic() - started < 8, web.stderr_tail()
+    assert web.stop(timeout=10) == 0, web.stderr_tail()   # a hang ends in SIGKILL: -9
     page.close()
     office.close()
 

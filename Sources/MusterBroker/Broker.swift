@@ -183,8 +183,7 @@ public final class Broker: @unchecked Sendable {
                 completeBatches()
             }
             let now = clock.now()
-            if now.ms - lastTick.ms >= 100 { tick(now); lastTick = now }
-            health.turned(now)
+            if now.ms - lastTick.ms >= 100 { tick(now); lastTick = now; health.turned(now) }
             deliver(now)
         }
         // Finish what was decided: commit it and answer.

@@ -17,7 +17,6 @@ public final class BrokerLink: Sendable {
     private let state = Mutex(LinkState())
 
     struct LinkState {
-        var welcomedAt: Date?
         var lastAnswerAt: Date?
         var lastRoundTrip: Double?
         var failing = false
@@ -43,7 +42,7 @@ public final class BrokerLink: Sendable {
     /// After each WELCOME: subscribe again from the last event the feed holds; the first time,
     /// from `backlog` events before the head (a SUBSCRIBE from now tells the head).
     func welcomed() {
-        state.withLock { $0.welcomedAt = Date(); $0.failing = false }
+        state.withLock { $0.failing = false }
         let link = self
         Task {
             var after = link.feed.lastSeq
@@ -78,14 +77,13 @@ public final class BrokerLink: Sendable {
     public struct Health: Sendable {
         public var connected: Bool
         public var answering: Bool
-        public var lastAnswerAt: Date?
         public var roundTripMs: Double?
         public var eventSeq: Int64?
     }
 
     public var health: Health {
         let s = state.withLock { $0 }
-        return Health(connected: client.isWelcomed, answering: !s.failing && s.lastAnswerAt != nil, lastAnswerAt: s.lastAnswerAt,
+        return Health(connected: client.isWelcomed, answering: !s.failing && s.lastAnswerAt != nil,
                       roundTripMs: s.lastRoundTrip.map { $0 * 1000 }, eventSeq: feed.lastSeq)
     }
 }
