@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import Synchronization
 import Testing
@@ -58,6 +59,30 @@ import MusterWire
         try reopened.answered("upd-1")
         #expect(try ActQueue(path: path).pending().map(\.id) == ["upd-2"])
         #expect(try !ActQueue(path: path).enqueue(.ack(id: "upd-1", dispatchID: "D1")), "answered, it is still a repeat: dropped")
+    }
+
+    /// Another connection reading the queue's file holds a shared lock: marking an act answered
+    /// waits for it to end instead of failing (it failed at once, and the act stayed waiting
+    /// until the adapter's next restart — seen when a check read the file under load).
+    @Test func anActIsMarkedAnsweredWhileAnotherConnectionIsReadingTheFile() throws {
+        let path = Self.tempQueue()
+        let q = try ActQueue(path: path)
+        #expect(try q.enqueue(.ack(id: "upd-1", dispatchID: "D1")))
+        let reader = try DatabaseQueue(path: path)
+        let holding = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        Thread {
+            try? reader.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM acts")
+                holding.signal()
+                Thread.sleep(forTimeInterval: 0.3)  // the shared lock held, as by a slow reader
+            }
+            done.signal()
+        }.start()
+        holding.wait()
+        try q.answered("upd-1", ActAnswer(command: .ok, body: Array("{}".utf8)))
+        done.wait()
+        #expect(try q.pending().isEmpty)
+        #expect(try q.answer("upd-1")?.command == .ok)
     }
 
     @Test func aPushIsAcknowledgedOnlyOnceTheDownstreamTookIt() async throws {
