@@ -13,8 +13,11 @@ import ZeroMQ
 /// batch (group commit), and only then sends replies and pushes.
 public final class Broker: @unchecked Sendable {
     public static let version = "0.1.0"
-    /// Most messages handled in one group commit.
-    static let maxBatch = 4096
+    /// Most messages handled in one group commit. Small enough that the work in flight spans
+    /// several batches: when one batch held all of it, the decide thread waited while the writer
+    /// committed it and the two cores took turns (1,000 SUBMITs in flight: ~4,300/s at 4,096,
+    /// ~6,700/s at 512, docs/PERFORMANCE.md); large enough that an fsync serves hundreds.
+    static let maxBatch = 512
     /// Messages over the 1 MiB limit but under this are answered `too_large`; libzmq drops
     /// the connection of a peer that sends more (a memory guard).
     static let hardMessageLimit = Int64(Envelope.hardMessageBytes)
@@ -85,8 +88,8 @@ public final class Broker: @unchecked Sendable {
 
     // The pipelined commit (CommitWriter): batches decided but not yet durable.
     let writer: CommitWriter
-    /// At most this many batches in flight: one committing, one waiting behind it.
-    static let maxBatchesInFlight = 2
+    /// At most this many batches in flight: one committing, two decided waiting behind it.
+    static let maxBatchesInFlight = 3
     var epoch: Int64 = 0
     var nextBatchID: Int64 = 0
     var inFlight: [InFlightBatch] = []
