@@ -18,10 +18,10 @@ public struct JSONWriter: Sendable {
 
     public mutating func field(_ k: String, _ v: String) { key(k); JSONWriter.appendString(v, to: &bytes) }
     public mutating func field(_ k: String, _ v: String?) { if let v { field(k, v) } }
-    public mutating func field(_ k: String, _ v: Int) { key(k); bytes.append(contentsOf: Array(String(v).utf8)) }
-    public mutating func field(_ k: String, _ v: Int64) { key(k); bytes.append(contentsOf: Array(String(v).utf8)) }
-    public mutating func field(_ k: String, _ v: Double) { key(k); bytes.append(contentsOf: Array(String(v).utf8)) }
-    public mutating func field(_ k: String, _ v: Bool) { key(k); bytes.append(contentsOf: Array((v ? "true" : "false").utf8)) }
+    public mutating func field(_ k: String, _ v: Int) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func field(_ k: String, _ v: Int64) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func field(_ k: String, _ v: Double) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func field(_ k: String, _ v: Bool) { key(k); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
     public mutating func field(_ k: String, _ v: [String]) {
         key(k)
         bytes.append(UInt8(ascii: "["))
@@ -31,9 +31,14 @@ public struct JSONWriter: Sendable {
         }
         bytes.append(UInt8(ascii: "]"))
     }
-    public mutating func null(_ k: String) { key(k); bytes.append(contentsOf: Array("null".utf8)) }
+    public mutating func null(_ k: String) { key(k); bytes.append(contentsOf: "null".utf8) }
     /// An already-encoded JSON value (object, array, number…), copied as is.
     public mutating func raw(_ k: String, _ json: some Collection<UInt8>) { key(k); bytes.append(contentsOf: json) }
+    // The common kinds, not generic: a generic called from another module is not specialised
+    // there, and the log writes a time this way for every fact.
+    public mutating func raw(_ k: String, _ json: [UInt8]) { key(k); bytes.append(contentsOf: json) }
+    public mutating func raw(_ k: String, _ json: ArraySlice<UInt8>) { key(k); bytes.append(contentsOf: json) }
+    public mutating func raw(_ k: String, _ json: UnsafeBufferPointer<UInt8>) { key(k); bytes.append(contentsOf: json) }
     /// A nested object, written in place.
     public mutating func object(_ k: String, _ build: (inout JSONWriter) -> Void) {
         key(k)
@@ -53,23 +58,40 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    public func finish() -> [UInt8] { bytes + [UInt8(ascii: "}")] }
+    /// The object's bytes (the writer's own buffer, closed: no copy when the writer is not used after).
+    public consuming func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
 
+    /// Copies runs of bytes that need no escape whole: most strings have none.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { bytes in
+            var start = 0
+            for i in 0..<bytes.count {
+                let b = bytes[i]
+                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+                appendEscape(b, to: &out)
+                start = i + 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {
+        switch b {
+        case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+        case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+        case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+        }
     }
 }

@@ -149,7 +149,7 @@ extension JSONWriter {
     mutating func time(_ k: String, _ date: Date) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: LogTime.width) { buf in
             let n = LogTime.format(date, into: buf)
-            raw(k, buf[..<n])
+            raw(k, UnsafeBufferPointer(rebasing: buf[..<n]))
         }
     }
 
