@@ -62,14 +62,17 @@ extension Broker {
             for i in out.indices { if let re = out[i].re { out[i].request = asked[Asked(routingID: out[i].routingID, re: re)] } }
         }
         for o in out where !o.needsCommit { answer(o, o.command, o.body) }
-        submit(&batch, waiting: out.filter(\.needsCommit))
+        submit(&batch, waiting: out.filter(\.needsCommit), mayCommitHere: true)
     }
 
     /// A request in a batch: its peer and its id.
     struct Asked: Hashable { var routingID: [UInt8]; var re: String }
 
     /// Seals a decided batch and hands it to the writer; `waiting` is answered once it is durable.
-    func submit(_ batch: inout Batch, waiting: [Outgoing]) {
+    /// With `mayCommitHere`, a small batch while nothing else is in flight is committed and
+    /// answered on this thread instead (the writer is idle: handing it over and back would only
+    /// add two thread wake-ups to its latency); a large one, or one behind others, is pipelined.
+    func submit(_ batch: inout Batch, waiting: [Outgoing], mayCommitHere: Bool = false) {
         guard !batch.isEmpty || !waiting.isEmpty else { return }
         batch.seal(from: ledger)
         batch.lastDelivery = lastDelivery
@@ -86,54 +89,61 @@ extension Broker {
                                       cases: Set(batch.touchedCases)))
         // Rungs beyond the horizon are written with the batch and read back as they come near.
         ledger.evictTimers(batch.timerChanges.compactMap { if case .add(let t) = $0, t.due > timersInMemoryThrough { t.id } else { nil } })
-        writer.submit(CommitWriter.Job(id: id, epoch: epoch, batch: batch))
+        let job = CommitWriter.Job(id: id, epoch: epoch, batch: batch)
+        if mayCommitHere && inFlight.count == 1 && waiting.count <= Broker.maxCommittedHere {
+            complete(writer.commitHere(job))
+        } else {
+            writer.submit(job)
+        }
     }
 
     /// Answers the batches the writer has finished, in order. A failed batch, and every batch
     /// decided after it, is answered `unavailable`; the ledger is reloaded from the store.
     func completeBatches() {
-        for done in writer.takeCompleted() {
-            guard let i = inFlight.firstIndex(where: { $0.id == done.id }) else { continue }
-            let b = inFlight.remove(at: i)
-            for key in b.replyKeys where uncommittedReplies[key]?.batch == b.id { uncommittedReplies[key] = nil }
-            for caseID in b.submittedIDs where uncommittedSubmitted[caseID]?.batch == b.id { uncommittedSubmitted[caseID] = nil }
-            switch done.result {
-            case .success(let logged):
-                settleVerdict(b.id, failure: nil, now: clock.now())
-                health.committed(clock.now())
-                for o in b.out { answer(o, o.command, o.body) }
-                for d in b.received { forget(d) }
-                // As the transaction did: this batch's pushes in, then withdrawn dispatches' out.
-                let withdrawn = Set(b.withdrawn)
-                for d in b.withdrawn {
-                    for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
+        for done in writer.takeCompleted() { complete(done) }
+    }
+
+    private func complete(_ done: CommitWriter.Completion) {
+        guard let i = inFlight.firstIndex(where: { $0.id == done.id }) else { return }
+        let b = inFlight.remove(at: i)
+        for key in b.replyKeys where uncommittedReplies[key]?.batch == b.id { uncommittedReplies[key] = nil }
+        for caseID in b.submittedIDs where uncommittedSubmitted[caseID]?.batch == b.id { uncommittedSubmitted[caseID] = nil }
+        switch done.result {
+        case .success(let logged):
+            settleVerdict(b.id, failure: nil, now: clock.now())
+            health.committed(clock.now())
+            for o in b.out { answer(o, o.command, o.body) }
+            for d in b.received { forget(d) }
+            // As the transaction did: this batch's pushes in, then withdrawn dispatches' out.
+            let withdrawn = Set(b.withdrawn)
+            for d in b.withdrawn {
+                for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
+            }
+            for p in b.pushes where !(p.dispatchID.map(withdrawn.contains) ?? false) {
+                outbox.add(p, grid: p.grid)
+            }
+            if let last = logged.last {
+                committedSeq = last.seq
+                recent.append(contentsOf: logged)
+                if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
+            }
+            // Finished cases leave memory now that they are durable (unless a later batch changed them).
+            let later = inFlight.reduce(into: Set<String>()) { $0.formUnion($1.cases) }
+            for c in b.cases where !later.contains(c) && ledger.cases[c]?.state.isTerminal == true { ledger.evict(c) }
+        case .failure(let e):
+            if b.epoch == epoch {
+                logger.error("commit failed; answering unavailable and reloading", metadata: ["error": "\(e)"])
+                epoch += 1
+                do { ledger = try store.loadWorkingSet(timersDueBy: timersInMemoryThrough) } catch {
+                    logger.critical("cannot reload the ledger", metadata: ["error": "\(error)"])
                 }
-                for p in b.pushes where !(p.dispatchID.map(withdrawn.contains) ?? false) {
-                    outbox.add(p, grid: p.grid)
-                }
-                if let last = logged.last {
-                    committedSeq = last.seq
-                    recent.append(contentsOf: logged)
-                    if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
-                }
-                // Finished cases leave memory now that they are durable (unless a later batch changed them).
-                let later = inFlight.reduce(into: Set<String>()) { $0.formUnion($1.cases) }
-                for c in b.cases where !later.contains(c) && ledger.cases[c]?.state.isTerminal == true { ledger.evict(c) }
-            case .failure(let e):
-                if b.epoch == epoch {
-                    logger.error("commit failed; answering unavailable and reloading", metadata: ["error": "\(e)"])
-                    epoch += 1
-                    do { ledger = try store.loadWorkingSet(timersDueBy: timersInMemoryThrough) } catch {
-                        logger.critical("cannot reload the ledger", metadata: ["error": "\(error)"])
-                    }
-                    rebuildTimers()
-                }
-                calendarCommitFailed(clock.now())
-                settleVerdict(b.id, failure: e, now: clock.now())
-                health.failed(clock.now(), e.description)
-                for o in b.out {
-                    answer(o, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
-                }
+                rebuildTimers()
+            }
+            calendarCommitFailed(clock.now())
+            settleVerdict(b.id, failure: e, now: clock.now())
+            health.failed(clock.now(), e.description)
+            for o in b.out {
+                answer(o, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
             }
         }
     }

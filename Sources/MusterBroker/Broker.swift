@@ -90,6 +90,10 @@ public final class Broker: @unchecked Sendable {
     let writer: CommitWriter
     /// At most this many batches in flight: one committing, two decided waiting behind it.
     static let maxBatchesInFlight = 3
+    /// A batch of at most this many requests, with nothing else in flight, is committed on the
+    /// broker's thread (the low-latency path); larger ones go to the writer, so that under load
+    /// deciding and committing still overlap.
+    static let maxCommittedHere = 8
     var epoch: Int64 = 0
     var nextBatchID: Int64 = 0
     var inFlight: [InFlightBatch] = []

@@ -35,6 +35,9 @@ final class CommitWriter: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     /// Signalled when a completion is ready; the broker polls its fd with the socket.
     let wakeup = Wakeup()
+    /// Batches committed on the broker's thread (`commitHere`) and on this one: which path ran.
+    let committedHere = Atomic<Int>(0)
+    let committedByWriter = Atomic<Int>(0)
 
     init(store: any CaseStore, metrics: BrokerMetrics? = nil, fsyncs: Bool = true) {
         self.store = store
@@ -59,6 +62,28 @@ final class CommitWriter: @unchecked Sendable {
         }
     }
 
+    /// Commits a batch on the caller's thread, while nothing is queued here (the broker's
+    /// low-latency path: a small batch with the writer idle skips two thread hand-offs).
+    func commitHere(_ job: Job) -> Completion {
+        committedHere.add(1, ordering: .relaxed)
+        return Completion(id: job.id, result: commit(job.batch))
+    }
+
+    private func commit(_ batch: Batch) -> Result<[LoggedFact], CommitFailure> {
+        let started = DispatchTime.now().uptimeNanoseconds
+        do {
+            let logged = try store.commit(batch)
+            if let metrics {
+                metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+                if fsyncs { metrics.fsyncs.increment() }
+            }
+            return .success(logged)
+        } catch {
+            metrics?.commitFailures.increment()
+            return .failure(CommitFailure(description: "\(error)"))
+        }
+    }
+
     /// Commits what was submitted, then ends the thread.
     func finish() {
         jobs.withLock { $0.append(Job(id: -1, epoch: -1, batch: Batch())) }
@@ -76,18 +101,9 @@ final class CommitWriter: @unchecked Sendable {
             if job.epoch <= failedEpoch {
                 result = .failure(CommitFailure(description: "an earlier batch of this epoch failed"))
             } else {
-                let started = DispatchTime.now().uptimeNanoseconds
-                do {
-                    result = .success(try store.commit(job.batch))
-                    if let metrics {
-                        metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-                        if fsyncs { metrics.fsyncs.increment() }
-                    }
-                } catch {
-                    failedEpoch = job.epoch
-                    result = .failure(CommitFailure(description: "\(error)"))
-                    metrics?.commitFailures.increment()
-                }
+                result = commit(job.batch)
+                committedByWriter.add(1, ordering: .relaxed)
+                if case .failure = result { failedEpoch = job.epoch }
             }
             completed.withLock { $0.append(Completion(id: job.id, result: result)) }
             wakeup.signal()
