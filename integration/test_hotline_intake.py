@@ -132,5 +132,7 @@ def test_with_the_broker_down_an_order_is_queued_and_survives_a_kill9_of_the_ada
     broker.start()
     processes.append(start_adapter(broker, config, 2, listen))
     wait_until(lambda: len(cases(broker, "GD-DOWN-1")) == 1, 30, "the queued order became a case")
+    # The case is in the broker's file a moment before its ACCEPTED is back in the adapter's queue.
+    wait_until(lambda: call(listen, "GET", "/v1/workorders/GD-DOWN-1")[0] == 201, 30, "the adapter has the broker's answer")
     status, answer = call(listen, "GET", "/v1/workorders/GD-DOWN-1")
     assert status == 201 and answer["case_id"] == cases(broker, "GD-DOWN-1")[0][0], answer

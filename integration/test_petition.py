@@ -168,6 +168,8 @@ def test_a_kill9_between_registration_and_the_notice_loses_and_doubles_nothing(m
     processes.append(second)
     wait_until(lambda: len(broker.query("SELECT case_id FROM cases WHERE external_ref = 'XF-2026-0100'")) == 1, 30,
                "the queued registration became a case")
+    # The case is in the broker's file a moment before its ACCEPTED is back in the adapter's queue.
+    wait_until(lambda: call(listen, "GET", "/v1/petitions/XF-2026-0100")[0] == 201, 30, "the adapter has the broker's answer")
     status, reg = call(listen, "GET", "/v1/petitions/XF-2026-0100")
     assert status == 201 and reg["petition"]["state"] in ("forwarded", "registered"), reg
     case_id = reg["case_id"]
