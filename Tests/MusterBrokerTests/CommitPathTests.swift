@@ -14,6 +14,10 @@ import MusterWire
         _ = try intake.hello(adapter: "hotline-lone", roles: ["intake"])
         let agency = try TestPeer(h.endpoint, name: "reli")
         _ = try agency.hello(adapter: "reli-lone", roles: ["agency"], agency: "reli")
+        // A first SUBMIT as a barrier: answered only after every batch before it (the start's
+        // holiday schedules among them) is committed, so nothing else is in flight after it.
+        #expect(try intake.request(.submit, ["case": BrokerTests.caseBody("lone-0")]).0 == .accepted)
+        _ = try agency.push(.dispatch)
         let writer = h.broker.writer
         let here = writer.committedHere.load(ordering: .relaxed), there = writer.committedByWriter.load(ordering: .relaxed)
 
@@ -24,7 +28,7 @@ import MusterWire
         #expect(writer.committedByWriter.load(ordering: .relaxed) == there, "not handed to the writer")
         // Answered only once durable: the case and its push are in the file already.
         #expect(try h.store.caseRecord(caseID)?.state == .dispatched)
-        #expect(try h.store.pendingPushes().count == 1)
+        #expect(try h.store.pendingPushes().count == 2, "the barrier's push and this one, neither received")
         let dispatch = try #require(try agency.push(.dispatch))
         #expect((dispatch["case"] as? [String: Any])?["case_id"] as? String == caseID)
     }
