@@ -37,7 +37,6 @@ public struct JSONWriter: Sendable {
     // The common kinds, not generic: a generic called from another module is not specialised
     // there, and the log writes a time this way for every fact.
     public mutating func raw(_ k: String, _ json: [UInt8]) { key(k); bytes.append(contentsOf: json) }
-    public mutating func raw(_ k: String, _ json: ArraySlice<UInt8>) { key(k); bytes.append(contentsOf: json) }
     public mutating func raw(_ k: String, _ json: UnsafeBufferPointer<UInt8>) { key(k); bytes.append(contentsOf: json) }
     /// A nested object, written in place.
     public mutating func object(_ k: String, _ build: (inout JSONWriter) -> Void) {
