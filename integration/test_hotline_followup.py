@@ -77,12 +77,20 @@ def test_every_caller_is_called_back_and_the_worst_rating_is_the_cases(make_brok
     redo = cg.expect_push("DISPATCH")
     assert redo["round"] == 2, "重办: a new round to the lead"
 
-    # The platform's status feed: each order's changes in order, the merged one's too.
+    # The platform's status feed: each order's changes in order, the merged one's too. The
+    # redo's dispatch reaches the adapter's feed a moment after 城管 has it: waited for.
+    def statuses(feed: dict) -> dict[str, list[str]]:
+        by_order: dict[str, list[str]] = {}
+        for u in feed["updates"]:
+            by_order.setdefault(u["order_no"], []).append(u["status"])
+        return by_order
+    def redo_in_feed() -> bool:
+        seen = statuses(call(listen, "GET", "/v1/updates?since=0")[1])
+        return len(seen.get("GD-FU-1", [])) >= 6 and len(seen.get("GD-FU-2", [])) >= 5
+    wait_until(redo_in_feed, 20, "the redo in the feed")
     status, feed = call(listen, "GET", "/v1/updates?since=0")
     assert status == 200, feed
-    by_order: dict[str, list[str]] = {}
-    for u in feed["updates"]:
-        by_order.setdefault(u["order_no"], []).append(u["status"])
+    by_order = statuses(feed)
     assert by_order["GD-FU-1"][:6] == ["dispatched", "signed", "in_progress", "resolved", "evaluated", "dispatched"], by_order
     assert by_order["GD-FU-2"][:5] == ["signed", "in_progress", "resolved", "evaluated", "dispatched"], by_order
     status, later = call(listen, "GET", f"/v1/updates?since={feed['cursor']}")

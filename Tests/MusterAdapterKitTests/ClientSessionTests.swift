@@ -328,3 +328,45 @@ extension ClientSession.Action {
         #expect(c.handled(106) == 106)
     }
 }
+
+/// `EventTurns`: each push runs on a task of its own, yet a plugin takes its events in seq order —
+/// the hotline's platform must never see 办理中 before 签收.
+@Suite struct EventTurnsTests {
+    @Test func eventsAreTakenInTheOrderTheyCameWhateverOrderTheirTasksRun() async throws {
+        let turns = EventTurns()
+        let seqs: [Int64] = Array(101...140)
+        for seq in seqs { turns.arrived(seq) }
+        let taken = Taken()
+        // Started latest first: without turns the last would mostly be taken first.
+        await withThrowingTaskGroup(of: Void.self) { group in
+            for seq in seqs.reversed() {
+                group.addTask {
+                    try await turns.turn(seq)
+                    await taken.append(seq)
+                    _ = turns.handled(seq)
+                }
+            }
+        }
+        #expect(await taken.seqs == seqs)
+    }
+
+    actor Taken {
+        var seqs: [Int64] = []
+        func append(_ seq: Int64) { seqs.append(seq) }
+    }
+
+    @Test func aPutOffEventHoldsTheLaterOnesBackAndTheCursorBelowIt() async throws {
+        var c = EventCursor()
+        for seq in [7, 8] as [Int64] { c.arrived(seq) }
+        #expect(c.isNext(7) && !c.isNext(8), "8 waits while 7 (put off) is still out")
+        #expect(c.handled(7) == 7 && c.isNext(8))
+    }
+
+    @Test func stoppingReleasesTheWaitingWithAnError() async throws {
+        let turns = EventTurns()
+        turns.arrived(1); turns.arrived(2)
+        let second = Task { try await turns.turn(2) }
+        turns.stop()
+        await #expect(throws: CancellationError.self) { try await second.value }
+    }
+}

@@ -23,9 +23,9 @@ public final class PluginAdapter: ActSink, Sendable {
     /// The state the broker was last told; nil: tell it (again), as after a new session.
     private let reported = Mutex<HealthReport.State?>(nil)
     private let waiters = AnswerWaiters()
-    /// Events come in seq order but are handled concurrently: the cursor kept is below every
-    /// event still being handled, so a restart never skips one (`EventCursor`).
-    private let eventCursor = Mutex(EventCursor())
+    /// Events come in seq order and are taken in that order (`EventTurns`); the cursor kept is
+    /// below every event still being handled, so a restart never skips one.
+    private let eventTurns = EventTurns()
     /// QUERYs sent and not yet answered by the broker (a timed-out caller does not end one).
     private let queriesOut = Mutex(0)
 
@@ -42,7 +42,7 @@ public final class PluginAdapter: ActSink, Sendable {
             box.adapter?.subscribe()
         }, onArrival: { command, body in
             guard command == .event, let seq = PluginAdapter.seq(of: body) else { return }
-            box.adapter?.eventCursor.withLock { $0.arrived(seq) }
+            box.adapter?.eventTurns.arrived(seq)
         }) { command, body in
             guard let adapter = box.adapter else { return }
             try await adapter.take(command, body)
@@ -79,6 +79,7 @@ public final class PluginAdapter: ActSink, Sendable {
     public func stop() {
         updates.withLock { $0?.cancel() }
         healthWatch.withLock { $0?.cancel() }
+        eventTurns.stop()
         client.stop()
     }
 
@@ -86,6 +87,7 @@ public final class PluginAdapter: ActSink, Sendable {
     public func stopAndWait() async {
         updates.withLock { $0?.cancel() }
         healthWatch.withLock { $0?.cancel() }
+        eventTurns.stop()
         await client.stopAndWait()
     }
 
@@ -218,11 +220,12 @@ public final class PluginAdapter: ActSink, Sendable {
         guard plugin.handles.contains(command) else { return }
         let head = try JSONDecoder().decode(PushHead.self, from: Data(body))
         let push = Push(command: command, delivery: head.delivery, body: body, dispatchID: head.dispatchID)
+        if command == .event, let seq = head.seq { try await eventTurns.turn(seq) }
         let outcome = await plugin.deliver(push)
         if command == .event, let seq = head.seq {
             switch outcome {
             case .delivered, .deferred, .refused:
-                if let through = eventCursor.withLock({ $0.handled(seq) }) { try queue.advance(Self.eventsFeed, to: through) }
+                if let through = eventTurns.handled(seq) { try queue.advance(Self.eventsFeed, to: through) }
             case .retryLater: break
             }
         } else if case .retryLater = outcome {} else if case .refused = outcome {} else if let subject = head.dispatchID ?? head.summonID {
