@@ -718,3 +718,25 @@ def test_cli_whistle_stats_tell_grids_apart(make_broker):
     grid_rows = [ln for ln in out.split("grids (吹哨)", 1)[1].splitlines()[2:] if ln.strip()]
     labels = [re.sub(r"^\s+(\d+\s+){5}(?:[\d.]+%|-)\s+\d+\s+", "", row) for row in grid_rows]
     assert len(labels) == 2 and len(set(labels)) == 2, out
+
+
+def test_bench_peers_reads_back_the_shared_harness_and_gives_the_ratios(tmp_path):
+    """`muster bench peers --log` summarises a saved run of ../shared/bench-peers/sidebyside.sh:
+    medians over the interleaved runs and Muster's ratio to each peer (the run recorded here is
+    docs/PERFORMANCE.md's "Issue 16, first round"). Without the harness it says what is missing."""
+    r = run_cli("bench", "peers", "--log", str(REPO_DIR / "integration" / "data" / "sidebyside-2026-12-03.log"))
+    assert r.returncode == 0, r.stderr
+    rows = {line.split()[0]: line.split() for line in r.stdout.splitlines()[1:] if not line.startswith("Muster /")}
+    # medians of the 3 runs: 6936 of (6936, 7455, 6850); CPU = cores / rate (1.41/6936 → 203 µs)
+    assert rows["Muster"][1:5] == ["3", "6936", "203", "1.41"], r.stdout
+    assert rows["RabbitMQ"][1:5] == ["3", "28066", "47", "1.32"], r.stdout
+    assert rows["NATS"][2:6] == ["3", "74337", "16", "1.21"], r.stdout
+    assert "Muster / RabbitMQ: 0.25× acknowledged/s (medians)" in r.stdout
+    assert "Muster / NATS JetStream: 0.09×" in r.stdout
+
+    empty = tmp_path / "empty.log"
+    empty.write_text("nothing ran\n", encoding="utf-8")
+    r = run_cli("bench", "peers", "--log", str(empty))
+    assert r.returncode == 65 and "no run of the harness" in r.stderr, r.stderr
+    r = run_cli("bench", "peers", "--harness", str(tmp_path / "nowhere"), "--scratch", str(tmp_path / "s"))
+    assert r.returncode == 69 and "the shared harness is not at" in r.stderr and "--harness" in r.stderr, r.stderr

@@ -14,9 +14,9 @@ import ZeroMQ
 /// load comes from raw DEALER sockets on another thread: two threads for two cores.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks: intake (pipelined SUBMIT), lifecycle (whole loops), latency (SUBMIT→DISPATCH at a fixed rate).")
+        commandName: "bench", abstract: "Benchmarks: intake (pipelined SUBMIT), lifecycle (whole loops), latency (SUBMIT→DISPATCH at a fixed rate), peers (beside RabbitMQ and NATS).")
 
-    @Argument(help: "intake, lifecycle, latency, timers, restart, or all (all but timers and restart).") var which = "all"
+    @Argument(help: "intake, lifecycle, latency, timers, restart, peers, or all (all but timers, restart and peers).") var which = "all"
     @Option(help: "The broker's config file.") var config = "config/muster.yaml"
     @Option(help: "Use a running broker at this endpoint instead of an in-process one.") var endpoint: String?
     @Option(help: "SUBMITs for the intake bench.") var submits = 200_000
@@ -28,6 +28,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Open dispatches for the timers and restart benches.") var open = 100_000
     @Option(help: "Closed cases for the restart bench.") var closed = 100_000
     @Option(help: "Restarts of each database in the restart bench (the median is reported).") var repeats = 3
+    @Option(help: "peers: the shared harness's folder (sidebyside.sh, the C clients' sources).") var harness = "../shared/bench-peers"
+    @Option(help: "peers: scratch folder for the clients, the peers' state and the runs.") var scratch = "/tmp/muster-bench-peers"
+    @Option(help: "peers: interleaved runs of each system (medians are reported).") var reps = 3
+    @Flag(help: "peers: the steady-rate job at --rate instead of the throughput job.") var steady = false
+    @Option(help: "peers: read back this saved harness output instead of running it.") var log: String?
     @Flag(help: "CURVE on the in-process broker (fresh keys; one principal that may claim anything), to measure its cost.") var curve = false
 
     func run() throws {
@@ -39,6 +44,17 @@ struct BenchCommand: ParsableCommand {
         }
         if which == "decode" {
             try decodeBench()
+            return
+        }
+        if which == "peers" {
+            if let log {
+                guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { throw CLIFailure(.noFile, "no such file: \(log)") }
+                let report = HarnessReport(parsing: text)
+                guard report.repetitions("muster") > 0 else { throw CLIFailure(.badFile, "\(log): no run of the harness in it (### muster … lines)") }
+                print(report.table())
+                return
+            }
+            try PeersBench(harness: harness, scratch: scratch, repetitions: reps, rate: steady ? rate : nil).run()
             return
         }
         if which == "restart" {
