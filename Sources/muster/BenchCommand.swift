@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "SUBMITs for the intake bench.") var submits = 200_000
     @Option(help: "Requests kept in flight.") var pipeline = 2000
     @Option(help: "Cases for the lifecycle bench.") var cases = 50_000
-    @Option(help: "Cases per second for the latency bench.") var rate = 1000
+    @Option(help: "Cases per second for the latency bench (and for peers --steady).") var rate = 1000
     @Option(help: "Seconds for the latency bench.") var seconds = 10
     @Option(help: "full, normal or off.") var synchronous = "full"
     @Option(help: "Open dispatches for the timers and restart benches.") var open = 100_000
