@@ -79,8 +79,11 @@ public struct GridMap: Sendable, Equatable {
 
     /// Path-segment prefix: `zz/erqi` covers `zz/erqi/jiefang` but not `zz/erqi2`.
     public static func isPrefix(_ prefix: String, of path: String) -> Bool {
-        guard path.hasPrefix(prefix) else { return false }
-        return path.count == prefix.count || prefix.isEmpty || path.dropFirst(prefix.count).first == "/"
+        // Bytes, not Characters: `count` on a String walks it, and this runs for every rule a
+        // dispatch is matched against.
+        let p = prefix.utf8, t = path.utf8
+        guard t.count >= p.count, t.starts(with: p) else { return false }
+        return t.count == p.count || p.isEmpty || t[t.index(t.startIndex, offsetBy: p.count)] == UInt8(ascii: "/")
     }
 
     /// How specific a scope is, for "most specific rule wins": path depth; dedicated grids count

@@ -118,17 +118,19 @@ public struct SLAPolicy: Sendable, Equatable {
 
     /// `*` matches any run of characters; the rest literally.
     public static func glob(_ pattern: String, _ text: String) -> Bool {
-        guard let star = pattern.firstIndex(of: "*") else { return pattern == text }
-        let afterStar = pattern[pattern.index(after: star)...]
-        if !afterStar.contains("*") {
-            // The usual `prefix*suffix`: no search needed (this runs for every dispatch).
-            let head = pattern[..<star]
-            return text.utf8.count >= head.utf8.count + afterStar.utf8.count && text.hasPrefix(head) && text.hasSuffix(afterStar)
+        // On the UTF-8 bytes (category codes are ASCII): this runs for every rule and every
+        // dispatch, and Character-wise prefix and suffix tests were most of its cost.
+        let p = pattern.utf8, t = text.utf8
+        guard let star = p.firstIndex(of: UInt8(ascii: "*")) else { return pattern == text }
+        let head = p[..<star], afterStar = p[p.index(after: star)...]
+        if !afterStar.contains(UInt8(ascii: "*")) {
+            // The usual `prefix*suffix`: no search needed.
+            return t.count >= head.count + afterStar.count && t.starts(with: head) && t.reversed().starts(with: afterStar.reversed())
         }
-        let head = pattern[..<star], tail = pattern[pattern.index(after: star)...]
-        guard text.hasPrefix(head) else { return false }
-        let rest = text.dropFirst(head.count)
-        if tail.isEmpty { return true }
+        let chars = pattern[...], starAt = chars.firstIndex(of: "*")!
+        let prefix = chars[..<starAt], tail = chars[chars.index(after: starAt)...]
+        guard text.hasPrefix(prefix) else { return false }
+        let rest = text.dropFirst(prefix.count)
         for i in rest.indices.reversed() + [rest.endIndex] where glob(String(tail), String(rest[i...])) { return true }
         return false
     }

@@ -63,6 +63,10 @@ import MusterWire
         #expect(!SLAPolicy.glob("heating_*", "water_outage"))
         #expect(SLAPolicy.glob("*_outage", "water_outage"))
         #expect(SLAPolicy.glob("road_cleaning", "road_cleaning") && !SLAPolicy.glob("road", "road_cleaning"))
+        // prefix and suffix may not overlap; a star may match nothing; several stars search
+        #expect(!SLAPolicy.glob("ab*ba", "aba") && SLAPolicy.glob("ab*ba", "abba") && SLAPolicy.glob("a*", "a") && SLAPolicy.glob("*", ""))
+        #expect(SLAPolicy.glob("a*b*c", "axxbyyc") && !SLAPolicy.glob("a*b*c", "acb") && SLAPolicy.glob("*_*", "water_outage"))
+        #expect(SLAPolicy.glob("供暖*", "供暖不热") && !SLAPolicy.glob("供暖*", "暖气不热") && SLAPolicy.glob("*不热", "暖气不热"))
     }
 
     @Test func slaProblemsAreLocated() throws {

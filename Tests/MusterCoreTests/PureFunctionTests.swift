@@ -35,6 +35,7 @@ import MusterWire
         #expect(GridMap.isPrefix("zz/erqi", of: "zz/erqi/jiefanglu"))
         #expect(GridMap.isPrefix("zz/erqi", of: "zz/erqi"))
         #expect(!GridMap.isPrefix("zz/erqi", of: "zz/erqi2/x"))
+        #expect(GridMap.isPrefix("", of: "zz") && !GridMap.isPrefix("zz/erqi/x", of: "zz/erqi") && GridMap.isPrefix("郑州/二七", of: "郑州/二七/解放路"))
         #expect(Fixtures.grids.covers("erqita", "zz/jinshui/renminlu/c01"))
         #expect(!Fixtures.grids.covers("erqita", "zz/jinshui"))
         #expect(Fixtures.grids.displayName("zz/erqi/jiefanglu") == "郑州市 / 二七区 / 解放路街道")
