@@ -282,7 +282,7 @@ def test_an_operator_logs_in_and_acts_under_their_own_name(make_broker, processe
     wait_until(lambda: get(listen, "/readyz")[0] == 200 or not p.alive, 20, "muster web ready")
     office = Peer(broker.endpoint, "cli-ops", ["intake"], ctx=zmq_ctx, curve=broker.curve("operator"))
     office.hello()
-    r = office.request("SUBMIT", {"case": case_body("路边有个洞", "OP-1", category=None, grid="zz/erqi/jiefanglu",
+    r = office.request("SUBMIT", {"case": case_body("人行道上有个洞，很危险", "OP-1", category=None, grid="zz/erqi/jiefanglu",
                                                     reporter={"name": "王女士", "phone": "138-0000-1111"})})
     assert r.command == "ACCEPTED" and r["state"] == "triage", r
     case_id = r["case_id"]

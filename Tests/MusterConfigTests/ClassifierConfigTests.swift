@@ -13,7 +13,7 @@ import Testing
 
     @Test func theShippedExamplesCoverEveryCategoryAndTrainTheBrokersModel() throws {
         let c = try BrokerConfig.load(ConfigTests.shipped.appendingPathComponent("muster.yaml").path, insecure: true)
-        #expect(c.rules.threshold == 0.65)
+        #expect(c.rules.threshold == 0.55)
         for code in c.rules.routing.categories.keys {
             #expect((c.rules.classifier.exampleCounts[code] ?? 0) >= 20, "\(code) has tens of examples")
         }
@@ -64,7 +64,7 @@ import Testing
 
     @Test func theThresholdMustBeAConfidence() throws {
         for bad in ["0", "1.5", "-0.2"] {
-            let dir = try ConfigTests.copy(editing: "muster.yaml") { $0.replacingOccurrences(of: "threshold: 0.65 ", with: "threshold: \(bad) ") }
+            let dir = try ConfigTests.copy(editing: "muster.yaml") { $0.replacingOccurrences(of: "threshold: 0.55 ", with: "threshold: \(bad) ") }
             let errs = ConfigTests.errors(dir)
             let e = try #require(errs.first, "threshold \(bad) was taken")
             #expect(errs.count == 1 && e.file.hasSuffix("muster.yaml") && e.key == "classifier.threshold" && e.message.contains("(0, 1]"))
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func anUnknownKeyAndAMissingFolderAreLocated() throws {
-        let typo = try ConfigTests.copy(editing: "muster.yaml") { $0.replacingOccurrences(of: "  threshold: 0.65 ", with: "  treshold: 0.65 ") }
+        let typo = try ConfigTests.copy(editing: "muster.yaml") { $0.replacingOccurrences(of: "  threshold: 0.55 ", with: "  treshold: 0.55 ") }
         let e = try #require(ConfigTests.errors(typo).first)
         #expect(e.key == "classifier.treshold" && e.message.contains("threshold"), "\(e)")
         let missing = try ConfigTests.copy(editing: "muster.yaml") { $0.replacingOccurrences(of: "examples: classifier ", with: "examples: classifiers ") }
