@@ -173,6 +173,35 @@ import MusterWire
         #expect(logged.count == 2, "each change logged once, however often it was read")
     }
 
+    /// A plugin that follows events but forgot `.event` in `handles` (its doc asks for both).
+    final class Deaf: DepartmentPlugin, @unchecked Sendable {
+        let offered = Mutex<[Command]>([])
+        var handles: Set<Command> { [.dispatch] }
+        var events: [String]? { ["case.accepted", "case.dispatched"] }
+        func deliver(_ push: Push) async -> Delivery {
+            offered.withLock { $0.append(push.command) }
+            return .delivered(externalID: nil)
+        }
+    }
+
+    /// Events are taken in turn (`EventTurns`): one the plugin does not take must still end its
+    /// turn, or every later event would wait behind it for ever and the cursor never move.
+    @Test func eventsThePluginDoesNotTakeEndTheirTurnAndMoveTheCursor() async throws {
+        let h = try BrokerHarness(heartbeat: 5, resend: 60)
+        defer { h.stop() }
+        let plugin = Deaf(), queue = try ActQueue(path: Self.tempQueue())
+        let adapter = PluginAdapter(Self.options(h), plugin: plugin, queue: queue, logger: AdapterKitTests.logger())
+        adapter.start()
+        defer { adapter.stop() }
+        #expect(try await Self.eventually(10) { try queue.cursor(PluginAdapter.eventsFeed) != nil }, "subscribed: the head kept")
+        let head = Int64(try queue.cursor(PluginAdapter.eventsFeed)!)!
+        for n in 1...3 { _ = try Self.submit(h, "deaf-\(n)") }
+        // Three cases accepted and dispatched: six events past the head, none of them taken.
+        #expect(try await Self.eventually(10) { (Int64(try queue.cursor(PluginAdapter.eventsFeed) ?? "") ?? 0) >= head + 6 })
+        #expect(try await Self.eventually(10) { plugin.offered.withLock { $0.count } == 3 }, "the dispatches still reach it")
+        #expect(plugin.offered.withLock { $0 } == [.dispatch, .dispatch, .dispatch])
+    }
+
     @Test func theDownstreamsOwnIdIsRememberedForItsUpdates() async throws {
         let h = try BrokerHarness(heartbeat: 5, resend: 60)
         defer { h.stop() }

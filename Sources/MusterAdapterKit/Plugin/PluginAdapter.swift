@@ -217,7 +217,13 @@ public final class PluginAdapter: ActSink, Sendable {
     /// A push: to the plugin if it takes that command. Throwing leaves it unacknowledged; the
     /// client offers it again after a back-off (and the broker redelivers it if we die).
     func take(_ command: Command, _ body: [UInt8]) async throws {
-        guard plugin.handles.contains(command) else { return }
+        guard plugin.handles.contains(command) else {
+            // An event the plugin does not take still ends its turn: the later ones wait for it.
+            if command == .event, let seq = Self.seq(of: body), let through = eventTurns.handled(seq) {
+                try queue.advance(Self.eventsFeed, to: through)
+            }
+            return
+        }
         let head = try JSONDecoder().decode(PushHead.self, from: Data(body))
         let push = Push(command: command, delivery: head.delivery, body: body, dispatchID: head.dispatchID)
         if command == .event, let seq = head.seq { try await eventTurns.turn(seq) }
