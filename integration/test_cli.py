@@ -360,8 +360,9 @@ def test_run_sh_signs_every_agencys_dispatches(tmp_path, monkeypatch):
 
 
 def test_verify_log_checks_the_waiting_rungs(make_broker, peers):
-    # A case's clocks leave rung rows; verify-log replays the log and must find exactly them in
-    # the timers table (they are written as changes, so a lost change would show here).
+    # A case's clocks leave waiting rungs (one ladders row per owner, shown a rung a row by the
+    # timers view); verify-log replays the log and must find exactly them (they are written as
+    # changes, so a lost change would show here).
     broker = make_broker()
     hotline = peers(broker.endpoint, "hotline-v", ["intake"])
     hotline.hello()
@@ -373,8 +374,10 @@ def test_verify_log_checks_the_waiting_rungs(make_broker, peers):
     rungs = broker.query("SELECT id FROM timers ORDER BY id")
     assert rungs, "a dispatched case has rungs waiting"
     con = sqlite3.connect(broker.db)  # the broker has stopped: a tamperer's hand
-    with con:
-        con.execute("DELETE FROM timers WHERE id = ?", (rungs[0][0],))
+    with con:  # the rung taken out of its owner's row
+        con.execute("""UPDATE ladders SET rungs = (SELECT json_group_array(json(value)) FROM json_each(rungs)
+                                                   WHERE json_extract(value, '$.id') <> ?)
+                       WHERE owner = (SELECT owner FROM timers WHERE id = ?)""", (rungs[0][0], rungs[0][0]))
     con.close()
     v = verify_log(broker.db)
     assert v.returncode == 1, v.stdout

@@ -54,7 +54,7 @@ def test_every_caller_is_called_back_and_the_worst_rating_is_the_cases(make_brok
         return call(listen, "GET", "/v1/followups")[1]["calls"]
     wait_until(lambda: len(waiting()) == 2, 20, "both callers queued for 回访")
     calls = waiting()
-    evaluate_deadline = next(r["deadline"] for e in events(broker, case_id, "clock.scheduled") for r in e["rungs"] if r["clock"] == "evaluate")
+    evaluate_deadline = next(g["deadline"] for e in events(broker, case_id, "clock.scheduled") for g in e["clocks"] if g["clock"] == "evaluate")
     assert {c["order_no"] for c in calls} == {"GD-FU-1", "GD-FU-2"} and all(c["case_id"] == case_id for c in calls), calls
     assert all(c["due_at"] == evaluate_deadline for c in calls), "due when the broker's 回访 clock says"
     assert {c["phone"] for c in calls} == {"13800001111", "13900002222"}

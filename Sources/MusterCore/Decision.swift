@@ -81,7 +81,7 @@ public enum TimerChange: Sendable, Equatable {
     /// Scheduled (replacing one of the same id).
     case add(LadderTimer)
     /// Fired.
-    case remove(id: String)
+    case remove(id: String, owner: String)
     /// These clocks of a dispatch or a case stopped: all their rungs go, in memory or not.
     case stop(owner: String, clocks: [ClockKind])
 }

@@ -161,14 +161,14 @@ public struct Ledger: Sendable, Equatable {
             }
         case .escalated(let t) where t.clock == .incident:
             removeTimer(t.id)
-            fp.timers.append(.remove(id: t.id))
+            fp.timers.append(.remove(id: t.id, owner: t.owner))
         case .escalated(let t) where t.clock == .whistle:
             removeTimer(t.id)
-            fp.timers.append(.remove(id: t.id))
+            fp.timers.append(.remove(id: t.id, owner: t.owner))
             updateSummon(t.dispatchID ?? "", &fp) { $0.escalation = max($0.escalation ?? 0, t.level) }
         case .escalated(let t):
             removeTimer(t.id)
-            fp.timers.append(.remove(id: t.id))
+            fp.timers.append(.remove(id: t.id, owner: t.owner))
             update(id, fact, &fp) { $0.escalation = max($0.escalation ?? 0, t.level) }
         case .extended(let did, let resolveBy, _, _):
             updateDispatch(did, &fp) { d in

@@ -36,6 +36,14 @@ struct Binder {
         v.withUnsafeBytes { _ = sqlite3_bind_blob(stmt, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Binder.transient) }
     }
     mutating func bind(_ v: Data) { bind(Array(v)) }
+    /// UTF-8 bytes as TEXT (SQLite's JSON functions read a BLOB as its binary JSONB).
+    mutating func bind(text v: [UInt8]) {
+        index += 1
+        v.withUnsafeBytes {
+            _ = sqlite3_bind_text(stmt, index, $0.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer(bitPattern: 1),
+                                  Int32($0.count), Binder.transient)
+        }
+    }
 
     /// Runs the statement; throws SQLite's message on failure.
     func step() throws {

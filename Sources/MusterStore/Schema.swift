@@ -247,6 +247,38 @@ enum Schema {
                 CREATE INDEX cases_by_repeat_key ON cases (repeat_key, case_id) WHERE repeat_key IS NOT NULL;
                 """)
         }
+        m.registerMigration("v11: one row of waiting rungs per owner") { db in
+            // A dispatch's six rungs were six rows in three B-trees: the largest part of what a
+            // SUBMIT wrote. Now one row per owner (dispatch, case, summons, incident) holding its
+            // waiting rungs as a JSON array, with the span of their dues for paging in
+            // (Store+Ladders). `timers` stays, as a view with the old columns, for reading.
+            try db.execute(sql: """
+                CREATE TABLE ladders (
+                    owner TEXT PRIMARY KEY,
+                    case_id TEXT NOT NULL,
+                    agency TEXT,
+                    next_due INTEGER NOT NULL,      -- the earliest rung's due
+                    last_due INTEGER NOT NULL,      -- the latest rung's due
+                    rungs TEXT NOT NULL             -- [{"id","clock","rung","level","notice","to","due","deadline"}], by due
+                ) WITHOUT ROWID;
+                CREATE INDEX ladders_by_due ON ladders (next_due);
+                INSERT INTO ladders (owner, case_id, agency, next_due, last_due, rungs)
+                SELECT owner, min(case_id), min(agency), min(due), max(due),
+                       json_group_array(json_object('id', id, 'clock', clock, 'rung', rung, 'level', level, 'notice', notice,
+                                                    'to', recipients, 'due', due, 'deadline', deadline))
+                FROM (SELECT * FROM timers ORDER BY owner, due, id)
+                GROUP BY owner;
+                DROP TABLE timers;
+                CREATE VIEW timers AS
+                SELECT json_extract(r.value, '$.id') AS id, l.owner AS owner, l.case_id AS case_id,
+                       CASE WHEN l.owner = l.case_id THEN NULL ELSE l.owner END AS dispatch_id, l.agency AS agency,
+                       json_extract(r.value, '$.clock') AS clock, json_extract(r.value, '$.rung') AS rung,
+                       json_extract(r.value, '$.level') AS level, json_extract(r.value, '$.notice') AS notice,
+                       json_extract(r.value, '$.to') AS recipients, json_extract(r.value, '$.due') AS due,
+                       json_extract(r.value, '$.deadline') AS deadline
+                FROM ladders l, json_each(l.rungs) r;
+                """)
+        }
         return m
     }
 }

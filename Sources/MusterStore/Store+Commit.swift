@@ -33,7 +33,7 @@ extension Store {
                     try writeWhistles(db, batch.whistleRows)
                     try writeIncidents(db, batch.incidentRows)
                     try writeOutbox(db, batch)
-                    try writeTimers(db, batch)
+                    try writeLadders(db, batch.timerChanges)
                     if let modes = batch.modeRows {
                         try db.execute(sql: "DELETE FROM modes")
                         for (scope, mode) in modes {
@@ -111,36 +111,6 @@ extension Store {
             b.bind(d.handler); b.bind(d.extensions.map(Int64.init)); b.bind(d.firstResolveBy?.ms)
             b.bind(d.milestones.map { String(decoding: LogWriter.milestonesJSON($0), as: UTF8.self) })
             try b.step()
-        }
-    }
-
-    private func writeTimers(_ db: Database, _ batch: Batch) throws {
-        guard !batch.timerChanges.isEmpty else { return }
-        let stop = try db.cachedStatement(sql: "DELETE FROM timers WHERE owner = ? AND clock = ?")
-        let remove = try db.cachedStatement(sql: "DELETE FROM timers WHERE id = ?")
-        let insert = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO timers (id, owner, case_id, dispatch_id, agency, clock, rung, level, notice, recipients, due, deadline)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for change in batch.timerChanges {
-            switch change {
-            case .stop(let owner, let clocks):
-                for clock in clocks {
-                    var b = Binder(stop)
-                    b.bind(owner); b.bind(clock.rawValue)
-                    try b.step()
-                }
-            case .remove(let id):
-                var b = Binder(remove)
-                b.bind(id)
-                try b.step()
-            case .add(let t):
-                var i = Binder(insert)
-                i.bind(t.id); i.bind(t.owner); i.bind(t.caseID); i.bind(t.dispatchID)
-                i.bind(t.agency); i.bind(t.clock.rawValue); i.bind(t.rung); i.bind(t.level)
-                i.bind(t.notice); i.bind(t.to.joined(separator: ",")); i.bind(t.due.ms); i.bind(t.deadline.ms)
-                try i.step()
-            }
         }
     }
 

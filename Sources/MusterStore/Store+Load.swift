@@ -25,7 +25,7 @@ extension Store {
                 ledger.ids.observe(dispatchID: d.dispatchID)
                 if d.state.isOpen { ledger.openDispatches[d.caseID, default: []].append(d.dispatchID) }
             }
-            ledger.admit(timers: try Store.timers(db, sql: "SELECT * FROM timers", arguments: []))
+            ledger.admit(timers: try Store.timers(db, dueBy: nil))
             try Store.loadModes(db, into: &ledger)
             for w in try Store.whistles(db, where: "1", [[]]) { ledger.admit(whistle: w) }
             for i in try Store.incidents(db, activeOnly: false) { ledger.admit(incident: i) }
@@ -40,7 +40,7 @@ extension Store {
             ledger.ids.observe(caseID: try String.fetchOne(db, sql: "SELECT max(case_id) FROM cases"),
                                dispatchID: try String.fetchOne(db, sql: "SELECT max(dispatch_id) FROM dispatches"))
             ledger.ids.observe(whistleID: try Store.lastWhistleID(db))
-            ledger.admit(timers: try Store.timers(db, sql: "SELECT * FROM timers WHERE due <= ?", arguments: [horizon.ms]))
+            ledger.admit(timers: try Store.timers(db, dueBy: horizon))
             try Store.loadModes(db, into: &ledger)
             for w in try Store.whistles(db, where: "state = 'open'", [[]]) { ledger.admit(whistle: w) }
             ledger.ids.observe(incidentID: try String.fetchOne(db, sql: "SELECT max(incident_id) FROM incidents"))
@@ -104,14 +104,13 @@ extension Store {
 
     public func timers(dueAfter after: Date?, through: Date?) throws -> [LadderTimer] {
         try pool.read { db in
-            try Store.timers(db, sql: "SELECT * FROM timers WHERE due > ? AND due <= ?",
-                             arguments: [after?.ms ?? Int64.min, through?.ms ?? Int64.max])
+            try Store.timers(db, dueAfter: after, through: through)
         }
     }
 
     static func timers(_ db: Database, sql: String, arguments: StatementArguments) throws -> [LadderTimer] {
         var list: [LadderTimer] = []
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         while let row = try rows.next() {
             let clock: String = row["clock"], recipients: String = row["recipients"]
             guard let c = ClockKind(rawValue: clock) else { throw StoreError.corrupt("timers.clock = \(clock)") }

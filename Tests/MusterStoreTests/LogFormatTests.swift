@@ -32,7 +32,7 @@ import MusterWire
     }
 
     static func rung(full: Bool) -> LadderTimer {
-        LadderTimer(id: "D0000000001/ack/1", caseID: "C0000000001", dispatchID: full ? "D0000000001" : nil, agency: full ? "reli" : nil,
+        LadderTimer(id: full ? "D0000000001/ack/1" : "C0000000001/ack/1", caseID: "C0000000001", dispatchID: full ? "D0000000001" : nil, agency: full ? "reli" : nil,
                     clock: .ack, rung: 1, level: 2, notice: "supervise", to: ["agency", "ops"], due: t, deadline: t.adding(ms: 999))
     }
 
@@ -98,7 +98,7 @@ import MusterWire
             .milestoneReached(dispatchID: "D1", milestone: "停工", late: full, nextDueBy: full ? t : nil),
             .returned(dispatchID: "D1", reason: .insufficientInformation, note: note), .cancelled(dispatchID: "D1"),
             .verified(passed: true, note: note), .verified(passed: false, note: note), .evaluated(.dissatisfied, note: note), .closed,
-            .scheduled(full ? [rung(full: true), rung(full: false)] : []), .escalated(rung(full: full)),
+            .scheduled([rung(full: full)]), .escalated(rung(full: full)),
             .extended(dispatchID: "D1", resolveBy: t, by: "2wd", reason: "等待配件"),
             .deadlinesMoved(dispatchID: "D1", ackBy: t, resolveBy: t.adding(ms: 1), returnBy: t.adding(ms: 2), reason: "节假日安排变更"),
             .backlogged(dispatchID: "D1", explanation: "涉及历史遗留产权纠纷"), .modeSet(.majorEvent, scope: "zz/erqi"),
@@ -135,13 +135,16 @@ import MusterWire
     @Test func theWrittenFormIsTheDocumentedOne() throws {
         let acked = Fact.Change.acked(dispatchID: "D0000000001", handler: "王五", note: "已签收")
         #expect(String(decoding: LogFormat.encode(acked, type: "dispatch.acked"), as: UTF8.self)
-                == #"{"v":2,"type":"dispatch.acked","dispatch_id":"D0000000001","handler":"王五","note":"已签收"}"#)
+                == #"{"v":3,"type":"dispatch.acked","dispatch_id":"D0000000001","handler":"王五","note":"已签收"}"#)
         let doc = try String(contentsOf: StoreFixtures.repo.appendingPathComponent("docs/LOG-FORMAT.md"), encoding: .utf8)
-        #expect(doc.contains(#"{"v":2,"type":"dispatch.acked","dispatch_id":"D0000000001","handler":"王五","note":"已签收"}"#))
+        #expect(doc.contains(#"{"v":2,"type":"dispatch.acked","dispatch_id":"D0000000001","handler":"王五","note":"已签收"}"#),
+                "the document's examples are v2 rows; v3 differs only in clock.scheduled")
+        let scheduled = String(decoding: LogFormat.encode(.scheduled([Self.rung(full: true)]), type: "clock.scheduled"), as: UTF8.self)
+        #expect(doc.contains(scheduled), "the document shows v3's clock.scheduled as written: \(scheduled)")
         let moved = String(decoding: LogFormat.encode(.deadlinesMoved(dispatchID: "D1", ackBy: Self.t, resolveBy: Self.t.adding(ms: 5),
                                                                      returnBy: Self.t.adding(ms: 86_400_000), reason: "r"),
                                                       type: "dispatch.deadlines_moved"), as: UTF8.self)
-        #expect(moved == #"{"v":2,"type":"dispatch.deadlines_moved","dispatch_id":"D1","due":{"ack_by":"2026-11-18T19:06:40.000+08:00","resolve_by":"2026-11-18T19:06:40.005+08:00","return_by":"2026-11-19T19:06:40.000+08:00"},"reason":"r"}"#)
+        #expect(moved == #"{"v":3,"type":"dispatch.deadlines_moved","dispatch_id":"D1","due":{"ack_by":"2026-11-18T19:06:40.000+08:00","resolve_by":"2026-11-18T19:06:40.005+08:00","return_by":"2026-11-19T19:06:40.000+08:00"},"reason":"r"}"#)
     }
 
     @Test func timesAreRFC3339InTheCityOffsetToTheMillisecond() {
@@ -200,6 +203,7 @@ import MusterWire
             ("The case record", LogWriter.caseJSON(Self.record(full: true)), LogWriter.caseJSON(Self.record(full: false))),
             ("The dispatch record", LogWriter.dispatchJSON(Self.dispatch(full: true)), LogWriter.dispatchJSON(Self.dispatch(full: false))),
             ("A ladder rung", LogWriter.rungJSON(Self.rung(full: true)), LogWriter.rungJSON(Self.rung(full: false))),
+            ("A scheduled clock", LogWriter.clockJSON([Self.rung(full: true)], stage: 2), LogWriter.clockJSON([Self.rung(full: true)], stage: nil)),
             ("The whistle record", LogWriter.whistleJSON(Self.whistle(full: true)), LogWriter.whistleJSON(Self.whistle(full: false))),
             ("The summon record", LogWriter.summonJSON(Self.summon(full: true)), LogWriter.summonJSON(Self.summon(full: false))),
             ("The incident record", LogWriter.incidentJSON(Self.incident(full: true)), LogWriter.incidentJSON(Self.incident(full: false))),
@@ -216,13 +220,39 @@ import MusterWire
         }
     }
 
+    /// v3 writes a schedule's shared values once; what cannot be written so is written whole,
+    /// and v2's whole rungs still read.
+    @Test func aScheduleReadsBackInEitherForm() throws {
+        let due = Self.t
+        func rung(_ id: String, _ clock: ClockKind, _ i: Int, owner: String? = "D0000000007", deadline: Date = Self.t.adding(ms: 60_000)) -> LadderTimer {
+            LadderTimer(id: id, caseID: "C0000000003", dispatchID: owner, agency: owner == nil ? nil : "zhujian", clock: clock, rung: i,
+                        level: i + 1, notice: "remind", to: ["agency"], due: due.adding(ms: Int64(i)), deadline: deadline)
+        }
+        let staged = [rung("D0000000007/ack/0", .ack, 0), rung("D0000000007/milestone.2/0", .milestone, 0), rung("D0000000007/milestone.2/1", .milestone, 1),
+                      rung("D0000000007/milestone.3/0", .milestone, 0), rung("D0000000007/ack/1", .ack, 1),
+                      rung("D0000000007/ack/2", .ack, 2, deadline: Self.t.adding(ms: 5))]
+        let compact = LogFormat.encode(.scheduled(staged), type: "clock.scheduled")
+        #expect(try Self.keys(compact) == ["v", "type", "case_id", "dispatch_id", "agency", "clocks"])
+        #expect(try Self.roundTrip(.scheduled(staged)) == .scheduled(staged), "stages, order and a second run of a clock kept")
+        let caseClocks = [rung("C0000000003/verify/0", .verify, 0, owner: nil), rung("C0000000003/evaluate/0", .evaluate, 0, owner: nil)]
+        #expect(try Self.keys(LogFormat.encode(.scheduled(caseClocks), type: "clock.scheduled")) == ["v", "type", "case_id", "clocks"])
+        #expect(try Self.roundTrip(.scheduled(caseClocks)) == .scheduled(caseClocks))
+        for odd in [[rung("X/ack/0", .ack, 0)], [rung("D0000000007/ack/0", .ack, 0), rung("D0000000008/ack/0", .ack, 0, owner: "D0000000008")],
+                    [rung("D0000000007/milestone.x/0", .milestone, 0)], [rung("D0000000007/ack/01", .ack, 1)], []] {
+            #expect(try Self.keys(LogFormat.encode(.scheduled(odd), type: "clock.scheduled")) == ["v", "type", "rungs"], "\(odd.map(\.id))")
+            #expect(try Self.roundTrip(.scheduled(odd)) == .scheduled(odd))
+        }
+        let v2 = #"{"v":2,"type":"clock.scheduled","rungs":[{"id":"D0000000001/ack/1","case_id":"C0000000001","clock":"ack","rung":1,"level":2,"notice":"supervise","to":["agency","ops"],"dispatch_id":"D0000000001","agency":"reli","due":"2026-11-18T19:06:40.000+08:00","deadline":"2026-11-18T19:06:40.999+08:00"}]}"#
+        #expect(try LogFormat.Reader().change(seq: 1, type: "clock.scheduled", data: Data(v2.utf8)) == .scheduled([Self.rung(full: true)]))
+    }
+
     @Test func whatCannotBeReadIsRefusedNamingTheRow() {
         let reader = LogFormat.Reader()
         func reason(_ type: String, _ json: String) -> String? {
             do { _ = try reader.change(seq: 42, type: type, data: Data(json.utf8)); return nil } catch { return "\(error)" }
         }
-        #expect(reason("case.closed", #"{"v":3,"type":"case.closed"}"#)?.contains("v3") == true)
-        #expect(reason("case.closed", #"{"v":3,"type":"case.closed"}"#)?.contains("seq 42") == true)
+        #expect(reason("case.closed", #"{"v":4,"type":"case.closed"}"#)?.contains("v4") == true)
+        #expect(reason("case.closed", #"{"v":4,"type":"case.closed"}"#)?.contains("seq 42") == true)
         #expect(reason("case.rejected", #"{"v":2,"type":"case.closed"}"#)?.contains("type column") == true)
         #expect(reason("case.verified", #"{"v":2,"type":"case.verified","passed":false}"#)?.contains("case.rework") == true,
                 "the data says rework whatever the type says")

@@ -32,7 +32,7 @@ import Testing
         }
     }
 
-    @Test func theV1LogVerifiesReplaysToItsProjectionsAndTakesV2FactsAfterIt() throws {
+    @Test func theV1LogVerifiesReplaysToItsProjectionsAndTakesTodaysFactsAfterIt() throws {
         let path = try Self.copy()
         let before = try Self.rows(path)
         #expect(before.count == Self.fixtureEvents && before.values.allSatisfy { !LogFormat.Reader.isVersioned($0.0) }, "all v1")
@@ -51,7 +51,7 @@ import Testing
         #expect(replayed.timers == loaded.timers && !loaded.timers.isEmpty)
         #expect(replayed.modes == loaded.modes)
 
-        // Carry on with today's code: new rows are v2, on the same chain.
+        // Carry on with today's code: new rows are v3, on the same chain.
         var h = try Harness(store)
         h.now = logged.map(\.fact.at).max()!
         try h.carryOn()
@@ -59,7 +59,7 @@ import Testing
         #expect(after.count > before.count + 20)
         for (seq, old) in before { #expect(after[seq]?.0 == old.0 && after[seq]?.1 == old.1, "seq \(seq) is untouched") }
         let new = after.filter { $0.key > Self.fixtureEvents }
-        #expect(new.values.allSatisfy { $0.0.starts(with: Array(#"{"v":2,"type":""#.utf8)) }, "new rows are v2")
+        #expect(new.values.allSatisfy { $0.0.starts(with: Array(#"{"v":3,"type":""#.utf8)) }, "new rows are v3")
         let newTypes = Set(try store.facts(after: Self.fixtureEvents, limit: 10_000).map(\.type))
         #expect(newTypes.isSuperset(of: ["case.assigned", "dispatch.acked", "case.resolved", "case.evaluated",
                                          "case.dispatched", "clock.scheduled", "case.escalated", "mode.changed", "case.accepted"]))
@@ -67,7 +67,7 @@ import Testing
         let reopened = try Store(path: path)
         #expect(try reopened.verifyLog().ok)
         let mixed = try reopened.replay(), projected = try reopened.loadLedger()
-        #expect(mixed.cases == projected.cases, "replay of v1 and v2 rows together equals the projections")
+        #expect(mixed.cases == projected.cases, "replay of v1 and v3 rows together equals the projections")
         #expect(mixed.dispatches == projected.dispatches)
         #expect(mixed.timers == projected.timers)
         #expect(mixed.modes == projected.modes)

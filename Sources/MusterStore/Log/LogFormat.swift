@@ -7,8 +7,9 @@ import MusterCore
 ///
 /// - v1 (until 2026-12): synthesized `Codable` of the model of the day (`LogV1`).
 /// - v2: `{"v":2,"type":"dispatch.acked","dispatch_id":…}` (`LogWriter`, `LogRecordV2`).
+/// - v3: v2 with `clock.scheduled` written compactly (its rungs' shared values once).
 public enum LogFormat {
-    public static let version = 2
+    public static let version = 3
 
     public struct Unreadable: Error, CustomStringConvertible {
         public var seq: Int64

@@ -2,7 +2,7 @@ import Foundation
 import MusterCore
 import MusterWire
 
-/// Reads a v2 log record (docs/LOG-FORMAT.md), as `LogWriter` writes it. Each type's required
+/// Reads a v2 or v3 log record (docs/LOG-FORMAT.md), as `LogWriter` writes it. Each type's required
 /// fields must be there: a missing or mistyped one is an error naming the key, never a default.
 /// (`role` and `passed` repeat what the type says; `LogFormat.Reader` checks the two agree.)
 struct LogRecordV2: Decodable {
@@ -12,8 +12,8 @@ struct LogRecordV2: Decodable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: LogKey.self)
         let v = try c.decode(Int.self, forKey: "v")
-        guard v == 2 else {
-            throw DecodingError.dataCorruptedError(forKey: "v", in: c, debugDescription: "log format v\(v): written by a newer muster; this one reads v1 and v2")
+        guard v == 2 || v == 3 else {
+            throw DecodingError.dataCorruptedError(forKey: "v", in: c, debugDescription: "log format v\(v): written by a newer muster; this one reads v1 to v3")
         }
         type = try c.decode(String.self, forKey: "type")
         switch type {
@@ -51,6 +51,8 @@ struct LogRecordV2: Decodable {
         case "case.evaluated":
             change = .evaluated(try c.decode(Satisfaction.self, forKey: "satisfaction"), note: try c.decodeIfPresent(String.self, forKey: "note"))
         case "case.closed": change = .closed
+        case "clock.scheduled" where v == 3 && c.contains("clocks"):
+            change = .scheduled(try Self.schedule(c))
         case "clock.scheduled":
             var list = try c.nestedUnkeyedContainer(forKey: "rungs")
             var timers: [LadderTimer] = []
@@ -157,6 +159,29 @@ struct LogRecordV2: Decodable {
                                  dueBy: try m.timeIfPresent("due_by"), reachedAt: try m.timeIfPresent("reached_at")))
         }
         return out
+    }
+
+    /// v3's compact `clock.scheduled` (`LogWriter.writeSchedule`).
+    static func schedule(_ c: KeyedDecodingContainer<LogKey>) throws -> [LadderTimer] {
+        let caseID = try c.decode(String.self, forKey: "case_id")
+        let dispatchID = try c.decodeIfPresent(String.self, forKey: "dispatch_id"), agency = try c.decodeIfPresent(String.self, forKey: "agency")
+        var clocks = try c.nestedUnkeyedContainer(forKey: "clocks"), timers: [LadderTimer] = []
+        while !clocks.isAtEnd {
+            let g = try clocks.nestedContainer(keyedBy: LogKey.self)
+            let clock = try g.decode(ClockKind.self, forKey: "clock"), stage = try g.decodeIfPresent(Int.self, forKey: "stage")
+            let deadline = try g.time("deadline")
+            let name = "\(dispatchID ?? caseID)/\(clock.rawValue)" + (stage.map { ".\($0)" } ?? "")
+            var rungs = try g.nestedUnkeyedContainer(forKey: "rungs")
+            while !rungs.isAtEnd {
+                let r = try rungs.nestedContainer(keyedBy: LogKey.self)
+                let index = try r.decode(Int.self, forKey: "rung")
+                timers.append(LadderTimer(id: "\(name)/\(index)", caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock,
+                                          rung: index, level: try r.decode(Int.self, forKey: "level"),
+                                          notice: try r.decode(String.self, forKey: "notice"), to: try r.decode([String].self, forKey: "to"),
+                                          due: try r.time("due"), deadline: deadline))
+            }
+        }
+        return timers
     }
 
     static func rung(_ c: KeyedDecodingContainer<LogKey>) throws -> LadderTimer {

@@ -2,7 +2,7 @@ import Foundation
 import MusterCore
 import MusterWire
 
-/// Writes a fact as the log's current form, v2 (docs/LOG-FORMAT.md): `{"v":2,"type":…, fields}`,
+/// Writes a fact as the log's current form, v3 (docs/LOG-FORMAT.md): `{"v":3,"type":…, fields}`,
 /// the fields named as in the `EVENT`'s data (PROTOCOL.md) plus what replay needs (whole
 /// records, rung ids), RFC 3339 times to the millisecond, absent values left out. Hand-written because the broker logs
 /// every fact and JSONEncoder cost a fifth of the broker's time. `LogReader` reads it back
@@ -38,7 +38,7 @@ enum LogWriter {
         case .cancelled(let d): w.field("dispatch_id", d)
         case .verified(let passed, let note): w.field("passed", passed); w.field("note", note)
         case .evaluated(let s, let note): w.field("satisfaction", s.rawValue); w.field("note", note)
-        case .scheduled(let timers): w.array("rungs", timers.map(rungJSON))
+        case .scheduled(let timers): writeSchedule(timers, into: &w)
         case .escalated(let t): w.raw("rung", rungJSON(t))
         case .extended(let d, let resolveBy, let by, let reason):
             w.field("dispatch_id", d); w.time("resolve_by", resolveBy); w.field("by", by); w.field("reason", reason)
@@ -133,6 +133,59 @@ enum LogWriter {
         }
         out.append(UInt8(ascii: "]"))
         return out
+    }
+
+    /// v3's `clock.scheduled`: what its rungs share (case, owner, department) once, then each
+    /// clock's deadline once and each rung by what is its own — a dispatch's six rungs took
+    /// 1.6 KB as whole rungs, the largest fact a SUBMIT wrote. A rung's id follows from its
+    /// owner, clock, stage and index; rungs that do not share those or whose ids do not follow
+    /// (none are made so) are written whole, as v2 wrote them.
+    static func writeSchedule(_ timers: [LadderTimer], into w: inout JSONWriter) {
+        let stages = timers.compactMap(stage)  // [Int?]: a rung whose id does not follow drops out
+        guard let first = timers.first, stages.count == timers.count,
+              timers.allSatisfy({ $0.caseID == first.caseID && $0.dispatchID == first.dispatchID && $0.agency == first.agency })
+        else { return w.array("rungs", timers.map(rungJSON)) }
+        w.field("case_id", first.caseID); w.field("dispatch_id", first.dispatchID); w.field("agency", first.agency)
+        var clocks: [[UInt8]] = [], run: [LadderTimer] = [], runStage: Int? = nil
+        for (t, stage) in zip(timers, stages) {
+            if let head = run.first, head.clock != t.clock || head.deadline != t.deadline || runStage != stage {
+                clocks.append(clockJSON(run, stage: runStage))
+                run = []
+            }
+            if run.isEmpty { runStage = stage }
+            run.append(t)
+        }
+        clocks.append(clockJSON(run, stage: runStage))
+        w.array("clocks", clocks)
+    }
+
+    /// Rungs of one clock and deadline, as v3's `clock.scheduled` lists them under `clocks`.
+    static func clockJSON(_ run: [LadderTimer], stage: Int?) -> [UInt8] {
+        var g = JSONWriter(capacity: 96 + run.count * 96)
+        g.field("clock", run.first?.clock.rawValue ?? "")
+        if let stage { g.field("stage", stage) }
+        if let deadline = run.first?.deadline { g.time("deadline", deadline) }
+        g.array("rungs", run.map(scheduledRungJSON))
+        return g.finish()
+    }
+
+    /// A rung of v3's `clock.scheduled`: what is not its clock's.
+    static func scheduledRungJSON(_ t: LadderTimer) -> [UInt8] {
+        var w = JSONWriter(capacity: 96)
+        w.field("rung", t.rung); w.field("level", t.level); w.field("notice", t.notice); w.field("to", t.to); w.time("due", t.due)
+        return w.finish()
+    }
+
+    /// The stage in a rung's id (`D…/milestone.2/0` → 2; `D…/ack/1` → .some(nil)), nil when its
+    /// id is not `owner/clock[.stage]/rung`.
+    static func stage(_ t: LadderTimer) -> Int?? {
+        let head = t.owner + "/" + t.clock.rawValue, tail = "/" + String(t.rung)
+        guard t.id.hasPrefix(head), t.id.hasSuffix(tail), t.id.utf8.count >= head.utf8.count + tail.utf8.count else { return nil }
+        let middle = t.id.utf8.dropFirst(head.utf8.count).dropLast(tail.utf8.count)
+        if middle.isEmpty { return .some(nil) }
+        guard middle.first == UInt8(ascii: "."), let n = Int(String(decoding: middle.dropFirst(), as: UTF8.self)),
+              t.id == head + "." + String(n) + tail else { return nil }
+        return .some(n)
     }
 
     static func rungJSON(_ t: LadderTimer) -> [UInt8] {

@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import Testing
+@testable import MusterCore
+@testable import MusterStore
+
+/// The waiting rungs as the store keeps them: one `ladders` row per owner, changed in place by
+/// the batch's changes, and found again by owner, by due and by a window of dues.
+struct LadderRowsTests {
+    static let t0 = Date(ms: 1_795_000_000_000)
+
+    static func rung(_ owner: String, _ clock: ClockKind, _ i: Int, dueIn minutes: Int64, caseID: String = "C0000000001") -> LadderTimer {
+        LadderTimer(id: "\(owner)/\(clock.rawValue)/\(i)", caseID: caseID, dispatchID: owner == caseID ? nil : owner,
+                    agency: owner == caseID ? nil : "chengguan", clock: clock, rung: i, level: i + 1, notice: "remind",
+                    to: ["agency", "ops"], due: t0.adding(ms: minutes * 60_000), deadline: t0.adding(ms: 90 * 60_000))
+    }
+
+    static func commit(_ store: Store, _ changes: [TimerChange]) throws {
+        var batch = Batch()
+        batch.timerChanges = changes
+        try store.commit(batch)
+    }
+
+    static func rows(_ store: Store) throws -> [String: (next: Int64, last: Int64, count: Int)] {
+        try store.read { db in
+            var out: [String: (Int64, Int64, Int)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT owner, next_due, last_due, json_array_length(rungs) AS n FROM ladders") {
+                out[row["owner"]] = (row["next_due"], row["last_due"], row["n"])
+            }
+            return out
+        }
+    }
+
+    @Test func aDispatchsRungsAreOneRowChangedInPlaceAndGoneWithTheLast() throws {
+        let store = try Store(path: StoreFixtures.tempDB())
+        let d = "D0000000001", c = "C0000000001"
+        let rungs = [Self.rung(d, .ack, 0, dueIn: 10), Self.rung(d, .ack, 1, dueIn: 20), Self.rung(d, .resolve, 0, dueIn: 60),
+                     Self.rung(d, .resolve, 1, dueIn: 90), Self.rung(c, .triage, 0, dueIn: 5)]
+        try Self.commit(store, rungs.map { .add($0) })
+        var rows = try Self.rows(store)
+        #expect(rows.count == 2, "one row per owner, not per rung")
+        #expect(rows[d]?.count == 4 && rows[d]?.next == rungs[0].due.ms && rows[d]?.last == rungs[3].due.ms)
+        #expect(Set(try store.timers(ofOwners: [d, c])) == Set(rungs), "read back whole: case, dispatch, department, clock, rung, notice, to, due, deadline")
+
+        try Self.commit(store, [.remove(id: rungs[0].id, owner: d)])  // a rung fired
+        rows = try Self.rows(store)
+        #expect(rows[d]?.count == 3 && rows[d]?.next == rungs[1].due.ms, "the next due moves on")
+        try Self.commit(store, [.stop(owner: d, clocks: [.ack])])  // 签收: the ack clock stops
+        #expect(try store.timers(ofOwners: [d]).map(\.id).sorted() == [rungs[2].id, rungs[3].id])
+        try Self.commit(store, [.remove(id: "D0000000001/resolve/9", owner: d), .stop(owner: "D0000000404", clocks: [.ack])])
+        #expect(try Self.rows(store)[d]?.count == 2, "a change to nothing there changes nothing")
+        try Self.commit(store, [.stop(owner: d, clocks: [.resolve]), .add(Self.rung(d, .verify, 0, dueIn: 120)), .remove(id: "D0000000001/verify/0", owner: d)])
+        rows = try Self.rows(store)
+        #expect(rows[d] == nil && rows[c]?.count == 1, "changes apply in order; the row goes with its last rung")
+    }
+
+    /// Paging in asks for a window of dues: a rung inside it must be found even when its
+    /// owner's first rung came before the window (and is in memory, not fired yet).
+    @Test func aWindowOfDuesFindsEveryRungInItWhateverItsOwnersOtherRungs() throws {
+        let store = try Store(path: StoreFixtures.tempDB())
+        let a = "D0000000001", b = "D0000000002", c = "D0000000003"
+        let rungs = [Self.rung(a, .ack, 0, dueIn: 10), Self.rung(a, .ack, 1, dueIn: 70), Self.rung(a, .resolve, 0, dueIn: 500),
+                     Self.rung(b, .ack, 0, dueIn: 200), Self.rung(c, .ack, 0, dueIn: 30), Self.rung(c, .ack, 1, dueIn: 40)]
+        try Self.commit(store, rungs.map { .add($0) })
+        let window = try store.timers(dueAfter: Self.t0.adding(ms: 60 * 60_000), through: Self.t0.adding(ms: 240 * 60_000))
+        #expect(Set(window.map(\.id)) == [rungs[1].id, rungs[3].id], "in (60, 240] minutes: a's second rung and b's first")
+        let loaded = try store.loadWorkingSet(timersDueBy: Self.t0.adding(ms: 35 * 60_000))
+        #expect(Set(loaded.timers.keys) == [rungs[0].id, rungs[4].id], "due by 35 minutes, and only those of the rows")
+        #expect(Set(try store.loadLedger().timers.values) == Set(rungs))
+    }
+
+    /// The migration from a rung a row (v2 to v10) keeps every rung and the view shows them
+    /// with the old columns.
+    @Test func theMigrationGathersTheOldRowsByOwner() throws {
+        let path = StoreFixtures.tempDB()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: "v10: petitions (信访) beside their cases")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO timers VALUES ('D0000000001/ack/1', 'D0000000001', 'C0000000001', 'D0000000001', 'chengguan', 'ack', 1, 2, 'supervise', 'agency,ops', 2000, 2000);
+                INSERT INTO timers VALUES ('D0000000001/ack/0', 'D0000000001', 'C0000000001', 'D0000000001', 'chengguan', 'ack', 0, 1, 'remind', 'agency', 1000, 2000);
+                INSERT INTO timers VALUES ('C0000000001/verify/0', 'C0000000001', 'C0000000001', NULL, NULL, 'verify', 0, 1, 'remind', 'ops', 5000, 5000);
+                """)
+        }
+        try Schema.migrator.migrate(queue)
+        let (owners, viewed) = try queue.read { db in
+            (try String.fetchAll(db, sql: "SELECT owner || ':' || next_due || '-' || last_due FROM ladders ORDER BY owner"),
+             try Row.fetchAll(db, sql: "SELECT id, dispatch_id, agency, recipients, due FROM timers ORDER BY id").map { "\($0)" })
+        }
+        #expect(owners == ["C0000000001:5000-5000", "D0000000001:1000-2000"])
+        #expect(viewed == [#"[id:"C0000000001/verify/0" dispatch_id:NULL agency:NULL recipients:"ops" due:5000]"#,
+                           #"[id:"D0000000001/ack/0" dispatch_id:"D0000000001" agency:"chengguan" recipients:"agency" due:1000]"#,
+                           #"[id:"D0000000001/ack/1" dispatch_id:"D0000000001" agency:"chengguan" recipients:"agency,ops" due:2000]"#])
+    }
+}
