@@ -87,8 +87,6 @@ extension Broker {
         inFlight.append(InFlightBatch(id: id, epoch: epoch, out: waiting, pushes: batch.pushes, withdrawn: batch.withdrawn,
                                       received: batch.received, replyKeys: keys, submittedIDs: Array(batch.submitted.keys),
                                       cases: Set(batch.touchedCases)))
-        // Rungs beyond the horizon are written with the batch and read back as they come near.
-        ledger.evictTimers(batch.timerChanges.compactMap { if case .add(let t) = $0, t.due > timersInMemoryThrough { t.id } else { nil } })
         let job = CommitWriter.Job(id: id, epoch: epoch, batch: batch)
         if mayCommitHere && inFlight.count == 1 && waiting.count <= Broker.maxCommittedHere {
             complete(writer.commitHere(job))

@@ -80,7 +80,7 @@ public final class Broker: @unchecked Sendable {
     var timerHeap = Heap<TimerEntry>()
     /// Rungs due by this time are in memory (and the heap); later ones wait in the store and are
     /// read as it comes near (Broker+Timers).
-    var timersInMemoryThrough = Date(ms: 0)
+    var timersInMemoryThrough = Date(ms: 0) { didSet { ledger.timersHeldThrough = timersInMemoryThrough } }
     static let timerHorizonMs: Int64 = 3_600_000
     /// Open cases read at once to move their deadlines to a new holiday schedule (a test makes
     /// it small to see several pages).

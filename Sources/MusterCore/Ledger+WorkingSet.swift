@@ -139,11 +139,6 @@ extension Ledger {
         }
     }
 
-    /// These rungs leave memory (written to the store, read back as they come near).
-    public mutating func evictTimers(_ ids: [String]) {
-        for id in ids { removeTimer(id) }
-    }
-
     /// Rungs due after `horizon` leave memory (they are in the store, read back as time nears).
     public mutating func evictTimers(dueAfter horizon: Date) {
         for t in timers.values where t.due > horizon { removeTimer(t.id) }

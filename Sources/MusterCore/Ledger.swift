@@ -33,6 +33,10 @@ public struct Ledger: Sendable, Equatable {
     /// Ladder rungs not yet fired, and by owner (dispatch id, or case id for the case's clocks).
     public var timers: [String: LadderTimer] = [:]
     public var timersByOwner: [String: Set<String>] = [:]
+    /// Rungs scheduled due after this are not held: the broker keeps only the next hour's in
+    /// memory and reads later ones from the store as they come near (nil: every rung is held).
+    /// Holding them only to drop them after the commit cost a tenth of deciding a SUBMIT.
+    public var timersHeldThrough: Date?
     /// Management modes by grid prefix (the root grid for city-wide); absent: 平时 normal.
     public var modes: [String: ManagementMode] = [:]
     /// Whistles: every open one, and those closed since the start.
@@ -155,9 +159,10 @@ public struct Ledger: Sendable, Equatable {
             update(id, fact, &fp) { $0.satisfaction = s }
         case .scheduled(let list):
             for t in list {
+                fp.timers.append(.add(t))
+                if let through = timersHeldThrough, t.due > through { continue }
                 timers[t.id] = t
                 timersByOwner[t.owner, default: []].insert(t.id)
-                fp.timers.append(.add(t))
             }
         case .escalated(let t) where t.clock == .incident:
             removeTimer(t.id)

@@ -10,8 +10,29 @@ public enum Timestamp {
         let secs = ms.floorDiv(1000), milli = ms.floorMod(1000)
         let days = secs.floorDiv(86_400), sod = secs.floorMod(86_400)
         let (year, month, day) = CivilDay(ordinal: days).civil
+        guard (0...9999).contains(year) else { return formatAnyYear(year, month, day, sod, milli) }
+        // Digits written into bytes: String's appends and `String(Int)` cost ~9,000 instructions a
+        // time, and the broker formats several times per DISPATCH and reply.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 29) { out in
+            var i = 0
+            func put(_ b: UInt8) { out[i] = b; i += 1 }
+            func digits(_ v: Int64, _ width: Int) {
+                var v = v, end = i + width
+                i = end
+                while end > i - width { end -= 1; out[end] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
+            }
+            digits(Int64(year), 4); put(UInt8(ascii: "-")); digits(Int64(month), 2); put(UInt8(ascii: "-")); digits(Int64(day), 2)
+            put(UInt8(ascii: "T")); digits(sod / 3600, 2); put(UInt8(ascii: ":")); digits(sod / 60 % 60, 2); put(UInt8(ascii: ":"))
+            digits(sod % 60, 2)
+            if milli != 0 { put(UInt8(ascii: ".")); digits(milli, 3) }
+            for b in "+08:00".utf8 { put(b) }
+            return String(decoding: UnsafeBufferPointer(rebasing: out[..<i]), as: UTF8.self)
+        }
+    }
+
+    /// The same for a year outside 0…9999 (never a case's; kept for completeness).
+    static func formatAnyYear(_ year: Int, _ month: Int, _ day: Int, _ sod: Int64, _ milli: Int64) -> String {
         var out = ""
-        out.reserveCapacity(29)
         func pad(_ v: Int64, _ w: Int) {
             let s = String(v)
             if s.count < w { out += String(repeating: "0", count: w - s.count) }

@@ -45,6 +45,16 @@ struct Binder {
         }
     }
 
+    /// Runs a query: whether it has a row (the first; the statement is reset after).
+    func exists() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        defer { sqlite3_reset(stmt) }
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(stmt))))
+        }
+        return rc == SQLITE_ROW
+    }
+
     /// Runs the statement; throws SQLite's message on failure.
     func step() throws {
         let rc = sqlite3_step(stmt)

@@ -28,8 +28,11 @@ extension Store {
             INSERT OR REPLACE INTO ladders (owner, case_id, agency, next_due, last_due, rungs) VALUES (?, ?, ?, ?, ?, ?)
             """)
         let delete = try db.cachedStatement(sql: "DELETE FROM ladders WHERE owner = ?")
+        let probe = try db.cachedStatement(sql: "SELECT 1 FROM ladders WHERE owner = ?")
         for owner in owners {
-            var rungs = try Store.ladder(db, owner: owner)
+            // A new dispatch has no row yet: a probe of the key, not a read through the view.
+            var p = Binder(probe); p.bind(owner)
+            var rungs = try p.exists() ? try Store.ladder(db, owner: owner) : [:]
             let before = rungs
             for change in byOwner[owner] ?? [] {
                 switch change {

@@ -41,6 +41,7 @@ extension Store {
                                dispatchID: try String.fetchOne(db, sql: "SELECT max(dispatch_id) FROM dispatches"))
             ledger.ids.observe(whistleID: try Store.lastWhistleID(db))
             ledger.admit(timers: try Store.timers(db, dueBy: horizon))
+            ledger.timersHeldThrough = horizon
             try Store.loadModes(db, into: &ledger)
             for w in try Store.whistles(db, where: "state = 'open'", [[]]) { ledger.admit(whistle: w) }
             ledger.ids.observe(incidentID: try String.fetchOne(db, sql: "SELECT max(incident_id) FROM incidents"))

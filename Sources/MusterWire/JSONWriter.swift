@@ -18,8 +18,8 @@ public struct JSONWriter: Sendable {
 
     public mutating func field(_ k: String, _ v: String) { key(k); JSONWriter.appendString(v, to: &bytes) }
     public mutating func field(_ k: String, _ v: String?) { if let v { field(k, v) } }
-    public mutating func field(_ k: String, _ v: Int) { key(k); bytes.append(contentsOf: String(v).utf8) }
-    public mutating func field(_ k: String, _ v: Int64) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func field(_ k: String, _ v: Int) { key(k); JSONWriter.appendInt(Int64(v), to: &bytes) }
+    public mutating func field(_ k: String, _ v: Int64) { key(k); JSONWriter.appendInt(v, to: &bytes) }
     public mutating func field(_ k: String, _ v: Double) { key(k); bytes.append(contentsOf: String(v).utf8) }
     public mutating func field(_ k: String, _ v: Bool) { key(k); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
     public mutating func field(_ k: String, _ v: [String]) {
@@ -47,6 +47,20 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "}"))
         first = false
     }
+    /// An array of `count` objects, each written in place by `build` (no buffer per object).
+    public mutating func objects(_ k: String, count: Int, _ build: (Int, inout JSONWriter) -> Void) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for i in 0..<count {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "{"))
+            first = true
+            build(i, &self)
+            bytes.append(UInt8(ascii: "}"))
+        }
+        bytes.append(UInt8(ascii: "]"))
+        first = false
+    }
     public mutating func array(_ k: String, _ items: [[UInt8]]) {
         key(k)
         bytes.append(UInt8(ascii: "["))
@@ -63,22 +77,37 @@ public struct JSONWriter: Sendable {
         return bytes
     }
 
+    /// An integer's decimal digits, written straight into the bytes (`String(v)` costs an
+    /// allocation and several hundred instructions, and the log writes a few per fact).
+    public static func appendInt(_ v: Int64, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var x = v.magnitude, end = 20
+            repeat { end -= 1; digits[end] = UInt8(ascii: "0") + UInt8(x % 10); x /= 10 } while x != 0
+            if v < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[end...]))
+        }
+    }
+
     /// Copies runs of bytes that need no escape whole: most strings have none.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { bytes in
-            var start = 0
-            for i in 0..<bytes.count {
-                let b = bytes[i]
-                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
-                appendEscape(b, to: &out)
-                start = i + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        if s.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &out) }) == nil {
+            var s = s
+            s.withUTF8 { appendEscaped($0, to: &out) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var start = 0
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+            appendEscape(b, to: &out)
+            start = i + 1
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
     }
 
     private static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {

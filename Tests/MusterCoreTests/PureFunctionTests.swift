@@ -13,6 +13,18 @@ import MusterWire
         #expect(Timestamp.parse("2026-06-27T02:00:00Z") == Date(ms: 1_782_525_600_000))
     }
 
+    /// The byte-wise formatter writes what the String-appending one wrote, to the millisecond.
+    @Test func timestampsAreWrittenAsTheyWereByAppendingStrings() {
+        // Year 1 to 9999, by an odd stride that lands on every millisecond digit and time of day.
+        let strided = Array(stride(from: Int64(-62_135_596_800_000), to: 253_402_271_999_999, by: 49_999_999_937))
+        for ms in [0, -1, -1000, 999, 1_000, 253_402_271_999_999] + strided {
+            let date = Date(ms: ms), local = ms + 8 * 3_600_000
+            let secs = local.floorDiv(1000), days = secs.floorDiv(86_400)
+            let (y, m, d) = CivilDay(ordinal: days).civil
+            #expect(Timestamp.format(date) == Timestamp.formatAnyYear(y, m, d, secs.floorMod(86_400), local.floorMod(1000)), "\(ms)")
+        }
+    }
+
     @Test func everyFormattedDayParsesBack() {
         var ms: Int64 = 946_684_800_000  // 2000-01-01
         while ms < 4_102_444_800_000 {  // 2100

@@ -141,51 +141,70 @@ enum LogWriter {
     /// owner, clock, stage and index; rungs that do not share those or whose ids do not follow
     /// (none are made so) are written whole, as v2 wrote them.
     static func writeSchedule(_ timers: [LadderTimer], into w: inout JSONWriter) {
-        let stages = timers.compactMap(stage)  // [Int?]: a rung whose id does not follow drops out
-        guard let first = timers.first, stages.count == timers.count,
+        guard let first = timers.first,
               timers.allSatisfy({ $0.caseID == first.caseID && $0.dispatchID == first.dispatchID && $0.agency == first.agency })
         else { return w.array("rungs", timers.map(rungJSON)) }
-        w.field("case_id", first.caseID); w.field("dispatch_id", first.dispatchID); w.field("agency", first.agency)
-        var clocks: [[UInt8]] = [], run: [LadderTimer] = [], runStage: Int? = nil
-        for (t, stage) in zip(timers, stages) {
-            if let head = run.first, head.clock != t.clock || head.deadline != t.deadline || runStage != stage {
-                clocks.append(clockJSON(run, stage: runStage))
-                run = []
+        // Runs of rungs of one clock, stage and deadline, in order.
+        var runs: [(range: Range<Int>, stage: Int?)] = []
+        for (i, t) in timers.enumerated() {
+            guard let stage = stage(t) else { return w.array("rungs", timers.map(rungJSON)) }
+            if let last = runs.last, case let head = timers[last.range.lowerBound],
+               head.clock == t.clock, head.deadline == t.deadline, last.stage == stage {
+                runs[runs.count - 1].range = last.range.lowerBound..<(i + 1)
+            } else {
+                runs.append((i..<(i + 1), stage))
             }
-            if run.isEmpty { runStage = stage }
-            run.append(t)
         }
-        clocks.append(clockJSON(run, stage: runStage))
-        w.array("clocks", clocks)
+        w.field("case_id", first.caseID); w.field("dispatch_id", first.dispatchID); w.field("agency", first.agency)
+        w.objects("clocks", count: runs.count) { i, g in writeClock(timers[runs[i].range], stage: runs[i].stage, into: &g) }
     }
 
     /// Rungs of one clock and deadline, as v3's `clock.scheduled` lists them under `clocks`.
+    static func writeClock(_ run: ArraySlice<LadderTimer>, stage: Int?, into g: inout JSONWriter) {
+        guard let head = run.first else { return }
+        g.field("clock", head.clock.rawValue)
+        if let stage { g.field("stage", stage) }
+        g.time("deadline", head.deadline)
+        g.objects("rungs", count: run.count) { j, r in
+            let t = run[run.startIndex + j]
+            r.field("rung", t.rung); r.field("level", t.level); r.field("notice", t.notice); r.field("to", t.to); r.time("due", t.due)
+        }
+    }
+
     static func clockJSON(_ run: [LadderTimer], stage: Int?) -> [UInt8] {
         var g = JSONWriter(capacity: 96 + run.count * 96)
-        g.field("clock", run.first?.clock.rawValue ?? "")
-        if let stage { g.field("stage", stage) }
-        if let deadline = run.first?.deadline { g.time("deadline", deadline) }
-        g.array("rungs", run.map(scheduledRungJSON))
+        writeClock(run[...], stage: stage, into: &g)
         return g.finish()
     }
 
-    /// A rung of v3's `clock.scheduled`: what is not its clock's.
-    static func scheduledRungJSON(_ t: LadderTimer) -> [UInt8] {
-        var w = JSONWriter(capacity: 96)
-        w.field("rung", t.rung); w.field("level", t.level); w.field("notice", t.notice); w.field("to", t.to); w.time("due", t.due)
-        return w.finish()
-    }
-
     /// The stage in a rung's id (`D…/milestone.2/0` → 2; `D…/ack/1` → .some(nil)), nil when its
-    /// id is not `owner/clock[.stage]/rung`.
+    /// id is not `owner/clock[.stage]/rung`. On the bytes: it runs for every rung scheduled.
     static func stage(_ t: LadderTimer) -> Int?? {
-        let head = t.owner + "/" + t.clock.rawValue, tail = "/" + String(t.rung)
-        guard t.id.hasPrefix(head), t.id.hasSuffix(tail), t.id.utf8.count >= head.utf8.count + tail.utf8.count else { return nil }
-        let middle = t.id.utf8.dropFirst(head.utf8.count).dropLast(tail.utf8.count)
-        if middle.isEmpty { return .some(nil) }
-        guard middle.first == UInt8(ascii: "."), let n = Int(String(decoding: middle.dropFirst(), as: UTF8.self)),
-              t.id == head + "." + String(n) + tail else { return nil }
-        return .some(n)
+        var id = t.id, owner = t.owner, clock = t.clock.rawValue
+        return id.withUTF8 { id in owner.withUTF8 { owner in clock.withUTF8 { clock in
+            var i = 0
+            func take(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+                guard id.count - i >= s.count, memcmp(id.baseAddress! + i, s.baseAddress!, s.count) == 0 else { return false }
+                i += s.count
+                return true
+            }
+            func take(_ b: UInt8) -> Bool {
+                guard i < id.count, id[i] == b else { return false }
+                i += 1
+                return true
+            }
+            func number() -> Int? {  // digits without a leading zero, as String(Int) writes them
+                let start = i
+                while i < id.count, id[i] >= UInt8(ascii: "0"), id[i] <= UInt8(ascii: "9"), i - start < 9 { i += 1 }
+                guard i > start, i - start == 1 || id[start] != UInt8(ascii: "0") else { return nil }
+                return id[start..<i].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+            }
+            guard !owner.isEmpty, !clock.isEmpty, take(owner), take(UInt8(ascii: "/")), take(clock) else { return nil }
+            var stage: Int?
+            if take(UInt8(ascii: ".")) { guard let n = number() else { return nil }; stage = n }
+            guard take(UInt8(ascii: "/")), number() == t.rung, i == id.count else { return nil }
+            return .some(stage)
+        } } }
     }
 
     static func rungJSON(_ t: LadderTimer) -> [UInt8] {
