@@ -123,7 +123,7 @@ struct Open311Form: Equatable {
             o.field("address_id", addressID)
             o.field("account_id", accountID)
             if !attributes.isEmpty {
-                o.object("attributes") { a in for k in attributes.keys.sorted() { a.field(k, attributes[k]!) } }
+                o.object("attributes") { a in for k in attributes.keys.sorted() { a.field(JSONWriter.Key(k), attributes[k]!) } }
             }
         }
         return w.finish()

@@ -35,13 +35,13 @@ public enum WorkOrderImport {
 
     static func body(_ m: ImportMapping, _ row: ExportTable.Row) throws(ImportMapping.Rejection) -> [UInt8] {
         var w = JSONWriter()
-        for field in ["order_no", "kind", "content", "title", "address", "grid", "category"] { w.field(field, m.cell(field, row)) }
+        for field in ["order_no", "kind", "content", "title", "address", "grid", "category"] { w.field(JSONWriter.Key(field), m.cell(field, row)) }
         w.field("called_at", try m.time(row))
         for field in schema.fields where schema.booleans.contains(field) {
-            if let yes = try m.flag(field, row) { w.field(field, yes) }
+            if let yes = try m.flag(field, row) { w.field(JSONWriter.Key(field), yes) }
         }
         for field in ["lat", "lon"] {
-            if let n = try m.number(field, row) { w.field(field, n) }
+            if let n = try m.number(field, row) { w.field(JSONWriter.Key(field), n) }
         }
         let name = m.cell("contact.name", row), phone = m.cell("contact.phone", row)
         if name != nil || phone != nil { w.object("contact") { c in c.field("name", name); c.field("phone", phone) } }

@@ -36,7 +36,7 @@ public enum PetitionImport {
 
     static func body(_ m: ImportMapping, _ row: ExportTable.Row) throws(ImportMapping.Rejection) -> [UInt8] {
         var w = JSONWriter()
-        for field in ["petition_no", "channel", "content", "title", "address", "grid", "category"] { w.field(field, m.cell(field, row)) }
+        for field in ["petition_no", "channel", "content", "title", "address", "grid", "category"] { w.field(JSONWriter.Key(field), m.cell(field, row)) }
         w.field("received_at", try m.time(row))
         if m.cell("about", row) != nil { w.field("about", m.list("about", row)) }
         let name = m.cell("petitioner.name", row), id = m.cell("petitioner.id_number", row), phone = m.cell("petitioner.phone", row)

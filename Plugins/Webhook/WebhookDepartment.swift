@@ -258,7 +258,7 @@ public final class WebhookDepartment: DepartmentPlugin, @unchecked Sendable {
         let taken: Set<String> = ["type", "delivery", "dispatch_id", "case_id", "role", "round", "category", "department_code",
                                   "department_status", "title", "description", "priority", "grid", "address", "due", "reporter"]
         for (key, value) in await rules.workOrderFields(d).sorted(by: { $0.key < $1.key }) where !taken.contains(key) {
-            if let bytes = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) { w.raw(key, Array(bytes)) }
+            if let bytes = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) { w.raw(JSONWriter.Key(key), Array(bytes)) }
         }
         return w.finish()
     }

@@ -97,7 +97,7 @@ extension Messages {
 
     static func stats(_ s: Store.Stats, into w: inout JSONWriter) {
         w.field("accepted", s.accepted)
-        w.object("by_state") { b in for (k, v) in s.byState.sorted(by: { $0.key < $1.key }) { b.field(k, v) } }
+        w.object("by_state") { b in for (k, v) in s.byState.sorted(by: { $0.key < $1.key }) { b.field(JSONWriter.Key(k), v) } }
         w.field("satisfaction_rate", rate(s.satisfied, s.rated))
         w.array("agencies", s.agencies.map { a in
             var o = JSONWriter()

@@ -85,7 +85,7 @@ extension Messages {
                 o.field("place", p.place)
                 o.field("name", grids.displayName(p.place))
                 o.field("blown", p.blown)
-                o.object("by_kind") { k in for (kind, n) in p.byKind.sorted(by: { $0.key < $1.key }) { k.field(kind, n) } }
+                o.object("by_kind") { k in for (kind, n) in p.byKind.sorted(by: { $0.key < $1.key }) { k.field(JSONWriter.Key(kind), n) } }
                 o.field("stood_down", p.closed)
                 if p.closed > 0 { o.field("solved_rate", rate(p.closedSolved, p.closed)) } else { o.null("solved_rate") }
                 o.field("with_no_show", p.withNoShow)

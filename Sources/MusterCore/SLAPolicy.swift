@@ -90,10 +90,12 @@ public struct SLAPolicy: Sendable, Equatable {
         }
     }
 
-    public var defaults: Windows
-    public var rules: [Rule]
-    public var modes: [ManagementMode: ModeChange]
-    public var heatingSeasons: [ClosedRange<CivilDay>]
+    // Changing what windows are made of forgets the windows remembered.
+    public var defaults: Windows { didSet { memo = WindowsMemo() } }
+    public var rules: [Rule] { didSet { memo = WindowsMemo() } }
+    public var modes: [ManagementMode: ModeChange] { didSet { memo = WindowsMemo() } }
+    public var heatingSeasons: [ClosedRange<CivilDay>] { didSet { memo = WindowsMemo() } }
+    private var memo = WindowsMemo()
     public var ladders: [ClockKind: [Rung]]
     public var extensions: Extensions
 
@@ -105,7 +107,7 @@ public struct SLAPolicy: Sendable, Equatable {
     }
 
     /// What a case is, for matching rules.
-    public struct Subject: Sendable, Equatable {
+    public struct Subject: Sendable, Hashable {
         public var category: String
         public var priority: Priority
         public var source: Source
@@ -151,6 +153,10 @@ public struct SLAPolicy: Sendable, Equatable {
     /// Each clock's window for a case: the first matching rule that sets it, else the default;
     /// then the mode's scale. Also the names of the rules used, for the record.
     public func windows(for s: Subject, on day: CivilDay) -> (windows: Windows, rules: [String]) {
+        memo.windows(for: s, on: day) { matchWindows(for: s, on: day) }
+    }
+
+    private func matchWindows(for s: Subject, on day: CivilDay) -> (windows: Windows, rules: [String]) {
         var w: Windows = [:]
         var used: [String] = []
         for r in rules where matches(r, s, on: day) {
@@ -199,4 +205,29 @@ extension Period {
             return days >= 1 ? Period(Int(days.rounded()), .wd) : Period(max(1, Int((days * 8).rounded())), .wh)
         }
     }
+}
+
+/// `SLAPolicy.windows` remembered by subject and day: every dispatch matches the rules' globs
+/// and grid prefixes, and the same few subjects recur all day (matching cost a twentieth of a
+/// SUBMIT). Forgotten when the policy changes, and all at once past a bound. Not part of the
+/// policy's value: two policies are equal whatever either remembers.
+final class WindowsMemo: @unchecked Sendable, Equatable {  // its one var is behind the lock
+    private struct Key: Hashable { var subject: SLAPolicy.Subject; var day: CivilDay }
+    private static let bound = 4096
+    private let lock = NSLock()
+    private var entries: [Key: (windows: SLAPolicy.Windows, rules: [String])] = [:]
+
+    func windows(for s: SLAPolicy.Subject, on day: CivilDay,
+                 _ match: () -> (windows: SLAPolicy.Windows, rules: [String])) -> (windows: SLAPolicy.Windows, rules: [String]) {
+        let key = Key(subject: s, day: day)
+        if let known = lock.withLock({ entries[key] }) { return known }
+        let found = match()
+        lock.withLock {
+            if entries.count >= Self.bound { entries.removeAll(keepingCapacity: true) }
+            entries[key] = found
+        }
+        return found
+    }
+
+    static func == (a: WindowsMemo, b: WindowsMemo) -> Bool { true }
 }

@@ -26,7 +26,7 @@ extension Store {
             y.field("official", s.official)
             y.field("days_off", s.daysOff.map(\.description))
             y.field("workdays", s.makeUpWorkdays.map(\.description))
-            w.raw(String(year), y.finish())
+            w.raw(JSONWriter.Key(String(year)), y.finish())
         }
         return w.finish()
     }

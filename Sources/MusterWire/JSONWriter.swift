@@ -9,20 +9,37 @@ public struct JSONWriter: Sendable {
 
     public static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
-    private mutating func key(_ k: String) {
+    /// A member's name: a literal in code (`"case_id"`, copied as it is: a key named in code
+    /// holds no quote, backslash or control character), or a name made at run time (a year, a
+    /// plugin's configured field), escaped like any string. A literal costs no String.
+    public enum Key: ExpressibleByStringLiteral, Sendable {
+        case literal(StaticString)
+        case named(String)
+        public init(stringLiteral value: StaticString) { self = .literal(value) }
+        public init(_ name: String) { self = .named(name) }
+    }
+
+    private mutating func key(_ k: Key) {
         if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
-        JSONWriter.appendString(k, to: &bytes)
+        switch k {
+        case .literal(let s):
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+            bytes.append(UInt8(ascii: "\""))
+        case .named(let s):
+            JSONWriter.appendString(s, to: &bytes)
+        }
         bytes.append(UInt8(ascii: ":"))
     }
 
-    public mutating func field(_ k: String, _ v: String) { key(k); JSONWriter.appendString(v, to: &bytes) }
-    public mutating func field(_ k: String, _ v: String?) { if let v { field(k, v) } }
-    public mutating func field(_ k: String, _ v: Int) { key(k); JSONWriter.appendInt(Int64(v), to: &bytes) }
-    public mutating func field(_ k: String, _ v: Int64) { key(k); JSONWriter.appendInt(v, to: &bytes) }
-    public mutating func field(_ k: String, _ v: Double) { key(k); bytes.append(contentsOf: String(v).utf8) }
-    public mutating func field(_ k: String, _ v: Bool) { key(k); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
-    public mutating func field(_ k: String, _ v: [String]) {
+    public mutating func field(_ k: Key, _ v: String) { key(k); JSONWriter.appendString(v, to: &bytes) }
+    public mutating func field(_ k: Key, _ v: String?) { if let v { field(k, v) } }
+    public mutating func field(_ k: Key, _ v: Int) { key(k); JSONWriter.appendInt(Int64(v), to: &bytes) }
+    public mutating func field(_ k: Key, _ v: Int64) { key(k); JSONWriter.appendInt(v, to: &bytes) }
+    public mutating func field(_ k: Key, _ v: Double) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func field(_ k: Key, _ v: Bool) { key(k); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
+    public mutating func field(_ k: Key, _ v: [String]) {
         key(k)
         bytes.append(UInt8(ascii: "["))
         for (i, s) in v.enumerated() {
@@ -31,15 +48,15 @@ public struct JSONWriter: Sendable {
         }
         bytes.append(UInt8(ascii: "]"))
     }
-    public mutating func null(_ k: String) { key(k); bytes.append(contentsOf: "null".utf8) }
+    public mutating func null(_ k: Key) { key(k); bytes.append(contentsOf: "null".utf8) }
     /// An already-encoded JSON value (object, array, number…), copied as is.
-    public mutating func raw(_ k: String, _ json: some Collection<UInt8>) { key(k); bytes.append(contentsOf: json) }
+    public mutating func raw(_ k: Key, _ json: some Collection<UInt8>) { key(k); bytes.append(contentsOf: json) }
     // The common kinds, not generic: a generic called from another module is not specialised
     // there, and the log writes a time this way for every fact.
-    public mutating func raw(_ k: String, _ json: [UInt8]) { key(k); bytes.append(contentsOf: json) }
-    public mutating func raw(_ k: String, _ json: UnsafeBufferPointer<UInt8>) { key(k); bytes.append(contentsOf: json) }
+    public mutating func raw(_ k: Key, _ json: [UInt8]) { key(k); bytes.append(contentsOf: json) }
+    public mutating func raw(_ k: Key, _ json: UnsafeBufferPointer<UInt8>) { key(k); bytes.append(contentsOf: json) }
     /// A nested object, written in place.
-    public mutating func object(_ k: String, _ build: (inout JSONWriter) -> Void) {
+    public mutating func object(_ k: Key, _ build: (inout JSONWriter) -> Void) {
         key(k)
         bytes.append(UInt8(ascii: "{"))
         first = true
@@ -48,7 +65,7 @@ public struct JSONWriter: Sendable {
         first = false
     }
     /// An array of `count` objects, each written in place by `build` (no buffer per object).
-    public mutating func objects(_ k: String, count: Int, _ build: (Int, inout JSONWriter) -> Void) {
+    public mutating func objects(_ k: Key, count: Int, _ build: (Int, inout JSONWriter) -> Void) {
         key(k)
         bytes.append(UInt8(ascii: "["))
         for i in 0..<count {
@@ -61,7 +78,7 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "]"))
         first = false
     }
-    public mutating func array(_ k: String, _ items: [[UInt8]]) {
+    public mutating func array(_ k: Key, _ items: [[UInt8]]) {
         key(k)
         bytes.append(UInt8(ascii: "["))
         for (i, item) in items.enumerated() {

@@ -41,6 +41,29 @@ import MusterWire
         #expect(cleaning.windows[.resolve] == Period(2, .wh))
     }
 
+    /// Windows are remembered by subject and day; a policy changed afterwards answers by its new
+    /// rules, defaults, modes and seasons, and a copy changed leaves the original's answers alone.
+    @Test func rememberedWindowsFollowTheirPolicyWhenItChanges() {
+        let day = CivilDay("2026-06-01")!, urgent = Self.subject("street_vending", .urgent)
+        var sla = Self.sla
+        #expect(sla.windows(for: urgent, on: day).windows[.ack] == Period(15, .m))
+        #expect(sla.windows(for: urgent, on: day).windows[.ack] == Period(15, .m), "remembered: the same")
+        let original = sla
+        sla.rules = []
+        #expect(sla.windows(for: urgent, on: day).windows[.ack] == sla.defaults[.ack] && sla.windows(for: urgent, on: day).rules.isEmpty)
+        sla.defaults[.ack] = Period(7, .m)
+        #expect(sla.windows(for: urgent, on: day).windows[.ack] == Period(7, .m))
+        #expect(original.windows(for: urgent, on: day).windows[.ack] == Period(15, .m), "the copy taken before is unchanged")
+        var seasons = Self.sla
+        let heating = Self.subject("heating_not_warm"), winter = CivilDay("2026-12-01")!
+        #expect(seasons.windows(for: heating, on: winter).windows[.ack] == Period(30, .m))
+        seasons.heatingSeasons = []
+        #expect(seasons.windows(for: heating, on: winter).windows[.ack] == Period(1, .h), "no season: ordinary")
+        for n in 0..<5000 {  // past the bound, everything is forgotten at once and still right
+            #expect(sla.windows(for: Self.subject("street_vending", .urgent), on: CivilDay(ordinal: Int64(20_000 + n))).windows[.ack] == Period(7, .m))
+        }
+    }
+
     @Test func heatingIsUrgentOnlyInTheHeatingSeason() {
         let winter = Self.sla.windows(for: Self.subject("heating_not_warm"), on: CivilDay("2026-12-01")!).windows
         let summer = Self.sla.windows(for: Self.subject("heating_not_warm"), on: CivilDay("2026-07-01")!).windows

@@ -131,6 +131,20 @@ import Testing
         #expect(obj["absent"] == nil)
     }
 
+    /// Literal keys are copied as written; a key made at run time (a plugin's configured name)
+    /// is escaped like a value; integers are written digit by digit, both signs.
+    @Test func keysMadeAtRunTimeAreEscapedAndIntegersWrittenExactly() throws {
+        var w = JSONWriter()
+        let name = "字段\"名\\\n"
+        w.field(JSONWriter.Key(name), "v")
+        w.field("已知", 1)
+        for (i, n) in [Int64.min, -1, 0, 7, 10, Int64.max].enumerated() { w.field(JSONWriter.Key("i\(i)"), n) }
+        let bytes = w.finish()
+        let obj = try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any]
+        #expect(obj[name] as? String == "v" && obj["已知"] as? Int == 1)
+        #expect(String(decoding: bytes, as: UTF8.self).hasSuffix(#""i0":-9223372036854775808,"i1":-1,"i2":0,"i3":7,"i4":10,"i5":9223372036854775807}"#))
+    }
+
     @Test func aMembersBytesAreFoundPastTrickyStrings() {
         let body = Array(#"{"id":"x\"}{","nested":{"case":1},"case" : {"title":"a}b\\","k":[1,{"x":"]"}]} ,"z":2}"#.utf8)
         let span = JSONSpan.value(of: "case", in: body).map { String(decoding: $0, as: UTF8.self) }

@@ -218,12 +218,12 @@ enum LogWriter {
 
 extension JSONWriter {
     /// A time as the log writes it (`LogTime`).
-    mutating func time(_ k: String, _ date: Date) {
+    mutating func time(_ k: JSONWriter.Key, _ date: Date) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: LogTime.width) { buf in
             let n = LogTime.format(date, into: buf)
             raw(k, UnsafeBufferPointer(rebasing: buf[..<n]))
         }
     }
 
-    mutating func time(_ k: String, _ date: Date?) { if let date { time(k, date) } }
+    mutating func time(_ k: JSONWriter.Key, _ date: Date?) { if let date { time(k, date) } }
 }
