@@ -55,6 +55,35 @@ struct Binder {
         return rc == SQLITE_ROW
     }
 
+    /// Runs a query, handing each row to `row` (the statement is reset after). For the reads
+    /// every SUBMIT makes (its source's id, its merge key, its request id): GRDB's rows and
+    /// arguments cost several times the probe itself.
+    func rows(_ row: (Columns) throws -> Void) throws {
+        defer { sqlite3_reset(stmt) }
+        while true {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(stmt))))
+            }
+            try row(Columns(stmt: stmt))
+        }
+    }
+
+    /// The current row of a query being stepped.
+    struct Columns {
+        let stmt: OpaquePointer
+        func text(_ i: Int32) -> String {
+            guard let p = sqlite3_column_text(stmt, i) else { return "" }
+            return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))), as: UTF8.self)
+        }
+        func bytes(_ i: Int32) -> [UInt8] {
+            let n = Int(sqlite3_column_bytes(stmt, i))
+            guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return [] }
+            return Array(UnsafeRawBufferPointer(start: p, count: n))
+        }
+    }
+
     /// Runs the statement; throws SQLite's message on failure.
     func step() throws {
         let rc = sqlite3_step(stmt)

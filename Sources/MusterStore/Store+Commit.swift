@@ -143,10 +143,8 @@ extension Store {
             let stmt = try db.cachedStatement(sql: "SELECT command, reply FROM requests WHERE adapter = ? AND request_id = ?")
             var found: [RequestKey: (command: String, body: [UInt8])] = [:]
             for key in keys {
-                if let row = try Row.fetchOne(stmt, arguments: [key.adapter, key.requestID]) {
-                    let body: Data = row["reply"]
-                    found[key] = (row["command"], Array(body))
-                }
+                var b = Binder(stmt); b.bind(key.adapter); b.bind(key.requestID)
+                try b.rows { found[key] = ($0.text(0), $0.bytes(1)) }
             }
             return found
         }

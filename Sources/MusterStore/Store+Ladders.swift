@@ -63,18 +63,12 @@ extension Store {
 
     /// `ladders.rungs`: what a rung has of its own (its owner's case and department are the row's).
     static func rungsJSON(_ rungs: [LadderTimer]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        out.reserveCapacity(rungs.count * 160)
-        for (i, t) in rungs.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            var w = JSONWriter(capacity: 160)
+        JSONWriter.array(count: rungs.count, capacity: rungs.count * 160) { i, w in
+            let t = rungs[i]
             w.field("id", t.id); w.field("clock", t.clock.rawValue); w.field("rung", t.rung); w.field("level", t.level)
-            w.field("notice", t.notice); w.field("to", t.to.joined(separator: ",")); w.field("due", t.due.ms)
-            w.field("deadline", t.deadline.ms)
-            out += w.finish()
+            w.field("notice", t.notice); w.field("to", t.to.count == 1 ? t.to[0] : t.to.joined(separator: ","))
+            w.field("due", t.due.ms); w.field("deadline", t.deadline.ms)
         }
-        out.append(UInt8(ascii: "]"))
-        return out
     }
 
     /// Every waiting rung due by `through` (all of them without it).

@@ -87,17 +87,21 @@ extension Store {
             let byRef = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE source = ? AND external_ref = ?")
             let byMergeKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates) ORDER BY case_id")
             for d in needs.dispatches {
-                if let c = try String.fetchOne(byDispatch, arguments: [d]) { ids.append(c) }
+                var b = Binder(byDispatch); b.bind(d)
+                try b.rows { ids.append($0.text(0)) }
             }
             for r in needs.refs {
-                if let c = try String.fetchOne(byRef, arguments: [r.source.rawValue, r.ref]) { ids.append(c) }
+                var b = Binder(byRef); b.bind(r.source.rawValue); b.bind(r.ref)
+                try b.rows { ids.append($0.text(0)) }
             }
             for k in needs.mergeKeys {
-                ids += try String.fetchAll(byMergeKey, arguments: [k])
+                var b = Binder(byMergeKey); b.bind(k)
+                try b.rows { ids.append($0.text(0)) }
             }
             let byRepeatKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE repeat_key = ? ORDER BY case_id")
             for k in needs.repeatKeys {
-                ids += try String.fetchAll(byRepeatKey, arguments: [k])
+                var b = Binder(byRepeatKey); b.bind(k)
+                try b.rows { ids.append($0.text(0)) }
             }
             return try Store.casesWithDispatches(db, ids)
         }
