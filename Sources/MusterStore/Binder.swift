@@ -35,7 +35,10 @@ struct Binder {
         index += 1
         v.withUnsafeBytes { _ = sqlite3_bind_blob(stmt, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Binder.transient) }
     }
-    mutating func bind(_ v: Data) { bind(Array(v)) }
+    mutating func bind(_ v: Data) {
+        index += 1
+        v.withUnsafeBytes { _ = sqlite3_bind_blob(stmt, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Binder.transient) }
+    }
     /// UTF-8 bytes as TEXT (SQLite's JSON functions read a BLOB as its binary JSONB).
     mutating func bind(text v: [UInt8]) {
         index += 1

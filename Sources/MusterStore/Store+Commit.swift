@@ -18,7 +18,7 @@ extension Store {
                     let insertEvent = try db.cachedStatement(sql: "INSERT INTO events (seq, case_id, type, at, actor, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
                     for fact in batch.facts {
                         let type = fact.type
-                        let data = Data(LogFormat.encode(fact.change, type: type))
+                        let data = LogFormat.encode(fact.change, type: type)
                         lastSeq += 1
                         let at = fact.at.ms
                         head = EventChain.hash(previous: head, seq: lastSeq, caseID: fact.caseID, type: type, at: at, actor: fact.actor, data: data)
@@ -26,7 +26,7 @@ extension Store {
                         b.bind(lastSeq); b.bind(fact.caseID); b.bind(type); b.bind(at)
                         b.bind(fact.actor); b.bind(data); b.bind(head)
                         try b.step()
-                        logged.append(LoggedFact(seq: lastSeq, fact: fact, type: type, data: Array(data)))
+                        logged.append(LoggedFact(seq: lastSeq, fact: fact, type: type, data: data))
                     }
                     try writeOutcomes(db, logged)
                     try writeProjections(db, batch)

@@ -10,55 +10,67 @@ import MusterWire
 /// A dispatch's rungs share its case and department, so those are kept once, on the row.
 extension Store {
     /// Applies a batch's changes to the waiting rungs: each owner's row is read once, changed in
-    /// the order the changes came, and written once (deleted when no rung is left).
+    /// the order the changes came, and written once (deleted when no rung is left). An owner's
+    /// few rungs are kept in an array: searching it costs less than hashing their ids.
     func writeLadders(_ db: Database, _ changes: [TimerChange]) throws {
         guard !changes.isEmpty else { return }
-        var owners: [String] = []
-        var byOwner: [String: [TimerChange]] = [:]
+        // By owner, in order; an owner's changes mostly come together (one fact's rungs).
+        var groups: [(owner: String, changes: [TimerChange])] = []
+        var groupOf: [String: Int] = [:]
         for change in changes {
             let owner = switch change {
             case .add(let t): t.owner
             case .remove(_, let owner): owner
             case .stop(let owner, _): owner
             }
-            if byOwner[owner] == nil { owners.append(owner) }
-            byOwner[owner, default: []].append(change)
+            if let last = groups.last, last.owner == owner {
+                groups[groups.count - 1].changes.append(change)
+            } else if let i = groupOf[owner] {
+                groups[i].changes.append(change)
+            } else {
+                groupOf[owner] = groups.count
+                groups.append((owner, [change]))
+            }
         }
         let write = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO ladders (owner, case_id, agency, next_due, last_due, rungs) VALUES (?, ?, ?, ?, ?, ?)
             """)
         let delete = try db.cachedStatement(sql: "DELETE FROM ladders WHERE owner = ?")
         let probe = try db.cachedStatement(sql: "SELECT 1 FROM ladders WHERE owner = ?")
-        for owner in owners {
+        for (owner, changes) in groups {
             // A new dispatch has no row yet: a probe of the key, not a read through the view.
             var p = Binder(probe); p.bind(owner)
-            var rungs = try p.exists() ? try Store.ladder(db, owner: owner) : [:]
-            let before = rungs
-            for change in byOwner[owner] ?? [] {
+            let existed = try p.exists()
+            var rungs = existed ? try Store.timers(db, sql: "SELECT * FROM timers WHERE owner = ?", arguments: [owner]) : []
+            var changed = false
+            for change in changes {
                 switch change {
-                case .add(let t): rungs[t.id] = t
-                case .remove(let id, _): rungs[id] = nil
-                case .stop(_, let clocks): rungs = rungs.filter { !clocks.contains($0.value.clock) }
+                case .add(let t):
+                    if let i = rungs.firstIndex(where: { $0.id == t.id }) {
+                        if rungs[i] != t { rungs[i] = t; changed = true }
+                    } else {
+                        rungs.append(t); changed = true
+                    }
+                case .remove(let id, _):
+                    if let i = rungs.firstIndex(where: { $0.id == id }) { rungs.remove(at: i); changed = true }
+                case .stop(_, let clocks):
+                    let before = rungs.count
+                    rungs.removeAll { clocks.contains($0.clock) }
+                    changed = changed || rungs.count != before
                 }
             }
-            if rungs == before { continue }
+            guard changed else { continue }
             if rungs.isEmpty {
-                var b = Binder(delete); b.bind(owner); try b.step()
+                if existed { var b = Binder(delete); b.bind(owner); try b.step() }
                 continue
             }
-            let sorted = rungs.values.sorted { ($0.due, $0.id) < ($1.due, $1.id) }
+            rungs.sort { ($0.due, $0.id) < ($1.due, $1.id) }
             var b = Binder(write)
-            b.bind(owner); b.bind(sorted[0].caseID); b.bind(sorted[0].agency)
-            b.bind(sorted[0].due.ms); b.bind(sorted.map(\.due.ms).max() ?? sorted[0].due.ms)
-            b.bind(text: Store.rungsJSON(sorted))
+            b.bind(owner); b.bind(rungs[0].caseID); b.bind(rungs[0].agency)
+            b.bind(rungs[0].due.ms); b.bind(rungs[rungs.count - 1].due.ms)
+            b.bind(text: Store.rungsJSON(rungs))
             try b.step()
         }
-    }
-
-    /// An owner's waiting rungs, by id.
-    static func ladder(_ db: Database, owner: String) throws -> [String: LadderTimer] {
-        let list = try timers(db, sql: "SELECT * FROM timers WHERE owner = ?", arguments: [owner])
-        return Dictionary(list.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// `ladders.rungs`: what a rung has of its own (its owner's case and department are the row's).
