@@ -48,16 +48,6 @@ struct Binder {
         }
     }
 
-    /// Runs a query: whether it has a row (the first; the statement is reset after).
-    func exists() throws -> Bool {
-        let rc = sqlite3_step(stmt)
-        defer { sqlite3_reset(stmt) }
-        guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(stmt))))
-        }
-        return rc == SQLITE_ROW
-    }
-
     /// Runs a query, handing each row to `row` (the statement is reset after). For the reads
     /// every SUBMIT makes (its source's id, its merge key, its request id): GRDB's rows and
     /// arguments cost several times the probe itself.
@@ -80,6 +70,7 @@ struct Binder {
             guard let p = sqlite3_column_text(stmt, i) else { return "" }
             return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))), as: UTF8.self)
         }
+        func isNull(_ i: Int32) -> Bool { sqlite3_column_type(stmt, i) == SQLITE_NULL }
         func bytes(_ i: Int32) -> [UInt8] {
             let n = Int(sqlite3_column_bytes(stmt, i))
             guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return [] }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Instructions the broker executes per SUBMIT of the shared harness's durable job, counted by
+# callgrind: repeatable to a percent on a noisy 2-core VM where time is not (docs/PERFORMANCE.md).
+# The broker runs under valgrind; the harness's C clients (musterc intake and agency) run natively;
+# counting starts once the agency is connected and stops when it has every DISPATCH.
+#
+#   scripts/instructions-per-submit.sh [MUSTER_BINARY]      N=3000 W=1000 HARNESS=../shared/bench-peers
+#
+# Needs valgrind and gcc with libzmq3-dev. Valgrind cannot read Swift's DWARF, so the binary is
+# copied without it (symbols kept, for callgrind_annotate). Counts user-space instructions only:
+# the kernel's writes and fsyncs are not in them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-.build/release/muster}
+N=${N:-3000}; W=${W:-1000}; HARNESS=${HARNESS:-../shared/bench-peers}
+work=$(mktemp -d /tmp/muster-instructions.XXXX)
+trap 'kill $broker 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+gcc -O2 -o "$work/musterc" "$HARNESS/musterc.c" -lzmq
+strip --strip-debug -o "$work/muster" "$BIN"
+ep="tcp://127.0.0.1:$((20000 + RANDOM % 20000))"
+valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$work/muster" broker --insecure \
+    --config config/muster.yaml --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
+broker=$!
+until timeout 5 "$work/musterc" hello "$ep" 30 > /dev/null 2>&1; do sleep 0.5; done
+"$work/musterc" agency "$ep" reli "$N" 600 1 > "$work/agency.out" 2>&1 &
+agency=$!
+until grep -q ready "$work/agency.out"; do sleep 0.2; done
+callgrind_control -z "$broker" > /dev/null 2>&1
+"$work/musterc" intake "$ep" heating_not_warm "$N" "$W" 600 0 | grep -v ready
+wait "$agency"
+callgrind_control -d "$broker" > /dev/null 2>&1
+kill -TERM "$broker"; wait "$broker" 2>/dev/null || true
+dump=$(ls -t "$work"/callgrind.out.* | head -1)
+total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
+echo "instructions per SUBMIT: $((total / N))   (N=$N, W=$W; profile: callgrind_annotate $dump${KEEP:+, kept})"
