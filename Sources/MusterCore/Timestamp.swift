@@ -7,27 +7,40 @@ public enum Timestamp {
     /// several of these per message, and Calendar costs microseconds each.
     public static func format(_ date: Date) -> String {
         let ms = date.ms + 8 * 3_600_000
-        let secs = ms.floorDiv(1000), milli = ms.floorMod(1000)
+        let secs = ms.floorDiv(1000), days = secs.floorDiv(86_400)
+        let (year, month, day) = CivilDay(ordinal: days).civil
+        guard (0...9999).contains(year) else { return formatAnyYear(year, month, day, secs.floorMod(86_400), ms.floorMod(1000)) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: width) { out in
+            String(decoding: UnsafeBufferPointer(rebasing: out[..<write(date, milliseconds: false, into: out)]), as: UTF8.self)
+        }
+    }
+
+    /// The longest text `write` makes: `2026-11-18T19:06:40.000+08:00`.
+    public static let width = 29
+
+    /// Writes `YYYY-MM-DDTHH:MM:SS[.mmm]+08:00` into `out` (at least `width` bytes) and returns
+    /// its length; the milliseconds always, or (`milliseconds: false`) only when not zero. Digits
+    /// written into bytes: String's appends and `String(Int)` cost ~9,000 instructions a time,
+    /// and the broker formats several per DISPATCH, reply and fact. A year outside 0…9999 is
+    /// clamped (`format` writes those another way).
+    public static func write(_ date: Date, milliseconds: Bool, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let local = date.ms + 8 * 3_600_000
+        let secs = local.floorDiv(1000), milli = local.floorMod(1000)
         let days = secs.floorDiv(86_400), sod = secs.floorMod(86_400)
         let (year, month, day) = CivilDay(ordinal: days).civil
-        guard (0...9999).contains(year) else { return formatAnyYear(year, month, day, sod, milli) }
-        // Digits written into bytes: String's appends and `String(Int)` cost ~9,000 instructions a
-        // time, and the broker formats several times per DISPATCH and reply.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 29) { out in
-            var i = 0
-            func put(_ b: UInt8) { out[i] = b; i += 1 }
-            func digits(_ v: Int64, _ width: Int) {
-                var v = v, end = i + width
-                i = end
-                while end > i - width { end -= 1; out[end] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
-            }
-            digits(Int64(year), 4); put(UInt8(ascii: "-")); digits(Int64(month), 2); put(UInt8(ascii: "-")); digits(Int64(day), 2)
-            put(UInt8(ascii: "T")); digits(sod / 3600, 2); put(UInt8(ascii: ":")); digits(sod / 60 % 60, 2); put(UInt8(ascii: ":"))
-            digits(sod % 60, 2)
-            if milli != 0 { put(UInt8(ascii: ".")); digits(milli, 3) }
-            for b in "+08:00".utf8 { put(b) }
-            return String(decoding: UnsafeBufferPointer(rebasing: out[..<i]), as: UTF8.self)
+        var i = 0
+        func put(_ b: UInt8) { out[i] = b; i += 1 }
+        func digits(_ v: Int64, _ width: Int) {
+            var v = v, end = i + width
+            i = end
+            while end > i - width { end -= 1; out[end] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
         }
+        digits(Int64(min(max(year, 0), 9999)), 4); put(UInt8(ascii: "-")); digits(Int64(month), 2); put(UInt8(ascii: "-"))
+        digits(Int64(day), 2); put(UInt8(ascii: "T")); digits(sod / 3600, 2); put(UInt8(ascii: ":")); digits(sod / 60 % 60, 2)
+        put(UInt8(ascii: ":")); digits(sod % 60, 2)
+        if milliseconds || milli != 0 { put(UInt8(ascii: ".")); digits(milli, 3) }
+        for b in "+08:00".utf8 { put(b) }
+        return i
     }
 
     /// The same for a year outside 0…9999 (never a case's; kept for completeness).

@@ -6,29 +6,15 @@ import MusterCore
 /// does, and whole milliseconds, so a time read back is bit-for-bit the one written.
 /// Integer arithmetic only: the broker writes several per fact, and a formatter costs µs each.
 enum LogTime {
-    static let offsetMs: Int64 = 8 * 3_600_000
     /// `"2026-11-18T19:06:40.000+08:00"`, quotes included.
     static let width = 31
 
     /// Writes the quoted time into `out` (at least `width` bytes); returns the count.
     static func format(_ date: Date, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        let local = date.ms + offsetMs
-        let secs = floorDiv(local, 1000), milli = local - secs * 1000
-        let days = floorDiv(secs, 86_400), sod = secs - days * 86_400
-        let (year, month, day) = CivilDay(ordinal: days).civil
-        var i = 0
-        func put(_ b: UInt8) { out[i] = b; i += 1 }
-        func digits(_ v: Int64, _ width: Int) {
-            var v = v, end = i + width
-            i = end
-            while end > i - width { end -= 1; out[end] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
-        }
-        put(UInt8(ascii: "\""))
-        digits(Int64(min(max(year, 0), 9999)), 4); put(UInt8(ascii: "-")); digits(Int64(month), 2); put(UInt8(ascii: "-"))
-        digits(Int64(day), 2); put(UInt8(ascii: "T")); digits(sod / 3600, 2); put(UInt8(ascii: ":"))
-        digits(sod / 60 % 60, 2); put(UInt8(ascii: ":")); digits(sod % 60, 2); put(UInt8(ascii: ".")); digits(milli, 3)
-        for b in "+08:00\"".utf8 { put(b) }
-        return i
+        out[0] = UInt8(ascii: "\"")
+        let n = Timestamp.write(date, milliseconds: true, into: UnsafeMutableBufferPointer(rebasing: out[1...]))
+        out[n + 1] = UInt8(ascii: "\"")
+        return n + 2
     }
 
     static func string(_ date: Date) -> String {
@@ -87,10 +73,5 @@ enum LogTime {
             guard day.civil == (Int(y), Int(mo), Int(d)) else { return nil }  // 2026-02-30
             return Date(ms: ((day.ordinal * 86_400 + h * 3600 + mi * 60 + sec) * 1000 + milli) - offset)
         }
-    }
-
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
 }
