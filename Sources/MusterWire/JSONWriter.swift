@@ -67,6 +67,18 @@ public struct JSONWriter: Sendable {
     /// An array of `count` objects, each written in place by `build` (no buffer per object).
     public mutating func objects(_ k: Key, count: Int, _ build: (Int, inout JSONWriter) -> Void) {
         key(k)
+        appendObjects(count: count, build)
+        first = false
+    }
+    /// A top-level array of `count` objects, each written in place by `build`.
+    public static func array(count: Int, capacity: Int = 128, _ build: (Int, inout JSONWriter) -> Void) -> [UInt8] {
+        var w = JSONWriter(capacity: capacity)
+        w.bytes.removeAll(keepingCapacity: true)
+        w.appendObjects(count: count, build)
+        return w.bytes
+    }
+    /// `[{…},{…}]`, each object written in place.
+    private mutating func appendObjects(count: Int, _ build: (Int, inout JSONWriter) -> Void) {
         bytes.append(UInt8(ascii: "["))
         for i in 0..<count {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -76,22 +88,6 @@ public struct JSONWriter: Sendable {
             bytes.append(UInt8(ascii: "}"))
         }
         bytes.append(UInt8(ascii: "]"))
-        first = false
-    }
-    /// A top-level array of `count` objects, each written in place by `build`.
-    public static func array(count: Int, capacity: Int = 128, _ build: (Int, inout JSONWriter) -> Void) -> [UInt8] {
-        var w = JSONWriter(capacity: capacity)
-        w.bytes.removeAll(keepingCapacity: true)
-        w.bytes.append(UInt8(ascii: "["))
-        for i in 0..<count {
-            if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
-            w.bytes.append(UInt8(ascii: "{"))
-            w.first = true
-            build(i, &w)
-            w.bytes.append(UInt8(ascii: "}"))
-        }
-        w.bytes.append(UInt8(ascii: "]"))
-        return w.bytes
     }
     public mutating func array(_ k: Key, _ items: [[UInt8]]) {
         key(k)
