@@ -4,15 +4,16 @@
 # The broker runs under valgrind; the harness's C clients (musterc intake and agency) run natively;
 # counting starts once the agency is connected and stops when it has every DISPATCH.
 #
-#   scripts/instructions-per-submit.sh [MUSTER_BINARY]      N=3000 W=1000 HARNESS=../shared/bench-peers
+#   scripts/instructions-per-submit.sh [MUSTER_BINARY]      N=3000 W=1000 RATE=0 HARNESS=../shared/bench-peers
 #
+# RATE>0: SUBMITs paced at RATE a second (one commit each, as at a quiet hour) instead of W in flight.
 # Needs valgrind and gcc with libzmq3-dev. Valgrind cannot read Swift's DWARF, so the binary is
 # copied without it (symbols kept, for callgrind_annotate). Counts user-space instructions only:
 # the kernel's writes and fsyncs are not in them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/muster}
-N=${N:-3000}; W=${W:-1000}; HARNESS=${HARNESS:-../shared/bench-peers}
+N=${N:-3000}; W=${W:-1000}; RATE=${RATE:-0}; HARNESS=${HARNESS:-../shared/bench-peers}
 work=$(mktemp -d /tmp/muster-instructions.XXXX)
 trap 'kill $broker 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 gcc -O2 -o "$work/musterc" "$HARNESS/musterc.c" -lzmq
@@ -26,10 +27,10 @@ until timeout 5 "$work/musterc" hello "$ep" 30 > /dev/null 2>&1; do sleep 0.5; d
 agency=$!
 until grep -q ready "$work/agency.out"; do sleep 0.2; done
 callgrind_control -z "$broker" > /dev/null 2>&1
-"$work/musterc" intake "$ep" heating_not_warm "$N" "$W" 600 0 | grep -v ready
+"$work/musterc" intake "$ep" heating_not_warm "$N" "$W" 600 "$RATE" | grep -v ready
 wait "$agency"
 callgrind_control -d "$broker" > /dev/null 2>&1
 kill -TERM "$broker"; wait "$broker" 2>/dev/null || true
 dump=$(ls -t "$work"/callgrind.out.* | head -1)
 total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
-echo "instructions per SUBMIT: $((total / N))   (N=$N, W=$W; profile: callgrind_annotate $dump${KEEP:+, kept})"
+echo "instructions per SUBMIT: $((total / N))   (N=$N, W=$W, RATE=$RATE; profile: callgrind_annotate $dump${KEEP:+, kept})"

@@ -14,7 +14,7 @@ extension Store {
         logged.reserveCapacity(batch.facts.count)
         do {
             try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
+                try Store.inImmediateTransaction(db) {
                     let insertEvent = try db.cachedStatement(sql: "INSERT INTO events (seq, case_id, type, at, actor, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
                     for fact in batch.facts {
                         let type = fact.type
@@ -52,7 +52,6 @@ extension Store {
                         let setHead = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)")
                         var b = Binder(setHead); b.bind(lastSeq); b.bind(head); try b.step()
                     }
-                    return .commit
                 }
             }
         } catch {
@@ -128,7 +127,9 @@ extension Store {
         for d in batch.withdrawn { var b = Binder(deleteDispatch); b.bind(d); try b.step() }
         if !batch.pushes.isEmpty {
             // Delivery ids are never reused, even after their rows are deleted.
-            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)", arguments: [batch.lastDelivery])
+            var b = Binder(try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)"))
+            b.bind(batch.lastDelivery)
+            try b.step()
         }
         if let applied = batch.appliedCalendar {
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('calendar_applied', ?)",
@@ -139,7 +140,9 @@ extension Store {
     /// The stored replies to any of these request ids seen before: one read for a whole batch.
     public func storedReplies(_ keys: [RequestKey]) throws -> [RequestKey: (command: String, body: [UInt8])] {
         guard !keys.isEmpty else { return [:] }
-        return try pool.read { db in
+        // Each look-up stands alone, so no read transaction is needed (BEGIN and COMMIT cost
+        // more than the look-ups of a small batch).
+        return try pool.unsafeRead { db in
             let stmt = try db.cachedStatement(sql: "SELECT command, reply FROM requests WHERE adapter = ? AND request_id = ?")
             var found: [RequestKey: (command: String, body: [UInt8])] = [:]
             for key in keys {
@@ -153,6 +156,22 @@ extension Store {
     /// Forgets request ids older than `before` (PROTOCOL.md keeps them at least 7 days).
     public func pruneRequests(before: Date) throws {
         try pool.write { db in try db.execute(sql: "DELETE FROM requests WHERE at < ?", arguments: [before.ms]) }
+    }
+}
+
+extension Store {
+    /// `db.inTransaction(.immediate)` with BEGIN and COMMIT prepared once per connection: GRDB
+    /// parses both anew for every transaction, which at one SUBMIT a commit cost as much as
+    /// writing its event row. Rolls back on any error, a failed COMMIT included.
+    static func inImmediateTransaction(_ db: Database, _ body: () throws -> Void) throws {
+        try Binder(db.cachedStatement(sql: "BEGIN IMMEDIATE")).step()
+        do {
+            try body()
+            try Binder(db.cachedStatement(sql: "COMMIT")).step()
+        } catch {
+            try? db.rollback()
+            throw error
+        }
     }
 }
 

@@ -80,7 +80,9 @@ extension Store {
 
     public func workingSet(for needs: Ledger.Needs) throws -> [(CaseRecord, [DispatchRecord])] {
         guard !needs.isEmpty else { return [] }
-        return try pool.read { db in
+        // No read transaction: a case that changes between these reads is in memory already
+        // (in flight), and the broker keeps its in-memory copy.
+        return try pool.unsafeRead { db in
             var ids: [String] = needs.cases
             // Prepared once per connection: a batch of SUBMITs asks these a few thousand times.
             let byDispatch = try db.cachedStatement(sql: "SELECT case_id FROM dispatches WHERE dispatch_id = ?")
