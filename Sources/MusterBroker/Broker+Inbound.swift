@@ -74,6 +74,11 @@ extension Broker {
     /// add two thread wake-ups to its latency); a large one, or one behind others, is pipelined.
     func submit(_ batch: inout Batch, waiting: [Outgoing], mayCommitHere: Bool = false) {
         guard !batch.isEmpty || !waiting.isEmpty else { return }
+        if !unwrittenReceipts.isEmpty {
+            batch.received += unwrittenReceipts
+            unwrittenReceipts = []
+            oldestUnwrittenReceipt = nil
+        }
         batch.seal(from: ledger)
         batch.lastDelivery = lastDelivery
         nextBatchID += 1
@@ -111,7 +116,6 @@ extension Broker {
             settleVerdict(b.id, failure: nil, now: clock.now())
             health.committed(clock.now())
             for o in b.out { answer(o, o.command, o.body) }
-            for d in b.received { forget(d) }
             // As the transaction did: this batch's pushes in, then withdrawn dispatches' out.
             let withdrawn = Set(b.withdrawn)
             for d in b.withdrawn {
@@ -138,12 +142,24 @@ extension Broker {
                 rebuildTimers()
             }
             calendarCommitFailed(clock.now())
+            // Gone from memory already: their rows go with a later batch.
+            unwrittenReceipts += b.received
+            if !b.received.isEmpty, oldestUnwrittenReceipt == nil { oldestUnwrittenReceipt = clock.now() }
             settleVerdict(b.id, failure: e, now: clock.now())
             health.failed(clock.now(), e.description)
             for o in b.out {
                 answer(o, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
             }
         }
+    }
+
+    /// Deletes the outbox rows of the deliveries RECEIVED so far, in a batch of their own.
+    func writeReceipts() {
+        guard !unwrittenReceipts.isEmpty else { return }
+        var batch = Batch()
+        swap(&batch.received, &unwrittenReceipts)
+        oldestUnwrittenReceipt = nil
+        submit(&batch, waiting: [])
     }
 
     /// Removes a push from memory and from whichever session has it in flight.
@@ -212,7 +228,7 @@ extension Broker {
         case .received:
             switch BodyDecoder.decodePlain(Received.self, from: env.body) {
             case .failure(let e): fail(e, re: nil)
-            case .success(let r): received(rid, r.deliveries, &batch, now: now)
+            case .success(let r): received(rid, r.deliveries, now: now)
             }
         case .subscribe:
             switch BodyDecoder.decode(Subscribe.self, from: env.body) {

@@ -43,14 +43,15 @@ extension Broker {
             "software": "\(h.software ?? "-")", "pending": "\(waiting)"])
     }
 
-    /// RECEIVED: the peer has these pushes; they are deleted in this batch's transaction. A
+    /// RECEIVED: the peer has these pushes; they leave memory now and their rows with the next
+    /// commit (`unwrittenReceipts`). A
     /// delivery belongs to its recipient: the session it was sent to or, after a reconnect, the
     /// same adapter. An id this database never made (forged, guessed) or one sent to someone else
     /// is ignored, counted and logged — that is what a hostile or broken peer looks like, and no
     /// peer can make another's pushes vanish. An id no longer pending (received already, withdrawn)
     /// or pending for this peer but not yet sent since a restart is a routine repeat: ignored
     /// quietly.
-    func received(_ rid: [UInt8], _ deliveries: [String], _ batch: inout Batch, now: Date) {
+    func received(_ rid: [UInt8], _ deliveries: [String], now: Date) {
         guard let s = sessions[rid] else { return }
         var forged = 0, othersOwn = 0
         for d in deliveries {
@@ -62,7 +63,9 @@ extension Broker {
             guard let n = store.deliveryIDs.number(d) else { forged += 1; continue }
             guard let p = outbox.pending[n] else { continue }
             if p.sentTo == rid || p.lastAdapter == s.actor.adapter {
-                if !batch.received.contains(n) { batch.received.append(n) }
+                forget(n)
+                unwrittenReceipts.append(n)
+                if oldestUnwrittenReceipt == nil { oldestUnwrittenReceipt = now }
             } else if p.sentTo != nil || p.lastAdapter != nil || !mayReceive(s, p.push.target) {
                 othersOwn += 1
             }

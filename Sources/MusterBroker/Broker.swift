@@ -59,6 +59,13 @@ public final class Broker: @unchecked Sendable {
     var sessions: [[UInt8]: Session] = [:]
     var byAdapter: [String: [UInt8]] = [:]
     var outbox = Outbox()
+    /// Deliveries RECEIVED (already gone from memory) whose outbox rows are not yet deleted: they
+    /// ride with the next batch that commits anything, or go alone after `receiptDelayMs`. A
+    /// RECEIVED has no reply and pushes are at least once, so a crash before then only sends
+    /// them again; at a quiet hour this spares a commit and an fsync per DISPATCH.
+    var unwrittenReceipts: [Int64] = []
+    var oldestUnwrittenReceipt: Date?
+    static let receiptDelayMs: Int64 = 1_000
     /// The last few thousand logged facts, so that live subscribers need no store read.
     var recent: [LoggedFact] = []
     var lastTick = Date(ms: 0)
@@ -191,9 +198,13 @@ public final class Broker: @unchecked Sendable {
             }
             let now = clock.now()
             if now.ms - lastTick.ms >= 100 { tick(now); lastTick = now; health.turned(now) }
+            if let oldest = oldestUnwrittenReceipt, now.ms - oldest.ms >= Broker.receiptDelayMs, inFlight.count < Broker.maxBatchesInFlight {
+                writeReceipts()
+            }
             deliver(now)
         }
         // Finish what was decided: commit it and answer.
+        writeReceipts()
         drainInFlight()
         writer.finish()
         socket.close()

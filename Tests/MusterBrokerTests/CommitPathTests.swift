@@ -52,4 +52,59 @@ import MusterWire
         let batches = writer.committedHere.load(ordering: .relaxed) + writer.committedByWriter.load(ordering: .relaxed)
         #expect(batches >= (n + Broker.maxBatch - 1) / Broker.maxBatch && batches <= n, "\(batches) batches for \(n) requests")
     }
+
+    /// A RECEIVED has no reply and needs no commit of its own: the push leaves memory at once
+    /// (never sent again), and its outbox row goes with the next commit, after a second alone,
+    /// or when the broker stops.
+    @Test func aReceiptRidesWithTheNextCommitOrGoesAloneAfterASecond() throws {
+        let clock = ManualClock()
+        let h = try BrokerHarness(heartbeat: 86_400, resend: 2, clock: clock)
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-rcpt", roles: ["intake"])
+        let agency = try TestPeer(h.endpoint, name: "reli")
+        _ = try agency.hello(adapter: "reli-rcpt", roles: ["agency"], agency: "reli")
+        let writer = h.broker.writer
+        func commits() -> Int { writer.committedHere.load(ordering: .relaxed) + writer.committedByWriter.load(ordering: .relaxed) }
+        func submit(_ ref: String) throws -> (caseID: String, delivery: String) {
+            let (c, accepted, _) = try intake.request(.submit, ["case": BrokerTests.caseBody(ref)])
+            #expect(c == .accepted)
+            let d = try #require(try agency.push(.dispatch))
+            return (try #require(accepted["case_id"] as? String), try #require(d["delivery"] as? String))
+        }
+        // Answered after the RECEIVED before it from the same peer: the broker has handled it.
+        func barrier(_ caseID: String) throws { #expect(try agency.request(.query, ["what": "case", "case_id": caseID]).0 == .result) }
+
+        let first = try submit("rcpt-1")
+        var before = commits()
+        try agency.received([first.delivery])
+        try barrier(first.caseID)
+        #expect(commits() == before, "no commit for a RECEIVED")
+        #expect(try h.store.pendingPushes().count == 1, "its row is still there")
+        clock.advance(seconds: 1.5)
+        try barrier(first.caseID)  // the loop turned after the clock moved ...
+        try barrier(first.caseID)  // ... and the turn before this one wrote the receipt
+        let waiting = try h.store.pendingPushes().count
+        #expect(commits() == before + 1 && waiting == 0, "alone, a second later")
+        clock.advance(seconds: 3)
+        #expect(try agency.push(.dispatch, timeout: 0.3) == nil, "received: not sent again after resend_after")
+
+        let second = try submit("rcpt-2")
+        try agency.received([second.delivery])
+        try barrier(second.caseID)
+        before = commits()
+        let third = try submit("rcpt-3")
+        #expect(commits() == before + 1, "one commit: the SUBMIT's, the receipt with it")
+        let thirdDispatch = try h.store.dispatches(ofCase: third.caseID).first?.dispatchID
+        #expect(try h.store.pendingPushes().map(\.dispatchID) == [thirdDispatch], "only the third DISPATCH is waiting")
+
+        try agency.received([third.delivery])
+        try barrier(third.caseID)
+        h.stopOnly()
+        #expect(try h.store.pendingPushes().isEmpty, "written on the way out")
+        try h.startAgain()
+        let again = try TestPeer(h.endpoint, name: "reli2")
+        _ = try again.hello(adapter: "reli-rcpt", roles: ["agency"], agency: "reli")
+        #expect(try again.push(.dispatch, timeout: 0.3) == nil, "nothing received is sent again after a clean restart")
+    }
 }
