@@ -10,6 +10,9 @@ public final class Store: CaseStore, @unchecked Sendable {
 
     public let path: String
     let pool: DatabasePool
+    let synchronous: Synchronous
+    /// Set by `checkpointInBackground`; nil: SQLite checkpoints inside the commits.
+    var checkpointer: WALCheckpointer?
     /// Last event seq and chain hash, kept in step with `meta` by each commit.
     public internal(set) var lastSeq: Int64 = 0
     var head: Data = EventChain.genesis
@@ -20,6 +23,7 @@ public final class Store: CaseStore, @unchecked Sendable {
 
     public init(path: String, synchronous: Synchronous = .full) throws {
         self.path = path
+        self.synchronous = synchronous
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var config = Configuration()
@@ -51,6 +55,8 @@ public final class Store: CaseStore, @unchecked Sendable {
             return DeliveryIDs(key: key, plainThrough: lastDelivery)
         }
     }
+
+    deinit { checkpointer?.stop() }
 
     public func nextDelivery() -> Int64 {
         lastDelivery += 1

@@ -38,6 +38,7 @@ public final class TestBroker: @unchecked Sendable {
         ownFolder = path == nil ? folder : nil
         self.path = path ?? (folder as NSString).appendingPathComponent("b.db")
         store = try Store(path: self.path)
+        try store.checkpointInBackground()
         broker = try Self.makeBroker(cfg, store, endpoint: "tcp://127.0.0.1:*", maxBodies: maxBodies, clock: clock)
         _ = broker.start()
     }
@@ -63,6 +64,7 @@ public final class TestBroker: @unchecked Sendable {
     public func startAgain() throws {
         let endpoint = broker.endpoint
         store = try Store(path: path)
+        try store.checkpointInBackground()
         broker = try Self.makeBroker(config, store, endpoint: endpoint, maxBodies: maxBodies, clock: clock)
         _ = broker.start()
     }

@@ -76,6 +76,7 @@ struct BenchCommand: ParsableCommand {
             }
             dbPath = FileManager.default.temporaryDirectory.appendingPathComponent("muster-bench-\(getpid())/bench.db").path
             let store = try Store(path: dbPath, synchronous: Store.Synchronous(rawValue: synchronous.uppercased()) ?? .full)
+            try store.checkpointInBackground()
             var logger = Logger(label: "muster.bench.broker")
             logger.logLevel = .warning
             let b = try Broker(config: cfg, store: store, endpoint: "tcp://127.0.0.1:*", logger: logger)

@@ -78,6 +78,7 @@ struct BrokerCommand: ParsableCommand {
         let registry = PrometheusCollectorRegistry()
         if health != nil { MetricsSystem.bootstrap(Self.prometheus(registry)) }
         let store = try Store(path: databasePath, synchronous: sync)
+        try store.checkpointInBackground()
         let broker = try Broker(config: cfg, store: store, endpoint: endpoint, logger: logger, metrics: health != nil)
         if let (host, port) = health {
             let path = store.path

@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import Synchronization
+
+extension Store {
+    /// Moves the bulk of the write-ahead log's checkpoints off the committing thread. SQLite's
+    /// automatic checkpoint runs inside the commit that takes the log past 1,000 pages: that
+    /// commit then copies some 4 MB into the database file and fsyncs it, and every reply
+    /// waiting on it waits too (the tail of the latency at a steady rate). Here a commit past
+    /// the mark asks a thread of its own, on a connection of its own, for a PASSIVE checkpoint,
+    /// which never blocks a writer or a reader. That copy never quite catches up while commits
+    /// go on, and the log starts over only once all of it is copied; so when the thread is
+    /// within `tail` pages of the end, the commit copies those last few itself. Call once,
+    /// before the first commit.
+    public func checkpointInBackground(afterPages pages: Int32 = 1_000, tail: Int32 = 64) throws {
+        guard checkpointer == nil else { return }
+        var config = Configuration()
+        let sync = synchronous.rawValue
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(sync)") }
+        let own = try DatabaseQueue(path: path, configuration: config)
+        let c = WALCheckpointer(connection: own, afterPages: pages, tail: tail)
+        checkpointer = c
+        try pool.writeWithoutTransaction { db in
+            // Replaces SQLite's automatic checkpoint, which is itself a WAL hook.
+            sqlite3_wal_hook(db.sqliteConnection, { context, db, _, pages in
+                if Unmanaged<WALCheckpointer>.fromOpaque(context!).takeUnretainedValue().commitShouldFinish(logPages: pages) {
+                    sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                }
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(c).toOpaque())
+        }
+    }
+
+    /// Waits until the background thread has finished a checkpoint asked for since the last
+    /// such wait; false after `timeout` seconds (tests).
+    public func awaitBackgroundCheckpoint(timeout: Double) -> Bool {
+        checkpointer?.finished.wait(timeout: .now() + timeout) == .success
+    }
+}
+
+/// The thread that checkpoints the log when the writer's commits say it has grown.
+final class WALCheckpointer: @unchecked Sendable {
+    private let connection: DatabaseQueue
+    private let afterPages: Int32
+    private let tail: Int32
+    /// The log's pages the thread's last checkpoint had copied (0 once the log starts over).
+    private let copied = Atomic<Int32>(0)
+    /// The log's size at the last commit: smaller now means it started over (writer's thread only).
+    private var lastPages: Int32 = 0
+    private let due = DispatchSemaphore(value: 0)
+    private let asked = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+    /// Signalled after each checkpoint.
+    let finished = DispatchSemaphore(value: 0)
+
+    init(connection: DatabaseQueue, afterPages: Int32, tail: Int32) {
+        self.connection = connection
+        self.afterPages = afterPages
+        self.tail = tail
+        let t = Thread { [self] in run() }
+        t.name = "muster-checkpoint"
+        t.start()
+    }
+
+    /// Called by each commit (SQLite's WAL hook) with the log's size in pages: true when the
+    /// commit should copy the last few pages itself; past the mark, asks the thread otherwise.
+    func commitShouldFinish(logPages pages: Int32) -> Bool {
+        if pages < lastPages { copied.store(0, ordering: .relaxed) }
+        lastPages = pages
+        guard pages >= afterPages else { return false }
+        if Self.commitFinishes(logPages: pages, copied: copied.load(ordering: .acquiring), tail: tail) { return true }
+        if !asked.exchange(true, ordering: .acquiringAndReleasing) { due.signal() }
+        return false
+    }
+
+    /// Whether a commit past the mark copies the rest itself: the thread has copied all but
+    /// `tail` pages of this log (a count larger than the log is from before it started over).
+    static func commitFinishes(logPages pages: Int32, copied: Int32, tail: Int32) -> Bool {
+        copied <= pages && pages - copied <= tail
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        due.signal()
+    }
+
+    private func run() {
+        while true {
+            due.wait()
+            if stopping.load(ordering: .acquiring) { return }
+            asked.store(false, ordering: .releasing)
+            // PASSIVE: copies what no reader still needs and gives way to everyone; if it could not
+            // copy all, the next commit past the mark asks again.
+            if let r = try? connection.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) {
+                copied.store(Int32(clamping: r.checkpointedFrameCount), ordering: .releasing)
+            }
+            finished.signal()
+        }
+    }
+}

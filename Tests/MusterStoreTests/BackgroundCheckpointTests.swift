@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+import Testing
+@testable import MusterCore
+@testable import MusterStore
+
+/// The write-ahead log checkpointed by a thread of its own (`Store.checkpointInBackground`):
+/// no commit copies the log into the database, and what the thread copied is whole.
+struct BackgroundCheckpointTests {
+    /// Frames in the log, and frames copied into the database by a PASSIVE checkpoint that
+    /// another connection runs now.
+    static func log(_ path: String) throws -> (frames: Int, copied: Int) {
+        let r = try DatabaseQueue(path: path).writeWithoutTransaction { try $0.checkpoint(.passive) }
+        return (r.walFrameCount, r.checkpointedFrameCount)
+    }
+
+    static func fill(_ store: Store, cases: Int) throws -> Ledger {
+        var h = try Harness(store)
+        for n in 1...cases { try h.fullCase(n) }
+        return h.ledger
+    }
+
+    /// With the thread's mark out of reach the log grows past SQLite's own 1,000 pages: the
+    /// automatic checkpoint, which would have run inside a commit and restarted the log, is gone.
+    @Test func noCommitCheckpointsTheLog() throws {
+        let store = try Store(path: StoreFixtures.tempDB(), synchronous: .off)
+        try store.checkpointInBackground(afterPages: 1_000_000)
+        _ = try Self.fill(store, cases: 300)
+        let log = try Self.log(store.path)
+        #expect(log.frames > 1_000, "the log holds every commit since the start: \(log.frames) frames")
+        #expect(log.copied == log.frames)
+        #expect(!store.awaitBackgroundCheckpoint(timeout: 0.05), "nothing asked the thread")
+    }
+
+    /// Past its mark, a commit asks the thread, which copies the log; the database then reads
+    /// back as the ledger that wrote it, after a reopen too.
+    @Test func theThreadCheckpointsOnceTheLogPassesItsMark() throws {
+        let path = StoreFixtures.tempDB()
+        var store: Store? = try Store(path: path, synchronous: .off)
+        try store!.checkpointInBackground(afterPages: 32)
+        let written = try Self.fill(store!, cases: 60)
+        #expect(store!.awaitBackgroundCheckpoint(timeout: 10), "a commit past 32 pages asked the thread, and it ran")
+        store = nil
+        let reopened = try Store(path: path)
+        #expect(try reopened.loadLedger().cases == written.cases)
+    }
+
+    /// Commits that never pause still let the log start over: the thread copies the bulk, a
+    /// commit the last few pages, so the file stays near the mark instead of holding every
+    /// commit since the start (some 1,500 commits of several pages each here).
+    @Test func theLogStartsOverWhileCommitsGoOn() throws {
+        let store = try Store(path: StoreFixtures.tempDB(), synchronous: .off)
+        try store.checkpointInBackground(afterPages: 64, tail: 32)
+        _ = try Self.fill(store, cases: 300)
+        let wal = try FileManager.default.attributesOfItem(atPath: store.path + "-wal")[.size] as? Int ?? 0
+        let written = try Self.log(store.path).frames
+        #expect(wal < 2_000_000, "the log file grew to \(wal) bytes")
+        #expect(written < 500, "\(written) frames since the last start")
+    }
+
+    /// A commit copies the rest only when the thread is within `tail` pages of the end of this
+    /// log; a copied count from before the log started over never counts.
+    @Test func aCommitFinishesOnlyTheLastFewPages() {
+        let table: [(pages: Int32, copied: Int32, finishes: Bool)] = [
+            (1_000, 0, false),      // the thread has not run: it is asked, the commit goes on
+            (1_000, 500, false),    // halfway: asked again
+            (1_000, 936, true),     // 64 left: the commit copies them
+            (1_000, 1_000, true),   // all copied: the checkpoint only lets the log start over
+            (1_000, 1_100, false),  // the count is from the log before this one
+        ]
+        for row in table {
+            #expect(WALCheckpointer.commitFinishes(logPages: row.pages, copied: row.copied, tail: 64) == row.finishes, "\(row)")
+        }
+    }
+}
