@@ -68,16 +68,26 @@ final class WALCheckpointer: @unchecked Sendable {
     func commitShouldFinish(logPages pages: Int32) -> Bool {
         if pages < lastPages { copied.store(0, ordering: .relaxed) }
         lastPages = pages
-        guard pages >= afterPages else { return false }
-        if Self.commitFinishes(logPages: pages, copied: copied.load(ordering: .acquiring), tail: tail) { return true }
-        if !asked.exchange(true, ordering: .acquiringAndReleasing) { due.signal() }
+        switch Self.next(logPages: pages, copied: copied.load(ordering: .acquiring), afterPages: afterPages, tail: tail) {
+        case .finish: return true
+        case .ask: if !asked.exchange(true, ordering: .acquiringAndReleasing) { due.signal() }
+        case .wait: break
+        }
         return false
     }
 
-    /// Whether a commit past the mark copies the rest itself: the thread has copied all but
-    /// `tail` pages of this log (a count larger than the log is from before it started over).
-    static func commitFinishes(logPages pages: Int32, copied: Int32, tail: Int32) -> Bool {
-        copied <= pages && pages - copied <= tail
+    enum Step: Equatable { case wait, ask, finish }
+
+    /// What a commit does about the log: past the mark, a commit copies the rest itself when the
+    /// thread has copied all but `tail` pages; it asks the thread when half a mark's worth is
+    /// not yet copied (so that each of the thread's checkpoints, and its fsync, copies that
+    /// much); in between it waits. A copied count larger than the log is from before the log
+    /// started over: nothing of this one is copied.
+    static func next(logPages pages: Int32, copied: Int32, afterPages: Int32, tail: Int32) -> Step {
+        guard pages >= afterPages else { return .wait }
+        let uncopied = copied <= pages ? pages - copied : pages
+        if uncopied <= tail { return .finish }
+        return uncopied >= afterPages / 2 ? .ask : .wait
     }
 
     func stop() {

@@ -58,18 +58,21 @@ struct BackgroundCheckpointTests {
         #expect(written < 500, "\(written) frames since the last start")
     }
 
-    /// A commit copies the rest only when the thread is within `tail` pages of the end of this
-    /// log; a copied count from before the log started over never counts.
+    /// Past the mark a commit copies the rest itself only when the thread is within `tail`
+    /// pages of the end of this log, asks the thread only when half a mark is uncopied, and
+    /// otherwise leaves the log be; a copied count from before the log started over never counts.
     @Test func aCommitFinishesOnlyTheLastFewPages() {
-        let table: [(pages: Int32, copied: Int32, finishes: Bool)] = [
-            (1_000, 0, false),      // the thread has not run: it is asked, the commit goes on
-            (1_000, 500, false),    // halfway: asked again
-            (1_000, 936, true),     // 64 left: the commit copies them
-            (1_000, 1_000, true),   // all copied: the checkpoint only lets the log start over
-            (1_000, 1_100, false),  // the count is from the log before this one
+        let table: [(pages: Int32, copied: Int32, step: WALCheckpointer.Step)] = [
+            (999, 0, .wait),        // below the mark
+            (1_000, 0, .ask),       // the thread has not run: asked, the commit goes on
+            (1_000, 500, .ask),     // half uncopied: asked again
+            (1_000, 700, .wait),    // 300 uncopied: neither worth the thread's fsync nor the commit's time
+            (1_000, 936, .finish),  // 64 left: the commit copies them, and the log can start over
+            (1_000, 1_000, .finish),
+            (1_000, 1_100, .ask),   // the count is from the log before this one
         ]
         for row in table {
-            #expect(WALCheckpointer.commitFinishes(logPages: row.pages, copied: row.copied, tail: 64) == row.finishes, "\(row)")
+            #expect(WALCheckpointer.next(logPages: row.pages, copied: row.copied, afterPages: 1_000, tail: 64) == row.step, "\(row)")
         }
     }
 }
