@@ -22,7 +22,7 @@ extension Broker {
                 lastDelivery += 1
                 batch.pushes.append(Batch.Push(
                     delivery: lastDelivery, target: "role:ops", command: Command.notice.rawValue,
-                    body: Messages.healthNotice(delivery: store.deliveryIDs.wire(lastDelivery), h, kind: kind, now: now),
+                    body: Messages.healthNotice(delivery: wireID(lastDelivery), h, kind: kind, now: now),
                     dispatchID: nil, createdAt: now))
             }
         }
@@ -73,7 +73,7 @@ extension Broker {
             let shown = PersonalData.reporterShown(in: submitted, reveal: desk)
             batch.pushes.append(Batch.Push(
                 delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
-                body: Messages.dispatch(delivery: store.deliveryIDs.wire(delivery), d, c, submitted: shown, calendar: config.rules.calendar),
+                body: Messages.dispatch(delivery: wireID(delivery), d, c, submitted: shown, calendar: config.rules.calendar),
                 dispatchID: d.dispatchID, createdAt: now, grid: c.grid))
         }
     }
@@ -88,7 +88,7 @@ extension Broker {
             lastDelivery += 1
             batch.pushes.append(Batch.Push(
                 delivery: lastDelivery, target: target, command: Command.notice.rawValue,
-                body: Messages.notice(delivery: store.deliveryIDs.wire(lastDelivery), t, title: title, now: now, whistle: whistle, milestone: stage),
+                body: Messages.notice(delivery: wireID(lastDelivery), t, title: title, now: now, whistle: whistle, milestone: stage),
                 dispatchID: nil, createdAt: now))
         }
     }
@@ -100,7 +100,7 @@ extension Broker {
         lastDelivery += 1
         batch.pushes.append(Batch.Push(
             delivery: lastDelivery, target: "agency:\(s.agency)", command: Command.summon.rawValue,
-            body: Messages.summon(delivery: store.deliveryIDs.wire(lastDelivery), s, w, grids: config.rules.grids),
+            body: Messages.summon(delivery: wireID(lastDelivery), s, w, grids: config.rules.grids),
             dispatchID: s.summonID, createdAt: now, grid: w.grid))
     }
 }

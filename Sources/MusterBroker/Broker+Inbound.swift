@@ -121,8 +121,9 @@ extension Broker {
             for d in b.withdrawn {
                 for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
             }
-            for p in b.pushes where !(p.dispatchID.map(withdrawn.contains) ?? false) {
-                outbox.add(p, grid: p.grid)
+            for p in b.pushes {
+                let wire = madeWires.removeValue(forKey: p.delivery)
+                if !(p.dispatchID.map(withdrawn.contains) ?? false) { outbox.add(p, grid: p.grid, wire: wire) }
             }
             if let last = logged.last {
                 committedSeq = last.seq
@@ -142,6 +143,7 @@ extension Broker {
                 rebuildTimers()
             }
             calendarCommitFailed(clock.now())
+            for p in b.pushes { madeWires[p.delivery] = nil }
             // Gone from memory already: their rows go with a later batch.
             unwrittenReceipts += b.received
             if !b.received.isEmpty, oldestUnwrittenReceipt == nil { oldestUnwrittenReceipt = clock.now() }
@@ -151,6 +153,13 @@ extension Broker {
                 answer(o, .error, Messages.error(re: o.re, WireError(.unavailable, "the store could not commit; nothing was applied")))
             }
         }
+    }
+
+    /// The wire id of a push being made, kept until the push is in the outbox (`madeWires`).
+    func wireID(_ delivery: Int64) -> String {
+        let wire = store.deliveryIDs.wire(delivery)
+        madeWires[delivery] = wire
+        return wire
     }
 
     /// Deletes the outbox rows of the deliveries RECEIVED so far, in a batch of their own.

@@ -140,7 +140,7 @@ extension Broker {
                         lastDelivery += 1
                         pageBatch.pushes.append(Batch.Push(
                             delivery: lastDelivery, target: "agency:\(m.dispatch.agency)", command: Command.notice.rawValue,
-                            body: Messages.deadlinesMoved(delivery: store.deliveryIDs.wire(lastDelivery), m, title: ledger.cases[m.dispatch.caseID]?.title,
+                            body: Messages.deadlinesMoved(delivery: wireID(lastDelivery), m, title: ledger.cases[m.dispatch.caseID]?.title,
                                                           calendar: calendar),
                             dispatchID: nil, createdAt: now))
                     }

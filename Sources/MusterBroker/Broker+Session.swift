@@ -60,7 +60,7 @@ extension Broker {
                 sessions[rid]?.subscription?.unreceived[seq] = nil
                 continue
             }
-            guard let n = store.deliveryIDs.number(d) else { forged += 1; continue }
+            guard let n = store.deliveryIDs.number(d, known: { outbox.pending[$0]?.wire }) else { forged += 1; continue }
             guard let p = outbox.pending[n] else { continue }
             if p.sentTo == rid || p.lastAdapter == s.actor.adapter {
                 forget(n)

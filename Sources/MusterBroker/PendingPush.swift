@@ -13,6 +13,8 @@ struct PendingPush {
     var lastAdapter: String?
     /// The body was left on disk (the outbox row) to bound memory; read back when sent.
     var bodyOnDisk = false
+    /// Its wire id, when this process made it: a RECEIVED is checked against it, not by HMAC.
+    var wire: String?
 }
 
 /// Pushes not yet received, by delivery id, and per target the ones waiting for a session.
@@ -35,8 +37,8 @@ struct Outbox {
         byDispatch.reserveCapacity(n)
     }
 
-    mutating func add(_ push: Batch.Push, grid: String?) {
-        var p = PendingPush(push: push, grid: grid)
+    mutating func add(_ push: Batch.Push, grid: String?, wire: String? = nil) {
+        var p = PendingPush(push: push, grid: grid, wire: wire)
         if bodiesInMemory >= maxBodiesInMemory || push.body.isEmpty {
             p.push.body = []
             p.bodyOnDisk = true

@@ -22,15 +22,17 @@ public struct DeliveryIDs: Sendable {
         delivery <= plainThrough ? String(delivery) : "\(delivery)-\(tag(delivery))"
     }
 
-    /// The outbox number of an id this database made; nil for anything else.
-    public func number(_ wire: String) -> Int64? {
+    /// The outbox number of an id this database made; nil for anything else. `known`: the id
+    /// already made for a number, if the caller kept it (the broker keeps those it sent), so
+    /// that the check is a comparison instead of an HMAC.
+    public func number(_ wire: String, known: (Int64) -> String? = { _ in nil }) -> Int64? {
         guard let dash = wire.firstIndex(of: "-") else {
             guard let n = Int64(wire), n > 0, n <= plainThrough else { return nil }
             return n
         }
-        guard let n = Int64(wire[..<dash]), n > plainThrough,
-              Self.same(Array(wire[wire.index(after: dash)...].utf8), Array(tag(n).utf8)) else { return nil }
-        return n
+        guard let n = Int64(wire[..<dash]), n > plainThrough else { return nil }
+        if let made = known(n) { return Self.same(Array(wire.utf8), Array(made.utf8)) ? n : nil }
+        return Self.same(Array(wire[wire.index(after: dash)...].utf8), Array(tag(n).utf8)) ? n : nil
     }
 
     /// Compares in time that does not depend on where they differ (a tag is a secret's output).

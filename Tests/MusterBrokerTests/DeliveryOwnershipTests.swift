@@ -105,5 +105,12 @@ import MusterWire
         #expect(ids.number("11-0000000000000000") == nil && ids.number("0") == nil && ids.number("x-y") == nil)
         let other = DeliveryIDs(key: Array(repeating: 8, count: 32), plainThrough: 10)
         #expect(other.number(w) == nil, "another database's key")
+        // The broker keeps the ids it made: checked by comparison, with the same answers.
+        let made: (Int64) -> String? = { $0 == 11 ? w : nil }
+        #expect(ids.number(w, known: made) == 11)
+        #expect(ids.number("11-cd95837aa8d5cbb4", known: made) == nil, "the number's own id, not just its number")
+        #expect(ids.number("11-", known: made) == nil && ids.number("11", known: made) == nil)
+        #expect(ids.number(ids.wire(12), known: made) == 12 && ids.number("12" + w.dropFirst(2), known: made) == nil,
+                "a number not kept: checked by its HMAC")
     }
 }
