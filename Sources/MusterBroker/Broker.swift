@@ -246,10 +246,12 @@ public final class Broker: @unchecked Sendable {
     /// Sends one message to a peer now; false if it is gone or its queue is full.
     /// Sends a reply and counts it (by the request it answers, and its error code).
     func answer(_ o: Outgoing, _ command: Command, _ body: [UInt8]) {
+        // Counted before it is sent: a peer that reads the metrics once answered sees it counted.
+        if let metrics {
+            if let asked = o.request { metrics.request(asked.rawValue, ok: command != .error) }
+            if command == .error { metrics.error(Messages.errorCode(in: body) ?? "unknown") }
+        }
         send(o.routingID, command, body)
-        guard let metrics else { return }
-        if let asked = o.request { metrics.request(asked.rawValue, ok: command != .error) }
-        if command == .error { metrics.error(Messages.errorCode(in: body) ?? "unknown") }
     }
 
     @discardableResult
