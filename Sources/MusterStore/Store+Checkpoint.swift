@@ -79,14 +79,16 @@ final class WALCheckpointer: @unchecked Sendable {
     enum Step: Equatable { case wait, ask, finish }
 
     /// What a commit does about the log: past the mark, a commit copies the rest itself when the
-    /// thread has copied all but `tail` pages; it asks the thread when half a mark's worth is
-    /// not yet copied (so that each of the thread's checkpoints, and its fsync, copies that
-    /// much); in between it waits. A copied count larger than the log is from before the log
-    /// started over: nothing of this one is copied.
+    /// thread has copied all but `tail` pages for each mark the log holds; it asks the thread
+    /// when half a mark's worth is not yet copied (so that each of the thread's checkpoints, and
+    /// its fsync, copies that much); in between it waits. The tail grows with the log because
+    /// what the thread leaves is what commits added while it copied: when that is more than
+    /// `tail`, the log grows until a commit takes it. A copied count larger than the log is
+    /// from before the log started over: nothing of this one is copied.
     static func next(logPages pages: Int32, copied: Int32, afterPages: Int32, tail: Int32) -> Step {
         guard pages >= afterPages else { return .wait }
         let uncopied = copied <= pages ? pages - copied : pages
-        if uncopied <= tail { return .finish }
+        if uncopied <= tail * (pages / afterPages) { return .finish }
         return uncopied >= afterPages / 2 ? .ask : .wait
     }
 

@@ -37,9 +37,9 @@ struct BackgroundCheckpointTests {
     @Test func theThreadCheckpointsOnceTheLogPassesItsMark() throws {
         let path = StoreFixtures.tempDB()
         var store: Store? = try Store(path: path, synchronous: .off)
-        try store!.checkpointInBackground(afterPages: 32)
+        try store!.checkpointInBackground(afterPages: 64, tail: 8)
         let written = try Self.fill(store!, cases: 60)
-        #expect(store!.awaitBackgroundCheckpoint(timeout: 10), "a commit past 32 pages asked the thread, and it ran")
+        #expect(store!.awaitBackgroundCheckpoint(timeout: 10), "a commit past 64 pages asked the thread, and it ran")
         store = nil
         let reopened = try Store(path: path)
         #expect(try reopened.loadLedger().cases == written.cases)
@@ -59,7 +59,7 @@ struct BackgroundCheckpointTests {
     }
 
     /// Past the mark a commit copies the rest itself only when the thread is within `tail`
-    /// pages of the end of this log, asks the thread only when half a mark is uncopied, and
+    /// pages a mark of the end of this log, asks the thread only when half a mark is uncopied, and
     /// otherwise leaves the log be; a copied count from before the log started over never counts.
     @Test func aCommitFinishesOnlyTheLastFewPages() {
         let table: [(pages: Int32, copied: Int32, step: WALCheckpointer.Step)] = [
@@ -70,6 +70,9 @@ struct BackgroundCheckpointTests {
             (1_000, 936, .finish),  // 64 left: the commit copies them, and the log can start over
             (1_000, 1_000, .finish),
             (1_000, 1_100, .ask),   // the count is from the log before this one
+            (2_000, 1_850, .wait),  // 150 left of a log of two marks: more than 2 × 64
+            (4_000, 3_800, .finish),  // the thread keeps leaving ~200: by four marks a commit takes them
+            (4_000, 3_500, .ask),
         ]
         for row in table {
             #expect(WALCheckpointer.next(logPages: row.pages, copied: row.copied, afterPages: 1_000, tail: 64) == row.step, "\(row)")
