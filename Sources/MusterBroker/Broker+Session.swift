@@ -44,9 +44,8 @@ extension Broker {
     }
 
     /// RECEIVED: the peer has these pushes; they leave memory now and their rows with the next
-    /// commit (`unwrittenReceipts`). A
-    /// delivery belongs to its recipient: the session it was sent to or, after a reconnect, the
-    /// same adapter. An id this database never made (forged, guessed) or one sent to someone else
+    /// commit (`unwrittenReceipts`). A delivery belongs to its recipient: the session it was
+    /// sent to or, after a reconnect, the same adapter. An id this database never made (forged, guessed) or one sent to someone else
     /// is ignored, counted and logged — that is what a hostile or broken peer looks like, and no
     /// peer can make another's pushes vanish. An id no longer pending (received already, withdrawn)
     /// or pending for this peer but not yet sent since a restart is a routine repeat: ignored

@@ -64,11 +64,11 @@ public final class Broker: @unchecked Sendable {
     /// RECEIVED has no reply and pushes are at least once, so a crash before then only sends
     /// them again; at a quiet hour this spares a commit and an fsync per DISPATCH.
     var unwrittenReceipts: [Int64] = []
+    var oldestUnwrittenReceipt: Date?
+    static let receiptDelayMs: Int64 = 1_000
     /// Wire ids of the pushes of batches in flight, by delivery: each goes with its push into
     /// the outbox, so that checking a RECEIVED costs a comparison, not an HMAC.
     var madeWires: [Int64: String] = [:]
-    var oldestUnwrittenReceipt: Date?
-    static let receiptDelayMs: Int64 = 1_000
     /// The last few thousand logged facts, so that live subscribers need no store read.
     var recent: [LoggedFact] = []
     var lastTick = Date(ms: 0)
