@@ -281,6 +281,12 @@ extension String {
     /// Without leading and trailing ASCII and ideographic (全角) spaces; cheaper than
     /// Foundation's CharacterSet trimming on the hot path.
     var trimmedSpaces: String {
+        // Most text has no space at either end: then only its first and last scalars are
+        // looked at (a Character equal to a space is that one scalar, so none can end in one).
+        let isSpaceScalar: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{3000}" }
+        let scalars = unicodeScalars
+        guard let head = scalars.first, let tail = scalars.last else { return self }
+        if !isSpaceScalar(head) && !isSpaceScalar(tail) { return self }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{3000}" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])

@@ -25,6 +25,26 @@ import MusterWire
         }
     }
 
+    /// The scalar shortcut trims what the Character-wise definition trims: every string of a
+    /// few pieces that include spaces, tabs, 全角 spaces, combining marks and CJK.
+    @Test func trimmingLooksAtTheEndsOnlyWhenThereIsNoSpaceThere() {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{3000}" }
+        func byCharacters(_ s: String) -> String {
+            guard let first = s.firstIndex(where: { !isSpace($0) }), let last = s.lastIndex(where: { !isSpace($0) }) else { return "" }
+            return String(s[first...last])
+        }
+        let pieces = ["", " ", "\t", "\u{3000}", "\u{301}", "a", "朝阳路1号", "\n", "e\u{301}"]
+        var count = 0
+        for a in pieces { for b in pieces { for c in pieces { for d in pieces {
+            let s = a + b + c + d
+            #expect(s.trimmedSpaces == byCharacters(s), "\(Array(s.unicodeScalars))")
+            count += 1
+        }}}}
+        #expect(count == 6561)
+        #expect(" \u{3000}朝阳路1号\t".trimmedSpaces == "朝阳路1号")
+        #expect(" \u{301}x".trimmedSpaces == " \u{301}x")  // a space with a mark on it is not a space
+    }
+
     @Test func everyFormattedDayParsesBack() {
         var ms: Int64 = 946_684_800_000  // 2000-01-01
         while ms < 4_102_444_800_000 {  // 2100
