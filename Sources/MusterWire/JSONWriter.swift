@@ -20,23 +20,75 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func key(_ k: Key) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
-        first = false
         switch k {
         case .literal(let s):
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-            bytes.append(UInt8(ascii: "\""))
+            // `,"key":` built on the stack and appended at once: each append to the array checks
+            // its uniqueness and capacity, and a field's few appends cost more than its bytes.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: s.utf8CodeUnitCount + 4) { buffer in
+                let n = writeKey(s, into: buffer)
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<n]))
+            }
         case .named(let s):
+            if !first { bytes.append(UInt8(ascii: ",")) }
             JSONWriter.appendString(s, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
         }
-        bytes.append(UInt8(ascii: ":"))
+        first = false
     }
 
-    public mutating func field(_ k: Key, _ v: String) { key(k); JSONWriter.appendString(v, to: &bytes) }
+    /// Writes `,"key":` (no comma first) into `buffer`, which has room for it; returns its length.
+    private func writeKey(_ s: StaticString, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var n = 0
+        if !first { buffer[0] = UInt8(ascii: ","); n = 1 }
+        buffer[n] = UInt8(ascii: "\""); n += 1
+        let count = s.utf8CodeUnitCount
+        UnsafeMutableRawPointer(buffer.baseAddress! + n).copyMemory(from: s.utf8Start, byteCount: count)
+        n += count
+        buffer[n] = UInt8(ascii: "\""); buffer[n + 1] = UInt8(ascii: ":")
+        return n + 2
+    }
+
+    /// An integer field, its key and digits appended at once (the log writes a few per fact).
+    private mutating func intField(_ k: Key, _ v: Int64) {
+        guard case .literal(let s) = k else { key(k); JSONWriter.appendInt(v, to: &bytes); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: s.utf8CodeUnitCount + 26) { buffer in
+            var n = writeKey(s, into: buffer)
+            if v < 0 { buffer[n] = UInt8(ascii: "-"); n += 1 }
+            var x = v.magnitude, digits = 0
+            repeat { digits += 1; x /= 10 } while x != 0
+            x = v.magnitude
+            for i in stride(from: n + digits - 1, through: n, by: -1) { buffer[i] = UInt8(ascii: "0") + UInt8(x % 10); x /= 10 }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<(n + digits)]))
+        }
+        first = false
+    }
+
+    public mutating func field(_ k: Key, _ v: String) {
+        guard case .literal(let name) = k else { key(k); JSONWriter.appendString(v, to: &bytes); return }
+        var v = v
+        v.withUTF8 { value in
+            // Most values are short and need no escape: key and value appended at once.
+            guard value.count <= 256, !value.contains(where: JSONWriter.needsEscape) else {
+                key(k)
+                bytes.append(UInt8(ascii: "\""))
+                JSONWriter.appendEscaped(value, to: &bytes)
+                bytes.append(UInt8(ascii: "\""))
+                return
+            }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.utf8CodeUnitCount + value.count + 6) { buffer in
+                var n = writeKey(name, into: buffer)
+                buffer[n] = UInt8(ascii: "\"")
+                if let base = value.baseAddress { UnsafeMutableRawPointer(buffer.baseAddress! + n + 1).copyMemory(from: base, byteCount: value.count) }
+                n += value.count + 1
+                buffer[n] = UInt8(ascii: "\"")
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<(n + 1)]))
+            }
+            first = false
+        }
+    }
     public mutating func field(_ k: Key, _ v: String?) { if let v { field(k, v) } }
-    public mutating func field(_ k: Key, _ v: Int) { key(k); JSONWriter.appendInt(Int64(v), to: &bytes) }
-    public mutating func field(_ k: Key, _ v: Int64) { key(k); JSONWriter.appendInt(v, to: &bytes) }
+    public mutating func field(_ k: Key, _ v: Int) { intField(k, Int64(v)) }
+    public mutating func field(_ k: Key, _ v: Int64) { intField(k, v) }
     public mutating func field(_ k: Key, _ v: Double) { key(k); bytes.append(contentsOf: String(v).utf8) }
     public mutating func field(_ k: Key, _ v: Bool) { key(k); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
     public mutating func field(_ k: Key, _ v: [String]) {
@@ -126,11 +178,13 @@ public struct JSONWriter: Sendable {
         out.append(UInt8(ascii: "\""))
     }
 
+    private static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
+
     private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         var start = 0
         for i in 0..<bytes.count {
             let b = bytes[i]
-            guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+            guard needsEscape(b) else { continue }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
             appendEscape(b, to: &out)
             start = i + 1

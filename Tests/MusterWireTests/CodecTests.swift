@@ -145,6 +145,20 @@ import Testing
         #expect(String(decoding: bytes, as: UTF8.self).hasSuffix(#""i0":-9223372036854775808,"i1":-1,"i2":0,"i3":7,"i4":10,"i5":9223372036854775807}"#))
     }
 
+    /// A literal key and its integer are written at once: the same bytes, first field or not,
+    /// inside nested objects and arrays of objects.
+    @Test func literalKeysAndIntegersAreWrittenExactly() {
+        var w = JSONWriter()
+        w.field("min", Int64.min); w.field("m1", -1); w.field("zero", 0); w.field("nine", 9); w.field("ten", 10)
+        w.field("max", Int64.max); w.field("s", "x"); w.field("e", ""); w.field("q", "a\"b")
+        w.object("o") { $0.field("a", 1); $0.field("b", "2") }
+        w.objects("l", count: 2) { i, o in o.field("i", i); o.field("", Int64(-i)) }
+        let long = String(repeating: "长", count: 100)  // 300 bytes: written the long way
+        var l = JSONWriter(); l.field("long", long); l.field("n", 1)
+        #expect(String(decoding: l.finish(), as: UTF8.self) == "{\"long\":\"\(long)\",\"n\":1}")
+        #expect(String(decoding: w.finish(), as: UTF8.self) == #"{"min":-9223372036854775808,"m1":-1,"zero":0,"nine":9,"ten":10,"max":9223372036854775807,"s":"x","e":"","q":"a\"b","o":{"a":1,"b":"2"},"l":[{"i":0,"":0},{"i":1,"":-1}]}"#)
+    }
+
     @Test func aMembersBytesAreFoundPastTrickyStrings() {
         let body = Array(#"{"id":"x\"}{","nested":{"case":1},"case" : {"title":"a}b\\","k":[1,{"x":"]"}]} ,"z":2}"#.utf8)
         let span = JSONSpan.value(of: "case", in: body).map { String(decoding: $0, as: UTF8.self) }
