@@ -16,7 +16,7 @@ public enum BodyDecoder {
 
     public static func decode<R: Request>(_ type: R.Type, from tree: JSONTree) -> Result<R, WireError> {
         do {
-            let value = try R(from: TreeDecoder(tree: tree, codingPath: []))
+            let value = try plain(R.self, tree) ?? R(from: TreeDecoder(tree: tree, codingPath: []))
             if value.id.isEmpty || value.id.utf8.count > maxIDLength || value.id.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
                 return .failure(.badField("id", "id must be 1…\(maxIDLength) characters, none of them control characters"))
             }
@@ -34,7 +34,8 @@ public enum BodyDecoder {
     /// For the few bodies without an `id` (RECEIVED).
     public static func decodePlain<T: Decodable>(_ type: T.Type, from body: [UInt8]) -> Result<T, WireError> {
         do {
-            return .success(try T(from: TreeDecoder(tree: JSONTree.parse(body), codingPath: [])))
+            let tree = try JSONTree.parse(body)
+            return .success(try plain(T.self, tree) ?? T(from: TreeDecoder(tree: tree, codingPath: [])))
         } catch is JSONTree.Malformed {
             return .failure(WireError(.badJSON, "body is not valid JSON"))
         } catch let error as DecodingError {
@@ -42,6 +43,11 @@ public enum BodyDecoder {
         } catch {
             return .failure(WireError(.badJSON, "\(error)"))
         }
+    }
+
+    /// The value read without Codable, when its type can be and the body has the usual shape.
+    private static func plain<T>(_ type: T.Type, _ tree: JSONTree) -> T? {
+        (type as? PlainDecodable.Type)?.init(plain: tree) as? T
     }
 
     /// Reads just the request id, to answer a malformed request with `re` when possible.

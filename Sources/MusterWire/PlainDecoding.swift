@@ -1,0 +1,88 @@
+/// The usual shapes of the two messages every case brings — SUBMIT and RECEIVED — read straight
+/// from the tree. Codable over the tree cost a SUBMIT ~25,000 instructions (generic containers,
+/// their metadata looked up at run time), more than the parse. Only a value read the way Codable
+/// would read it is returned; anything else (a wrong type, a number out of range) gives nil and
+/// the request goes through Codable, whose error names the field.
+public protocol PlainDecodable {
+    init?(plain tree: JSONTree)
+}
+
+extension Received: PlainDecodable {
+    public init?(plain tree: JSONTree) {
+        guard case .array(let items)? = tree["deliveries"]?.value else { return nil }
+        var ids: [String] = []
+        ids.reserveCapacity(items.count)
+        for item in items {
+            guard case .string(let id) = item.value else { return nil }
+            ids.append(id)
+        }
+        self.init(deliveries: ids)
+    }
+}
+
+extension Submit: PlainDecodable {
+    public init?(plain tree: JSONTree) {
+        guard case .string(let id)? = tree["id"]?.value, let c = tree["case"], let submitted = SubmittedCase(plain: c) else { return nil }
+        self.init(id: id, case: submitted)
+    }
+}
+
+extension SubmittedCase {
+    init?(plain tree: JSONTree) {
+        guard case .object = tree.value,
+              case .string(let source)? = tree["source"]?.value, let source = Source(rawValue: source),
+              case .string(let externalRef)? = tree["external_ref"]?.value,
+              case .string(let title)? = tree["title"]?.value,
+              let locationTree = tree["location"], let location = Location(plain: locationTree),
+              let category = Plain.string(tree["category"]), let description = Plain.string(tree["description"]),
+              let priorityName = Plain.string(tree["priority"]), let reportedAt = Plain.string(tree["reported_at"]),
+              let reporter = Plain.decoded(Reporter.self, tree["reporter"]),
+              let attachments = Plain.decoded([Attachment].self, tree["attachments"]),
+              let petition = Plain.decoded(PetitionIntake.self, tree["petition"])
+        else { return nil }
+        var priority: Priority?
+        if let name = priorityName { guard let p = Priority(rawValue: name) else { return nil }; priority = p }
+        self.init(source: source, externalRef: externalRef, category: category, title: title, description: description,
+                  priority: priority, location: location, reporter: reporter, reportedAt: reportedAt,
+                  attachments: attachments, petition: petition)
+    }
+}
+
+extension Location {
+    init?(plain tree: JSONTree) {
+        guard case .object = tree.value,
+              let grid = Plain.string(tree["grid"]), let address = Plain.string(tree["address"]),
+              let lat = Plain.double(tree["lat"]), let lon = Plain.double(tree["lon"])
+        else { return nil }
+        self.init(grid: grid, address: address, lat: lat, lon: lon)
+    }
+}
+
+/// An optional member as Codable's `decodeIfPresent` reads it: `.some(nil)` when absent or
+/// null, nil when it is there but not readable this way.
+enum Plain {
+    static func string(_ tree: JSONTree?) -> String?? {
+        guard let tree else { return .some(nil) }
+        switch tree.value {
+        case .null: return .some(nil)
+        case .string(let s): return .some(s)
+        default: return nil
+        }
+    }
+
+    static func double(_ tree: JSONTree?) -> Double?? {
+        guard let tree else { return .some(nil) }
+        switch tree.value {
+        case .null: return .some(nil)
+        case .number(let text): return Double(text).flatMap { $0.isFinite ? .some($0) : nil }
+        default: return nil
+        }
+    }
+
+    /// The rarer parts (a reporter, attachments, a petition) through Codable, on their own.
+    static func decoded<T: Decodable>(_ type: T.Type, _ tree: JSONTree?) -> T?? {
+        guard let tree else { return .some(nil) }
+        if case .null = tree.value { return .some(nil) }
+        return (try? T(from: TreeDecoder(tree: tree, codingPath: []))).map { .some($0) }
+    }
+}
