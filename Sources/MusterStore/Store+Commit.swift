@@ -33,7 +33,7 @@ extension Store {
                     try writeWhistles(db, batch.whistleRows)
                     try writeIncidents(db, batch.incidentRows)
                     try writeOutbox(db, batch)
-                    try writeLadders(db, batch.timerChanges)
+                    try writeLadders(db, batch.timerChanges, newCases: batch.submitted)
                     if let modes = batch.modeRows {
                         try db.execute(sql: "DELETE FROM modes")
                         for (scope, mode) in modes {

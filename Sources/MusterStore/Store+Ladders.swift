@@ -12,7 +12,9 @@ extension Store {
     /// Applies a batch's changes to the waiting rungs: each owner's row is read once, changed in
     /// the order the changes came, and written once (deleted when no rung is left). An owner's
     /// few rungs are kept in an array: searching it costs less than hashing their ids.
-    func writeLadders(_ db: Database, _ changes: [TimerChange]) throws {
+    /// A case accepted in this batch (`newCases`, its keys) and the owners of its clocks have no
+    /// row yet: nothing to read (a SUBMIT's clocks were a look-up each that found nothing).
+    func writeLadders(_ db: Database, _ changes: [TimerChange], newCases: [String: [UInt8]] = [:]) throws {
         guard !changes.isEmpty else { return }
         // By owner, in order; an owner's changes mostly come together (one fact's rungs).
         var groups: [(owner: String, changes: [TimerChange])] = []
@@ -38,7 +40,8 @@ extension Store {
         let delete = try db.cachedStatement(sql: "DELETE FROM ladders WHERE owner = ?")
         let read = try db.cachedStatement(sql: "SELECT case_id, agency, rungs FROM ladders WHERE owner = ?")
         for (owner, changes) in groups {
-            let row = try Store.ladder(read, owner: owner)
+            let fresh = if newCases[owner] != nil { true } else if case .add(let t) = changes[0] { newCases[t.caseID] != nil } else { false }
+            let row = fresh ? nil : try Store.ladder(read, owner: owner)
             let existed = row != nil
             var rungs = row ?? []
             var changed = false
