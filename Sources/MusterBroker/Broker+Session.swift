@@ -51,7 +51,9 @@ extension Broker {
     /// or pending for this peer but not yet sent since a restart is a routine repeat: ignored
     /// quietly.
     func received(_ rid: [UInt8], _ deliveries: [String], now: Date) {
-        guard let s = sessions[rid] else { return }
+        // Not the session itself: a copy would share its `inFlight`, and `forget` would then copy
+        // that whole dictionary for every receipt.
+        guard let adapter = sessions[rid]?.actor.adapter else { return }
         var forged = 0, othersOwn = 0
         for d in deliveries {
             if d.hasPrefix("E"), let seq = Int64(d.dropFirst()) {
@@ -61,23 +63,23 @@ extension Broker {
             }
             guard let n = store.deliveryIDs.number(d, known: { outbox.pending[$0]?.wire }) else { forged += 1; continue }
             guard let p = outbox.pending[n] else { continue }
-            if p.sentTo == rid || p.lastAdapter == s.actor.adapter {
+            if p.sentTo == rid || p.lastAdapter == adapter {
                 forget(n)
                 unwrittenReceipts.append(n)
                 if oldestUnwrittenReceipt == nil { oldestUnwrittenReceipt = now }
-            } else if p.sentTo != nil || p.lastAdapter != nil || !mayReceive(s, p.push.target) {
+            } else if p.sentTo != nil || p.lastAdapter != nil || !mayReceive(rid, p.push.target) {
                 othersOwn += 1
             }
         }
         guard forged + othersOwn > 0 else { return }
         ignoredReceipts.add(forged + othersOwn, ordering: .relaxed)
-        ignoredReceiptLog.note(adapter: s.actor.adapter, command: "RECEIVED",
+        ignoredReceiptLog.note(adapter: adapter, command: "RECEIVED",
                                reason: "\(forged) ids this broker never made, \(othersOwn) sent to another peer",
                                nowMs: now.ms, logger: logger, message: "RECEIVED for deliveries this peer was not sent: ignored")
     }
 
     /// Whether pushes for `target` may go to this session at all (its adapter, its agency, …).
-    func mayReceive(_ s: Session, _ target: String) -> Bool {
-        candidatesFor(target).contains(s.routingID)
+    func mayReceive(_ rid: [UInt8], _ target: String) -> Bool {
+        candidatesFor(target).contains(rid)
     }
 }
