@@ -46,7 +46,8 @@ extension SLAPolicy {
     public func ladder(_ clock: ClockKind, caseID: String, owner: String?, agency: String?, start: Date, deadline: Date,
                        calendar: WorkCalendar, stage: Int? = nil) -> [LadderTimer] {
         let rungs = ladders[clock] ?? (clock == .milestone ? ladders[.resolve] : nil) ?? []
-        let name = clock.rawValue + (stage.map { ".\($0)" } ?? "")
+        // `owner/clock[.stage]/` once: interpolating the whole id cost four appends a rung.
+        let idPrefix = (owner ?? caseID) + "/" + clock.rawValue + (stage.map { ".\($0)" } ?? "") + "/"
         return rungs.enumerated().compactMap { i, rung in
             let due: Date
             switch rung.at {
@@ -60,7 +61,7 @@ extension SLAPolicy {
                 guard let d = try? calendar.end(of: period, from: deadline) else { return nil }
                 due = d
             }
-            return LadderTimer(id: "\(owner ?? caseID)/\(name)/\(i)", caseID: caseID,
+            return LadderTimer(id: idPrefix + String(i), caseID: caseID,
                                dispatchID: owner, agency: agency, clock: clock, rung: i,
                                level: rung.level, notice: rung.notice, to: rung.to, due: due, deadline: deadline)
         }
