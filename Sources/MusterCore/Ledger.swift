@@ -24,10 +24,12 @@ public struct Ledger: Sendable, Equatable {
     /// older than one already here): SUBMIT takes the last as the newest.
     public mutating func indexForMerge(_ c: CaseRecord) {
         guard !c.state.isTerminal, let key = Ledger.mergeKey(c) else { return }
-        var ids = openByMergeKey[key] ?? []
-        guard !ids.contains(c.caseID) else { return }
-        ids.insert(c.caseID, at: ids.firstIndex { $0 > c.caseID } ?? ids.endIndex)
-        openByMergeKey[key] = ids
+        let id = c.caseID
+        func place(_ ids: inout [String]) {  // in place: one look-up, no copy of the list
+            guard !ids.contains(id) else { return }
+            ids.insert(id, at: ids.firstIndex { $0 > id } ?? ids.endIndex)
+        }
+        place(&openByMergeKey[key, default: []])
     }
     public var ids = IDSource()
     /// Ladder rungs not yet fired, and by owner (dispatch id, or case id for the case's clocks).
