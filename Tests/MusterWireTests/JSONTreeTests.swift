@@ -25,6 +25,14 @@ import Testing
         #expect(!Self.parses(#""\ud800""#), "a lone high surrogate")
         #expect(!Self.parses(#""\udc00x""#), "a lone low surrogate")
         #expect((try? JSONTree.parse([0x22, 0xFF, 0x22])) == nil, "invalid UTF-8 in a string")
+        // What decoding would repair into as many bytes (a truncated four-byte sequence becomes one
+        // U+FFFD, three bytes) is refused all the same; overlong forms and surrogates too.
+        for bad: [UInt8] in [[0xF0, 0x9F, 0x98], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xE6, 0x9A], [0x80], [0x61, 0xF8, 0x88, 0x80, 0x80, 0x80]] {
+            #expect((try? JSONTree.parse([0x22] + bad + [0x22])) == nil, "\(bad)")
+            #expect((try? JSONTree.parse([0x22, 0x5C, 0x6E] + bad + [0x22])) == nil, "after an escape: \(bad)")
+        }
+        guard case .string(let s)? = (try? JSONTree.parse(Array("\"暖气\\n不热😀\"".utf8)))?.value else { Issue.record("valid UTF-8 refused"); return }
+        #expect(s == "暖气\n不热😀")
         let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
         #expect(!Self.parses(deep), "nesting past 512")
     }
