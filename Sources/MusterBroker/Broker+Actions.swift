@@ -33,20 +33,22 @@ extension Broker {
     /// flight is ever missing from memory, so what the store has is the latest.
     /// Returns the cases it brought in.
     @discardableResult
-    func admitMissing(_ needs: Ledger.Needs) throws -> [String] {
+    /// Also returns the stored replies to `keys`, read with the cases (one reader for both).
+    func admitMissing(_ needs: Ledger.Needs, repliesTo keys: [RequestKey] = []) throws
+        -> (admitted: [String], replies: [RequestKey: (command: String, body: [UInt8])]) {
         var missing = ledger.missing(needs)
-        guard !missing.isEmpty else { return [] }
         if !missing.whistles.isEmpty {
             // Closed whistles left memory at a restart; with them, the cases they were blown on.
             for w in try store.whistles(missing.whistles) { ledger.admit(whistle: w) }
             missing = ledger.missing(needs)
         }
+        let found = try store.lookUp(replies: keys, cases: missing)
         var admitted: [String] = []
-        for (c, ds) in try store.workingSet(for: missing) where ledger.cases[c.caseID] == nil {
+        for (c, ds) in found.cases where ledger.cases[c.caseID] == nil {
             ledger.admit(c, dispatches: ds)
             admitted.append(c.caseID)
         }
-        return admitted
+        return (admitted, found.replies)
     }
 
     /// Finished cases read back only to answer (a repeat, a refusal) and left unchanged go again

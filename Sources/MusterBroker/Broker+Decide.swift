@@ -12,12 +12,12 @@ extension Broker {
         let stored: [RequestKey: (command: String, body: [UInt8])]
         var admitted: [String] = []
         do {
-            stored = try store.storedReplies(keys)
             // What the commands read that has left memory (finished cases), back from the store in
-            // one read, before any is decided. Nothing in flight is ever missing from memory.
+            // one read with the replies to repeated ids, before any is decided. Nothing in flight
+            // is ever missing from memory.
             var needs = Ledger.Needs()
             for p in pending { needs.formUnion(p.command.needs(config.rules)) }
-            admitted = try admitMissing(needs)
+            (admitted, stored) = try admitMissing(needs, repliesTo: keys)
         } catch {
             logger.error("request-id or working-set look-up failed", metadata: ["error": "\(error)"])
             for p in pending {

@@ -52,7 +52,7 @@ extension Broker {
         // Their cases (or whistles), read back if they are not in memory: a rung fires by its owner's state.
         let admitted: [String]
         let (ofWhistles, ofCases) = (due.filter { $0.clock == .whistle }, due.filter { $0.clock != .whistle })
-        do { admitted = try admitMissing(Ledger.Needs(cases: ofCases.map(\.caseID), whistles: ofWhistles.map(\.caseID))) } catch {
+        do { admitted = try admitMissing(Ledger.Needs(cases: ofCases.map(\.caseID), whistles: ofWhistles.map(\.caseID))).admitted } catch {
             logger.error("reading the cases of due rungs failed; retrying", metadata: ["error": "\(error)"])
             for t in due { schedule(t) }
             return

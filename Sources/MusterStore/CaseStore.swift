@@ -54,6 +54,10 @@ public protocol CaseStore: AnyObject, Sendable {
     func submitted(caseID: String) throws -> [UInt8]?
     /// The stored replies to any of these request ids.
     func storedReplies(_ keys: [RequestKey]) throws -> [RequestKey: (command: String, body: [UInt8])]
+    /// Both reads a batch makes before it is decided, as one: the stored replies to its request
+    /// ids, and the cases it needs that are not in memory (`workingSet(for:)`).
+    func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws
+        -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])])
     /// Logged facts after `seq` in order: all, one case's (with its whistles'), or one whistle's.
     func facts(after seq: Int64, limit: Int, caseID: String?) throws -> [LoggedFact]
     func caseRecord(_ caseID: String) throws -> CaseRecord?
@@ -110,5 +114,12 @@ extension CaseStore {
             for logged in page { ledger.apply(logged.fact) }
             after = last.seq
         }
+    }
+}
+
+extension CaseStore {
+    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws
+        -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
+        (try storedReplies(keys), try workingSet(for: needs))
     }
 }

@@ -142,14 +142,26 @@ extension Store {
         guard !keys.isEmpty else { return [:] }
         // Each look-up stands alone, so no read transaction is needed (BEGIN and COMMIT cost
         // more than the look-ups of a small batch).
+        return try pool.unsafeRead { db in try Store.storedReplies(db, keys) }
+    }
+
+    static func storedReplies(_ db: Database, _ keys: [RequestKey]) throws -> [RequestKey: (command: String, body: [UInt8])] {
+        let stmt = try db.cachedStatement(sql: "SELECT command, reply FROM requests WHERE adapter = ? AND request_id = ?")
+        var found: [RequestKey: (command: String, body: [UInt8])] = [:]
+        for key in keys {
+            var b = Binder(stmt); b.bind(key.adapter); b.bind(key.requestID)
+            try b.rows { found[key] = ($0.text(0), $0.bytes(1)) }
+        }
+        return found
+    }
+
+    /// One reader for both: a reader taken from the pool costs more than a SUBMIT's look-ups
+    /// (~25,000 instructions, a lock and a queue hop), and at a quiet hour every SUBMIT is a batch.
+    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws
+        -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
+        guard !keys.isEmpty || !needs.isEmpty else { return ([:], []) }
         return try pool.unsafeRead { db in
-            let stmt = try db.cachedStatement(sql: "SELECT command, reply FROM requests WHERE adapter = ? AND request_id = ?")
-            var found: [RequestKey: (command: String, body: [UInt8])] = [:]
-            for key in keys {
-                var b = Binder(stmt); b.bind(key.adapter); b.bind(key.requestID)
-                try b.rows { found[key] = ($0.text(0), $0.bytes(1)) }
-            }
-            return found
+            (keys.isEmpty ? [:] : try Store.storedReplies(db, keys), needs.isEmpty ? [] : try Store.workingSet(db, needs))
         }
     }
 

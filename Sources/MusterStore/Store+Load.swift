@@ -80,33 +80,35 @@ extension Store {
 
     public func workingSet(for needs: Ledger.Needs) throws -> [(CaseRecord, [DispatchRecord])] {
         guard !needs.isEmpty else { return [] }
-        // No read transaction: a case that changes between these reads is in memory already
-        // (in flight), and the broker keeps its in-memory copy.
-        return try pool.unsafeRead { db in
-            var ids: [String] = needs.cases
-            // Prepared once per connection: a batch of SUBMITs asks these a few thousand times.
-            let byDispatch = try db.cachedStatement(sql: "SELECT case_id FROM dispatches WHERE dispatch_id = ?")
-            let byRef = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE source = ? AND external_ref = ?")
-            let byMergeKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates) ORDER BY case_id")
-            for d in needs.dispatches {
-                var b = Binder(byDispatch); b.bind(d)
-                try b.rows { ids.append($0.text(0)) }
-            }
-            for r in needs.refs {
-                var b = Binder(byRef); b.bind(r.source.rawValue); b.bind(r.ref)
-                try b.rows { ids.append($0.text(0)) }
-            }
-            for k in needs.mergeKeys {
-                var b = Binder(byMergeKey); b.bind(k)
-                try b.rows { ids.append($0.text(0)) }
-            }
-            let byRepeatKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE repeat_key = ? ORDER BY case_id")
-            for k in needs.repeatKeys {
-                var b = Binder(byRepeatKey); b.bind(k)
-                try b.rows { ids.append($0.text(0)) }
-            }
-            return try Store.casesWithDispatches(db, ids)
+        return try pool.unsafeRead { db in try Store.workingSet(db, needs) }
+    }
+
+    /// No read transaction: a case that changes between these reads is in memory already (in
+    /// flight), and the broker keeps its in-memory copy.
+    static func workingSet(_ db: Database, _ needs: Ledger.Needs) throws -> [(CaseRecord, [DispatchRecord])] {
+        var ids: [String] = needs.cases
+        // Prepared once per connection: a batch of SUBMITs asks these a few thousand times.
+        let byDispatch = try db.cachedStatement(sql: "SELECT case_id FROM dispatches WHERE dispatch_id = ?")
+        let byRef = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE source = ? AND external_ref = ?")
+        let byMergeKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates) ORDER BY case_id")
+        for d in needs.dispatches {
+            var b = Binder(byDispatch); b.bind(d)
+            try b.rows { ids.append($0.text(0)) }
         }
+        for r in needs.refs {
+            var b = Binder(byRef); b.bind(r.source.rawValue); b.bind(r.ref)
+            try b.rows { ids.append($0.text(0)) }
+        }
+        for k in needs.mergeKeys {
+            var b = Binder(byMergeKey); b.bind(k)
+            try b.rows { ids.append($0.text(0)) }
+        }
+        let byRepeatKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE repeat_key = ? ORDER BY case_id")
+        for k in needs.repeatKeys {
+            var b = Binder(byRepeatKey); b.bind(k)
+            try b.rows { ids.append($0.text(0)) }
+        }
+        return try Store.casesWithDispatches(db, ids)
     }
 
     public func timers(dueAfter after: Date?, through: Date?) throws -> [LadderTimer] {
