@@ -31,9 +31,8 @@ extension Broker {
 
     /// Reads back from the store what `needs` names and memory does not hold. Nothing in
     /// flight is ever missing from memory, so what the store has is the latest.
-    /// Returns the cases it brought in.
-    @discardableResult
-    /// Also returns the stored replies to `keys`, read with the cases (one reader for both).
+    /// Returns the cases it brought in, and the stored replies to `keys`, read with them (one
+    /// reader for both).
     func admitMissing(_ needs: Ledger.Needs, repliesTo keys: [RequestKey] = []) throws
         -> (admitted: [String], replies: [RequestKey: (command: String, body: [UInt8])]) {
         var missing = ledger.missing(needs)

@@ -146,7 +146,6 @@ public struct JSONTree: Sendable {
             return String(decoding: bytes[start..<i], as: UTF8.self)
         }
 
-        /// A string's content: escapes resolved, UTF-8 checked, raw control characters refused.
         /// The bytes as a String, nil if they are not UTF-8. `String(validating:)` over a slice is
         /// not specialised (~1,000 instructions a key); decoding is, and what it had to repair
         /// differs from the bytes.
@@ -156,6 +155,7 @@ public struct JSONTree: Sendable {
             return s.utf8.elementsEqual(raw) ? s : nil
         }
 
+        /// A string's content: escapes resolved, UTF-8 checked, raw control characters refused.
         mutating func string() throws(Malformed) -> String {
             i += 1
             let start = i
