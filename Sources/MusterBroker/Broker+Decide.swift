@@ -8,6 +8,8 @@ extension Broker {
     /// earlier in this batch) gets its first reply again and is not applied again.
     func decide(_ pending: [Pending], _ now: Date, _ batch: inout Batch, _ out: inout [Outgoing]) {
         guard !pending.isEmpty else { return }
+        // Read once: each `config.rules` copies the rules, a retain for each of their parts.
+        let rules = config.rules
         let keys = pending.compactMap { p in sessions[p.routingID].map { RequestKey(adapter: $0.actor.adapter, requestID: p.requestID) } }
         let stored: [RequestKey: (command: String, body: [UInt8])]
         var admitted: [String] = []
@@ -16,7 +18,7 @@ extension Broker {
             // one read with the replies to repeated ids, before any is decided. Nothing in flight
             // is ever missing from memory.
             var needs = Ledger.Needs()
-            for p in pending { needs.formUnion(p.command.needs(config.rules)) }
+            for p in pending { needs.formUnion(p.command.needs(rules)) }
             (admitted, stored) = try admitMissing(needs, repliesTo: keys)
         } catch {
             logger.error("request-id or working-set look-up failed", metadata: ["error": "\(error)"])
@@ -49,7 +51,7 @@ extension Broker {
                 out.append(Outgoing(routingID: p.routingID, command: Command(rawValue: again.command) ?? .ok, body: again.body, needsCommit: false, re: p.requestID))
                 continue
             }
-            switch ledger.decide(p.command, by: actor, rules: config.rules, now: now) {
+            switch ledger.decide(p.command, by: actor, rules: rules, now: now) {
             case .failure(let e):
                 if e.code == .forbidden {
                     refusals.note(adapter: actor.adapter, command: p.command.name.rawValue, reason: e.message, nowMs: now.ms, logger: logger)
@@ -58,7 +60,7 @@ extension Broker {
                 out.append(Outgoing(routingID: p.routingID, command: .error, body: Messages.error(re: p.requestID, e), needsCommit: true, re: p.requestID))
             case .success(let decision):
                 dispatches += carryOut(decision, kept: p.command.kept, now, &batch)
-                let (command, body) = Messages.reply(re: p.requestID, decision.reply!, calendar: config.rules.calendar, now: now)
+                let (command, body) = Messages.reply(re: p.requestID, decision.reply!, calendar: rules.calendar, now: now)
                 batch.replies.append(Batch.StoredReply(adapter: actor.adapter, requestID: p.requestID, command: command.rawValue, body: body, at: now))
                 thisBatch[key] = (command, body)
                 out.append(Outgoing(routingID: p.routingID, command: command, body: body, needsCommit: true, re: p.requestID))
