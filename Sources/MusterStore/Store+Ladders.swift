@@ -16,22 +16,23 @@ extension Store {
     /// row yet: nothing to read (a SUBMIT's clocks were a look-up each that found nothing).
     func writeLadders(_ db: Database, _ changes: [TimerChange], newCases: [String: [UInt8]] = [:]) throws {
         guard !changes.isEmpty else { return }
-        // By owner, in order; an owner's changes mostly come together (one fact's rungs).
-        var groups: [(owner: String, changes: [TimerChange])] = []
+        // By owner, in order; an owner's changes mostly come together (one fact's rungs). Grouped
+        // by index: a change holds a rung, and copying one retains each of its strings.
+        var groups: [(owner: String, changes: [Int])] = []
         var groupOf: [String: Int] = [:]
-        for change in changes {
+        for (k, change) in changes.enumerated() {
             let owner = switch change {
             case .add(let t): t.owner
             case .remove(_, let owner): owner
             case .stop(let owner, _): owner
             }
             if let last = groups.last, last.owner == owner {
-                groups[groups.count - 1].changes.append(change)
+                groups[groups.count - 1].changes.append(k)
             } else if let i = groupOf[owner] {
-                groups[i].changes.append(change)
+                groups[i].changes.append(k)
             } else {
                 groupOf[owner] = groups.count
-                groups.append((owner, [change]))
+                groups.append((owner, [k]))
             }
         }
         let write = try db.cachedStatement(sql: """
@@ -39,14 +40,14 @@ extension Store {
             """)
         let delete = try db.cachedStatement(sql: "DELETE FROM ladders WHERE owner = ?")
         let read = try db.cachedStatement(sql: "SELECT case_id, agency, rungs FROM ladders WHERE owner = ?")
-        for (owner, changes) in groups {
-            let fresh = if newCases[owner] != nil { true } else if case .add(let t) = changes[0] { newCases[t.caseID] != nil } else { false }
+        for (owner, indices) in groups {
+            let fresh = if newCases[owner] != nil { true } else if case .add(let t) = changes[indices[0]] { newCases[t.caseID] != nil } else { false }
             let row = fresh ? nil : try Store.ladder(read, owner: owner)
             let existed = row != nil
             var rungs = row ?? []
             var changed = false
-            for change in changes {
-                switch change {
+            for k in indices {
+                switch changes[k] {
                 case .add(let t):
                     if let i = rungs.firstIndex(where: { $0.id == t.id }) {
                         if rungs[i] != t { rungs[i] = t; changed = true }
