@@ -52,13 +52,8 @@ public struct JSONWriter: Sendable {
     private mutating func intField(_ k: Key, _ v: Int64) {
         guard case .literal(let s) = k else { key(k); JSONWriter.appendInt(v, to: &bytes); return }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: s.utf8CodeUnitCount + 26) { buffer in
-            var n = writeKey(s, into: buffer)
-            if v < 0 { buffer[n] = UInt8(ascii: "-"); n += 1 }
-            var x = v.magnitude, digits = 0
-            repeat { digits += 1; x /= 10 } while x != 0
-            x = v.magnitude
-            for i in stride(from: n + digits - 1, through: n, by: -1) { buffer[i] = UInt8(ascii: "0") + UInt8(x % 10); x /= 10 }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<(n + digits)]))
+            let end = JSONWriter.writeInt(v, into: buffer, at: writeKey(s, into: buffer))
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<end]))
         }
         first = false
     }
@@ -70,9 +65,7 @@ public struct JSONWriter: Sendable {
             // Most values are short and need no escape: key and value appended at once.
             guard value.count <= 256, !value.contains(where: JSONWriter.needsEscape) else {
                 key(k)
-                bytes.append(UInt8(ascii: "\""))
-                JSONWriter.appendEscaped(value, to: &bytes)
-                bytes.append(UInt8(ascii: "\""))
+                JSONWriter.appendQuoted(value, to: &bytes)
                 return
             }
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.utf8CodeUnitCount + value.count + 6) { buffer in
@@ -160,21 +153,33 @@ public struct JSONWriter: Sendable {
     /// An integer's decimal digits, written straight into the bytes (`String(v)` costs an
     /// allocation and several hundred instructions, and the log writes a few per fact).
     public static func appendInt(_ v: Int64, to out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var x = v.magnitude, end = 20
-            repeat { end -= 1; digits[end] = UInt8(ascii: "0") + UInt8(x % 10); x /= 10 } while x != 0
-            if v < 0 { out.append(UInt8(ascii: "-")) }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[end...]))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<writeInt(v, into: buffer, at: 0)]))
         }
+    }
+
+    /// Writes `v`'s sign and digits into `buffer` from `start` (room for 20 bytes); returns the end.
+    private static func writeInt(_ v: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var n = start
+        if v < 0 { buffer[n] = UInt8(ascii: "-"); n += 1 }
+        var x = v.magnitude, digits = 0
+        repeat { digits += 1; x /= 10 } while x != 0
+        x = v.magnitude
+        for i in stride(from: n + digits - 1, through: n, by: -1) { buffer[i] = UInt8(ascii: "0") + UInt8(x % 10); x /= 10 }
+        return n + digits
     }
 
     /// Copies runs of bytes that need no escape whole: most strings have none.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        if s.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &out) }) == nil {
+        if s.utf8.withContiguousStorageIfAvailable({ appendQuoted($0, to: &out) }) == nil {
             var s = s
-            s.withUTF8 { appendEscaped($0, to: &out) }
+            s.withUTF8 { appendQuoted($0, to: &out) }
         }
+    }
+
+    private static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendEscaped(bytes, to: &out)
         out.append(UInt8(ascii: "\""))
     }
 
