@@ -14,7 +14,7 @@ extension Ledger {
         /// (source, external_ref): a SUBMIT answered as before if its source's id was taken.
         public var refs: [ExternalRef] = []
         /// The open cases of the same problem a SUBMIT may merge into (`Ledger.mergeKey`).
-        public var mergeKeys: [String] = []
+        public var mergeKeys: [MergeKey] = []
         /// Whistles (and, through them, the cases they were blown on).
         public var whistles: [String] = []
         /// Incidents by id or by their department's ref: through them, the reports merged into them.
@@ -22,7 +22,7 @@ extension Ledger {
         /// Petitions of the same petitioner and facts (`Ledger.repeatKey`), whatever their state.
         public var repeatKeys: [String] = []
 
-        public init(cases: [String] = [], dispatches: [String] = [], refs: [ExternalRef] = [], mergeKeys: [String] = [],
+        public init(cases: [String] = [], dispatches: [String] = [], refs: [ExternalRef] = [], mergeKeys: [MergeKey] = [],
                     whistles: [String] = [], incidents: [String] = [], repeatKeys: [String] = []) {
             self.cases = cases; self.dispatches = dispatches; self.refs = refs; self.mergeKeys = mergeKeys; self.whistles = whistles
             self.incidents = incidents; self.repeatKeys = repeatKeys

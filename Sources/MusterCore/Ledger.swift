@@ -15,7 +15,7 @@ public struct Ledger: Sendable, Equatable {
     /// Merge key → the open case that reports of the same problem join.
     /// Open cases by merge key, oldest first: a new report joins the newest one still inside the
     /// merge window. Built the same way by `apply` and by loading the projections.
-    public var openByMergeKey: [String: [String]] = [:]
+    public var openByMergeKey: [MergeKey: [String]] = [:]
     /// Petitions by repeat key (petitioner and facts), oldest first: a repeat is found here.
     public var petitionsByKey: [String: [String]] = [:]
 
@@ -59,12 +59,16 @@ public struct Ledger: Sendable, Equatable {
 
     /// Same category, same grid cell, same address: the same problem (并单). Without an
     /// address there is nothing to tell two problems in a grid apart, so no merge.
-    public static func mergeKey(_ c: CaseRecord) -> String? { mergeKey(category: c.category, grid: c.grid, address: c.address) }
+    public static func mergeKey(_ c: CaseRecord) -> MergeKey? { mergeKey(category: c.category, grid: c.grid, address: c.address) }
 
     /// The same, from a report's parts (docs/LOG-FORMAT.md's `cases.merge_key` is this, in SQL).
-    public static func mergeKey(category: String, grid: String, address: String?) -> String? {
+    public static func mergeKey(category: String, grid: String, address: String?) -> MergeKey? {
         guard let a = address?.trimmedSpaces, !a.isEmpty, category != Routing.unclassified else { return nil }
-        return category + "\u{1F}" + grid + "\u{1F}" + a
+        // One allocation: `a + b + c` makes a string for each `+`.
+        var key = String()
+        key.reserveCapacity(category.utf8.count + grid.utf8.count + a.utf8.count + 2)
+        key += category; key += "\u{1F}"; key += grid; key += "\u{1F}"; key += a
+        return MergeKey(key)
     }
 
     public func caseID(source: Source, externalRef: String) -> String? {

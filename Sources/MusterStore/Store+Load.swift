@@ -100,7 +100,7 @@ extension Store {
             try b.rows { ids.append($0.text(0)) }
         }
         for k in needs.mergeKeys {
-            var b = Binder(byMergeKey); b.bind(k)
+            var b = Binder(byMergeKey); b.bind(k.text)
             try b.rows { ids.append($0.text(0)) }
         }
         let byRepeatKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE repeat_key = ? ORDER BY case_id")

@@ -124,6 +124,26 @@ import MusterWire
         #expect(d.state(otherAddress) == .dispatched)
     }
 
+    /// The merge key is its bytes, as the store's `cases.merge_key` is compared: an address
+    /// written with a CJK compatibility ideograph (U+F900, as some Big5 conversions leave it)
+    /// is a String equal to the one with the unified ideograph (U+8C48), but the store would not
+    /// find one by the other once the case has left memory, so memory does not either.
+    @Test func anAddressInOtherCodePointsIsMergedByItsBytesAsTheStoreFindsIt() {
+        let unified = "\u{8C48}园路1号", compatibility = "\u{F900}园路1号"
+        #expect(unified == compatibility && Array(unified.utf8) != Array(compatibility.utf8))
+        var d = Driver()
+        let first = d.newCase(Fixtures.submit(address: unified))
+        let other = d.newCase(Fixtures.submit(address: compatibility, source: .camera))
+        #expect(other != first && d.state(other) == .dispatched && d.ledger.cases[first]?.mergedReports == 0)
+        let same = d.ok(Fixtures.submit(address: " " + unified, source: .app), by: Fixtures.hotline)
+        guard case .accepted(_, let state, let into, _) = same.reply else { Issue.record("not accepted"); return }
+        #expect(state == .merged && into == first)
+        let a = Ledger.mergeKey(category: "street_vending", grid: "zz", address: unified)!
+        let b = Ledger.mergeKey(category: "street_vending", grid: "zz", address: compatibility)!
+        #expect(a != b && a == Ledger.mergeKey(category: "street_vending", grid: "zz", address: unified + "\u{3000}"))
+        #expect(a.text == "street_vending\u{1F}zz\u{1F}" + unified && Set([a, b, MergeKey(a.text)]).count == 2)
+    }
+
     @Test func aSourceReferenceIsTakenOnce() {
         var d = Driver()
         let c = d.newCase(Fixtures.submit(ref: "12345-2026-000001"))
