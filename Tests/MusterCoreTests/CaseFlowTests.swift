@@ -135,7 +135,7 @@ import MusterWire
         let first = d.newCase(Fixtures.submit(address: unified))
         let other = d.newCase(Fixtures.submit(address: compatibility, source: .camera))
         #expect(other != first && d.state(other) == .dispatched && d.ledger.cases[first]?.mergedReports == 0)
-        let same = d.ok(Fixtures.submit(address: " " + unified, source: .app), by: Fixtures.hotline)
+        let same = d.ok(Fixtures.submit(address: " " + unified, source: .citizenApp), by: Fixtures.hotline)
         guard case .accepted(_, let state, let into, _) = same.reply else { Issue.record("not accepted"); return }
         #expect(state == .merged && into == first)
         let a = Ledger.mergeKey(category: "street_vending", grid: "zz", address: unified)!
