@@ -12,7 +12,6 @@ public struct Ledger: Sendable, Equatable {
     public var openDispatches: [String: [String]] = [:]
     /// (source, external_ref) → case: a source's id is taken once.
     public var byExternalRef: [String: String] = [:]
-    /// Merge key → the open case that reports of the same problem join.
     /// Open cases by merge key, oldest first: a new report joins the newest one still inside the
     /// merge window. Built the same way by `apply` and by loading the projections.
     public var openByMergeKey: [MergeKey: [String]] = [:]
