@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# What a SUBMIT of the shared harness's durable job costs the broker natively, beside the
+# instruction count of scripts/instructions-per-submit.sh: CPU split into user and kernel time,
+# minor page faults and resident memory kept, the agency's SUBMIT → DISPATCH latency, and (with a
+# RATE, where each SUBMIT is a commit of its own) the WAL frames a commit writes, by B-tree.
+#
+#   scripts/cost-per-submit.sh [MUSTER_BINARY]      N=20000 W=1000 RATE=0 HARNESS=../shared/bench-peers
+#
+# Times come from /proc/PID/stat (clock ticks) between the agency's readiness and its last
+# DISPATCH: noisy on a shared VM, so compare binaries interleaved. Needs gcc with libzmq3-dev and
+# python3; the frame count reads the WAL after a kill -9, which leaves it as the commits wrote it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-.build/release/muster}
+N=${N:-20000}; W=${W:-1000}; RATE=${RATE:-0}; HARNESS=${HARNESS:-../shared/bench-peers}
+work=$(mktemp -d /tmp/muster-cost.XXXX)
+trap 'kill -9 $broker 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+gcc -O2 -o "$work/musterc" "$HARNESS/musterc.c" -lzmq
+ep="tcp://127.0.0.1:$((20000 + RANDOM % 20000))"
+"$BIN" broker --insecure --config config/muster.yaml --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
+broker=$!
+until timeout 5 "$work/musterc" hello "$ep" 30 > /dev/null 2>&1; do sleep 0.2; done
+"$work/musterc" agency "$ep" reli "$N" 600 1 > "$work/agency.out" 2>&1 &
+agency=$!
+until grep -q ready "$work/agency.out"; do sleep 0.2; done
+read -r -a before < "/proc/$broker/stat"
+"$work/musterc" intake "$ep" heating_not_warm "$N" "$W" 600 "$RATE" > "$work/intake.out"
+wait "$agency"
+read -r -a after < "/proc/$broker/stat"
+kill -9 "$broker"; wait "$broker" 2>/dev/null || true
+tick=$(getconf CLK_TCK); page=$(getconf PAGESIZE)
+per() { echo $(( ($2 - $1) * 1000000 / tick / N )); }
+echo "per SUBMIT (N=$N, W=$W, RATE=$RATE): user $(per "${before[13]}" "${after[13]}") µs, kernel $(per "${before[14]}" "${after[14]}") µs," \
+     "minor faults $(( (after[9] - before[9]) * 100 / N ))/100, resident kept $(( (after[23] - before[23]) * page / N )) B"
+grep -o 'e2e_p50_ms=[^ ]* e2e_p99_ms=[^ ]*' "$work/agency.out" | sed 's/^/agency: /' || true
+[ "$RATE" -gt 0 ] || exit 0
+# One commit a SUBMIT: which B-trees' pages its WAL frames carry (the last 15 commits).
+python3 - "$work/m.db" <<'EOF'
+import collections, shutil, sqlite3, struct, sys
+db = sys.argv[1]
+wal = open(db + "-wal", "rb").read()
+_, _, size, _, salt1, salt2, _, _ = struct.unpack(">8I", wal[:32])
+commits, frame, at = [], [], 32
+while at + 24 + size <= len(wal):
+    page, commit, s1, s2 = struct.unpack(">4I", wal[at:at + 16])
+    if (s1, s2) != (salt1, salt2): break
+    frame.append(page); at += 24 + size
+    if commit: commits.append(frame); frame = []
+copy = db + ".copy"  # dbstat reads the pages through the WAL; a copy keeps the original as written
+shutil.copy(db, copy); shutil.copy(db + "-wal", copy + "-wal")
+names = {p: n for n, p in sqlite3.connect(copy).execute("SELECT name, pageno FROM dbstat")}
+last = commits[-15:]
+if not last: sys.exit("no commit in the WAL (checkpointed away?)")
+count = collections.Counter(names.get(p, "?") for c in last for p in c)
+frames = sum(map(len, last)) / len(last)
+print(f"WAL per commit: {frames:.1f} frames of {size} B = {frames * (size + 24):.0f} B;",
+      ", ".join(f"{n} {k / len(last):.1f}" for n, k in count.most_common()))
+EOF
