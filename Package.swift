@@ -50,6 +50,7 @@ let package = Package(
             "MusterCore", "MusterWire", "MusterStore", "MusterConfig", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HeapModule", package: "swift-collections"),
+            .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "MusterAdapterKit", dependencies: [

@@ -51,11 +51,15 @@ extension Broker {
     }
 
     /// Finished cases read back only to answer (a repeat, a refusal) and left unchanged go again
-    /// at once: nothing in flight can have changed them, since they were not in memory.
+    /// at once: nothing in flight can have changed them, since they were not in memory. Open ones
+    /// stay, held like the others (the batch's own are held when it is durable).
     func letGo(_ admitted: [String], unless touched: [String]) {
         guard !admitted.isEmpty else { return }
         let touched = Set(touched)
-        for id in admitted where !touched.contains(id) && ledger.cases[id]?.state.isTerminal == true { ledger.evict(id) }
+        for id in admitted where !touched.contains(id) {
+            if ledger.cases[id]?.state.isTerminal == true { ledger.evict(id) }
+            if ledger.cases[id] != nil { held.touch(id) }
+        }
     }
 
     /// DISPATCHes for the batch's new dispatches, into its outbox rows. The submitted case is

@@ -130,13 +130,21 @@ extension Broker {
                 recent.append(contentsOf: logged)
                 if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
             }
-            // Finished cases leave memory now that they are durable (unless a later batch changed them).
+            // Finished cases leave memory now that they are durable (unless a later batch changed
+            // them); open ones beyond the bound too, the longest untouched first.
             let later = inFlight.reduce(into: Set<String>()) { $0.formUnion($1.cases) }
-            for c in b.cases where !later.contains(c) && ledger.cases[c]?.state.isTerminal == true { ledger.evict(c) }
+            for c in b.cases where !later.contains(c) {
+                if ledger.cases[c]?.state.isTerminal == true { ledger.evict(c) }
+                if ledger.cases[c] != nil { held.touch(c) } else { held.forget(c) }
+            }
+            let excess = ledger.cases.count - maxOpenCasesInMemory
+            if excess > 0 { for c in held.takeOldest(excess, except: later) { ledger.release(c) } }
+            casesInMemory.store(ledger.cases.count, ordering: .relaxed)
         case .failure(let e):
             if b.epoch == epoch {
                 logger.error("commit failed; answering unavailable and reloading", metadata: ["error": "\(e)"])
                 epoch += 1
+                held = HeldCases()
                 do { ledger = try store.loadWorkingSet(timersDueBy: timersInMemoryThrough) } catch {
                     logger.critical("cannot reload the ledger", metadata: ["error": "\(error)"])
                 }

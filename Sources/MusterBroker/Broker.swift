@@ -92,6 +92,11 @@ public final class Broker: @unchecked Sendable {
     /// read as it comes near (Broker+Timers).
     var timersInMemoryThrough = Date(ms: 0) { didSet { ledger.timersHeldThrough = timersInMemoryThrough } }
     static let timerHorizonMs: Int64 = 3_600_000
+    /// Open cases in memory, the longest untouched first; past `maxOpenCasesInMemory` they leave.
+    var held = HeldCases()
+    let maxOpenCasesInMemory: Int
+    /// Cases in memory after the last batch was answered. (Atomic: tests and stats read it from other threads.)
+    public let casesInMemory = Atomic<Int>(0)
     /// Open cases read at once to move their deadlines to a new holiday schedule (a test makes
     /// it small to see several pages).
     static let recalendarPage = Atomic<Int>(2_000)
@@ -129,9 +134,12 @@ public final class Broker: @unchecked Sendable {
         var cases: Set<String>
     }
 
+    /// - maxOpenCasesInMemory: open cases held in memory at most (~5 KB each); the longest
+    ///   untouched beyond it are read back from the store when named again.
     public init(config: BrokerConfig, store: any CaseStore, endpoint: String? = nil, logger: Logger, maxPushBodiesInMemory: Int = 50_000,
-                clock: any BrokerClock = SystemClock(), metrics: Bool = false) throws {
+                maxOpenCasesInMemory: Int = 10_000, clock: any BrokerClock = SystemClock(), metrics: Bool = false) throws {
         self.clock = clock
+        self.maxOpenCasesInMemory = maxOpenCasesInMemory
         self.metrics = metrics ? BrokerMetrics() : nil
         health = BrokerHealth(now: clock.now())
         self.config = config

@@ -2,8 +2,9 @@ import Foundation
 import MusterWire
 
 /// The ledger holds the working set, not all history: the cases someone acted on since the start
-/// (with their dispatches) while they are open, and the rungs coming due soon. A finished case
-/// (closed, rejected, merged) leaves memory once its last batch is durable, and rungs further off
+/// (with their dispatches) while they are open, up to the broker's bound, and the rungs coming due
+/// soon. A finished case (closed, rejected, merged) leaves memory once its last batch is durable,
+/// an open one when the bound is passed and it is the longest untouched, and rungs further off
 /// wait in the store; the shell reads back what a command or a rung needs before deciding
 /// (`Needs`, `admit`), so `decide` stays pure and answers exactly as if everything were in memory.
 extension Ledger {

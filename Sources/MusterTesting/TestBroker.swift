@@ -15,6 +15,7 @@ public final class TestBroker: @unchecked Sendable {
     public let clock: any BrokerClock
     public var endpoint: String { broker.endpoint }
     let maxBodies: Int
+    let maxOpenCases: Int
     /// The temporary folder made for the database, removed with the broker.
     private let ownFolder: String?
 
@@ -22,12 +23,14 @@ public final class TestBroker: @unchecked Sendable {
     ///   - config: a muster.yaml (with its routing, grids, sla and calendar beside it).
     ///   - heartbeat, resend: seconds (override the config).
     ///   - path: the database; default a new temporary file.
+    ///   - maxOpenCases: open cases the broker holds in memory at most (the rest are read back).
     ///   - clock: the broker's clock; default the system clock. Pass a `ManualClock` to move time.
     ///   - configure: last changes to the loaded config (e.g. a quick SLA for a ladder test).
     public init(config configPath: String, heartbeat: Double = 5, resend: Double = 10, path: String? = nil,
-                maxBodies: Int = 50_000, clock: any BrokerClock = SystemClock(),
+                maxBodies: Int = 50_000, maxOpenCases: Int = 10_000, clock: any BrokerClock = SystemClock(),
                 configure: (inout BrokerConfig) -> Void = { _ in }) throws {
         self.maxBodies = maxBodies
+        self.maxOpenCases = maxOpenCases
         self.clock = clock
         var cfg = try BrokerConfig.load(configPath, insecure: true)
         configure(&cfg)
@@ -39,14 +42,16 @@ public final class TestBroker: @unchecked Sendable {
         self.path = path ?? (folder as NSString).appendingPathComponent("b.db")
         store = try Store(path: self.path)
         try store.checkpointInBackground()
-        broker = try Self.makeBroker(cfg, store, endpoint: "tcp://127.0.0.1:*", maxBodies: maxBodies, clock: clock)
+        broker = try Self.makeBroker(cfg, store, endpoint: "tcp://127.0.0.1:*", maxBodies: maxBodies, maxOpenCases: maxOpenCases, clock: clock)
         _ = broker.start()
     }
 
-    private static func makeBroker(_ cfg: BrokerConfig, _ store: Store, endpoint: String, maxBodies: Int, clock: any BrokerClock) throws -> Broker {
+    private static func makeBroker(_ cfg: BrokerConfig, _ store: Store, endpoint: String, maxBodies: Int, maxOpenCases: Int,
+                                   clock: any BrokerClock) throws -> Broker {
         var logger = Logger(label: "test.broker")
         logger.logLevel = .warning
-        return try Broker(config: cfg, store: store, endpoint: endpoint, logger: logger, maxPushBodiesInMemory: maxBodies, clock: clock)
+        return try Broker(config: cfg, store: store, endpoint: endpoint, logger: logger, maxPushBodiesInMemory: maxBodies,
+                          maxOpenCasesInMemory: maxOpenCases, clock: clock)
     }
 
     /// Stops the broker and starts a new one on the same file and port (a clean restart).
@@ -65,7 +70,7 @@ public final class TestBroker: @unchecked Sendable {
         let endpoint = broker.endpoint
         store = try Store(path: path)
         try store.checkpointInBackground()
-        broker = try Self.makeBroker(config, store, endpoint: endpoint, maxBodies: maxBodies, clock: clock)
+        broker = try Self.makeBroker(config, store, endpoint: endpoint, maxBodies: maxBodies, maxOpenCases: maxOpenCases, clock: clock)
         _ = broker.start()
     }
 

@@ -59,6 +59,41 @@ import MusterWire
         #expect(try h.store.verifyLog().ok)
     }
 
+    /// More open cases than the broker holds: the longest untouched leave memory once durable, as
+    /// a restart leaves them, and are read back when named — signed for, repeated, merged into,
+    /// asked about — as if they had stayed.
+    @Test func openCasesBeyondTheBoundLeaveMemoryYetAreAnsweredAsBefore() throws {
+        let h = try BrokerHarness(maxOpenCases: 2)
+        defer { h.stop() }
+        let p = try Peers(h, "h")
+        var cases: [String] = [], dispatches: [String] = []
+        for i in 0..<5 {
+            let (_, accepted, _) = try p.intake.request(.submit, ["case": BrokerTests.caseBody("held-\(i)", address: "民主路\(i)号")])
+            cases.append(try #require(accepted["case_id"] as? String))
+            let d = try #require(try p.reli.push(.dispatch))
+            try p.reli.received([d["delivery"] as! String])
+            dispatches.append(try #require(d["dispatch_id"] as? String))
+        }
+        // A later request answered: the batches before it are durable and let go.
+        _ = try p.intake.request(.query, ["what": "case", "case_id": cases[4]])
+        #expect(h.broker.casesInMemory.load(ordering: .relaxed) == 2, "five open cases, two held")
+        // The oldest, read back from the store for each of these.
+        #expect(try p.reli.request(.ack, ["dispatch_id": dispatches[0], "handler": "王师傅"]).1["state"] as? String == "handling")
+        let (_, again, _) = try p.intake.request(.submit, ["case": BrokerTests.caseBody("held-1", address: "民主路1号")])
+        #expect(again["case_id"] as? String == cases[1] && again["state"] as? String == "dispatched", "the same source's id: answered as before")
+        let (_, joined, _) = try p.intake.request(.submit, ["case": BrokerTests.caseBody("held-5", address: "民主路2号")])
+        #expect(joined["merged_into"] as? String == cases[2], "a report of the same problem joins the open case read back by its merge key")
+        #expect(try p.reli.push(.dispatch, timeout: 0.3) == nil, "a merged report is not dispatched again")
+        let (_, found, _) = try p.intake.request(.query, ["what": "case", "case_id": cases[0]])
+        #expect((found["case"] as? [String: Any])?["state"] as? String == "handling")
+        #expect(h.broker.casesInMemory.load(ordering: .relaxed) == 2, "held within the bound again (the merged report finished)")
+        // And after a restart, the same answers from the store alone.
+        try h.restart()
+        let q = try Peers(h, "i")
+        #expect(try q.reli.request(.resolve, ["dispatch_id": dispatches[0], "result": "阀门已修复"]).1["state"] as? String == "finished")
+        #expect(try h.store.verifyLog().ok)
+    }
+
     /// A ladder whose rungs lie hours ahead: they are written to the store and leave memory, and
     /// are read back as their time nears — each fires once, on time, across a restart too.
     @Test func rungsBeyondTheHourWaitInTheStoreAndFireOnTime() throws {

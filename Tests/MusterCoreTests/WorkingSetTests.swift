@@ -6,13 +6,14 @@ import MusterWire
 /// The broker keeps only a working set in memory: it starts with no cases, reads a case back
 /// from the store when a command or a rung names it, and lets finished cases go once durable.
 /// Deciding on that working set must be deciding on all history: the same facts, actions and
-/// replies, the same refusals, the same rungs firing.
+/// replies, the same refusals, the same rungs firing — also when open cases leave memory beyond
+/// a bound (`bound`: the broker holds at most so many, the longest untouched leave).
 @Suite struct WorkingSetTests {
-    @Test(arguments: [1, 2, 3])
-    func aWorkingSetDecidesAsTheWholeLedgerDoes(_ seed: Int) {
+    @Test(arguments: [1, 2, 3], [Int.max, 6])
+    func aWorkingSetDecidesAsTheWholeLedgerDoes(_ seed: Int, _ bound: Int) {
         var full = Driver()
         var working = Ledger()
-        var evicted = 0, admitted = 0
+        var evicted = 0, admitted = 0, released = 0
         // The shell's read-back, with the whole ledger standing in for the store.
         func readBack(_ needs: Ledger.Needs) {
             let missing = working.missing(needs)
@@ -60,6 +61,11 @@ import MusterWire
                     evicted += 1
                 }
             }
+            // Open ones beyond the bound leave too (here the oldest by id: nothing is in flight).
+            while working.cases.count > bound, let oldest = working.cases.keys.min() {
+                working.release(oldest)
+                released += 1
+            }
         }
         // What is in memory is as the whole ledger has it.
         for c in working.cases.values {
@@ -69,6 +75,7 @@ import MusterWire
         #expect(working.timers == full.ledger.timers)
         #expect(working.cases.count < full.ledger.cases.count, "finished cases left memory")
         #expect(evicted > 0 && admitted > 0, "the walk exercised leaving and coming back (\(evicted), \(admitted))")
+        #expect(bound == .max || released > 0, "open cases left memory beyond the bound")
     }
 
     /// After a restart nothing is in memory: a report of a problem already open merges into
