@@ -132,8 +132,9 @@ extension Broker {
             }
             // Finished cases leave memory now that they are durable (unless a later batch changed
             // them); open ones beyond the bound too, the longest untouched first.
-            let later = inFlight.reduce(into: Set<String>()) { $0.formUnion($1.cases) }
-            for c in b.cases where !later.contains(c) {
+            // (At most `maxBatchesInFlight` sets to ask: building their union cost more.)
+            let later = { (c: String) in self.inFlight.contains { $0.cases.contains(c) } }
+            for c in b.cases where !later(c) {
                 if ledger.cases[c]?.state.isTerminal == true { ledger.evict(c) }
                 if ledger.cases[c] != nil { held.touch(c) } else { held.forget(c) }
             }

@@ -26,10 +26,10 @@ struct HeldCases {
 
     /// Takes up to `n` of the longest untouched, passing over `busy` ones — changed by a batch
     /// still in flight, whose completion touches them again.
-    mutating func takeOldest(_ n: Int, except busy: Set<String>) -> [String] {
+    mutating func takeOldest(_ n: Int, except busy: (String) -> Bool) -> [String] {
         var taken: [String] = []
         while taken.count < n, let e = order.popFirst() {
-            guard latest[e.caseID] == e.stamp, !busy.contains(e.caseID) else { continue }
+            guard latest[e.caseID] == e.stamp, !busy(e.caseID) else { continue }
             latest[e.caseID] = nil
             taken.append(e.caseID)
         }

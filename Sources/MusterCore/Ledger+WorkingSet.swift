@@ -119,7 +119,8 @@ extension Ledger {
     /// makes sure nothing in flight changed it.
     public mutating func release(_ caseID: String) {
         guard let c = cases.removeValue(forKey: caseID) else { return }
-        if byExternalRef[Ledger.refKey(c.source, c.externalRef)] == caseID { byExternalRef[Ledger.refKey(c.source, c.externalRef)] = nil }
+        let ref = Ledger.refKey(c.source, c.externalRef)
+        if byExternalRef[ref] == caseID { byExternalRef[ref] = nil }
         if let key = Ledger.mergeKey(c) {
             openByMergeKey[key]?.removeAll { $0 == caseID }
             if openByMergeKey[key]?.isEmpty == true { openByMergeKey[key] = nil }
