@@ -11,21 +11,14 @@
 # python3; the frame count reads the WAL after a kill -9, which leaves it as the commits wrote it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-.build/release/muster}
-N=${N:-20000}; W=${W:-1000}; RATE=${RATE:-0}; HARNESS=${HARNESS:-../shared/bench-peers}
-work=$(mktemp -d /tmp/muster-cost.XXXX)
-trap 'kill -9 $broker 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-gcc -O2 -o "$work/musterc" "$HARNESS/musterc.c" -lzmq
-ep="tcp://127.0.0.1:$((20000 + RANDOM % 20000))"
+BIN=${1:-.build/release/muster}; N=${N:-20000}
+. scripts/harness-job.sh
+harness_setup cost
 "$BIN" broker --insecure --config config/muster.yaml --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
 broker=$!
-until timeout 5 "$work/musterc" hello "$ep" 30 > /dev/null 2>&1; do sleep 0.2; done
-"$work/musterc" agency "$ep" reli "$N" 600 1 > "$work/agency.out" 2>&1 &
-agency=$!
-until grep -q ready "$work/agency.out"; do sleep 0.2; done
+harness_agency
 read -r -a before < "/proc/$broker/stat"
-"$work/musterc" intake "$ep" heating_not_warm "$N" "$W" 600 "$RATE" > "$work/intake.out"
-wait "$agency"
+harness_intake
 read -r -a after < "/proc/$broker/stat"
 kill -9 "$broker"; wait "$broker" 2>/dev/null || true
 tick=$(getconf CLK_TCK); page=$(getconf PAGESIZE)

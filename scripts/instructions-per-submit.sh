@@ -12,23 +12,17 @@
 # the kernel's writes and fsyncs are not in them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-.build/release/muster}
-N=${N:-3000}; W=${W:-1000}; RATE=${RATE:-0}; HARNESS=${HARNESS:-../shared/bench-peers}
-work=$(mktemp -d /tmp/muster-instructions.XXXX)
-trap 'kill $broker 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-gcc -O2 -o "$work/musterc" "$HARNESS/musterc.c" -lzmq
+BIN=${1:-.build/release/muster}; N=${N:-3000}
+. scripts/harness-job.sh
+harness_setup instructions
 strip --strip-debug -o "$work/muster" "$BIN"
-ep="tcp://127.0.0.1:$((20000 + RANDOM % 20000))"
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$work/muster" broker --insecure \
     --config config/muster.yaml --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
 broker=$!
-until timeout 5 "$work/musterc" hello "$ep" 30 > /dev/null 2>&1; do sleep 0.5; done
-"$work/musterc" agency "$ep" reli "$N" 600 1 > "$work/agency.out" 2>&1 &
-agency=$!
-until grep -q ready "$work/agency.out"; do sleep 0.2; done
+harness_agency
 callgrind_control -z "$broker" > /dev/null 2>&1
-"$work/musterc" intake "$ep" heating_not_warm "$N" "$W" 600 "$RATE" | grep -v ready
-wait "$agency"
+harness_intake
+grep -v ready "$work/intake.out"
 callgrind_control -d "$broker" > /dev/null 2>&1
 kill -TERM "$broker"; wait "$broker" 2>/dev/null || true
 dump=$(ls -t "$work"/callgrind.out.* | head -1)
