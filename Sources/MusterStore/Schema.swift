@@ -279,6 +279,42 @@ enum Schema {
                 FROM ladders l, json_each(l.rungs) r;
                 """)
         }
+        m.registerMigration("v12: meta and dispatches without a rowid") { db in
+            // A text-keyed rowid table is two B-trees, the rows and the key's index: every commit's
+            // upsert of the chain head and last delivery, and every new dispatch, wrote a page of
+            // each (of the ~21 a lone SUBMIT's commit writes). A dispatch row is small (~140 B),
+            // as rows kept in their key's B-tree should be; a case row (~650 B) is not, and stays.
+            try db.execute(sql: """
+                CREATE TABLE meta_v12 (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+                INSERT INTO meta_v12 (key, value) SELECT key, value FROM meta;
+                DROP TABLE meta;
+                ALTER TABLE meta_v12 RENAME TO meta;
+                CREATE TABLE dispatches_v12 (
+                    dispatch_id TEXT PRIMARY KEY,
+                    case_id TEXT NOT NULL REFERENCES cases (case_id),
+                    agency TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    round INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    sent_at INTEGER NOT NULL,
+                    ack_by INTEGER NOT NULL,
+                    resolve_by INTEGER NOT NULL,
+                    return_by INTEGER NOT NULL,
+                    acked_at INTEGER,
+                    finished_at INTEGER,
+                    handler TEXT,
+                    extensions INTEGER,
+                    first_resolve_by INTEGER,
+                    milestones TEXT
+                ) WITHOUT ROWID;
+                INSERT INTO dispatches_v12 SELECT dispatch_id, case_id, agency, role, round, state, sent_at, ack_by, resolve_by,
+                    return_by, acked_at, finished_at, handler, extensions, first_resolve_by, milestones FROM dispatches;
+                DROP TABLE dispatches;
+                ALTER TABLE dispatches_v12 RENAME TO dispatches;
+                CREATE INDEX dispatches_by_case ON dispatches (case_id);
+                CREATE INDEX dispatches_by_agency ON dispatches (agency, state);
+                """)
+        }
         return m
     }
 }

@@ -74,6 +74,34 @@ import Testing
         #expect(projected == h.ledger)
     }
 
+    /// `meta` and `dispatches` are one B-tree each from v12 on (rowid tables keyed by text were
+    /// two, a page of each written by a commit); what they held comes through unchanged, with
+    /// the dispatches' indexes.
+    @Test func metaAndDispatchesKeepTheirRowsInOneBTreeEach() throws {
+        let path = try Self.copy()
+        let meta = "SELECT key, value FROM meta ORDER BY key", dispatches = "SELECT * FROM dispatches ORDER BY dispatch_id"
+        let old = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(old, upTo: "v11: one row of waiting rungs per owner")  // as the last version left them
+        let (metaBefore, dispatchesBefore) = try old.read { (try Row.fetchAll($0, sql: meta), try Row.fetchAll($0, sql: dispatches)) }
+        try old.close()
+        #expect(metaBefore.count == 5, "the delivery key and its start, the last delivery, the chain head")
+        #expect(dispatchesBefore.count > 5)
+        _ = try Store(path: path)
+        let db = try DatabaseQueue(path: path)
+        #expect(try db.read { try Row.fetchAll($0, sql: meta) } == metaBefore)
+        let dispatchesAfter = try db.read { try Row.fetchAll($0, sql: dispatches) }
+        #expect(dispatchesAfter.count == dispatchesBefore.count)
+        for (a, b) in zip(dispatchesAfter, dispatchesBefore) {
+            for column in b.columnNames { #expect(a[column] as DatabaseValue == b[column] as DatabaseValue, "\(column) of \(b["dispatch_id"] as String)") }
+        }
+        for table in ["meta", "dispatches"] {
+            let sql = try db.read { try String.fetchOne($0, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]) }
+            #expect(sql?.contains("WITHOUT ROWID") == true, "\(sql ?? "no \(table)")")
+        }
+        let indexes = try db.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('meta', 'dispatches') ORDER BY name") }
+        #expect(indexes == ["dispatches_by_agency", "dispatches_by_case"], "no index of a key: the rows are in its B-tree")
+    }
+
     /// The migration that added the `outcomes` columns filled them from the v1 log: stats give
     /// what the old query (LIKE on the log's JSON) gave, for any period.
     @Test func theMigrationFillsVerdictsSoStatsAreWhatTheOldQueryGave() throws {
