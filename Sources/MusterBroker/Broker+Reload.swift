@@ -148,7 +148,7 @@ extension Broker {
                     result.skipped += r.skipped
                     submit(&pageBatch, waiting: [])
                     drainInFlight()
-                    for id in visiting { ledger.release(id) }
+                    for id in visiting { ledger.release(id); held.forget(id) }
                     ledger.evictTimers(dueAfter: timersInMemoryThrough)
                 }
             }

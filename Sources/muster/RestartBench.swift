@@ -26,8 +26,9 @@ struct RestartBench {
     /// (and fires at start-up, which is not what is measured) while the cache is reused, and no
     /// stored request id is old enough to be pruned on the first tick.
     static let futureShiftMs: Int64 = 7 * 86_400_000
-    /// Bumped when `populate` writes something different, so old caches are not reused.
-    static let cacheVersion = "v1"
+    /// Bumped when `populate` writes something different, or the schema changes (a cached
+    /// database would be migrated inside each timed restart), so old caches are not reused.
+    static let cacheVersion = "v2"
 
     struct Sample {
         var seconds: Double
