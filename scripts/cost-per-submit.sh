@@ -17,14 +17,24 @@ harness_setup cost
 "$BIN" broker --insecure --config config/muster.yaml --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
 broker=$!
 harness_agency
-read -r -a before < "/proc/$broker/stat"
+# Each thread's user + kernel ticks (its name may hold a space: the fields after the ")").
+# The main thread is the broker's decide thread; the others carry their names (muster-writer, …).
+threads() { for t in /proc/"$broker"/task/*; do
+    name=$([ "${t##*/}" = "$broker" ] && echo main || tr ' ' _ < "$t/comm")
+    echo "$name $(cut -d')' -f2 "$t/stat" | awk '{print $12 + $13}')"; done; }
+read -r -a before < "/proc/$broker/stat"; threads > "$work/threads.before"; started=$(date +%s%N)
 harness_intake
-read -r -a after < "/proc/$broker/stat"
+read -r -a after < "/proc/$broker/stat"; threads > "$work/threads.after"; ended=$(date +%s%N)
 kill -9 "$broker"; wait "$broker" 2>/dev/null || true
 tick=$(getconf CLK_TCK); page=$(getconf PAGESIZE)
 per() { echo $(( ($2 - $1) * 1000000 / tick / N )); }
 echo "per SUBMIT (N=$N, W=$W, RATE=$RATE): user $(per "${before[13]}" "${after[13]}") µs, kernel $(per "${before[14]}" "${after[14]}") µs," \
      "minor faults $(( (after[9] - before[9]) * 100 / N ))/100, resident kept $(( (after[23] - before[23]) * page / N )) B"
+# Where the broker's CPU went: µs a SUBMIT and the share of one core over the run, by thread.
+awk -v n="$N" -v tick="$(getconf CLK_TCK)" -v wall=$(( (ended - started) / 1000 )) '
+    FNR == NR { was[$1] += $2; next } { now[$1] += $2 }
+    END { line = "threads:"; for (t in now) { d = (now[t] - was[t]) * 1e6 / tick; if (d > 0) line = line sprintf(" %s %d µs (%.0f %% of a core)", t, d / n, 100 * d / wall) }; print line }' \
+    "$work/threads.before" "$work/threads.after"
 grep -o 'e2e_p50_ms=[^ ]* e2e_p99_ms=[^ ]*' "$work/agency.out" | sed 's/^/agency: /' || true
 [ "$RATE" -gt 0 ] || exit 0
 # One commit a SUBMIT: which B-trees' pages its WAL frames carry (the last 15 commits).

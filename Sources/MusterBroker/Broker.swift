@@ -184,6 +184,8 @@ public final class Broker: @unchecked Sendable {
 
     /// Serves until `stop()`. Call on the thread that will own the socket.
     public func run() {
+        // The CLI runs it on the main thread, whose name is the process's (`ps`): left as it is.
+        if !Thread.isMainThread { nameThisThread("muster-broker") }
         syncCalendar(clock.now())
         while !stopFlag.load(ordering: .relaxed) {
             applyPendingPeers()

@@ -92,6 +92,7 @@ final class CommitWriter: @unchecked Sendable {
     }
 
     private func run() {
+        nameThisThread("muster-writer")
         var failedEpoch: Int64 = -1
         while true {
             jobReady.wait()

@@ -98,6 +98,7 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func run() {
+        nameThisThread("muster-checkpoint")
         while true {
             due.wait()
             if stopping.load(ordering: .acquiring) { return }
