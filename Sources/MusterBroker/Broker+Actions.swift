@@ -15,7 +15,9 @@ extension Broker {
             case .push(let d): dispatches.append(d)
             case .notice(let t): notice(t, now, &batch)
             case .schedule(let rungs): for t in rungs where t.due <= timersInMemoryThrough { schedule(t) }
-            case .withdraw(let id): batch.withdrawn.append(id)
+            case .withdraw(let id):
+                batch.withdrawn.append(id)
+                batch.withdrawnDeliveries += pendingDeliveries(ofDispatch: id)
             case .keepSubmitted(let id): batch.submitted[id] = kept ?? Array("{}".utf8)
             case .summon(let s): summon(s, now, &batch)
             case .alert(let h, let kind):
@@ -27,6 +29,12 @@ extension Broker {
             }
         }
         return dispatches
+    }
+
+    /// The stored pushes of a dispatch (or summons) not yet received: those in the outbox and
+    /// those of batches still being committed, which reach the outbox when they are durable.
+    func pendingDeliveries(ofDispatch id: String) -> [Int64] {
+        outbox.deliveries(ofDispatch: id) + inFlight.flatMap { $0.pushes.lazy.filter { $0.dispatchID == id }.map(\.delivery) }
     }
 
     /// Reads back from the store what `needs` names and memory does not hold. Nothing in

@@ -78,6 +78,12 @@ public final class Broker: @unchecked Sendable {
     let metrics: BrokerMetrics?
     public let health: BrokerHealth
     var lastPrune = Date(ms: 0)
+    /// The sweep that forgets old request ids, a slice each tick; nil while none is under way.
+    var requestSweep: RequestSweep?
+    static let requestSweepSlice = 2_000
+
+    /// Where the sweep's next slice starts (nil: at the first key).
+    struct RequestSweep { var after: RequestKey? }
     var sessionCounter: Int64 = 0
     /// Request budgets per adapter (config `broker.rate_limit`).
     var buckets: [String: TokenBucket] = [:]
@@ -310,7 +316,16 @@ public final class Broker: @unchecked Sendable {
         }
         if now.ms - lastPrune.ms > 3_600_000 {
             lastPrune = now
-            do { try store.pruneRequests(before: now.adding(ms: -7 * 86_400_000)) } catch {
+            requestSweep = RequestSweep()
+        }
+        if let sweep = requestSweep {
+            // A slice a tick: a whole sweep at once would hold the write lock for as long as the
+            // table takes to read (millions of keys at a busy week's rates).
+            do {
+                let next = try store.pruneRequests(before: now.adding(ms: -7 * 86_400_000), after: sweep.after, limit: Broker.requestSweepSlice)
+                requestSweep = next.map { RequestSweep(after: $0) }
+            } catch {
+                requestSweep = nil
                 logger.warning("pruning request ids failed", metadata: ["error": "\(error)"])
             }
         }

@@ -42,6 +42,10 @@ public struct Batch: Sendable {
     public var received: [Int64] = []
     /// Dispatches withdrawn before they were received: their pushes are dropped.
     public var withdrawn: [String] = []
+    /// The deliveries of those pushes already stored or in batches before this one (the shell
+    /// holds every pending push; the outbox has no index by dispatch). Their pushes in this
+    /// batch are not stored at all.
+    public var withdrawnDeliveries: [Int64] = []
     public var replies: [StoredReply] = []
     /// The projection rows to write: copies taken from the ledger when the batch was sealed,
     /// so that the commit can run on another thread while the ledger moves on.

@@ -27,8 +27,9 @@ public protocol CaseStore: AnyObject, Sendable {
     /// logged facts with their seqs. On any error nothing is written and the head is as before.
     @discardableResult
     func commit(_ batch: Batch) throws -> [LoggedFact]
-    /// Forgets the replies to request ids older than `before`.
-    func pruneRequests(before: Date) throws
+    /// Forgets the replies to request ids older than `before` among the `limit` keys after
+    /// `after`: one slice of a sweep. Returns where the next slice starts, nil at the end.
+    func pruneRequests(before: Date, after: RequestKey?, limit: Int) throws -> RequestKey?
 
     // MARK: Reads
 
@@ -99,6 +100,12 @@ extension CaseStore {
     }
 
     public func pendingPushes() throws -> [Batch.Push] { try pendingPushes(bodies: .max) }
+
+    /// Forgets the replies to request ids older than `before`: a whole sweep at once (tools, tests).
+    public func pruneRequests(before: Date) throws {
+        var after: RequestKey?
+        repeat { after = try pruneRequests(before: before, after: after, limit: 10_000) } while after != nil
+    }
 
     public func facts(after seq: Int64, limit: Int = 1000) throws -> [LoggedFact] {
         try facts(after: seq, limit: limit, caseID: nil)

@@ -315,6 +315,17 @@ enum Schema {
                 CREATE INDEX dispatches_by_agency ON dispatches (agency, state);
                 """)
         }
+        m.registerMigration("v13: no index the write path feeds and no read needs") { db in
+            // Each was a B-tree every SUBMIT (and most later requests) wrote a page of, for a read
+            // that is rare or absent: no query reads dispatches by agency (the stats scan by
+            // time); a withdrawal deletes its pushes by their delivery numbers, which the broker
+            // holds; and request ids are pruned by a sweep along their key (Store+Commit).
+            try db.execute(sql: """
+                DROP INDEX dispatches_by_agency;
+                DROP INDEX outbox_by_dispatch;
+                DROP INDEX requests_by_age;
+                """)
+        }
         return m
     }
 }

@@ -115,7 +115,8 @@ extension Store {
 
     private func writeOutbox(_ db: Database, _ batch: Batch) throws {
         let insertPush = try db.cachedStatement(sql: "INSERT INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        for p in batch.pushes {
+        let withdrawn = batch.withdrawn.isEmpty ? [] : Set(batch.withdrawn)
+        for p in batch.pushes where !(p.dispatchID.map(withdrawn.contains) ?? false) {
             var b = Binder(insertPush)
             b.bind(p.delivery); b.bind(p.target); b.bind(p.command); b.bind(p.body)
             b.bind(p.dispatchID); b.bind(p.createdAt.ms); b.bind(p.grid)
@@ -123,8 +124,7 @@ extension Store {
         }
         let deleteDelivery = try db.cachedStatement(sql: "DELETE FROM outbox WHERE delivery = ?")
         for d in batch.received { var b = Binder(deleteDelivery); b.bind(d); try b.step() }
-        let deleteDispatch = try db.cachedStatement(sql: "DELETE FROM outbox WHERE dispatch_id = ?")
-        for d in batch.withdrawn { var b = Binder(deleteDispatch); b.bind(d); try b.step() }
+        for d in batch.withdrawnDeliveries { var b = Binder(deleteDelivery); b.bind(d); try b.step() }
         if !batch.pushes.isEmpty {
             // Delivery ids are never reused, even after their rows are deleted.
             var b = Binder(try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)"))
@@ -165,9 +165,28 @@ extension Store {
         }
     }
 
-    /// Forgets request ids older than `before` (PROTOCOL.md keeps them at least 7 days).
-    public func pruneRequests(before: Date) throws {
-        try pool.write { db in try db.execute(sql: "DELETE FROM requests WHERE at < ?", arguments: [before.ms]) }
+    /// Forgets the request ids older than `before` among the `limit` keys after `after` (from the
+    /// first key when nil): one slice of a sweep along the table's key, so that no index by age
+    /// is written by every request (PROTOCOL.md keeps replies at least 7 days). Returns the
+    /// slice's last key, where the next slice starts; nil once the sweep has passed the end.
+    public func pruneRequests(before: Date, after: RequestKey?, limit: Int) throws -> RequestKey? {
+        let from = after ?? RequestKey(adapter: "", requestID: "")
+        return try pool.write { db in
+            // The slice's end by the primary key's order; past the end, the rest is the slice.
+            let end = try Row.fetchOne(db, sql: """
+                SELECT adapter, request_id FROM requests WHERE (adapter, request_id) > (?, ?)
+                ORDER BY adapter, request_id LIMIT 1 OFFSET ?
+                """, arguments: [from.adapter, from.requestID, max(limit, 1) - 1]).map { RequestKey(adapter: $0[0], requestID: $0[1]) }
+            if let end {
+                try db.execute(sql: """
+                    DELETE FROM requests WHERE (adapter, request_id) > (?, ?) AND (adapter, request_id) <= (?, ?) AND at < ?
+                    """, arguments: [from.adapter, from.requestID, end.adapter, end.requestID, before.ms])
+            } else {
+                try db.execute(sql: "DELETE FROM requests WHERE (adapter, request_id) > (?, ?) AND at < ?",
+                               arguments: [from.adapter, from.requestID, before.ms])
+            }
+            return end
+        }
     }
 }
 

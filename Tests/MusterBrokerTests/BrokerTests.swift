@@ -2,6 +2,7 @@ import Foundation
 import MusterTesting
 import Testing
 @testable import MusterBroker
+import MusterStore
 import MusterWire
 
 /// The real broker over real sockets and a real SQLite file.
@@ -123,6 +124,29 @@ import MusterWire
         let r1 = try p.reply(to: "burst"), r2 = try p.reply(to: "burst")
         #expect(r1.2 == r2.2)
         #expect(try h.store.cases(.init()).count == 2)
+    }
+
+    /// Replies are kept 7 days, then the hourly sweep forgets them (a slice of the key a tick):
+    /// the old id is applied afresh (here: the same report, so the same case), a young one is
+    /// still answered byte for byte.
+    @Test func aRequestIDOlderThanSevenDaysIsForgottenByTheSweep() throws {
+        let clock = ManualClock()
+        let h = try BrokerHarness(heartbeat: 30 * 86_400, clock: clock)
+        defer { h.stop() }
+        let p = try TestPeer(h.endpoint, name: "old")
+        _ = try p.hello(adapter: "hotline-old", roles: ["intake"])
+        let old = RequestKey(adapter: "hotline-old", requestID: "old-id"), young = RequestKey(adapter: "hotline-old", requestID: "young-id")
+        let first = try p.request(.submit, ["case": Self.caseBody("old-1")], id: old.requestID)
+        clock.advance(seconds: 7 * 86_400 - 60)
+        let kept = try p.request(.submit, ["case": Self.caseBody("young-1")], id: young.requestID)
+        clock.advance(seconds: 2 * 3_600)
+        // The turn that reads the first QUERY ends with the tick that sweeps; the second is read after it.
+        for _ in 0..<2 { _ = try p.request(.query, ["what": "case", "case_id": first.1["case_id"] as? String ?? ""]) }
+        #expect(try h.store.storedReplies([old, young]).keys.map(\.requestID) == ["young-id"])
+        #expect(try p.request(.submit, ["case": Self.caseBody("young-2")], id: young.requestID).2 == kept.2, "the young id: its first reply")
+        let fresh = try p.request(.submit, ["case": Self.caseBody("old-1")], id: old.requestID)
+        #expect(fresh.0 == .accepted && fresh.1["case_id"] as? String == first.1["case_id"] as? String)
+        #expect(try h.store.storedReplies([old]).count == 1, "stored again, as a new request")
     }
 
     @Test func anUnreceivedDispatchIsResentThenGoesToASiblingWhenItsInstanceDies() throws {

@@ -53,6 +53,45 @@ import MusterWire
         #expect(batches >= (n + Broker.maxBatch - 1) / Broker.maxBatch && batches <= n, "\(batches) batches for \(n) requests")
     }
 
+    /// A reassignment withdraws the old dispatch's push by its delivery number (the outbox has
+    /// no index by dispatch): whether the push was stored long before, or SUBMIT and ASSIGN came
+    /// together (one batch, or the SUBMIT's still committing), it leaves the store and memory,
+    /// and the new lead's push stays.
+    @Test func aWithdrawnDispatchsPushLeavesTheStoreWhereverItWas() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-wd", roles: ["intake"])
+        let ops = try TestPeer(h.endpoint, name: "ops")
+        _ = try ops.hello(adapter: "ops-wd", roles: ["ops"])
+        // No agency is connected: every push waits in the outbox.
+        func pushes() throws -> [String: String] {
+            Dictionary(try h.store.pendingPushes().map { ($0.dispatchID ?? "", $0.target) }, uniquingKeysWith: { a, _ in a })
+        }
+        let (c, accepted, _) = try intake.request(.submit, ["case": BrokerTests.caseBody("wd-1")])
+        #expect(c == .accepted)
+        let first = try #require(accepted["case_id"] as? String)
+        #expect(Array(try pushes().values) == ["agency:reli"])
+        #expect(try ops.request(.assign, ["case_id": first, "lead": "chengguan", "note": "非供热问题"]).0 == .ok)
+        #expect(Array(try pushes().values) == ["agency:chengguan"], "the stored push to 热力 is gone")
+
+        // The next case id is the next number: the ASSIGN follows its SUBMIT without waiting.
+        let next = String(format: "C%0\(first.count - 1)d", try #require(Int(first.dropFirst())) + 1)
+        try intake.send(.submit, ["id": "wd-s2", "case": BrokerTests.caseBody("wd-2")])
+        try ops.send(.assign, ["id": "wd-a2", "case_id": next, "lead": "chengguan", "note": "非供热问题"])
+        #expect(try intake.reply(to: "wd-s2", timeout: 10).1["case_id"] as? String == next)
+        let (assigned, body, _) = try ops.reply(to: "wd-a2", timeout: 10)
+        #expect(assigned == .ok, "\(body)")
+        let left = try h.store.pendingPushes()
+        #expect(left.count == 2 && left.allSatisfy { $0.target == "agency:chengguan" }, "\(left.map(\.target))")
+        // What memory holds agrees: 热力 connecting now is sent nothing.
+        let reli = try TestPeer(h.endpoint, name: "reli")
+        _ = try reli.hello(adapter: "reli-wd", roles: ["agency"], agency: "reli")
+        // Two queries: the second is read after the turn that welcomed 热力 delivered what it had.
+        for _ in 0..<2 { #expect(try reli.request(.query, ["what": "case", "case_id": next]).0 == .result) }
+        #expect(try reli.push(.dispatch, timeout: 0) == nil)
+    }
+
     /// A RECEIVED has no reply and needs no commit of its own: the push leaves memory at once
     /// (never sent again), and its outbox row goes with the next commit, after a second alone,
     /// or when the broker stops.

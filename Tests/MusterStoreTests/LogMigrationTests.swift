@@ -99,7 +99,28 @@ import Testing
             #expect(sql?.contains("WITHOUT ROWID") == true, "\(sql ?? "no \(table)")")
         }
         let indexes = try db.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('meta', 'dispatches') ORDER BY name") }
-        #expect(indexes == ["dispatches_by_agency", "dispatches_by_case"], "no index of a key: the rows are in its B-tree")
+        #expect(indexes == ["dispatches_by_case"], "no index of a key: the rows are in its B-tree (and none by agency from v13)")
+    }
+
+    /// From v13 the write path feeds no index that no read needs: dispatches by agency, the
+    /// outbox by dispatch, request ids by age (each a page of every SUBMIT's commit). Only the
+    /// indexes go; every row stays.
+    @Test func v13DropsTheIndexesNoReadNeedsAndKeepsEveryRow() throws {
+        let path = try Self.copy()
+        let tables = ["dispatches", "outbox", "requests"]
+        let old = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(old, upTo: "v12: meta and dispatches without a rowid")
+        let rowsBefore = try old.read { db in try tables.map { try Row.fetchAll(db, sql: "SELECT * FROM \($0) ORDER BY 1, 2") } }
+        let indexesBefore = try old.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name") }
+        try old.close()
+        #expect(rowsBefore.allSatisfy { !$0.isEmpty }, "the fixture has rows in each")
+        _ = try Store(path: path)
+        let db = try DatabaseQueue(path: path)
+        let rowsAfter = try db.read { db in try tables.map { try Row.fetchAll(db, sql: "SELECT * FROM \($0) ORDER BY 1, 2") } }
+        #expect(rowsAfter == rowsBefore)
+        let indexesAfter = try db.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name") }
+        #expect(Set(indexesBefore).subtracting(indexesAfter) == ["dispatches_by_agency", "outbox_by_dispatch", "requests_by_age"])
+        #expect(Set(indexesAfter).isSubset(of: indexesBefore))
     }
 
     /// The migration that added the `outcomes` columns filled them from the v1 log: stats give

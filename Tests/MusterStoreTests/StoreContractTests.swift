@@ -199,6 +199,54 @@ import MusterWire
         #expect(after[0].delivery > pending.last!.delivery, "delivery ids are never reused")
     }
 
+    /// A push withdrawn in the batch that made it is never stored; one stored earlier goes by
+    /// its delivery number, and other dispatches' pushes stay.
+    @Test(arguments: StoreBackend.all)
+    func aPushWithdrawnInItsOwnBatchIsNeverStored(_ backend: StoreBackend) throws {
+        let store = try backend.make()
+        let push = { (n: Int64, d: String) in
+            Batch.Push(delivery: n, target: "agency:reli", command: "DISPATCH", body: Array("{}".utf8), dispatchID: d, createdAt: Date(ms: 1))
+        }
+        var first = Batch()
+        first.pushes = [push(1, "D1"), push(2, "D2")]
+        first.lastDelivery = 2
+        try store.commit(first)
+        var second = Batch()
+        second.pushes = [push(3, "D1"), push(4, "D3")]
+        second.withdrawn = ["D1"]
+        second.withdrawnDeliveries = [1]
+        second.lastDelivery = 4
+        try store.commit(second)
+        #expect(try store.pendingPushes().map(\.delivery) == [2, 4])
+        #expect(try backend.reopen(store).lastDelivery == 4, "the unstored push's number is never handed out again")
+    }
+
+    /// Old request ids are forgotten a slice of the key at a time; each slice says where the next
+    /// starts, and the last says it is the end. Young ones stay wherever they are in the key.
+    @Test(arguments: StoreBackend.all)
+    func oldRequestIDsAreSweptASliceAtATime(_ backend: StoreBackend) throws {
+        let store = try backend.make()
+        var batch = Batch()
+        // Ages alternate along the key: a-0 old, a-1 young, a-2 old, …
+        for i in 0..<7 {
+            batch.replies.append(Batch.StoredReply(adapter: i < 4 ? "a" : "b", requestID: "r\(i)", command: "OK",
+                                                   body: Array("{}".utf8), at: Date(ms: i % 2 == 0 ? 1_000 : 5_000)))
+        }
+        try store.commit(batch)
+        let all = (0..<7).map { RequestKey(adapter: $0 < 4 ? "a" : "b", requestID: "r\($0)") }
+        var ends: [RequestKey?] = []
+        var after: RequestKey?
+        repeat {
+            after = try store.pruneRequests(before: Date(ms: 2_000), after: after, limit: 3)
+            ends.append(after)
+        } while after != nil && ends.count < 10
+        #expect(ends == [all[2], all[5], nil], "slices of 3 keys, then the rest")
+        #expect(Set(try store.storedReplies(all).keys) == [all[1], all[3], all[5]])
+        // Nothing older than the cut: a sweep forgets nothing.
+        #expect(try store.pruneRequests(before: Date(ms: 2_000), after: nil, limit: 100) == nil)
+        #expect(try store.storedReplies(all).count == 3)
+    }
+
     @Test(arguments: StoreBackend.all)
     func aReopenedStoreCarriesOnItsChainAndDeliveryNumbers(_ backend: StoreBackend) throws {
         var h = try Harness(backend.make())

@@ -71,7 +71,9 @@ struct Harness {
             case .push(let d):
                 batch.pushes.append(Batch.Push(delivery: store.nextDelivery(), target: "agency:\(d.agency)", command: "DISPATCH",
                                                body: Array("{}".utf8), dispatchID: d.dispatchID, createdAt: now))
-            case .withdraw(let id): batch.withdrawn.append(id)
+            case .withdraw(let id):
+                batch.withdrawn.append(id)
+                batch.withdrawnDeliveries += try store.pendingPushes().filter { $0.dispatchID == id }.map(\.delivery)
             case .summon(let s):
                 batch.pushes.append(Batch.Push(delivery: store.nextDelivery(), target: "agency:\(s.agency)", command: "SUMMON",
                                                body: Array("{}".utf8), dispatchID: s.summonID, createdAt: now))
