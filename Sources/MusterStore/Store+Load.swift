@@ -211,7 +211,12 @@ extension Store {
 
 public enum StoreError: Error, CustomStringConvertible {
     case corrupt(String)
+    /// The store cannot commit as durably as it was asked to.
+    case notDurable(String)
     public var description: String {
-        switch self { case .corrupt(let what): "corrupt row: \(what)" }
+        switch self {
+        case .corrupt(let what): "corrupt row: \(what)"
+        case .notDurable(let what): what
+        }
     }
 }

@@ -31,6 +31,13 @@ public final class Store: CaseStore, @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        // GRDB's pool turns WAL on after `prepareDatabase` and with it sets its writer to
+        // synchronous=NORMAL (synced at checkpoints only: a power cut could lose commits already
+        // answered). Set again here, on the one connection that writes.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)") }
+        guard try synchronousInEffect() == synchronous else {
+            throw StoreError.notDurable("\(path): SQLite did not take synchronous=\(synchronous.rawValue)")
+        }
         try Schema.migrator.migrate(pool)
 
         try pool.read { db in
@@ -57,6 +64,14 @@ public final class Store: CaseStore, @unchecked Sendable {
     }
 
     deinit { checkpointer?.stop() }
+
+    /// What the writing connection does at a commit, read back from SQLite (not the setting asked
+    /// for): FULL syncs the write-ahead log before a commit returns.
+    public func synchronousInEffect() throws -> Synchronous {
+        let level = try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } ?? 0
+        // 3 is EXTRA, which syncs each commit as FULL does (and the directory too).
+        return switch level { case 0: .off; case 1: .normal; default: .full }
+    }
 
     public func nextDelivery() -> Int64 {
         lastDelivery += 1
