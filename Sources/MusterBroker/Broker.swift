@@ -80,7 +80,8 @@ public final class Broker: @unchecked Sendable {
     var lastPrune = Date(ms: 0)
     /// The sweep that forgets old request ids, a slice each tick; nil while none is under way.
     var requestSweep: RequestSweep?
-    static let requestSweepSlice = 2_000
+    /// Keys a slice of the sweep reads (a test makes it small to see a sweep span several hours).
+    static let requestSweepSlice = Atomic<Int>(2_000)
 
     /// Where the sweep's next slice starts (nil: at the first key).
     struct RequestSweep { var after: RequestKey? }
@@ -314,7 +315,9 @@ public final class Broker: @unchecked Sendable {
             if now.ms - s.lastSent.ms >= heartbeatMs { send(rid, .heartbeat, Array("{}".utf8)) }
             resend(rid, now)
         }
-        if now.ms - lastPrune.ms > 3_600_000 {
+        // Hourly, once the last sweep is through: a table too large to sweep in an hour (tens
+        // of millions of ids) would otherwise be started over before its end was ever reached.
+        if requestSweep == nil, now.ms - lastPrune.ms > 3_600_000 {
             lastPrune = now
             requestSweep = RequestSweep()
         }
@@ -322,7 +325,8 @@ public final class Broker: @unchecked Sendable {
             // A slice a tick: a whole sweep at once would hold the write lock for as long as the
             // table takes to read (millions of keys at a busy week's rates).
             do {
-                let next = try store.pruneRequests(before: now.adding(ms: -7 * 86_400_000), after: sweep.after, limit: Broker.requestSweepSlice)
+                let next = try store.pruneRequests(before: now.adding(ms: -7 * 86_400_000), after: sweep.after,
+                                                    limit: Broker.requestSweepSlice.load(ordering: .relaxed))
                 requestSweep = next.map { RequestSweep(after: $0) }
             } catch {
                 requestSweep = nil

@@ -149,6 +149,39 @@ import MusterWire
         #expect(try h.store.storedReplies([old]).count == 1, "stored again, as a new request")
     }
 
+    /// A sweep still under way when the hour comes round goes on from where it is: started over,
+    /// a table larger than an hour's slices would never have its end swept. One key a slice
+    /// here, two young ids first in the key and an old one third: the broker's first tick takes
+    /// the first key, each hour one more, and the old one goes at the second hour.
+    @Test func aSweepLongerThanAnHourGoesOnToTheEnd() throws {
+        Broker.requestSweepSlice.store(1, ordering: .relaxed)
+        defer { Broker.requestSweepSlice.store(2_000, ordering: .relaxed) }
+        let clock = ManualClock()
+        let path = NSTemporaryDirectory() + "sweep-\(UUID().uuidString)/b.db"
+        do {
+            let store = try Store(path: path)
+            var batch = Batch()
+            for (id, daysAgo) in [("a-young", 1), ("b-young", 1), ("c-old", 8)] {
+                batch.replies.append(Batch.StoredReply(adapter: "hotline-long", requestID: id, command: "OK", body: Array("{}".utf8),
+                                                       at: clock.now().adding(ms: -Int64(daysAgo) * 86_400_000)))
+            }
+            try store.commit(batch)
+        }
+        let h = try BrokerHarness(heartbeat: 30 * 86_400, path: path, clock: clock)
+        defer { h.stop() }
+        let p = try TestPeer(h.endpoint, name: "long")
+        _ = try p.hello(adapter: "hotline-long", roles: ["intake"])
+        let keys = ["a-young", "b-young", "c-old"].map { RequestKey(adapter: "hotline-long", requestID: $0) }
+        var kept: [[String]] = []
+        for _ in 0..<3 {
+            clock.advance(seconds: 3_601)
+            // The first QUERY's turn ends with the tick (one slice); the second is read after it.
+            for _ in 0..<2 { _ = try p.request(.query, ["what": "case", "case_id": "C0000000001"]) }
+            kept.append(try h.store.storedReplies(keys).keys.map(\.requestID).sorted())
+        }
+        #expect(kept == [["a-young", "b-young", "c-old"], ["a-young", "b-young"], ["a-young", "b-young"]])
+    }
+
     @Test func anUnreceivedDispatchIsResentThenGoesToASiblingWhenItsInstanceDies() throws {
         // Resends and session liveness run on the broker's clock: the test moves it.
         let clock = ManualClock()
