@@ -18,7 +18,8 @@ harness_setup cost
 broker=$!
 harness_agency
 # Each thread's user + kernel ticks (its name may hold a space: the fields after the ")").
-# The main thread is the broker's decide thread; the others carry their names (muster-writer, …).
+# The main thread is the broker's decide thread; the others carry their names (muster-writer, …;
+# none holds a ")", after which the fields are read).
 threads() { for t in /proc/"$broker"/task/*; do
     name=$([ "${t##*/}" = "$broker" ] && echo main || tr ' ' _ < "$t/comm")
     echo "$name $(cut -d')' -f2 "$t/stat" | awk '{print $12 + $13}')"; done; }

@@ -59,7 +59,7 @@ final class WALCheckpointer: @unchecked Sendable {
         self.afterPages = afterPages
         self.tail = tail
         let t = Thread { [self] in run() }
-        t.name = "muster-checkpoint"
+        t.name = "muster-checkpt"
         t.start()
     }
 
@@ -98,7 +98,7 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func run() {
-        nameThisThread("muster-checkpoint")
+        nameThisThread("muster-checkpt")
         while true {
             due.wait()
             if stopping.load(ordering: .acquiring) { return }
