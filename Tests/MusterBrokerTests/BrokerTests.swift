@@ -172,6 +172,9 @@ import MusterWire
         let p = try TestPeer(h.endpoint, name: "long")
         _ = try p.hello(adapter: "hotline-long", roles: ["intake"])
         let keys = ["a-young", "b-young", "c-old"].map { RequestKey(adapter: "hotline-long", requestID: $0) }
+        // Read after the turn that answered HELLO: the first tick (the sweep's first slice) ran at
+        // the clock's start, before anything below moves it.
+        _ = try p.request(.query, ["what": "case", "case_id": "C0000000001"])
         var kept: [[String]] = []
         for _ in 0..<3 {
             clock.advance(seconds: 3_601)
