@@ -5,7 +5,7 @@ import Foundation
 /// when a case is finished — the follow-up calls to make, due when the broker says.
 enum CaseEvents {
     static let types = ["case.dispatched", "dispatch.acked", "dispatch.progress", "case.resolved", "case.rework",
-                        "case.evaluated", "case.closed", "case.rejected", "clock.scheduled"]
+                        "case.evaluated", "case.closed", "case.rejected", "clock.scheduled", "case.report_merged"]
 
     // Unchecked: `data` is the event parsed by JSONSerialization, never changed after reading.
     struct Event: @unchecked Sendable {
@@ -39,6 +39,12 @@ enum CaseEvents {
         case "case.rejected": return ("rejected", d["reason"] as? String)
         default: return nil
         }
+    }
+
+    /// The report merged into this event's case, if the event is that merge: the merged
+    /// report's own case id.
+    static func mergedReport(_ e: Event) -> String? {
+        e.type == "case.report_merged" ? e.data["from_case"] as? String : nil
     }
 
     /// When the 回访 is due: the deadline of the `evaluate` clock a finish starts, if this event

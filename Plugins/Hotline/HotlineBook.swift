@@ -15,6 +15,10 @@ final class HotlineBook: Sendable {
         var actID: String
         var caseID: String?
         var mergedInto: String?
+        /// A merged order follows its case's events from this seq on — that of the case's
+        /// `case.report_merged` naming it; `mergeNotYetRead` until that event is read. Nil: every
+        /// event (an order's own case, and orders merged before the book kept this).
+        var followsFrom: Int64? = nil
         var callback: Bool
         var name: String?
         var phone: String?
@@ -103,8 +107,14 @@ final class HotlineBook: Sendable {
                 ALTER TABLE feed RENAME TO updates;
                 """)
         }
+        m.registerMigration("v3: where a merged order's feed begins") { db in
+            try db.execute(sql: "ALTER TABLE orders ADD COLUMN follows_from INTEGER")
+        }
         try m.migrate(db)
     }
+
+    /// A merged order's `followsFrom` until its merge's event is read: no event yet.
+    static let mergeNotYetRead = Int64.max
 
     private static func ms(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970 * 1000) }
 
@@ -134,10 +144,25 @@ final class HotlineBook: Sendable {
         try db.write { db in try db.execute(sql: "UPDATE orders SET taken_at = 0 WHERE act_id = ? AND case_id IS NULL", arguments: [actID]) }
     }
 
-    /// The broker accepted the order as `caseID` (joined to `mergedInto`, if merged).
+    /// The broker accepted the order as `caseID` (joined to `mergedInto`, if merged). A merged
+    /// order takes none of its case's events until the merge's own event says where it joined:
+    /// an event from before the merge may still be on its way when the answer is recorded.
     func accepted(_ orderNo: String, caseID: String, mergedInto: String?) throws {
         try db.write { db in
-            try db.execute(sql: "UPDATE orders SET case_id = ?, merged_into = ? WHERE order_no = ?", arguments: [caseID, mergedInto, orderNo])
+            try db.execute(sql: """
+                UPDATE orders SET case_id = ?1, merged_into = ?2,
+                    follows_from = CASE WHEN ?2 IS NULL THEN NULL ELSE coalesce(follows_from, ?3) END
+                WHERE order_no = ?4
+                """, arguments: [caseID, mergedInto, Self.mergeNotYetRead, orderNo])
+        }
+    }
+
+    /// The case `mergedCase` (a merged order's own) joined its target at event `seq`: the order
+    /// follows the target from there. False when no order in the book is that case.
+    func joined(_ mergedCase: String, at seq: Int64) throws -> Bool {
+        try db.write { db in
+            try db.execute(sql: "UPDATE orders SET follows_from = ? WHERE case_id = ? AND merged_into IS NOT NULL", arguments: [seq, mergedCase])
+            return db.changesCount > 0
         }
     }
 
@@ -157,7 +182,8 @@ final class HotlineBook: Sendable {
     }
 
     static func order(_ r: Row) -> Order {
-        Order(orderNo: r["order_no"], actID: r["act_id"], caseID: r["case_id"], mergedInto: r["merged_into"], callback: r["callback"], name: r["name"], phone: r["phone"])
+        Order(orderNo: r["order_no"], actID: r["act_id"], caseID: r["case_id"], mergedInto: r["merged_into"], followsFrom: r["follows_from"],
+              callback: r["callback"], name: r["name"], phone: r["phone"])
     }
 
     /// A status change of an order, once per (event, order).

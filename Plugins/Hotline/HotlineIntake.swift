@@ -45,21 +45,20 @@ public struct HotlineIntake: DepartmentPlugin {
     public var events: [String]? { CaseEvents.types }
 
     /// An event of one of the platform's orders: its status change, and the follow-up calls a
-    /// finish calls for. An event of an unknown case while an order's answer is still out may be
-    /// that order's: it waits for the answer (offered again shortly).
+    /// finish calls for; or the merge of one of its orders into a case, which says from which
+    /// event on the order follows that case. An event of an unknown case (a merge naming an
+    /// unknown order) while an order's answer is still out may be that order's: it waits for
+    /// the answer (offered again shortly; the events after it wait their turn).
     public func deliver(_ push: Push) async -> Delivery {
         guard push.command == .event, let e = CaseEvents.parse(push.body) else { return .delivered(externalID: nil) }
         do {
+            if let mergedCase = CaseEvents.mergedReport(e) {
+                if try book.joined(mergedCase, at: e.seq) { return .delivered(externalID: nil) }
+                return try await anAnswerIsOut() ? .retryLater(after: 0.2) : .delivered(externalID: nil)
+            }
             let orders = try book.orders(of: e.caseID)
             if orders.isEmpty {
-                // Only a SUBMIT still waiting in the act queue can be this event's order; one that
-                // never got there (a crash before it was queued) holds nothing up.
-                if let sink = acts.value.withLock({ $0 }) {
-                    for id in try book.unaccepted(since: Date().addingTimeInterval(-600)) where try await sink.status(of: id, within: 0) == .waiting {
-                        return .retryLater(after: 0.2)
-                    }
-                }
-                return .delivered(externalID: nil)
+                return try await anAnswerIsOut() ? .retryLater(after: 0.2) : .delivered(externalID: nil)
             }
             try take(e, orders)
             return .delivered(externalID: nil)
@@ -69,11 +68,23 @@ public struct HotlineIntake: DepartmentPlugin {
         }
     }
 
+    /// Whether a SUBMIT's answer is still out. Only one still waiting in the act queue can be an
+    /// unknown case's order; one that never got there (a crash before it was queued) holds
+    /// nothing up. The answer is recorded in the book before the queue marks it answered.
+    func anAnswerIsOut() async throws -> Bool {
+        guard let sink = acts.value.withLock({ $0 }) else { return false }
+        for id in try book.unaccepted(since: Date().addingTimeInterval(-600)) where try await sink.status(of: id, within: 0) == .waiting {
+            return true
+        }
+        return false
+    }
+
     /// One event of a case into the book, for the orders it concerns. Idempotent: the same event
-    /// from the subscription and from a case's timeline is recorded once.
+    /// from the subscription and from a case's timeline is recorded once. A merged order's feed
+    /// begins at its merge; its caller is called back whenever the case finishes.
     func take(_ e: CaseEvents.Event, _ orders: [HotlineBook.Order]) throws {
         if let (status, note) = CaseEvents.status(e) {
-            for o in orders {
+            for o in orders where e.seq >= o.followsFrom ?? .min {
                 try book.record(.init(seq: e.seq, orderNo: o.orderNo, caseID: e.caseID, status: status, at: e.at, note: note))
             }
         }

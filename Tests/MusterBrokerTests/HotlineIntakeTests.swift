@@ -133,6 +133,61 @@ import WebhookDepartment
         #expect(String(decoding: sink.acts[0].fields, as: UTF8.self).contains(#""satisfaction":"dissatisfied""#))
     }
 
+    /// An ActSink whose acts are all still waiting for the broker's answer.
+    final class Unanswered: ActSink, @unchecked Sendable {
+        func send(_ act: Act) async throws {}
+        func send(_ acts: [Act], cursor: (name: String, value: String)?) async throws -> Int { acts.count }
+        func cursor(_ name: String) async throws -> String? { nil }
+        func subject(ofRef ref: String) async throws -> String? { nil }
+        func ref(ofSubject subject: String) async throws -> String? { nil }
+        func push(ofSubject subject: String) async throws -> [UInt8]? { nil }
+        func status(of id: String, within: Double) async throws -> ActStatus { .waiting }
+    }
+
+    /// A merged order's feed begins at its merge, whichever reaches the adapter first: the
+    /// answer to its SUBMIT or the case's events from before (the subscription and the answer are
+    /// two channels). Its caller is called back when the case finishes.
+    @Test func aMergedOrderFollowsItsCaseFromTheMergeOn() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muster-hotline-\(UUID().uuidString)")
+        let book = try HotlineBook(path: dir.appendingPathComponent("book.db").path)
+        let settings = HotlineSettings(host: "127.0.0.1", port: 1, clients: [], wait: 1, source: .hotline12345, followupAttempts: 3,
+                                       bookPath: book.path, open311: nil)
+        let intake = HotlineIntake(settings: settings, book: book, logger: AdapterKitTests.logger())
+        func event(_ seq: Int64, _ type: String, _ data: [String: Any]) throws -> Push {
+            Push(command: .event, delivery: "E\(seq)", body: Array(try JSONSerialization.data(withJSONObject: [
+                "delivery": "E\(seq)", "seq": seq, "type": type, "case_id": "C7", "at": "2026-12-02T10:00:0\(seq % 10)+08:00", "actor": "x", "data": data])))
+        }
+        func feed() throws -> [String] { try book.updates(after: 0, limit: 100).map { "\($0.orderNo) \($0.status)" } }
+        try book.take(.init(orderNo: "GD1", actID: "hl-1", callback: true, name: "王女士", phone: "138"))
+        try book.take(.init(orderNo: "GD2", actID: "hl-2", callback: true, name: "李先生", phone: "139"))
+        try book.accepted("GD1", caseID: "C7", mergedInto: nil)
+
+        // GD2's merge is answered before the case's 已派单, from before the merge, is read.
+        try book.accepted("GD2", caseID: "C8", mergedInto: "C7")
+        #expect(try book.order("GD2")?.followsFrom == HotlineBook.mergeNotYetRead)
+        #expect(await intake.deliver(try event(5, "case.dispatched", ["dispatch": ["role": "lead", "agency": "chengguan"]])) == .delivered(externalID: nil))
+        #expect(try feed() == ["GD1 dispatched"], "GD2 had not joined yet")
+        #expect(await intake.deliver(try event(6, "case.report_merged", ["from_case": "C8"])) == .delivered(externalID: nil))
+        #expect(try book.order("GD2")?.followsFrom == 6)
+        _ = await intake.deliver(try event(7, "dispatch.acked", ["dispatch_id": "D1", "handler": "张队长"]))
+        #expect(try feed() == ["GD1 dispatched", "GD1 signed", "GD2 signed"])
+        _ = await intake.deliver(try event(8, "clock.scheduled", ["rungs": [["clock": "evaluate", "deadline": "2026-12-03T17:30:00+08:00"]]]))
+        #expect(Set(try book.calls().map(\.orderNo)) == ["GD1", "GD2"], "both callers are called back")
+
+        // A merge whose order's answer is still out waits for it; once recorded, it is taken.
+        try book.take(.init(orderNo: "GD3", actID: "hl-3", callback: false, name: nil, phone: nil))
+        intake.acts.value.withLock { $0 = Unanswered() }
+        let merge = try event(9, "case.report_merged", ["from_case": "C9"])
+        #expect(await intake.deliver(merge) == .retryLater(after: 0.2))
+        try book.accepted("GD3", caseID: "C9", mergedInto: "C7")
+        #expect(await intake.deliver(merge) == .delivered(externalID: nil))
+        #expect(try book.order("GD3")?.followsFrom == 9)
+        // A merge of a report that is none of the hotline's, with no answer out: nothing to wait for.
+        intake.acts.value.withLock { $0 = nil }
+        #expect(await intake.deliver(try event(10, "case.report_merged", ["from_case": "C10"])) == .delivered(externalID: nil))
+        #expect(try book.order("GD1")?.followsFrom == nil, "an order's own case: every event")
+    }
+
     @Test func theEventsTheHotlineFollowsBecomeThePlatformsStatuses() throws {
         func event(_ type: String, _ data: [String: Any]) throws -> CaseEvents.Event {
             let body = try JSONSerialization.data(withJSONObject: ["delivery": "E9", "seq": 9, "type": type, "case_id": "C1",
