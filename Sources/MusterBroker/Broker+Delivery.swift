@@ -21,7 +21,7 @@ extension Broker {
                     return s.serves(grid: grid, in: grids) || !others.contains { $0.serves(grid: grid, in: grids) }
                 }
                 for p in taken {
-                    if send(rid, Command(rawValue: p.push.command) ?? .dispatch, body(of: p)) {
+                    if let body = body(of: p), send(rid, Command(rawValue: p.push.command) ?? .dispatch, body) {
                         outbox.markSent(p.push.delivery, to: rid, adapter: s.actor.adapter)
                         sessions[rid]?.inFlight[p.push.delivery] = now
                     } else {
@@ -36,15 +36,28 @@ extension Broker {
         }
     }
 
-    /// A push's body, from memory or read back from its outbox row.
-    func body(of p: PendingPush) -> [UInt8] {
+    /// A push's body, from memory or read back from its outbox row; nil when it cannot be sent
+    /// now (it is tried again) or ever (it is forgotten). Never an empty body in its place.
+    func body(of p: PendingPush) -> [UInt8]? {
         guard p.bodyOnDisk else { return p.push.body }
-        guard let body = (try? store.pushBody(delivery: p.push.delivery)) ?? nil else {
-            logger.error("outbox row missing for a pending push", metadata: ["delivery": "\(p.push.delivery)"])
-            return p.push.body
+        let delivery = p.push.delivery
+        do {
+            if let body = try store.pushBody(delivery: delivery) {
+                outbox.restoreBody(delivery, body)
+                return body
+            }
+        } catch {
+            logger.warning("a push's body could not be read; tried again", metadata: ["delivery": "\(delivery)", "error": "\(error)"])
+            return nil
         }
-        outbox.restoreBody(p.push.delivery, body)
-        return body
+        // The row is gone. A batch withdrawing its dispatch has committed on the writer's thread
+        // and forgets the push when it completes here; anything else took a row it should not have.
+        let withdrawing = p.push.dispatchID.map { d in inFlight.contains { $0.withdrawn.contains(d) } } ?? false
+        if !withdrawing {
+            logger.error("outbox row missing for a pending push; it cannot be sent", metadata: ["delivery": "\(delivery)"])
+            forget(delivery)
+        }
+        return nil
     }
 
     /// The live sessions a push target may go to.

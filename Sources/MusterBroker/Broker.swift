@@ -339,7 +339,7 @@ public final class Broker: @unchecked Sendable {
         guard let s = sessions[rid] else { return }
         for (d, sentAt) in s.inFlight where now.ms - sentAt.ms >= resendMs {
             guard let p = outbox.pending[d] else { sessions[rid]?.inFlight[d] = nil; continue }
-            if send(rid, Command(rawValue: p.push.command) ?? .dispatch, body(of: p)) { sessions[rid]?.inFlight[d] = now }
+            if let body = body(of: p), send(rid, Command(rawValue: p.push.command) ?? .dispatch, body) { sessions[rid]?.inFlight[d] = now }
         }
         if let sub = s.subscription {
             for (seq, sentAt) in sub.inFlight where now.ms - sentAt.ms >= resendMs {
