@@ -12,6 +12,7 @@ extension Store {
         let savedSeq = lastSeq, savedHead = head
         var logged: [LoggedFact] = []
         logged.reserveCapacity(batch.facts.count)
+        var ladders: [(owner: String, rungs: [LadderTimer]?)] = []
         do {
             try pool.writeWithoutTransaction { db in
                 try Store.inImmediateTransaction(db) {
@@ -33,7 +34,7 @@ extension Store {
                     try writeWhistles(db, batch.whistleRows)
                     try writeIncidents(db, batch.incidentRows)
                     try writeOutbox(db, batch)
-                    try writeLadders(db, batch.timerChanges, newCases: batch.submitted)
+                    ladders = try writeLadders(db, batch.timerChanges, newCases: batch.submitted)
                     if let modes = batch.modeRows {
                         try db.execute(sql: "DELETE FROM modes")
                         for (scope, mode) in modes {
@@ -59,6 +60,7 @@ extension Store {
             head = savedHead
             throw error
         }
+        recentLadders.keep(ladders)
         return logged
     }
 

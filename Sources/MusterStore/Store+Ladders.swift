@@ -13,9 +13,13 @@ extension Store {
     /// the order the changes came, and written once (deleted when no rung is left). An owner's
     /// few rungs are kept in an array: searching it costs less than hashing their ids.
     /// A case accepted in this batch (`newCases`, its keys) and the owners of its clocks have no
-    /// row yet: nothing to read (a SUBMIT's clocks were a look-up each that found nothing).
-    func writeLadders(_ db: Database, _ changes: [TimerChange], newCases: [String: [UInt8]] = [:]) throws {
-        guard !changes.isEmpty else { return }
+    /// row yet: nothing to read (a SUBMIT's clocks were a look-up each that found nothing); an
+    /// owner whose row was committed lately is taken from `recentLadders`, not read back.
+    /// Returns each owner's rungs as the transaction leaves them (nil: no row), for
+    /// `recentLadders` once it is durable.
+    func writeLadders(_ db: Database, _ changes: [TimerChange], newCases: [String: [UInt8]] = [:]) throws
+        -> [(owner: String, rungs: [LadderTimer]?)] {
+        guard !changes.isEmpty else { return [] }
         // By owner, in order; an owner's changes mostly come together (one fact's rungs). Grouped
         // by index: a change holds a rung, and copying one retains each of its strings.
         var groups: [(owner: String, changes: [Int])] = []
@@ -40,9 +44,11 @@ extension Store {
             """)
         let delete = try db.cachedStatement(sql: "DELETE FROM ladders WHERE owner = ?")
         let read = try db.cachedStatement(sql: "SELECT case_id, agency, rungs FROM ladders WHERE owner = ?")
+        var now: [(owner: String, rungs: [LadderTimer]?)] = []
+        now.reserveCapacity(groups.count)
         for (owner, indices) in groups {
             let fresh = if newCases[owner] != nil { true } else if case .add(let t) = changes[indices[0]] { newCases[t.caseID] != nil } else { false }
-            let row = fresh ? nil : try Store.ladder(read, owner: owner)
+            let row = fresh ? nil : try recentLadders.rungs(of: owner) ?? Store.ladder(read, owner: owner)
             let existed = row != nil
             var rungs = row ?? []
             var changed = false
@@ -62,9 +68,13 @@ extension Store {
                     changed = changed || rungs.count != before
                 }
             }
-            guard changed else { continue }
+            guard changed else {
+                if existed { now.append((owner, rungs)) }
+                continue
+            }
             if rungs.isEmpty {
                 if existed { var b = Binder(delete); b.bind(owner); try b.step() }
+                now.append((owner, nil))
                 continue
             }
             rungs.sort { ($0.due, $0.id) < ($1.due, $1.id) }
@@ -73,7 +83,9 @@ extension Store {
             b.bind(rungs[0].due.ms); b.bind(rungs[rungs.count - 1].due.ms)
             b.bind(text: Store.rungsJSON(rungs))
             try b.step()
+            now.append((owner, rungs))
         }
+        return now
     }
 
     /// An owner's waiting rungs, nil without a row: its JSON read here rather than through the

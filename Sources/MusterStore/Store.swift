@@ -16,6 +16,8 @@ public final class Store: CaseStore, @unchecked Sendable {
     /// Last event seq and chain hash, kept in step with `meta` by each commit.
     public internal(set) var lastSeq: Int64 = 0
     var head: Data = EventChain.genesis
+    /// The ladder rows committed last (touched by the committing thread only).
+    var recentLadders = RecentLadders()
     /// Last outbox delivery id handed out.
     public internal(set) var lastDelivery: Int64 = 0
     /// How delivery numbers are written on the wire and recognised in RECEIVED.

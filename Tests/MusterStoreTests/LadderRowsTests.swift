@@ -54,6 +54,43 @@ struct LadderRowsTests {
         #expect(rows[d] == nil && rows[c]?.count == 1, "changes apply in order; the row goes with its last rung")
     }
 
+    /// A row committed lately is changed from what the store keeps of it, not read back; what a
+    /// batch that rolled back wrote is not kept: the next change starts from the row on disk.
+    @Test func aRolledBackBatchLeavesNoRungsBehindForTheNextChange() throws {
+        let path = StoreFixtures.tempDB()
+        let store = try Store(path: path)
+        let d = "D0000000001"
+        let rungs = [Self.rung(d, .ack, 0, dueIn: 10), Self.rung(d, .ack, 1, dueIn: 20), Self.rung(d, .resolve, 0, dueIn: 60)]
+        try Self.commit(store, rungs.map { .add($0) })
+        #expect(store.recentLadders.rungs(of: d) == rungs, "kept as committed")
+        let raw = try DatabaseQueue(path: path)
+        try raw.write { db in
+            try db.execute(sql: "CREATE TRIGGER fail_replies BEFORE INSERT ON requests BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+        }
+        var failing = Batch()
+        failing.timerChanges = [.add(Self.rung(d, .verify, 0, dueIn: 90)), .stop(owner: d, clocks: [.ack])]
+        failing.replies = [.init(adapter: "a", requestID: "r", command: "OK", body: [], at: Self.t0)]  // written after the rungs
+        #expect(throws: (any Error).self) { try store.commit(failing) }
+        #expect(store.recentLadders.rungs(of: d) == rungs, "the rolled-back rows are not kept")
+        try raw.write { db in try db.execute(sql: "DROP TRIGGER fail_replies") }
+        try Self.commit(store, [.remove(id: rungs[0].id, owner: d)])
+        #expect(try store.timers(ofOwners: [d]).map(\.id).sorted() == [rungs[1].id, rungs[2].id], "no verify rung, the ack rung still there")
+        try Self.commit(store, [.stop(owner: d, clocks: [.ack, .resolve])])
+        let rowsLeft = try Self.rows(store)
+        #expect(store.recentLadders.rungs(of: d) == nil && rowsLeft[d] == nil, "a deleted row is forgotten")
+    }
+
+    @Test func theRowsKeptAreBoundedAndStartAgainPastTheBound() {
+        var recent = RecentLadders(maxOwners: 2)
+        let r = Self.rung("D0000000001", .ack, 0, dueIn: 10)
+        recent.keep([("D0000000001", [r]), ("D0000000002", [r])])
+        #expect(recent.count == 2)
+        recent.keep([("D0000000002", nil)])
+        #expect(recent.count == 1 && recent.rungs(of: "D0000000002") == nil, "a deleted row is forgotten")
+        recent.keep([("D0000000003", [r]), ("D0000000004", [r])])
+        #expect(recent.count == 0, "past the bound the set starts again (a miss reads the row)")
+    }
+
     /// Paging in asks for a window of dues: a rung inside it must be found even when its
     /// owner's first rung came before the window (and is in memory, not fired yet).
     @Test func aWindowOfDuesFindsEveryRungInItWhateverItsOwnersOtherRungs() throws {

@@ -1,0 +1,26 @@
+import MusterCore
+
+/// The `ladders` rows the store committed last, by owner, as they are on disk. A command that
+/// changes an owner's rungs soon after they were written (a lifecycle's ACK, RESOLVE, VERIFY …
+/// each stops or starts a clock) takes them from here instead of reading the row back and
+/// parsing its JSON, which was half of such a commit. Only the committing thread uses it; a
+/// batch's rows join it once the batch is durable, so it never holds what a rolled-back
+/// transaction wrote. A deleted row is forgotten, so an owner found here always has a row.
+struct RecentLadders {
+    /// Owners kept at most (~1.3 KB each with six rungs); past it the whole set starts again:
+    /// a miss only costs the read it saves.
+    let maxOwners: Int
+    private var rows: [String: [LadderTimer]] = [:]
+
+    init(maxOwners: Int = 10_000) { self.maxOwners = maxOwners }
+
+    var count: Int { rows.count }
+
+    func rungs(of owner: String) -> [LadderTimer]? { rows[owner] }
+
+    /// A committed batch's rows: the rungs each owner has now, nil where its row was deleted.
+    mutating func keep(_ committed: [(owner: String, rungs: [LadderTimer]?)]) {
+        for (owner, rungs) in committed { rows[owner] = rungs }
+        if rows.count > maxOwners { rows.removeAll(keepingCapacity: true) }
+    }
+}
