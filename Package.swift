@@ -42,6 +42,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .target(name: "MusterConfig", dependencies: [
             "MusterCore", "WebLogin", .product(name: "Yams", package: "Yams"),

@@ -1,3 +1,4 @@
+import DequeModule
 import MusterCore
 
 /// The `ladders` rows the store committed last, by owner, as they are on disk. A command that
@@ -7,10 +8,13 @@ import MusterCore
 /// batch's rows join it once the batch is durable, so it never holds what a rolled-back
 /// transaction wrote. A deleted row is forgotten, so an owner found here always has a row.
 struct RecentLadders {
-    /// Owners kept at most (~1.3 KB each with six rungs); past it the whole set starts again:
-    /// a miss only costs the read it saves.
+    /// Owners kept at most (~1.3 KB each with six rungs); past it the longest kept leave one by
+    /// one (a miss only costs the read it saves; dropping all at once stalled the commit).
     let maxOwners: Int
     private var rows: [String: [LadderTimer]] = [:]
+    /// Owners in the order they were first kept. One whose row was deleted stays until it
+    /// comes round or the queue is compacted.
+    private var order = Deque<String>()
 
     init(maxOwners: Int = 10_000) { self.maxOwners = maxOwners }
 
@@ -20,7 +24,16 @@ struct RecentLadders {
 
     /// A committed batch's rows: the rungs each owner has now, nil where its row was deleted.
     mutating func keep(_ committed: [(owner: String, rungs: [LadderTimer]?)]) {
-        for (owner, rungs) in committed { rows[owner] = rungs }
-        if rows.count > maxOwners { rows.removeAll(keepingCapacity: true) }
+        for (owner, rungs) in committed {
+            if let rungs {
+                if rows.updateValue(rungs, forKey: owner) == nil { order.append(owner) }
+            } else {
+                rows[owner] = nil
+            }
+        }
+        while rows.count > maxOwners, let oldest = order.popFirst() { rows[oldest] = nil }
+        // Deleted owners leave entries behind: dropped once they outnumber the live ones (a cost
+        // in proportion to what is kept, not to all ever written).
+        if order.count > 2 * rows.count + 1_024 { order = Deque(order.filter { rows[$0] != nil }) }
     }
 }
