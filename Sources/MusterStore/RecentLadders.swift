@@ -8,7 +8,7 @@ import MusterCore
 /// batch's rows join it once the batch is durable, so it never holds what a rolled-back
 /// transaction wrote. A deleted row is forgotten, so an owner found here always has a row.
 struct RecentLadders {
-    /// Owners kept at most (~1.3 KB each with six rungs); past it the longest kept leave one by
+    /// Owners kept at most (~1.1 KB each, measured); past it the longest kept leave one by
     /// one (a miss only costs the read it saves; dropping all at once stalled the commit).
     let maxOwners: Int
     private var rows: [String: [LadderTimer]] = [:]

@@ -108,14 +108,19 @@ import WebhookDepartment
         func push(ofSubject subject: String) async throws -> [UInt8]? { nil }
     }
 
-    /// A crash after the last call of a finish was recorded and before its EVALUATE was queued:
-    /// the next start queues it, once.
-    @Test func aRatingLostToACrashIsQueuedAtTheNextStart() async throws {
+    /// An intake on a book of its own in a new temporary folder (no broker: its acts are the test's).
+    static func intake() throws -> (HotlineIntake, HotlineBook) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muster-hotline-\(UUID().uuidString)")
         let book = try HotlineBook(path: dir.appendingPathComponent("book.db").path)
         let settings = HotlineSettings(host: "127.0.0.1", port: 1, clients: [], wait: 1, source: .hotline12345, followupAttempts: 3,
                                        bookPath: book.path, open311: nil)
-        let intake = HotlineIntake(settings: settings, book: book, logger: AdapterKitTests.logger())
+        return (HotlineIntake(settings: settings, book: book, logger: AdapterKitTests.logger()), book)
+    }
+
+    /// A crash after the last call of a finish was recorded and before its EVALUATE was queued:
+    /// the next start queues it, once.
+    @Test func aRatingLostToACrashIsQueuedAtTheNextStart() async throws {
+        let (intake, book) = try Self.intake()
         try book.take(.init(orderNo: "GD1", actID: "hl-1", callback: true, name: "王女士", phone: "138"))
         try book.take(.init(orderNo: "GD2", actID: "hl-2", callback: true, name: "李先生", phone: "139"))
         try book.accepted("GD1", caseID: "C7", mergedInto: nil)
@@ -148,11 +153,7 @@ import WebhookDepartment
     /// answer to its SUBMIT or the case's events from before (the subscription and the answer are
     /// two channels). Its caller is called back when the case finishes.
     @Test func aMergedOrderFollowsItsCaseFromTheMergeOn() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muster-hotline-\(UUID().uuidString)")
-        let book = try HotlineBook(path: dir.appendingPathComponent("book.db").path)
-        let settings = HotlineSettings(host: "127.0.0.1", port: 1, clients: [], wait: 1, source: .hotline12345, followupAttempts: 3,
-                                       bookPath: book.path, open311: nil)
-        let intake = HotlineIntake(settings: settings, book: book, logger: AdapterKitTests.logger())
+        let (intake, book) = try Self.intake()
         func event(_ seq: Int64, _ type: String, _ data: [String: Any]) throws -> Push {
             Push(command: .event, delivery: "E\(seq)", body: Array(try JSONSerialization.data(withJSONObject: [
                 "delivery": "E\(seq)", "seq": seq, "type": type, "case_id": "C7", "at": "2026-12-02T10:00:0\(seq % 10)+08:00", "actor": "x", "data": data])))
