@@ -48,17 +48,21 @@ public struct HotlineIntake: DepartmentPlugin {
     /// finish calls for; or the merge of one of its orders into a case, which says from which
     /// event on the order follows that case. An event of an unknown case (a merge naming an
     /// unknown order) while an order's answer is still out may be that order's: it waits for
-    /// the answer (offered again shortly; the events after it wait their turn).
+    /// the answer (offered again shortly; the events after it wait their turn). The book is
+    /// read again once no answer is out: one may have been recorded since the first read.
     public func deliver(_ push: Push) async -> Delivery {
         guard push.command == .event, let e = CaseEvents.parse(push.body) else { return .delivered(externalID: nil) }
         do {
             if let mergedCase = CaseEvents.mergedReport(e) {
                 if try book.joined(mergedCase, at: e.seq) { return .delivered(externalID: nil) }
-                return try await anAnswerIsOut() ? .retryLater(after: 0.2) : .delivered(externalID: nil)
+                if try await anAnswerIsOut() { return .retryLater(after: 0.2) }
+                _ = try book.joined(mergedCase, at: e.seq)
+                return .delivered(externalID: nil)
             }
-            let orders = try book.orders(of: e.caseID)
+            var orders = try book.orders(of: e.caseID)
             if orders.isEmpty {
-                return try await anAnswerIsOut() ? .retryLater(after: 0.2) : .delivered(externalID: nil)
+                if try await anAnswerIsOut() { return .retryLater(after: 0.2) }
+                orders = try book.orders(of: e.caseID)
             }
             try take(e, orders)
             return .delivered(externalID: nil)
@@ -70,43 +74,58 @@ public struct HotlineIntake: DepartmentPlugin {
 
     /// Whether a SUBMIT's answer is still out. Only one still waiting in the act queue can be an
     /// unknown case's order; one that never got there (a crash before it was queued) holds
-    /// nothing up. The answer is recorded in the book before the queue marks it answered.
+    /// nothing up. The answer is recorded in the book before the queue marks it answered, so
+    /// once this says no, the book has every answer in. Before the adapter's act queue is
+    /// reachable (its first moments), an order waiting for its answer is taken to be out.
     func anAnswerIsOut() async throws -> Bool {
-        guard let sink = acts.value.withLock({ $0 }) else { return false }
-        for id in try book.unaccepted(since: Date().addingTimeInterval(-600)) where try await sink.status(of: id, within: 0) == .waiting {
+        let waiting = try book.unaccepted(since: Date().addingTimeInterval(-600))
+        guard !waiting.isEmpty else { return false }
+        guard let sink = acts.value.withLock({ $0 }) else { return true }
+        for id in waiting where try await sink.status(of: id, within: 0) == .waiting {
             return true
         }
         return false
     }
 
     /// One event of a case into the book, for the orders it concerns. Idempotent: the same event
-    /// from the subscription and from a case's timeline is recorded once. A merged order's feed
-    /// begins at its merge; its caller is called back whenever the case finishes.
+    /// from the subscription and from a case's timeline is recorded once. A merged order follows
+    /// its case from its merge on, its status changes and its call-backs alike (a finish before
+    /// its report is not its caller's to rate).
     func take(_ e: CaseEvents.Event, _ orders: [HotlineBook.Order]) throws {
+        let concerned = orders.filter { e.seq >= $0.followsFrom ?? .min }
         if let (status, note) = CaseEvents.status(e) {
-            for o in orders where e.seq >= o.followsFrom ?? .min {
+            for o in concerned {
                 try book.record(.init(seq: e.seq, orderNo: o.orderNo, caseID: e.caseID, status: status, at: e.at, note: note))
             }
         }
-        if let due = CaseEvents.followUpDue(e) {
-            try book.scheduleCalls(caseID: e.caseID, finishSeq: e.seq, dueAt: due, orders: orders)
+        if let due = CaseEvents.followUpDue(e), !concerned.isEmpty {
+            try book.scheduleCalls(caseID: e.caseID, finishSeq: e.seq, dueAt: due, orders: concerned)
         }
     }
 
-    /// An order's own case, once accepted: its timeline so far read back and taken like events —
+    /// An order's case, once accepted: its timeline so far read back and taken like events —
     /// what happened before the adapter's subscription reached it (its first start subscribes
-    /// from then on) is not missed. A merged order follows its case from the merge on only.
-    func backfill(_ caseID: String, order: HotlineBook.Order) async {
-        guard let acts = acts.value.withLock({ $0 }) else { return }
+    /// from then on) is not missed. A merged order's is the case it joined, from the merge on:
+    /// the merge's own event in that timeline says where, whatever became of the subscription's.
+    func backfill(_ order: HotlineBook.Order) async {
+        guard let acts = acts.value.withLock({ $0 }), let ownCase = order.caseID else { return }
+        let followed = order.mergedInto ?? ownCase
         do {
-            let a = try await acts.query { q in q.field("what", "case"); q.field("case_id", caseID) }
+            let a = try await acts.query { q in q.field("what", "case"); q.field("case_id", followed) }
             guard a.command == .result else { return }
-            for entry in a.json["timeline"] as? [[String: Any]] ?? [] {
-                guard let seq = (entry["seq"] as? NSNumber)?.int64Value, let type = entry["type"] as? String else { continue }
-                try take(.init(seq: seq, type: type, caseID: caseID, at: entry["at"] as? String ?? "", data: entry["data"] as? [String: Any] ?? [:]), [order])
+            let timeline = (a.json["timeline"] as? [[String: Any]] ?? []).compactMap { entry -> CaseEvents.Event? in
+                guard let seq = (entry["seq"] as? NSNumber)?.int64Value, let type = entry["type"] as? String else { return nil }
+                return .init(seq: seq, type: type, caseID: followed, at: entry["at"] as? String ?? "", data: entry["data"] as? [String: Any] ?? [:])
             }
+            var order = order
+            if order.mergedInto != nil {
+                guard let merge = timeline.first(where: { CaseEvents.mergedReport($0) == ownCase }) else { return }
+                _ = try book.joined(ownCase, at: merge.seq)
+                order.followsFrom = merge.seq
+            }
+            for e in timeline { try take(e, [order]) }
         } catch {
-            logger.warning("an order's case could not be read back", metadata: ["case_id": "\(caseID)", "error": "\(error)"])
+            logger.warning("an order's case could not be read back", metadata: ["case_id": "\(followed)", "error": "\(error)"])
         }
     }
 
@@ -119,8 +138,8 @@ public struct HotlineIntake: DepartmentPlugin {
             if answer.command == .accepted, let caseID = j["case_id"] as? String {
                 let merged = j["merged_into"] as? String
                 try book.accepted(order.orderNo, caseID: caseID, mergedInto: merged)
-                if merged == nil, let accepted = try book.order(order.orderNo) {
-                    Task { await backfill(caseID, order: accepted) }
+                if let accepted = try book.order(order.orderNo) {
+                    Task { await backfill(accepted) }
                 }
             } else {
                 try book.refused(actID: id)

@@ -149,6 +149,25 @@ import WebhookDepartment
         func status(of id: String, within: Double) async throws -> ActStatus { .waiting }
     }
 
+    /// An ActSink whose act queue answers as the test says: a status, and a QUERY's answer.
+    final class Scripted: ActSink, @unchecked Sendable {
+        let status: (String) throws -> ActStatus
+        let answer: [String: Any]
+        init(status: @escaping (String) throws -> ActStatus = { _ in .unknown }, query answer: [String: Any] = [:]) {
+            self.status = status; self.answer = answer
+        }
+        func send(_ act: Act) async throws {}
+        func send(_ acts: [Act], cursor: (name: String, value: String)?) async throws -> Int { acts.count }
+        func cursor(_ name: String) async throws -> String? { nil }
+        func subject(ofRef ref: String) async throws -> String? { nil }
+        func ref(ofSubject subject: String) async throws -> String? { nil }
+        func push(ofSubject subject: String) async throws -> [UInt8]? { nil }
+        func status(of id: String, within: Double) async throws -> ActStatus { try status(id) }
+        func query(_ fill: @Sendable (inout JSONWriter) -> Void) async throws -> ActAnswer {
+            ActAnswer(command: .result, body: Array(try JSONSerialization.data(withJSONObject: answer)))
+        }
+    }
+
     /// A merged order's feed begins at its merge, whichever reaches the adapter first: the
     /// answer to its SUBMIT or the case's events from before (the subscription and the answer are
     /// two channels). Its caller is called back when the case finishes.
@@ -187,6 +206,46 @@ import WebhookDepartment
         intake.acts.value.withLock { $0 = nil }
         #expect(await intake.deliver(try event(10, "case.report_merged", ["from_case": "C10"])) == .delivered(externalID: nil))
         #expect(try book.order("GD1")?.followsFrom == nil, "an order's own case: every event")
+
+        // Its answer recorded between the book's first read and the act queue's "answered": the
+        // merge is still taken (the book is read again), not lost with the order's whole feed.
+        try book.take(.init(orderNo: "GD4", actID: "hl-4", callback: true, name: nil, phone: "137"))
+        intake.acts.value.withLock {
+            $0 = Scripted(status: { _ in
+                try book.accepted("GD4", caseID: "C11", mergedInto: "C7")
+                return .answered(ActAnswer(command: .accepted, body: []))
+            })
+        }
+        #expect(await intake.deliver(try event(11, "case.report_merged", ["from_case": "C11"])) == .delivered(externalID: nil))
+        #expect(try book.order("GD4")?.followsFrom == 11)
+        // Before the adapter's act queue is reachable, an order waiting for its answer holds a merge.
+        try book.take(.init(orderNo: "GD5", actID: "hl-5", callback: true, name: nil, phone: "136"))
+        intake.acts.value.withLock { $0 = nil }
+        #expect(await intake.deliver(try event(12, "case.report_merged", ["from_case": "C12"])) == .retryLater(after: 0.2))
+    }
+
+    /// A merged order whose merge event never reached it is found in its case's timeline when its
+    /// answer comes: it follows the case from there, status changes and call-backs alike — not a
+    /// finish from before its report.
+    @Test func aMergedOrderFindsItsMergeInTheCasesTimeline() async throws {
+        let (intake, book) = try Self.intake()
+        func entry(_ seq: Int, _ type: String, _ data: [String: Any]) -> [String: Any] {
+            ["seq": seq, "type": type, "at": "2026-12-02T10:00:\(seq)+08:00", "data": data]
+        }
+        let timeline = [
+            entry(20, "case.dispatched", ["dispatch": ["role": "lead", "agency": "chengguan"]]),
+            entry(21, "clock.scheduled", ["rungs": [["clock": "evaluate", "deadline": "2026-12-03T09:00:00+08:00"]]]),
+            entry(22, "case.report_merged", ["from_case": "C13"]),
+            entry(23, "dispatch.acked", ["dispatch_id": "D1", "handler": "张队长"]),
+            entry(24, "clock.scheduled", ["rungs": [["clock": "evaluate", "deadline": "2026-12-04T09:00:00+08:00"]]]),
+        ]
+        intake.acts.value.withLock { $0 = Scripted(query: ["timeline": timeline]) }
+        try book.take(.init(orderNo: "GD6", actID: "hl-6", callback: true, name: "赵先生", phone: "135"))
+        try book.accepted("GD6", caseID: "C13", mergedInto: "C7")
+        await intake.backfill(try #require(try book.order("GD6")))
+        #expect(try book.order("GD6")?.followsFrom == 22)
+        #expect(try book.updates(after: 0, limit: 10).map { "\($0.orderNo) \($0.status) \($0.caseID)" } == ["GD6 signed C7"])
+        #expect(try book.calls().map { "\($0.orderNo) \($0.finishSeq)" } == ["GD6 24"], "called back for the finish after its report only")
     }
 
     @Test func theEventsTheHotlineFollowsBecomeThePlatformsStatuses() throws {
