@@ -138,17 +138,6 @@ import WebhookDepartment
         #expect(String(decoding: sink.acts[0].fields, as: UTF8.self).contains(#""satisfaction":"dissatisfied""#))
     }
 
-    /// An ActSink whose acts are all still waiting for the broker's answer.
-    final class Unanswered: ActSink, @unchecked Sendable {
-        func send(_ act: Act) async throws {}
-        func send(_ acts: [Act], cursor: (name: String, value: String)?) async throws -> Int { acts.count }
-        func cursor(_ name: String) async throws -> String? { nil }
-        func subject(ofRef ref: String) async throws -> String? { nil }
-        func ref(ofSubject subject: String) async throws -> String? { nil }
-        func push(ofSubject subject: String) async throws -> [UInt8]? { nil }
-        func status(of id: String, within: Double) async throws -> ActStatus { .waiting }
-    }
-
     /// An ActSink whose act queue answers as the test says: a status, and a QUERY's answer.
     final class Scripted: ActSink, @unchecked Sendable {
         let status: (String) throws -> ActStatus
@@ -196,7 +185,7 @@ import WebhookDepartment
 
         // A merge whose order's answer is still out waits for it; once recorded, it is taken.
         try book.take(.init(orderNo: "GD3", actID: "hl-3", callback: false, name: nil, phone: nil))
-        intake.acts.value.withLock { $0 = Unanswered() }
+        intake.acts.value.withLock { $0 = Scripted(status: { _ in .waiting }) }
         let merge = try event(9, "case.report_merged", ["from_case": "C9"])
         #expect(await intake.deliver(merge) == .retryLater(after: 0.2))
         try book.accepted("GD3", caseID: "C9", mergedInto: "C7")
