@@ -116,3 +116,37 @@ def test_every_caller_is_called_back_and_the_worst_rating_is_the_cases(make_brok
     assert rated["satisfaction"] == "satisfied" and "王女士：未接通（2次）" in rated["note"], rated
     wait_until(lambda: "closed" in [u["status"] for u in call(listen, "GET", "/v1/updates?since=0")[1]["updates"]
                                     if u["order_no"] == "GD-FU-1"], 20, "closed reported back")
+
+
+def test_a_merged_order_queued_across_a_kill9_follows_its_case_from_the_merge(make_broker, processes, zmq_ctx):
+    # The second caller's order is taken while the broker is away, and the adapter is killed
+    # (-9) with it queued. At the restart its SUBMIT goes out, is merged into the first caller's
+    # case, and the merge's answer and the case's events reach the new adapter in whatever order:
+    # the merged order's feed still begins at its merge, and both callers are called back.
+    broker = make_broker(secure=True)
+    listen = f"127.0.0.1:{free_port()}"
+    config = hotline_adapter(broker, listen, wait="300ms")
+    first = start_adapter(broker, config, 1, listen)
+    processes.append(first)
+    status, one = call(listen, "POST", "/v1/workorders", order("GD-K-1"))
+    assert status == 201, one
+    broker.stop()
+    status, two = call(listen, "POST", "/v1/workorders", order("GD-K-2", contact={"name": "李先生", "phone": "13900002222"},
+                                                               content="解放路100号门口又有人摆摊"))
+    assert (status, two["status"]) == (202, "queued"), two
+    first.kill9()
+
+    broker.start()
+    processes.append(start_adapter(broker, config, 2, listen))
+    wait_until(lambda: call(listen, "GET", "/v1/workorders/GD-K-2")[0] == 201, 30, "the queued order merged")
+    assert call(listen, "GET", "/v1/workorders/GD-K-2")[1]["merged_into"] == one["case_id"]
+    cg = agency_peer(broker, zmq_ctx)
+    finish(cg, cg.expect_push("DISPATCH")["dispatch_id"])
+
+    wait_until(lambda: len(call(listen, "GET", "/v1/followups")[1]["calls"]) == 2, 30, "both callers queued for 回访")
+    feed = call(listen, "GET", "/v1/updates?since=0")[1]["updates"]
+    by_order: dict[str, list[str]] = {}
+    for u in feed:
+        by_order.setdefault(u["order_no"], []).append(u["status"])
+    assert by_order["GD-K-1"][:4] == ["dispatched", "signed", "in_progress", "resolved"], by_order
+    assert by_order["GD-K-2"][:3] == ["signed", "in_progress", "resolved"], by_order
