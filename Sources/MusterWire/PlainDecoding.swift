@@ -1,5 +1,5 @@
-/// The usual shapes of the two messages every case brings — SUBMIT and RECEIVED — read straight
-/// from the tree. Codable over the tree cost a SUBMIT ~25,000 instructions (generic containers,
+/// The usual shapes of the messages every case brings — SUBMIT, RECEIVED and the acts of its
+/// lifecycle (ACK, RESOLVE, VERIFY, EVALUATE) — read straight from the tree. Codable over the tree cost a SUBMIT ~25,000 instructions (generic containers,
 /// their metadata looked up at run time), more than the parse. Only a value read the way Codable
 /// would read it is returned; anything else (a wrong type, a number out of range) gives nil and
 /// the request goes through Codable, whose error names the field.
@@ -17,6 +17,50 @@ extension Received: PlainDecodable {
             ids.append(id)
         }
         self.init(deliveries: ids)
+    }
+}
+
+extension Ack: PlainDecodable {
+    public init?(plain tree: JSONTree) {
+        guard case .object = tree.value, case .string(let id)? = tree["id"]?.value,
+              case .string(let dispatchID)? = tree["dispatch_id"]?.value,
+              let handler = Plain.string(tree["handler"]), let note = Plain.string(tree["note"]),
+              let downstream = Plain.decoded(DownstreamRef.self, tree["downstream"])
+        else { return nil }
+        self.init(id: id, dispatchID: dispatchID, handler: handler, note: note, downstream: downstream)
+    }
+}
+
+extension Resolve: PlainDecodable {
+    public init?(plain tree: JSONTree) {
+        guard case .object = tree.value, case .string(let id)? = tree["id"]?.value,
+              case .string(let dispatchID)? = tree["dispatch_id"]?.value,
+              let result = Plain.string(tree["result"]), let note = Plain.string(tree["note"]),
+              let attachments = Plain.decoded([Attachment].self, tree["attachments"]),
+              let downstream = Plain.decoded(DownstreamRef.self, tree["downstream"])
+        else { return nil }
+        self.init(id: id, dispatchID: dispatchID, result: result, note: note, attachments: attachments, downstream: downstream)
+    }
+}
+
+extension Verify: PlainDecodable {
+    public init?(plain tree: JSONTree) {
+        guard case .object = tree.value, case .string(let id)? = tree["id"]?.value,
+              case .string(let caseID)? = tree["case_id"]?.value, case .bool(let passed)? = tree["passed"]?.value,
+              let note = Plain.string(tree["note"])
+        else { return nil }
+        self.init(id: id, caseID: caseID, passed: passed, note: note)
+    }
+}
+
+extension Evaluate: PlainDecodable {
+    public init?(plain tree: JSONTree) {
+        guard case .object = tree.value, case .string(let id)? = tree["id"]?.value,
+              case .string(let caseID)? = tree["case_id"]?.value,
+              case .string(let name)? = tree["satisfaction"]?.value, let satisfaction = Satisfaction(rawValue: name),
+              let note = Plain.string(tree["note"])
+        else { return nil }
+        self.init(id: id, caseID: caseID, satisfaction: satisfaction, note: note)
     }
 }
 

@@ -257,6 +257,40 @@ extension Result {
         #expect(Submit(plain: try JSONTree.parse(Array(harness.utf8)))?.case.location.address == "解放路7号")
     }
 
+    /// The four acts of every lifecycle, read plainly, are what Codable reads, member for member.
+    @Test func theLifecycleActsReadPlainlyAreWhatCodableReads() throws {
+        var d = Dice(s: 0x2545_F491_4F6C_DD1D)
+        let id = [#""a1""#, #""""#], dispatch = [#""D-1""#], kase = [#""C-1""#], note = [#""现场已处理""#, #""a\"b""#]
+        let downstream = [#"{"status":"已签收","ref":"GD-1"}"#, #"{"ref":"GD-1"}"#, #"{"status":7}"#]
+        let attachments = [#"[{"url":"https://a/b","sha256":"ab"}]"#, #"[{"sha256":"ab"}]"#, "[]"]
+        func check<R: Request & PlainDecodable>(_ type: R.Type, _ members: [(String, [String])]) throws -> (plain: Int, codable: Int) {
+            var plain = 0, codable = 0
+            for _ in 0..<3000 {
+                let body = Self.object(&d, members)
+                let tree = try JSONTree.parse(Array(body.utf8))
+                let byCodable = try? R(from: TreeDecoder(tree: tree, codingPath: []))
+                if let read = R(plain: tree) {
+                    plain += 1
+                    #expect(byCodable.map { "\($0)" } == "\(read)", "\(body)")
+                }
+                if byCodable != nil { codable += 1 }
+            }
+            return (plain, codable)
+        }
+        let counts = [
+            try check(Ack.self, [("id", id), ("dispatch_id", dispatch), ("handler", [#""李四""#]), ("note", note), ("downstream", downstream)]),
+            try check(Resolve.self, [("id", id), ("dispatch_id", dispatch), ("result", [#""已修复""#]), ("note", note),
+                                     ("attachments", attachments), ("downstream", downstream)]),
+            try check(Verify.self, [("id", id), ("case_id", kase), ("passed", ["true", "false"]), ("note", note)]),
+            try check(Evaluate.self, [("id", id), ("case_id", kase), ("satisfaction", [#""satisfied""#, #""dissatisfied""#, #""happy""#]),
+                                      ("note", note)]),
+        ]
+        for (plain, codable) in counts { #expect(plain > 100 && plain == codable, "plain \(plain), codable \(codable)") }
+        // A wrong member still gets Codable's precise error.
+        #expect(BodyDecoder.decode(Verify.self, from: Array(#"{"id":"v1","case_id":"C-1","passed":"yes"}"#.utf8)).failure?.message
+                == "passed has the wrong type; expected a boolean")
+    }
+
     @Test func aReceivedReadPlainlyIsWhatCodableReads() throws {
         for body in [#"{"deliveries":["d1","d2"]}"#, #"{"deliveries":[]}"#, #"{"deliveries":["d1",2]}"#, #"{"deliveries":null}"#,
                      #"{}"#, #"[]"#, #"{"deliveries":"d1"}"#, #"{"deliveries":["a"],"deliveries":["b"]}"#] {
