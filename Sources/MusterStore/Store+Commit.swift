@@ -23,7 +23,7 @@ extension Store {
                         lastSeq += 1
                         let at = fact.at.ms
                         head = EventChain.hash(previous: head, seq: lastSeq, caseID: fact.caseID, type: type, at: at, actor: fact.actor, data: data)
-                        var b = Binder(insertEvent)
+                        var b = Binder(insertEvent, arena: bindArena)
                         b.bind(lastSeq); b.bind(fact.caseID); b.bind(type); b.bind(at)
                         b.bind(fact.actor); b.bind(data); b.bind(head)
                         try b.step()
@@ -44,14 +44,14 @@ extension Store {
                     }
                     let insertReply = try db.cachedStatement(sql: "INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES (?, ?, ?, ?, ?)")
                     for r in batch.replies {
-                        var b = Binder(insertReply)
+                        var b = Binder(insertReply, arena: bindArena)
                         b.bind(r.adapter); b.bind(r.requestID); b.bind(r.command); b.bind(r.body)
                         b.bind(r.at.ms)
                         try b.step()
                     }
                     if !batch.facts.isEmpty {
                         let setHead = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)")
-                        var b = Binder(setHead); b.bind(lastSeq); b.bind(head); try b.step()
+                        var b = Binder(setHead, arena: bindArena); b.bind(lastSeq); b.bind(head); try b.step()
                     }
                 }
             }
@@ -77,7 +77,7 @@ extension Store {
             """)
         for c in batch.caseRows {
             if let submitted = batch.submitted[c.caseID] {
-                var b = Binder(insertCase)
+                var b = Binder(insertCase, arena: bindArena)
                 b.bind(c.caseID); b.bind(c.source.rawValue); b.bind(c.externalRef); b.bind(c.category)
                 b.bind(c.grid); b.bind(c.priority.rawValue); b.bind(c.title); b.bind(c.address)
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
@@ -87,7 +87,7 @@ extension Store {
                 b.bind(Store.petitionColumn(c)); b.bind(c.petition?.repeatKey)
                 try b.step()
             } else {
-                var b = Binder(updateCase)
+                var b = Binder(updateCase, arena: bindArena)
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
                 b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
@@ -105,7 +105,7 @@ extension Store {
                 milestones = excluded.milestones
             """)
         for d in batch.dispatchRows {
-            var b = Binder(upsertDispatch)
+            var b = Binder(upsertDispatch, arena: bindArena)
             b.bind(d.dispatchID); b.bind(d.caseID); b.bind(d.agency); b.bind(d.role.rawValue)
             b.bind(d.round); b.bind(d.state.rawValue); b.bind(d.sentAt.ms); b.bind(d.ackBy.ms)
             b.bind(d.resolveBy.ms); b.bind(d.returnBy.ms); b.bind(d.ackedAt?.ms); b.bind(d.finishedAt?.ms)
@@ -119,7 +119,7 @@ extension Store {
         let insertPush = try db.cachedStatement(sql: "INSERT INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES (?, ?, ?, ?, ?, ?, ?)")
         let withdrawn = batch.withdrawn.isEmpty ? [] : Set(batch.withdrawn)
         for p in batch.pushes where !(p.dispatchID.map(withdrawn.contains) ?? false) {
-            var b = Binder(insertPush)
+            var b = Binder(insertPush, arena: bindArena)
             b.bind(p.delivery); b.bind(p.target); b.bind(p.command); b.bind(p.body)
             b.bind(p.dispatchID); b.bind(p.createdAt.ms); b.bind(p.grid)
             try b.step()

@@ -15,7 +15,7 @@ extension Store {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .millisecondsSince1970
         for r in rows {
-            var b = Binder(upsert)
+            var b = Binder(upsert, arena: bindArena)
             b.bind(r.incidentID); b.bind(r.agency); b.bind(r.ref); b.bind(r.state.rawValue); b.bind(r.expectedEnd.ms)
             b.bind(Int64(r.reports.count)); b.bind(String(decoding: try encoder.encode(r), as: UTF8.self))
             try b.step()

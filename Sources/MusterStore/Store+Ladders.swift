@@ -73,12 +73,12 @@ extension Store {
                 continue
             }
             if rungs.isEmpty {
-                if existed { var b = Binder(delete); b.bind(owner); try b.step() }
+                if existed { var b = Binder(delete, arena: bindArena); b.bind(owner); try b.step() }
                 now.append((owner, nil))
                 continue
             }
             rungs.sort { ($0.due, $0.id) < ($1.due, $1.id) }
-            var b = Binder(write)
+            var b = Binder(write, arena: bindArena)
             b.bind(owner); b.bind(rungs[0].caseID); b.bind(rungs[0].agency)
             b.bind(rungs[0].due.ms); b.bind(rungs[rungs.count - 1].due.ms)
             b.bind(text: Store.rungsJSON(rungs))

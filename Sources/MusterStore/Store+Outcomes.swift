@@ -21,7 +21,7 @@ extension Store {
         let insert = try db.cachedStatement(sql: "INSERT INTO outcomes (seq, case_id, at, kind, verdict) VALUES (?, ?, ?, ?, ?)")
         for l in logged {
             guard let (kind, verdict) = Self.outcome(l.fact.change) else { continue }
-            var b = Binder(insert)
+            var b = Binder(insert, arena: bindArena)
             b.bind(l.seq); b.bind(l.fact.caseID); b.bind(l.fact.at.ms); b.bind(kind); b.bind(verdict)
             try b.step()
         }

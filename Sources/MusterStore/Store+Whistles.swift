@@ -22,13 +22,13 @@ extension Store {
                 note = excluded.note, lat = excluded.lat, lon = excluded.lon
             """)
         for w in rows {
-            var b = Binder(upsertWhistle)
+            var b = Binder(upsertWhistle, arena: bindArena)
             b.bind(w.whistleID); b.bind(w.grid); b.bind(w.kind.rawValue); b.bind(w.reason); b.bind(w.caseID)
             b.bind(w.blownBy); b.bind(w.street); b.bind(w.blownAt.ms); b.bind(w.reportWithinMs); b.bind(w.state.rawValue)
             b.bind(w.closedAt?.ms); b.bind(w.override)
             try b.step()
             for s in w.summons {
-                var b = Binder(upsertSummon)
+                var b = Binder(upsertSummon, arena: bindArena)
                 b.bind(s.summonID); b.bind(s.whistleID); b.bind(s.agency); b.bind(s.state.rawValue)
                 b.bind(s.summonedAt.ms); b.bind(s.reportBy.ms); b.bind(s.enRouteAt?.ms); b.bind(s.onSiteAt?.ms)
                 b.bind(s.endedAt?.ms); b.bind(s.escalation.map(Int64.init)); b.bind(s.note); b.bind(s.lat); b.bind(s.lon)

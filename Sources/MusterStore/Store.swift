@@ -18,6 +18,8 @@ public final class Store: CaseStore, @unchecked Sendable {
     var head: Data = EventChain.genesis
     /// The ladder rows committed last (touched by the committing thread only).
     var recentLadders = RecentLadders()
+    /// Where the commit's values are bound from (used on the writer connection only).
+    let bindArena = BindArena()
     /// Last outbox delivery id handed out.
     public internal(set) var lastDelivery: Int64 = 0
     /// How delivery numbers are written on the wire and recognised in RECEIVED.
