@@ -16,18 +16,20 @@ extension Store {
         do {
             try pool.writeWithoutTransaction { db in
                 try Store.inImmediateTransaction(db) {
-                    let insertEvent = try db.cachedStatement(sql: "INSERT INTO events (seq, case_id, type, at, actor, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    var hashes: [Data] = []
+                    hashes.reserveCapacity(batch.facts.count)
                     for fact in batch.facts {
                         let type = fact.type
                         let data = LogFormat.encode(fact.change, type: type)
                         lastSeq += 1
-                        let at = fact.at.ms
-                        head = EventChain.hash(previous: head, seq: lastSeq, caseID: fact.caseID, type: type, at: at, actor: fact.actor, data: data)
-                        var b = Binder(insertEvent, arena: bindArena)
-                        b.bind(lastSeq); b.bind(fact.caseID); b.bind(type); b.bind(at)
-                        b.bind(fact.actor); b.bind(data); b.bind(head)
-                        try b.step()
+                        head = EventChain.hash(previous: head, seq: lastSeq, caseID: fact.caseID, type: type, at: fact.at.ms, actor: fact.actor, data: data)
+                        hashes.append(head)
                         logged.append(LoggedFact(seq: lastSeq, fact: fact, type: type, data: data))
+                    }
+                    try Store.insertEvents.run(db, count: logged.count, arena: bindArena) { b, i in
+                        let l = logged[i]
+                        b.bind(l.seq); b.bind(l.fact.caseID); b.bind(l.type); b.bind(l.fact.at.ms)
+                        b.bind(l.fact.actor); b.bind(l.data); b.bind(hashes[i])
                     }
                     try writeOutcomes(db, logged)
                     try writeProjections(db, batch)
@@ -42,12 +44,9 @@ extension Store {
                                            arguments: [scope, mode.rawValue, batch.facts.last?.at.ms ?? 0])
                         }
                     }
-                    let insertReply = try db.cachedStatement(sql: "INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES (?, ?, ?, ?, ?)")
-                    for r in batch.replies {
-                        var b = Binder(insertReply, arena: bindArena)
-                        b.bind(r.adapter); b.bind(r.requestID); b.bind(r.command); b.bind(r.body)
-                        b.bind(r.at.ms)
-                        try b.step()
+                    try Store.insertReplies.run(db, count: batch.replies.count, arena: bindArena) { b, i in
+                        let r = batch.replies[i]
+                        b.bind(r.adapter); b.bind(r.requestID); b.bind(r.command); b.bind(r.body); b.bind(r.at.ms)
                     }
                     if !batch.facts.isEmpty {
                         let setHead = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)")
@@ -63,6 +62,10 @@ extension Store {
         recentLadders.keep(ladders)
         return logged
     }
+
+    static let insertEvents = MultiRowInsert("INSERT INTO events (seq, case_id, type, at, actor, data, hash) VALUES", columns: 7)
+    static let insertReplies = MultiRowInsert("INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES", columns: 5)
+    static let insertPushes = MultiRowInsert("INSERT INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES", columns: 7)
 
     private func writeProjections(_ db: Database, _ batch: Batch) throws {
         let insertCase = try db.cachedStatement(sql: """
@@ -116,13 +119,12 @@ extension Store {
     }
 
     private func writeOutbox(_ db: Database, _ batch: Batch) throws {
-        let insertPush = try db.cachedStatement(sql: "INSERT INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES (?, ?, ?, ?, ?, ?, ?)")
         let withdrawn = batch.withdrawn.isEmpty ? [] : Set(batch.withdrawn)
-        for p in batch.pushes where !(p.dispatchID.map(withdrawn.contains) ?? false) {
-            var b = Binder(insertPush, arena: bindArena)
+        let pushes = withdrawn.isEmpty ? batch.pushes : batch.pushes.filter { !($0.dispatchID.map(withdrawn.contains) ?? false) }
+        try Store.insertPushes.run(db, count: pushes.count, arena: bindArena) { b, i in
+            let p = pushes[i]
             b.bind(p.delivery); b.bind(p.target); b.bind(p.command); b.bind(p.body)
             b.bind(p.dispatchID); b.bind(p.createdAt.ms); b.bind(p.grid)
-            try b.step()
         }
         let deleteDelivery = try db.cachedStatement(sql: "DELETE FROM outbox WHERE delivery = ?")
         for d in batch.received { var b = Binder(deleteDelivery); b.bind(d); try b.step() }

@@ -18,12 +18,12 @@ extension Store {
     }
 
     func writeOutcomes(_ db: Database, _ logged: [LoggedFact]) throws {
-        let insert = try db.cachedStatement(sql: "INSERT INTO outcomes (seq, case_id, at, kind, verdict) VALUES (?, ?, ?, ?, ?)")
-        for l in logged {
-            guard let (kind, verdict) = Self.outcome(l.fact.change) else { continue }
-            var b = Binder(insert, arena: bindArena)
+        let rows = logged.compactMap { l in Self.outcome(l.fact.change).map { (l, $0.kind, $0.verdict) } }
+        try Self.insertOutcomes.run(db, count: rows.count, arena: bindArena) { b, i in
+            let (l, kind, verdict) = rows[i]
             b.bind(l.seq); b.bind(l.fact.caseID); b.bind(l.fact.at.ms); b.bind(kind); b.bind(verdict)
-            try b.step()
         }
     }
+
+    static let insertOutcomes = MultiRowInsert("INSERT INTO outcomes (seq, case_id, at, kind, verdict) VALUES", columns: 5)
 }
