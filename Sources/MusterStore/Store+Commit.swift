@@ -63,9 +63,9 @@ extension Store {
         return logged
     }
 
-    static let insertEvents = MultiRowInsert("INSERT INTO events (seq, case_id, type, at, actor, data, hash) VALUES", columns: 7)
+    static let insertEvents = MultiRowInsert("INSERT OR FAIL INTO events (seq, case_id, type, at, actor, data, hash) VALUES", columns: 7)
     static let insertReplies = MultiRowInsert("INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES", columns: 5)
-    static let insertPushes = MultiRowInsert("INSERT INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES", columns: 7)
+    static let insertPushes = MultiRowInsert("INSERT OR FAIL INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES", columns: 7)
 
     private func writeProjections(_ db: Database, _ batch: Batch) throws {
         let insertCase = try db.cachedStatement(sql: """

@@ -25,5 +25,5 @@ extension Store {
         }
     }
 
-    static let insertOutcomes = MultiRowInsert("INSERT INTO outcomes (seq, case_id, at, kind, verdict) VALUES", columns: 5)
+    static let insertOutcomes = MultiRowInsert("INSERT OR FAIL INTO outcomes (seq, case_id, at, kind, verdict) VALUES", columns: 5)
 }

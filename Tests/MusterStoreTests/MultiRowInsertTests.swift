@@ -6,7 +6,7 @@ import Testing
 /// Rows inserted sixteen to a statement arrive all, once, in order, whatever their number; a
 /// row refused refuses its statement, and the caller's transaction takes back the rest.
 struct MultiRowInsertTests {
-    static let insert = MultiRowInsert("INSERT INTO t (k, v) VALUES", columns: 2)
+    static let insert = MultiRowInsert("INSERT OR FAIL INTO t (k, v) VALUES", columns: 2)
 
     @Test(arguments: [0, 1, 15, 16, 17, 32, 33, 50])
     func everyRowArrivesOnceInOrder(count: Int) throws {
