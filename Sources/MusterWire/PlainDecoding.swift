@@ -64,6 +64,17 @@ extension Evaluate: PlainDecodable {
     }
 }
 
+/// Every DISPATCH reads its case's reporter again, to mask it for the department.
+extension Reporter: PlainDecodable {
+    public init?(plain tree: JSONTree) {
+        guard case .object = tree.value,
+              let name = Plain.string(tree["name"]), let phone = Plain.string(tree["phone"]),
+              let idNumber = Plain.string(tree["id_number"]), let anonymous = Plain.bool(tree["anonymous"])
+        else { return nil }
+        self.init(name: name, phone: phone, idNumber: idNumber, anonymous: anonymous)
+    }
+}
+
 extension Submit: PlainDecodable {
     public init?(plain tree: JSONTree) {
         guard case .string(let id)? = tree["id"]?.value, let c = tree["case"], let submitted = SubmittedCase(plain: c) else { return nil }
@@ -114,6 +125,15 @@ enum Plain {
         }
     }
 
+    static func bool(_ tree: JSONTree?) -> Bool?? {
+        guard let tree else { return .some(nil) }
+        switch tree.value {
+        case .null: return .some(nil)
+        case .bool(let b): return .some(b)
+        default: return nil
+        }
+    }
+
     static func double(_ tree: JSONTree?) -> Double?? {
         guard let tree else { return .some(nil) }
         switch tree.value {
@@ -123,10 +143,12 @@ enum Plain {
         }
     }
 
-    /// The rarer parts (a reporter, attachments, a petition) through Codable, on their own.
+    /// The other parts (a reporter, attachments, a petition): plainly when the type can be read
+    /// so, through Codable on their own otherwise.
     static func decoded<T: Decodable>(_ type: T.Type, _ tree: JSONTree?) -> T?? {
         guard let tree else { return .some(nil) }
         if case .null = tree.value { return .some(nil) }
+        if let plain = (T.self as? PlainDecodable.Type)?.init(plain: tree) as? T { return .some(plain) }
         return (try? T(from: TreeDecoder(tree: tree, codingPath: []))).map { .some($0) }
     }
 }

@@ -233,7 +233,8 @@ extension Result {
         for _ in 0..<6000 {
             let location = Self.object(&d, [("grid", [#""zz/erqi/jiefanglu""#, #""""#]), ("address", [#""解放路3号""#, #""a\"b""#]),
                                             ("lat", ["34.75", "35", "1e2", "-91"]), ("lon", ["113.6", "0"])])
-            let reporter = Self.object(&d, [("name", [#""张三""#]), ("phone", [#""13812345678""#]), ("anonymous", ["true"])])
+            let reporter = Self.object(&d, [("name", [#""张三""#]), ("phone", [#""13812345678""#]), ("id_number", [#""41010219900101123X""#]),
+                                            ("anonymous", ["true", "false"])])
             let kase = Self.object(&d, [("source", [#""hotline_12345""#, #""petition""#, #""sensor""#, #""fax""#]),
                                         ("external_ref", [#""r-1""#, #""""#]), ("category", [#""heating_not_warm""#]),
                                         ("title", [#""暖气不热""#]), ("description", [#""x\ny""#]),
