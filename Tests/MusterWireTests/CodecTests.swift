@@ -227,9 +227,20 @@ extension Result {
         return "{" + parts.joined(separator: ",") + "}"
     }
 
+    /// Reads `body` both ways, counting each that reads it: a plain read must be Codable's, member for member.
+    static func readBothWays<R: Decodable & PlainDecodable>(_ type: R.Type, _ body: String, _ counts: inout (plain: Int, codable: Int)) throws {
+        let tree = try JSONTree.parse(Array(body.utf8))
+        let byCodable = try? R(from: TreeDecoder(tree: tree, codingPath: []))
+        if let read = R(plain: tree) {
+            counts.plain += 1
+            #expect(byCodable.map { "\($0)" } == "\(read)", "\(body)")
+        }
+        if byCodable != nil { counts.codable += 1 }
+    }
+
     @Test func aSubmitReadPlainlyIsWhatCodableReads() throws {
         var d = Dice(s: 0x9E37_79B9_7F4A_7C15)
-        var plain = 0, codable = 0
+        var counts = (plain: 0, codable: 0)
         for _ in 0..<6000 {
             let location = Self.object(&d, [("grid", [#""zz/erqi/jiefanglu""#, #""""#]), ("address", [#""解放路3号""#, #""a\"b""#]),
                                             ("lat", ["34.75", "35", "1e2", "-91"]), ("lon", ["113.6", "0"])])
@@ -242,17 +253,10 @@ extension Result {
                                         ("reporter", [reporter]), ("reported_at", [#""2026-12-03T10:00:00+08:00""#]),
                                         ("attachments", [#"[{"url":"https://a/b","sha256":"ab"}]"#, #"[{"sha256":"ab"}]"#]),
                                         ("petition", [#"{"about":["gongan"]}"#, #"{"about":[1]}"#])])
-            let body = Self.object(&d, [("id", [#""s1""#, #""""#]), ("case", [kase])])
-            let tree = try JSONTree.parse(Array(body.utf8))
-            let byCodable = try? Submit(from: TreeDecoder(tree: tree, codingPath: []))
-            if let read = Submit(plain: tree) {
-                plain += 1
-                #expect(byCodable.map { "\($0)" } == "\(read)", "\(body)")
-            }
-            if byCodable != nil { codable += 1 }
+            try Self.readBothWays(Submit.self, Self.object(&d, [("id", [#""s1""#, #""""#]), ("case", [kase])]), &counts)
         }
         // Every body Codable reads here is read plainly too (a few in a hundred: the rest have a wrong member).
-        #expect(plain > 100 && plain == codable, "plain \(plain), codable \(codable)")
+        #expect(counts.plain > 100 && counts.plain == counts.codable, "\(counts)")
         // The harness's body, the common shape, is read plainly.
         let harness = #"{"id":"s7","case":{"source":"hotline_12345","external_ref":"a-7-1","category":"heating_not_warm","title":"暖气不热","location":{"grid":"zz/erqi/jiefanglu","address":"解放路7号"}}}"#
         #expect(Submit(plain: try JSONTree.parse(Array(harness.utf8)))?.case.location.address == "解放路7号")
@@ -265,18 +269,9 @@ extension Result {
         let downstream = [#"{"status":"已签收","ref":"GD-1"}"#, #"{"ref":"GD-1"}"#, #"{"status":7}"#]
         let attachments = [#"[{"url":"https://a/b","sha256":"ab"}]"#, #"[{"sha256":"ab"}]"#, "[]"]
         func check<R: Request & PlainDecodable>(_ type: R.Type, _ members: [(String, [String])]) throws -> (plain: Int, codable: Int) {
-            var plain = 0, codable = 0
-            for _ in 0..<3000 {
-                let body = Self.object(&d, members)
-                let tree = try JSONTree.parse(Array(body.utf8))
-                let byCodable = try? R(from: TreeDecoder(tree: tree, codingPath: []))
-                if let read = R(plain: tree) {
-                    plain += 1
-                    #expect(byCodable.map { "\($0)" } == "\(read)", "\(body)")
-                }
-                if byCodable != nil { codable += 1 }
-            }
-            return (plain, codable)
+            var counts = (plain: 0, codable: 0)
+            for _ in 0..<3000 { try Self.readBothWays(R.self, Self.object(&d, members), &counts) }
+            return counts
         }
         let counts = [
             try check(Ack.self, [("id", id), ("dispatch_id", dispatch), ("handler", [#""李四""#]), ("note", note), ("downstream", downstream)]),
