@@ -21,6 +21,9 @@ struct Binder {
         if let arena, !arena.held { arena.held = true; self.arena = arena } else { self.arena = nil }
     }
 
+    /// How many values have been bound (or passed over as NULL).
+    var bound: Int { Int(index) }
+
     mutating func bind(_ v: Int64) { index += 1; sqlite3_bind_int64(stmt, index, v) }
     mutating func bind(_ v: Int) { bind(Int64(v)) }
     mutating func bind(_ v: Bool) { bind(Int64(v ? 1 : 0)) }

@@ -15,6 +15,9 @@ extension Store {
         var ladders: [(owner: String, rungs: [LadderTimer]?)] = []
         do {
             try pool.writeWithoutTransaction { db in
+                // A Binder left unstepped by an error (a bug) would keep the arena from every later
+                // statement; its stale bindings are cleared by the next Binder on its statement.
+                bindArena.held = false
                 try Store.inImmediateTransaction(db) {
                     var hashes: [Data] = []
                     hashes.reserveCapacity(batch.facts.count)

@@ -15,9 +15,10 @@ extension Store {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .millisecondsSince1970
         for r in rows {
+            let record = try encoder.encode(r)  // before the Binder: nothing may throw between its binds and its step
             var b = Binder(upsert, arena: bindArena)
             b.bind(r.incidentID); b.bind(r.agency); b.bind(r.ref); b.bind(r.state.rawValue); b.bind(r.expectedEnd.ms)
-            b.bind(Int64(r.reports.count)); b.bind(String(decoding: try encoder.encode(r), as: UTF8.self))
+            b.bind(Int64(r.reports.count)); b.bind(String(decoding: record, as: UTF8.self))
             try b.step()
         }
     }

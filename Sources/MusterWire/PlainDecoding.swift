@@ -1,6 +1,7 @@
 /// The usual shapes of the messages every case brings — SUBMIT, RECEIVED and the acts of its
-/// lifecycle (ACK, RESOLVE, VERIFY, EVALUATE) — read straight from the tree. Codable over the tree cost a SUBMIT ~25,000 instructions (generic containers,
-/// their metadata looked up at run time), more than the parse. Only a value read the way Codable
+/// lifecycle (ACK, RESOLVE, VERIFY, EVALUATE) — read straight from the tree. Codable over the
+/// tree cost a SUBMIT ~25,000 instructions (generic containers, their metadata looked up at run
+/// time), more than the parse. Only a value read the way Codable
 /// would read it is returned; anything else (a wrong type, a number out of range) gives nil and
 /// the request goes through Codable, whose error names the field.
 public protocol PlainDecodable {

@@ -24,7 +24,7 @@ struct BindArenaTests {
         let arena = BindArena(capacity: 40)
         let given: [Values] = [
             ("", [], "解放路3号", nil),                                                   // empty, absent, not ASCII
-            ("short", [1, 2, 3], String(repeating: "x", count: 30), "y"),                 // the third no longer fits: SQLite copies it
+            ("short", [1, 2, 3], String(repeating: "x", count: 33), "y"),                 // 8 in, 33 no longer fits (SQLite copies it), "y" does
             (String(repeating: "长", count: 20), Array(repeating: 7, count: 50), "z", "w"),  // larger than the arena
         ]
         try queue.write { db in
@@ -52,10 +52,11 @@ struct BindArenaTests {
         }
     }
 
-    /// A whole commit hands the arena back (a statement that took it and never ran would leave
-    /// every later one copying through SQLite).
+    /// A whole commit hands the arena back, and takes it back from a Binder an error left
+    /// unstepped (which would leave every later statement copying through SQLite).
     @Test func aCommitHandsTheArenaBack() throws {
         let store = try Store(path: StoreFixtures.tempDB())
+        store.bindArena.held = true  // as an abandoned Binder leaves it
         var batch = Batch()
         batch.timerChanges = [.add(LadderRowsTests.rung("D0000000001", .ack, 0, dueIn: 10))]
         batch.replies = [Batch.StoredReply(adapter: "hotline-1", requestID: "r1", command: "OK", body: Array(#"{"re":"r1"}"#.utf8), at: LadderRowsTests.t0)]

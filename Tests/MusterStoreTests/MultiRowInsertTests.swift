@@ -24,13 +24,15 @@ struct MultiRowInsertTests {
 
     @Test func aRefusedRowLeavesNothingOnceTheTransactionIsTakenBack() throws {
         let queue = try DatabaseQueue()
+        let arena = BindArena()
         try queue.write { db in try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, k INTEGER NOT NULL UNIQUE, v TEXT NOT NULL)") }
         #expect(throws: DatabaseError.self) {
             try queue.write { db in
                 // Row 20 repeats row 3's key: the second statement is refused.
-                try Self.insert.run(db, count: 24, arena: nil) { b, i in b.bind(Int64(i == 20 ? 3 : i)); b.bind("v") }
+                try Self.insert.run(db, count: 24, arena: arena) { b, i in b.bind(Int64(i == 20 ? 3 : i)); b.bind("v") }
             }
         }
         #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 0)
+        #expect(!arena.held, "a refused statement hands the arena back too")
     }
 }
