@@ -273,7 +273,10 @@ struct LoadGenerator {
             }
             let nextDue = sent < total ? start + UInt64(sent) * interval : now + 100_000_000
             let clock = Self.now()
-            let waitMs = nextDue > clock ? Int((nextDue - clock) / 1_000_000) : 0
+            // Rounded up: at 1,000/s the wait is under a millisecond, and a 0 ms poll spun a whole
+            // core the broker's threads then waited for (perf sched: up to 4 ms). A send may leave
+            // up to a millisecond late; its time is taken when it leaves.
+            let waitMs = nextDue > clock ? Int((nextDue - clock + 999_999) / 1_000_000) : 0
             let ready = Poller.readable([intake, agency], timeoutMs: waitMs)
             if ready[1] {
                 while let m = try agency.receive(dontWait: true), m.count == 3 {
