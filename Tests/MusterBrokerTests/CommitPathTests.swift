@@ -95,7 +95,7 @@ import MusterWire
     /// A RECEIVED has no reply and needs no commit of its own: the push leaves memory at once
     /// (never sent again), and its outbox row goes with the next commit, after a second alone,
     /// or when the broker stops.
-    @Test func aReceiptRidesWithTheNextCommitOrGoesAloneAfterASecond() throws {
+    @Test func aReceiptRidesWithTheNextCommitOrGoesAloneAfterASecond() async throws {
         let clock = ManualClock()
         let h = try BrokerHarness(heartbeat: 86_400, resend: 2, clock: clock)
         defer { h.stop() }
@@ -124,8 +124,7 @@ import MusterWire
         try barrier(first.caseID)  // the loop turned after the clock moved ...
         try barrier(first.caseID)  // ... and the turn before this one handed the receipt to the writer
         // which commits it on its own thread: the barriers do not wait for that (bounded wait).
-        let deadline = Date().addingTimeInterval(10)
-        while commits() == before && Date() < deadline { usleep(1_000) }
+        _ = try await AdapterKitTests.eventually(10) { commits() > before }
         #expect(commits() == before + 1, "alone, a second later")
         #expect(try h.store.pendingPushes().isEmpty, "its row went with that commit")
         clock.advance(seconds: 3)
