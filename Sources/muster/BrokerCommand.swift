@@ -60,6 +60,7 @@ struct BrokerCommand: ParsableCommand {
                 ************************************************************************************\n
                 """.utf8))
         }
+        logger.info("allocator", metadata: ["malloc": "\(Allocator.describe())"])
         let calendarCheck = cfg.checkCalendar(today: Date())
         if let e = calendarCheck.error {
             FileHandle.standardError.write(Data("config error: \(e)\n".utf8))
