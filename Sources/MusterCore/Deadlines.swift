@@ -34,25 +34,82 @@ public struct Period: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The rules the core decides by: loaded from config by the shell, passed in as a value.
+/// Every decision holds them (`Ledger.Run`), so the tables live in one box: a copy is one retain
+/// instead of one for each table inside, and a change copies the box first when it is shared.
 public struct Rules: Sendable, Equatable {
-    public var routing: Routing
-    public var grids: GridMap
-    public var sla: SLAPolicy
-    public var calendar: WorkCalendar
+    /// Changed only through `unshared()`, when nothing else holds it.
+    private final class Tables: @unchecked Sendable {
+        var routing: Routing
+        var grids: GridMap
+        var sla: SLAPolicy
+        var calendar: WorkCalendar
+        var mergeWindow: Period
+        var classifier: TextClassifier
+        var threshold: Double
+
+        init(routing: Routing, grids: GridMap, sla: SLAPolicy, calendar: WorkCalendar, mergeWindow: Period,
+             classifier: TextClassifier, threshold: Double) {
+            self.routing = routing; self.grids = grids; self.sla = sla; self.calendar = calendar
+            self.mergeWindow = mergeWindow; self.classifier = classifier; self.threshold = threshold
+        }
+
+        func copy() -> Tables {
+            Tables(routing: routing, grids: grids, sla: sla, calendar: calendar, mergeWindow: mergeWindow,
+                   classifier: classifier, threshold: threshold)
+        }
+    }
+
+    private var tables: Tables
+
+    private mutating func unshared() -> Tables {
+        if !isKnownUniquelyReferenced(&tables) { tables = tables.copy() }
+        return tables
+    }
+
+    public var routing: Routing {
+        _read { yield tables.routing }
+        _modify { let t = unshared(); yield &t.routing }
+    }
+    public var grids: GridMap {
+        _read { yield tables.grids }
+        _modify { let t = unshared(); yield &t.grids }
+    }
+    public var sla: SLAPolicy {
+        _read { yield tables.sla }
+        _modify { let t = unshared(); yield &t.sla }
+    }
+    public var calendar: WorkCalendar {
+        _read { yield tables.calendar }
+        _modify { let t = unshared(); yield &t.calendar }
+    }
     /// Reports of the same category, grid and address within this window join one case (并单).
-    public var mergeWindow: Period
+    public var mergeWindow: Period {
+        _read { yield tables.mergeWindow }
+        _modify { let t = unshared(); yield &t.mergeWindow }
+    }
     /// 智能派单: classifies a SUBMIT without a category (Classifier/).
-    public var classifier: TextClassifier
+    public var classifier: TextClassifier {
+        _read { yield tables.classifier }
+        _modify { let t = unshared(); yield &t.classifier }
+    }
     /// The classifier's confidence below which a case goes to triage instead (0…1].
-    public var threshold: Double
+    public var threshold: Double {
+        _read { yield tables.threshold }
+        _modify { let t = unshared(); yield &t.threshold }
+    }
 
     public static let defaultThreshold = 0.8
 
     /// Without a classifier, one is trained from routing's category names and keywords.
     public init(routing: Routing, grids: GridMap, sla: SLAPolicy, calendar: WorkCalendar, mergeWindow: Period = Period(24, .h),
                 classifier: TextClassifier? = nil, threshold: Double = Rules.defaultThreshold) {
-        self.routing = routing; self.grids = grids; self.sla = sla; self.calendar = calendar; self.mergeWindow = mergeWindow
-        self.classifier = classifier ?? TextClassifier(routing: routing); self.threshold = threshold
+        tables = Tables(routing: routing, grids: grids, sla: sla, calendar: calendar, mergeWindow: mergeWindow,
+                        classifier: classifier ?? TextClassifier(routing: routing), threshold: threshold)
+    }
+
+    public static func == (a: Rules, b: Rules) -> Bool {
+        a.tables === b.tables || (a.routing == b.routing && a.grids == b.grids && a.sla == b.sla && a.calendar == b.calendar
+            && a.mergeWindow == b.mergeWindow && a.classifier == b.classifier && a.threshold == b.threshold)
     }
 
     /// The deadlines a dispatch made now gets. Computed before any fact of a decision is made,

@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+@testable import MusterCore
+
+/// `Rules` keeps its tables in one shared box (a decision's copy is one retain): it must still
+/// behave as a value.
+@Suite struct RulesTests {
+    @Test func aChangedCopyLeavesTheOriginalAsItWas() {
+        let original = Fixtures.rules
+        var copy = original
+        #expect(copy == original)
+        copy.threshold = 0.5
+        copy.sla.rules = []
+        copy.mergeWindow = Period(2, .h)
+        #expect(original.threshold == Rules.defaultThreshold)
+        #expect(!original.sla.rules.isEmpty)
+        #expect(original.mergeWindow == Period(24, .h))
+        #expect(copy.threshold == 0.5 && copy.sla.rules.isEmpty && copy.mergeWindow == Period(2, .h))
+        #expect(copy != original)
+        // Equal tables in two boxes are equal rules; changing a copy of the copy leaves the copy.
+        var back = copy
+        back.threshold = original.threshold; back.sla = original.sla; back.mergeWindow = original.mergeWindow
+        #expect(back == original)
+        #expect(copy.threshold == 0.5)
+    }
+}
