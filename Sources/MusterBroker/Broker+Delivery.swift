@@ -31,7 +31,7 @@ extension Broker {
                 }
             }
         }
-        for (rid, s) in sessions where s.subscription != nil && s.hasRoom {
+        for rid in subscribers where sessions[rid]?.hasRoom == true {
             feed(rid, now)
         }
     }

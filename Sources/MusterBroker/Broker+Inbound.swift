@@ -254,6 +254,7 @@ extension Broker {
             case .success(let s):
                 let after = max(0, s.after ?? committedSeq)
                 sessions[rid]!.subscription = Session.Subscription(sentThrough: after, types: s.types.map(Set.init))
+                subscribers.insert(rid)
                 reply(.ok, Messages.ok(re: s.id) { $0.field("after", after); $0.field("head", committedSeq) })
             }
         case .query:

@@ -57,6 +57,9 @@ public final class Broker: @unchecked Sendable {
 
     var ledger: Ledger
     var sessions: [[UInt8]: Session] = [:]
+    /// The sessions that have SUBSCRIBEd: `deliver` feeds these on each turn of the loop without
+    /// copying every session to ask.
+    var subscribers: Set<[UInt8]> = []
     var byAdapter: [String: [UInt8]] = [:]
     var outbox = Outbox()
     /// Deliveries RECEIVED (already gone from memory) whose outbox rows are not yet deleted: they
@@ -292,6 +295,7 @@ public final class Broker: @unchecked Sendable {
     /// next HELLO.
     func drop(_ routingID: [UInt8], reason: String) {
         guard let s = sessions.removeValue(forKey: routingID) else { return }
+        subscribers.remove(routingID)
         if byAdapter[s.actor.adapter] == routingID { byAdapter[s.actor.adapter] = nil }
         for d in s.inFlight.keys.sorted() { outbox.requeue(d) }
         logger.info("session ended", metadata: ["adapter": "\(s.actor.adapter)", "reason": "\(reason)", "requeued": "\(s.inFlight.count)"])

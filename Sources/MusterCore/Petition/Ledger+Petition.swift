@@ -105,7 +105,8 @@ extension Ledger {
 
     /// The row the fact takes in its petition's table, read before the fact changes anything.
     func petitionRow(for fact: Fact) -> PetitionMachine.Row? {
-        guard let p = cases[fact.caseID]?.petition, let trigger = petitionTrigger(fact.change) else { return nil }
+        // The trigger first: most facts have none, and then the case need not be looked up.
+        guard let trigger = petitionTrigger(fact.change), let p = cases[fact.caseID]?.petition else { return nil }
         let lead = leadDispatch(of: fact.caseID)
         return PetitionMachine.table.outcome(p.state, trigger) { holds($0, p, lead, at: fact.at) }.row
     }
