@@ -34,9 +34,9 @@ let package = Package(
     targets: [
         // libzmq from Debian's libzmq3-dev; no pkgConfig: to avoid a harmless flag warning.
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
-        // jemalloc from Debian's libjemalloc-dev: the muster executable allocates through it (glibc's
-        // malloc and free were ~10 % of a lifecycle's CPU; docs/PERFORMANCE.md, eleventh round).
-        .systemLibrary(name: "CJemalloc", providers: [.apt(["libjemalloc-dev"])]),
+        // TCMalloc from Debian's libgoogle-perftools-dev: the muster executable allocates through it
+        // (glibc's malloc and free were ~10 % of a lifecycle's CPU; docs/PERFORMANCE.md, eleventh round).
+        .systemLibrary(name: "CTCMalloc", providers: [.apt(["libgoogle-perftools-dev"])]),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         .target(name: "MusterWire"),
         .target(name: "MusterCore", dependencies: ["MusterWire", .product(name: "Crypto", package: "swift-crypto")]),
@@ -135,7 +135,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "muster", dependencies: [
-            "CJemalloc", "MusterBroker", "MusterAdapterKit", "MusterPlugins", "HotlineIntake", "PetitionOffice", "TableImport", "MusterWeb", "MusterStore", "MusterConfig", "MusterWire",
+            "CTCMalloc", "MusterBroker", "MusterAdapterKit", "MusterPlugins", "HotlineIntake", "PetitionOffice", "TableImport", "MusterWeb", "MusterStore", "MusterConfig", "MusterWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),

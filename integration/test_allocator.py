@@ -1,4 +1,4 @@
-"""The muster executable allocates through jemalloc (issue 16, docs/PERFORMANCE.md's eleventh round):
+"""The muster executable allocates through TCMalloc (issue 16, docs/PERFORMANCE.md's eleventh round):
 glibc's malloc and free were ~10 % of the broker's CPU a lifecycle. The broker says at start whose
 malloc the dynamic linker hands every library (Swift's runtime, SQLite, libzmq), asked of the
 running process rather than assumed."""
@@ -15,9 +15,9 @@ def allocator_line(broker) -> str:
     return m.group(1)
 
 
-def test_the_broker_allocates_through_jemalloc(make_broker):
+def test_the_broker_allocates_through_tcmalloc(make_broker):
     broker = make_broker()
-    assert re.fullmatch(r"jemalloc \d+\.\d+\.\d+.*", allocator_line(broker))
+    assert re.fullmatch(r"gperftools \d+\.\d+.* \(TCMalloc\)", allocator_line(broker)), allocator_line(broker)
     maps = Path(f"/proc/{broker.child.proc.pid}/maps").read_text()
-    assert "libjemalloc.so" in maps
+    assert "libtcmalloc_minimal.so" in maps
 

@@ -9,8 +9,8 @@ need_apt=()
 # chromium, chromium-driver, fonts-noto-cjk: the seat console's and the centre's screen in headless Chromium
 # (integration/test_console.py, integration/test_web_screen.py).
 # zlib1g-dev: ZIPFoundation reads the hotline's .xlsx exports (muster import hotline).
-# libjemalloc-dev: the muster executable allocates through jemalloc (Package.swift, CJemalloc).
-for pkg in libzmq3-dev libsqlite3-dev zlib1g-dev libjemalloc-dev faketime chromium chromium-driver fonts-noto-cjk; do
+# libgoogle-perftools-dev: the muster executable allocates through TCMalloc (Package.swift, CTCMalloc).
+for pkg in libzmq3-dev libsqlite3-dev zlib1g-dev libgoogle-perftools-dev faketime chromium chromium-driver fonts-noto-cjk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

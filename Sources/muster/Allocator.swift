@@ -1,21 +1,23 @@
-import CJemalloc
+import CTCMalloc
 import Foundation
 
-/// Which allocator serves this process's malloc. The executable links jemalloc (CJemalloc): with
-/// glibc's malloc, allocating and freeing were ~10 % of the broker's CPU a lifecycle, and
-/// jemalloc's per-thread caches cut the broker's CPU a lifecycle by ~10 % (docs/PERFORMANCE.md).
+/// Which allocator serves this process's malloc. The executable links TCMalloc (CTCMalloc): with
+/// glibc's malloc, allocating and freeing were ~10 % of the broker's CPU a lifecycle
+/// (docs/PERFORMANCE.md, eleventh round). Not jemalloc, which measured a little faster: it hangs
+/// at start under libfaketime (its first clock_gettime comes before libfaketime can answer one;
+/// wolfcw/libfaketime#130), and the calendar's black-box tests run the broker under faketime.
 /// Asked of the dynamic linker rather than assumed, since a library loaded before it (or
 /// LD_PRELOAD) would take malloc back.
 enum Allocator {
-    /// "jemalloc 5.3.0-…" when jemalloc's malloc is the one every library calls; otherwise the
-    /// file whose malloc it is.
+    /// "gperftools 2.10 (TCMalloc)" when TCMalloc's malloc is the one every library calls;
+    /// otherwise the file whose malloc it is.
     static func describe() -> String {
         let library = mallocLibrary()
-        guard library.contains("jemalloc") else { return library }
-        var version: UnsafePointer<CChar>? = nil
-        var size = MemoryLayout<UnsafePointer<CChar>?>.size
-        guard mallctl("version", &version, &size, nil, 0) == 0, let version else { return "jemalloc" }
-        return "jemalloc " + String(cString: version)
+        guard library.contains("tcmalloc") else { return library }
+        var major: Int32 = 0, minor: Int32 = 0
+        var patch: UnsafePointer<CChar>? = nil
+        guard let version = tc_version(&major, &minor, &patch) else { return "TCMalloc" }
+        return String(cString: version) + " (TCMalloc)"
     }
 
     /// The file that defines the `malloc` the dynamic linker resolves for everyone (RTLD_DEFAULT),
