@@ -40,8 +40,11 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         .target(name: "MusterWire"),
         .target(name: "MusterCore", dependencies: ["MusterWire", .product(name: "Crypto", package: "swift-crypto")]),
+        // SQLite's global memory statistics turned off before the store opens (sqlite3_config is
+        // variadic: C can call it, Swift cannot). Debian's libsqlite3-dev, as GRDB's.
+        .target(name: "CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "MusterStore", dependencies: [
-            "MusterCore", "MusterWire",
+            "MusterCore", "MusterWire", "CSQLiteSetup",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),

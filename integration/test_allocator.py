@@ -1,7 +1,8 @@
-"""The muster executable allocates through TCMalloc (issue 16, docs/PERFORMANCE.md's eleventh round):
-glibc's malloc and free were ~10 % of the broker's CPU a lifecycle. The broker says at start whose
-malloc the dynamic linker hands every library (Swift's runtime, SQLite, libzmq), asked of the
-running process rather than assumed."""
+"""What every allocation of the broker goes through (issue 16, docs/PERFORMANCE.md's eleventh round):
+TCMalloc, since glibc's malloc and free were ~10 % of the broker's CPU a lifecycle, and SQLite
+without its global memory statistics, whose mutex every sqlite3_malloc of every thread took. The
+broker says at start whose malloc the dynamic linker hands every library (Swift's runtime, SQLite,
+libzmq) and whether SQLite counts its memory, both asked of the running process."""
 from __future__ import annotations
 
 import re
@@ -21,3 +22,12 @@ def test_the_broker_allocates_through_tcmalloc(make_broker):
     maps = Path(f"/proc/{broker.child.proc.pid}/maps").read_text()
     assert "libtcmalloc_minimal.so" in maps
 
+
+
+def test_sqlite_keeps_no_memory_statistics_in_the_broker(make_broker):
+    broker = make_broker()
+    text = broker.child.stderr_path.read_text(encoding="utf-8", errors="replace")
+    m = re.search(r"memory_statistics=(\w+) \[muster\] sqlite", text)
+    assert m, f"no sqlite line in the broker's log:\n{broker.stderr_tail()}"
+    # Asked of SQLite after the store opened: with the statistics on it would count its page cache.
+    assert m.group(1) == "off"

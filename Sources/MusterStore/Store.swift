@@ -1,3 +1,4 @@
+import CSQLiteSetup
 import Foundation
 import GRDB
 import MusterCore
@@ -25,7 +26,16 @@ public final class Store: CaseStore, @unchecked Sendable {
     /// How delivery numbers are written on the wire and recognised in RECEIVED.
     public private(set) var deliveryIDs = DeliveryIDs(key: [], plainThrough: 0)
 
+    /// SQLite's memory statistics turned off once, before the process's first connection opens
+    /// (`CSQLiteSetup`: they cost every allocation a process-wide mutex). In a process that
+    /// opened SQLite before, they stay on.
+    private static let memoryStatisticsOff: Void = { _ = muster_sqlite_memstatus_off() }()
+
+    /// Whether SQLite still counts the memory it holds (and takes that mutex to do so).
+    public static var sqliteCountsMemory: Bool { muster_sqlite_memory_counted() != 0 }
+
     public init(path: String, synchronous: Synchronous = .full) throws {
+        _ = Store.memoryStatisticsOff
         self.path = path
         self.synchronous = synchronous
         let dir = (path as NSString).deletingLastPathComponent

@@ -79,6 +79,7 @@ struct BrokerCommand: ParsableCommand {
         let registry = PrometheusCollectorRegistry()
         if health != nil { MetricsSystem.bootstrap(Self.prometheus(registry)) }
         let store = try Store(path: databasePath, synchronous: sync)
+        logger.info("sqlite", metadata: ["memory_statistics": "\(Store.sqliteCountsMemory ? "on" : "off")"])
         try store.checkpointInBackground()
         let broker = try Broker(config: cfg, store: store, endpoint: endpoint, logger: logger, metrics: health != nil)
         if let (host, port) = health {
