@@ -66,6 +66,9 @@ public struct Rules: Sendable, Equatable {
         return tables
     }
 
+    /// Whether both hold the one box (tests: a change through a copy must have copied it).
+    func sharesTables(with other: Rules) -> Bool { tables === other.tables }
+
     public var routing: Routing {
         _read { yield tables.routing }
         _modify { let t = unshared(); yield &t.routing }

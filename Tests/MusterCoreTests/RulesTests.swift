@@ -23,4 +23,17 @@ import Testing
         #expect(back == original)
         #expect(copy.threshold == 0.5)
     }
+
+    @Test func aChangeToAnyTableThroughACopyCopiesTheBoxFirst() {
+        let original = Fixtures.rules
+        func check<T>(_ path: WritableKeyPath<Rules, T>) {
+            var copy = original
+            #expect(copy.sharesTables(with: original))
+            copy[keyPath: path] = original[keyPath: path]
+            #expect(!copy.sharesTables(with: original), "\(path)")
+            #expect(copy == original)
+        }
+        check(\.routing); check(\.grids); check(\.sla); check(\.calendar)
+        check(\.mergeWindow); check(\.classifier); check(\.threshold)
+    }
 }
