@@ -23,7 +23,6 @@ def test_the_broker_allocates_through_tcmalloc(make_broker):
     assert "libtcmalloc_minimal.so" in maps
 
 
-
 def test_sqlite_keeps_no_memory_statistics_in_the_broker(make_broker):
     broker = make_broker()
     text = broker.child.stderr_path.read_text(encoding="utf-8", errors="replace")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Muster needs and is missing: libzmq and SQLite headers (Debian packages),
-# pyzmq and pytest (PyPI) for the language-neutral integration tests. Idempotent and quiet
+# Installs what Muster needs and is missing: libzmq, SQLite and TCMalloc to build against and the
+# test tools (Debian packages), pyzmq and pytest (PyPI) for the language-neutral integration tests. Idempotent and quiet
 # when everything is there.
 set -euo pipefail
 

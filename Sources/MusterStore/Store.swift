@@ -28,7 +28,8 @@ public final class Store: CaseStore, @unchecked Sendable {
 
     /// SQLite's memory statistics turned off once, before the process's first connection opens
     /// (`CSQLiteSetup`: they cost every allocation a process-wide mutex). In a process that
-    /// opened SQLite before, they stay on.
+    /// opened SQLite before, they stay on (in a test process another thread may be using SQLite
+    /// meanwhile, which SQLite does not allow: at worst its memory counters are off).
     private static let memoryStatisticsOff: Void = { _ = muster_sqlite_memstatus_off() }()
 
     /// Whether SQLite still counts the memory it holds (and takes that mutex to do so).

@@ -105,7 +105,7 @@ extension Ledger {
 
     /// The row the fact takes in its petition's table, read before the fact changes anything.
     func petitionRow(for fact: Fact) -> PetitionMachine.Row? {
-        // The trigger first: most facts have none, and then the case need not be looked up.
+        // The trigger first: a fact without one (the clocks', a verify, a close…) needs no look-up of its case.
         guard let trigger = petitionTrigger(fact.change), let p = cases[fact.caseID]?.petition else { return nil }
         let lead = leadDispatch(of: fact.caseID)
         return PetitionMachine.table.outcome(p.state, trigger) { holds($0, p, lead, at: fact.at) }.row
