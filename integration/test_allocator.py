@@ -9,24 +9,22 @@ import re
 from pathlib import Path
 
 
-def allocator_line(broker) -> str:
-    text = broker.child.stderr_path.read_text(encoding="utf-8", errors="replace") if broker.child else ""
-    m = re.search(r"malloc=(.+?) \[muster\] allocator", text)
-    assert m, f"no allocator line in the broker's log:\n{broker.stderr_tail()}"
+def start_line(broker, pattern: str) -> str:
+    """The value a start-up line of the broker's log gives (logged before it listens)."""
+    m = re.search(pattern, broker.child.stderr_path.read_text(encoding="utf-8", errors="replace"))
+    assert m, f"no /{pattern}/ in the broker's log:\n{broker.stderr_tail()}"
     return m.group(1)
 
 
 def test_the_broker_allocates_through_tcmalloc(make_broker):
     broker = make_broker()
-    assert re.fullmatch(r"gperftools \d+\.\d+.* \(TCMalloc\)", allocator_line(broker)), allocator_line(broker)
+    malloc = start_line(broker, r"malloc=(.+?) \[muster\] allocator")
+    assert re.fullmatch(r"gperftools \d+\.\d+.* \(TCMalloc\)", malloc), malloc
     maps = Path(f"/proc/{broker.child.proc.pid}/maps").read_text()
     assert "libtcmalloc_minimal.so" in maps
 
 
 def test_sqlite_keeps_no_memory_statistics_in_the_broker(make_broker):
     broker = make_broker()
-    text = broker.child.stderr_path.read_text(encoding="utf-8", errors="replace")
-    m = re.search(r"memory_statistics=(\w+) \[muster\] sqlite", text)
-    assert m, f"no sqlite line in the broker's log:\n{broker.stderr_tail()}"
     # Asked of SQLite after the store opened: with the statistics on it would count its page cache.
-    assert m.group(1) == "off"
+    assert start_line(broker, r"memory_statistics=(\w+) \[muster\] sqlite") == "off"

@@ -37,8 +37,8 @@ public struct Period: Sendable, Equatable, CustomStringConvertible {
 /// Every decision holds them (`Ledger.Run`), so the tables live in one box: a copy is one retain
 /// instead of one for each table inside, and a change copies the box first when it is shared.
 public struct Rules: Sendable, Equatable {
-    /// Changed only through `unshared()`, when nothing else holds it.
-    private final class Tables: @unchecked Sendable {
+    /// The tables themselves, a plain value.
+    private struct Tables: Equatable {
         var routing: Routing
         var grids: GridMap
         var sla: SLAPolicy
@@ -46,59 +46,54 @@ public struct Rules: Sendable, Equatable {
         var mergeWindow: Period
         var classifier: TextClassifier
         var threshold: Double
-
-        init(routing: Routing, grids: GridMap, sla: SLAPolicy, calendar: WorkCalendar, mergeWindow: Period,
-             classifier: TextClassifier, threshold: Double) {
-            self.routing = routing; self.grids = grids; self.sla = sla; self.calendar = calendar
-            self.mergeWindow = mergeWindow; self.classifier = classifier; self.threshold = threshold
-        }
-
-        func copy() -> Tables {
-            Tables(routing: routing, grids: grids, sla: sla, calendar: calendar, mergeWindow: mergeWindow,
-                   classifier: classifier, threshold: threshold)
-        }
     }
 
-    private var tables: Tables
+    /// Changed only through `unshared()`, when nothing else holds it.
+    private final class Box: @unchecked Sendable {
+        var tables: Tables
+        init(_ tables: Tables) { self.tables = tables }
+    }
 
-    private mutating func unshared() -> Tables {
-        if !isKnownUniquelyReferenced(&tables) { tables = tables.copy() }
-        return tables
+    private var box: Box
+
+    private mutating func unshared() -> Box {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.tables) }
+        return box
     }
 
     /// Whether both hold the one box (tests: a change through a copy must have copied it).
-    func sharesTables(with other: Rules) -> Bool { tables === other.tables }
+    func sharesTables(with other: Rules) -> Bool { box === other.box }
 
     public var routing: Routing {
-        _read { yield tables.routing }
-        _modify { let t = unshared(); yield &t.routing }
+        _read { yield box.tables.routing }
+        _modify { let b = unshared(); yield &b.tables.routing }
     }
     public var grids: GridMap {
-        _read { yield tables.grids }
-        _modify { let t = unshared(); yield &t.grids }
+        _read { yield box.tables.grids }
+        _modify { let b = unshared(); yield &b.tables.grids }
     }
     public var sla: SLAPolicy {
-        _read { yield tables.sla }
-        _modify { let t = unshared(); yield &t.sla }
+        _read { yield box.tables.sla }
+        _modify { let b = unshared(); yield &b.tables.sla }
     }
     public var calendar: WorkCalendar {
-        _read { yield tables.calendar }
-        _modify { let t = unshared(); yield &t.calendar }
+        _read { yield box.tables.calendar }
+        _modify { let b = unshared(); yield &b.tables.calendar }
     }
     /// Reports of the same category, grid and address within this window join one case (并单).
     public var mergeWindow: Period {
-        _read { yield tables.mergeWindow }
-        _modify { let t = unshared(); yield &t.mergeWindow }
+        _read { yield box.tables.mergeWindow }
+        _modify { let b = unshared(); yield &b.tables.mergeWindow }
     }
     /// 智能派单: classifies a SUBMIT without a category (Classifier/).
     public var classifier: TextClassifier {
-        _read { yield tables.classifier }
-        _modify { let t = unshared(); yield &t.classifier }
+        _read { yield box.tables.classifier }
+        _modify { let b = unshared(); yield &b.tables.classifier }
     }
     /// The classifier's confidence below which a case goes to triage instead (0…1].
     public var threshold: Double {
-        _read { yield tables.threshold }
-        _modify { let t = unshared(); yield &t.threshold }
+        _read { yield box.tables.threshold }
+        _modify { let b = unshared(); yield &b.tables.threshold }
     }
 
     public static let defaultThreshold = 0.8
@@ -106,13 +101,12 @@ public struct Rules: Sendable, Equatable {
     /// Without a classifier, one is trained from routing's category names and keywords.
     public init(routing: Routing, grids: GridMap, sla: SLAPolicy, calendar: WorkCalendar, mergeWindow: Period = Period(24, .h),
                 classifier: TextClassifier? = nil, threshold: Double = Rules.defaultThreshold) {
-        tables = Tables(routing: routing, grids: grids, sla: sla, calendar: calendar, mergeWindow: mergeWindow,
-                        classifier: classifier ?? TextClassifier(routing: routing), threshold: threshold)
+        box = Box(Tables(routing: routing, grids: grids, sla: sla, calendar: calendar, mergeWindow: mergeWindow,
+                         classifier: classifier ?? TextClassifier(routing: routing), threshold: threshold))
     }
 
     public static func == (a: Rules, b: Rules) -> Bool {
-        a.tables === b.tables || (a.routing == b.routing && a.grids == b.grids && a.sla == b.sla && a.calendar == b.calendar
-            && a.mergeWindow == b.mergeWindow && a.classifier == b.classifier && a.threshold == b.threshold)
+        a.box === b.box || a.box.tables == b.box.tables
     }
 
     /// The deadlines a dispatch made now gets. Computed before any fact of a decision is made,
