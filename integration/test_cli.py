@@ -376,7 +376,7 @@ def test_verify_log_checks_the_waiting_rungs(make_broker, peers):
     con = sqlite3.connect(broker.db)  # the broker has stopped: a tamperer's hand
     with con:  # the rung taken out of its owner's row
         con.execute("""UPDATE ladders SET rungs = (SELECT json_group_array(json(value)) FROM json_each(rungs)
-                                                   WHERE json_extract(value, '$.id') <> ?)
+                                                   WHERE coalesce(value ->> 7, owner || '/' || (value ->> 0) || '/' || (value ->> 1)) <> ?)
                        WHERE owner = (SELECT owner FROM timers WHERE id = ?)""", (rungs[0][0], rungs[0][0]))
     con.close()
     v = verify_log(broker.db)

@@ -326,6 +326,36 @@ enum Schema {
                 DROP INDEX requests_by_age;
                 """)
         }
+        m.registerMigration("v14: waiting rungs as arrays") { db in
+            // A rung an array, `[stem, rung, level, notice, to, due, deadline]`, its id
+            // `owner/stem/rung` (RungsColumn): the member names were half the bytes of
+            // the row rewritten at most acts. An id of another form is kept as an eighth member.
+            try db.execute(sql: """
+                UPDATE ladders SET rungs = (
+                    SELECT json_group_array(
+                        CASE WHEN id = ladders.owner || '/' || stem || '/' || rung
+                                  AND (stem = clock OR (substr(stem, 1, length(clock) + 1) = clock || '.'
+                                       AND length(stem) > length(clock) + 1 AND substr(stem, length(clock) + 2) NOT GLOB '*[^0-9]*'))
+                             THEN json_array(stem, rung, level, notice, recipients, due, deadline)
+                             ELSE json_array(clock, rung, level, notice, recipients, due, deadline, id) END)
+                    FROM (SELECT id, clock, rung, level, notice, recipients, due, deadline,
+                                 substr(id, length(ladders.owner) + 2, length(id) - length(ladders.owner) - length(rung) - 2) AS stem
+                          FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.clock') AS clock,
+                                       json_extract(value, '$.rung') AS rung, json_extract(value, '$.level') AS level,
+                                       json_extract(value, '$.notice') AS notice, json_extract(value, '$.to') AS recipients,
+                                       json_extract(value, '$.due') AS due, json_extract(value, '$.deadline') AS deadline
+                                FROM json_each(ladders.rungs) ORDER BY key)));
+                DROP VIEW timers;
+                CREATE VIEW timers AS
+                SELECT coalesce(r.value ->> 7, l.owner || '/' || (r.value ->> 0) || '/' || (r.value ->> 1)) AS id,
+                       l.owner AS owner, l.case_id AS case_id,
+                       CASE WHEN l.owner = l.case_id THEN NULL ELSE l.owner END AS dispatch_id, l.agency AS agency,
+                       CASE instr(r.value ->> 0, '.') WHEN 0 THEN r.value ->> 0 ELSE substr(r.value ->> 0, 1, instr(r.value ->> 0, '.') - 1) END AS clock,
+                       r.value ->> 1 AS rung, r.value ->> 2 AS level, r.value ->> 3 AS notice, r.value ->> 4 AS recipients,
+                       r.value ->> 5 AS due, r.value ->> 6 AS deadline
+                FROM ladders l, json_each(l.rungs) r;
+                """)
+        }
         return m
     }
 }

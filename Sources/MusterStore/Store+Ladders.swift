@@ -5,7 +5,7 @@ import MusterWire
 
 /// The rungs of escalation ladders still to fire, one row per owner — a dispatch, a case's own
 /// clocks, a department summoned to a whistle, an incident — in `ladders` (migration v11):
-/// the rungs as a JSON array by due, and the span of their dues, which is what paging in
+/// the rungs by due (`RungsColumn`), and the span of their dues, which is what paging in
 /// searches. The view `timers` shows a row per rung with the columns of the table it replaced.
 /// A dispatch's rungs share its case and department, so those are kept once, on the row.
 extension Store {
@@ -81,47 +81,27 @@ extension Store {
             var b = Binder(write, arena: bindArena)
             b.bind(owner); b.bind(rungs[0].caseID); b.bind(rungs[0].agency)
             b.bind(rungs[0].due.ms); b.bind(rungs[rungs.count - 1].due.ms)
-            b.bind(text: Store.rungsJSON(rungs))
+            b.bind(text: RungsColumn.encode(rungs, owner: owner))
             try b.step()
             now.append((owner, rungs))
         }
         return now
     }
 
-    /// An owner's waiting rungs, nil without a row: its JSON read here rather than through the
+    /// An owner's waiting rungs, nil without a row: its column read here rather than through the
     /// view's `json_each` and GRDB rows, which made every ACK and RESOLVE (a clock stopped)
     /// cost more than the six rows it replaced.
     static func ladder(_ statement: Statement, owner: String) throws -> [LadderTimer]? {
         var b = Binder(statement); b.bind(owner)
         var found: [LadderTimer]?
         try b.rows { row in
-            let caseID = row.text(0), agency = row.isNull(1) ? nil : codes(row.text(1))
-            guard let tree = try? JSONTree.parse(row.bytes(2)), case .array(let items) = tree.value else {
-                throw StoreError.corrupt("ladders.rungs of \(owner) is not a JSON array")
+            let caseID = row.text(0), agency = row.isNull(1) ? nil : codes(row.text(1)), column = row.bytes(2)
+            guard let rungs = RungsColumn.decode(column, owner: owner, caseID: caseID, agency: agency) else {
+                throw StoreError.corrupt("ladders.rungs of \(owner): \(String(decoding: column, as: UTF8.self))")
             }
-            found = try items.map { item in
-                guard case .string(let id)? = item["id"]?.value, case .string(let clockName)? = item["clock"]?.value,
-                      let clock = ClockKind(rawValue: clockName), case .number(let rung)? = item["rung"]?.value, let rung = Int(rung),
-                      case .number(let level)? = item["level"]?.value, let level = Int(level),
-                      case .string(let notice)? = item["notice"]?.value, case .string(let to)? = item["to"]?.value,
-                      case .number(let due)? = item["due"]?.value, let due = Int64(due),
-                      case .number(let deadline)? = item["deadline"]?.value, let deadline = Int64(deadline)
-                else { throw StoreError.corrupt("a rung of \(owner) in ladders.rungs: \(String(decoding: row.bytes(2), as: UTF8.self))") }
-                return LadderTimer(id: id, caseID: caseID, dispatchID: owner == caseID ? nil : owner, agency: agency, clock: clock,
-                                   rung: rung, level: level, notice: codes(notice), to: list(to), due: Date(ms: due), deadline: Date(ms: deadline))
-            }
+            found = rungs
         }
         return found
-    }
-
-    /// `ladders.rungs`: what a rung has of its own (its owner's case and department are the row's).
-    static func rungsJSON(_ rungs: [LadderTimer]) -> [UInt8] {
-        JSONWriter.array(count: rungs.count, capacity: rungs.count * 160) { i, w in
-            let t = rungs[i]
-            w.field("id", t.id); w.field("clock", t.clock.rawValue); w.field("rung", t.rung); w.field("level", t.level)
-            w.field("notice", t.notice); w.field("to", t.to.count == 1 ? t.to[0] : t.to.joined(separator: ","))
-            w.field("due", t.due.ms); w.field("deadline", t.deadline.ms)
-        }
     }
 
     /// Every waiting rung due by `through` (all of them without it).

@@ -131,4 +131,85 @@ struct LadderRowsTests {
                            #"[id:"D0000000001/ack/0" dispatch_id:"D0000000001" agency:"chengguan" recipients:"agency" due:1000]"#,
                            #"[id:"D0000000001/ack/1" dispatch_id:"D0000000001" agency:"chengguan" recipients:"agency,ops" due:2000]"#])
     }
+    /// Rungs of every form a row holds — a stage in the id, an owner with a slash (a summoned
+    /// department), an id of no known form, notices to escape — read back the same from the
+    /// column and through the `timers` view, and the row keeps no member names.
+    @Test func everyRungReadsBackTheSameFromItsColumnAndThroughTheView() throws {
+        let store = try Store(path: StoreFixtures.tempDB())
+        let d = "D0000000001", w = "W0000000001/chengguan"
+        func rung(_ id: String, _ owner: String, _ clock: ClockKind, _ i: Int, notice: String = "督办", to: [String] = ["agency"]) -> LadderTimer {
+            LadderTimer(id: id, caseID: owner == d ? "C0000000001" : "W0000000001", dispatchID: owner, agency: "chengguan", clock: clock,
+                        rung: i, level: i + 1, notice: notice, to: to, due: Self.t0.adding(ms: Int64(i) * 60_000), deadline: Self.t0.adding(ms: 600_000))
+        }
+        let dispatchRungs = [
+            rung("\(d)/ack/0", d, .ack, 0, notice: "催办 \"quoted\" \\ and\na line\t\u{01}\r", to: ["agency", "supervisor", "ops"]),
+            rung("\(d)/milestone.2/1", d, .milestone, 1),
+            rung("\(d)/return/2", d, .return, 2, to: []),
+            rung("legacy-\(d)-resolve-3", d, .resolve, 3),           // no known form: kept whole
+            rung("\(d)/milestone.x/4", d, .milestone, 4),             // a stage that is not a number
+            rung("\(d)/ack/05", d, .ack, 5),                          // a rung written another way
+            rung("\(d)/resolve/6", d, .ack, 6),                       // the id names another clock
+        ]
+        let summonRungs = [rung("\(w)/whistle/0", w, .whistle, 0)]
+        try Self.commit(store, (dispatchRungs + summonRungs).map { .add($0) })
+        let (fromColumn, column, viewed) = try store.read { db in
+            let read = try db.cachedStatement(sql: "SELECT case_id, agency, rungs FROM ladders WHERE owner = ?")
+            return (try Store.ladder(read, owner: d), try String.fetchOne(db, sql: "SELECT rungs FROM ladders WHERE owner = ?", arguments: [d]),
+                    try Store.timers(db, sql: "SELECT * FROM timers", arguments: []))
+        }
+        #expect(fromColumn == dispatchRungs, "the column read back whole, in order of due")
+        #expect(Set(viewed) == Set(dispatchRungs + summonRungs), "the view shows the same rungs")
+        #expect(column?.contains("\"notice\"") == false && column?.hasPrefix(#"[["ack",0,1,"#) == true, "arrays, no member names: \(column ?? "")")
+        let whole = try store.read { db in
+            try String.fetchAll(db, sql: "SELECT value ->> 7 FROM ladders, json_each(rungs) WHERE value ->> 7 IS NOT NULL ORDER BY 1")
+        }
+        #expect(whole == ["D0000000001/ack/05", "D0000000001/milestone.x/4", "D0000000001/resolve/6", "legacy-D0000000001-resolve-3"],
+                "only the ids of no known form are kept whole")
+    }
+
+    /// A column that is not rungs is a corrupt store, said with its owner, not a rung made up.
+    @Test func aColumnOfAnotherFormIsCorrupt() throws {
+        let path = StoreFixtures.tempDB()
+        let store = try Store(path: path)
+        let d = "D0000000001", raw = try DatabaseQueue(path: path)
+        for bad in [#"[{"id":"D0000000001/ack/0"}]"#, #"[["nonesuch",0,1,"r","ops",1,2]]"#, #"[["ack.",0,1,"r","ops",1,2]]"#,
+                    #"[["ack","0",1,"r","ops",1,2]]"#, #"[["ack",0,1,"r","ops",1]]"#, "not json"] {
+            try raw.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO ladders VALUES (?, 'C0000000001', 'chengguan', 1, 2, ?)", arguments: [d, bad])
+            }
+            #expect(throws: StoreError.self, "\(bad)") {
+                try store.read { db in try Store.ladder(db.cachedStatement(sql: "SELECT case_id, agency, rungs FROM ladders WHERE owner = ?"), owner: d) }
+            }
+        }
+    }
+
+    /// v14 rewrites each row's objects as arrays: the view shows the same rungs before and after.
+    @Test func theMigrationToArraysKeepsEveryRungAsTheViewShowedIt() throws {
+        let path = StoreFixtures.tempDB()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: "v13: no index the write path feeds and no read needs")
+        let objects = #"""
+            [{"id":"D0000000001/ack/0","clock":"ack","rung":0,"level":1,"notice":"催\"办","to":"agency,ops","due":1000,"deadline":2000},
+             {"id":"D0000000001/milestone.12/1","clock":"milestone","rung":1,"level":2,"notice":"supervise","to":"ops","due":2000,"deadline":2000},
+             {"id":"D0000000001/milestone.1x/2","clock":"milestone","rung":2,"level":3,"notice":"report","to":"","due":3000,"deadline":2000},
+             {"id":"odd","clock":"resolve","rung":3,"level":3,"notice":"report","to":"ops","due":4000,"deadline":2000}]
+            """#
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO ladders VALUES ('D0000000001', 'C0000000001', 'chengguan', 1000, 4000, ?)", arguments: [objects])
+            try db.execute(sql: """
+                INSERT INTO ladders VALUES ('W0000000001/chengguan', 'W0000000001', 'chengguan', 500, 500,
+                    '[{"id":"W0000000001/chengguan/whistle/0","clock":"whistle","rung":0,"level":1,"notice":"remind","to":"agency","due":500,"deadline":600}]')
+                """)
+        }
+        let viewed = { try queue.read { db in try Row.fetchAll(db, sql: "SELECT * FROM timers ORDER BY owner, due").map { "\($0)" } } }
+        let before = try viewed()
+        try Schema.migrator.migrate(queue)
+        #expect(try viewed() == before)
+        #expect(before.count == 5)
+        let lengths = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT group_concat(json_array_length(value), ',') FROM ladders, json_each(rungs) GROUP BY owner ORDER BY owner")
+        }
+        #expect(lengths == ["7,7,8,8", "7"], "arrays; the two ids of no known form kept whole")
+    }
 }
