@@ -127,8 +127,15 @@ extension Broker {
             }
             if let last = logged.last {
                 committedSeq = last.seq
-                recent.append(contentsOf: logged)
-                if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
+                // Kept to feed subscribers from memory. With none, none is kept (each fact a copy
+                // and a release later): one who subscribes later is fed from the store until it
+                // has caught up. Emptied, not left as it was: a stale tail would end its feed.
+                if subscribers.isEmpty {
+                    recent.removeAll()
+                } else {
+                    recent.append(contentsOf: logged)
+                    if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
+                }
             }
             // Finished cases leave memory now that they are durable (unless a later batch changed
             // them); open ones beyond the bound too, the longest untouched first.

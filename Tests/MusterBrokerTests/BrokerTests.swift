@@ -296,6 +296,35 @@ import MusterWire
         #expect(forbidden.1["code"] as? String == "forbidden")
     }
 
+    /// The facts committed while nobody subscribed are not kept in memory: a monitor that comes
+    /// back gets them from the store, then the live ones, none missing and none twice.
+    @Test func aSubscriberWhoComesBackGetsWhatWasCommittedWhileNobodySubscribed() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-r", roles: ["intake"])
+        func events(_ monitor: TestPeer, _ count: Int) throws -> [Int] {
+            var seqs: [Int] = []
+            while seqs.count < count, let e = try monitor.push(.event) {
+                seqs.append(e["seq"] as! Int)
+                try monitor.received([e["delivery"] as! String])
+            }
+            return seqs
+        }
+        let first = try TestPeer(h.endpoint, name: "mon-1")
+        _ = try first.hello(adapter: "monitor-r", roles: ["monitor"])
+        #expect(try first.request(.subscribe, ["after": 0]).0 == .ok)
+        _ = try intake.request(.submit, ["case": Self.caseBody("r-1")])
+        #expect(try events(first, 3) == [1, 2, 3], "fed from memory while subscribed")
+        let again = try TestPeer(h.endpoint, name: "mon-2")  // replaces the first: nobody subscribes now
+        _ = try again.hello(adapter: "monitor-r", roles: ["monitor"])
+        _ = try intake.request(.submit, ["case": Self.caseBody("r-2", category: "street_vending")])
+        #expect(try again.request(.subscribe, ["after": 3]).0 == .ok)
+        _ = try intake.request(.submit, ["case": Self.caseBody("r-3", address: "另一个地址")])
+        #expect(try events(again, 6) == Array(4...9), "r-2's from the store, then r-3's live")
+        first.close()
+    }
+
     @Test func aSecondConnectionWithTheSameAdapterReplacesTheFirst() throws {
         let h = try BrokerHarness()
         defer { h.stop() }
