@@ -142,8 +142,9 @@ extension Broker {
             // (At most `maxBatchesInFlight` sets to ask: building their union cost more.)
             let later = { (c: String) in self.inFlight.contains { $0.cases.contains(c) } }
             for c in b.cases where !later(c) {
-                if ledger.cases[c]?.state.isTerminal == true { ledger.evict(c) }
-                if ledger.cases[c] != nil { held.touch(c) } else { held.forget(c) }
+                // By index: `ledger.cases[c]?.state` copied the whole record to read its state.
+                if let i = ledger.cases.index(forKey: c), ledger.cases.values[i].state.isTerminal { ledger.evict(c) }
+                if ledger.cases.index(forKey: c) != nil { held.touch(c) } else { held.forget(c) }
             }
             let excess = ledger.cases.count - maxOpenCasesInMemory
             if excess > 0 { for c in held.takeOldest(excess, except: later) { ledger.release(c) } }

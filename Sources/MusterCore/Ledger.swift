@@ -231,14 +231,16 @@ public struct Ledger: Sendable, Equatable {
             for case .stop(let clocks) in row.effects { removeTimers(of: did, clocks: clocks, &fp) }
             if d.role == .lead { leadTrigger = Ledger.caseTrigger(of: trigger) }
         }
-        guard let c = cases[fact.caseID], let trigger = leadTrigger ?? fact.change.caseTrigger else { return }
-        guard let row = CaseMachine.table.outcome(c.state, trigger, holds: { holds($0, c) }).row else { return }
-        if row.to != c.state {
-            cases[c.caseID]!.state = row.to
-            fp.cases.append(c.caseID)
-            if row.to.isTerminal { closeOut(c.caseID) }
+        // The record is read and changed where it is: a copy retains each of its strings.
+        guard let i = cases.index(forKey: fact.caseID), let trigger = leadTrigger ?? fact.change.caseTrigger else { return }
+        let state = cases.values[i].state, id = fact.caseID
+        guard let row = CaseMachine.table.outcome(state, trigger, holds: { holds($0, cases.values[i]) }).row else { return }
+        if row.to != state {
+            cases.values[i].state = row.to
+            fp.cases.append(id)
+            if row.to.isTerminal { closeOut(id) }
         }
-        for case .stop(let clocks) in row.effects { removeTimers(of: c.caseID, clocks: clocks, &fp) }
+        for case .stop(let clocks) in row.effects { removeTimers(of: id, clocks: clocks, &fp) }
     }
 
     mutating func removeTimers(of owner: String, clocks: [ClockKind], _ fp: inout Footprint) {
@@ -252,20 +254,19 @@ public struct Ledger: Sendable, Equatable {
         if timersByOwner[t.owner]?.isEmpty == true { timersByOwner[t.owner] = nil }
     }
 
+    /// Changes the record in place (taken out and put back, it was copied twice).
     private mutating func update(_ id: String, _ fact: Fact, _ fp: inout Footprint, _ change: (inout CaseRecord) -> Void) {
-        guard var c = cases[id] else { return }
-        change(&c)
-        c.updatedAt = fact.at
-        cases[id] = c
+        guard let i = cases.index(forKey: id) else { return }
+        change(&cases.values[i])
+        cases.values[i].updatedAt = fact.at
         fp.cases.append(id)
     }
 
     private mutating func touch(_ id: String, _ fact: Fact, _ fp: inout Footprint) { update(id, fact, &fp) { _ in } }
 
     private mutating func updateDispatch(_ id: String, _ fp: inout Footprint, _ change: (inout DispatchRecord) -> Void) {
-        guard var d = dispatches[id] else { return }
-        change(&d)
-        dispatches[id] = d
+        guard let i = dispatches.index(forKey: id) else { return }
+        change(&dispatches.values[i])
         fp.dispatches.append(id)
     }
 
