@@ -20,6 +20,10 @@ public protocol CaseCommandKind: Sendable {
     /// Decides it: checks against the tables, emits facts through `run`, returns the reply.
     /// Throws before its first fact, so a refusal changes nothing.
     static func decide(_ body: Body, _ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply
+    /// The body read, checked and decoded (the extension's; a requirement so that each kind's
+    /// is compiled for its own body: called on `any CaseCommandKind.Type` unspecialised, it
+    /// looked up the metadata of `Result<Body, WireError>` at run time on every request).
+    static func decode(_ raw: [UInt8]) -> Result<CaseCommand, WireError>
 }
 
 extension CaseCommandKind {
