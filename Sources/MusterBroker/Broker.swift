@@ -72,7 +72,8 @@ public final class Broker: @unchecked Sendable {
     /// Wire ids of the pushes of batches in flight, by delivery: each goes with its push into
     /// the outbox, so that checking a RECEIVED costs a comparison, not an HMAC.
     var madeWires: [Int64: String] = [:]
-    /// The last few thousand logged facts, so that live subscribers need no store read.
+    /// The last few thousand logged facts while anyone subscribes, so that live subscribers
+    /// need no store read; empty while nobody does (Broker+Inbound's `complete`).
     var recent: [LoggedFact] = []
     var lastTick = Date(ms: 0)
     var lastSample = Date(ms: 0)

@@ -231,7 +231,8 @@ public struct Ledger: Sendable, Equatable {
             for case .stop(let clocks) in row.effects { removeTimers(of: did, clocks: clocks, &fp) }
             if d.role == .lead { leadTrigger = Ledger.caseTrigger(of: trigger) }
         }
-        // The record is read and changed where it is: a copy retains each of its strings.
+        // The state is read and changed where it is (a copy of the record retains each of its
+        // strings); only a guarded row hands `holds` a copy.
         guard let i = cases.index(forKey: fact.caseID), let trigger = leadTrigger ?? fact.change.caseTrigger else { return }
         let state = cases.values[i].state, id = fact.caseID
         guard let row = CaseMachine.table.outcome(state, trigger, holds: { holds($0, cases.values[i]) }).row else { return }

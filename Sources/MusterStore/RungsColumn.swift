@@ -51,6 +51,7 @@ enum RungsColumn {
                 out.byte(UInt8(ascii: "]"))
             }
             out.byte(UInt8(ascii: "]"))
+            // The bound above is what keeps the writes inside; this only stops a wrong one going on.
             precondition(out.n <= bound)
             count = out.n
         }

@@ -131,6 +131,7 @@ struct LadderRowsTests {
                            #"[id:"D0000000001/ack/0" dispatch_id:"D0000000001" agency:"chengguan" recipients:"agency" due:1000]"#,
                            #"[id:"D0000000001/ack/1" dispatch_id:"D0000000001" agency:"chengguan" recipients:"agency,ops" due:2000]"#])
     }
+
     /// Rungs of every form a row holds — a stage in the id, an owner with a slash (a summoned
     /// department), an id of no known form, notices to escape — read back the same from the
     /// column and through the `timers` view, and the row keeps no member names.
