@@ -21,7 +21,7 @@ enum RungsColumn {
         var bound = 2  // brackets, commas, numbers and a clock's name take at most 113 a rung; an escape 6 a byte
         for t in rungs { bound += 128 + 6 * (t.id.utf8.count + t.notice.utf8.count + t.to.reduce(0) { $0 + $1.utf8.count + 1 }) }
         return [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-            var out = Cursor(base: buffer.baseAddress!)
+            var out = Cursor(buffer: buffer)
             out.byte(UInt8(ascii: "["))
             for (i, t) in rungs.enumerated() {
                 if i > 0 { out.byte(UInt8(ascii: ",")) }
@@ -124,38 +124,21 @@ enum RungsColumn {
     }
 }
 
-/// Writes bytes into memory the caller sized for them.
+/// Writes bytes into memory the caller sized for them, with JSONWriter's escapes and digits.
 private struct Cursor {
-    let base: UnsafeMutablePointer<UInt8>
+    let buffer: UnsafeMutableBufferPointer<UInt8>
     var n = 0
 
-    mutating func byte(_ b: UInt8) { base[n] = b; n += 1 }
+    mutating func byte(_ b: UInt8) { buffer[n] = b; n += 1 }
 
-    /// A JSON string: quoted, escaped as JSONWriter escapes.
+    /// A JSON string: quoted and escaped.
     mutating func string(_ s: UnsafeBufferPointer<UInt8>) { byte(UInt8(ascii: "\"")); escaped(s); byte(UInt8(ascii: "\"")) }
 
     mutating func escaped(_ s: UnsafeBufferPointer<UInt8>) {
         for b in s {
-            switch b {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): byte(0x5C); byte(b)
-            case 0x0A: byte(0x5C); byte(UInt8(ascii: "n"))
-            case 0x0D: byte(0x5C); byte(UInt8(ascii: "r"))
-            case 0x09: byte(0x5C); byte(UInt8(ascii: "t"))
-            case ..<0x20:
-                let hex: StaticString = "0123456789abcdef"
-                byte(0x5C); byte(UInt8(ascii: "u")); byte(0x30); byte(0x30)
-                byte(hex.utf8Start[Int(b >> 4)]); byte(hex.utf8Start[Int(b & 0xF)])
-            default: byte(b)
-            }
+            if JSONWriter.needsEscape(b) { n = JSONWriter.writeEscape(b, into: buffer, at: n) } else { byte(b) }
         }
     }
 
-    mutating func int(_ v: Int64) {
-        if v < 0 { byte(UInt8(ascii: "-")) }
-        var x = v.magnitude, digits = 0
-        repeat { digits += 1; x /= 10 } while x != 0
-        x = v.magnitude
-        for i in stride(from: n + digits - 1, through: n, by: -1) { base[i] = UInt8(ascii: "0") + UInt8(x % 10); x /= 10 }
-        n += digits
-    }
+    mutating func int(_ v: Int64) { n = JSONWriter.writeInt(v, into: buffer, at: n) }
 }

@@ -159,7 +159,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes `v`'s sign and digits into `buffer` from `start` (room for 20 bytes); returns the end.
-    private static func writeInt(_ v: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+    public static func writeInt(_ v: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
         var n = start
         if v < 0 { buffer[n] = UInt8(ascii: "-"); n += 1 }
         var x = v.magnitude, digits = 0
@@ -183,7 +183,7 @@ public struct JSONWriter: Sendable {
         out.append(UInt8(ascii: "\""))
     }
 
-    private static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
+    public static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
 
     private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         var start = 0
@@ -198,15 +198,26 @@ public struct JSONWriter: Sendable {
     }
 
     private static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {
-        switch b {
-        case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-        case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-        case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-        case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-        case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-        default:
-            let hex = Array("0123456789abcdef".utf8)
-            out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { buffer in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<writeEscape(b, into: buffer, at: 0)]))
         }
+    }
+
+    /// Writes the escape of `b` (one `needsEscape` holds for) into `buffer` from `start` (room
+    /// for 6 bytes); returns the end.
+    public static func writeEscape(_ b: UInt8, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        buffer[start] = 0x5C
+        switch b {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): buffer[start + 1] = b
+        case 0x0A: buffer[start + 1] = UInt8(ascii: "n")
+        case 0x0D: buffer[start + 1] = UInt8(ascii: "r")
+        case 0x09: buffer[start + 1] = UInt8(ascii: "t")
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            buffer[start + 1] = UInt8(ascii: "u"); buffer[start + 2] = 0x30; buffer[start + 3] = 0x30
+            buffer[start + 4] = hex.utf8Start[Int(b >> 4)]; buffer[start + 5] = hex.utf8Start[Int(b & 0xF)]
+            return start + 6
+        }
+        return start + 2
     }
 }
