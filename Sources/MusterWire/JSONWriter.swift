@@ -159,7 +159,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes `v`'s sign and digits into `buffer` from `start` (room for 20 bytes); returns the end.
-    public static func writeInt(_ v: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+    @inlinable public static func writeInt(_ v: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
         var n = start
         if v < 0 { buffer[n] = UInt8(ascii: "-"); n += 1 }
         var x = v.magnitude, digits = 0
@@ -183,7 +183,7 @@ public struct JSONWriter: Sendable {
         out.append(UInt8(ascii: "\""))
     }
 
-    public static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
+    @inlinable public static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
 
     private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         var start = 0
@@ -205,7 +205,7 @@ public struct JSONWriter: Sendable {
 
     /// Writes the escape of `b` (one `needsEscape` holds for) into `buffer` from `start` (room
     /// for 6 bytes); returns the end.
-    public static func writeEscape(_ b: UInt8, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+    @inlinable public static func writeEscape(_ b: UInt8, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
         buffer[start] = 0x5C
         switch b {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"): buffer[start + 1] = b
