@@ -226,6 +226,9 @@ public final class Broker: @unchecked Sendable {
                 writeReceipts()
             }
             deliver(now)
+            // With the replies and pushes of every commit out and the writer idle: the log's
+            // last pages, if a commit left them (under load, the writer's next commit copies them).
+            if inFlight.isEmpty { store.finishCheckpoint() }
         }
         // Finish what was decided: commit it and answer.
         writeReceipts()

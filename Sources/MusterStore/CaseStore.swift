@@ -27,6 +27,12 @@ public protocol CaseStore: AnyObject, Sendable {
     /// logged facts with their seqs. On any error nothing is written and the head is as before.
     @discardableResult
     func commit(_ batch: Batch) throws -> [LoggedFact]
+    /// Copies the write-ahead log's last pages into the database when the last commit found it
+    /// due, so that the log can start over at the next commit. Left out of that commit so that
+    /// its replies are not kept waiting: call after they are sent (the next commit does it
+    /// first otherwise). False when nothing was due.
+    @discardableResult
+    func finishCheckpoint() -> Bool
     /// Forgets the replies to request ids older than `before` among the `limit` keys after
     /// `after`: one slice of a sweep. Returns where the next slice starts, nil at the end.
     func pruneRequests(before: Date, after: RequestKey?, limit: Int) throws -> RequestKey?

@@ -11,8 +11,9 @@ extension Store {
     /// the mark asks a thread of its own, on a connection of its own, for a PASSIVE checkpoint,
     /// which never blocks a writer or a reader. That copy never quite catches up while commits
     /// go on, and the log starts over only once all of it is copied; so when the thread is
-    /// within `tail` pages of the end, the commit copies those last few itself. Call once,
-    /// before the first commit.
+    /// within `tail` pages of the end, the committing thread copies those last few itself —
+    /// after the commit, once its replies are out (`finishCheckpoint`), since that copy and
+    /// its two fsyncs took the best part of a millisecond. Call once, before the first commit.
     public func checkpointInBackground(afterPages pages: Int32 = 1_000, tail: Int32 = 64) throws {
         guard checkpointer == nil else { return }
         var config = Configuration()
@@ -23,13 +24,27 @@ extension Store {
         checkpointer = c
         try pool.writeWithoutTransaction { db in
             // Replaces SQLite's automatic checkpoint, which is itself a WAL hook.
-            sqlite3_wal_hook(db.sqliteConnection, { context, db, _, pages in
-                if Unmanaged<WALCheckpointer>.fromOpaque(context!).takeUnretainedValue().commitShouldFinish(logPages: pages) {
-                    sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-                }
+            sqlite3_wal_hook(db.sqliteConnection, { context, _, _, pages in
+                let c = Unmanaged<WALCheckpointer>.fromOpaque(context!).takeUnretainedValue()
+                if c.commitShouldFinish(logPages: pages) { c.finishDue.store(true, ordering: .releasing) }
                 return SQLITE_OK
             }, Unmanaged.passUnretained(c).toOpaque())
         }
+    }
+
+    @discardableResult
+    public func finishCheckpoint() -> Bool {
+        guard let c = checkpointer, c.finishDue.load(ordering: .acquiring) else { return false }
+        return (try? pool.writeWithoutTransaction { db in finishCheckpoint(db) }) ?? false
+    }
+
+    /// On the writer connection, in its turn: another thread may have finished it meanwhile.
+    func finishCheckpoint(_ db: Database) -> Bool {
+        guard let c = checkpointer, c.finishDue.exchange(false, ordering: .acquiringAndReleasing) else { return false }
+        // PASSIVE, as the thread's: it copies what no reader still needs; if a reader holds
+        // the log's end, a later commit finds the rest due again.
+        sqlite3_wal_checkpoint_v2(db.sqliteConnection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        return true
     }
 
     /// Waits until the background thread has finished a checkpoint asked for since the last
@@ -48,6 +63,8 @@ final class WALCheckpointer: @unchecked Sendable {
     private let copied = Atomic<Int32>(0)
     /// The log's size at the last commit: smaller now means it started over (writer's thread only).
     private var lastPages: Int32 = 0
+    /// The last commit left the log's last pages for the committing thread to copy.
+    let finishDue = Atomic<Bool>(false)
     private let due = DispatchSemaphore(value: 0)
     private let asked = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
@@ -64,7 +81,8 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     /// Called by each commit (SQLite's WAL hook) with the log's size in pages: true when the
-    /// commit should copy the last few pages itself; past the mark, asks the thread otherwise.
+    /// committing thread should copy the last few pages itself (`finishCheckpoint`); past the
+    /// mark, asks the thread otherwise.
     func commitShouldFinish(logPages pages: Int32) -> Bool {
         if pages < lastPages { copied.store(0, ordering: .relaxed) }
         lastPages = pages

@@ -15,6 +15,8 @@ extension Store {
         var ladders: [(owner: String, rungs: [LadderTimer]?)] = []
         do {
             try pool.writeWithoutTransaction { db in
+                // Left due by the commit before, if nobody called `finishCheckpoint` since.
+                _ = finishCheckpoint(db)
                 // A Binder left unstepped by an error (a bug) would keep the arena from every later
                 // statement; its stale bindings are cleared by the next Binder on its statement.
                 bindArena.held = false

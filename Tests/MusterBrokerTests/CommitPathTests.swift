@@ -2,6 +2,7 @@ import Foundation
 import MusterTesting
 import Testing
 @testable import MusterBroker
+@testable import MusterStore
 import MusterWire
 
 /// Which thread commits: a lone request with nothing in flight is committed on the broker's own
@@ -31,6 +32,25 @@ import MusterWire
         #expect(try h.store.pendingPushes().count == 2, "the barrier's push and this one, neither received")
         let dispatch = try #require(try agency.push(.dispatch))
         #expect((dispatch["case"] as? [String: Any])?["case_id"] as? String == caseID)
+    }
+
+    /// The log's last pages, left by a commit for after its replies, are copied by the broker
+    /// at the end of its turn while nothing is in flight, with no commit to do it for it.
+    @Test func theBrokerCopiesTheLogsLastPagesOnceItsRepliesAreOut() throws {
+        let h = try BrokerHarness()
+        defer { h.stop() }
+        let intake = try TestPeer(h.endpoint, name: "in")
+        _ = try intake.hello(adapter: "hotline-ckpt", roles: ["intake"])
+        #expect(try intake.request(.submit, ["case": BrokerTests.caseBody("ckpt-0")]).0 == .accepted)
+        let seq = h.store.lastSeq
+        let checkpointer = try #require(h.store.checkpointer)
+        checkpointer.finishDue.store(true, ordering: .releasing)  // as a commit past the mark leaves it
+        // Answered without a commit (a malformed SUBMIT), in a turn of its own.
+        #expect(try intake.request(.submit, ["case": "not a case"]).0 == .error)
+        #expect(try intake.request(.submit, ["case": "nor this"]).0 == .error)
+        let stillDue = checkpointer.finishDue.load(ordering: .acquiring)
+        #expect(!stillDue, "the broker copied them at the end of a turn")
+        #expect(h.store.lastSeq == seq, "no commit did it")
     }
 
     @Test func aBurstIsAllAnsweredWhicheverPathEachBatchTook() throws {

@@ -58,7 +58,62 @@ struct BackgroundCheckpointTests {
         #expect(written < 500, "\(written) frames since the last start")
     }
 
-    /// Past the mark a commit copies the rest itself only when the thread is within `tail`
+    /// The log's frames and those copied into the database, as the WAL index holds them
+    /// (sqlite.org/walformat.html: `mxFrame` at byte 16 of its header, `nBackfill` at byte 96),
+    /// read without checkpointing.
+    static func walIndex(_ path: String) throws -> (frames: UInt32, copied: UInt32) {
+        let shm = try Data(contentsOf: URL(fileURLWithPath: path + "-shm"))
+        func word(_ at: Int) -> UInt32 { shm.subdata(in: at..<at + 4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
+        return (word(16), word(96))
+    }
+
+    static func submit(_ h: inout Harness, _ n: Int) throws {
+        _ = try h.run(.submit(StoreFixtures.make(["id": "s\(n)", "case": StoreFixtures.submitJSON(n)])), by: Actor(adapter: "hotline", roles: [.intake]))
+    }
+
+    /// Past the mark, the commit that finds the log's last pages due leaves them: its replies
+    /// do not wait on their copy and two fsyncs. `finishCheckpoint` copies them, once, and the
+    /// commit after it starts the log over.
+    @Test func theLastPagesAreCopiedAfterTheCommitNotInIt() throws {
+        let store = try Store(path: StoreFixtures.tempDB(), synchronous: .off)
+        try store.checkpointInBackground(afterPages: 64, tail: 1_000_000)  // past the mark: always due
+        var h = try Harness(store)
+        var n = 0
+        while !store.checkpointer!.finishDue.load(ordering: .acquiring) && n < 1_000 {
+            n += 1
+            try Self.submit(&h, n)
+        }
+        let due = try Self.walIndex(store.path)
+        #expect(due.frames >= 64)
+        #expect(due.copied < due.frames, "the commit copied nothing itself: \(due)")
+        #expect(store.finishCheckpoint())
+        let finished = try Self.walIndex(store.path)
+        #expect(finished.frames == due.frames && finished.copied == finished.frames, "\(finished)")
+        #expect(!store.finishCheckpoint(), "nothing is left due")
+        try Self.submit(&h, n + 1)
+        #expect(try Self.walIndex(store.path).frames < 64, "the next commit started the log over")
+    }
+
+    /// Left due with nobody to call for it, the copy is the next commit's first step: the log
+    /// never grows for want of it.
+    @Test func aCommitFirstCopiesWhatTheOneBeforeLeft() throws {
+        let store = try Store(path: StoreFixtures.tempDB(), synchronous: .off)
+        try store.checkpointInBackground(afterPages: 64, tail: 1_000_000)
+        var h = try Harness(store)
+        var n = 0
+        while !store.checkpointer!.finishDue.load(ordering: .acquiring) && n < 1_000 {
+            n += 1
+            try Self.submit(&h, n)
+        }
+        let due = try Self.walIndex(store.path)
+        #expect(due.copied < due.frames)
+        try Self.submit(&h, n + 1)
+        let stillDue = store.checkpointer!.finishDue.load(ordering: .acquiring)
+        #expect(!stillDue)
+        #expect(try Self.walIndex(store.path).frames < 64, "copied first, then started over")
+    }
+
+    /// Past the mark the committing thread copies the rest itself only when the thread is within `tail`
     /// pages a mark of the end of this log, asks the thread only when half a mark is uncopied, and
     /// otherwise leaves the log be; a copied count from before the log started over never counts.
     @Test func aCommitFinishesOnlyTheLastFewPages() {
