@@ -153,10 +153,10 @@ extension Broker {
             if b.epoch == epoch {
                 logger.error("commit failed; answering unavailable and reloading", metadata: ["error": "\(e)"])
                 epoch += 1
+                held = HeldCases()
                 do { ledger = try store.loadWorkingSet(timersDueBy: timersInMemoryThrough) } catch {
                     logger.critical("cannot reload the ledger", metadata: ["error": "\(error)"])
                 }
-                sizeWorkingSet()
                 rebuildTimers()
             }
             calendarCommitFailed(clock.now())

@@ -177,8 +177,6 @@ public final class Broker: @unchecked Sendable {
         // The working set: open cases and near rungs. Finished cases stay in the store.
         timersInMemoryThrough = clock.now().adding(ms: Broker.timerHorizonMs)
         ledger = try store.loadWorkingSet(timersDueBy: timersInMemoryThrough)
-        ledger.reserveCapacity(openCases: Broker.reserved(maxOpenCasesInMemory))
-        held = HeldCases(reserving: Broker.reserved(maxOpenCasesInMemory))
         appliedSchedules = try store.appliedCalendar()
         committedSeq = store.lastSeq
         lastDelivery = store.lastDelivery
@@ -192,16 +190,6 @@ public final class Broker: @unchecked Sendable {
             "endpoint": "\(self.endpoint)", "db": "\(store.path)", "rungs_in_memory": "\(ledger.timers.count)",
             "pending_pushes": "\(outbox.count)", "log_seq": "\(store.lastSeq)"])
     }
-
-    /// The ledger's tables for open cases and `held` sized for the bound, after a load.
-    func sizeWorkingSet() {
-        ledger.reserveCapacity(openCases: Broker.reserved(maxOpenCasesInMemory))
-        held = HeldCases(reserving: Broker.reserved(maxOpenCasesInMemory))
-    }
-
-    /// The cases to size the tables for: the bound, unless set so high that it is not memory
-    /// to set aside.
-    static func reserved(_ bound: Int) -> Int { min(bound, 200_000) }
 
     public func stop() { stopFlag.store(true, ordering: .relaxed) }
 

@@ -12,12 +12,6 @@ struct HeldCases {
     private var latest: [String: Int] = [:]
     private var stamps = 0
 
-    /// Sized for `n` cases at once, as the ledger's tables (`Ledger.reserveCapacity`).
-    init(reserving n: Int = 0) { latest.reserveCapacity(n) }
-
-    /// The cases it holds without growing.
-    var reserved: Int { latest.capacity }
-
     /// `caseID` is in memory and was just changed or read back: it is the newest.
     mutating func touch(_ caseID: String) {
         stamps += 1

@@ -104,25 +104,6 @@ extension Ledger {
         }
     }
 
-    /// Sizes the tables that grow with the open cases in memory for `openCases` of them (the
-    /// broker's bound), and the rungs' for their ladders (six a dispatch: 签收 and 办结, three
-    /// rungs each), once. A Swift dictionary grows by moving every entry into a table twice the
-    /// size, on fresh memory that then faults in, and these grow together: at 1,536, 3,072, 6,144
-    /// and 12,288 cases the broker stalled for 10–50 ms (docs/PERFORMANCE.md). Untouched, the
-    /// space is address space only; filled to the bound, the tables are the size growing would
-    /// have made them. Rungs of released cases stay while they are near, so that table can still
-    /// grow past its size.
-    public mutating func reserveCapacity(openCases n: Int) {
-        cases.reserveCapacity(n)
-        dispatches.reserveCapacity(n)
-        dispatchesOfCase.reserveCapacity(n)
-        openDispatches.reserveCapacity(n)
-        byExternalRef.reserveCapacity(n)
-        openByMergeKey.reserveCapacity(n)
-        timersByOwner.reserveCapacity(n)
-        timers.reserveCapacity(6 * n)
-    }
-
     /// Drops a finished case and its dispatches from the working set: they are answered from
     /// the store from now on. Only a terminal case leaves (an open one has clocks and a place in
     /// the merge index).

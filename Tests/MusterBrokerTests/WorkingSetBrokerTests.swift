@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MusterConfig
 import MusterCore
 @testable import MusterBroker
@@ -58,27 +57,6 @@ import MusterWire
         let (_, next, _) = try Peers(h, "c").intake.request(.submit, ["case": BrokerTests.caseBody("ws-2")])
         #expect((next["case_id"] as? String ?? "") > caseID)
         #expect(try h.store.verifyLog().ok)
-    }
-
-    /// The broker sizes its tables for its bound on open cases when it loads them, and again
-    /// when it reloads them after a failed commit: filling up to the bound never moves a table.
-    @Test func theBrokersTablesAreSizedForItsBoundFromTheStart() throws {
-        let h = try BrokerHarness(maxOpenCases: 500)
-        let p = try Peers(h, "s")
-        for i in 0..<3 {
-            #expect(try p.intake.request(.submit, ["case": BrokerTests.caseBody("sized-\(i)", address: "民主路\(i)号")]).0 == .accepted)
-        }
-        // A commit that fails (a real trigger aborts it): the broker reloads its ledger.
-        let raw = try DatabaseQueue(path: h.path)
-        try raw.write { try $0.execute(sql: "CREATE TRIGGER fail_cases BEFORE INSERT ON cases WHEN NEW.external_ref = 'boom' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END") }
-        #expect(try p.intake.request(.submit, ["case": BrokerTests.caseBody("boom")]).1["code"] as? String == "unavailable")
-        #expect(try p.intake.request(.submit, ["case": BrokerTests.caseBody("sized-3", address: "民主路3号")]).0 == .accepted)
-        h.stop()  // the ledger is read once the broker's thread has ended
-        let ledger = h.broker.ledger
-        #expect(ledger.cases.count == 1, "the reload read back none of the three; one since")
-        #expect(ledger.cases.capacity == [String: CaseRecord](minimumCapacity: 500).capacity, "sized for 500, not grown for 3")
-        #expect(ledger.timers.capacity == [String: LadderTimer](minimumCapacity: 3_000).capacity)
-        #expect(h.broker.held.reserved >= 500)
     }
 
     /// More open cases than the broker holds: the longest untouched leave memory once durable, as

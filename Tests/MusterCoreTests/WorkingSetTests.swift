@@ -135,24 +135,4 @@ import MusterWire
         guard case .accepted(_, .merged, let into?, _)? = got.reply else { Issue.record("not merged: \(String(describing: got.reply))"); return }
         #expect(into == newer)
     }
-    /// Sized for the bound (`reserveCapacity`), the working set's tables take that many open
-    /// cases, their dispatches and the rungs these start without growing — none is moved whole
-    /// while requests wait — and decide exactly as tables that grew.
-    @Test func tablesSizedForTheBoundTakeItWithoutGrowing() {
-        var sized = Driver(), grown = Driver()
-        sized.ledger.reserveCapacity(openCases: 300)
-        func capacities(_ l: Ledger) -> [Int] {
-            [l.cases.capacity, l.dispatches.capacity, l.dispatchesOfCase.capacity, l.openDispatches.capacity,
-             l.byExternalRef.capacity, l.openByMergeKey.capacity, l.timersByOwner.capacity, l.timers.capacity]
-        }
-        let reserved = capacities(sized.ledger)
-        #expect(reserved.allSatisfy { $0 >= 300 } && reserved.last! >= 6 * 300)
-        for n in 0..<300 {
-            let command = Fixtures.submit(address: "解放路\(n)号", ref: "sized-\(n)")
-            #expect(sized.run(command, by: Fixtures.hotline) == grown.run(command, by: Fixtures.hotline), "case \(n)")
-        }
-        #expect(sized.ledger == grown.ledger)
-        #expect(sized.ledger.cases.count == 300 && sized.ledger.timers.count >= 2 * 300, "\(sized.ledger.timers.count) rungs")
-        #expect(capacities(sized.ledger) == reserved, "no table grew")
-    }
 }
