@@ -227,7 +227,7 @@ public final class Broker: @unchecked Sendable {
             }
             deliver(now)
             // With the replies and pushes of every commit out and the writer idle: the log's
-            // last pages, if a commit left them (under load, the writer's next commit copies them).
+            // last pages, if a commit left them (under load, the next commit copies them first).
             if inFlight.isEmpty { store.finishCheckpoint() }
         }
         // Finish what was decided: commit it and answer.

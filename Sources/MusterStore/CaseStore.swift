@@ -27,10 +27,11 @@ public protocol CaseStore: AnyObject, Sendable {
     /// logged facts with their seqs. On any error nothing is written and the head is as before.
     @discardableResult
     func commit(_ batch: Batch) throws -> [LoggedFact]
-    /// Copies the write-ahead log's last pages into the database when the last commit found it
-    /// due, so that the log can start over at the next commit. Left out of that commit so that
-    /// its replies are not kept waiting: call after they are sent (the next commit does it
-    /// first otherwise). False when nothing was due.
+    /// Copies the write-ahead log's last pages into the database when a commit found them due,
+    /// so that the log can start over at the next commit. Left out of that commit so that its
+    /// replies are not kept waiting: call after they are sent, with no commit under way (the
+    /// next commit does it first otherwise). False when nothing was copied; a backend without
+    /// such a log has nothing to copy (the default).
     @discardableResult
     func finishCheckpoint() -> Bool
     /// Forgets the replies to request ids older than `before` among the `limit` keys after
@@ -95,6 +96,9 @@ public protocol CaseStore: AnyObject, Sendable {
 }
 
 extension CaseStore {
+    @discardableResult
+    public func finishCheckpoint() -> Bool { false }
+
     /// Seals the batch from `ledger` and commits it (tests and tools; the broker seals batches
     /// itself and commits them on its writer thread).
     @discardableResult

@@ -11,9 +11,11 @@ extension Store {
     /// the mark asks a thread of its own, on a connection of its own, for a PASSIVE checkpoint,
     /// which never blocks a writer or a reader. That copy never quite catches up while commits
     /// go on, and the log starts over only once all of it is copied; so when the thread is
-    /// within `tail` pages of the end, the committing thread copies those last few itself —
-    /// after the commit, once its replies are out (`finishCheckpoint`), since that copy and
-    /// its two fsyncs took the best part of a millisecond. Call once, before the first commit.
+    /// within `tail` pages of the end, the writer connection copies those last few itself. Not
+    /// inside the commit that finds them due (that copy and its two fsyncs took the best part of
+    /// a millisecond, while its replies waited): the broker calls `finishCheckpoint` once they
+    /// are out and nothing is in flight, and otherwise the next commit does it first (under
+    /// load, its replies wait instead). Call once, before the first commit.
     public func checkpointInBackground(afterPages pages: Int32 = 1_000, tail: Int32 = 64) throws {
         guard checkpointer == nil else { return }
         var config = Configuration()
@@ -32,6 +34,9 @@ extension Store {
         }
     }
 
+    /// Copies the log's last pages if a commit left them due (`checkpointInBackground`); true
+    /// if it did. On the writer connection, so it waits for a commit under way: the broker calls
+    /// it with nothing in flight.
     @discardableResult
     public func finishCheckpoint() -> Bool {
         guard let c = checkpointer, c.finishDue.load(ordering: .acquiring) else { return false }
@@ -40,10 +45,15 @@ extension Store {
 
     /// On the writer connection, in its turn: another thread may have finished it meanwhile.
     func finishCheckpoint(_ db: Database) -> Bool {
-        guard let c = checkpointer, c.finishDue.exchange(false, ordering: .acquiringAndReleasing) else { return false }
-        // PASSIVE, as the thread's: it copies what no reader still needs; if a reader holds
-        // the log's end, a later commit finds the rest due again.
-        sqlite3_wal_checkpoint_v2(db.sqliteConnection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        guard let c = checkpointer, c.finishDue.load(ordering: .relaxed),
+              c.finishDue.exchange(false, ordering: .acquiringAndReleasing) else { return false }
+        // PASSIVE, as the thread's: it copies what no reader still needs (a reader holding the
+        // log's end leaves the rest for a later commit to find due). Busy — the thread is
+        // checkpointing — or failing, it is due again: the next turn or commit tries once more.
+        guard sqlite3_wal_checkpoint_v2(db.sqliteConnection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK else {
+            c.finishDue.store(true, ordering: .releasing)
+            return false
+        }
         return true
     }
 
@@ -61,9 +71,10 @@ final class WALCheckpointer: @unchecked Sendable {
     private let tail: Int32
     /// The log's pages the thread's last checkpoint had copied (0 once the log starts over).
     private let copied = Atomic<Int32>(0)
-    /// The log's size at the last commit: smaller now means it started over (writer's thread only).
+    /// The log's size at the last commit: smaller now means it started over (the writer
+    /// connection's hook only).
     private var lastPages: Int32 = 0
-    /// The last commit left the log's last pages for the committing thread to copy.
+    /// A commit left the log's last pages for the writer connection to copy (`finishCheckpoint`).
     let finishDue = Atomic<Bool>(false)
     private let due = DispatchSemaphore(value: 0)
     private let asked = Atomic<Bool>(false)
@@ -81,7 +92,7 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     /// Called by each commit (SQLite's WAL hook) with the log's size in pages: true when the
-    /// committing thread should copy the last few pages itself (`finishCheckpoint`); past the
+    /// writer connection should copy the last few pages itself (`finishCheckpoint`); past the
     /// mark, asks the thread otherwise.
     func commitShouldFinish(logPages pages: Int32) -> Bool {
         if pages < lastPages { copied.store(0, ordering: .relaxed) }
@@ -96,13 +107,14 @@ final class WALCheckpointer: @unchecked Sendable {
 
     enum Step: Equatable { case wait, ask, finish }
 
-    /// What a commit does about the log: past the mark, a commit copies the rest itself when the
-    /// thread has copied all but `tail` pages for each mark the log holds; it asks the thread
-    /// when half a mark's worth is not yet copied (so that each of the thread's checkpoints, and
-    /// its fsync, copies that much); in between it waits. The tail grows with the log because
-    /// what the thread leaves is what commits added while it copied: when that is more than
-    /// `tail`, the log grows until a commit takes it. A copied count larger than the log is
-    /// from before the log started over: nothing of this one is copied.
+    /// What a commit does about the log: past the mark, it leaves the rest due for the writer
+    /// connection to copy (`finish`) when the thread has copied all but `tail` pages for each
+    /// mark the log holds; it asks the thread when half a mark's worth is not yet copied (so that
+    /// each of the thread's checkpoints, and its fsync, copies that much); in between it waits.
+    /// The tail grows with the log because what the thread leaves is what commits added while it
+    /// copied: when that is more than `tail`, the log grows until the rest is taken. A copied
+    /// count larger than the log is from before the log started over: nothing of this one is
+    /// copied.
     static func next(logPages pages: Int32, copied: Int32, afterPages: Int32, tail: Int32) -> Step {
         guard pages >= afterPages else { return .wait }
         let uncopied = copied <= pages ? pages - copied : pages

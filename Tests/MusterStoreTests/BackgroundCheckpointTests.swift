@@ -71,18 +71,26 @@ struct BackgroundCheckpointTests {
         _ = try h.run(.submit(StoreFixtures.make(["id": "s\(n)", "case": StoreFixtures.submitJSON(n)])), by: Actor(adapter: "hotline", roles: [.intake]))
     }
 
-    /// Past the mark, the commit that finds the log's last pages due leaves them: its replies
-    /// do not wait on their copy and two fsyncs. `finishCheckpoint` copies them, once, and the
-    /// commit after it starts the log over.
-    @Test func theLastPagesAreCopiedAfterTheCommitNotInIt() throws {
+    /// A store whose every commit past 64 pages leaves the log's last pages due, filled by
+    /// single SUBMITs until one has; the harness and the SUBMITs made.
+    static func untilTheLastPagesAreDue() throws -> (Store, Harness, Int) {
         let store = try Store(path: StoreFixtures.tempDB(), synchronous: .off)
-        try store.checkpointInBackground(afterPages: 64, tail: 1_000_000)  // past the mark: always due
+        try store.checkpointInBackground(afterPages: 64, tail: 1_000_000)
         var h = try Harness(store)
         var n = 0
         while !store.checkpointer!.finishDue.load(ordering: .acquiring) && n < 1_000 {
             n += 1
-            try Self.submit(&h, n)
+            try submit(&h, n)
         }
+        return (store, h, n)
+    }
+
+    /// Past the mark, the commit that finds the log's last pages due leaves them: its replies
+    /// do not wait on their copy and two fsyncs. `finishCheckpoint` copies them, once, and the
+    /// commit after it starts the log over.
+    @Test func theLastPagesAreCopiedAfterTheCommitNotInIt() throws {
+        let (store, filled, n) = try Self.untilTheLastPagesAreDue()
+        var h = filled
         let due = try Self.walIndex(store.path)
         #expect(due.frames >= 64)
         #expect(due.copied < due.frames, "the commit copied nothing itself: \(due)")
@@ -97,14 +105,8 @@ struct BackgroundCheckpointTests {
     /// Left due with nobody to call for it, the copy is the next commit's first step: the log
     /// never grows for want of it.
     @Test func aCommitFirstCopiesWhatTheOneBeforeLeft() throws {
-        let store = try Store(path: StoreFixtures.tempDB(), synchronous: .off)
-        try store.checkpointInBackground(afterPages: 64, tail: 1_000_000)
-        var h = try Harness(store)
-        var n = 0
-        while !store.checkpointer!.finishDue.load(ordering: .acquiring) && n < 1_000 {
-            n += 1
-            try Self.submit(&h, n)
-        }
+        let (store, filled, n) = try Self.untilTheLastPagesAreDue()
+        var h = filled
         let due = try Self.walIndex(store.path)
         #expect(due.copied < due.frames)
         try Self.submit(&h, n + 1)
@@ -113,20 +115,21 @@ struct BackgroundCheckpointTests {
         #expect(try Self.walIndex(store.path).frames < 64, "copied first, then started over")
     }
 
-    /// Past the mark the committing thread copies the rest itself only when the thread is within `tail`
-    /// pages a mark of the end of this log, asks the thread only when half a mark is uncopied, and
-    /// otherwise leaves the log be; a copied count from before the log started over never counts.
+    /// Past the mark a commit leaves the rest due for the writer connection to copy only when the
+    /// thread is within `tail` pages for each mark of the log's end, asks the thread only when half
+    /// a mark is uncopied, and otherwise leaves the log be; a copied count from before the log
+    /// started over never counts.
     @Test func aCommitFinishesOnlyTheLastFewPages() {
         let table: [(pages: Int32, copied: Int32, step: WALCheckpointer.Step)] = [
             (999, 0, .wait),        // below the mark
             (1_000, 0, .ask),       // the thread has not run: asked, the commit goes on
             (1_000, 500, .ask),     // half uncopied: asked again
             (1_000, 700, .wait),    // 300 uncopied: neither worth the thread's fsync nor the commit's time
-            (1_000, 936, .finish),  // 64 left: the commit copies them, and the log can start over
+            (1_000, 936, .finish),  // 64 left: due to be copied, and the log can start over
             (1_000, 1_000, .finish),
             (1_000, 1_100, .ask),   // the count is from the log before this one
             (2_000, 1_850, .wait),  // 150 left of a log of two marks: more than 2 × 64
-            (4_000, 3_800, .finish),  // the thread keeps leaving ~200: by four marks a commit takes them
+            (4_000, 3_800, .finish),  // the thread keeps leaving ~200: by four marks they are taken
             (4_000, 3_500, .ask),
         ]
         for row in table {
