@@ -1,5 +1,5 @@
 # The shared harness's durable job against one broker, for the scripts that measure it
-# (instructions-per-submit.sh, cost-per-submit.sh); sourced, not run. The caller sets BIN and
+# (instructions-per-submit.sh, cost-per-submit.sh, stalls.sh); sourced, not run. The caller sets BIN and
 # its default N, then: harness_setup NAME; starts the broker on "$ep" as it measures it and sets
 # $broker; harness_agency; (its own start of measuring); harness_intake; (its own end).
 #   N SUBMITs, W in flight, RATE>0: paced instead; HARNESS: the harness's folder.
