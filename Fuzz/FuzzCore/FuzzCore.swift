@@ -91,7 +91,7 @@ public func fuzzCore(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
             if arg % 3 == 0 { body["agency"] = agencies[arg % 4] } else if arg % 3 == 1 { body["override"] = "reason" }
             command = City.make(body).map(CaseCommand.standDown); actor = arg % 2 == 0 ? ops : grid
         default:
-            for t in ledger.timers.keys.sorted() { facts += ledger.fire(t, now: now).facts }
+            for t in ledger.timers.all.sorted(by: { $0.id < $1.id }) { facts += ledger.fire(t.id, of: t.owner, now: now).facts }
             continue
         }
         guard let command else { continue }

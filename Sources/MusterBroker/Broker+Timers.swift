@@ -8,6 +8,8 @@ import MusterWire
 struct TimerEntry: Comparable {
     var due: Int64
     var id: String
+    /// Where the ledger holds it (a rung is found by its owner's entry, then its id).
+    var owner: String
     static func < (a: TimerEntry, b: TimerEntry) -> Bool { (a.due, a.id) < (b.due, b.id) }
 }
 
@@ -15,11 +17,11 @@ extension Broker {
     /// Most rungs fired in one batch (1,000 timers due in the same second go in one commit).
     static let maxFiredPerBatch = 4096
 
-    func schedule(_ t: LadderTimer) { timerHeap.insert(TimerEntry(due: t.due.ms, id: t.id)) }
+    func schedule(_ t: LadderTimer) { timerHeap.insert(TimerEntry(due: t.due.ms, id: t.id, owner: t.owner)) }
 
     /// The heap from the ledger's timers (at start, and after a failed commit reloads the ledger).
     func rebuildTimers() {
-        timerHeap = Heap(ledger.timers.values.map { TimerEntry(due: $0.due.ms, id: $0.id) })
+        timerHeap = Heap(ledger.timers.all.map { TimerEntry(due: $0.due.ms, id: $0.id, owner: $0.owner) })
     }
 
     /// Reads from the store the rungs coming due within the next horizon, half a horizon ahead
@@ -45,7 +47,7 @@ extension Broker {
         var due: [LadderTimer] = []
         while due.count < Broker.maxFiredPerBatch, let next = timerHeap.min, next.due <= now.ms {
             _ = timerHeap.popMin()
-            guard let t = ledger.timers[next.id], t.due.ms == next.due else { continue }
+            guard let t = ledger.timers.rung(next.id, of: next.owner), t.due.ms == next.due else { continue }
             due.append(t)
         }
         guard !due.isEmpty else { return }
@@ -60,7 +62,7 @@ extension Broker {
         var batch = Batch()
         var fired = 0
         for t in due {
-            let decision = ledger.fire(t.id, now: now)
+            let decision = ledger.fire(t.id, of: t.owner, now: now)
             guard !decision.facts.isEmpty else { continue }
             metrics?.rungFired(level: t.level, lagMs: now.ms - t.due.ms)
             _ = carryOut(decision, kept: nil, now, &batch)

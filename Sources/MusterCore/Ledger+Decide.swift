@@ -42,8 +42,8 @@ extension Ledger {
 
     /// A ladder rung comes due (the `rung_due` trigger of its dispatch's or case's table): the
     /// escalation fact and its NOTICE, once. Nothing if the clock stopped or the rung fired.
-    public mutating func fire(_ timerID: String, now: Date) -> Decision {
-        guard let t = timers[timerID], t.due <= now else { return Decision() }
+    public mutating func fire(_ timerID: String, of owner: String, now: Date) -> Decision {
+        guard let t = timers.rung(timerID, of: owner), t.due <= now else { return Decision() }
         if ClockKind.petition.contains(t.clock) { return firePetition(t, now: now) }
         let escalates: Bool
         if t.clock == .incident {
@@ -255,7 +255,7 @@ extension Ledger {
     /// A clock already running is not started again: it runs once per stay.
     private mutating func startClocks(_ id: String, _ run: inout Run) {
         guard let c = cases[id] else { return }
-        let running = Set((timersByOwner[id] ?? []).compactMap { timers[$0]?.clock })
+        let waiting = timers.rungs(of: id), running = Set(waiting.map(\.clock))
         let clocks: [ClockKind] = switch c.state {
         case .triage, .consultation: [.triage]
         case .finished: [.verify, .evaluate]
@@ -266,7 +266,7 @@ extension Ledger {
         for clock in clocks where !running.contains(clock) {
             guard let deadline = try? rules.sla.deadline(clock, for: subject(c), from: run.now, calendar: rules.calendar) else { continue }
             list += rules.sla.ladder(clock, caseID: id, dispatch: nil, start: run.now, deadline: deadline, calendar: rules.calendar)
-                .filter { timers[$0.id] == nil }
+                .filter { t in !waiting.contains { $0.id == t.id } }
         }
         schedule(id, list, &run)
     }

@@ -51,7 +51,7 @@ extension Ledger {
                 guard let d = dispatches[id], d.state.isOpen else { continue }
                 // The signing and finishing rungs still to come; the others fired (or their clock
                 // stopped). A running stage's rungs stay as they are: its deadline does not move.
-                let waiting = (timersByOwner[id] ?? []).compactMap { timers[$0] }.filter { $0.clock == .ack || $0.clock == .resolve }
+                let waiting = timers.rungs(of: id).filter { $0.clock == .ack || $0.clock == .resolve }
                 let span = ([d.ackBy, d.resolveBy, d.returnBy] + waiting.map(\.due)).max()!
                 let touched = (CivilDay(d.sentAt).year...CivilDay(span).year).contains(where: changed.contains)
                 guard touched else { continue }

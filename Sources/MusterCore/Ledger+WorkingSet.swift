@@ -111,7 +111,7 @@ extension Ledger {
         // A petition runs on after its case closed (复查 and 复核 windows): its clocks stay in memory.
         guard let c = cases[caseID], c.state.isTerminal, c.petition.map({ $0.state.isTerminal }) ?? true else { return }
         release(caseID)
-        for tid in timersByOwner[caseID] ?? [] { removeTimer(tid) }
+        timers.removeAll(of: caseID)
     }
 
     /// Drops any case (open or not) and its dispatches from memory; it is read back when named
@@ -135,14 +135,11 @@ extension Ledger {
 
     /// Rungs read from the store as their time nears; one already in memory stays.
     public mutating func admit(timers list: [LadderTimer]) {
-        for t in list where timers[t.id] == nil {
-            timers[t.id] = t
-            timersByOwner[t.owner, default: []].insert(t.id)
-        }
+        timers.admit(list)
     }
 
     /// Rungs due after `horizon` leave memory (they are in the store, read back as time nears).
     public mutating func evictTimers(dueAfter horizon: Date) {
-        for t in timers.values where t.due > horizon { removeTimer(t.id) }
+        timers.removeAll { $0.due > horizon }
     }
 }

@@ -31,9 +31,8 @@ public struct Ledger: Sendable, Equatable {
         place(&openByMergeKey[key, default: []])
     }
     public var ids = IDSource()
-    /// Ladder rungs not yet fired, and by owner (dispatch id, or case id for the case's clocks).
-    public var timers: [String: LadderTimer] = [:]
-    public var timersByOwner: [String: Set<String>] = [:]
+    /// Ladder rungs not yet fired, by owner (dispatch id, or case id for the case's clocks).
+    public var timers = WaitingRungs()
     /// Rungs scheduled due after this are not held: the broker keeps only the next hour's in
     /// memory and reads later ones from the store as they come near (nil: every rung is held).
     /// Holding them only to drop them after the commit cost a tenth of deciding a SUBMIT.
@@ -163,21 +162,17 @@ public struct Ledger: Sendable, Equatable {
         case .evaluated(let s, _):
             update(id, fact, &fp) { $0.satisfaction = s }
         case .scheduled(let list):
-            for t in list {
-                fp.timers.append(.add(t))
-                if let through = timersHeldThrough, t.due > through { continue }
-                timers[t.id] = t
-                timersByOwner[t.owner, default: []].insert(t.id)
-            }
+            for t in list { fp.timers.append(.add(t)) }
+            timers.schedule(list, heldThrough: timersHeldThrough)
         case .escalated(let t) where t.clock == .incident:
-            removeTimer(t.id)
+            timers.remove(id: t.id, owner: t.owner)
             fp.timers.append(.remove(id: t.id, owner: t.owner))
         case .escalated(let t) where t.clock == .whistle:
-            removeTimer(t.id)
+            timers.remove(id: t.id, owner: t.owner)
             fp.timers.append(.remove(id: t.id, owner: t.owner))
             updateSummon(t.dispatchID ?? "", &fp) { $0.escalation = max($0.escalation ?? 0, t.level) }
         case .escalated(let t):
-            removeTimer(t.id)
+            timers.remove(id: t.id, owner: t.owner)
             fp.timers.append(.remove(id: t.id, owner: t.owner))
             update(id, fact, &fp) { $0.escalation = max($0.escalation ?? 0, t.level) }
         case .extended(let did, let resolveBy, _, _):
@@ -245,14 +240,8 @@ public struct Ledger: Sendable, Equatable {
     }
 
     mutating func removeTimers(of owner: String, clocks: [ClockKind], _ fp: inout Footprint) {
-        for tid in timersByOwner[owner] ?? [] where clocks.contains(timers[tid]?.clock ?? .ack) { removeTimer(tid) }
+        timers.removeAll(of: owner) { clocks.contains($0.clock) }
         fp.timers.append(.stop(owner: owner, clocks: clocks))
-    }
-
-    mutating func removeTimer(_ tid: String) {
-        guard let t = timers.removeValue(forKey: tid) else { return }
-        timersByOwner[t.owner]?.remove(tid)
-        if timersByOwner[t.owner]?.isEmpty == true { timersByOwner[t.owner] = nil }
     }
 
     /// Changes the record in place (taken out and put back, it was copied twice).

@@ -83,11 +83,13 @@ struct VerifyLogCommand: ParsableCommand {
         }
         // The waiting rungs are written as changes (added, fired, clocks stopped): the table must
         // hold exactly the rungs the log leaves waiting.
-        for id in Set(projected.timers.keys).union(replayed.timers.keys).sorted() where projected.timers[id] != replayed.timers[id] {
+        let inTable = Dictionary(projected.timers.all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let byLog = Dictionary(replayed.timers.all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for id in Set(inTable.keys).union(byLog.keys).sorted() where inTable[id] != byLog[id] {
             mismatches += 1
             if mismatches <= 10 {
-                print("  rung \(id): " + (projected.timers[id] == nil ? "waiting by the log, not in the timers table"
-                                          : replayed.timers[id] == nil ? "in the timers table, not waiting by the log" : "differs from the log"))
+                print("  rung \(id): " + (inTable[id] == nil ? "waiting by the log, not in the timers table"
+                                          : byLog[id] == nil ? "in the timers table, not waiting by the log" : "differs from the log"))
             }
         }
         if projected.modes != replayed.modes { mismatches += 1; print("  modes: \(projected.modes) in the table, \(replayed.modes) by the log") }

@@ -37,11 +37,11 @@ import MusterWire
         guard case .acceptedPetition(let c, _, _, _, let p, _) = registered.reply else { Issue.record("not registered"); return }
         #expect(p.state == .forwarded)
         // 告知 within 15 日: 10-06 falls in 国庆 (10-01…10-07), so the last day is 10-08, to its end.
-        let notify = try #require(l.timers.values.first { $0.caseID == c && $0.clock == .notify })
+        let notify = try #require(l.timers.all.first { $0.caseID == c && $0.clock == .notify })
         #expect(notify.deadline == Self.at("2026-10-09T00:00:00+08:00"))
         _ = try Self.decide(&l, Self.petitionAct(c, "notify", id: "n1", ["document": ["kind": "acceptance", "number": "郑信转〔2026〕1号"]]),
                             by: Self.office, at: "2026-09-28T09:00:00+08:00").get()
-        #expect(!l.timers.values.contains { $0.caseID == c && $0.clock == .notify })
+        #expect(!l.timers.all.contains { $0.caseID == c && $0.clock == .notify })
 
         let lead = try #require(l.openDispatchRecords(of: c).first { $0.role == .lead })
         let unit = Actor(adapter: "\(lead.agency)-1", roles: [.agency], agency: lead.agency)

@@ -69,6 +69,6 @@ import MusterWire
         let ok = d.ok(.backlog(Fixtures.make(["id": "b2", "dispatch_id": lead.dispatchID, "explanation": "涉及历史遗留产权纠纷，需区政府协调"])), by: cg)
         #expect(ok.facts.map(\.type) == ["dispatch.backlogged"])
         #expect(d.ledger.cases[c]?.backlog != nil && d.state(c) == .handling, "still open, still on the overdue list")
-        #expect(d.ledger.timers.values.filter { $0.dispatchID == lead.dispatchID }.isEmpty, "no more 督办 for an explained backlog")
+        #expect(d.ledger.timers.all.filter { $0.dispatchID == lead.dispatchID }.isEmpty, "no more 督办 for an explained backlog")
     }
 }

@@ -14,7 +14,7 @@ import MusterWire
         if n % 11 == 0 {
             // Rungs come due now and then: fire whatever is due, as the broker does.
             d.now = d.now.adding(ms: Int64(n % 7) * 3_600_000)
-            for t in d.ledger.timers.values.sorted(by: { $0.id < $1.id }) { facts += d.ledger.fire(t.id, now: d.now).facts }
+            for t in d.ledger.timers.all.sorted(by: { $0.id < $1.id }) { facts += d.ledger.fire(t.id, now: d.now).facts }
         }
         let before = d.ledger
         switch d.run(command, by: actor) {
@@ -71,8 +71,8 @@ import MusterWire
         }
         #expect(Set(l.byExternalRef.values) == Set(l.cases.keys))
         // A rung waits only on a clock that is still running.
-        for t in l.timers.values {
-            #expect(l.timersByOwner[t.owner]?.contains(t.id) == true)
+        for t in l.timers.all {
+            #expect(l.timers.rung(t.id, of: t.owner) == t, "\(t.id) is found under its owner")
             if t.clock == .whistle {
                 let s = l.summon(t.dispatchID!)
                 #expect(s?.state == .summoned || s?.state == .enRoute, "\(t.id) on a department \(String(describing: s?.state))")

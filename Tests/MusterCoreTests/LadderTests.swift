@@ -7,7 +7,7 @@ import MusterWire
 /// clock stops.
 @Suite struct LadderTests {
     static func timers(_ d: Driver, owner: String) -> [LadderTimer] {
-        (d.ledger.timersByOwner[owner] ?? []).compactMap { d.ledger.timers[$0] }.sorted { $0.id < $1.id }
+        d.ledger.timers.rungs(of: owner).sorted { $0.id < $1.id }
     }
 
     @Test func aDispatchStartsItsSigningAndFinishingClocks() throws {
@@ -65,11 +65,11 @@ import MusterWire
         let c = d.newCase()
         let lead = d.lead(c)!
         let end = lead.resolveBy.adding(ms: 30 * 86_400_000)
-        let due = d.ledger.timers.values.filter { $0.caseID == c }.sorted { ($0.due, $0.id) < ($1.due, $1.id) }
+        let due = d.ledger.timers.all.filter { $0.caseID == c }.sorted { ($0.due, $0.id) < ($1.due, $1.id) }
         let fired = due.flatMap { d.ledger.fire($0.id, now: end).facts }
         let notices = fired.compactMap { f -> String? in if case .escalated(let t) = f.change { "\(t.clock.rawValue):\(t.notice)" } else { nil } }
         #expect(notices == ["ack:remind", "ack:supervise", "ack:report_overdue", "resolve:supervise"])
-        #expect(d.ledger.timers.values.filter { $0.caseID == c }.isEmpty)
+        #expect(d.ledger.timers.all.filter { $0.caseID == c }.isEmpty)
     }
 }
 

@@ -141,7 +141,7 @@ import MusterWire
         var (d, c) = Self.caseIn(.closed)
         let stale = LadderTimer(id: "\(c)/verify/9", caseID: c, dispatchID: nil, agency: nil, clock: .verify, rung: 9, level: 1,
                                 notice: "x", to: ["ops"], due: d.now, deadline: d.now)
-        d.ledger.timers[stale.id] = stale
+        d.ledger.timers.schedule([stale])
         #expect(d.ledger.fire(stale.id, now: d.now).facts.isEmpty)
     }
 

@@ -22,7 +22,7 @@ import MusterWire
     }
 
     func stageTimers(_ ledger: Ledger, _ d: String) -> [String] {
-        ledger.timers.values.filter { $0.dispatchID == d && $0.clock == .milestone }.map(\.id).sorted()
+        ledger.timers.all.filter { $0.dispatchID == d && $0.clock == .milestone }.map(\.id).sorted()
     }
 
     @Test func stagesRunOneAfterAnotherEachWithItsOwnClock() throws {

@@ -50,7 +50,7 @@ import MusterWire
     static func petition(_ d: Driver, _ c: String) -> PetitionRecord { d.ledger.cases[c]!.petition! }
 
     static func clocks(_ d: Driver, _ c: String) -> Set<ClockKind> {
-        Set(d.ledger.timers.values.filter { $0.caseID == c && ClockKind.petition.contains($0.clock) }.map(\.clock))
+        Set(d.ledger.timers.all.filter { $0.caseID == c && ClockKind.petition.contains($0.clock) }.map(\.clock))
     }
 
     static func newPetition(_ d: inout Driver, _ command: CaseCommand) -> (String, Decision) {
@@ -125,7 +125,7 @@ import MusterWire
         #expect(late.failure?.code == .windowClosed && late.failure?.message.contains("第三十五") == true)
         #expect(d.ledger == before, "a refusal changes nothing")
 
-        let window = try #require(d.ledger.timers.values.first { $0.caseID == c && $0.clock == .reviewRequest })
+        let window = try #require(d.ledger.timers.all.first { $0.caseID == c && $0.clock == .reviewRequest })
         let fired = d.ledger.fire(window.id, now: d.now)
         #expect(fired.facts.map(\.type) == ["petition.window_closed"] && fired.actions.isEmpty)
         #expect(Self.petition(d, c).state == .settled && Self.petition(d, c).endedAt == d.now)

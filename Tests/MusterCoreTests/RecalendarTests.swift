@@ -48,7 +48,7 @@ import MusterWire
         #expect(after.ackBy == Self.at("2027-01-02T10:00:00+08:00"))
         #expect(after.resolveBy == resolveBy, "5 calendar days land on Monday either way")
         #expect(Self.notice.provisionalYears(from: after.sentAt, to: after.ackBy).isEmpty)
-        let rungs = (d.ledger.timersByOwner[lead.dispatchID] ?? []).compactMap { d.ledger.timers[$0] }.sorted { $0.id < $1.id }
+        let rungs = d.ledger.timers.rungs(of: lead.dispatchID).sorted { $0.id < $1.id }
         #expect(rungs.map(\.id) == ["\(lead.dispatchID)/ack/1", "\(lead.dispatchID)/ack/2", "\(lead.dispatchID)/resolve/0"],
                 "the fired 催办 is not scheduled again")
         #expect(rungs[0].due == after.ackBy && rungs[0].deadline == after.ackBy, "督办 at the new deadline, already past: it fires at once")

@@ -29,7 +29,7 @@ import MusterWire
         #expect(decision.facts.allSatisfy { $0.actor == "broker" })
         #expect(d.state(waiting) == .dispatched && d.lead(waiting)?.agency == "yuanlin")
         #expect(decision.actions.contains { if case .push(let p) = $0 { p.agency == "yuanlin" } else { false } })
-        #expect(d.ledger.timersByOwner[waiting] == nil, "its 研判 clock stopped")
+        #expect(d.ledger.timers.rungs(of: waiting).isEmpty, "its 研判 clock stopped")
         #expect(d.ledger.routeWaiting(dispatched, rules: rules, now: d.now).facts.isEmpty, "a dispatched case keeps its owner")
         #expect(d.ledger.routeWaiting(waiting, rules: rules, now: d.now).facts.isEmpty, "routed once")
         #expect(d.ledger.dispatches.filter { before[$0.key] == nil }.count == 1)

@@ -31,7 +31,7 @@ import MusterWire
         #expect(w.state == .open && w.blownBy == Self.street.adapter && w.street == Self.street.adapter && w.reportWithinMs == 1_800_000, "default 30 min")
         let s = try #require(w.summon(of: "chengguan"))
         #expect(s.summonID == "W0000000001/chengguan" && s.reportBy == s.summonedAt.adding(ms: 1_800_000))
-        let rungs = (d.ledger.timersByOwner[s.summonID] ?? []).compactMap { d.ledger.timers[$0] }.sorted { $0.rung < $1.rung }
+        let rungs = d.ledger.timers.rungs(of: s.summonID).sorted { $0.rung < $1.rung }
         let offsets: [Int64] = rungs.map { $0.due.ms - s.summonedAt.ms }
         #expect(offsets == [1_200_000, 1_800_000, 3_600_000], "催办 20, 督办 30, 通报 60 min")
         #expect(rungs.allSatisfy { $0.caseID == w.whistleID && $0.clock == .whistle && $0.agency == "chengguan" })
@@ -43,16 +43,16 @@ import MusterWire
         let w = Self.blow(&d, Self.plain)
         let cg = Fixtures.agency("chengguan")
         guard case .reported(_, _, .enRoute, nil) = d.ok(Fixtures.report(w, "en_route"), by: cg).reply else { Issue.record("en_route"); return }
-        #expect(d.ledger.timersByOwner["\(w)/chengguan"]?.count == 3, "still not on site: the clock runs")
+        #expect(d.ledger.timers.rungs(of: "\(w)/chengguan").count == 3, "still not on site: the clock runs")
         guard case .reported(_, "chengguan", .onSite, true) = d.ok(Fixtures.report(w, "on_site"), by: cg).reply else { Issue.record("on_site"); return }
-        #expect(d.ledger.timersByOwner["\(w)/chengguan"] == nil)
+        #expect(d.ledger.timers.rungs(of: "\(w)/chengguan").isEmpty)
         #expect(d.ledger.summon("\(w)/chengguan")?.onTime == true)
         let down = d.ok(Fixtures.standDown(w), by: Self.street)
         #expect(down.facts.map(\.type) == ["whistle.stood_down"])
         #expect(down.actions == [.withdraw(dispatchID: "\(w)/chengguan"), .withdraw(dispatchID: "\(w)/gongan")])
         #expect(d.ledger.whistles[w]?.state == .closed)
         #expect(Self.summonState(d, w, "chengguan") == .stoodDown && Self.summonState(d, w, "gongan") == .stoodDown)
-        #expect(d.ledger.timersByOwner["\(w)/gongan"] == nil, "gongan never came; its rungs stop with the whistle")
+        #expect(d.ledger.timers.rungs(of: "\(w)/gongan").isEmpty, "gongan never came; its rungs stop with the whistle")
         #expect(d.ledger.summon("\(w)/gongan")?.endedAt != nil && d.ledger.summon("\(w)/gongan")?.onSiteAt == nil)
     }
 

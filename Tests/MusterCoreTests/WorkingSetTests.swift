@@ -34,13 +34,13 @@ import MusterWire
                 working = Ledger()
                 working.ids = full.ledger.ids
                 working.modes = full.ledger.modes
-                working.admit(timers: Array(full.ledger.timers.values))
+                working.admit(timers: Array(full.ledger.timers.all))
             }
             let (command, actor) = InvariantTests.command(n, full)
             if n % 17 == 0 { full.now = full.now.adding(ms: 2 * 86_400_000) }
             if n % 11 == 0 {
                 full.now = full.now.adding(ms: Int64(n % 7) * 3_600_000)
-                for t in full.ledger.timers.values.sorted(by: { $0.id < $1.id }) {
+                for t in full.ledger.timers.all.sorted(by: { $0.id < $1.id }) {
                     readBack(Ledger.Needs(cases: [t.caseID]))
                     let a = full.ledger.fire(t.id, now: full.now), b = working.fire(t.id, now: full.now)
                     #expect(a == b, "rung \(t.id)")
@@ -89,7 +89,7 @@ import MusterWire
         func fresh() -> Ledger {
             var l = Ledger()
             l.ids = full.ledger.ids
-            l.admit(timers: Array(full.ledger.timers.values))
+            l.admit(timers: Array(full.ledger.timers.all))
             return l
         }
         func readBack(_ needs: Ledger.Needs, into l: inout Ledger) throws {

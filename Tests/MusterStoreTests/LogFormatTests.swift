@@ -346,9 +346,9 @@ struct RandomWalk {
                 command = (.mode(StoreFixtures.make(["id": "m\(step)", "mode": mode, "scope": "zz/erqi"])), Harness.ops)
             default:
                 command = nil
-                if let next = ledger.timers.values.min(by: { ($0.due, $0.id) < ($1.due, $1.id) }) {
+                if let next = ledger.timers.all.min(by: { ($0.due, $0.id) < ($1.due, $1.id) }) {
                     now = max(now, next.due)
-                    facts += ledger.fire(next.id, now: now).facts
+                    facts += ledger.fire(next.id, of: next.owner, now: now).facts
                 }
             }
             if let (cmd, actor) = command, case .success(let decision) = ledger.decide(cmd, by: actor, rules: StoreFixtures.rules, now: now) {

@@ -35,8 +35,8 @@ extension Harness {
 
     /// Fires every rung due by `now`, in due order, as the broker's timer heap does.
     mutating func fireDue() throws {
-        for t in ledger.timers.values.filter({ $0.due <= now }).sorted(by: { ($0.due, $0.id) < ($1.due, $1.id) }) {
-            try record(ledger.fire(t.id, now: now))
+        for t in ledger.timers.all.filter({ $0.due <= now }).sorted(by: { ($0.due, $0.id) < ($1.due, $1.id) }) {
+            try record(ledger.fire(t.id, of: t.owner, now: now))
         }
     }
 

@@ -20,7 +20,7 @@ import MusterWire
         #expect(loaded.openDispatches == h.ledger.openDispatches)
         #expect(loaded.ids == h.ledger.ids)
         #expect(!loaded.timers.isEmpty && loaded.timers == h.ledger.timers, "the ladder rungs still to fire come back from their rows")
-        #expect(loaded.timersByOwner == h.ledger.timersByOwner)
+        #expect(Set(loaded.timers.byOwner.keys) == Set(h.ledger.timers.byOwner.keys))
         #expect(loaded.openByMergeKey == h.ledger.openByMergeKey, "merging decides the same after a restart")
         let replayed = try reopened.replay()
         #expect(replayed.timers == loaded.timers)

@@ -208,7 +208,8 @@ extension Ledger {
                 list += rules.sla.ladder(clock, caseID: id, dispatch: nil, start: start, deadline: deadline, calendar: rules.calendar)
             }
         }
-        schedule(id, list.filter { timers[$0.id] == nil }, &run)  // a clock already running goes on
+        let waiting = timers.rungs(of: id)
+        schedule(id, list.filter { t in !waiting.contains { $0.id == t.id } }, &run)  // a clock already running goes on
     }
 
     /// 受理: the lead's finish deadline becomes 60 日 from now (Art. 34); its rungs follow.
