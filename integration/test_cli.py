@@ -743,3 +743,20 @@ def test_bench_peers_reads_back_the_shared_harness_and_gives_the_ratios(tmp_path
     assert r.returncode == 65 and "no run of the harness" in r.stderr, r.stderr
     r = run_cli("bench", "peers", "--harness", str(tmp_path / "nowhere"), "--scratch", str(tmp_path / "s"))
     assert r.returncode == 69 and "the shared harness is not at" in r.stderr and "--harness" in r.stderr, r.stderr
+
+
+def test_bench_peers_lifecycles_are_compared_with_rabbitmqs_seven_message_cases(tmp_path):
+    """`muster bench peers --lifecycles` runs the harness's job and then whole lifecycles, once a
+    repetition; read back, each repetition's lifecycles a second are compared with its own
+    RabbitMQ run as cases of seven messages (the issue's target 2). The run recorded here is
+    docs/PERFORMANCE.md's "Issue 16, fourteenth round"."""
+    r = run_cli("bench", "peers", "--log", str(REPO_DIR / "integration" / "data" / "sidebyside-lifecycles-2026-12-05.log"))
+    assert r.returncode == 0, r.stderr
+    rows = {line.split()[0]: line.split() for line in r.stdout.splitlines()[1:3]}
+    assert rows["Muster"][1:3] == ["3", "21018"] and rows["RabbitMQ"][1:3] == ["3", "44386"], r.stdout
+    assert "Muster lifecycles: 7623 cases/s (median of 3; 7 messages each)" in r.stdout, r.stdout
+    # 7327 × 7 / 44386, 7623 × 7 / 44635, 7730 × 7 / 43029: each against the RabbitMQ run before it
+    assert "Muster lifecycles / RabbitMQ's 7-message cases: 1.20× (median; each repetition 1.16, 1.20, 1.26)" in r.stdout, r.stdout
+
+    r = run_cli("bench", "peers", "--steady", "--lifecycles", "--scratch", str(tmp_path / "s"))
+    assert r.returncode == 64 and "--steady and --lifecycles" in r.stderr, r.stderr

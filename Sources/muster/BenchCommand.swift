@@ -32,6 +32,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "peers: scratch folder for the clients, the peers' state and the runs.") var scratch = "/tmp/muster-bench-peers"
     @Option(help: "peers: interleaved runs of each system (medians are reported).") var reps = 3
     @Flag(help: "peers: the steady-rate job at --rate instead of the throughput job.") var steady = false
+    @Flag(help: "peers: whole lifecycles (muster bench lifecycle, --cases each run, against a broker of its own) beside RabbitMQ's job, compared as its seven-message cases.") var lifecycles = false
     @Option(help: "peers: read back this saved harness output instead of running it.") var log: String?
     @Flag(help: "CURVE on the in-process broker (fresh keys; one principal that may claim anything), to measure its cost.") var curve = false
 
@@ -54,7 +55,9 @@ struct BenchCommand: ParsableCommand {
                 print(report.table())
                 return
             }
-            try PeersBench(harness: harness, scratch: scratch, repetitions: reps, rate: steady ? rate : nil).run()
+            guard !(steady && lifecycles) else { throw CLIFailure(.usage, "--steady and --lifecycles are two different jobs: give one") }
+            try PeersBench(harness: harness, scratch: scratch, repetitions: reps, rate: steady ? rate : nil,
+                           lifecycleCases: lifecycles ? cases : nil).run()
             return
         }
         if which == "restart" {

@@ -24,6 +24,12 @@ struct HarnessReport {
     static let names = ["muster": "Muster", "rmq": "RabbitMQ", "nats": "NATS JetStream"]
 
     var runs: [Run] = []
+    /// Whole lifecycles a second (`muster bench peers --lifecycles`), each with the RabbitMQ run
+    /// of its repetition, which ran just before it.
+    var lifecycles: [(casesPerSecond: Double, rabbit: Double?)] = []
+    /// Messages a lifecycle of `muster bench lifecycle` moves: six requests and a push. RabbitMQ's
+    /// rate over this is its rate in cases of as many messages.
+    static let messagesPerLifecycle = 7.0
 
     /// Reads the harness's lines. Unknown lines are skipped (the harness also prints loads,
     /// threads and memory); a job is the lines after its `### SYSTEM…` header.
@@ -34,6 +40,12 @@ struct HarnessReport {
                 if let current { runs.append(current) }
                 let system = line.dropFirst(4).prefix { $0.isLetter }
                 current = Self.systems.contains(String(system)) ? Run(system: String(system)) : nil
+                continue
+            }
+            if let rate = Self.fields(line)["lifecycle_cases/s"] {
+                if let current { runs.append(current) }
+                current = nil
+                lifecycles.append((rate, runs.last { $0.system == "rmq" }?.acknowledgedPerSecond))
                 continue
             }
             guard current != nil else { continue }
@@ -81,6 +93,11 @@ struct HarnessReport {
         return m / p
     }
 
+    /// Each repetition's lifecycles a second over its RabbitMQ run's rate in seven-message cases.
+    func lifecycleRatios() -> [Double] {
+        lifecycles.compactMap { l in l.rabbit.flatMap { $0 > 0 ? l.casesPerSecond * Self.messagesPerLifecycle / $0 : nil } }
+    }
+
     /// The table printed by `muster bench peers`: medians per system, and Muster's ratios.
     func table() -> String {
         func f(_ v: Double?, _ digits: Int = 0) -> String {
@@ -102,6 +119,14 @@ struct HarnessReport {
         }
         for system in Self.systems.dropFirst() {
             if let r = ratio(to: system) { lines.append("Muster / \(Self.names[system] ?? system): \(String(format: "%.2f", r))× acknowledged/s (medians)") }
+        }
+        if !lifecycles.isEmpty {
+            lines.append("Muster lifecycles: \(f(Self.median(lifecycles.map(\.casesPerSecond)))) cases/s (median of \(lifecycles.count); 7 messages each)")
+            let ratios = lifecycleRatios()
+            if let r = Self.median(ratios) {
+                lines.append("Muster lifecycles / RabbitMQ's 7-message cases: \(String(format: "%.2f", r))× (median; each repetition "
+                             + ratios.map { String(format: "%.2f", $0) }.joined(separator: ", ") + ")")
+            }
         }
         return lines.joined(separator: "\n")
     }
