@@ -758,5 +758,5 @@ def test_bench_peers_lifecycles_are_compared_with_rabbitmqs_seven_message_cases(
     # 7327 × 7 / 44386, 7623 × 7 / 44635, 7730 × 7 / 43029: each against the RabbitMQ run before it
     assert "Muster lifecycles / RabbitMQ's 7-message cases: 1.20× (median; each repetition 1.16, 1.20, 1.26)" in r.stdout, r.stdout
 
-    r = run_cli("bench", "peers", "--steady", "--lifecycles", "--scratch", str(tmp_path / "s"))
+    r = run_cli("bench", "peers", "--steady", "--lifecycles", "--harness", str(tmp_path / "nowhere"), "--scratch", str(tmp_path / "s"))
     assert r.returncode == 64 and "--steady and --lifecycles" in r.stderr, r.stderr

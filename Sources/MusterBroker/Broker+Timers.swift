@@ -10,18 +10,23 @@ struct TimerEntry: Comparable {
     var id: String
     /// Where the ledger holds it (a rung is found by its owner's entry, then its id).
     var owner: String
+
+    init(_ t: LadderTimer) { due = t.due.ms; id = t.id; owner = t.owner }
+
+    /// By due, then id (an id has one owner).
     static func < (a: TimerEntry, b: TimerEntry) -> Bool { (a.due, a.id) < (b.due, b.id) }
+    static func == (a: TimerEntry, b: TimerEntry) -> Bool { (a.due, a.id) == (b.due, b.id) }
 }
 
 extension Broker {
     /// Most rungs fired in one batch (1,000 timers due in the same second go in one commit).
     static let maxFiredPerBatch = 4096
 
-    func schedule(_ t: LadderTimer) { timerHeap.insert(TimerEntry(due: t.due.ms, id: t.id, owner: t.owner)) }
+    func schedule(_ t: LadderTimer) { timerHeap.insert(TimerEntry(t)) }
 
     /// The heap from the ledger's timers (at start, and after a failed commit reloads the ledger).
     func rebuildTimers() {
-        timerHeap = Heap(ledger.timers.all.map { TimerEntry(due: $0.due.ms, id: $0.id, owner: $0.owner) })
+        timerHeap = Heap(ledger.timers.all.map(TimerEntry.init))
     }
 
     /// Reads from the store the rungs coming due within the next horizon, half a horizon ahead

@@ -255,7 +255,7 @@ extension Ledger {
     /// A clock already running is not started again: it runs once per stay.
     private mutating func startClocks(_ id: String, _ run: inout Run) {
         guard let c = cases[id] else { return }
-        let waiting = timers.rungs(of: id), running = Set(waiting.map(\.clock))
+        let running = Set(timers.rungs(of: id).map(\.clock))
         let clocks: [ClockKind] = switch c.state {
         case .triage, .consultation: [.triage]
         case .finished: [.verify, .evaluate]
@@ -266,7 +266,7 @@ extension Ledger {
         for clock in clocks where !running.contains(clock) {
             guard let deadline = try? rules.sla.deadline(clock, for: subject(c), from: run.now, calendar: rules.calendar) else { continue }
             list += rules.sla.ladder(clock, caseID: id, dispatch: nil, start: run.now, deadline: deadline, calendar: rules.calendar)
-                .filter { t in !waiting.contains { $0.id == t.id } }
+                .filter { !timers.holds($0) }
         }
         schedule(id, list, &run)
     }

@@ -31,7 +31,8 @@ public struct Ledger: Sendable, Equatable {
         place(&openByMergeKey[key, default: []])
     }
     public var ids = IDSource()
-    /// Ladder rungs not yet fired, by owner (dispatch id, or case id for the case's clocks).
+    /// Ladder rungs not yet fired, by owner (a dispatch, a case's own clocks, a summoned
+    /// department, an incident).
     public var timers = WaitingRungs()
     /// Rungs scheduled due after this are not held: the broker keeps only the next hour's in
     /// memory and reads later ones from the store as they come near (nil: every rung is held).

@@ -29,12 +29,16 @@ public struct WaitingRungs: Sendable {
 
     /// Schedules rungs of any owners, each replacing a waiting one of the same id (a clock
     /// started again, deadlines moved). `heldThrough`: a rung due after it is not held (it is
-    /// in the store, read back as its time nears).
+    /// in the store, read back as its time nears), and one of its id held till now goes: its
+    /// old due must not fire.
     public mutating func schedule(_ list: [LadderTimer], heldThrough: Date? = nil) {
-        // The usual case, a new dispatch's or case's clocks: one owner with nothing held yet.
-        // Those near enough to hold are one new entry: the fact's own list when all of them are.
-        guard let owner = list.first?.owner, byOwner[owner] == nil, list.allSatisfy({ $0.owner == owner }) else {
-            for t in list where WaitingRungs.held(t, heldThrough) { put(t, replacing: true) }
+        // The usual case, a new dispatch's or case's clocks: one owner with nothing held yet and
+        // no id twice. Those near enough to hold are one new entry: the fact's own list when all
+        // of them are.
+        guard let owner = list.first?.owner, byOwner[owner] == nil, list.allSatisfy({ $0.owner == owner }), !WaitingRungs.repeatsAnID(list) else {
+            for t in list {
+                if WaitingRungs.held(t, heldThrough) { put(t, replacing: true) } else { remove(id: t.id, owner: t.owner) }
+            }
             return
         }
         guard let through = heldThrough, list.contains(where: { $0.due > through }) else {
@@ -48,6 +52,9 @@ public struct WaitingRungs: Sendable {
         if !held.isEmpty { byOwner[owner] = held }
         count += held.count
     }
+
+    /// Whether a rung is waiting (by its owner and id).
+    public func holds(_ t: LadderTimer) -> Bool { rung(t.id, of: t.owner) != nil }
 
     /// Rungs read from the store as their time nears; one already waiting stays as it is.
     public mutating func admit(_ list: [LadderTimer]) {
@@ -95,6 +102,15 @@ public struct WaitingRungs: Sendable {
     }
 
     private static func held(_ t: LadderTimer, _ through: Date?) -> Bool { through.map { t.due <= $0 } ?? true }
+
+    /// Whether two rungs of the list share an id (the later one counts). A ladder's never do; the
+    /// clock and rung number are compared first, so telling costs a few integer comparisons.
+    private static func repeatsAnID(_ list: [LadderTimer]) -> Bool {
+        for i in list.indices.dropFirst() {
+            for j in 0..<i where list[i].rung == list[j].rung && list[i].clock == list[j].clock && list[i].id == list[j].id { return true }
+        }
+        return false
+    }
 }
 
 extension WaitingRungs: Equatable {

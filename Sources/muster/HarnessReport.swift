@@ -35,6 +35,7 @@ struct HarnessReport {
     /// threads and memory); a job is the lines after its `### SYSTEM…` header.
     init(parsing text: String) {
         var current: Run?
+        var runsBeforeRepetition = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) {
             if line.hasPrefix("### ") {
                 if let current { runs.append(current) }
@@ -42,14 +43,16 @@ struct HarnessReport {
                 current = Self.systems.contains(String(system)) ? Run(system: String(system)) : nil
                 continue
             }
-            if let rate = Self.fields(line)["lifecycle_cases/s"] {
+            let fields = Self.fields(line)
+            if let rate = fields["lifecycle_cases/s"] {
                 if let current { runs.append(current) }
                 current = nil
-                lifecycles.append((rate, runs.last { $0.system == "rmq" }?.acknowledgedPerSecond))
+                // Its repetition's RabbitMQ run: one since the lifecycle run before, none if it printed nothing.
+                lifecycles.append((rate, runs[runsBeforeRepetition...].last { $0.system == "rmq" }?.acknowledgedPerSecond))
+                runsBeforeRepetition = runs.count
                 continue
             }
             guard current != nil else { continue }
-            let fields = Self.fields(line)
             if let rate = fields["accepted_msgs/s"] ?? fields["confirmed_msgs/s"] ?? fields["acked_msgs/s"] {
                 current?.acknowledgedPerSecond = rate
                 current?.confirmP50 = fields["confirm_p50_ms"]
@@ -93,9 +96,10 @@ struct HarnessReport {
         return m / p
     }
 
-    /// Each repetition's lifecycles a second over its RabbitMQ run's rate in seven-message cases.
-    func lifecycleRatios() -> [Double] {
-        lifecycles.compactMap { l in l.rabbit.flatMap { $0 > 0 ? l.casesPerSecond * Self.messagesPerLifecycle / $0 : nil } }
+    /// Each repetition's lifecycles a second over its RabbitMQ run's rate in seven-message cases
+    /// (nil where that run printed no rate).
+    func lifecycleRatios() -> [Double?] {
+        lifecycles.map { l in l.rabbit.flatMap { $0 > 0 ? l.casesPerSecond * Self.messagesPerLifecycle / $0 : nil } }
     }
 
     /// The table printed by `muster bench peers`: medians per system, and Muster's ratios.
@@ -123,9 +127,9 @@ struct HarnessReport {
         if !lifecycles.isEmpty {
             lines.append("Muster lifecycles: \(f(Self.median(lifecycles.map(\.casesPerSecond)))) cases/s (median of \(lifecycles.count); 7 messages each)")
             let ratios = lifecycleRatios()
-            if let r = Self.median(ratios) {
-                lines.append("Muster lifecycles / RabbitMQ's 7-message cases: \(String(format: "%.2f", r))× (median; each repetition "
-                             + ratios.map { String(format: "%.2f", $0) }.joined(separator: ", ") + ")")
+            if let r = Self.median(ratios.compactMap { $0 }) {
+                let each = ratios.map { $0.map { String(format: "%.2f", $0) } ?? "—" }.joined(separator: ", ")
+                lines.append("Muster lifecycles / RabbitMQ's 7-message cases: \(String(format: "%.2f", r))× (median; each repetition \(each))")
             }
         }
         return lines.joined(separator: "\n")

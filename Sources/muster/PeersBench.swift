@@ -47,36 +47,40 @@ struct PeersBench {
 
         let me = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let log = "\(scratch)/sidebyside\(rate.map { "-rate\($0)" } ?? "").log"
-        let job = rate.map { "a steady \($0)/s" } ?? "as fast as acknowledged, 1,000 in flight"
+        let job = (rate.map { "a steady \($0)/s" } ?? "as fast as acknowledged, 1,000 in flight")
             + (lifecycleCases.map { ", then \($0) lifecycles" } ?? "")
         FileHandle.standardError.write(Data("muster bench peers — \(repetitions) interleaved runs of Muster, RabbitMQ\(nats ? ", NATS" : ""): \(job); \(me); output in \(log)\n".utf8))
         // The harness runs `muster broker --config config/muster.yaml` in MUSTER_DIR: the checkout.
         var env = ["MUSTER_DIR": fm.currentDirectoryPath, "MUSTER_BIN": me, "BIN_DIR": bin, "SCRATCH": "\(scratch)/runs",
                    "REPS": String(repetitions), "NATS": nats ? "1" : "0"]
         if let rate { env["RATE"] = String(rate) }
-        let output: String
+        var output = ""
         if let cases = lifecycleCases {
             // One repetition of the harness, then the lifecycles, and again: the box's mood
-            // shifts within minutes, so each lifecycle run has a RabbitMQ run beside it.
+            // shifts within minutes, so each lifecycle run has a RabbitMQ run beside it. The log
+            // grows a repetition at a time: a failure keeps what ran before it.
             env["REPS"] = "1"
-            var all = ""
+            FileManager.default.createFile(atPath: log, contents: nil)
             for rep in 1...repetitions {
-                let out = try Self.shell(["bash", "\(harness)/sidebyside.sh"], env: env, keep: "\(log).\(rep)")
-                guard out.status == 0 else { throw CLIFailure(.other, "the harness failed (exit \(out.status)); its output is in \(log).\(rep)") }
-                all += out.output + (try lifecycleRun(me: me, cases: cases, rep: rep))
+                let harnessRun = try runHarness(env: env, log: "\(log).\(rep)")
+                output += harnessRun + (try lifecycleRun(me: me, cases: cases, rep: rep))
+                try output.write(toFile: log, atomically: true, encoding: .utf8)
             }
-            try all.write(toFile: log, atomically: true, encoding: .utf8)
-            output = all
         } else {
-            let out = try Self.shell(["bash", "\(harness)/sidebyside.sh"], env: env, keep: log)
-            guard out.status == 0 else { throw CLIFailure(.other, "the harness failed (exit \(out.status)); its output is in \(log)") }
-            output = out.output
+            output = try runHarness(env: env, log: log)
         }
         let report = HarnessReport(parsing: output)
         guard report.repetitions("muster") > 0, report.repetitions("rmq") > 0 else {
             throw CLIFailure(.other, "the harness printed no runs to compare; its output is in \(log)")
         }
         print(report.table())
+    }
+
+    /// `sidebyside.sh` once, its output kept in `log` as it runs.
+    func runHarness(env: [String: String], log: String) throws -> String {
+        let out = try Self.shell(["bash", "\(harness)/sidebyside.sh"], env: env, keep: log)
+        guard out.status == 0 else { throw CLIFailure(.other, "the harness failed (exit \(out.status)); its output is in \(log)") }
+        return out.output
     }
 
     /// `muster bench lifecycle` against a broker of its own (this binary, the checkout's config,
@@ -86,27 +90,34 @@ struct PeersBench {
         let dir = "\(scratch)/lifecycles/\(rep)"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var port = UInt16.random(in: 20000...40000)
-        while Self.listening(port) { port = UInt16.random(in: 20000...40000) }
+        // Below Linux's ephemeral ports (32768 and up), where a client's socket could take it.
+        var port = UInt16.random(in: 20000...32000)
+        while Self.listening(port) { port = UInt16.random(in: 20000...32000) }
         let endpoint = "tcp://127.0.0.1:\(port)"
+        let brokerLog = "\(dir)/broker.log"
         let broker = try Self.spawn([me, "broker", "--insecure", "--config", "config/muster.yaml", "--db", "\(dir)/m.db", "--endpoint", endpoint],
-                                    output: "\(dir)/broker.log")
-        defer { kill(broker, SIGKILL); var s: Int32 = 0; while waitpid(broker, &s, 0) == -1, errno == EINTR {} }
-        // Ready when it says so; a broker that ends first or never says it is a failure, with its log.
+                                    output: brokerLog)
+        var ended = false
+        defer { if !ended { kill(broker, SIGKILL); var s: Int32 = 0; while waitpid(broker, &s, 0) == -1, errno == EINTR {} } }
+        // Ready once it takes connections (whatever its log level); one that ends first, or is
+        // not listening within 30 s, is a failure, its folder kept with the log.
         var ready = false
-        for _ in 0..<300 where !ready {
-            ready = ((try? String(contentsOfFile: "\(dir)/broker.log", encoding: .utf8)) ?? "").contains("broker ready")
-            if !ready { usleep(100_000) }
+        for _ in 0..<300 where !ready && !ended {
+            var status: Int32 = 0
+            ended = waitpid(broker, &status, WNOHANG) == broker
+            ready = !ended && Self.listening(port)
+            if !ready && !ended { usleep(100_000) }
         }
         guard ready else {
-            throw CLIFailure(.other, "the lifecycle run's broker did not start: \(((try? String(contentsOfFile: "\(dir)/broker.log", encoding: .utf8)) ?? "").suffix(400))")
+            let said = ((try? String(contentsOfFile: brokerLog, encoding: .utf8)) ?? "").suffix(400)
+            throw CLIFailure(.other, "the lifecycle run's broker \(ended ? "ended" : "did not listen on \(endpoint) within 30 s") (its log: \(brokerLog)): \(said)")
         }
         let out = try Self.shell([me, "bench", "lifecycle", "--endpoint", endpoint, "--cases", String(cases)], env: [:])
         guard out.status == 0, let line = out.output.split(separator: "\n").first(where: { $0.hasPrefix("lifecycle SUBMIT") }),
               let rate = line.split(separator: "= ").last.flatMap({ Double($0.prefix { $0.isNumber || $0 == "." }) }) else {
             throw CLIFailure(.other, "the lifecycle run failed (exit \(out.status)): \(out.output.suffix(400))")
         }
+        try? FileManager.default.removeItem(atPath: dir)  // kept only when the run failed
         return "### lifecycle \(rep)\nlifecycle cases=\(cases) lifecycle_cases/s=\(Int(rate))\n"
     }
 

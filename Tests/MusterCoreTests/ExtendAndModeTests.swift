@@ -22,6 +22,22 @@ import MusterWire
         #expect(d.ledger.dispatches[lead.dispatchID]?.extensions == 2)
     }
 
+    /// A rung moved past what the broker holds in memory is not left behind at its old due: it
+    /// would fire at a deadline that no longer is, and its firing would delete the moved one.
+    /// (The extension's row stops the finishing clock before scheduling it again; `WaitingRungs`
+    /// also drops a held rung that a schedule moves beyond the horizon, tested on its own.)
+    @Test func anExtensionPastTheHeldHourLeavesNoRungAtTheOldDue() throws {
+        var d = Driver()
+        let c = d.newCase()
+        let lead = d.lead(c)!
+        let remind = "\(lead.dispatchID)/resolve/0"
+        let was = try #require(d.ledger.timers.rung(remind, of: lead.dispatchID)).due
+        d.ledger.timersHeldThrough = was
+        d.ok(Fixtures.extend(lead.dispatchID, by: "2wd"), by: Fixtures.agency("chengguan"))
+        #expect(d.ledger.timers.rung(remind, of: lead.dispatchID) == nil, "due after what is held: read back as it nears")
+        #expect(d.ledger.fire(remind, of: lead.dispatchID, now: was).facts.isEmpty, "nothing fires at the old due")
+    }
+
     @Test func anExtensionIsAskedBeforeTheDeadlineWithAReason() {
         var d = Driver()
         let c = d.newCase()

@@ -54,6 +54,19 @@ import Testing
         w.schedule(Self.ladder("D0000000009"))
         w.removeAll { $0.due > Self.t0.adding(ms: 100 * 60_000) }
         #expect(w.count == 4 && w.all.allSatisfy { $0.clock == .ack })
+        // Moved past the horizon (an extension near its deadline): the held one goes, not fires at its old due.
+        w.schedule([Self.rung("D0000000007", "ack", 1, due: 900)], heldThrough: Self.t0.adding(ms: 60 * 60_000))
+        #expect(w.rung("D0000000007/ack/1", of: "D0000000007") == nil && w.count == 3)
+    }
+
+    @Test func aListWithAnIdTwiceKeepsTheLaterOnce() {
+        var w = WaitingRungs()
+        let first = Self.rung("D0000000007", "ack", 0, due: 45), later = Self.rung("D0000000007", "ack", 0, due: 50)
+        w.schedule([first, Self.rung("D0000000007", "ack", 1, due: 60), later])
+        #expect(w.count == 2 && w.rungs(of: "D0000000007").count == 2)
+        #expect(w.rung(first.id, of: "D0000000007")?.due == later.due)
+        w.remove(id: first.id, owner: "D0000000007")
+        #expect(w.rung(first.id, of: "D0000000007") == nil, "it fires once")
     }
 
     @Test func firingAndStoppingTakeRungsOutAndAnEmptyOwnerLeaves() {
@@ -99,8 +112,11 @@ import Testing
                     w.removeAll(of: owner) { $0.clock == t.clock }
                     table = table.filter { $0.value.owner != owner || $0.value.clock != t.clock }
                 default:
-                    w.schedule(Self.ladder(owner).map { var r = $0; r.due = t.due; return r }, heldThrough: Self.t0.adding(ms: 250 * 60_000))
-                    for r in Self.ladder(owner) where t.due <= Self.t0.adding(ms: 250 * 60_000) { var r = r; r.due = t.due; table[r.id] = r }
+                    // A ladder due from the move's time on, an hour apart: some held, some beyond the horizon.
+                    let through = Self.t0.adding(ms: 250 * 60_000)
+                    let ladder = Self.ladder(owner).enumerated().map { k, r in var r = r; r.due = t.due.adding(ms: Int64(k) * 60 * 60_000); return r }
+                    w.schedule(ladder, heldThrough: through)
+                    for r in ladder { if r.due <= through { table[r.id] = r } else { table[r.id] = nil } }
                 }
                 #expect(w.count == table.count)
                 #expect(w.rung(t.id, of: owner) == table[t.id])

@@ -208,8 +208,7 @@ extension Ledger {
                 list += rules.sla.ladder(clock, caseID: id, dispatch: nil, start: start, deadline: deadline, calendar: rules.calendar)
             }
         }
-        let waiting = timers.rungs(of: id)
-        schedule(id, list.filter { t in !waiting.contains { $0.id == t.id } }, &run)  // a clock already running goes on
+        schedule(id, list.filter { !timers.holds($0) }, &run)  // a clock already running goes on
     }
 
     /// 受理: the lead's finish deadline becomes 60 日 from now (Art. 34); its rungs follow.
