@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Use a running broker at this endpoint instead of an in-process one.") var endpoint: String?
     @Option(help: "SUBMITs for the intake bench.") var submits = 200_000
     @Option(help: "Requests kept in flight.") var pipeline = 2000
-    @Option(help: "Cases for the lifecycle bench.") var cases = 50_000
+    @Option(help: "Cases for the lifecycle bench (default 50,000; 10,000 a repetition for peers --lifecycles).") var cases: Int?
     @Option(help: "Cases per second for the latency bench (and for peers --steady).") var rate = 1000
     @Option(help: "Seconds for the latency bench.") var seconds = 10
     @Option(help: "full, normal or off.") var synchronous = "full"
@@ -57,7 +57,7 @@ struct BenchCommand: ParsableCommand {
             }
             guard !(steady && lifecycles) else { throw CLIFailure(.usage, "--steady and --lifecycles are two different jobs: give one") }
             try PeersBench(harness: harness, scratch: scratch, repetitions: reps, rate: steady ? rate : nil,
-                           lifecycleCases: lifecycles ? cases : nil).run()
+                           lifecycleCases: lifecycles ? cases ?? 10_000 : nil).run()
             return
         }
         if which == "restart" {
@@ -90,7 +90,7 @@ struct BenchCommand: ParsableCommand {
         print("muster bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, broker \(endpoint == nil ? "in-process, synchronous=\(synchronous), \(curve ? "CURVE" : "plain TCP"), db \(dbPath)" : "at \(target)")")
         let bench = LoadGenerator(endpoint: target, curve: clientCurve)
         if which == "intake" || which == "all" { try bench.intake(count: submits, pipeline: pipeline) }
-        if which == "lifecycle" || which == "all" { try bench.lifecycle(count: cases, pipeline: pipeline) }
+        if which == "lifecycle" || which == "all" { try bench.lifecycle(count: cases ?? 50_000, pipeline: pipeline) }
         if which == "latency" || which == "all" { try bench.latency(rate: rate, seconds: seconds) }
         broker?.stopAndWait()
         if !dbPath.isEmpty { try? FileManager.default.removeItem(atPath: (dbPath as NSString).deletingLastPathComponent) }
