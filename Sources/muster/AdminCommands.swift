@@ -85,8 +85,8 @@ struct VerifyLogCommand: ParsableCommand {
         // hold exactly the rungs the log leaves waiting.
         let inTable = Dictionary(projected.timers.all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let byLog = Dictionary(replayed.timers.all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        if inTable.count != projected.timers.count || byLog.count != replayed.timers.count {
-            mismatches += 1; print("  a rung is held twice: \(projected.timers.count) rungs in the table, \(inTable.count) ids")
+        for (side, rungs, ids) in [("the timers table", projected.timers.count, inTable.count), ("the log", replayed.timers.count, byLog.count)] where rungs != ids {
+            mismatches += 1; print("  a rung is held twice by \(side): \(rungs) rungs, \(ids) ids")
         }
         for id in Set(inTable.keys).union(byLog.keys).sorted() where inTable[id] != byLog[id] {
             mismatches += 1
