@@ -8,6 +8,8 @@ public final class TestPeer {
     public let socket: Socket
     /// Pushes that arrived while waiting for something else, oldest first.
     public var pushes: [(Command, [String: Any], [UInt8])] = []
+    /// Replies that arrived while waiting for another's, by the id they answer.
+    private var replies: [String: (Command, [String: Any], [UInt8])] = [:]
     private var counter = 0
     public let name: String
 
@@ -48,11 +50,14 @@ public final class TestPeer {
         return try reply(to: rid, timeout: timeout)
     }
 
+    /// The reply with `re` = `rid`, in whatever order the replies to several requests arrive.
     public func reply(to rid: String, timeout: Double = 5) throws -> (Command, [String: Any], [UInt8]) {
+        if let m = replies.removeValue(forKey: rid) { return m }
         let deadline = Date().addingTimeInterval(timeout)
         while let m = try next(timeout: max(0.001, deadline.timeIntervalSinceNow)) {
-            if m.1["re"] as? String == rid { return m }
-            if [.dispatch, .event, .notice, .summon].contains(m.0) { pushes.append(m) }
+            let re = m.1["re"] as? String
+            if re == rid { return m }
+            if [.dispatch, .event, .notice, .summon].contains(m.0) { pushes.append(m) } else if let re { replies[re] = m }
         }
         throw TestError("no reply to \(rid) within \(timeout)s")
     }

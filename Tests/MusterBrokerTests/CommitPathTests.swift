@@ -99,11 +99,15 @@ import MusterWire
         #expect(Array(try pushes().values) == ["agency:chengguan"], "the stored push to 热力 is gone")
 
         // The next case id is the next number: the ASSIGN follows its SUBMIT without waiting.
+        // Both go on one connection, the only order ZeroMQ keeps: from two peers the ASSIGN
+        // could be read first and find no case.
+        let desk = try TestPeer(h.endpoint, name: "desk")
+        _ = try desk.hello(adapter: "desk-wd", roles: ["intake", "ops"])
         let next = String(format: "C%0\(first.count - 1)d", try #require(Int(first.dropFirst())) + 1)
-        try intake.send(.submit, ["id": "wd-s2", "case": BrokerTests.caseBody("wd-2")])
-        try ops.send(.assign, ["id": "wd-a2", "case_id": next, "lead": "chengguan", "note": "非供热问题"])
-        #expect(try intake.reply(to: "wd-s2", timeout: 10).1["case_id"] as? String == next)
-        let (assigned, body, _) = try ops.reply(to: "wd-a2", timeout: 10)
+        try desk.send(.submit, ["id": "wd-s2", "case": BrokerTests.caseBody("wd-2")])
+        try desk.send(.assign, ["id": "wd-a2", "case_id": next, "lead": "chengguan", "note": "非供热问题"])
+        #expect(try desk.reply(to: "wd-s2", timeout: 10).1["case_id"] as? String == next)
+        let (assigned, body, _) = try desk.reply(to: "wd-a2", timeout: 10)
         #expect(assigned == .ok, "\(body)")
         let left = try h.store.pendingPushes()
         #expect(left.count == 2 && left.allSatisfy { $0.target == "agency:chengguan" }, "\(left.map(\.target))")
