@@ -30,9 +30,9 @@ import ZeroMQ
         // The administrator revokes the key (peers.yaml edited, SIGHUP): its session is dropped.
         h.broker.reloadPeers([:])
         var revoked: String?
-        let deadline = Date().addingTimeInterval(3)
+        let deadline = Date().addingTimeInterval(15)
         while revoked == nil, Date() < deadline {
-            let r = try good.request(.query, ["what": "stats"], timeout: 0.5)
+            let r = try good.request(.query, ["what": "stats"], timeout: 5)
             revoked = r.1["code"] as? String
         }
         #expect(revoked == "not_registered", "a revoked key's session is gone")

@@ -16,8 +16,14 @@ import MusterWire
         }
     }
 
-    /// A request whose ACCEPTED means every batch before it is durable.
-    static func barrier(_ intake: TestPeer, _ ref: String) throws {
+    /// A request whose ACCEPTED means every batch before it is durable. With `after`: that
+    /// peer's messages before it are read first (a reply on its own connection, the only order
+    /// ZeroMQ keeps), so what they changed rides with the barrier's commit.
+    static func barrier(_ intake: TestPeer, _ ref: String, after sender: TestPeer? = nil) throws {
+        if let sender {
+            let (c, body, _) = try sender.request(.query, ["what": "stats"])
+            guard c == .result else { throw TestError("QUERY stats answered \(c): \(body)") }
+        }
         let (c, body, _) = try intake.request(.submit, ["case": BrokerTests.caseBody(ref, category: "street_vending", address: ref)])
         guard c == .accepted else { throw TestError("barrier SUBMIT answered \(c): \(body)") }
     }
@@ -45,7 +51,7 @@ import MusterWire
         for _ in 0..<3 { got.append(try #require(try reli.push(.dispatch))["delivery"] as! String) }
         #expect(Set(got) == Set(ids))
         try reli.received(got)
-        try Self.barrier(intake, "own-barrier-2")
+        try Self.barrier(intake, "own-barrier-2", after: reli)
         #expect(try h.store.pendingPushes().filter { $0.target == "agency:reli" }.isEmpty)
     }
 
@@ -63,7 +69,7 @@ import MusterWire
         let sibling = try TestPeer(h.endpoint, name: "reli-b")
         _ = try sibling.hello(adapter: "reli-b", roles: ["agency"], agency: "reli")
         try sibling.received([delivery])
-        try Self.barrier(intake, "sib-barrier")
+        try Self.barrier(intake, "sib-barrier", after: sibling)
         #expect(try Self.waitingIDs(h).contains(delivery), "a sibling's RECEIVED is not the recipient's")
         #expect(h.broker.ignoredReceipts.load(ordering: .relaxed) == 1)
     }
@@ -87,7 +93,7 @@ import MusterWire
         _ = try again.hello(adapter: "reli-a", roles: ["agency"], agency: "reli", window: 1)
         #expect(try again.push(.dispatch)?["delivery"] as? String == a)
         try again.received([b])
-        try Self.barrier(intake, "re-barrier")
+        try Self.barrier(intake, "re-barrier", after: again)
         let waiting = try Self.waitingIDs(h)
         #expect(!waiting.contains(b) && waiting.contains(a))
         #expect(h.broker.ignoredReceipts.load(ordering: .relaxed) == 0)

@@ -160,18 +160,6 @@ import MusterWire
         #expect(low.classify(category: nil, text: "想咨询住房公积金提取政策").category == Routing.unclassified, "whatever the threshold")
     }
 
-    /// A rough speed check: a 100-character complaint, well under a millisecond even in a debug
-    /// build (the measured figure, from `muster classify --eval`, is in docs/CLASSIFIER.md).
-    @Test func aHundredCharacterTextIsQuick() {
-        let text = String(repeating: "市民反映小区门口井盖丢了晚上很危险请处理", count: 5)
-        #expect(text.count == 100)
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<200 { _ = Self.model.classify(text) }
-        let perText = Double(DispatchTime.now().uptimeNanoseconds - start) / 200 / 1000
-        print("classify: \(perText) µs a 100-character text (debug build)")
-        #expect(perText < 1000, "\(perText) µs")
-    }
-
     /// Training is at config load: 600 texts of 20 characters over 20 categories (the shipped
     /// size is ~880) train in well under a second even in a debug build.
     @Test func trainingIsQuick() {
