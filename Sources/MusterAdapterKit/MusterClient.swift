@@ -188,6 +188,9 @@ public final class MusterClient: @unchecked Sendable {
             if self.socket != nil { apply(.tick(now: MusterClient.clock())) }
         }
         apply(.stop)
+        // The BYE just queued must leave before the socket goes (sockets linger 0 by default):
+        // else the broker keeps sending to this session until it misses three heartbeats.
+        try? socket?.setLinger(ms: 500)
         socket?.close()
         socket = nil
         ended.signal()
