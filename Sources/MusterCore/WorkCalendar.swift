@@ -43,24 +43,57 @@ public struct WorkCalendar: Sendable, Equatable {
     }
 
     /// The official years: those with the State Council's notice.
-    public var years: Set<Int>
-    public var daysOff: Set<CivilDay>
-    public var makeUpWorkdays: Set<CivilDay>
+    public var years: Set<Int> { didSet { officialDays = OfficialDays(self) } }
+    public var daysOff: Set<CivilDay> { didSet { officialDays = OfficialDays(self) } }
+    public var makeUpWorkdays: Set<CivilDay> { didSet { officialDays = OfficialDays(self) } }
     public var seasons: [Season]
+    /// The three sets above as one answer a day, derived from them.
+    private var officialDays = OfficialDays()
 
     public init(years: Set<Int>, daysOff: Set<CivilDay>, makeUpWorkdays: Set<CivilDay>, seasons: [Season]) {
         self.years = years; self.daysOff = daysOff; self.makeUpWorkdays = makeUpWorkdays; self.seasons = seasons
+        officialDays = OfficialDays(self)
     }
 
     public func isWorkingDay(_ d: CivilDay) throws(Failure) -> Bool {
+        if let working = officialDays.isWorking(d) { return working }
         let year = d.year
-        guard years.contains(year) else {
-            guard let statutory = StatutoryHolidays.daysOff(in: year) else { throw .noSchedule(year: year) }
-            return d.weekday <= 5 && !statutory.contains(d)
+        guard let statutory = StatutoryHolidays.daysOff(in: year) else { throw .noSchedule(year: year) }
+        return d.weekday <= 5 && !statutory.contains(d)
+    }
+
+    /// Each day from the first official year's first to the last's last, working or not, by
+    /// ordinal. A deadline's walk asks about every day it passes (~15 a case's lifecycle); the
+    /// year's and the day's hashed look-ups were 1 % of a lifecycle's instructions.
+    private struct OfficialDays: Sendable, Equatable {
+        private var first: Int64 = 0
+        /// 0: not in an official year; 1: a working day; 2: a day off.
+        private var kinds: [UInt8] = []
+
+        init() {}
+
+        init(_ c: WorkCalendar) {
+            guard let lo = c.years.min(), let hi = c.years.max() else { return }
+            first = CivilDay(year: lo, month: 1, day: 1).ordinal
+            let end = CivilDay(year: hi + 1, month: 1, day: 1).ordinal
+            kinds = (first..<end).map { ordinal in
+                let d = CivilDay(ordinal: ordinal)
+                guard c.years.contains(d.year) else { return 0 }
+                if c.makeUpWorkdays.contains(d) { return 1 }
+                return c.daysOff.contains(d) || d.weekday > 5 ? 2 : 1
+            }
         }
-        if makeUpWorkdays.contains(d) { return true }
-        if daysOff.contains(d) { return false }
-        return d.weekday <= 5
+
+        /// Nil outside the official years.
+        func isWorking(_ d: CivilDay) -> Bool? {
+            let i = d.ordinal - first
+            guard i >= 0, i < kinds.count else { return nil }
+            switch kinds[Int(i)] {
+            case 1: return true
+            case 2: return false
+            default: return nil
+            }
+        }
     }
 
     /// Whether the year's schedule is the State Council's (cn-YYYY.yaml), not computed from the law.

@@ -64,6 +64,42 @@ import Testing
         #expect((try? Self.end("1wd", Self.at("2026-12-31", 10))) != nil, "2027 is provisional, not refused")
     }
 
+    /// Working or not as the three sets say: the definition the calendar's day table is derived from.
+    static func bySets(_ c: WorkCalendar, _ d: CivilDay) -> Bool? {
+        guard c.years.contains(d.year) else {
+            return StatutoryHolidays.daysOff(in: d.year).map { d.weekday <= 5 && !$0.contains(d) }
+        }
+        return c.makeUpWorkdays.contains(d) || (!c.daysOff.contains(d) && d.weekday <= 5)
+    }
+
+    /// Every day from 2025 to 2029 with official years apart (2027 provisional between them),
+    /// checked again after each change to each set: the table follows them.
+    @Test func everyDayIsWorkingOrNotAsTheSetsSayAfterEachChange() {
+        var c = Self.cn2026
+        func check(_ label: String) {
+            let wrong = Self.days("2025-01-01", "2029-12-31").filter { (try? c.isWorkingDay($0)) != Self.bySets(c, $0) }
+            #expect(wrong.isEmpty, "\(label): \(wrong.prefix(5))")
+        }
+        check("2026 official")
+        c.years.insert(2028)
+        check("2028 official too")
+        c.daysOff.insert(CivilDay("2028-10-02")!)  // a Monday, off
+        check("a day off added")
+        #expect(try! !c.isWorkingDay(CivilDay("2028-10-02")!))
+        c.makeUpWorkdays.insert(CivilDay("2028-10-07")!)  // a Saturday, worked
+        check("a make-up day added")
+        #expect(try! c.isWorkingDay(CivilDay("2028-10-07")!))
+        c.daysOff.remove(CivilDay("2026-10-01")!)
+        check("a day off removed")
+        #expect(try! c.isWorkingDay(CivilDay("2026-10-01")!))
+        c.makeUpWorkdays.remove(CivilDay("2026-10-10")!)
+        check("a make-up day removed")
+        #expect(try! !c.isWorkingDay(CivilDay("2026-10-10")!))
+        c.years.remove(2026)
+        check("2026 provisional again")
+        #expect(try! !c.isWorkingDay(CivilDay("2026-10-01")!), "the law's National Day")
+    }
+
     static let moments = Gen.int(in: 0...(320 * 1440)).map { Self.at("2026-01-05", 0).adding(ms: Int64($0) * 60_000) }
 
     @Test func workingDaysLandOnWorkingDaysCountExactlyAndGrow() async {
