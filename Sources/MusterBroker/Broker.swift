@@ -186,9 +186,6 @@ public final class Broker: @unchecked Sendable {
         let pushes = try store.pendingPushes(bodies: maxPushBodiesInMemory)
         outbox.reserveCapacity(pushes.count)
         for push in pushes { outbox.add(push, grid: push.grid) }
-        logger.info("broker ready", metadata: [
-            "endpoint": "\(self.endpoint)", "db": "\(store.path)", "rungs_in_memory": "\(ledger.timers.count)",
-            "pending_pushes": "\(outbox.count)", "log_seq": "\(store.lastSeq)"])
     }
 
     public func stop() { stopFlag.store(true, ordering: .relaxed) }
@@ -198,6 +195,10 @@ public final class Broker: @unchecked Sendable {
         // The CLI runs it on the main thread, whose name is the process's (`ps`): left as it is.
         if !Thread.isMainThread { nameThisThread("muster-broker") }
         syncCalendar(clock.now())
+        // Ready once serving: the holiday schedules' check above is part of starting.
+        logger.info("broker ready", metadata: [
+            "endpoint": "\(endpoint)", "db": "\(store.path)", "rungs_in_memory": "\(ledger.timers.count)",
+            "pending_pushes": "\(outbox.count)", "log_seq": "\(store.lastSeq)"])
         while !stopFlag.load(ordering: .relaxed) {
             applyPendingPeers()
             applyPendingReload()
