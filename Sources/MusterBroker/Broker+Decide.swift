@@ -10,7 +10,12 @@ extension Broker {
         guard !pending.isEmpty else { return }
         // Read once: each `config.rules` copies the rules, a retain for each of their parts.
         let rules = config.rules
-        let keys = pending.compactMap { p in sessions[p.routingID].map { RequestKey(adapter: $0.actor.adapter, requestID: p.requestID) } }
+        // Only ids that may have a stored reply are read (nearly every id is new).
+        takeScannedRequestKeys()
+        let keys = pending.compactMap { p in
+            sessions[p.routingID].map { RequestKey(adapter: $0.actor.adapter, requestID: p.requestID) }.flatMap { storedReplyKeys.mayBeStored($0) ? $0 : nil }
+        }
+        storedReplyReads.add(keys.count, ordering: .relaxed)
         let stored: [RequestKey: (command: String, body: [UInt8])]
         var admitted: [String] = []
         do {
@@ -62,6 +67,7 @@ extension Broker {
                 dispatches += carryOut(decision, kept: p.command.kept, now, &batch)
                 let (command, body) = Messages.reply(re: p.requestID, decision.reply!, calendar: rules.calendar, now: now)
                 batch.replies.append(Batch.StoredReply(adapter: actor.adapter, requestID: p.requestID, command: command.rawValue, body: body, at: now))
+                storedReplyKeys.insert(key)
                 thisBatch[key] = (command, body)
                 out.append(Outgoing(routingID: p.routingID, command: command, body: body, needsCommit: true, re: p.requestID))
             }

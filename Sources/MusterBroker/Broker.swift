@@ -89,6 +89,12 @@ public final class Broker: @unchecked Sendable {
 
     /// Where the sweep's next slice starts (nil: at the first key).
     struct RequestSweep { var after: RequestKey? }
+    /// The request ids that may have a stored reply; the others are decided without a read.
+    var storedReplyKeys = StoredReplyKeys()
+    /// Where a scan of the store's request ids, on a thread of its own, leaves its result.
+    public let requestIDScan = RequestIDScan()
+    /// Request ids looked up in the store. (Atomic: tests read it.)
+    public let storedReplyReads = Atomic<Int>(0)
     var sessionCounter: Int64 = 0
     /// Request budgets per adapter (config `broker.rate_limit`).
     var buckets: [String: TokenBucket] = [:]
@@ -195,6 +201,7 @@ public final class Broker: @unchecked Sendable {
         // The CLI runs it on the main thread, whose name is the process's (`ps`): left as it is.
         if !Thread.isMainThread { nameThisThread("muster-broker") }
         syncCalendar(clock.now())
+        scanRequestKeys()
         // Ready once serving: the holiday schedules' check above is part of starting.
         logger.info("broker ready", metadata: [
             "endpoint": "\(endpoint)", "db": "\(store.path)", "rungs_in_memory": "\(ledger.timers.count)",
@@ -312,6 +319,7 @@ public final class Broker: @unchecked Sendable {
             lastSample = now
             metrics.sample(ledger: ledger, sessions: Array(sessions.values), outbox: outbox, timersInMemory: timerHeap.count, now: now)
         }
+        takeScannedRequestKeys()
         if let at = calendarRetryAt, now >= at {
             calendarRetryAt = nil
             syncCalendar(now)
@@ -337,11 +345,40 @@ public final class Broker: @unchecked Sendable {
                 let next = try store.pruneRequests(before: now.adding(ms: -7 * 86_400_000), after: sweep.after,
                                                     limit: Broker.requestSweepSlice.load(ordering: .relaxed))
                 requestSweep = next.map { RequestSweep(after: $0) }
+                if next == nil {  // the ids it forgot leave memory too
+                    takeScannedRequestKeys()
+                    if storedReplyKeys.sweepEnded() { scanRequestKeys() }
+                }
             } catch {
                 requestSweep = nil
                 logger.warning("pruning request ids failed", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Reads the store's request ids on a thread of its own (millions after a busy week: not on
+    /// the broker's); `tick` takes the result.
+    func scanRequestKeys() {
+        storedReplyKeys.scanStarted(inFlight: uncommittedReplies.keys)
+        let store = store, scan = requestIDScan
+        Thread.detachNewThread {
+            nameThisThread("muster-ids")
+            scan.put(Result { try store.storedRequestDigests() })
+        }
+    }
+
+    /// The scan's result, if it has come (before a batch is decided, while one is under way).
+    func takeScannedRequestKeys() {
+        guard storedReplyKeys.isScanning, let scanned = requestIDScan.take() else { return }
+        let again: Bool
+        switch scanned {
+        case .success(let digests):
+            again = storedReplyKeys.scanFinished(digests)
+        case .failure(let error):
+            again = storedReplyKeys.scanFailed()
+            logger.warning("reading the stored request ids failed; each id is looked up in the store", metadata: ["error": "\(error)"])
+        }
+        if again { scanRequestKeys() }
     }
 
     private func resend(_ rid: [UInt8], _ now: Date) {

@@ -164,6 +164,15 @@ extension Store {
         return found
     }
 
+    public func storedRequestDigests() throws -> Set<Int> {
+        try pool.read { db in
+            var digests = Set<Int>()
+            let stmt = try db.makeStatement(sql: "SELECT adapter, request_id FROM requests")
+            try Binder(stmt).rows { digests.insert(RequestKey(adapter: $0.text(0), requestID: $0.text(1)).digest) }
+            return digests
+        }
+    }
+
     /// One reader for both: a reader taken from the pool costs more than a SUBMIT's look-ups
     /// (~25,000 instructions, a lock and a queue hop), and at a quiet hour every SUBMIT is a batch.
     public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws
@@ -230,6 +239,9 @@ public struct RequestKey: Hashable, Sendable {
         h.combine(adapter); h.combine(requestID)
         hash = h.finalize()
     }
+
+    /// The key's hash, the same for equal keys within this process (never stored).
+    public var digest: Int { hash }
 
     public static func == (a: RequestKey, b: RequestKey) -> Bool {
         a.hash == b.hash && a.adapter == b.adapter && a.requestID == b.requestID

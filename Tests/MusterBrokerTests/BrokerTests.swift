@@ -126,6 +126,60 @@ import MusterWire
         #expect(try h.store.cases(.init()).count == 2)
     }
 
+    /// A reply stored before the broker started is found once the store's ids are known (its
+    /// repeat is answered from the store); a new id is decided without reading the store.
+    @Test func aRequestIDFromBeforeTheStartIsAnsweredAndANewOneReadsNothing() throws {
+        let path = NSTemporaryDirectory() + "ids-\(UUID().uuidString)/b.db"
+        do {
+            var batch = Batch()
+            batch.replies.append(Batch.StoredReply(adapter: "hotline-ids", requestID: "before", command: "ACCEPTED",
+                                                   body: Array(#"{"re":"before","case_id":"C-earlier"}"#.utf8), at: Date()))
+            try Store(path: path).commit(batch)
+        }
+        let h = try BrokerHarness(path: path)
+        defer { h.stop() }
+        #expect(h.broker.requestIDScan.waitUntilFinished(1, timeout: 10))
+        let p = try TestPeer(h.endpoint, name: "ids")
+        _ = try p.hello(adapter: "hotline-ids", roles: ["intake"])
+        let reads = h.broker.storedReplyReads.load(ordering: .relaxed)
+        #expect(try p.request(.submit, ["case": Self.caseBody("ids-1")], id: "new-1").0 == .accepted)
+        #expect(h.broker.storedReplyReads.load(ordering: .relaxed) == reads, "a new id: the store not read")
+        let again = try p.request(.submit, ["case": Self.caseBody("ids-2")], id: "before")
+        #expect(again.1["case_id"] as? String == "C-earlier", "the stored reply, not a new case: \(again.1)")
+        #expect(h.broker.storedReplyReads.load(ordering: .relaxed) == reads + 1)
+        #expect(try h.store.cases(.init()).count == 1)
+    }
+
+    /// An id the sweep deleted leaves memory with the scan after the sweep: its repeat is not
+    /// read from the store (and is applied afresh, as after 7 days it may be); a young id is.
+    @Test func anIDTheSweepDeletedLeavesMemoryWithTheNextScan() throws {
+        let clock = ManualClock()
+        let path = NSTemporaryDirectory() + "swept-\(UUID().uuidString)/b.db"
+        do {
+            var batch = Batch()
+            for (id, daysAgo) in [("young", 1), ("old", 8)] {
+                batch.replies.append(Batch.StoredReply(adapter: "hotline-swept", requestID: id, command: "OK", body: Array(#"{"re":"\#(id)"}"#.utf8),
+                                                       at: clock.now().adding(ms: -Int64(daysAgo) * 86_400_000)))
+            }
+            try Store(path: path).commit(batch)
+        }
+        let h = try BrokerHarness(heartbeat: 30 * 86_400, path: path, clock: clock)
+        defer { h.stop() }
+        let p = try TestPeer(h.endpoint, name: "swept")
+        _ = try p.hello(adapter: "hotline-swept", roles: ["intake"])
+        // The start's scan, then the first tick's sweep (which deleted "old"); the scan after the
+        // sweep starts when the first is taken, at the latest by this SUBMIT.
+        #expect(h.broker.requestIDScan.waitUntilFinished(1, timeout: 10))
+        #expect(try p.request(.submit, ["case": Self.caseBody("swept-1")], id: "new").0 == .accepted)
+        #expect(try h.store.storedReplies([RequestKey(adapter: "hotline-swept", requestID: "old")]).isEmpty, "swept")
+        #expect(h.broker.requestIDScan.waitUntilFinished(2, timeout: 10))
+        let reads = h.broker.storedReplyReads.load(ordering: .relaxed)
+        #expect(try p.request(.submit, ["case": Self.caseBody("swept-2")], id: "old").0 == .accepted, "applied afresh")
+        #expect(h.broker.storedReplyReads.load(ordering: .relaxed) == reads, "not read: the scan after the sweep did not see it")
+        #expect(try p.request(.submit, ["case": Self.caseBody("swept-3")], id: "young").0 == .ok, "its stored reply")
+        #expect(h.broker.storedReplyReads.load(ordering: .relaxed) == reads + 1)
+    }
+
     /// Replies are kept 7 days, then the hourly sweep forgets them (a slice of the key a tick):
     /// the old id is applied afresh (here: the same report, so the same case), a young one is
     /// still answered byte for byte.
