@@ -363,7 +363,11 @@ public final class Broker: @unchecked Sendable {
         let store = store, scan = requestIDScan
         Thread.detachNewThread {
             nameThisThread("muster-ids")
-            scan.put(Result { try store.storedRequestDigests() })
+            scan.put(Result {
+                var digests: [UInt32] = []
+                try store.forEachStoredRequestKey { digests.append(StoredReplyKeys.digest($0)) }
+                return StoredReplyKeys.sorted(digests)
+            })
         }
     }
 

@@ -5,34 +5,50 @@ import MusterStore
 /// the store to learn that was ~3 % of a lifecycle's instructions; an id this set has never
 /// held has no stored reply, so its request is decided without the read.
 ///
-/// It holds the keys' digests (a false match only costs the read it would have cost anyway).
-/// It knows the store once a scan of the store's keys has come back; until then every id may
-/// be stored. Keys leave only by a newer scan (after the hourly sweep has deleted old
-/// replies). A scan reads a snapshot taken after it started, so what it can miss is what was
-/// not yet durable then: the keys in flight when it started and those decided since, which
-/// are kept beside it and joined to it.
+/// It holds 32-bit digests of the keys, sorted (4 bytes a stored reply: a week of a busy
+/// city's ids in a few MB; a false match, ~1 in 4,000 at a million ids, only costs the read it
+/// would have cost anyway), and the ids decided since in a small set merged into them. It knows
+/// the store once a scan of the store's ids has come back; until then every id may be stored.
+/// Ids leave only by a newer scan (after the hourly sweep has deleted old replies). A scan reads
+/// a snapshot taken after it started, so what it can miss is what was not yet durable then: the
+/// ids in flight when it started and those decided since, which are kept and joined to it.
 struct StoredReplyKeys {
-    private var digests: Set<Int> = []
-    /// The keys in flight when the scan under way started, and those decided since.
-    private var sinceScanStarted: Set<Int>?
+    /// Ascending, without repeats.
+    private var sorted: [UInt32] = []
+    private var recent: Set<UInt32> = []
+    /// The ids in flight when the scan under way started, and those decided since.
+    private var sinceScanStarted: [UInt32]?
     private(set) var knowsTheStore = false
     /// A sweep ended while a scan was under way: the scan may have read rows the sweep deleted
     /// after, so another follows it.
     private var scanAgain = false
 
+    static func digest(_ key: RequestKey) -> UInt32 { UInt32(truncatingIfNeeded: key.digest) }
+
     var isScanning: Bool { sinceScanStarted != nil }
 
-    func mayBeStored(_ key: RequestKey) -> Bool { !knowsTheStore || digests.contains(key.digest) }
+    func mayBeStored(_ key: RequestKey) -> Bool {
+        guard knowsTheStore else { return true }
+        let d = Self.digest(key)
+        return recent.contains(d) || Self.contains(sorted, d)
+    }
 
     /// A reply to `key` is about to be stored (it is in a batch decided, not yet durable).
     mutating func insert(_ key: RequestKey) {
-        digests.insert(key.digest)
-        sinceScanStarted?.insert(key.digest)
+        let d = Self.digest(key)
+        sinceScanStarted?.append(d)
+        guard knowsTheStore else { return }  // the scan's result will hold it
+        recent.insert(d)
+        // Merged once it is an eighth of the rest: each digest is moved a few times at most.
+        if recent.count >= max(4_096, sorted.count / 8) {
+            sorted = Self.union(sorted, recent.sorted())
+            recent = []
+        }
     }
 
     /// A scan is starting; `inFlight` are the keys of batches decided and not yet durable.
     mutating func scanStarted(inFlight: some Sequence<RequestKey>) {
-        sinceScanStarted = Set(inFlight.lazy.map(\.digest))
+        sinceScanStarted = inFlight.map(Self.digest)
     }
 
     /// The sweep of old replies has deleted what it will: whether to scan now (else a scan
@@ -42,11 +58,12 @@ struct StoredReplyKeys {
         return !isScanning
     }
 
-    /// The scan's digests: with what it may have missed, everything the store holds. Returns
-    /// whether to scan again now.
-    mutating func scanFinished(_ scanned: Set<Int>) -> Bool {
+    /// The scan's digests (`StoredReplyKeys.sorted(_:)`): with what it may have missed,
+    /// everything the store holds. Returns whether to scan again now.
+    mutating func scanFinished(_ scanned: [UInt32]) -> Bool {
         guard let since = sinceScanStarted else { return false }
-        digests = scanned.union(since)
+        sorted = Self.union(scanned, Self.sorted(since))
+        recent = []
         sinceScanStarted = nil
         knowsTheStore = true
         defer { scanAgain = false }
@@ -60,22 +77,52 @@ struct StoredReplyKeys {
         defer { scanAgain = false }
         return scanAgain
     }
+
+    /// Digests ascending, without repeats, as `scanFinished` takes them.
+    static func sorted(_ digests: [UInt32]) -> [UInt32] {
+        var out: [UInt32] = []
+        out.reserveCapacity(digests.count)
+        for d in digests.sorted() where out.last != d { out.append(d) }
+        return out
+    }
+
+    private static func contains(_ a: [UInt32], _ d: UInt32) -> Bool {
+        var lo = 0, hi = a.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if a[mid] < d { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < a.count && a[lo] == d
+    }
+
+    /// Two ascending lists without repeats, merged into one.
+    private static func union(_ a: [UInt32], _ b: [UInt32]) -> [UInt32] {
+        var out: [UInt32] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            let x: UInt32
+            if j == b.count || (i < a.count && a[i] < b[j]) { x = a[i]; i += 1 } else if i == a.count || b[j] < a[i] { x = b[j]; j += 1 } else { x = a[i]; i += 1; j += 1 }
+            out.append(x)
+        }
+        return out
+    }
 }
 
 /// A scan's result, handed from its thread to the broker's.
 public final class RequestIDScan: @unchecked Sendable {
     private let condition = NSCondition()
-    private var result: Result<Set<Int>, any Error>?
+    private var result: Result<[UInt32], any Error>?
     private var finished = 0
 
-    func put(_ r: Result<Set<Int>, any Error>) {
+    func put(_ r: Result<[UInt32], any Error>) {
         condition.lock(); defer { condition.unlock() }
         result = r
         finished += 1
         condition.broadcast()
     }
 
-    func take() -> Result<Set<Int>, any Error>? {
+    func take() -> Result<[UInt32], any Error>? {
         condition.lock(); defer { condition.unlock() }
         return result.take()
     }

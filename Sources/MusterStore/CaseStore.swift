@@ -62,8 +62,8 @@ public protocol CaseStore: AnyObject, Sendable {
     func submitted(caseID: String) throws -> [UInt8]?
     /// The stored replies to any of these request ids.
     func storedReplies(_ keys: [RequestKey]) throws -> [RequestKey: (command: String, body: [UInt8])]
-    /// The `digest` of every request id with a stored reply (any thread: its own read).
-    func storedRequestDigests() throws -> Set<Int>
+    /// Every request id with a stored reply, in one read (any thread).
+    func forEachStoredRequestKey(_ body: (RequestKey) -> Void) throws
     /// Both reads a batch makes before it is decided, as one: the stored replies to its request
     /// ids, and the cases it needs that are not in memory (`workingSet(for:)`).
     func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws

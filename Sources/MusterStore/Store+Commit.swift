@@ -164,12 +164,10 @@ extension Store {
         return found
     }
 
-    public func storedRequestDigests() throws -> Set<Int> {
+    public func forEachStoredRequestKey(_ body: (RequestKey) -> Void) throws {
         try pool.read { db in
-            var digests = Set<Int>()
             let stmt = try db.makeStatement(sql: "SELECT adapter, request_id FROM requests")
-            try Binder(stmt).rows { digests.insert(RequestKey(adapter: $0.text(0), requestID: $0.text(1)).digest) }
-            return digests
+            try Binder(stmt).rows { body(RequestKey(adapter: $0.text(0), requestID: $0.text(1))) }
         }
     }
 
