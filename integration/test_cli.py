@@ -221,6 +221,21 @@ def test_cli_verify_and_evaluate_a_finished_case(make_broker, processes):
     assert evaluated and evaluated[0]["data"]["satisfaction"] == "satisfied"
 
 
+def test_a_stopped_adapter_says_bye_before_it_exits(make_broker, processes):
+    """SIGTERM: the adapter's BYE reaches the broker before the process is gone (libzmq sends it
+    from its I/O thread), so the broker ends the session for "BYE" at once and a sibling gets
+    the pushes — not after three missed heartbeats."""
+    broker = make_broker(secure=True)
+    cfg = adapter_config(broker.workdir, "reli", return_probability=0)
+    reli = Process([str(MUSTER_BIN), "adapter", "--config", str(cfg), "--endpoint", broker.endpoint],
+                   cwd=broker.workdir, name="adapter-reli-bye")
+    processes.append(reli)
+    wait_until(lambda: re.search(r"adapter=reli-sim-1 .*session started", broker.stderr_tail(300)), 15, "reli-sim-1's session")
+    assert reli.stop() == 0
+    wait_until(lambda: re.search(r"adapter=reli-sim-1 reason=BYE .*session ended", broker.stderr_tail(300)), 10,
+               "the broker to end reli-sim-1's session for its BYE")
+
+
 def test_cli_assign_and_reject_triage_cases(make_broker):
     broker = make_broker(secure=True)
     # No category and no keyword: both wait in triage (研判).

@@ -15,7 +15,7 @@ extension Broker {
         let keys = pending.compactMap { p in
             sessions[p.routingID].map { RequestKey(adapter: $0.actor.adapter, requestID: p.requestID) }.flatMap { storedReplyKeys.mayBeStored($0) ? $0 : nil }
         }
-        storedReplyReads.add(keys.count, ordering: .relaxed)
+        storedReplyLookups.add(keys.count, ordering: .relaxed)
         let stored: [RequestKey: (command: String, body: [UInt8])]
         var admitted: [String] = []
         do {

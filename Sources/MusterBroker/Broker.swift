@@ -93,8 +93,8 @@ public final class Broker: @unchecked Sendable {
     var storedReplyKeys = StoredReplyKeys()
     /// Where a scan of the store's request ids, on a thread of its own, leaves its result.
     public let requestIDScan = RequestIDScan()
-    /// Request ids looked up in the store. (Atomic: tests read it.)
-    public let storedReplyReads = Atomic<Int>(0)
+    /// Request ids looked up in the store (one read a batch for all). (Atomic: tests read it.)
+    public let storedReplyLookups = Atomic<Int>(0)
     var sessionCounter: Int64 = 0
     /// Request budgets per adapter (config `broker.rate_limit`).
     var buckets: [String: TokenBucket] = [:]
@@ -357,7 +357,7 @@ public final class Broker: @unchecked Sendable {
     }
 
     /// Reads the store's request ids on a thread of its own (millions after a busy week: not on
-    /// the broker's); `tick` takes the result.
+    /// the broker's); the next batch decided, or the next tick, takes the result.
     func scanRequestKeys() {
         storedReplyKeys.scanStarted(inFlight: uncommittedReplies.keys)
         let store = store, scan = requestIDScan
@@ -366,7 +366,7 @@ public final class Broker: @unchecked Sendable {
             scan.put(Result {
                 var digests: [UInt32] = []
                 try store.forEachStoredRequestKey { digests.append(StoredReplyKeys.digest($0)) }
-                return StoredReplyKeys.sorted(digests)
+                return StoredReplyKeys.ascending(digests)
             })
         }
     }
@@ -380,7 +380,10 @@ public final class Broker: @unchecked Sendable {
             again = storedReplyKeys.scanFinished(digests)
         case .failure(let error):
             again = storedReplyKeys.scanFailed()
-            logger.warning("reading the stored request ids failed; each id is looked up in the store", metadata: ["error": "\(error)"])
+            logger.warning(storedReplyKeys.knowsTheStore
+                ? "reading the stored request ids failed; the ids known before are kept, and the next sweep scans again"
+                : "reading the stored request ids failed; every id is looked up in the store until the next sweep's scan",
+                metadata: ["error": "\(error)"])
         }
         if again { scanRequestKeys() }
     }

@@ -14,8 +14,8 @@ import MusterStore
 /// ids in flight when it started and those decided since, which are kept and joined to it.
 struct StoredReplyKeys {
     /// Ascending, without repeats.
-    private var sorted: [UInt32] = []
-    private var recent: Set<UInt32> = []
+    private var merged: [UInt32] = []
+    private var decidedSinceMerge: Set<UInt32> = []
     /// The ids in flight when the scan under way started, and those decided since.
     private var sinceScanStarted: [UInt32]?
     private(set) var knowsTheStore = false
@@ -30,7 +30,7 @@ struct StoredReplyKeys {
     func mayBeStored(_ key: RequestKey) -> Bool {
         guard knowsTheStore else { return true }
         let d = Self.digest(key)
-        return recent.contains(d) || Self.contains(sorted, d)
+        return decidedSinceMerge.contains(d) || Self.contains(merged, d)
     }
 
     /// A reply to `key` is about to be stored (it is in a batch decided, not yet durable).
@@ -38,11 +38,11 @@ struct StoredReplyKeys {
         let d = Self.digest(key)
         sinceScanStarted?.append(d)
         guard knowsTheStore else { return }  // the scan's result will hold it
-        recent.insert(d)
+        decidedSinceMerge.insert(d)
         // Merged once it is an eighth of the rest: each digest is moved a few times at most.
-        if recent.count >= max(4_096, sorted.count / 8) {
-            sorted = Self.union(sorted, recent.sorted())
-            recent = []
+        if decidedSinceMerge.count >= max(4_096, merged.count / 8) {
+            merged = Self.union(merged, decidedSinceMerge.sorted())
+            decidedSinceMerge = []
         }
     }
 
@@ -58,12 +58,12 @@ struct StoredReplyKeys {
         return !isScanning
     }
 
-    /// The scan's digests (`StoredReplyKeys.sorted(_:)`): with what it may have missed,
+    /// The scan's digests (`StoredReplyKeys.ascending(_:)`): with what it may have missed,
     /// everything the store holds. Returns whether to scan again now.
     mutating func scanFinished(_ scanned: [UInt32]) -> Bool {
         guard let since = sinceScanStarted else { return false }
-        sorted = Self.union(scanned, Self.sorted(since))
-        recent = []
+        merged = Self.union(scanned, Self.ascending(since))
+        decidedSinceMerge = []
         sinceScanStarted = nil
         knowsTheStore = true
         defer { scanAgain = false }
@@ -79,13 +79,14 @@ struct StoredReplyKeys {
     }
 
     /// Digests ascending, without repeats, as `scanFinished` takes them.
-    static func sorted(_ digests: [UInt32]) -> [UInt32] {
+    static func ascending(_ digests: [UInt32]) -> [UInt32] {
         var out: [UInt32] = []
         out.reserveCapacity(digests.count)
         for d in digests.sorted() where out.last != d { out.append(d) }
         return out
     }
 
+    /// A binary search (the list is a few MB: no set's overhead on top).
     private static func contains(_ a: [UInt32], _ d: UInt32) -> Bool {
         var lo = 0, hi = a.count
         while lo < hi {

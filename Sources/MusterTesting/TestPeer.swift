@@ -46,6 +46,7 @@ public final class TestPeer {
         let rid = id ?? "\(name)-\(counter)"
         var b = body
         b["id"] = rid
+        replies[rid] = nil  // an earlier reply to this id is not this request's
         try send(command, b)
         return try reply(to: rid, timeout: timeout)
     }

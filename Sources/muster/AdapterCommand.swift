@@ -7,6 +7,7 @@ import MusterConfig
 import MusterPlugins
 import MusterWire
 import ServiceLifecycle
+import ZeroMQ
 
 struct AdapterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -88,5 +89,8 @@ struct AdapterCommand: AsyncParsableCommand {
         // SIGTERM and SIGINT shut it down gracefully: BYE to the broker, socket closed, exit.
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        // The BYE lingers in its closed socket; libzmq's I/O thread sends it unless the process
+        // ends first.
+        Context.shared.terminate(waitingAtMost: 1)
     }
 }

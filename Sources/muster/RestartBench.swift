@@ -174,7 +174,8 @@ struct RestartBench {
     /// Start-up as the broker's stderr shows it: the --insecure banner is written once the config is
     /// loaded; "CURVE is off" is logged in Broker.init after the store is open and the socket bound,
     /// just before the ledger is loaded; "broker ready" once the ledger, the timer heap and the
-    /// pending pushes are in memory; then the loop starts and answers HELLO.
+    /// pending pushes are in memory and the loop has checked the holiday schedules and started
+    /// the scan of stored request ids (on its own thread); then the loop answers HELLO.
     static func phases(_ lines: [(at: UInt64, text: String)], start: UInt64, served: UInt64) -> [(String, Double)] {
         func at(_ marker: String) -> UInt64? { lines.first { $0.text.contains(marker) }?.at }
         let marks: [(String, UInt64?)] = [

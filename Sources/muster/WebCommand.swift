@@ -5,6 +5,7 @@ import MusterAdapterKit
 import MusterConfig
 import MusterWeb
 import ServiceLifecycle
+import ZeroMQ
 
 /// `muster web`: the operations centre's screen (一屏观全域) — a hummingbird server that is a
 /// MUSTER/1 peer with the monitor role: it QUERYs and SUBSCRIBEs like any peer, and the broker
@@ -79,5 +80,6 @@ struct WebCommand: AsyncParsableCommand {
         let streams = AdapterService(start: {}, stop: { feed.close() })
         let group = ServiceGroup(configuration: .init(services: [session, app, streams], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        Context.shared.terminate(waitingAtMost: 1)  // the BYE lingering in its closed socket leaves first
     }
 }

@@ -141,12 +141,12 @@ import MusterWire
         #expect(h.broker.requestIDScan.waitUntilFinished(1, timeout: 10))
         let p = try TestPeer(h.endpoint, name: "ids")
         _ = try p.hello(adapter: "hotline-ids", roles: ["intake"])
-        let reads = h.broker.storedReplyReads.load(ordering: .relaxed)
+        let reads = h.broker.storedReplyLookups.load(ordering: .relaxed)
         #expect(try p.request(.submit, ["case": Self.caseBody("ids-1")], id: "new-1").0 == .accepted)
-        #expect(h.broker.storedReplyReads.load(ordering: .relaxed) == reads, "a new id: the store not read")
+        #expect(h.broker.storedReplyLookups.load(ordering: .relaxed) == reads, "a new id: the store not read")
         let again = try p.request(.submit, ["case": Self.caseBody("ids-2")], id: "before")
         #expect(again.1["case_id"] as? String == "C-earlier", "the stored reply, not a new case: \(again.1)")
-        #expect(h.broker.storedReplyReads.load(ordering: .relaxed) == reads + 1)
+        #expect(h.broker.storedReplyLookups.load(ordering: .relaxed) == reads + 1)
         #expect(try h.store.cases(.init()).count == 1)
     }
 
@@ -173,11 +173,11 @@ import MusterWire
         #expect(try p.request(.submit, ["case": Self.caseBody("swept-1")], id: "new").0 == .accepted)
         #expect(try h.store.storedReplies([RequestKey(adapter: "hotline-swept", requestID: "old")]).isEmpty, "swept")
         #expect(h.broker.requestIDScan.waitUntilFinished(2, timeout: 10))
-        let reads = h.broker.storedReplyReads.load(ordering: .relaxed)
+        let reads = h.broker.storedReplyLookups.load(ordering: .relaxed)
         #expect(try p.request(.submit, ["case": Self.caseBody("swept-2")], id: "old").0 == .accepted, "applied afresh")
-        #expect(h.broker.storedReplyReads.load(ordering: .relaxed) == reads, "not read: the scan after the sweep did not see it")
+        #expect(h.broker.storedReplyLookups.load(ordering: .relaxed) == reads, "not read: the scan after the sweep did not see it")
         #expect(try p.request(.submit, ["case": Self.caseBody("swept-3")], id: "young").0 == .ok, "its stored reply")
-        #expect(h.broker.storedReplyReads.load(ordering: .relaxed) == reads + 1)
+        #expect(h.broker.storedReplyLookups.load(ordering: .relaxed) == reads + 1)
     }
 
     /// Replies are kept 7 days, then the hourly sweep forgets them (a slice of the key a tick):

@@ -8,7 +8,7 @@ import MusterStore
 @Suite struct StoredReplyKeysTests {
     static func key(_ id: String) -> RequestKey { RequestKey(adapter: "hotline-k", requestID: id) }
     /// What a scan of a store holding these ids returns.
-    static func scanned(_ ids: String...) -> [UInt32] { StoredReplyKeys.sorted(ids.map { StoredReplyKeys.digest(key($0)) }) }
+    static func scanned(_ ids: String...) -> [UInt32] { StoredReplyKeys.ascending(ids.map { StoredReplyKeys.digest(key($0)) }) }
 
     @Test func untilTheStoresIDsAreKnownEveryIDMayBeStored() {
         var keys = StoredReplyKeys()
@@ -73,7 +73,7 @@ import MusterStore
     }
 
     /// Past the merge threshold the decided ids move into the sorted digests: all still held,
-    /// others not (a 32-bit digest may match by chance: a few in 10,000 at most).
+    /// others not (a 32-bit digest matches by chance ~2 in a million here; 5 allowed).
     @Test func manyDecidedIDsAreAllHeldAfterTheirMerges() {
         var keys = StoredReplyKeys()
         keys.scanStarted(inFlight: [])
@@ -122,7 +122,7 @@ import MusterStore
                 case .scanFinish:
                     guard scan.started else { continue }
                     let snapshot = scan.snapshot ?? store
-                    let again = keys.scanFinished(StoredReplyKeys.sorted(snapshot.map { StoredReplyKeys.digest(Self.key("\($0)")) }))
+                    let again = keys.scanFinished(StoredReplyKeys.ascending(snapshot.map { StoredReplyKeys.digest(Self.key("\($0)")) }))
                     scan = (false, nil)
                     if again { keys.scanStarted(inFlight: inFlight.map { Self.key("\($0)") }); scan = (true, nil) }
                 }
