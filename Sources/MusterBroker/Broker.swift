@@ -345,10 +345,8 @@ public final class Broker: @unchecked Sendable {
                 let next = try store.pruneRequests(before: now.adding(ms: -7 * 86_400_000), after: sweep.after,
                                                     limit: Broker.requestSweepSlice.load(ordering: .relaxed))
                 requestSweep = next.map { RequestSweep(after: $0) }
-                if next == nil {  // the ids it forgot leave memory too
-                    takeScannedRequestKeys()
-                    if storedReplyKeys.sweepEnded() { scanRequestKeys() }
-                }
+                // The ids it forgot leave memory with a scan after it.
+                if next == nil, storedReplyKeys.sweepEnded() { scanRequestKeys() }
             } catch {
                 requestSweep = nil
                 logger.warning("pruning request ids failed", metadata: ["error": "\(error)"])

@@ -1,5 +1,6 @@
 import Foundation
 import MusterStore
+import MusterWire
 
 /// Which request ids may have a reply in the store. Nearly every request id is new, and reading
 /// the store to learn that was ~3 % of a lifecycle's instructions; an id this set has never
@@ -30,7 +31,10 @@ struct StoredReplyKeys {
     func mayBeStored(_ key: RequestKey) -> Bool {
         guard knowsTheStore else { return true }
         let d = Self.digest(key)
-        return decidedSinceMerge.contains(d) || Self.contains(merged, d)
+        if decidedSinceMerge.contains(d) { return true }
+        // A binary search: the list is a few MB, and a set's overhead on top would double it.
+        let i = merged.partitioningIndex { $0 >= d }
+        return i < merged.count && merged[i] == d
     }
 
     /// A reply to `key` is about to be stored (it is in a batch decided, not yet durable).
@@ -64,18 +68,19 @@ struct StoredReplyKeys {
         guard let since = sinceScanStarted else { return false }
         merged = Self.union(scanned, Self.ascending(since))
         decidedSinceMerge = []
-        sinceScanStarted = nil
         knowsTheStore = true
-        defer { scanAgain = false }
-        return scanAgain
+        return endScan()
     }
 
     /// The scan failed: what was known stays (every key since was inserted into it too).
     /// Returns whether to scan again now.
-    mutating func scanFailed() -> Bool {
+    mutating func scanFailed() -> Bool { endScan() }
+
+    private mutating func endScan() -> Bool {
         sinceScanStarted = nil
-        defer { scanAgain = false }
-        return scanAgain
+        let again = scanAgain
+        scanAgain = false
+        return again
     }
 
     /// Digests ascending, without repeats, as `scanFinished` takes them.
@@ -86,26 +91,22 @@ struct StoredReplyKeys {
         return out
     }
 
-    /// A binary search (the list is a few MB: no set's overhead on top).
-    private static func contains(_ a: [UInt32], _ d: UInt32) -> Bool {
-        var lo = 0, hi = a.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if a[mid] < d { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < a.count && a[lo] == d
-    }
-
     /// Two ascending lists without repeats, merged into one.
     private static func union(_ a: [UInt32], _ b: [UInt32]) -> [UInt32] {
         var out: [UInt32] = []
         out.reserveCapacity(a.count + b.count)
         var i = 0, j = 0
-        while i < a.count || j < b.count {
-            let x: UInt32
-            if j == b.count || (i < a.count && a[i] < b[j]) { x = a[i]; i += 1 } else if i == a.count || b[j] < a[i] { x = b[j]; j += 1 } else { x = a[i]; i += 1; j += 1 }
-            out.append(x)
+        while i < a.count, j < b.count {
+            if a[i] < b[j] {
+                out.append(a[i]); i += 1
+            } else if b[j] < a[i] {
+                out.append(b[j]); j += 1
+            } else {
+                out.append(a[i]); i += 1; j += 1
+            }
         }
+        out.append(contentsOf: a[i...])
+        out.append(contentsOf: b[j...])
         return out
     }
 }

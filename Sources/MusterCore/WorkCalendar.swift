@@ -66,9 +66,9 @@ public struct WorkCalendar: Sendable, Equatable {
     /// ordinal. A deadline's walk asks about every day it passes (~15 a case's lifecycle); the
     /// year's and the day's hashed look-ups were 1 % of a lifecycle's instructions.
     private struct OfficialDays: Sendable, Equatable {
+        private enum Kind: UInt8 { case unofficial, working, off }
         private var first: Int64 = 0
-        /// 0: not in an official year; 1: a working day; 2: a day off.
-        private var kinds: [UInt8] = []
+        private var kinds: [Kind] = []
 
         init() {}
 
@@ -78,9 +78,9 @@ public struct WorkCalendar: Sendable, Equatable {
             let end = CivilDay(year: hi + 1, month: 1, day: 1).ordinal
             kinds = (first..<end).map { ordinal in
                 let d = CivilDay(ordinal: ordinal)
-                guard c.years.contains(d.year) else { return 0 }
-                if c.makeUpWorkdays.contains(d) { return 1 }
-                return c.daysOff.contains(d) || d.weekday > 5 ? 2 : 1
+                guard c.years.contains(d.year) else { return .unofficial }
+                if c.makeUpWorkdays.contains(d) { return .working }
+                return c.daysOff.contains(d) || d.weekday > 5 ? .off : .working
             }
         }
 
@@ -89,9 +89,9 @@ public struct WorkCalendar: Sendable, Equatable {
             let i = d.ordinal - first
             guard i >= 0, i < kinds.count else { return nil }
             switch kinds[Int(i)] {
-            case 1: return true
-            case 2: return false
-            default: return nil
+            case .working: return true
+            case .off: return false
+            case .unofficial: return nil
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterWire
 import Synchronization
 
 /// The live feed: the last `capacity` events of the log as the screen shows them (`FeedLine`),
@@ -87,17 +88,5 @@ public final class EventFeed: Sendable {
             for page in s.pages.values { page.continuation.finish() }
             s.pages = [:]
         }
-    }
-}
-
-extension Array {
-    /// The first index whose element satisfies `belongs` (the elements that do come last).
-    func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if belongs(self[mid]) { high = mid } else { low = mid + 1 }
-        }
-        return low
     }
 }
