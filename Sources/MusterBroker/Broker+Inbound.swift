@@ -91,7 +91,7 @@ extension Broker {
         for (caseID, bytes) in batch.submitted { uncommittedSubmitted[caseID] = (id, bytes) }
         inFlight.append(InFlightBatch(id: id, epoch: epoch, out: waiting, pushes: batch.pushes, withdrawn: batch.withdrawn,
                                       received: batch.received, replyKeys: keys, submittedIDs: Array(batch.submitted.keys),
-                                      cases: Set(batch.touchedCases)))
+                                      cases: batch.sealedCases))
         let job = CommitWriter.Job(id: id, epoch: epoch, batch: batch)
         if mayCommitHere && inFlight.count == 1 && waiting.count <= Broker.maxCommittedHere {
             complete(writer.commitHere(job))

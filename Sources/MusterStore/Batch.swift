@@ -71,15 +71,20 @@ public struct Batch: Sendable {
 
     public init() {}
 
+    /// The cases the facts touched, each once: made by `seal`, which needs it anyway.
+    public private(set) var sealedCases: Set<String> = []
+
     /// Copies the final state of every case and dispatch the facts touched.
     public mutating func seal(from ledger: Ledger) {
-        var seen = Set<String>()
+        // Sized once: grown from empty, a set rehashes its ids at every doubling.
+        var seen = Set<String>(minimumCapacity: touchedCases.count)
         caseRows = touchedCases.filter { seen.insert($0).inserted }.compactMap { ledger.cases[$0] }
-        seen.removeAll()
+        sealedCases = seen
+        seen = Set(minimumCapacity: touchedDispatches.count)
         dispatchRows = touchedDispatches.filter { seen.insert($0).inserted }.compactMap { ledger.dispatches[$0] }
-        seen.removeAll()
+        seen.removeAll(keepingCapacity: true)
         whistleRows = touchedWhistles.filter { seen.insert($0).inserted }.compactMap { ledger.whistles[$0] }
-        seen.removeAll()
+        seen.removeAll(keepingCapacity: true)
         incidentRows = touchedIncidents.filter { seen.insert($0).inserted }.compactMap { ledger.incidents[$0] }
         if modesChanged {
             modeRows = ledger.modes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

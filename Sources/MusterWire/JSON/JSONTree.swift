@@ -3,7 +3,9 @@
 /// through to DISPATCH) without reading the body again. Hand-written: no JSON library here gives
 /// value ranges, and Foundation's JSONDecoder reads the whole body once more for each use.
 public struct JSONTree: Sendable {
-    public indirect enum Value: Sendable {
+    /// Not `indirect`: objects and arrays already hold their values in an array's storage, and
+    /// an indirect case boxed every value of a body in an allocation of its own.
+    public enum Value: Sendable {
         /// Members in order; a repeated key: the last one counts (as with JSONDecoder).
         case object([Member])
         case array([JSONTree])
