@@ -76,9 +76,10 @@ extension Store {
         let insertCase = try db.cachedStatement(sql: """
             INSERT INTO cases (case_id, source, external_ref, category, grid, priority, title, address, state, round,
                 lead, assists, assigned, returned_by, merged_into, merged_reports, accepted_at, updated_at, resolve_by,
-                satisfaction, submitted, escalation, backlog, merge_key, petition, repeat_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                satisfaction, escalation, backlog, merge_key, petition, repeat_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        let insertSubmitted = try db.cachedStatement(sql: "INSERT INTO submissions (case_id, submitted) VALUES (?, ?)")
         let updateCase = try db.cachedStatement(sql: """
             UPDATE cases SET state = ?, round = ?, lead = ?, assists = ?, assigned = ?, returned_by = ?, merged_into = ?,
                 merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ?, escalation = ?, backlog = ?, petition = ? WHERE case_id = ?
@@ -91,9 +92,12 @@ extension Store {
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
                 b.bind(c.acceptedAt.ms); b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
-                b.bind(submitted); b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(Ledger.mergeKey(c)?.text)
+                b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(Ledger.mergeKey(c)?.text)
                 b.bind(Store.petitionColumn(c)); b.bind(c.petition?.repeatKey)
                 try b.step()
+                var s = Binder(insertSubmitted, arena: bindArena)
+                s.bind(c.caseID); s.bind(submitted)
+                try s.step()
             } else {
                 var b = Binder(updateCase, arena: bindArena)
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))

@@ -25,7 +25,8 @@ extension Store {
         let reader = LogFormat.Reader()
         return try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT e.seq, e.case_id, e.at, e.type, e.data, c.title, c.category, c.submitted FROM events e JOIN cases c ON c.case_id = e.case_id
+                SELECT e.seq, e.case_id, e.at, e.type, e.data, c.title, c.category, s.submitted
+                FROM events e JOIN cases c ON c.case_id = e.case_id JOIN submissions s ON s.case_id = e.case_id
                 WHERE e.type = 'case.assigned' AND e.at >= ? ORDER BY e.seq
                 """, arguments: [since?.ms ?? Int64.min])
             return try rows.map { r in

@@ -34,10 +34,13 @@ extension Store {
         if let s = f.source { clauses.append("source = ?"); args.append(s) }
         if let t = f.updatedSince { clauses.append("updated_at >= ?"); args.append(t.ms) }
         if let p = f.phone {
-            // The reporter as submitted (`submitted` keeps the SUBMIT's case byte for byte): read
+            // The reporter as submitted (`submissions` keeps the SUBMIT's case byte for byte): read
             // only for the rows the other clauses leave, so give `updated_since` or a state with it.
             // A petitioner is never found by phone: who petitioned stays with the handling desk (信访).
-            clauses.append("source <> 'petition' AND replace(replace(json_extract(CAST(submitted AS TEXT), '$.reporter.phone'), ' ', ''), '-', '') = ?")
+            clauses.append("""
+                source <> 'petition' AND replace(replace((SELECT json_extract(CAST(s.submitted AS TEXT), '$.reporter.phone')
+                    FROM submissions s WHERE s.case_id = cases.case_id), ' ', ''), '-', '') = ?
+                """)
             args.append(CaseFilter.normalized(phone: p))
         }
         // Overdue lists put the latest first (挂账 and 督办 lists are read that way).

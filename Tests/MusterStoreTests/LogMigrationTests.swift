@@ -102,6 +102,31 @@ import Testing
         #expect(indexes == ["dispatches_by_case"], "no index of a key: the rows are in its B-tree (and none by agency from v13)")
     }
 
+    /// From v15 a case's submitted bytes are a row of their own, written once: each case's bytes
+    /// come through unchanged and are read from there, and the case rows keep every other
+    /// column as it was.
+    @Test func v15MovesEachCasesSubmittedBytesBesideItsRow() throws {
+        let path = try Self.copy()
+        let old = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(old, upTo: "v14: waiting rungs as arrays")
+        let before = try old.read { try Row.fetchAll($0, sql: "SELECT * FROM cases ORDER BY case_id") }
+        try old.close()
+        #expect(before.count > 5, "the fixture has cases")
+        let store = try Store(path: path)
+        for row in before {
+            #expect(try store.submitted(caseID: row["case_id"]) == Array(row["submitted"] as Data), "\(row["case_id"] as String)")
+        }
+        let db = try DatabaseQueue(path: path)
+        let after = try db.read { try Row.fetchAll($0, sql: "SELECT * FROM cases ORDER BY case_id") }
+        #expect(after.count == before.count)
+        for (a, b) in zip(after, before) {
+            #expect(!a.hasColumn("submitted"))
+            #expect(Set(a.columnNames) == Set(b.columnNames).subtracting(["submitted"]))
+            for column in a.columnNames { #expect(a[column] as DatabaseValue == b[column] as DatabaseValue, "\(column) of \(b["case_id"] as String)") }
+        }
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM submissions") } == before.count)
+    }
+
     /// From v13 the write path feeds no index that no read needs: dispatches by agency, the
     /// outbox by dispatch, request ids by age (each a page of every SUBMIT's commit). Only the
     /// indexes go; every row stays.

@@ -53,6 +53,8 @@ struct Harness {
     var ledger = Ledger()
     let store: any CaseStore
     var now = Date(ms: 1_795_000_000_000)
+    /// What a SUBMIT run here keeps as the case's submitted bytes.
+    var submittedBytes = Array(#"{"title":"x"}"#.utf8)
 
     init(_ store: any CaseStore) throws {
         self.store = store
@@ -67,7 +69,7 @@ struct Harness {
         batch.add(decision.facts, touched: decision.touched)
         for action in decision.actions {
             switch action {
-            case .keepSubmitted(let id): batch.submitted[id] = Array(#"{"title":"x"}"#.utf8)
+            case .keepSubmitted(let id): batch.submitted[id] = submittedBytes
             case .push(let d):
                 batch.pushes.append(Batch.Push(delivery: store.nextDelivery(), target: "agency:\(d.agency)", command: "DISPATCH",
                                                body: Array("{}".utf8), dispatchID: d.dispatchID, createdAt: now))
