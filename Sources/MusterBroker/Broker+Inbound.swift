@@ -219,12 +219,12 @@ extension Broker {
             }
             return
         }
-        guard sessions[rid] != nil else {
+        guard let session = sessions[rid] else {
             fail(WireError(.notRegistered, "say HELLO first"))
             return
         }
-        sessions[rid]!.lastHeard = now
-        let actor = sessions[rid]!.actor
+        session.lastHeard = now
+        let actor = session.actor
         if let limit = config.rateLimit, env.command != .heartbeat, env.command != .received, env.command != .bye {
             var bucket = buckets[actor.adapter] ?? TokenBucket(rate: limit.perSecond, burst: limit.burst, now: now)
             let allowed = bucket.take(now: now)
@@ -261,7 +261,7 @@ extension Broker {
             case .failure(let e): fail(e)
             case .success(let s):
                 let after = max(0, s.after ?? committedSeq)
-                sessions[rid]!.subscription = Session.Subscription(sentThrough: after, types: s.types.map(Set.init))
+                session.subscription = Session.Subscription(sentThrough: after, types: s.types.map(Set.init))
                 subscribers.insert(rid)
                 reply(.ok, Messages.ok(re: s.id) { $0.field("after", after); $0.field("head", committedSeq) })
             }

@@ -51,8 +51,6 @@ extension Broker {
     /// or pending for this peer but not yet sent since a restart is a routine repeat: ignored
     /// quietly.
     func received(_ rid: [UInt8], _ deliveries: [String], now: Date) {
-        // Not the session itself: a copy would share its `inFlight`, and `forget` would then copy
-        // that whole dictionary for every receipt.
         guard let adapter = sessions[rid]?.actor.adapter else { return }
         var forged = 0, othersOwn = 0
         for d in deliveries {
