@@ -87,7 +87,7 @@ def test_a_days_csv_is_imported_bad_rows_reported_and_a_rerun_sends_nothing_new(
     good = [row[0] for i, row in enumerate(rows(), start=2) if i not in BAD]
     one_case_each(broker, good)
     assert cases(broker, "GD-IMP-003")[0][0] == live, "the live order is the same case"
-    submitted = json.loads(broker.query("SELECT s.submitted FROM cases c JOIN submissions s USING (case_id) WHERE c.external_ref = 'GD-IMP-010'")[0][0])
+    submitted = json.loads(broker.query("SELECT e.submitted FROM cases c JOIN events e ON e.case_id = c.case_id AND e.type = 'case.accepted' WHERE c.external_ref = 'GD-IMP-010'")[0][0])
     assert submitted["reported_at"] == "2026-12-02T09:10:00+08:00" and submitted["hotline"] == {"kind": "投诉", "callback": True}
     for i in BAD:
         assert cases(broker, f"GD-IMP-{i - 1:03d}") == [], f"row {i} made no case"
@@ -172,7 +172,7 @@ def test_gb18030_csv_with_its_own_columns_and_an_xlsx_import_alike(make_broker, 
     for i in range(1, 6):
         got = cases(broker, f"GD-GB-{i}")
         assert len(got) == 1 and got[0][4] == f"民主路{i}号院暖气不热，家里只有十五度", got
-    submitted = json.loads(broker.query("SELECT s.submitted FROM cases c JOIN submissions s USING (case_id) WHERE c.external_ref = 'GD-GB-3'")[0][0])
+    submitted = json.loads(broker.query("SELECT e.submitted FROM cases c JOIN events e ON e.case_id = c.case_id AND e.type = 'case.accepted' WHERE c.external_ref = 'GD-GB-3'")[0][0])
     assert submitted["reported_at"] == "2026-12-02T10:03:00+08:00"
 
     # 46358.4375 is 2026-12-02 10:30 in Excel's days since 1899-12-30.
@@ -182,7 +182,7 @@ def test_gb18030_csv_with_its_own_columns_and_an_xlsx_import_alike(make_broker, 
     x = run_import(broker, config, book)
     assert x.returncode == 1 and "xlsx (工单)" in x.stdout and count(x.stdout, "新受理") == 3
     one_case_each(broker, ["GD-XL-1", "GD-XL-2", "GD-XL-3"])
-    submitted = json.loads(broker.query("SELECT s.submitted FROM cases c JOIN submissions s USING (case_id) WHERE c.external_ref = 'GD-XL-2'")[0][0])
+    submitted = json.loads(broker.query("SELECT e.submitted FROM cases c JOIN events e ON e.case_id = c.case_id AND e.type = 'case.accepted' WHERE c.external_ref = 'GD-XL-2'")[0][0])
     assert submitted["reported_at"] == "2026-12-02T10:30:00+08:00"
     assert rejected(book) == [(5, "GD-XL-9", "called_at", "来电时间")]
 

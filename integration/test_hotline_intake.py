@@ -73,7 +73,7 @@ def test_a_signed_work_order_is_answered_with_its_case_and_a_repeat_is_the_same_
     assert cases(broker, "GD20261202000123") == [(answer["case_id"], "hotline_12345", "street_vending", "zz/erqi/jiefanglu",
                                                    order("x")["content"][:40])]
     # The department receives what the platform said, and the hotline's own members ride along.
-    submitted = json.loads(broker.query("SELECT submitted FROM submissions WHERE case_id = ?", (answer["case_id"],))[0][0])
+    submitted = json.loads(broker.query("SELECT submitted FROM events WHERE case_id = ? AND type = 'case.accepted'", (answer["case_id"],))[0][0])
     assert submitted["hotline"] == {"kind": "投诉", "callback": True} and submitted["reporter"]["phone"] == "13800001111"
     assert submitted["reported_at"] == "2026-12-02T09:15:00+08:00" and submitted["priority"] == "normal"
 

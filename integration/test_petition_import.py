@@ -106,7 +106,7 @@ def test_an_anonymous_row_and_a_hotline_config_are_told_apart(make_broker, proce
     file = write_csv(tmp_path / "anon.csv", HEADER, [row])
     r = run_import(broker, config, file)
     assert r.returncode == 0 and count(r.stdout, "新受理") == 1, r.stdout
-    submitted = bytes(broker.query("SELECT s.submitted FROM cases c JOIN submissions s USING (case_id) WHERE c.external_ref = 'XF-ANON-1'")[0][0]).decode()
+    submitted = bytes(broker.query("SELECT e.submitted FROM cases c JOIN events e ON e.case_id = c.case_id AND e.type = 'case.accepted' WHERE c.external_ref = 'XF-ANON-1'")[0][0]).decode()
     assert json.loads(submitted)["reporter"] == {"anonymous": True}, submitted
 
     other = config.with_name("not-petition.yaml")

@@ -35,6 +35,7 @@ struct Binder {
     }
     mutating func bind(_ v: String?) { if let v { bind(v) } else { index += 1 } }
     mutating func bind(_ v: [UInt8]) { v.withUnsafeBytes { bind($0, text: false) } }
+    mutating func bind(_ v: [UInt8]?) { if let v { bind(v) } else { index += 1 } }
     mutating func bind(_ v: Data) { v.withUnsafeBytes { bind($0, text: false) } }
     /// UTF-8 bytes as TEXT (SQLite's JSON functions read a BLOB as its binary JSONB).
     mutating func bind(text v: [UInt8]) { v.withUnsafeBytes { bind($0, text: true) } }

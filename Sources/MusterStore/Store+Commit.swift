@@ -35,6 +35,9 @@ extension Store {
                         let l = logged[i]
                         b.bind(l.seq); b.bind(l.fact.caseID); b.bind(l.type); b.bind(l.fact.at.ms)
                         b.bind(l.fact.actor); b.bind(l.data); b.bind(hashes[i])
+                        // The submitted case, beside the fact that accepted it (Schema, v15).
+                        let submitted: [UInt8]? = if case .accepted = l.fact.change { batch.submitted[l.fact.caseID] } else { nil }
+                        b.bind(submitted)
                     }
                     try writeOutcomes(db, logged)
                     try writeProjections(db, batch)
@@ -68,7 +71,7 @@ extension Store {
         return logged
     }
 
-    static let insertEvents = MultiRowInsert("INSERT OR FAIL INTO events (seq, case_id, type, at, actor, data, hash) VALUES", columns: 7)
+    static let insertEvents = MultiRowInsert("INSERT OR FAIL INTO events (seq, case_id, type, at, actor, data, hash, submitted) VALUES", columns: 8)
     static let insertReplies = MultiRowInsert("INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES", columns: 5)
     static let insertPushes = MultiRowInsert("INSERT OR FAIL INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES", columns: 7)
 
@@ -79,13 +82,12 @@ extension Store {
                 satisfaction, escalation, backlog, merge_key, petition, repeat_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let insertSubmitted = try db.cachedStatement(sql: "INSERT INTO submissions (case_id, submitted) VALUES (?, ?)")
         let updateCase = try db.cachedStatement(sql: """
             UPDATE cases SET state = ?, round = ?, lead = ?, assists = ?, assigned = ?, returned_by = ?, merged_into = ?,
                 merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ?, escalation = ?, backlog = ?, petition = ? WHERE case_id = ?
             """)
         for c in batch.caseRows {
-            if let submitted = batch.submitted[c.caseID] {
+            if batch.submitted[c.caseID] != nil {
                 var b = Binder(insertCase, arena: bindArena)
                 b.bind(c.caseID); b.bind(c.source.rawValue); b.bind(c.externalRef); b.bind(c.category)
                 b.bind(c.grid); b.bind(c.priority.rawValue); b.bind(c.title); b.bind(c.address)
@@ -95,9 +97,6 @@ extension Store {
                 b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(Ledger.mergeKey(c)?.text)
                 b.bind(Store.petitionColumn(c)); b.bind(c.petition?.repeatKey)
                 try b.step()
-                var s = Binder(insertSubmitted, arena: bindArena)
-                s.bind(c.caseID); s.bind(submitted)
-                try s.step()
             } else {
                 var b = Binder(updateCase, arena: bindArena)
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))

@@ -25,8 +25,9 @@ extension Store {
         let reader = LogFormat.Reader()
         return try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT e.seq, e.case_id, e.at, e.type, e.data, c.title, c.category, s.submitted
-                FROM events e JOIN cases c ON c.case_id = e.case_id JOIN submissions s ON s.case_id = e.case_id
+                SELECT e.seq, e.case_id, e.at, e.type, e.data, c.title, c.category,
+                    (SELECT a.submitted FROM events a WHERE a.case_id = e.case_id AND a.type = 'case.accepted' ORDER BY a.seq LIMIT 1) AS submitted
+                FROM events e JOIN cases c ON c.case_id = e.case_id
                 WHERE e.type = 'case.assigned' AND e.at >= ? ORDER BY e.seq
                 """, arguments: [since?.ms ?? Int64.min])
             return try rows.map { r in
@@ -41,8 +42,8 @@ extension Store {
                    case .triage(_, let s) = try reader.change(seq: t["seq"], type: t["type"], data: t["data"]) {
                     suggestions = s
                 }
-                let submitted: Data = r["submitted"]
-                let description = ((try? JSONSerialization.jsonObject(with: submitted)) as? [String: Any])?["description"] as? String
+                let submitted: Data? = r["submitted"]
+                let description = (submitted.flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any])?["description"] as? String
                 return Correction(caseID: caseID, at: Date(ms: r["at"]), title: r["title"], description: description,
                                   category: r["category"], suggestions: suggestions, lead: lead, note: note)
             }

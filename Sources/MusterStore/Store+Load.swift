@@ -164,7 +164,7 @@ extension Store {
     /// The case's submitted bytes, for building a DISPATCH.
     public func submitted(caseID: String) throws -> [UInt8]? {
         try pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT submitted FROM submissions WHERE case_id = ?", arguments: [caseID]).map(Array.init)
+            try Data.fetchOne(db, sql: "SELECT submitted FROM events WHERE case_id = ? AND type = 'case.accepted' ORDER BY seq LIMIT 1", arguments: [caseID]).map(Array.init)
         }
     }
 

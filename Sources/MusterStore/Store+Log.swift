@@ -11,11 +11,11 @@ extension Store {
             if let caseID {
                 // A case's record includes the whistles blown on it.
                 rows = try Row.fetchAll(db, sql: """
-                    SELECT * FROM events WHERE case_id IN (SELECT ? UNION ALL SELECT whistle_id FROM whistles WHERE case_id = ?)
+                    SELECT seq, case_id, type, at, actor, data FROM events WHERE case_id IN (SELECT ? UNION ALL SELECT whistle_id FROM whistles WHERE case_id = ?)
                     AND seq > ? ORDER BY seq LIMIT ?
                     """, arguments: [caseID, caseID, seq, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+                rows = try Row.fetchAll(db, sql: "SELECT seq, case_id, type, at, actor, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
             }
             let reader = LogFormat.Reader()
             return try rows.map { row in

@@ -34,12 +34,12 @@ extension Store {
         if let s = f.source { clauses.append("source = ?"); args.append(s) }
         if let t = f.updatedSince { clauses.append("updated_at >= ?"); args.append(t.ms) }
         if let p = f.phone {
-            // The reporter as submitted (`submissions` keeps the SUBMIT's case byte for byte): read
+            // The reporter as submitted (kept byte for byte beside the `case.accepted` fact): read
             // only for the rows the other clauses leave, so give `updated_since` or a state with it.
             // A petitioner is never found by phone: who petitioned stays with the handling desk (信访).
             clauses.append("""
-                source <> 'petition' AND replace(replace((SELECT json_extract(CAST(s.submitted AS TEXT), '$.reporter.phone')
-                    FROM submissions s WHERE s.case_id = cases.case_id), ' ', ''), '-', '') = ?
+                source <> 'petition' AND replace(replace(json_extract(CAST((SELECT a.submitted FROM events a WHERE a.case_id = cases.case_id AND a.type = 'case.accepted' ORDER BY a.seq LIMIT 1) AS TEXT),
+                    '$.reporter.phone'), ' ', ''), '-', '') = ?
                 """)
             args.append(CaseFilter.normalized(phone: p))
         }

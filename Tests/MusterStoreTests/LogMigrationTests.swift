@@ -102,10 +102,10 @@ import Testing
         #expect(indexes == ["dispatches_by_case"], "no index of a key: the rows are in its B-tree (and none by agency from v13)")
     }
 
-    /// From v15 a case's submitted bytes are a row of their own, written once: each case's bytes
-    /// come through unchanged and are read from there, and the case rows keep every other
-    /// column as it was.
-    @Test func v15MovesEachCasesSubmittedBytesBesideItsRow() throws {
+    /// From v15 a case's submitted bytes are kept on the log's row of its `case.accepted` fact:
+    /// each case's bytes come through unchanged and are read from there, the case rows keep
+    /// every other column as it was, and the log still verifies.
+    @Test func v15MovesEachCasesSubmittedBytesBesideItsAcceptance() throws {
         let path = try Self.copy()
         let old = try DatabaseQueue(path: path)
         try Schema.migrator.migrate(old, upTo: "v14: waiting rungs as arrays")
@@ -120,11 +120,30 @@ import Testing
         let after = try db.read { try Row.fetchAll($0, sql: "SELECT * FROM cases ORDER BY case_id") }
         #expect(after.count == before.count)
         for (a, b) in zip(after, before) {
-            #expect(!a.hasColumn("submitted"))
             #expect(Set(a.columnNames) == Set(b.columnNames).subtracting(["submitted"]))
             for column in a.columnNames { #expect(a[column] as DatabaseValue == b[column] as DatabaseValue, "\(column) of \(b["case_id"] as String)") }
         }
-        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM submissions") } == before.count)
+        let kept = try db.read { try String.fetchAll($0, sql: "SELECT type FROM events WHERE submitted IS NOT NULL") }
+        #expect(kept.count == before.count && Set(kept) == ["case.accepted"], "once a case, on its acceptance")
+        #expect(try store.verifyLog().ok)
+    }
+
+    /// A case whose acceptance is missing from the log has nowhere to keep its bytes: v15 refuses,
+    /// naming it, and leaves the database as it was.
+    @Test func v15RefusesACaseWithoutItsAcceptanceAndChangesNothing() throws {
+        let path = try Self.copy()
+        let old = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(old, upTo: "v14: waiting rungs as arrays")
+        let orphan = try #require(try old.read { try String.fetchOne($0, sql: "SELECT min(case_id) FROM cases") })
+        try old.write { try $0.execute(sql: "DELETE FROM events WHERE case_id = ? AND type = 'case.accepted'", arguments: [orphan]) }
+        let cases = try old.read { try Row.fetchAll($0, sql: "SELECT * FROM cases ORDER BY case_id") }
+        try old.close()
+        #expect(throws: (any Error).self) { _ = try Store(path: path) }
+        do { _ = try Store(path: path) } catch { #expect("\(error)".contains(orphan), "\(error)") }
+        let db = try DatabaseQueue(path: path)
+        #expect(try db.read { try Row.fetchAll($0, sql: "SELECT * FROM cases ORDER BY case_id") } == cases, "the column and its bytes kept")
+        #expect(try db.read { try String.fetchAll($0, sql: "SELECT name FROM pragma_table_info('events')") }.contains("submitted") == false)
+        #expect(try db.read { try Schema.migrator.appliedMigrations($0) }.contains("v15: the submitted case beside the fact that accepted it") == false)
     }
 
     /// From v13 the write path feeds no index that no read needs: dispatches by agency, the
