@@ -12,8 +12,8 @@ extension Broker {
         let rules = config.rules
         // Only ids that may have a stored reply are read (nearly every id is new).
         takeScannedRequestKeys()
-        // By index, here and below: `for p in pending` copies each request, a retain and a
-        // release of each of its five references (~1 % of a lifecycle for three loops).
+        // By index, here and in the loops that decide: `for p in pending` copies each request, a
+        // retain and a release of each of its five references (~1 % of a lifecycle for three loops).
         let keys = pending.indices.compactMap { i in
             sessions[pending[i].routingID].map { RequestKey(adapter: $0.actor.adapter, requestID: pending[i].requestID) }.flatMap { storedReplyKeys.mayBeStored($0) ? $0 : nil }
         }

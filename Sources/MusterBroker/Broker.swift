@@ -58,7 +58,7 @@ public final class Broker: @unchecked Sendable {
     var ledger: Ledger
     var sessions: [[UInt8]: Session] = [:]
     /// The sessions that have SUBSCRIBEd: `deliver` feeds these on each turn of the loop without
-    /// copying every session to ask.
+    /// visiting every session to ask.
     var subscribers: Set<[UInt8]> = []
     var byAdapter: [String: [UInt8]] = [:]
     var outbox = Outbox()

@@ -26,7 +26,7 @@ extension Store {
         return try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT e.seq, e.case_id, e.at, e.type, e.data, c.title, c.category,
-                    (SELECT a.submitted FROM events a WHERE a.case_id = e.case_id AND a.type = 'case.accepted' ORDER BY a.seq LIMIT 1) AS submitted
+                    \(Store.submittedSQL(of: "e.case_id")) AS submitted
                 FROM events e JOIN cases c ON c.case_id = e.case_id
                 WHERE e.type = 'case.assigned' AND e.at >= ? ORDER BY e.seq
                 """, arguments: [since?.ms ?? Int64.min])

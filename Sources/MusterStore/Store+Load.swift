@@ -161,10 +161,21 @@ extension Store {
         }
     }
 
-    /// The case's submitted bytes, for building a DISPATCH.
+    /// The submitted bytes of the case whose id is the SQL expression `caseID`: on the log's row
+    /// of its `case.accepted` fact, or, for a case whose acceptance the log lost before v15, kept
+    /// apart (Schema, v15).
+    static func submittedSQL(of caseID: String) -> String {
+        """
+        coalesce((SELECT a.submitted FROM events a WHERE a.case_id = \(caseID) AND a.type = 'case.accepted' ORDER BY a.seq LIMIT 1),
+                 (SELECT u.submitted FROM submitted_unlogged u WHERE u.case_id = \(caseID)))
+        """
+    }
+
+    /// The case's submitted bytes, for building a DISPATCH of a later round (assigned, returned,
+    /// redone, routed from triage): a push sent again takes its outbox row's body.
     public func submitted(caseID: String) throws -> [UInt8]? {
         try pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT submitted FROM events WHERE case_id = ? AND type = 'case.accepted' ORDER BY seq LIMIT 1", arguments: [caseID]).map(Array.init)
+            try Data.fetchOne(db, sql: "SELECT \(Store.submittedSQL(of: "c.case_id")) FROM cases c WHERE c.case_id = ?", arguments: [caseID]).map(Array.init)
         }
     }
 

@@ -38,7 +38,7 @@ extension Store {
             // only for the rows the other clauses leave, so give `updated_since` or a state with it.
             // A petitioner is never found by phone: who petitioned stays with the handling desk (信访).
             clauses.append("""
-                source <> 'petition' AND replace(replace(json_extract(CAST((SELECT a.submitted FROM events a WHERE a.case_id = cases.case_id AND a.type = 'case.accepted' ORDER BY a.seq LIMIT 1) AS TEXT),
+                source <> 'petition' AND replace(replace(json_extract(CAST(\(Store.submittedSQL(of: "cases.case_id")) AS TEXT),
                     '$.reporter.phone'), ' ', ''), '-', '') = ?
                 """)
             args.append(CaseFilter.normalized(phone: p))
