@@ -80,8 +80,12 @@ extension Broker {
 
     /// Sends a subscriber the next events after what it was sent, in order, within its window.
     private func feed(_ rid: [UInt8], _ now: Date) {
-        guard var sub = sessions[rid]?.subscription, let s = sessions[rid], sub.sentThrough < committedSeq else { return }
+        guard let s = sessions[rid], var sub = s.subscription, sub.sentThrough < committedSeq else { return }
         let room = s.window - s.inFlightCount
+        // Taken out while it changes: a copy left in the session would share its dictionaries,
+        // and the first change to each would copy all of it (up to the window's 1,000 entries).
+        s.subscription = nil
+        defer { s.subscription = sub }
         var next: [LoggedFact]
         if let first = recent.first, first.seq <= sub.sentThrough + 1 {
             let start = recent.firstIndex { $0.seq > sub.sentThrough } ?? recent.endIndex
@@ -99,6 +103,5 @@ extension Broker {
             sub.inFlight[logged.seq] = now
             sub.unreceived[logged.seq] = body
         }
-        sessions[rid]?.subscription = sub
     }
 }

@@ -51,12 +51,13 @@ extension Broker {
     /// or pending for this peer but not yet sent since a restart is a routine repeat: ignored
     /// quietly.
     func received(_ rid: [UInt8], _ deliveries: [String], now: Date) {
-        guard let adapter = sessions[rid]?.actor.adapter else { return }
+        guard let session = sessions[rid] else { return }
+        let adapter = session.actor.adapter
         var forged = 0, othersOwn = 0
         for d in deliveries {
             if d.hasPrefix("E"), let seq = Int64(d.dropFirst()) {
-                sessions[rid]?.subscription?.inFlight[seq] = nil
-                sessions[rid]?.subscription?.unreceived[seq] = nil
+                session.subscription?.inFlight[seq] = nil
+                session.subscription?.unreceived[seq] = nil
                 continue
             }
             guard let n = store.deliveryIDs.number(d, known: { outbox.pending[$0]?.wire }) else { forged += 1; continue }
