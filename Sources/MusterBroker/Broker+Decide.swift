@@ -14,9 +14,11 @@ extension Broker {
         takeScannedRequestKeys()
         // By index, here and in the loops that decide: `for p in pending` copies each request, a
         // retain and a release of each of its five references (~1 % of a lifecycle for three loops).
-        let keys = pending.indices.compactMap { i in
-            sessions[pending[i].routingID].map { RequestKey(adapter: $0.actor.adapter, requestID: pending[i].requestID) }.flatMap { storedReplyKeys.mayBeStored($0) ? $0 : nil }
+        // Each request's sender and key, made once for both uses below.
+        let senders = pending.indices.map { i in
+            sessions[pending[i].routingID].map { (actor: $0.actor, key: RequestKey(adapter: $0.actor.adapter, requestID: pending[i].requestID)) }
         }
+        let keys = senders.compactMap { $0.flatMap { storedReplyKeys.mayBeStored($0.key) ? $0.key : nil } }
         storedReplyLookups.add(keys.count, ordering: .relaxed)
         let stored: [RequestKey: (command: String, body: [UInt8])]
         var admitted: [String] = []
@@ -43,9 +45,8 @@ extension Broker {
             letGo(admitted, unless: batch.touchedCases)
         }
         for i in pending.indices {
+            guard let (actor, key) = senders[i] else { continue }
             let routingID = pending[i].routingID, requestID = pending[i].requestID
-            guard let actor = sessions[routingID]?.actor else { continue }
-            let key = RequestKey(adapter: actor.adapter, requestID: requestID)
             if let again = thisBatch[key] {
                 out.append(Outgoing(routingID: routingID, command: again.command, body: again.body, needsCommit: true, re: requestID))
                 continue
