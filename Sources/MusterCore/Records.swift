@@ -3,51 +3,93 @@ import MusterWire
 
 /// The current state of one case: the projection its events fold into.
 public struct CaseRecord: Codable, Sendable, Equatable {
-    public var caseID: String
-    public var source: Source
-    public var externalRef: String
-    public var category: String
-    public var grid: String
-    public var priority: Priority
-    public var title: String
-    public var address: String?
-    public var state: CaseState
-    /// 1 for the first dispatch; +1 after each return, rework or redo.
-    public var round: Int
-    public var lead: String?
-    public var assists: [String]
-    /// ASSIGNed by the centre after a dispute: the lead may not return it.
-    public var assigned: Bool
-    /// Agencies that returned it; re-routing passes them over.
-    public var returnedBy: [String]
-    public var mergedInto: String?
-    /// Reports merged into this case (并单).
-    public var mergedReports: Int
-    public var acceptedAt: Date
-    public var updatedAt: Date
-    public var resolveBy: Date?
-    public var satisfaction: Satisfaction?
-    /// The highest ladder level reached (1 催办, 2 督办, 3 通报 …), for the overdue lists.
-    public var escalation: Int?
-    /// 挂账: the lead's written explanation, once the case is on the backlog.
-    public var backlog: String?
-    /// A petition's (信访) own course, beside the handling; nil for every other source.
-    public var petition: PetitionRecord?
+    /// The case's values, behind one reference. A case is copied dozens of times a lifecycle
+    /// (decided, batched, written, replied to), and a copy of the values is a retain of each of
+    /// their dozen strings and arrays; a copy of the box is one. Copied on write, when shared.
+    public struct Values: Codable, Sendable, Equatable {
+        public var caseID: String
+        public var source: Source
+        public var externalRef: String
+        public var category: String
+        public var grid: String
+        public var priority: Priority
+        public var title: String
+        public var address: String?
+        public var state: CaseState
+        /// 1 for the first dispatch; +1 after each return, rework or redo.
+        public var round: Int
+        public var lead: String?
+        public var assists: [String]
+        /// ASSIGNed by the centre after a dispute: the lead may not return it.
+        public var assigned: Bool
+        /// Agencies that returned it; re-routing passes them over.
+        public var returnedBy: [String]
+        public var mergedInto: String?
+        /// Reports merged into this case (并单).
+        public var mergedReports: Int
+        public var acceptedAt: Date
+        public var updatedAt: Date
+        public var resolveBy: Date?
+        public var satisfaction: Satisfaction?
+        /// The highest ladder level reached (1 催办, 2 督办, 3 通报 …), for the overdue lists.
+        public var escalation: Int?
+        /// 挂账: the lead's written explanation, once the case is on the backlog.
+        public var backlog: String?
+        /// A petition's (信访) own course, beside the handling; nil for every other source.
+        public var petition: PetitionRecord?
+    }
+
+    /// Mutated only when no other record shares it (`unique`), so never while another thread reads.
+    private final class Box: @unchecked Sendable {
+        var values: Values
+        init(_ values: Values) { self.values = values }
+    }
+
+    private var box: Box
+
+    private mutating func unique() {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.values) }
+    }
+
+    public var caseID: String { get { box.values.caseID } _modify { unique(); yield &box.values.caseID } }
+    public var source: Source { get { box.values.source } _modify { unique(); yield &box.values.source } }
+    public var externalRef: String { get { box.values.externalRef } _modify { unique(); yield &box.values.externalRef } }
+    public var category: String { get { box.values.category } _modify { unique(); yield &box.values.category } }
+    public var grid: String { get { box.values.grid } _modify { unique(); yield &box.values.grid } }
+    public var priority: Priority { get { box.values.priority } _modify { unique(); yield &box.values.priority } }
+    public var title: String { get { box.values.title } _modify { unique(); yield &box.values.title } }
+    public var address: String? { get { box.values.address } _modify { unique(); yield &box.values.address } }
+    public var state: CaseState { get { box.values.state } _modify { unique(); yield &box.values.state } }
+    public var round: Int { get { box.values.round } _modify { unique(); yield &box.values.round } }
+    public var lead: String? { get { box.values.lead } _modify { unique(); yield &box.values.lead } }
+    public var assists: [String] { get { box.values.assists } _modify { unique(); yield &box.values.assists } }
+    public var assigned: Bool { get { box.values.assigned } _modify { unique(); yield &box.values.assigned } }
+    public var returnedBy: [String] { get { box.values.returnedBy } _modify { unique(); yield &box.values.returnedBy } }
+    public var mergedInto: String? { get { box.values.mergedInto } _modify { unique(); yield &box.values.mergedInto } }
+    public var mergedReports: Int { get { box.values.mergedReports } _modify { unique(); yield &box.values.mergedReports } }
+    public var acceptedAt: Date { get { box.values.acceptedAt } _modify { unique(); yield &box.values.acceptedAt } }
+    public var updatedAt: Date { get { box.values.updatedAt } _modify { unique(); yield &box.values.updatedAt } }
+    public var resolveBy: Date? { get { box.values.resolveBy } _modify { unique(); yield &box.values.resolveBy } }
+    public var satisfaction: Satisfaction? { get { box.values.satisfaction } _modify { unique(); yield &box.values.satisfaction } }
+    public var escalation: Int? { get { box.values.escalation } _modify { unique(); yield &box.values.escalation } }
+    public var backlog: String? { get { box.values.backlog } _modify { unique(); yield &box.values.backlog } }
+    public var petition: PetitionRecord? { get { box.values.petition } _modify { unique(); yield &box.values.petition } }
 
     public init(caseID: String, source: Source, externalRef: String, category: String, grid: String, priority: Priority,
                 title: String, address: String?, state: CaseState, round: Int, lead: String?, assists: [String],
                 assigned: Bool, returnedBy: [String], mergedInto: String?, mergedReports: Int, acceptedAt: Date,
                 updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?, escalation: Int? = nil, backlog: String? = nil, petition: PetitionRecord? = nil) {
-        self.escalation = escalation
-        self.petition = petition
-        self.backlog = backlog
-        self.caseID = caseID; self.source = source; self.externalRef = externalRef; self.category = category
-        self.grid = grid; self.priority = priority; self.title = title; self.address = address; self.state = state
-        self.round = round; self.lead = lead; self.assists = assists; self.assigned = assigned
-        self.returnedBy = returnedBy; self.mergedInto = mergedInto; self.mergedReports = mergedReports
-        self.acceptedAt = acceptedAt; self.updatedAt = updatedAt; self.resolveBy = resolveBy
-        self.satisfaction = satisfaction
+        box = Box(Values(caseID: caseID, source: source, externalRef: externalRef, category: category, grid: grid, priority: priority,
+                         title: title, address: address, state: state, round: round, lead: lead, assists: assists,
+                         assigned: assigned, returnedBy: returnedBy, mergedInto: mergedInto, mergedReports: mergedReports,
+                         acceptedAt: acceptedAt, updatedAt: updatedAt, resolveBy: resolveBy, satisfaction: satisfaction,
+                         escalation: escalation, backlog: backlog, petition: petition))
     }
+
+    public init(from decoder: any Decoder) throws { box = Box(try Values(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try box.values.encode(to: encoder) }
+
+    public static func == (a: CaseRecord, b: CaseRecord) -> Bool { a.box === b.box || a.box.values == b.box.values }
 }
 
 extension CaseRecord {

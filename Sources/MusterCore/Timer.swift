@@ -3,33 +3,69 @@ import Foundation
 /// One rung of an escalation ladder, due at a moment: 催办 before the deadline, 督办 at it,
 /// 通报 after it. A timer is part of the ledger (and a row in the store), scheduled by the fact
 /// that starts its clock and gone when the clock stops or the rung fires — so it fires once.
-public struct LadderTimer: Codable, Sendable, Equatable, Hashable {
-    /// `D0000000007/ack/1`, `C0000000003/triage/0`, `W0000000001/chengguan/whistle/0`, `D0000000009/milestone.1/0`: stable, so a rung is never scheduled twice.
-    public var id: String
-    /// The case, or for a `whistle` clock the whistle.
-    public var caseID: String
-    /// The dispatch, or for a `whistle` clock the summoned department (`W…/agency`).
-    public var dispatchID: String?
-    /// The dispatch's department, when the clock is a dispatch's.
-    public var agency: String?
-    public var clock: ClockKind
-    public var rung: Int
-    public var level: Int
-    public var notice: String
-    public var to: [String]
-    /// When it fires.
-    public var due: Date
-    /// The clock's deadline (for `overdue_by`).
-    public var deadline: Date
+public struct LadderTimer: Codable, Sendable, Hashable {
+    /// The rung's values, behind one reference. A rung is copied about a hundred times a
+    /// lifecycle (decided, scheduled, batched, written, remembered); a copy of the values is a
+    /// retain of each of their six strings, a copy of the box one retain. Changed by replacing
+    /// the box: rungs are made whole and rarely changed after.
+    public struct Values: Codable, Sendable, Hashable {
+        /// `D0000000007/ack/1`, `C0000000003/triage/0`, `W0000000001/chengguan/whistle/0`, `D0000000009/milestone.1/0`: stable, so a rung is never scheduled twice.
+        public var id: String
+        /// The case, or for a `whistle` clock the whistle.
+        public var caseID: String
+        /// The dispatch, or for a `whistle` clock the summoned department (`W…/agency`).
+        public var dispatchID: String?
+        /// The dispatch's department, when the clock is a dispatch's.
+        public var agency: String?
+        public var clock: ClockKind
+        public var rung: Int
+        public var level: Int
+        public var notice: String
+        public var to: [String]
+        /// When it fires.
+        public var due: Date
+        /// The clock's deadline (for `overdue_by`).
+        public var deadline: Date
+    }
+
+    private final class Box: Sendable {
+        let values: Values
+        init(_ values: Values) { self.values = values }
+    }
+
+    private var box: Box
+
+    private var values: Values {
+        get { box.values }
+        set { box = Box(newValue) }
+    }
+
+    public var id: String { get { box.values.id } set { values.id = newValue } }
+    public var caseID: String { get { box.values.caseID } set { values.caseID = newValue } }
+    public var dispatchID: String? { get { box.values.dispatchID } set { values.dispatchID = newValue } }
+    public var agency: String? { get { box.values.agency } set { values.agency = newValue } }
+    public var clock: ClockKind { get { box.values.clock } set { values.clock = newValue } }
+    public var rung: Int { get { box.values.rung } set { values.rung = newValue } }
+    public var level: Int { get { box.values.level } set { values.level = newValue } }
+    public var notice: String { get { box.values.notice } set { values.notice = newValue } }
+    public var to: [String] { get { box.values.to } set { values.to = newValue } }
+    public var due: Date { get { box.values.due } set { values.due = newValue } }
+    public var deadline: Date { get { box.values.deadline } set { values.deadline = newValue } }
 
     /// Timers of one dispatch, or of a case's own clocks.
-    public var owner: String { dispatchID ?? caseID }
+    public var owner: String { box.values.dispatchID ?? box.values.caseID }
 
     public init(id: String, caseID: String, dispatchID: String?, agency: String?, clock: ClockKind, rung: Int, level: Int,
                 notice: String, to: [String], due: Date, deadline: Date) {
-        self.id = id; self.caseID = caseID; self.dispatchID = dispatchID; self.agency = agency; self.clock = clock
-        self.rung = rung; self.level = level; self.notice = notice; self.to = to; self.due = due; self.deadline = deadline
+        box = Box(Values(id: id, caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock, rung: rung, level: level,
+                         notice: notice, to: to, due: due, deadline: deadline))
     }
+
+    public init(from decoder: any Decoder) throws { box = Box(try Values(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try box.values.encode(to: encoder) }
+
+    public static func == (a: LadderTimer, b: LadderTimer) -> Bool { a.box === b.box || a.box.values == b.box.values }
+    public func hash(into hasher: inout Hasher) { box.values.hash(into: &hasher) }
 }
 
 extension SLAPolicy {

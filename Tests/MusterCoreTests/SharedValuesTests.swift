@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import MusterWire
+@testable import MusterCore
+
+/// A case and a rung keep their values behind one reference (a copy is one retain): they must
+/// still behave as values — a change to one copy is never seen through another, equal values
+/// are equal however they were made, and they are written and read as before.
+@Suite struct SharedValuesTests {
+    static let at = Date(ms: 1_782_525_600_000)
+
+    static func aCase() -> CaseRecord {
+        CaseRecord(caseID: "C0000000001", source: .hotline12345, externalRef: "12345-1", category: "road.pothole", grid: "110105001",
+                   priority: .normal, title: "路面坑洼", address: "朝阳路1号", state: .dispatched, round: 1, lead: "chengguan",
+                   assists: [], assigned: false, returnedBy: [], mergedInto: nil, mergedReports: 0, acceptedAt: at,
+                   updatedAt: at, resolveBy: nil, satisfaction: nil)
+    }
+
+    static func aRung() -> LadderTimer {
+        LadderTimer(id: "D0000000001/ack/0", caseID: "C0000000001", dispatchID: "D0000000001", agency: "chengguan", clock: .ack,
+                    rung: 0, level: 1, notice: "remind", to: ["agency"], due: at, deadline: at.adding(ms: 3_600_000))
+    }
+
+    @Test func aCaseChangedAfterACopyLeavesTheCopyAsItWas() {
+        let original = Self.aCase()
+        var changed = original
+        changed.state = .handling
+        changed.assists.append("gongan")
+        changed.round += 1
+        #expect(original.state == .dispatched && original.assists.isEmpty && original.round == 1)
+        #expect(changed.state == .handling && changed.assists == ["gongan"] && changed.round == 2)
+        #expect(original != changed)
+        // A copy kept elsewhere (the writer's batch) is not changed by the ledger's next act.
+        var ledgers = [original.caseID: original]
+        let batched = ledgers[original.caseID]!
+        ledgers[original.caseID]!.mergedReports = 3
+        #expect(batched.mergedReports == 0 && ledgers[original.caseID]!.mergedReports == 3)
+    }
+
+    @Test func casesWithTheSameValuesAreEqualAndReadBackAsWritten() throws {
+        var a = Self.aCase(), b = Self.aCase()
+        #expect(a == b)
+        a.backlog = "待汛期后施工"
+        #expect(a != b)
+        b.backlog = "待汛期后施工"
+        #expect(a == b)
+        let json = try JSONEncoder().encode(a)
+        let keys = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any]).keys
+        #expect(Set(keys).isSuperset(of: ["caseID", "state", "backlog", "acceptedAt"]))
+        #expect(try JSONDecoder().decode(CaseRecord.self, from: json) == a)
+    }
+
+    @Test func aRungChangedAfterACopyLeavesTheCopyAsItWas() throws {
+        let original = Self.aRung()
+        var moved = original
+        moved.due = Self.at.adding(ms: 60_000)
+        moved.to.append("supervisor")
+        #expect(original.due == Self.at && original.to == ["agency"])
+        #expect(moved.due == Self.at.adding(ms: 60_000) && moved.to == ["agency", "supervisor"])
+        #expect(original != moved)
+        // Equal values made apart are one element of a set, and hash alike.
+        #expect(Set([Self.aRung(), Self.aRung(), moved]).count == 2)
+        let json = try JSONEncoder().encode(original)
+        let keys = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any]).keys
+        #expect(Set(keys) == ["id", "caseID", "dispatchID", "agency", "clock", "rung", "level", "notice", "to", "due", "deadline"])
+        #expect(try JSONDecoder().decode(LadderTimer.self, from: json) == original)
+    }
+}
