@@ -15,19 +15,29 @@ public enum EventChain {
         data.withUnsafeBytes { hash(previous: previous, seq: seq, caseID: caseID, type: type, at: at, actor: actor, bytes: $0) }
     }
 
-    /// The fields straight from their bytes: a Data made for each (three strings, three zero
-    /// bytes) cost more than hashing them, for every fact logged.
+    /// The fields straight from their bytes, gathered into one buffer and hashed with the data
+    /// in two updates: a Data made for each field (three strings, three zero bytes) cost more
+    /// than hashing them, and so did an update for each (~300 instructions apiece, ten a fact).
     private static func hash(previous: Data, seq: Int64, caseID: String, type: String, at: Int64, actor: String,
                              bytes: UnsafeRawBufferPointer) -> Data {
+        var caseID = caseID, type = type, actor = actor
         var h = SHA256()
-        previous.withUnsafeBytes { h.update(bufferPointer: $0) }
-        withUnsafeBytes(of: seq.bigEndian) { h.update(bufferPointer: $0) }
-        withUnsafeBytes(of: at.bigEndian) { h.update(bufferPointer: $0) }
-        let zero: UInt8 = 0
-        for var field in [caseID, type, actor] {
-            field.withUTF8 { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-            withUnsafeBytes(of: zero) { h.update(bufferPointer: $0) }
-        }
+        caseID.withUTF8 { caseID in type.withUTF8 { type in actor.withUTF8 { actor in
+            let count = previous.count + 16 + caseID.count + type.count + actor.count + 3
+            withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { fields in
+                previous.withUnsafeBytes { fields.copyMemory(from: $0) }
+                var n = previous.count
+                fields.storeBytes(of: seq.bigEndian, toByteOffset: n, as: Int64.self); n += 8
+                fields.storeBytes(of: at.bigEndian, toByteOffset: n, as: Int64.self); n += 8
+                func put(_ field: UnsafeBufferPointer<UInt8>) {
+                    UnsafeMutableRawBufferPointer(rebasing: fields[n...]).copyMemory(from: UnsafeRawBufferPointer(field))
+                    n += field.count
+                    fields[n] = 0; n += 1
+                }
+                put(caseID); put(type); put(actor)
+                h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: fields[..<n]))
+            }
+        } } }
         h.update(bufferPointer: bytes)
         return Data(h.finalize())
     }
