@@ -42,40 +42,41 @@ public struct CaseRecord: Codable, Sendable, Equatable {
     /// Mutated only when no other record shares it (`unique`), so never while another thread
     /// reads, and never while borrowed: no access needs checking at run time (a check was
     /// ~150 instructions a read of any field).
-    private final class Box: @unchecked Sendable {
-        @exclusivity(unchecked) var values: Values
-        init(_ values: Values) { self.values = values }
+    // Inlinable, so that another module reads a field in place (a call returned it retained).
+    @usableFromInline final class Box: @unchecked Sendable {
+        @exclusivity(unchecked) @usableFromInline var values: Values
+        @usableFromInline init(_ values: Values) { self.values = values }
     }
 
-    private var box: Box
+    @usableFromInline var box: Box
 
-    private mutating func unique() {
+    @inlinable mutating func unique() {
         if !isKnownUniquelyReferenced(&box) { box = Box(box.values) }
     }
 
-    public var caseID: String { get { box.values.caseID } _modify { unique(); yield &box.values.caseID } }
-    public var source: Source { get { box.values.source } _modify { unique(); yield &box.values.source } }
-    public var externalRef: String { get { box.values.externalRef } _modify { unique(); yield &box.values.externalRef } }
-    public var category: String { get { box.values.category } _modify { unique(); yield &box.values.category } }
-    public var grid: String { get { box.values.grid } _modify { unique(); yield &box.values.grid } }
-    public var priority: Priority { get { box.values.priority } _modify { unique(); yield &box.values.priority } }
-    public var title: String { get { box.values.title } _modify { unique(); yield &box.values.title } }
-    public var address: String? { get { box.values.address } _modify { unique(); yield &box.values.address } }
-    public var state: CaseState { get { box.values.state } _modify { unique(); yield &box.values.state } }
-    public var round: Int { get { box.values.round } _modify { unique(); yield &box.values.round } }
-    public var lead: String? { get { box.values.lead } _modify { unique(); yield &box.values.lead } }
-    public var assists: [String] { get { box.values.assists } _modify { unique(); yield &box.values.assists } }
-    public var assigned: Bool { get { box.values.assigned } _modify { unique(); yield &box.values.assigned } }
-    public var returnedBy: [String] { get { box.values.returnedBy } _modify { unique(); yield &box.values.returnedBy } }
-    public var mergedInto: String? { get { box.values.mergedInto } _modify { unique(); yield &box.values.mergedInto } }
-    public var mergedReports: Int { get { box.values.mergedReports } _modify { unique(); yield &box.values.mergedReports } }
-    public var acceptedAt: Date { get { box.values.acceptedAt } _modify { unique(); yield &box.values.acceptedAt } }
-    public var updatedAt: Date { get { box.values.updatedAt } _modify { unique(); yield &box.values.updatedAt } }
-    public var resolveBy: Date? { get { box.values.resolveBy } _modify { unique(); yield &box.values.resolveBy } }
-    public var satisfaction: Satisfaction? { get { box.values.satisfaction } _modify { unique(); yield &box.values.satisfaction } }
-    public var escalation: Int? { get { box.values.escalation } _modify { unique(); yield &box.values.escalation } }
-    public var backlog: String? { get { box.values.backlog } _modify { unique(); yield &box.values.backlog } }
-    public var petition: PetitionRecord? { get { box.values.petition } _modify { unique(); yield &box.values.petition } }
+    @inlinable public var caseID: String { get { box.values.caseID } _modify { unique(); yield &box.values.caseID } }
+    @inlinable public var source: Source { get { box.values.source } _modify { unique(); yield &box.values.source } }
+    @inlinable public var externalRef: String { get { box.values.externalRef } _modify { unique(); yield &box.values.externalRef } }
+    @inlinable public var category: String { get { box.values.category } _modify { unique(); yield &box.values.category } }
+    @inlinable public var grid: String { get { box.values.grid } _modify { unique(); yield &box.values.grid } }
+    @inlinable public var priority: Priority { get { box.values.priority } _modify { unique(); yield &box.values.priority } }
+    @inlinable public var title: String { get { box.values.title } _modify { unique(); yield &box.values.title } }
+    @inlinable public var address: String? { get { box.values.address } _modify { unique(); yield &box.values.address } }
+    @inlinable public var state: CaseState { get { box.values.state } _modify { unique(); yield &box.values.state } }
+    @inlinable public var round: Int { get { box.values.round } _modify { unique(); yield &box.values.round } }
+    @inlinable public var lead: String? { get { box.values.lead } _modify { unique(); yield &box.values.lead } }
+    @inlinable public var assists: [String] { get { box.values.assists } _modify { unique(); yield &box.values.assists } }
+    @inlinable public var assigned: Bool { get { box.values.assigned } _modify { unique(); yield &box.values.assigned } }
+    @inlinable public var returnedBy: [String] { get { box.values.returnedBy } _modify { unique(); yield &box.values.returnedBy } }
+    @inlinable public var mergedInto: String? { get { box.values.mergedInto } _modify { unique(); yield &box.values.mergedInto } }
+    @inlinable public var mergedReports: Int { get { box.values.mergedReports } _modify { unique(); yield &box.values.mergedReports } }
+    @inlinable public var acceptedAt: Date { get { box.values.acceptedAt } _modify { unique(); yield &box.values.acceptedAt } }
+    @inlinable public var updatedAt: Date { get { box.values.updatedAt } _modify { unique(); yield &box.values.updatedAt } }
+    @inlinable public var resolveBy: Date? { get { box.values.resolveBy } _modify { unique(); yield &box.values.resolveBy } }
+    @inlinable public var satisfaction: Satisfaction? { get { box.values.satisfaction } _modify { unique(); yield &box.values.satisfaction } }
+    @inlinable public var escalation: Int? { get { box.values.escalation } _modify { unique(); yield &box.values.escalation } }
+    @inlinable public var backlog: String? { get { box.values.backlog } _modify { unique(); yield &box.values.backlog } }
+    @inlinable public var petition: PetitionRecord? { get { box.values.petition } _modify { unique(); yield &box.values.petition } }
 
     public init(caseID: String, source: Source, externalRef: String, category: String, grid: String, priority: Priority,
                 title: String, address: String?, state: CaseState, round: Int, lead: String?, assists: [String],

@@ -28,32 +28,33 @@ public struct LadderTimer: Codable, Sendable, Hashable {
         public var deadline: Date
     }
 
-    private final class Box: Sendable {
-        let values: Values
-        init(_ values: Values) { self.values = values }
+    // Inlinable, so that another module reads a field in place (a call returned it retained).
+    @usableFromInline final class Box: Sendable {
+        @usableFromInline let values: Values
+        @usableFromInline init(_ values: Values) { self.values = values }
     }
 
-    private var box: Box
+    @usableFromInline var box: Box
 
-    private var values: Values {
+    @inlinable var values: Values {
         get { box.values }
         set { box = Box(newValue) }
     }
 
-    public var id: String { get { box.values.id } set { values.id = newValue } }
-    public var caseID: String { get { box.values.caseID } set { values.caseID = newValue } }
-    public var dispatchID: String? { get { box.values.dispatchID } set { values.dispatchID = newValue } }
-    public var agency: String? { get { box.values.agency } set { values.agency = newValue } }
-    public var clock: ClockKind { get { box.values.clock } set { values.clock = newValue } }
-    public var rung: Int { get { box.values.rung } set { values.rung = newValue } }
-    public var level: Int { get { box.values.level } set { values.level = newValue } }
-    public var notice: String { get { box.values.notice } set { values.notice = newValue } }
-    public var to: [String] { get { box.values.to } set { values.to = newValue } }
-    public var due: Date { get { box.values.due } set { values.due = newValue } }
-    public var deadline: Date { get { box.values.deadline } set { values.deadline = newValue } }
+    @inlinable public var id: String { get { box.values.id } set { values.id = newValue } }
+    @inlinable public var caseID: String { get { box.values.caseID } set { values.caseID = newValue } }
+    @inlinable public var dispatchID: String? { get { box.values.dispatchID } set { values.dispatchID = newValue } }
+    @inlinable public var agency: String? { get { box.values.agency } set { values.agency = newValue } }
+    @inlinable public var clock: ClockKind { get { box.values.clock } set { values.clock = newValue } }
+    @inlinable public var rung: Int { get { box.values.rung } set { values.rung = newValue } }
+    @inlinable public var level: Int { get { box.values.level } set { values.level = newValue } }
+    @inlinable public var notice: String { get { box.values.notice } set { values.notice = newValue } }
+    @inlinable public var to: [String] { get { box.values.to } set { values.to = newValue } }
+    @inlinable public var due: Date { get { box.values.due } set { values.due = newValue } }
+    @inlinable public var deadline: Date { get { box.values.deadline } set { values.deadline = newValue } }
 
     /// Timers of one dispatch, or of a case's own clocks.
-    public var owner: String { box.values.dispatchID ?? box.values.caseID }
+    @inlinable public var owner: String { box.values.dispatchID ?? box.values.caseID }
 
     public init(id: String, caseID: String, dispatchID: String?, agency: String?, clock: ClockKind, rung: Int, level: Int,
                 notice: String, to: [String], due: Date, deadline: Date) {
