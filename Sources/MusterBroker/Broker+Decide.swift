@@ -70,7 +70,7 @@ extension Broker {
             case .success(let decision):
                 dispatches += carryOut(decision, kept: pending[i].command.kept, now, &batch)
                 let (command, body) = Messages.reply(re: requestID, decision.reply!, calendar: rules.calendar, now: now)
-                batch.replies.append(Batch.StoredReply(adapter: actor.adapter, requestID: requestID, command: command.rawValue, body: body, at: now))
+                batch.replies.append(Batch.StoredReply(adapter: actor.adapter, requestID: requestID, command: command, body: body, at: now))
                 storedReplyKeys.insert(key)
                 thisBatch[key] = (command, body)
                 out.append(Outgoing(routingID: routingID, command: command, body: body, needsCommit: true, re: requestID))

@@ -86,7 +86,7 @@ extension Broker {
         metrics?.batchSize.record(waiting.count)
         let keys = batch.replies.map { RequestKey(adapter: $0.adapter, requestID: $0.requestID) }
         for (r, key) in zip(batch.replies, keys) {
-            uncommittedReplies[key] = (id, Command(rawValue: r.command) ?? .ok, r.body)
+            uncommittedReplies[key] = (id, r.command, r.body)
         }
         for (caseID, bytes) in batch.submitted { uncommittedSubmitted[caseID] = (id, bytes) }
         inFlight.append(InFlightBatch(id: id, epoch: epoch, out: waiting, pushes: batch.pushes, withdrawn: batch.withdrawn,

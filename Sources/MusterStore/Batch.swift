@@ -24,10 +24,10 @@ public struct Batch: Sendable {
     public struct StoredReply: Sendable, Equatable {
         public var adapter: String
         public var requestID: String
-        public var command: String
+        public var command: Command
         public var body: [UInt8]
         public var at: Date
-        public init(adapter: String, requestID: String, command: String, body: [UInt8], at: Date) {
+        public init(adapter: String, requestID: String, command: Command, body: [UInt8], at: Date) {
             self.adapter = adapter; self.requestID = requestID; self.command = command; self.body = body; self.at = at
         }
     }

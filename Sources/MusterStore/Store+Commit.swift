@@ -54,7 +54,7 @@ extension Store {
                     }
                     try Store.insertReplies.run(db, count: batch.replies.count, arena: bindArena) { b, i in
                         let r = batch.replies[i]
-                        b.bind(r.adapter); b.bind(r.requestID); b.bind(r.command); b.bind(r.body); b.bind(r.at.ms)
+                        b.bind(r.adapter); b.bind(r.requestID); b.bind(r.command.rawValue); b.bind(r.body); b.bind(r.at.ms)
                     }
                     if !batch.facts.isEmpty {
                         let setHead = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)")

@@ -370,7 +370,7 @@ struct RestartBench {
                     throw CLIError("case \(caseID) is \(ledger.cases[caseID]?.state.rawValue ?? "?") after EVALUATE, not closed")
                 }
             } else {
-                batch.replies.append(Batch.StoredReply(adapter: intake.adapter, requestID: requestID, command: Command.accepted.rawValue,
+                batch.replies.append(Batch.StoredReply(adapter: intake.adapter, requestID: requestID, command: .accepted,
                                                        body: Messages.reply(re: requestID, decision.reply!, calendar: rules.calendar, now: now).1, at: now))
             }
 

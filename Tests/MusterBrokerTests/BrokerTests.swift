@@ -132,7 +132,7 @@ import MusterWire
         let path = NSTemporaryDirectory() + "ids-\(UUID().uuidString)/b.db"
         do {
             var batch = Batch()
-            batch.replies.append(Batch.StoredReply(adapter: "hotline-ids", requestID: "before", command: "ACCEPTED",
+            batch.replies.append(Batch.StoredReply(adapter: "hotline-ids", requestID: "before", command: .accepted,
                                                    body: Array(#"{"re":"before","case_id":"C-earlier"}"#.utf8), at: Date()))
             try Store(path: path).commit(batch)
         }
@@ -158,7 +158,7 @@ import MusterWire
         do {
             var batch = Batch()
             for (id, daysAgo) in [("young", 1), ("old", 8)] {
-                batch.replies.append(Batch.StoredReply(adapter: "hotline-swept", requestID: id, command: "OK", body: Array(#"{"re":"\#(id)"}"#.utf8),
+                batch.replies.append(Batch.StoredReply(adapter: "hotline-swept", requestID: id, command: .ok, body: Array(#"{"re":"\#(id)"}"#.utf8),
                                                        at: clock.now().adding(ms: -Int64(daysAgo) * 86_400_000)))
             }
             try Store(path: path).commit(batch)
@@ -216,7 +216,7 @@ import MusterWire
             let store = try Store(path: path)
             var batch = Batch()
             for (id, daysAgo) in [("a-young", 1), ("b-young", 1), ("c-old", 8)] {
-                batch.replies.append(Batch.StoredReply(adapter: "hotline-long", requestID: id, command: "OK", body: Array("{}".utf8),
+                batch.replies.append(Batch.StoredReply(adapter: "hotline-long", requestID: id, command: .ok, body: Array("{}".utf8),
                                                        at: clock.now().adding(ms: -Int64(daysAgo) * 86_400_000)))
             }
             try store.commit(batch)

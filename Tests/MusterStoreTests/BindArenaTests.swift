@@ -59,7 +59,7 @@ struct BindArenaTests {
         store.bindArena.held = true  // as an abandoned Binder leaves it
         var batch = Batch()
         batch.timerChanges = [.add(LadderRowsTests.rung("D0000000001", .ack, 0, dueIn: 10))]
-        batch.replies = [Batch.StoredReply(adapter: "hotline-1", requestID: "r1", command: "OK", body: Array(#"{"re":"r1"}"#.utf8), at: LadderRowsTests.t0)]
+        batch.replies = [Batch.StoredReply(adapter: "hotline-1", requestID: "r1", command: .ok, body: Array(#"{"re":"r1"}"#.utf8), at: LadderRowsTests.t0)]
         try store.commit(batch)
         #expect(!store.bindArena.held)
         #expect(try store.storedReplies([RequestKey(adapter: "hotline-1", requestID: "r1")]).first?.value.body == Array(#"{"re":"r1"}"#.utf8))

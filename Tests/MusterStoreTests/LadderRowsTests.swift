@@ -69,7 +69,7 @@ struct LadderRowsTests {
         }
         var failing = Batch()
         failing.timerChanges = [.add(Self.rung(d, .verify, 0, dueIn: 90)), .stop(owner: d, clocks: [.ack])]
-        failing.replies = [.init(adapter: "a", requestID: "r", command: "OK", body: [], at: Self.t0)]  // written after the rungs
+        failing.replies = [.init(adapter: "a", requestID: "r", command: .ok, body: [], at: Self.t0)]  // written after the rungs
         #expect(throws: (any Error).self) { try store.commit(failing) }
         #expect(store.recentLadders.rungs(of: d) == rungs, "the rolled-back rows are not kept")
         try raw.write { db in try db.execute(sql: "DROP TRIGGER fail_replies") }

@@ -229,7 +229,7 @@ import MusterWire
         var batch = Batch()
         // Ages alternate along the key: a-0 old, a-1 young, a-2 old, …
         for i in 0..<7 {
-            batch.replies.append(Batch.StoredReply(adapter: i < 4 ? "a" : "b", requestID: "r\(i)", command: "OK",
+            batch.replies.append(Batch.StoredReply(adapter: i < 4 ? "a" : "b", requestID: "r\(i)", command: .ok,
                                                    body: Array("{}".utf8), at: Date(ms: i % 2 == 0 ? 1_000 : 5_000)))
         }
         try store.commit(batch)

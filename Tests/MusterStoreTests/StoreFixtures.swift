@@ -83,7 +83,7 @@ struct Harness {
             }
         }
         if let (adapter, id) = reply {
-            batch.replies.append(Batch.StoredReply(adapter: adapter, requestID: id, command: "OK", body: Array("{\"re\":\"\(id)\"}".utf8), at: now))
+            batch.replies.append(Batch.StoredReply(adapter: adapter, requestID: id, command: .ok, body: Array("{\"re\":\"\(id)\"}".utf8), at: now))
         }
         try store.commit(batch, ledger: ledger)
         return decision
