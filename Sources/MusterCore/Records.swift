@@ -103,31 +103,69 @@ extension CaseRecord {
 
 /// One dispatch of a case to one department, in one round.
 public struct DispatchRecord: Codable, Sendable, Equatable {
-    public var dispatchID: String
-    public var caseID: String
-    public var agency: String
-    public var role: DispatchRole
-    public var round: Int
-    public var state: DispatchState
-    public var sentAt: Date
-    public var ackBy: Date
-    public var resolveBy: Date
-    public var returnBy: Date
-    public var ackedAt: Date?
-    public var finishedAt: Date?
-    public var handler: String?
-    /// Extensions approved (延期), and the deadline before the first one.
-    public var extensions: Int?
-    public var firstResolveBy: Date?
-    /// Staged limits (Milestone): the stages in order, each reached or not.
-    public var milestones: [Milestone]?
+    /// The dispatch's values, behind one reference, copied on write when shared (as
+    /// `CaseRecord`'s): a dispatch is copied a score of times a lifecycle.
+    public struct Values: Codable, Sendable, Equatable {
+        public var dispatchID: String
+        public var caseID: String
+        public var agency: String
+        public var role: DispatchRole
+        public var round: Int
+        public var state: DispatchState
+        public var sentAt: Date
+        public var ackBy: Date
+        public var resolveBy: Date
+        public var returnBy: Date
+        public var ackedAt: Date?
+        public var finishedAt: Date?
+        public var handler: String?
+        /// Extensions approved (延期), and the deadline before the first one.
+        public var extensions: Int?
+        public var firstResolveBy: Date?
+        /// Staged limits (Milestone): the stages in order, each reached or not.
+        public var milestones: [Milestone]?
+    }
+
+    /// Unchecked at run time for the reasons `CaseRecord.Box` gives.
+    @usableFromInline final class Box: @unchecked Sendable {
+        @exclusivity(unchecked) @usableFromInline var values: Values
+        @usableFromInline init(_ values: Values) { self.values = values }
+    }
+
+    @usableFromInline var box: Box
+
+    @inlinable mutating func unique() {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.values) }
+    }
+
+    @inlinable public var dispatchID: String { get { box.values.dispatchID } _modify { unique(); yield &box.values.dispatchID } }
+    @inlinable public var caseID: String { get { box.values.caseID } _modify { unique(); yield &box.values.caseID } }
+    @inlinable public var agency: String { get { box.values.agency } _modify { unique(); yield &box.values.agency } }
+    @inlinable public var role: DispatchRole { get { box.values.role } _modify { unique(); yield &box.values.role } }
+    @inlinable public var round: Int { get { box.values.round } _modify { unique(); yield &box.values.round } }
+    @inlinable public var state: DispatchState { get { box.values.state } _modify { unique(); yield &box.values.state } }
+    @inlinable public var sentAt: Date { get { box.values.sentAt } _modify { unique(); yield &box.values.sentAt } }
+    @inlinable public var ackBy: Date { get { box.values.ackBy } _modify { unique(); yield &box.values.ackBy } }
+    @inlinable public var resolveBy: Date { get { box.values.resolveBy } _modify { unique(); yield &box.values.resolveBy } }
+    @inlinable public var returnBy: Date { get { box.values.returnBy } _modify { unique(); yield &box.values.returnBy } }
+    @inlinable public var ackedAt: Date? { get { box.values.ackedAt } _modify { unique(); yield &box.values.ackedAt } }
+    @inlinable public var finishedAt: Date? { get { box.values.finishedAt } _modify { unique(); yield &box.values.finishedAt } }
+    @inlinable public var handler: String? { get { box.values.handler } _modify { unique(); yield &box.values.handler } }
+    @inlinable public var extensions: Int? { get { box.values.extensions } _modify { unique(); yield &box.values.extensions } }
+    @inlinable public var firstResolveBy: Date? { get { box.values.firstResolveBy } _modify { unique(); yield &box.values.firstResolveBy } }
+    @inlinable public var milestones: [Milestone]? { get { box.values.milestones } _modify { unique(); yield &box.values.milestones } }
 
     public init(dispatchID: String, caseID: String, agency: String, role: DispatchRole, round: Int, state: DispatchState,
                 sentAt: Date, ackBy: Date, resolveBy: Date, returnBy: Date, ackedAt: Date? = nil, finishedAt: Date? = nil,
                 handler: String? = nil, extensions: Int? = nil, firstResolveBy: Date? = nil, milestones: [Milestone]? = nil) {
-        self.extensions = extensions; self.firstResolveBy = firstResolveBy; self.milestones = milestones
-        self.dispatchID = dispatchID; self.caseID = caseID; self.agency = agency; self.role = role; self.round = round
-        self.state = state; self.sentAt = sentAt; self.ackBy = ackBy; self.resolveBy = resolveBy; self.returnBy = returnBy
-        self.ackedAt = ackedAt; self.finishedAt = finishedAt; self.handler = handler
+        box = Box(Values(dispatchID: dispatchID, caseID: caseID, agency: agency, role: role, round: round, state: state,
+                         sentAt: sentAt, ackBy: ackBy, resolveBy: resolveBy, returnBy: returnBy, ackedAt: ackedAt,
+                         finishedAt: finishedAt, handler: handler, extensions: extensions, firstResolveBy: firstResolveBy,
+                         milestones: milestones))
     }
+
+    public init(from decoder: any Decoder) throws { box = Box(try Values(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try box.values.encode(to: encoder) }
+
+    public static func == (a: DispatchRecord, b: DispatchRecord) -> Bool { a.box === b.box || a.box.values == b.box.values }
 }

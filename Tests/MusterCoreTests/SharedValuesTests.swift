@@ -3,7 +3,7 @@ import Testing
 import MusterWire
 @testable import MusterCore
 
-/// A case and a rung keep their values behind one reference (a copy is one retain): they must
+/// A case, a dispatch and a rung keep their values behind one reference (a copy is one retain): they must
 /// still behave as values — a change to one copy is never seen through another, equal values
 /// are equal however they were made, and they are written and read as before.
 @Suite struct SharedValuesTests {
@@ -48,6 +48,25 @@ import MusterWire
         let keys = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any]).keys
         #expect(Set(keys).isSuperset(of: ["caseID", "state", "backlog", "acceptedAt"]))
         #expect(try JSONDecoder().decode(CaseRecord.self, from: json) == a)
+    }
+
+    @Test func aDispatchChangedAfterACopyLeavesTheCopyAsItWas() throws {
+        let original = DispatchRecord(dispatchID: "D0000000001", caseID: "C0000000001", agency: "chengguan", role: .lead, round: 1,
+                                      state: .sent, sentAt: Self.at, ackBy: Self.at.adding(ms: 3_600_000),
+                                      resolveBy: Self.at.adding(ms: 86_400_000), returnBy: Self.at.adding(ms: 7_200_000))
+        var acked = original
+        acked.state = .acked
+        acked.ackedAt = Self.at.adding(ms: 60_000)
+        acked.handler = "张三"
+        #expect(original.state == .sent && original.ackedAt == nil && original.handler == nil)
+        #expect(acked.state == .acked && acked.handler == "张三" && acked != original)
+        var again = original
+        again.state = .acked; again.ackedAt = Self.at.adding(ms: 60_000); again.handler = "张三"
+        #expect(again == acked)
+        let json = try JSONEncoder().encode(acked)
+        #expect(try JSONDecoder().decode(DispatchRecord.self, from: json) == acked)
+        let keys = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any]).keys
+        #expect(Set(keys).isSuperset(of: ["dispatchID", "caseID", "agency", "state", "ackedAt", "handler"]))
     }
 
     @Test func aRungChangedAfterACopyLeavesTheCopyAsItWas() throws {
