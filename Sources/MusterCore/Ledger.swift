@@ -60,7 +60,7 @@ public struct Ledger: Sendable, Equatable {
     /// address there is nothing to tell two problems in a grid apart, so no merge.
     public static func mergeKey(_ c: CaseRecord) -> MergeKey? { mergeKey(category: c.category, grid: c.grid, address: c.address) }
 
-    /// The same, from a report's parts (docs/LOG-FORMAT.md's `cases.merge_key` is this, in SQL).
+    /// The same, from a report's parts (`cases.merge_key` is this, in SQL: Schema's migration v6).
     public static func mergeKey(category: String, grid: String, address: String?) -> MergeKey? {
         guard let a = address?.trimmedSpaces, !a.isEmpty, category != Routing.unclassified else { return nil }
         // One allocation, filled with the parts' bytes: `a + b + c` makes a string for each `+`,
@@ -68,14 +68,14 @@ public struct Ledger: Sendable, Equatable {
         // five appends a key, six keys made a lifecycle).
         var parts = (category, grid, a)
         let count = category.utf8.count + grid.utf8.count + a.utf8.count + 2
-        let key = parts.0.withUTF8 { c in parts.1.withUTF8 { g in parts.2.withUTF8 { a in
+        let key = parts.0.withUTF8 { category in parts.1.withUTF8 { grid in parts.2.withUTF8 { address in
             String(unsafeUninitializedCapacity: count) { buffer in
                 var n = 0
                 func put(_ part: UnsafeBufferPointer<UInt8>) {
                     _ = UnsafeMutableBufferPointer(rebasing: buffer[n...]).initialize(fromContentsOf: part)
                     n += part.count
                 }
-                put(c); buffer[n] = 0x1F; n += 1; put(g); buffer[n] = 0x1F; n += 1; put(a)
+                put(category); buffer[n] = 0x1F; n += 1; put(grid); buffer[n] = 0x1F; n += 1; put(address)
                 return n
             }
         } } }

@@ -41,8 +41,11 @@ public struct CaseRecord: Codable, Sendable, Equatable {
 
     /// Mutated only when no other record shares it (`unique`), so never while another thread
     /// reads, and never while borrowed: no access needs checking at run time (a check was
-    /// ~150 instructions a read of any field).
-    // Inlinable, so that another module reads a field in place (a call returned it retained).
+    /// ~150 instructions a read of any field). That rests on a rule access control cannot
+    /// state (the inlinable accessors need `box` visible in the module): nothing but this
+    /// type's accessors, `==` and Codable touches `box`.
+    // Usable from the inlinable accessors, so that another module reads a field in place
+    // (a call returned it retained).
     @usableFromInline final class Box: @unchecked Sendable {
         @exclusivity(unchecked) @usableFromInline var values: Values
         @usableFromInline init(_ values: Values) { self.values = values }
@@ -93,6 +96,15 @@ public struct CaseRecord: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws { try box.values.encode(to: encoder) }
 
     public static func == (a: CaseRecord, b: CaseRecord) -> Bool { a.box === b.box || a.box.values == b.box.values }
+}
+
+/// Printed (and shown by a failed test) as its values, not as its box.
+extension CaseRecord: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: Mirror(reflecting: box.values).children, displayStyle: .struct) }
+}
+
+extension DispatchRecord: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: Mirror(reflecting: box.values).children, displayStyle: .struct) }
 }
 
 extension CaseRecord {

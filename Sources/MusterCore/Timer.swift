@@ -6,8 +6,8 @@ import Foundation
 public struct LadderTimer: Codable, Sendable, Hashable {
     /// The rung's values, behind one reference. A rung is copied about a hundred times a
     /// lifecycle (decided, scheduled, batched, written, remembered); a copy of the values is a
-    /// retain of each of their six strings, a copy of the box one retain. Changed by replacing
-    /// the box: rungs are made whole and rarely changed after.
+    /// retain of each of their five strings and their array, a copy of the box one retain.
+    /// Changed by replacing the box: rungs are made whole and rarely changed after.
     public struct Values: Codable, Sendable, Hashable {
         /// `D0000000007/ack/1`, `C0000000003/triage/0`, `W0000000001/chengguan/whistle/0`, `D0000000009/milestone.1/0`: stable, so a rung is never scheduled twice.
         public var id: String
@@ -28,7 +28,8 @@ public struct LadderTimer: Codable, Sendable, Hashable {
         public var deadline: Date
     }
 
-    // Inlinable, so that another module reads a field in place (a call returned it retained).
+    // Usable from the inlinable accessors below, so that another module reads a field in place
+    // (a call returned it retained).
     @usableFromInline final class Box: Sendable {
         @usableFromInline let values: Values
         @usableFromInline init(_ values: Values) { self.values = values }
@@ -67,6 +68,11 @@ public struct LadderTimer: Codable, Sendable, Hashable {
 
     public static func == (a: LadderTimer, b: LadderTimer) -> Bool { a.box === b.box || a.box.values == b.box.values }
     public func hash(into hasher: inout Hasher) { box.values.hash(into: &hasher) }
+}
+
+/// Printed (and shown by a failed test) as its values, not as its box.
+extension LadderTimer: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: Mirror(reflecting: box.values).children, displayStyle: .struct) }
 }
 
 extension SLAPolicy {

@@ -5,7 +5,7 @@ import MusterWire
 
 /// A case, a dispatch and a rung keep their values behind one reference (a copy is one retain): they must
 /// still behave as values — a change to one copy is never seen through another, equal values
-/// are equal however they were made, and they are written and read as before.
+/// are equal however they were made, and they are written and read back with the same keys.
 @Suite struct SharedValuesTests {
     static let at = Date(ms: 1_782_525_600_000)
 
@@ -37,6 +37,35 @@ import MusterWire
         #expect(batched.mergedReports == 0 && ledgers[original.caseID]!.mergedReports == 3)
     }
 
+    /// Every field's setter copies a shared box before writing: none writes through to a copy.
+    @Test func aChangeToAnyFieldThroughACopyCopiesTheBoxFirst() {
+        let aCase = Self.aCase()
+        func check<T>(_ path: WritableKeyPath<CaseRecord, T>) {
+            var copy = aCase
+            #expect(copy.box === aCase.box)
+            copy[keyPath: path] = aCase[keyPath: path]
+            #expect(copy.box !== aCase.box, "\(path)")
+            #expect(copy == aCase)
+        }
+        check(\.caseID); check(\.source); check(\.externalRef); check(\.category); check(\.grid); check(\.priority)
+        check(\.title); check(\.address); check(\.state); check(\.round); check(\.lead); check(\.assists)
+        check(\.assigned); check(\.returnedBy); check(\.mergedInto); check(\.mergedReports); check(\.acceptedAt)
+        check(\.updatedAt); check(\.resolveBy); check(\.satisfaction); check(\.escalation); check(\.backlog); check(\.petition)
+        let aDispatch = Self.aDispatch()
+        func checkDispatch<T>(_ path: WritableKeyPath<DispatchRecord, T>) {
+            var copy = aDispatch
+            copy[keyPath: path] = aDispatch[keyPath: path]
+            #expect(copy.box !== aDispatch.box, "\(path)")
+            #expect(copy == aDispatch)
+        }
+        checkDispatch(\.dispatchID); checkDispatch(\.caseID); checkDispatch(\.agency); checkDispatch(\.role); checkDispatch(\.round); checkDispatch(\.state)
+        checkDispatch(\.sentAt); checkDispatch(\.ackBy); checkDispatch(\.resolveBy); checkDispatch(\.returnBy); checkDispatch(\.ackedAt); checkDispatch(\.finishedAt)
+        checkDispatch(\.handler); checkDispatch(\.extensions); checkDispatch(\.firstResolveBy); checkDispatch(\.milestones)
+        // Printed as its values (a failed test shows them), under its own name.
+        let printed = "\(aCase)"
+        #expect(printed.hasPrefix("CaseRecord(caseID: \"C0000000001\"") && "\(Self.aRung())".contains("notice: \"remind\""), "\(printed)")
+    }
+
     @Test func casesWithTheSameValuesAreEqualAndReadBackAsWritten() throws {
         var a = Self.aCase(), b = Self.aCase()
         #expect(a == b)
@@ -50,10 +79,14 @@ import MusterWire
         #expect(try JSONDecoder().decode(CaseRecord.self, from: json) == a)
     }
 
+    static func aDispatch() -> DispatchRecord {
+        DispatchRecord(dispatchID: "D0000000001", caseID: "C0000000001", agency: "chengguan", role: .lead, round: 1,
+                       state: .sent, sentAt: at, ackBy: at.adding(ms: 3_600_000),
+                       resolveBy: at.adding(ms: 86_400_000), returnBy: at.adding(ms: 7_200_000))
+    }
+
     @Test func aDispatchChangedAfterACopyLeavesTheCopyAsItWas() throws {
-        let original = DispatchRecord(dispatchID: "D0000000001", caseID: "C0000000001", agency: "chengguan", role: .lead, round: 1,
-                                      state: .sent, sentAt: Self.at, ackBy: Self.at.adding(ms: 3_600_000),
-                                      resolveBy: Self.at.adding(ms: 86_400_000), returnBy: Self.at.adding(ms: 7_200_000))
+        let original = Self.aDispatch()
         var acked = original
         acked.state = .acked
         acked.ackedAt = Self.at.adding(ms: 60_000)
