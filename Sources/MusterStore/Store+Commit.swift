@@ -32,11 +32,12 @@ extension Store {
                         logged.append(LoggedFact(seq: lastSeq, fact: fact, type: type, data: data))
                     }
                     try Store.insertEvents.run(db, count: logged.count, arena: bindArena) { b, i in
-                        let l = logged[i]
-                        b.bind(l.seq); b.bind(l.fact.caseID); b.bind(l.type); b.bind(l.fact.at.ms)
-                        b.bind(l.fact.actor); b.bind(l.data); b.bind(hashes[i])
+                        // Fields read in place: `let l = logged[i]` copied the fact (a retain of
+                        // each of its strings) for each row.
+                        b.bind(logged[i].seq); b.bind(logged[i].fact.caseID); b.bind(logged[i].type); b.bind(logged[i].fact.at.ms)
+                        b.bind(logged[i].fact.actor); b.bind(logged[i].data); b.bind(hashes[i])
                         // The submitted case, beside the fact that accepted it (Schema, v15).
-                        let submitted: [UInt8]? = if case .accepted = l.fact.change { batch.submitted[l.fact.caseID] } else { nil }
+                        let submitted: [UInt8]? = if case .accepted = logged[i].fact.change { batch.submitted[logged[i].fact.caseID] } else { nil }
                         b.bind(submitted)
                     }
                     try writeOutcomes(db, logged)

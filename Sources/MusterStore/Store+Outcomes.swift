@@ -18,10 +18,11 @@ extension Store {
     }
 
     func writeOutcomes(_ db: Database, _ logged: [LoggedFact]) throws {
-        let rows = logged.compactMap { l in Self.outcome(l.fact.change).map { (l, $0.kind, $0.verdict) } }
-        try Self.insertOutcomes.run(db, count: rows.count, arena: bindArena) { b, i in
-            let (l, kind, verdict) = rows[i]
-            b.bind(l.seq); b.bind(l.fact.caseID); b.bind(l.fact.at.ms); b.bind(kind); b.bind(verdict)
+        // By index: a row that held its fact copied each fact of the batch.
+        let rows = logged.indices.compactMap { i in Self.outcome(logged[i].fact.change).map { (i, $0.kind, $0.verdict) } }
+        try Self.insertOutcomes.run(db, count: rows.count, arena: bindArena) { b, r in
+            let (i, kind, verdict) = rows[r]
+            b.bind(logged[i].seq); b.bind(logged[i].fact.caseID); b.bind(logged[i].fact.at.ms); b.bind(kind); b.bind(verdict)
         }
     }
 
