@@ -24,6 +24,12 @@ extension Ledger {
         init(actor: Actor, now: Date, rules: Rules) {
             self.actor = actor; self.now = now; self.rules = rules
         }
+
+        /// The decision, moved out of the finished run (a copy retained each of its arrays).
+        consuming func finish(replying reply: Reply) -> Decision {
+            decision.reply = reply
+            return decision
+        }
     }
 
     /// Decides a command: checks it against the tables and the case's dispatches, applies the
@@ -33,8 +39,7 @@ extension Ledger {
         var run = Run(actor: actor, now: now, rules: rules)
         do {
             let reply = try command.decide(&self, &run)
-            run.decision.reply = reply
-            return .success(run.decision)
+            return .success(run.finish(replying: reply))
         } catch {
             return .failure(error)
         }
