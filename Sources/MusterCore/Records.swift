@@ -3,9 +3,7 @@ import MusterWire
 
 /// The current state of one case: the projection its events fold into.
 public struct CaseRecord: Codable, Sendable, Equatable {
-    /// The case's values, behind one reference. A case is copied dozens of times a lifecycle
-    /// (decided, batched, written, replied to), and a copy of the values is a retain of each of
-    /// their dozen strings and arrays; a copy of the box is one. Copied on write, when shared.
+    /// Its fields, behind one reference (`SharedValues`).
     public struct Values: Codable, Sendable, Equatable {
         public var caseID: String
         public var source: Source
@@ -39,72 +37,54 @@ public struct CaseRecord: Codable, Sendable, Equatable {
         public var petition: PetitionRecord?
     }
 
-    /// Mutated only when no other record shares it (`unique`), so never while another thread
-    /// reads, and never while borrowed: no access needs checking at run time (a check was
-    /// ~150 instructions a read of any field). That rests on a rule access control cannot
-    /// state (the inlinable accessors need `box` visible in the module): nothing but this
-    /// type's accessors, `==` and Codable touches `box`.
-    // Usable from the inlinable accessors, so that another module reads a field in place
-    // (a call returned it retained).
-    @usableFromInline final class Box: @unchecked Sendable {
-        @exclusivity(unchecked) @usableFromInline var values: Values
-        @usableFromInline init(_ values: Values) { self.values = values }
-    }
+    @usableFromInline var shared: SharedValues<Values>
 
-    @usableFromInline var box: Box
-
-    @inlinable mutating func unique() {
-        if !isKnownUniquelyReferenced(&box) { box = Box(box.values) }
-    }
-
-    @inlinable public var caseID: String { get { box.values.caseID } _modify { unique(); yield &box.values.caseID } }
-    @inlinable public var source: Source { get { box.values.source } _modify { unique(); yield &box.values.source } }
-    @inlinable public var externalRef: String { get { box.values.externalRef } _modify { unique(); yield &box.values.externalRef } }
-    @inlinable public var category: String { get { box.values.category } _modify { unique(); yield &box.values.category } }
-    @inlinable public var grid: String { get { box.values.grid } _modify { unique(); yield &box.values.grid } }
-    @inlinable public var priority: Priority { get { box.values.priority } _modify { unique(); yield &box.values.priority } }
-    @inlinable public var title: String { get { box.values.title } _modify { unique(); yield &box.values.title } }
-    @inlinable public var address: String? { get { box.values.address } _modify { unique(); yield &box.values.address } }
-    @inlinable public var state: CaseState { get { box.values.state } _modify { unique(); yield &box.values.state } }
-    @inlinable public var round: Int { get { box.values.round } _modify { unique(); yield &box.values.round } }
-    @inlinable public var lead: String? { get { box.values.lead } _modify { unique(); yield &box.values.lead } }
-    @inlinable public var assists: [String] { get { box.values.assists } _modify { unique(); yield &box.values.assists } }
-    @inlinable public var assigned: Bool { get { box.values.assigned } _modify { unique(); yield &box.values.assigned } }
-    @inlinable public var returnedBy: [String] { get { box.values.returnedBy } _modify { unique(); yield &box.values.returnedBy } }
-    @inlinable public var mergedInto: String? { get { box.values.mergedInto } _modify { unique(); yield &box.values.mergedInto } }
-    @inlinable public var mergedReports: Int { get { box.values.mergedReports } _modify { unique(); yield &box.values.mergedReports } }
-    @inlinable public var acceptedAt: Date { get { box.values.acceptedAt } _modify { unique(); yield &box.values.acceptedAt } }
-    @inlinable public var updatedAt: Date { get { box.values.updatedAt } _modify { unique(); yield &box.values.updatedAt } }
-    @inlinable public var resolveBy: Date? { get { box.values.resolveBy } _modify { unique(); yield &box.values.resolveBy } }
-    @inlinable public var satisfaction: Satisfaction? { get { box.values.satisfaction } _modify { unique(); yield &box.values.satisfaction } }
-    @inlinable public var escalation: Int? { get { box.values.escalation } _modify { unique(); yield &box.values.escalation } }
-    @inlinable public var backlog: String? { get { box.values.backlog } _modify { unique(); yield &box.values.backlog } }
-    @inlinable public var petition: PetitionRecord? { get { box.values.petition } _modify { unique(); yield &box.values.petition } }
+    @inlinable public var caseID: String { get { shared.values.caseID } _modify { yield &shared.values.caseID } }
+    @inlinable public var source: Source { get { shared.values.source } _modify { yield &shared.values.source } }
+    @inlinable public var externalRef: String { get { shared.values.externalRef } _modify { yield &shared.values.externalRef } }
+    @inlinable public var category: String { get { shared.values.category } _modify { yield &shared.values.category } }
+    @inlinable public var grid: String { get { shared.values.grid } _modify { yield &shared.values.grid } }
+    @inlinable public var priority: Priority { get { shared.values.priority } _modify { yield &shared.values.priority } }
+    @inlinable public var title: String { get { shared.values.title } _modify { yield &shared.values.title } }
+    @inlinable public var address: String? { get { shared.values.address } _modify { yield &shared.values.address } }
+    @inlinable public var state: CaseState { get { shared.values.state } _modify { yield &shared.values.state } }
+    @inlinable public var round: Int { get { shared.values.round } _modify { yield &shared.values.round } }
+    @inlinable public var lead: String? { get { shared.values.lead } _modify { yield &shared.values.lead } }
+    @inlinable public var assists: [String] { get { shared.values.assists } _modify { yield &shared.values.assists } }
+    @inlinable public var assigned: Bool { get { shared.values.assigned } _modify { yield &shared.values.assigned } }
+    @inlinable public var returnedBy: [String] { get { shared.values.returnedBy } _modify { yield &shared.values.returnedBy } }
+    @inlinable public var mergedInto: String? { get { shared.values.mergedInto } _modify { yield &shared.values.mergedInto } }
+    @inlinable public var mergedReports: Int { get { shared.values.mergedReports } _modify { yield &shared.values.mergedReports } }
+    @inlinable public var acceptedAt: Date { get { shared.values.acceptedAt } _modify { yield &shared.values.acceptedAt } }
+    @inlinable public var updatedAt: Date { get { shared.values.updatedAt } _modify { yield &shared.values.updatedAt } }
+    @inlinable public var resolveBy: Date? { get { shared.values.resolveBy } _modify { yield &shared.values.resolveBy } }
+    @inlinable public var satisfaction: Satisfaction? { get { shared.values.satisfaction } _modify { yield &shared.values.satisfaction } }
+    @inlinable public var escalation: Int? { get { shared.values.escalation } _modify { yield &shared.values.escalation } }
+    @inlinable public var backlog: String? { get { shared.values.backlog } _modify { yield &shared.values.backlog } }
+    @inlinable public var petition: PetitionRecord? { get { shared.values.petition } _modify { yield &shared.values.petition } }
 
     public init(caseID: String, source: Source, externalRef: String, category: String, grid: String, priority: Priority,
                 title: String, address: String?, state: CaseState, round: Int, lead: String?, assists: [String],
                 assigned: Bool, returnedBy: [String], mergedInto: String?, mergedReports: Int, acceptedAt: Date,
                 updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?, escalation: Int? = nil, backlog: String? = nil, petition: PetitionRecord? = nil) {
-        box = Box(Values(caseID: caseID, source: source, externalRef: externalRef, category: category, grid: grid, priority: priority,
+        shared = SharedValues(Values(caseID: caseID, source: source, externalRef: externalRef, category: category, grid: grid, priority: priority,
                          title: title, address: address, state: state, round: round, lead: lead, assists: assists,
                          assigned: assigned, returnedBy: returnedBy, mergedInto: mergedInto, mergedReports: mergedReports,
                          acceptedAt: acceptedAt, updatedAt: updatedAt, resolveBy: resolveBy, satisfaction: satisfaction,
                          escalation: escalation, backlog: backlog, petition: petition))
     }
 
-    public init(from decoder: any Decoder) throws { box = Box(try Values(from: decoder)) }
-    public func encode(to encoder: any Encoder) throws { try box.values.encode(to: encoder) }
-
-    public static func == (a: CaseRecord, b: CaseRecord) -> Bool { a.box === b.box || a.box.values == b.box.values }
+    public init(from decoder: any Decoder) throws { shared = try SharedValues(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try shared.encode(to: encoder) }
 }
 
-/// Printed (and shown by a failed test) as its values, not as its box.
+/// Printed (and shown by a failed test) as its values.
 extension CaseRecord: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: Mirror(reflecting: box.values).children, displayStyle: .struct) }
+    public var customMirror: Mirror { Mirror(self, children: Mirror(reflecting: shared.values).children, displayStyle: .struct) }
 }
 
 extension DispatchRecord: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: Mirror(reflecting: box.values).children, displayStyle: .struct) }
+    public var customMirror: Mirror { Mirror(self, children: Mirror(reflecting: shared.values).children, displayStyle: .struct) }
 }
 
 extension CaseRecord {
@@ -115,8 +95,7 @@ extension CaseRecord {
 
 /// One dispatch of a case to one department, in one round.
 public struct DispatchRecord: Codable, Sendable, Equatable {
-    /// The dispatch's values, behind one reference, copied on write when shared (as
-    /// `CaseRecord`'s): a dispatch is copied a score of times a lifecycle.
+    /// Its fields, behind one reference (`SharedValues`).
     public struct Values: Codable, Sendable, Equatable {
         public var dispatchID: String
         public var caseID: String
@@ -138,46 +117,34 @@ public struct DispatchRecord: Codable, Sendable, Equatable {
         public var milestones: [Milestone]?
     }
 
-    /// Unchecked at run time for the reasons `CaseRecord.Box` gives.
-    @usableFromInline final class Box: @unchecked Sendable {
-        @exclusivity(unchecked) @usableFromInline var values: Values
-        @usableFromInline init(_ values: Values) { self.values = values }
-    }
+    @usableFromInline var shared: SharedValues<Values>
 
-    @usableFromInline var box: Box
-
-    @inlinable mutating func unique() {
-        if !isKnownUniquelyReferenced(&box) { box = Box(box.values) }
-    }
-
-    @inlinable public var dispatchID: String { get { box.values.dispatchID } _modify { unique(); yield &box.values.dispatchID } }
-    @inlinable public var caseID: String { get { box.values.caseID } _modify { unique(); yield &box.values.caseID } }
-    @inlinable public var agency: String { get { box.values.agency } _modify { unique(); yield &box.values.agency } }
-    @inlinable public var role: DispatchRole { get { box.values.role } _modify { unique(); yield &box.values.role } }
-    @inlinable public var round: Int { get { box.values.round } _modify { unique(); yield &box.values.round } }
-    @inlinable public var state: DispatchState { get { box.values.state } _modify { unique(); yield &box.values.state } }
-    @inlinable public var sentAt: Date { get { box.values.sentAt } _modify { unique(); yield &box.values.sentAt } }
-    @inlinable public var ackBy: Date { get { box.values.ackBy } _modify { unique(); yield &box.values.ackBy } }
-    @inlinable public var resolveBy: Date { get { box.values.resolveBy } _modify { unique(); yield &box.values.resolveBy } }
-    @inlinable public var returnBy: Date { get { box.values.returnBy } _modify { unique(); yield &box.values.returnBy } }
-    @inlinable public var ackedAt: Date? { get { box.values.ackedAt } _modify { unique(); yield &box.values.ackedAt } }
-    @inlinable public var finishedAt: Date? { get { box.values.finishedAt } _modify { unique(); yield &box.values.finishedAt } }
-    @inlinable public var handler: String? { get { box.values.handler } _modify { unique(); yield &box.values.handler } }
-    @inlinable public var extensions: Int? { get { box.values.extensions } _modify { unique(); yield &box.values.extensions } }
-    @inlinable public var firstResolveBy: Date? { get { box.values.firstResolveBy } _modify { unique(); yield &box.values.firstResolveBy } }
-    @inlinable public var milestones: [Milestone]? { get { box.values.milestones } _modify { unique(); yield &box.values.milestones } }
+    @inlinable public var dispatchID: String { get { shared.values.dispatchID } _modify { yield &shared.values.dispatchID } }
+    @inlinable public var caseID: String { get { shared.values.caseID } _modify { yield &shared.values.caseID } }
+    @inlinable public var agency: String { get { shared.values.agency } _modify { yield &shared.values.agency } }
+    @inlinable public var role: DispatchRole { get { shared.values.role } _modify { yield &shared.values.role } }
+    @inlinable public var round: Int { get { shared.values.round } _modify { yield &shared.values.round } }
+    @inlinable public var state: DispatchState { get { shared.values.state } _modify { yield &shared.values.state } }
+    @inlinable public var sentAt: Date { get { shared.values.sentAt } _modify { yield &shared.values.sentAt } }
+    @inlinable public var ackBy: Date { get { shared.values.ackBy } _modify { yield &shared.values.ackBy } }
+    @inlinable public var resolveBy: Date { get { shared.values.resolveBy } _modify { yield &shared.values.resolveBy } }
+    @inlinable public var returnBy: Date { get { shared.values.returnBy } _modify { yield &shared.values.returnBy } }
+    @inlinable public var ackedAt: Date? { get { shared.values.ackedAt } _modify { yield &shared.values.ackedAt } }
+    @inlinable public var finishedAt: Date? { get { shared.values.finishedAt } _modify { yield &shared.values.finishedAt } }
+    @inlinable public var handler: String? { get { shared.values.handler } _modify { yield &shared.values.handler } }
+    @inlinable public var extensions: Int? { get { shared.values.extensions } _modify { yield &shared.values.extensions } }
+    @inlinable public var firstResolveBy: Date? { get { shared.values.firstResolveBy } _modify { yield &shared.values.firstResolveBy } }
+    @inlinable public var milestones: [Milestone]? { get { shared.values.milestones } _modify { yield &shared.values.milestones } }
 
     public init(dispatchID: String, caseID: String, agency: String, role: DispatchRole, round: Int, state: DispatchState,
                 sentAt: Date, ackBy: Date, resolveBy: Date, returnBy: Date, ackedAt: Date? = nil, finishedAt: Date? = nil,
                 handler: String? = nil, extensions: Int? = nil, firstResolveBy: Date? = nil, milestones: [Milestone]? = nil) {
-        box = Box(Values(dispatchID: dispatchID, caseID: caseID, agency: agency, role: role, round: round, state: state,
+        shared = SharedValues(Values(dispatchID: dispatchID, caseID: caseID, agency: agency, role: role, round: round, state: state,
                          sentAt: sentAt, ackBy: ackBy, resolveBy: resolveBy, returnBy: returnBy, ackedAt: ackedAt,
                          finishedAt: finishedAt, handler: handler, extensions: extensions, firstResolveBy: firstResolveBy,
                          milestones: milestones))
     }
 
-    public init(from decoder: any Decoder) throws { box = Box(try Values(from: decoder)) }
-    public func encode(to encoder: any Encoder) throws { try box.values.encode(to: encoder) }
-
-    public static func == (a: DispatchRecord, b: DispatchRecord) -> Bool { a.box === b.box || a.box.values == b.box.values }
+    public init(from decoder: any Decoder) throws { shared = try SharedValues(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try shared.encode(to: encoder) }
 }

@@ -4,10 +4,7 @@ import Foundation
 /// 通报 after it. A timer is part of the ledger (and a row in the store), scheduled by the fact
 /// that starts its clock and gone when the clock stops or the rung fires — so it fires once.
 public struct LadderTimer: Codable, Sendable, Hashable {
-    /// The rung's values, behind one reference. A rung is copied about a hundred times a
-    /// lifecycle (decided, scheduled, batched, written, remembered); a copy of the values is a
-    /// retain of each of their five strings and their array, a copy of the box one retain.
-    /// Changed by replacing the box: rungs are made whole and rarely changed after.
+    /// Its fields, behind one reference (`SharedValues`).
     public struct Values: Codable, Sendable, Hashable {
         /// `D0000000007/ack/1`, `C0000000003/triage/0`, `W0000000001/chengguan/whistle/0`, `D0000000009/milestone.1/0`: stable, so a rung is never scheduled twice.
         public var id: String
@@ -28,51 +25,36 @@ public struct LadderTimer: Codable, Sendable, Hashable {
         public var deadline: Date
     }
 
-    // Usable from the inlinable accessors below, so that another module reads a field in place
-    // (a call returned it retained).
-    @usableFromInline final class Box: Sendable {
-        @usableFromInline let values: Values
-        @usableFromInline init(_ values: Values) { self.values = values }
-    }
+    @usableFromInline var shared: SharedValues<Values>
 
-    @usableFromInline var box: Box
-
-    @inlinable var values: Values {
-        get { box.values }
-        set { box = Box(newValue) }
-    }
-
-    @inlinable public var id: String { get { box.values.id } set { values.id = newValue } }
-    @inlinable public var caseID: String { get { box.values.caseID } set { values.caseID = newValue } }
-    @inlinable public var dispatchID: String? { get { box.values.dispatchID } set { values.dispatchID = newValue } }
-    @inlinable public var agency: String? { get { box.values.agency } set { values.agency = newValue } }
-    @inlinable public var clock: ClockKind { get { box.values.clock } set { values.clock = newValue } }
-    @inlinable public var rung: Int { get { box.values.rung } set { values.rung = newValue } }
-    @inlinable public var level: Int { get { box.values.level } set { values.level = newValue } }
-    @inlinable public var notice: String { get { box.values.notice } set { values.notice = newValue } }
-    @inlinable public var to: [String] { get { box.values.to } set { values.to = newValue } }
-    @inlinable public var due: Date { get { box.values.due } set { values.due = newValue } }
-    @inlinable public var deadline: Date { get { box.values.deadline } set { values.deadline = newValue } }
+    @inlinable public var id: String { get { shared.values.id } _modify { yield &shared.values.id } }
+    @inlinable public var caseID: String { get { shared.values.caseID } _modify { yield &shared.values.caseID } }
+    @inlinable public var dispatchID: String? { get { shared.values.dispatchID } _modify { yield &shared.values.dispatchID } }
+    @inlinable public var agency: String? { get { shared.values.agency } _modify { yield &shared.values.agency } }
+    @inlinable public var clock: ClockKind { get { shared.values.clock } _modify { yield &shared.values.clock } }
+    @inlinable public var rung: Int { get { shared.values.rung } _modify { yield &shared.values.rung } }
+    @inlinable public var level: Int { get { shared.values.level } _modify { yield &shared.values.level } }
+    @inlinable public var notice: String { get { shared.values.notice } _modify { yield &shared.values.notice } }
+    @inlinable public var to: [String] { get { shared.values.to } _modify { yield &shared.values.to } }
+    @inlinable public var due: Date { get { shared.values.due } _modify { yield &shared.values.due } }
+    @inlinable public var deadline: Date { get { shared.values.deadline } _modify { yield &shared.values.deadline } }
 
     /// Timers of one dispatch, or of a case's own clocks.
-    @inlinable public var owner: String { box.values.dispatchID ?? box.values.caseID }
+    @inlinable public var owner: String { shared.values.dispatchID ?? shared.values.caseID }
 
     public init(id: String, caseID: String, dispatchID: String?, agency: String?, clock: ClockKind, rung: Int, level: Int,
                 notice: String, to: [String], due: Date, deadline: Date) {
-        box = Box(Values(id: id, caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock, rung: rung, level: level,
+        shared = SharedValues(Values(id: id, caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock, rung: rung, level: level,
                          notice: notice, to: to, due: due, deadline: deadline))
     }
 
-    public init(from decoder: any Decoder) throws { box = Box(try Values(from: decoder)) }
-    public func encode(to encoder: any Encoder) throws { try box.values.encode(to: encoder) }
-
-    public static func == (a: LadderTimer, b: LadderTimer) -> Bool { a.box === b.box || a.box.values == b.box.values }
-    public func hash(into hasher: inout Hasher) { box.values.hash(into: &hasher) }
+    public init(from decoder: any Decoder) throws { shared = try SharedValues(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try shared.encode(to: encoder) }
 }
 
-/// Printed (and shown by a failed test) as its values, not as its box.
+/// Printed (and shown by a failed test) as its values.
 extension LadderTimer: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: Mirror(reflecting: box.values).children, displayStyle: .struct) }
+    public var customMirror: Mirror { Mirror(self, children: Mirror(reflecting: shared.values).children, displayStyle: .struct) }
 }
 
 extension SLAPolicy {

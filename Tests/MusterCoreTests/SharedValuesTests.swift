@@ -38,13 +38,14 @@ import MusterWire
     }
 
     /// Every field's setter copies a shared box before writing: none writes through to a copy.
+    /// (A copy is one box shared until then.)
     @Test func aChangeToAnyFieldThroughACopyCopiesTheBoxFirst() {
         let aCase = Self.aCase()
         func check<T>(_ path: WritableKeyPath<CaseRecord, T>) {
             var copy = aCase
-            #expect(copy.box === aCase.box)
+            #expect(copy.shared.isShared(with: aCase.shared))
             copy[keyPath: path] = aCase[keyPath: path]
-            #expect(copy.box !== aCase.box, "\(path)")
+            #expect(!copy.shared.isShared(with: aCase.shared), "\(path)")
             #expect(copy == aCase)
         }
         check(\.caseID); check(\.source); check(\.externalRef); check(\.category); check(\.grid); check(\.priority)
@@ -55,12 +56,21 @@ import MusterWire
         func checkDispatch<T>(_ path: WritableKeyPath<DispatchRecord, T>) {
             var copy = aDispatch
             copy[keyPath: path] = aDispatch[keyPath: path]
-            #expect(copy.box !== aDispatch.box, "\(path)")
+            #expect(!copy.shared.isShared(with: aDispatch.shared), "\(path)")
             #expect(copy == aDispatch)
         }
         checkDispatch(\.dispatchID); checkDispatch(\.caseID); checkDispatch(\.agency); checkDispatch(\.role); checkDispatch(\.round); checkDispatch(\.state)
         checkDispatch(\.sentAt); checkDispatch(\.ackBy); checkDispatch(\.resolveBy); checkDispatch(\.returnBy); checkDispatch(\.ackedAt); checkDispatch(\.finishedAt)
         checkDispatch(\.handler); checkDispatch(\.extensions); checkDispatch(\.firstResolveBy); checkDispatch(\.milestones)
+        let aRung = Self.aRung()
+        func checkRung<T>(_ path: WritableKeyPath<LadderTimer, T>) {
+            var copy = aRung
+            copy[keyPath: path] = aRung[keyPath: path]
+            #expect(!copy.shared.isShared(with: aRung.shared), "\(path)")
+            #expect(copy == aRung && copy.hashValue == aRung.hashValue)
+        }
+        checkRung(\.id); checkRung(\.caseID); checkRung(\.dispatchID); checkRung(\.agency); checkRung(\.clock); checkRung(\.rung)
+        checkRung(\.level); checkRung(\.notice); checkRung(\.to); checkRung(\.due); checkRung(\.deadline)
         // Printed as its values (a failed test shows them), under its own name.
         let printed = "\(aCase)"
         #expect(printed.hasPrefix("CaseRecord(caseID: \"C0000000001\"") && "\(Self.aRung())".contains("notice: \"remind\""), "\(printed)")
