@@ -68,10 +68,10 @@ public struct CaseRecord: Codable, Sendable, Equatable {
                 assigned: Bool, returnedBy: [String], mergedInto: String?, mergedReports: Int, acceptedAt: Date,
                 updatedAt: Date, resolveBy: Date?, satisfaction: Satisfaction?, escalation: Int? = nil, backlog: String? = nil, petition: PetitionRecord? = nil) {
         shared = SharedValues(Values(caseID: caseID, source: source, externalRef: externalRef, category: category, grid: grid, priority: priority,
-                         title: title, address: address, state: state, round: round, lead: lead, assists: assists,
-                         assigned: assigned, returnedBy: returnedBy, mergedInto: mergedInto, mergedReports: mergedReports,
-                         acceptedAt: acceptedAt, updatedAt: updatedAt, resolveBy: resolveBy, satisfaction: satisfaction,
-                         escalation: escalation, backlog: backlog, petition: petition))
+                                     title: title, address: address, state: state, round: round, lead: lead, assists: assists,
+                                     assigned: assigned, returnedBy: returnedBy, mergedInto: mergedInto, mergedReports: mergedReports,
+                                     acceptedAt: acceptedAt, updatedAt: updatedAt, resolveBy: resolveBy, satisfaction: satisfaction,
+                                     escalation: escalation, backlog: backlog, petition: petition))
     }
 
     public init(from decoder: any Decoder) throws { shared = try SharedValues(from: decoder) }
@@ -140,9 +140,9 @@ public struct DispatchRecord: Codable, Sendable, Equatable {
                 sentAt: Date, ackBy: Date, resolveBy: Date, returnBy: Date, ackedAt: Date? = nil, finishedAt: Date? = nil,
                 handler: String? = nil, extensions: Int? = nil, firstResolveBy: Date? = nil, milestones: [Milestone]? = nil) {
         shared = SharedValues(Values(dispatchID: dispatchID, caseID: caseID, agency: agency, role: role, round: round, state: state,
-                         sentAt: sentAt, ackBy: ackBy, resolveBy: resolveBy, returnBy: returnBy, ackedAt: ackedAt,
-                         finishedAt: finishedAt, handler: handler, extensions: extensions, firstResolveBy: firstResolveBy,
-                         milestones: milestones))
+                                     sentAt: sentAt, ackBy: ackBy, resolveBy: resolveBy, returnBy: returnBy, ackedAt: ackedAt,
+                                     finishedAt: finishedAt, handler: handler, extensions: extensions, firstResolveBy: firstResolveBy,
+                                     milestones: milestones))
     }
 
     public init(from decoder: any Decoder) throws { shared = try SharedValues(from: decoder) }

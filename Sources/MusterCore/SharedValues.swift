@@ -7,6 +7,10 @@
 /// box is changed only when no other record shares it, so never while another thread reads it,
 /// and only through `values`, whose accesses the compiler checks as accesses to the record that
 /// holds it: the box's own need no check at run time (~150 instructions a read).
+///
+/// Each record writes out its accessors, a line a field. One `@dynamicMemberLookup` subscript
+/// through key paths would do for all, but cost 0.9 % more instructions a lifecycle (1,451,440
+/// against 1,439,075): the key paths were not folded into plain field accesses.
 public struct SharedValues<Values> {
     @usableFromInline final class Box {
         @exclusivity(unchecked) @usableFromInline var values: Values

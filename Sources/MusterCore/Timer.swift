@@ -44,8 +44,8 @@ public struct LadderTimer: Codable, Sendable, Hashable {
 
     public init(id: String, caseID: String, dispatchID: String?, agency: String?, clock: ClockKind, rung: Int, level: Int,
                 notice: String, to: [String], due: Date, deadline: Date) {
-        shared = SharedValues(Values(id: id, caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock, rung: rung, level: level,
-                         notice: notice, to: to, due: due, deadline: deadline))
+        shared = SharedValues(Values(id: id, caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock, rung: rung,
+                                     level: level, notice: notice, to: to, due: due, deadline: deadline))
     }
 
     public init(from decoder: any Decoder) throws { shared = try SharedValues(from: decoder) }
