@@ -66,9 +66,8 @@ public struct Ledger: Sendable, Equatable {
         // One allocation, filled with the parts' bytes: `a + b + c` makes a string for each `+`,
         // and each append to a String looks for a grapheme across the join (~300 instructions,
         // five appends a key, six keys made a lifecycle).
-        var parts = (category, grid, a)
         let count = category.utf8.count + grid.utf8.count + a.utf8.count + 2
-        let key = parts.0.withUTF8 { category in parts.1.withUTF8 { grid in parts.2.withUTF8 { address in
+        let key = category.withUTF8Bytes { category in grid.withUTF8Bytes { grid in a.withUTF8Bytes { address in
             String(unsafeUninitializedCapacity: count) { buffer in
                 var n = 0
                 func put(_ part: UnsafeBufferPointer<UInt8>) {

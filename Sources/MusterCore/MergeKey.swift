@@ -22,9 +22,5 @@ public struct MergeKey: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { text }
 
-    private func bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if let r = text.utf8.withContiguousStorageIfAvailable(body) { return r }
-        var copy = text
-        return copy.withUTF8(body)
-    }
+    private func bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { text.withUTF8Bytes(body) }
 }

@@ -30,8 +30,7 @@ struct Binder {
     mutating func bind(_ v: Int64?) { if let v { bind(v) } else { index += 1 } }
     mutating func bind(_ v: Double?) { index += 1; if let v { sqlite3_bind_double(stmt, index, v) } }
     mutating func bind(_ v: String) {
-        var s = v
-        s.withUTF8 { bind(UnsafeRawBufferPointer($0), text: true) }
+        v.withUTF8Bytes { bind(UnsafeRawBufferPointer($0), text: true) }
     }
     mutating func bind(_ v: String?) { if let v { bind(v) } else { index += 1 } }
     mutating func bind(_ v: [UInt8]) { v.withUnsafeBytes { bind($0, text: false) } }

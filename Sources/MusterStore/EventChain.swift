@@ -20,9 +20,8 @@ public enum EventChain {
     /// than hashing them, and so did an update for each (~300 instructions apiece, ten a fact).
     private static func hash(previous: Data, seq: Int64, caseID: String, type: String, at: Int64, actor: String,
                              bytes: UnsafeRawBufferPointer) -> Data {
-        var caseID = caseID, type = type, actor = actor
         var h = SHA256()
-        caseID.withUTF8 { caseID in type.withUTF8 { type in actor.withUTF8 { actor in
+        caseID.withUTF8Bytes { caseID in type.withUTF8Bytes { type in actor.withUTF8Bytes { actor in
             let count = previous.count + 16 + caseID.count + type.count + actor.count + 3
             withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { fields in
                 previous.withUnsafeBytes { fields.copyMemory(from: $0) }

@@ -26,9 +26,9 @@ enum RungsColumn {
             for (i, t) in rungs.enumerated() {
                 if i > 0 { out.byte(UInt8(ascii: ",")) }
                 out.byte(UInt8(ascii: "["))
-                let whole = withBytes(t.id) { id in
-                    withBytes(owner) { owner in
-                        withBytes(t.clock.rawValue) { clock in
+                let whole = t.id.withUTF8Bytes { id in
+                    owner.withUTF8Bytes { owner in
+                        t.clock.rawValue.withUTF8Bytes { clock in
                             guard let stem = stem(id: id, owner: owner, clock: clock, rung: t.rung) else { out.string(clock); return true }
                             out.string(UnsafeBufferPointer(rebasing: id[stem]))
                             return false
@@ -38,16 +38,16 @@ enum RungsColumn {
                 out.byte(UInt8(ascii: ","))
                 out.int(Int64(t.rung)); out.byte(UInt8(ascii: ","))
                 out.int(Int64(t.level)); out.byte(UInt8(ascii: ","))
-                withBytes(t.notice) { out.string($0) }; out.byte(UInt8(ascii: ","))
+                t.notice.withUTF8Bytes { out.string($0) }; out.byte(UInt8(ascii: ","))
                 out.byte(UInt8(ascii: "\""))
                 for (k, name) in t.to.enumerated() {
                     if k > 0 { out.byte(UInt8(ascii: ",")) }
-                    withBytes(name) { out.escaped($0) }
+                    name.withUTF8Bytes { out.escaped($0) }
                 }
                 out.byte(UInt8(ascii: "\"")); out.byte(UInt8(ascii: ","))
                 out.int(t.due.ms); out.byte(UInt8(ascii: ","))
                 out.int(t.deadline.ms)
-                if whole { out.byte(UInt8(ascii: ",")); withBytes(t.id) { out.string($0) } }
+                if whole { out.byte(UInt8(ascii: ",")); t.id.withUTF8Bytes { out.string($0) } }
                 out.byte(UInt8(ascii: "]"))
             }
             out.byte(UInt8(ascii: "]"))
@@ -108,12 +108,6 @@ enum RungsColumn {
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) }
-
-    private static func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
-        var s = s
-        return s.withUTF8(body)
-    }
 
     /// `ack` → ack, `milestone.1` → milestone; nil for anything else.
     static func clock(ofStem stem: some StringProtocol) -> ClockKind? {

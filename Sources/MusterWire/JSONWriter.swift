@@ -60,8 +60,7 @@ public struct JSONWriter: Sendable {
 
     public mutating func field(_ k: Key, _ v: String) {
         guard case .literal(let name) = k else { key(k); JSONWriter.appendString(v, to: &bytes); return }
-        var v = v
-        v.withUTF8 { value in
+        v.withUTF8Bytes { value in
             // Most values are short and need no escape: key and value appended at once.
             guard value.count <= 256, !value.contains(where: JSONWriter.needsEscape) else {
                 key(k)
@@ -171,10 +170,7 @@ public struct JSONWriter: Sendable {
 
     /// Copies runs of bytes that need no escape whole: most strings have none.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
-        if s.utf8.withContiguousStorageIfAvailable({ appendQuoted($0, to: &out) }) == nil {
-            var s = s
-            s.withUTF8 { appendQuoted($0, to: &out) }
-        }
+        s.withUTF8Bytes { appendQuoted($0, to: &out) }
     }
 
     private static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {

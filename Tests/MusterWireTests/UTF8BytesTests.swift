@@ -1,0 +1,16 @@
+import Foundation
+import Testing
+import MusterWire
+
+/// `withUTF8Bytes` hands over a string's UTF-8 as it is, small (kept inline), large (on the
+/// heap), in other scripts, and made by Foundation.
+@Suite struct UTF8BytesTests {
+    @Test(arguments: ["", "ack", "D0000000001/milestone.2/0", "解放路12号，小区暖气不热，室温低于18度", "a\u{0}b\"\\\n"])
+    func theBytesAreTheStringsUTF8(_ s: String) {
+        #expect(s.withUTF8Bytes { Array($0) } == Array(s.utf8))
+        let made = NSString(string: s) as String
+        #expect(made.withUTF8Bytes { Array($0) } == Array(s.utf8))
+        let sliced = String(("x" + s + "y").dropFirst().dropLast())
+        #expect(sliced.withUTF8Bytes { Array($0) } == Array(s.utf8))
+    }
+}
