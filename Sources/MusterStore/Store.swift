@@ -36,12 +36,12 @@ public final class Store: CaseStore, @unchecked Sendable {
     public static var sqliteCountsMemory: Bool { muster_sqlite_memory_counted() != 0 }
 
     /// The pages of a new database. Under load a commit rewrites the pages of the cases in
-    /// flight, scattered over every B-tree they touch, and SQLite writes each page as two
-    /// write calls into the log and copies it with two more at the checkpoint: at 4 KB that was
-    /// 3.6 pages and ~11 write calls a lifecycle. At 8 KB it is 2.1 pages, for as many bytes, and
-    /// the kernel's share of a lifecycle falls by about a sixth (docs/PERFORMANCE.md). A lone
-    /// commit writes about as many pages as before, so twice the bytes (~120 KB), which at
-    /// 300 and 1,000 SUBMITs a second measured the same.
+    /// flight, scattered over every B-tree they touch, and SQLite writes each page into the log
+    /// with two write calls and copies it at the checkpoint with two more: at 4 KB that was 3.6
+    /// pages a lifecycle. At 8 KB it is 2.1, for 5 % more bytes, and the kernel's time a
+    /// lifecycle falls by about a sixth. A lone commit (a quiet hour) writes about as many pages
+    /// as before, so nearly twice the bytes (~120 KB): ~3 % more CPU a SUBMIT at 300 a second,
+    /// the same at 1,000 (docs/PERFORMANCE.md, eighteenth round).
     public static let pageSize = 8192
 
     public init(path: String, synchronous: Synchronous = .full) throws {
