@@ -1,4 +1,5 @@
 import Foundation
+import MusterWire
 
 /// What makes reports the same problem (`Ledger.mergeKey`): the open case a report joins is
 /// found by it in memory (`Ledger.openByMergeKey`) and in the store (`cases.merge_key`).

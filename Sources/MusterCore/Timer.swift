@@ -94,12 +94,14 @@ extension SLAPolicy {
 }
 
 extension LadderTimer {
-    /// A rung's id, `owner/clock[.stage]/rung`, the form `RungsColumn` and the log's reader
-    /// rebuild ids from. Written into one allocation: each `+` of a String looks for a grapheme
-    /// across the join (~470 instructions, six joins and a number's description a rung).
-    static func id(owner: String, clock: ClockKind, stage: Int?, rung: Int) -> String {
+    /// A rung's id, `owner/clock[.stage]/rung`, as the ladders make it and the log's reader and
+    /// `RungsColumn` rebuild it. Written into one allocation: each `+` of a String looks for a
+    /// grapheme across the join (~470 instructions; four joins a ladder, one and a number's
+    /// description a rung, were ~8,000 instructions a lifecycle).
+    public static func id(owner: String, clock: ClockKind, stage: Int?, rung: Int) -> String {
         let name = clock.rawValue
-        let count = owner.utf8.count + name.utf8.count + 2 + 40  // ample for two decimal numbers and a dot
+        // Two slashes, a dot, and two numbers of at most 20 bytes (`-9223372036854775808`).
+        let count = owner.utf8.count + name.utf8.count + 3 + 40
         return owner.withUTF8Bytes { owner in name.withUTF8Bytes { name in
             String(unsafeUninitializedCapacity: count) { buffer in
                 var n = 0

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import MusterWire
 
 /// Binds and steps one of GRDB's cached statements through SQLite's C API. Used only on the
 /// commit path: GRDB's `StatementArguments` box every value as an existential, which cost

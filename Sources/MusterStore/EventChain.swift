@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MusterWire
 
 /// The hash chain over the event log: each row's hash is SHA-256 of the previous row's hash and
 /// this row's fields, so an edited, inserted or deleted row breaks every hash after it. The

@@ -6,7 +6,7 @@ import Synchronization
 extension Store {
     /// Moves the bulk of the write-ahead log's checkpoints off the committing thread. SQLite's
     /// automatic checkpoint runs inside the commit that takes the log past 1,000 pages: that
-    /// commit then copies some 4 MB into the database file and fsyncs it, and every reply
+    /// commit then copies some 8 MB (4 MB in a database of 4 KB pages) into the database file and fsyncs it, and every reply
     /// waiting on it waits too (the tail of the latency at a steady rate). Here a commit past
     /// the mark asks a thread of its own, on a connection of its own, for a PASSIVE checkpoint,
     /// which never blocks a writer or a reader. That copy never quite catches up while commits

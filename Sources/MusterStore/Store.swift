@@ -35,13 +35,11 @@ public final class Store: CaseStore, @unchecked Sendable {
     /// Whether SQLite still counts the memory it holds (and takes that mutex to do so).
     public static var sqliteCountsMemory: Bool { muster_sqlite_memory_counted() != 0 }
 
-    /// The pages of a new database. Under load a commit rewrites the pages of the cases in
-    /// flight, scattered over every B-tree they touch, and SQLite writes each page into the log
-    /// with two write calls and copies it at the checkpoint with two more: at 4 KB that was 3.6
-    /// pages a lifecycle. At 8 KB it is 2.1, for 5 % more bytes, and the kernel's time a
-    /// lifecycle falls by about a sixth. A lone commit (a quiet hour) writes about as many pages
-    /// as before, so nearly twice the bytes (~120 KB): ~3 % more CPU a SUBMIT at 300 a second,
-    /// the same at 1,000 (docs/PERFORMANCE.md, eighteenth round).
+    /// The pages of a new database. A loaded commit rewrites pages scattered over every B-tree
+    /// the cases in flight touch, and each page costs two write calls into the log and two more
+    /// at the checkpoint: 8 KB pages are 2.1 a lifecycle against 3.6 of 4 KB, and the kernel's
+    /// time falls by a sixth. A lone commit writes as many pages, so twice the bytes: ~4 % more
+    /// CPU a SUBMIT at 300 a second (docs/PERFORMANCE.md, eighteenth round).
     public static let pageSize = 8192
 
     public init(path: String, synchronous: Synchronous = .full) throws {

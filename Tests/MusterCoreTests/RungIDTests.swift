@@ -5,7 +5,8 @@ import Testing
 /// A rung's id is `owner/clock[.stage]/rung`, byte for byte as the interpolation it replaced.
 @Suite struct RungIDTests {
     @Test(arguments: [("D0000000001", ClockKind.ack, nil, 0), ("D0000000001", .milestone, 2, 1), ("C0000000042", .verify, nil, 12),
-                      ("W7/S3", .whistle, nil, 9), ("D0000000001", .milestone, 10, 123_456), ("事件-1", .incident, 0, 0)] as [(String, ClockKind, Int?, Int)])
+                      ("W7/S3", .whistle, nil, 9), ("D0000000001", .milestone, 10, 123_456), ("事件-1", .incident, 0, 0),
+                      ("D1", .milestone, -7, -12), ("D1", .milestone, Int.min, Int.min), ("D1", .ack, nil, Int.max)] as [(String, ClockKind, Int?, Int)])
     func anIdIsOwnerClockStageAndRung(_ owner: String, _ clock: ClockKind, _ stage: Int?, _ rung: Int) {
         let id = LadderTimer.id(owner: owner, clock: clock, stage: stage, rung: rung)
         #expect(id == "\(owner)/\(clock.rawValue)\(stage.map { ".\($0)" } ?? "")/\(rung)")

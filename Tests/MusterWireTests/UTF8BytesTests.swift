@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import MusterWire
 
-/// `withUTF8Bytes` hands over a string's UTF-8 as it is, small (kept inline), large (on the
-/// heap), in other scripts, and made by Foundation.
+/// `withUTF8Bytes` hands over a string's UTF-8 as it is: small (kept inline), large (on the
+/// heap), in other scripts, through NSString, and cut from a longer one.
 @Suite struct UTF8BytesTests {
     @Test(arguments: ["", "ack", "D0000000001/milestone.2/0", "解放路12号，小区暖气不热，室温低于18度", "a\u{0}b\"\\\n"])
     func theBytesAreTheStringsUTF8(_ s: String) {

@@ -170,12 +170,11 @@ struct LogRecordV2: Decodable {
             let g = try clocks.nestedContainer(keyedBy: LogKey.self)
             let clock = try g.decode(ClockKind.self, forKey: "clock"), stage = try g.decodeIfPresent(Int.self, forKey: "stage")
             let deadline = try g.time("deadline")
-            let name = "\(dispatchID ?? caseID)/\(clock.rawValue)" + (stage.map { ".\($0)" } ?? "")
             var rungs = try g.nestedUnkeyedContainer(forKey: "rungs")
             while !rungs.isAtEnd {
                 let r = try rungs.nestedContainer(keyedBy: LogKey.self)
                 let index = try r.decode(Int.self, forKey: "rung")
-                timers.append(LadderTimer(id: "\(name)/\(index)", caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock,
+                timers.append(LadderTimer(id: LadderTimer.id(owner: dispatchID ?? caseID, clock: clock, stage: stage, rung: index), caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock,
                                           rung: index, level: try r.decode(Int.self, forKey: "level"),
                                           notice: try r.decode(String.self, forKey: "notice"), to: try r.decode([String].self, forKey: "to"),
                                           due: try r.time("due"), deadline: deadline))

@@ -1,5 +1,6 @@
 import Foundation
 import MusterCore
+import MusterWire
 
 /// Times in the log (docs/LOG-FORMAT.md): RFC 3339 in the city's offset, always with
 /// milliseconds — `2026-11-18T19:06:40.000+08:00`. Fixed width, so the text sorts as the time
@@ -27,8 +28,7 @@ enum LogTime {
     /// Reads `YYYY-MM-DDTHH:MM:SS[.f{1,3}](Z|±HH:MM)`: what `format` writes, in any offset.
     /// Nil for anything else, including finer fractions than a millisecond.
     static func parse(_ text: String) -> Date? {
-        var text = text
-        return text.withUTF8 { s -> Date? in
+        text.withUTF8Bytes { s -> Date? in
             var i = 0
             func number(_ width: Int) -> Int64? {
                 guard i + width <= s.count else { return nil }

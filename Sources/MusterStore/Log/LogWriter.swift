@@ -180,8 +180,7 @@ enum LogWriter {
     /// The stage in a rung's id (`D…/milestone.2/0` → 2; `D…/ack/1` → .some(nil)), nil when its
     /// id is not `owner/clock[.stage]/rung`. On the bytes: it runs for every rung scheduled.
     static func stage(_ t: LadderTimer) -> Int?? {
-        let id = t.id, owner = t.owner, clock = t.clock.rawValue
-        return id.withUTF8Bytes { id in owner.withUTF8Bytes { owner in clock.withUTF8Bytes { clock in
+        t.id.withUTF8Bytes { id in t.owner.withUTF8Bytes { owner in t.clock.rawValue.withUTF8Bytes { clock in
             var i = 0
             func take(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
                 guard id.count - i >= s.count, memcmp(id.baseAddress! + i, s.baseAddress!, s.count) == 0 else { return false }
