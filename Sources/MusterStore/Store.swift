@@ -38,8 +38,9 @@ public final class Store: CaseStore, @unchecked Sendable {
     /// The pages of a new database. A loaded commit rewrites pages scattered over every B-tree
     /// the cases in flight touch, and each page costs two write calls into the log and two more
     /// at the checkpoint: 8 KB pages are 2.1 a lifecycle against 3.6 of 4 KB, and the kernel's
-    /// time falls by a sixth. A lone commit writes as many pages, so twice the bytes: ~4 % more
-    /// CPU a SUBMIT at 300 a second (docs/PERFORMANCE.md, eighteenth round).
+    /// time falls by a quarter. A commit of a few requests writes as many pages as before, so
+    /// twice the bytes: 6–13 % more CPU a message at 300–1,000 a second. Throughput first, as
+    /// when 1 and 2 KB pages were tried (docs/PERFORMANCE.md, eighteenth round).
     public static let pageSize = 8192
 
     public init(path: String, synchronous: Synchronous = .full) throws {
