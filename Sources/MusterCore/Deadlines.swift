@@ -38,7 +38,7 @@ public struct Period: Sendable, Equatable, CustomStringConvertible {
 /// instead of one for each table inside, and a change copies the box first when it is shared.
 public struct Rules: Sendable, Equatable {
     /// The tables themselves, a plain value.
-    private struct Tables: Equatable {
+    private struct Tables: Equatable, Sendable {
         var routing: Routing
         var grids: GridMap
         var sla: SLAPolicy
@@ -48,52 +48,42 @@ public struct Rules: Sendable, Equatable {
         var threshold: Double
     }
 
-    /// Changed only through `unshared()`, when nothing else holds it.
-    private final class Box: @unchecked Sendable {
-        var tables: Tables
-        init(_ tables: Tables) { self.tables = tables }
-    }
-
-    private var box: Box
-
-    private mutating func unshared() -> Box {
-        if !isKnownUniquelyReferenced(&box) { box = Box(box.tables) }
-        return box
-    }
+    /// Behind one reference, copied on write when shared (`SharedValues`, as the records).
+    private var shared: SharedValues<Tables>
 
     /// Whether both hold the one box (tests: a change through a copy must have copied it).
-    func sharesTables(with other: Rules) -> Bool { box === other.box }
+    func sharesTables(with other: Rules) -> Bool { shared.isShared(with: other.shared) }
 
     public var routing: Routing {
-        _read { yield box.tables.routing }
-        _modify { let b = unshared(); yield &b.tables.routing }
+        _read { yield shared.values.routing }
+        _modify { yield &shared.values.routing }
     }
     public var grids: GridMap {
-        _read { yield box.tables.grids }
-        _modify { let b = unshared(); yield &b.tables.grids }
+        _read { yield shared.values.grids }
+        _modify { yield &shared.values.grids }
     }
     public var sla: SLAPolicy {
-        _read { yield box.tables.sla }
-        _modify { let b = unshared(); yield &b.tables.sla }
+        _read { yield shared.values.sla }
+        _modify { yield &shared.values.sla }
     }
     public var calendar: WorkCalendar {
-        _read { yield box.tables.calendar }
-        _modify { let b = unshared(); yield &b.tables.calendar }
+        _read { yield shared.values.calendar }
+        _modify { yield &shared.values.calendar }
     }
     /// Reports of the same category, grid and address within this window join one case (并单).
     public var mergeWindow: Period {
-        _read { yield box.tables.mergeWindow }
-        _modify { let b = unshared(); yield &b.tables.mergeWindow }
+        _read { yield shared.values.mergeWindow }
+        _modify { yield &shared.values.mergeWindow }
     }
     /// 智能派单: classifies a SUBMIT without a category (Classifier/).
     public var classifier: TextClassifier {
-        _read { yield box.tables.classifier }
-        _modify { let b = unshared(); yield &b.tables.classifier }
+        _read { yield shared.values.classifier }
+        _modify { yield &shared.values.classifier }
     }
     /// The classifier's confidence below which a case goes to triage instead (0…1].
     public var threshold: Double {
-        _read { yield box.tables.threshold }
-        _modify { let b = unshared(); yield &b.tables.threshold }
+        _read { yield shared.values.threshold }
+        _modify { yield &shared.values.threshold }
     }
 
     public static let defaultThreshold = 0.8
@@ -101,12 +91,8 @@ public struct Rules: Sendable, Equatable {
     /// Without a classifier, one is trained from routing's category names and keywords.
     public init(routing: Routing, grids: GridMap, sla: SLAPolicy, calendar: WorkCalendar, mergeWindow: Period = Period(24, .h),
                 classifier: TextClassifier? = nil, threshold: Double = Rules.defaultThreshold) {
-        box = Box(Tables(routing: routing, grids: grids, sla: sla, calendar: calendar, mergeWindow: mergeWindow,
-                         classifier: classifier ?? TextClassifier(routing: routing), threshold: threshold))
-    }
-
-    public static func == (a: Rules, b: Rules) -> Bool {
-        a.box === b.box || a.box.tables == b.box.tables
+        shared = SharedValues(Tables(routing: routing, grids: grids, sla: sla, calendar: calendar, mergeWindow: mergeWindow,
+                                     classifier: classifier ?? TextClassifier(routing: routing), threshold: threshold))
     }
 
     /// The deadlines a dispatch made now gets. Computed before any fact of a decision is made,

@@ -1,7 +1,7 @@
 /// A record's values behind one reference, copied on write when shared. A copy of the record is
 /// then one retain, where a copy of its values retained each of their strings and arrays: a case
 /// is copied dozens of times a lifecycle (decided, batched, written, replied to), a rung about a
-/// hundred. `CaseRecord`, `DispatchRecord` and `LadderTimer` keep their fields in one.
+/// hundred. `CaseRecord`, `DispatchRecord` and `LadderTimer` keep their fields in one, `Rules` its tables.
 ///
 /// Inlinable, so that another module reads a field in place (a call returned it retained). The
 /// box is changed only when no other record shares it, so never while another thread reads it,
