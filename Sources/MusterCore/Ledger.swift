@@ -54,7 +54,9 @@ public struct Ledger: Sendable, Equatable {
 
     public init() {}
 
-    public static func refKey(_ source: Source, _ ref: String) -> String { source.rawValue + "\u{1F}" + ref }
+    public static func refKey(_ source: Source, _ ref: String) -> String {
+        String(capacity: source.rawValue.utf8.count + 1 + ref.utf8.count) { key in key.append(source.rawValue); key.append(byte: 0x1F); key.append(ref) }
+    }
 
     /// Same category, same grid cell, same address: the same problem (并单). Without an
     /// address there is nothing to tell two problems in a grid apart, so no merge.
@@ -63,22 +65,10 @@ public struct Ledger: Sendable, Equatable {
     /// The same, from a report's parts (`cases.merge_key` is this, in SQL: Schema's migration v6).
     public static func mergeKey(category: String, grid: String, address: String?) -> MergeKey? {
         guard let a = address?.trimmedSpaces, !a.isEmpty, category != Routing.unclassified else { return nil }
-        // One allocation, filled with the parts' bytes: `a + b + c` makes a string for each `+`,
-        // and each append to a String looks for a grapheme across the join (~300 instructions,
-        // five appends a key, six keys made a lifecycle).
-        let count = category.utf8.count + grid.utf8.count + a.utf8.count + 2
-        let key = category.withUTF8Bytes { category in grid.withUTF8Bytes { grid in a.withUTF8Bytes { address in
-            String(unsafeUninitializedCapacity: count) { buffer in
-                var n = 0
-                func put(_ part: UnsafeBufferPointer<UInt8>) {
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[n...]).initialize(fromContentsOf: part)
-                    n += part.count
-                }
-                put(category); buffer[n] = 0x1F; n += 1; put(grid); buffer[n] = 0x1F; n += 1; put(address)
-                return n
-            }
-        } } }
-        return MergeKey(key)
+        // One allocation (six keys made a lifecycle, five joins each).
+        return MergeKey(String(capacity: category.utf8.count + grid.utf8.count + a.utf8.count + 2) { key in
+            key.append(category); key.append(byte: 0x1F); key.append(grid); key.append(byte: 0x1F); key.append(a)
+        })
     }
 
     public func caseID(source: Source, externalRef: String) -> String? {

@@ -95,25 +95,14 @@ extension SLAPolicy {
 
 extension LadderTimer {
     /// A rung's id, `owner/clock[.stage]/rung`, as the ladders make it and the log's reader and
-    /// `RungsColumn` rebuild it. Written into one allocation: each `+` of a String looks for a
-    /// grapheme across the join (~470 instructions; four joins a ladder, one and a number's
-    /// description a rung, were ~8,000 instructions a lifecycle).
+    /// `RungsColumn` rebuild it. Written into one allocation (four joins a ladder and one with a
+    /// number's description a rung were ~8,000 instructions a lifecycle).
     public static func id(owner: String, clock: ClockKind, stage: Int?, rung: Int) -> String {
-        let name = clock.rawValue
         // Two slashes, a dot, and two numbers of at most 20 bytes (`-9223372036854775808`).
-        let count = owner.utf8.count + name.utf8.count + 3 + 40
-        return owner.withUTF8Bytes { owner in name.withUTF8Bytes { name in
-            String(unsafeUninitializedCapacity: count) { buffer in
-                var n = 0
-                func put(_ part: UnsafeBufferPointer<UInt8>) {
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[n...]).initialize(fromContentsOf: part)
-                    n += part.count
-                }
-                put(owner); buffer[n] = UInt8(ascii: "/"); n += 1; put(name)
-                if let stage { buffer[n] = UInt8(ascii: "."); n = JSONWriter.writeInt(Int64(stage), into: buffer, at: n + 1) }
-                buffer[n] = UInt8(ascii: "/")
-                return JSONWriter.writeInt(Int64(rung), into: buffer, at: n + 1)
-            }
-        } }
+        String(capacity: owner.utf8.count + clock.rawValue.utf8.count + 3 + 40) { id in
+            id.append(owner); id.append(byte: UInt8(ascii: "/")); id.append(clock.rawValue)
+            if let stage { id.append(byte: UInt8(ascii: ".")); id.append(decimal: stage) }
+            id.append(byte: UInt8(ascii: "/")); id.append(decimal: rung)
+        }
     }
 }

@@ -13,4 +13,13 @@ import MusterWire
         let sliced = String(("x" + s + "y").dropFirst().dropLast())
         #expect(sliced.withUTF8Bytes { Array($0) } == Array(s.utf8))
     }
+
+    @Test func aStringIsWrittenPartByPartAsTheJoinedText() {
+        let written = String(capacity: 64) { s in
+            s.append("解放路"); s.append(byte: 0x1F); s.append("D1"); s.append(byte: UInt8(ascii: "/"))
+            s.append(decimal: 31); s.append(byte: UInt8(ascii: ".")); s.append(decimal: -7); s.append(decimal: 0)
+        }
+        #expect(written == "解放路\u{1F}D1/31.-70")
+        #expect(String(capacity: 0) { _ in } == "")
+    }
 }
