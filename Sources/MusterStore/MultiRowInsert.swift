@@ -12,8 +12,8 @@ import GRDB
 /// the rows before a refused one, which changes nothing here: the caller's transaction is taken
 /// back whole on any error.
 struct MultiRowInsert: Sendable {
-    /// The statement's text for 1…chunk rows (index n − 1).
-    private let sql: [String]
+    /// The statement for 1…chunk rows (index n − 1).
+    private let sql: [SQL]
     private let columns: Int
     static let chunk = 16
 
@@ -22,16 +22,17 @@ struct MultiRowInsert: Sendable {
         precondition(head.hasPrefix("INSERT OR FAIL ") || head.hasPrefix("INSERT OR IGNORE "), "a multi-row INSERT that may abort needs a statement journal")
         self.columns = columns
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-        sql = (1...Self.chunk).map { n in head + " " + Array(repeating: row, count: n).joined(separator: ", ") }
+        sql = (1...Self.chunk).map { n in SQL(head + " " + Array(repeating: row, count: n).joined(separator: ", ")) }
     }
 
     /// Inserts rows 0..<count, `bindRow(&binder, i)` binding row i's values in column order.
-    func run(_ db: Database, count: Int, arena: BindArena?, _ bindRow: (inout Binder, Int) -> Void) throws {
+    func run(_ db: Database, count: Int, arena: BindArena?, _ prepared: PreparedStatements? = nil,
+             _ bindRow: (inout Binder, Int) -> Void) throws {
         precondition(db.isInsideTransaction, "OR FAIL keeps the rows before a refused one: only a transaction takes them back")
         var i = 0
         while i < count {
             let n = min(Self.chunk, count - i)
-            var b = Binder(try db.cachedStatement(sql: sql[n - 1]), arena: arena)
+            var b = Binder(try db.statement(sql[n - 1], prepared), arena: arena)
             for j in i..<(i + n) { bindRow(&b, j) }
             assert(b.bound == n * columns, "a row bound \(b.bound / n) values of \(columns)")
             try b.step()

@@ -20,7 +20,7 @@ extension Store {
                 // A Binder left unstepped by an error (a bug) would keep the arena from every later
                 // statement; its stale bindings are cleared by the next Binder on its statement.
                 bindArena.held = false
-                try Store.inImmediateTransaction(db) {
+                try Store.inImmediateTransaction(db, writerStatements) {
                     var hashes: [Data] = []
                     hashes.reserveCapacity(batch.facts.count)
                     for fact in batch.facts {
@@ -31,7 +31,7 @@ extension Store {
                         hashes.append(head)
                         logged.append(LoggedFact(seq: lastSeq, fact: fact, type: type, data: data))
                     }
-                    try Store.insertEvents.run(db, count: logged.count, arena: bindArena) { b, i in
+                    try Store.insertEvents.run(db, count: logged.count, arena: bindArena, writerStatements) { b, i in
                         // Fields read in place: `let l = logged[i]` copied the fact (a retain of
                         // each of its strings) for each row.
                         b.bind(logged[i].seq); b.bind(logged[i].fact.caseID); b.bind(logged[i].type); b.bind(logged[i].fact.at.ms)
@@ -53,13 +53,12 @@ extension Store {
                                            arguments: [scope, mode.rawValue, batch.facts.last?.at.ms ?? 0])
                         }
                     }
-                    try Store.insertReplies.run(db, count: batch.replies.count, arena: bindArena) { b, i in
+                    try Store.insertReplies.run(db, count: batch.replies.count, arena: bindArena, writerStatements) { b, i in
                         let r = batch.replies[i]
                         b.bind(r.adapter); b.bind(r.requestID); b.bind(r.command.rawValue); b.bind(r.body); b.bind(r.at.ms)
                     }
                     if !batch.facts.isEmpty {
-                        let setHead = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)")
-                        var b = Binder(setHead, arena: bindArena); b.bind(lastSeq); b.bind(head); try b.step()
+                        var b = Binder(try db.statement(Store.setHead, writerStatements), arena: bindArena); b.bind(lastSeq); b.bind(head); try b.step()
                     }
                 }
             }
@@ -74,19 +73,32 @@ extension Store {
 
     static let insertEvents = MultiRowInsert("INSERT OR FAIL INTO events (seq, case_id, type, at, actor, data, hash, submitted) VALUES", columns: 8)
     static let insertReplies = MultiRowInsert("INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES", columns: 5)
+    static let setHead = SQL("INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)")
     static let insertPushes = MultiRowInsert("INSERT OR FAIL INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES", columns: 7)
 
-    private func writeProjections(_ db: Database, _ batch: Batch) throws {
-        let insertCase = try db.cachedStatement(sql: """
+    static let insertCase = SQL("""
             INSERT INTO cases (case_id, source, external_ref, category, grid, priority, title, address, state, round,
                 lead, assists, assigned, returned_by, merged_into, merged_reports, accepted_at, updated_at, resolve_by,
                 satisfaction, escalation, backlog, merge_key, petition, repeat_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let updateCase = try db.cachedStatement(sql: """
+    static let updateCase = SQL("""
             UPDATE cases SET state = ?, round = ?, lead = ?, assists = ?, assigned = ?, returned_by = ?, merged_into = ?,
                 merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ?, escalation = ?, backlog = ?, petition = ? WHERE case_id = ?
             """)
+    static let upsertDispatch = SQL("""
+            INSERT INTO dispatches (dispatch_id, case_id, agency, role, round, state, sent_at, ack_by, resolve_by, return_by,
+                acked_at, finished_at, handler, extensions, first_resolve_by, milestones)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (dispatch_id) DO UPDATE SET state = excluded.state, ack_by = excluded.ack_by,
+                resolve_by = excluded.resolve_by, return_by = excluded.return_by, acked_at = excluded.acked_at, finished_at = excluded.finished_at,
+                handler = excluded.handler, extensions = excluded.extensions, first_resolve_by = excluded.first_resolve_by,
+                milestones = excluded.milestones
+            """)
+
+    private func writeProjections(_ db: Database, _ batch: Batch) throws {
+        let insertCase = try db.statement(Store.insertCase, writerStatements)
+        let updateCase = try db.statement(Store.updateCase, writerStatements)
         for c in batch.caseRows {
             if batch.submitted[c.caseID] != nil {
                 var b = Binder(insertCase, arena: bindArena)
@@ -107,15 +119,7 @@ extension Store {
                 try b.step()
             }
         }
-        let upsertDispatch = try db.cachedStatement(sql: """
-            INSERT INTO dispatches (dispatch_id, case_id, agency, role, round, state, sent_at, ack_by, resolve_by, return_by,
-                acked_at, finished_at, handler, extensions, first_resolve_by, milestones)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (dispatch_id) DO UPDATE SET state = excluded.state, ack_by = excluded.ack_by,
-                resolve_by = excluded.resolve_by, return_by = excluded.return_by, acked_at = excluded.acked_at, finished_at = excluded.finished_at,
-                handler = excluded.handler, extensions = excluded.extensions, first_resolve_by = excluded.first_resolve_by,
-                milestones = excluded.milestones
-            """)
+        let upsertDispatch = try db.statement(Store.upsertDispatch, writerStatements)
         for d in batch.dispatchRows {
             var b = Binder(upsertDispatch, arena: bindArena)
             b.bind(d.dispatchID); b.bind(d.caseID); b.bind(d.agency); b.bind(d.role.rawValue)
@@ -130,17 +134,17 @@ extension Store {
     private func writeOutbox(_ db: Database, _ batch: Batch) throws {
         let withdrawn = batch.withdrawn.isEmpty ? [] : Set(batch.withdrawn)
         let pushes = withdrawn.isEmpty ? batch.pushes : batch.pushes.filter { !($0.dispatchID.map(withdrawn.contains) ?? false) }
-        try Store.insertPushes.run(db, count: pushes.count, arena: bindArena) { b, i in
+        try Store.insertPushes.run(db, count: pushes.count, arena: bindArena, writerStatements) { b, i in
             let p = pushes[i]
             b.bind(p.delivery); b.bind(p.target); b.bind(p.command); b.bind(p.body)
             b.bind(p.dispatchID); b.bind(p.createdAt.ms); b.bind(p.grid)
         }
-        let deleteDelivery = try db.cachedStatement(sql: "DELETE FROM outbox WHERE delivery = ?")
+        let deleteDelivery = try db.statement(Store.deleteDelivery, writerStatements)
         for d in batch.received { var b = Binder(deleteDelivery); b.bind(d); try b.step() }
         for d in batch.withdrawnDeliveries { var b = Binder(deleteDelivery); b.bind(d); try b.step() }
         if !batch.pushes.isEmpty {
             // Delivery ids are never reused, even after their rows are deleted.
-            var b = Binder(try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)"))
+            var b = Binder(try db.statement(Store.setLastDelivery, writerStatements))
             b.bind(batch.lastDelivery)
             try b.step()
         }
@@ -150,6 +154,9 @@ extension Store {
         }
     }
 
+    static let deleteDelivery = SQL("DELETE FROM outbox WHERE delivery = ?")
+    static let setLastDelivery = SQL("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)")
+
     /// The stored replies to any of these request ids seen before: one read for a whole batch.
     public func storedReplies(_ keys: [RequestKey]) throws -> [RequestKey: (command: String, body: [UInt8])] {
         guard !keys.isEmpty else { return [:] }
@@ -158,8 +165,11 @@ extension Store {
         return try pool.unsafeRead { db in try Store.storedReplies(db, keys) }
     }
 
-    static func storedReplies(_ db: Database, _ keys: [RequestKey]) throws -> [RequestKey: (command: String, body: [UInt8])] {
-        let stmt = try db.cachedStatement(sql: "SELECT command, reply FROM requests WHERE adapter = ? AND request_id = ?")
+    static let storedReply = SQL("SELECT command, reply FROM requests WHERE adapter = ? AND request_id = ?")
+
+    static func storedReplies(_ db: Database, _ keys: [RequestKey], _ prepared: PreparedStatements? = nil) throws
+        -> [RequestKey: (command: String, body: [UInt8])] {
+        let stmt = try db.statement(Store.storedReply, prepared)
         var found: [RequestKey: (command: String, body: [UInt8])] = [:]
         for key in keys {
             var b = Binder(stmt); b.bind(key.adapter); b.bind(key.requestID)
@@ -175,13 +185,44 @@ extension Store {
         }
     }
 
-    /// One reader for both: a reader taken from the pool costs more than a SUBMIT's look-ups
-    /// (~25,000 instructions, a lock and a queue hop), and at a quiet hour every SUBMIT is a batch.
+    /// Both in one read, on the look-up connection (`lookUps`): at a quiet hour every SUBMIT is
+    /// a batch of its own, and this is its one read.
     public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws
         -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
         guard !keys.isEmpty || !needs.isEmpty else { return ([:], []) }
-        return try pool.unsafeRead { db in
-            (keys.isEmpty ? [:] : try Store.storedReplies(db, keys), needs.isEmpty ? [] : try Store.workingSet(db, needs))
+        return try lookUps().inDatabase { db in
+            try Store.inReadTransaction(db, lookUpStatements) {
+                (keys.isEmpty ? [:] : try Store.storedReplies(db, keys, lookUpStatements),
+                 needs.isEmpty ? [] : try Store.workingSet(db, needs, lookUpStatements))
+            }
+        }
+    }
+
+    /// The connection the broker's look-ups use, opened at the first. Not a reader from the pool:
+    /// taking one cost ~25,000 instructions (a semaphore, a lock, a key path made at run time, a
+    /// queue hop), more than a lone SUBMIT's look-ups themselves.
+    func lookUps() throws -> DatabaseQueue {
+        try lookUpConnection.withLock { connection in
+            if let connection { return connection }
+            var config = Configuration()
+            config.readonly = true
+            let opened = try DatabaseQueue(path: path, configuration: config)
+            connection = opened
+            return opened
+        }
+    }
+
+    /// One read transaction for all of a batch's look-ups: each statement on its own took and
+    /// released the log's read lock (two or three `fcntl` calls) and checked the log's header again.
+    static func inReadTransaction<T>(_ db: Database, _ prepared: PreparedStatements?, _ body: () throws -> T) throws -> T {
+        try Binder(db.statement(Store.begin, prepared)).step()
+        do {
+            let result = try body()
+            try Binder(db.statement(Store.commit, prepared)).step()
+            return result
+        } catch {
+            try? db.rollback()
+            throw error
         }
     }
 
@@ -214,11 +255,15 @@ extension Store {
     /// `db.inTransaction(.immediate)` with BEGIN and COMMIT prepared once per connection: GRDB
     /// parses both anew for every transaction, which at one SUBMIT a commit cost as much as
     /// writing its event row. Rolls back on any error, a failed COMMIT included.
-    static func inImmediateTransaction(_ db: Database, _ body: () throws -> Void) throws {
-        try Binder(db.cachedStatement(sql: "BEGIN IMMEDIATE")).step()
+    static let begin = SQL("BEGIN")
+    static let beginImmediate = SQL("BEGIN IMMEDIATE")
+    static let commit = SQL("COMMIT")
+
+    static func inImmediateTransaction(_ db: Database, _ prepared: PreparedStatements?, _ body: () throws -> Void) throws {
+        try Binder(db.statement(Store.beginImmediate, prepared)).step()
         do {
             try body()
-            try Binder(db.cachedStatement(sql: "COMMIT")).step()
+            try Binder(db.statement(Store.commit, prepared)).step()
         } catch {
             try? db.rollback()
             throw error

@@ -17,6 +17,10 @@ extension Store {
     /// owner whose row was committed lately is taken from `recentLadders`, not read back.
     /// Returns each owner's rungs as the transaction leaves them (nil: no row), for
     /// `recentLadders` once it is durable.
+    static let writeLadder = SQL("INSERT OR REPLACE INTO ladders (owner, case_id, agency, next_due, last_due, rungs) VALUES (?, ?, ?, ?, ?, ?)")
+    static let deleteLadder = SQL("DELETE FROM ladders WHERE owner = ?")
+    static let readLadder = SQL("SELECT case_id, agency, rungs FROM ladders WHERE owner = ?")
+
     func writeLadders(_ db: Database, _ changes: [TimerChange], newCases: [String: [UInt8]] = [:]) throws
         -> [(owner: String, rungs: [LadderTimer]?)] {
         guard !changes.isEmpty else { return [] }
@@ -39,11 +43,9 @@ extension Store {
                 groups.append((owner, [k]))
             }
         }
-        let write = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO ladders (owner, case_id, agency, next_due, last_due, rungs) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        let delete = try db.cachedStatement(sql: "DELETE FROM ladders WHERE owner = ?")
-        let read = try db.cachedStatement(sql: "SELECT case_id, agency, rungs FROM ladders WHERE owner = ?")
+        let write = try db.statement(Store.writeLadder, writerStatements)
+        let delete = try db.statement(Store.deleteLadder, writerStatements)
+        let read = try db.statement(Store.readLadder, writerStatements)
         var now: [(owner: String, rungs: [LadderTimer]?)] = []
         now.reserveCapacity(groups.count)
         for (owner, indices) in groups {

@@ -68,10 +68,14 @@ extension Store {
     /// By the state index, so finished cases cost nothing however many there are.
     static let openStates = "state IN (" + CaseState.allCases.filter { !$0.isTerminal && $0 != .new }.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 
-    static func casesWithDispatches(_ db: Database, _ ids: [String]) throws -> [(CaseRecord, [DispatchRecord])] {
+    static let caseRow = SQL("SELECT * FROM cases WHERE case_id = ?")
+    static let dispatchRows = SQL("SELECT * FROM dispatches WHERE case_id = ? ORDER BY dispatch_id")
+
+    static func casesWithDispatches(_ db: Database, _ ids: [String], _ prepared: PreparedStatements? = nil) throws
+        -> [(CaseRecord, [DispatchRecord])] {
         var seen = Set<String>()
-        let caseRow = try db.cachedStatement(sql: "SELECT * FROM cases WHERE case_id = ?")
-        let dispatchRows = try db.cachedStatement(sql: "SELECT * FROM dispatches WHERE case_id = ? ORDER BY dispatch_id")
+        let caseRow = try db.statement(Store.caseRow, prepared)
+        let dispatchRows = try db.statement(Store.dispatchRows, prepared)
         return try ids.filter { seen.insert($0).inserted }.compactMap { id in
             guard let row = try Row.fetchOne(caseRow, arguments: [id]) else { return nil }
             return (try Store.caseRecord(row), try Row.fetchAll(dispatchRows, arguments: [id]).map(Store.dispatchRecord))
@@ -85,12 +89,18 @@ extension Store {
 
     /// No read transaction: a case that changes between these reads is in memory already (in
     /// flight), and the broker keeps its in-memory copy.
-    static func workingSet(_ db: Database, _ needs: Ledger.Needs) throws -> [(CaseRecord, [DispatchRecord])] {
+    static let caseByDispatch = SQL("SELECT case_id FROM dispatches WHERE dispatch_id = ?")
+    static let caseByRef = SQL("SELECT case_id FROM cases WHERE source = ? AND external_ref = ?")
+    static let casesByMergeKey = SQL("SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates) ORDER BY case_id")
+    static let casesByRepeatKey = SQL("SELECT case_id FROM cases WHERE repeat_key = ? ORDER BY case_id")
+
+    static func workingSet(_ db: Database, _ needs: Ledger.Needs, _ prepared: PreparedStatements? = nil) throws
+        -> [(CaseRecord, [DispatchRecord])] {
         var ids: [String] = needs.cases
         // Prepared once per connection: a batch of SUBMITs asks these a few thousand times.
-        let byDispatch = try db.cachedStatement(sql: "SELECT case_id FROM dispatches WHERE dispatch_id = ?")
-        let byRef = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE source = ? AND external_ref = ?")
-        let byMergeKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates) ORDER BY case_id")
+        let byDispatch = try db.statement(Store.caseByDispatch, prepared)
+        let byRef = try db.statement(Store.caseByRef, prepared)
+        let byMergeKey = try db.statement(Store.casesByMergeKey, prepared)
         for d in needs.dispatches {
             var b = Binder(byDispatch); b.bind(d)
             try b.rows { ids.append($0.text(0)) }
@@ -103,12 +113,12 @@ extension Store {
             var b = Binder(byMergeKey); b.bind(k.text)
             try b.rows { ids.append($0.text(0)) }
         }
-        let byRepeatKey = try db.cachedStatement(sql: "SELECT case_id FROM cases WHERE repeat_key = ? ORDER BY case_id")
+        let byRepeatKey = try db.statement(Store.casesByRepeatKey, prepared)
         for k in needs.repeatKeys {
             var b = Binder(byRepeatKey); b.bind(k)
             try b.rows { ids.append($0.text(0)) }
         }
-        return try Store.casesWithDispatches(db, ids)
+        return try Store.casesWithDispatches(db, ids, prepared)
     }
 
     public func timers(dueAfter after: Date?, through: Date?) throws -> [LadderTimer] {

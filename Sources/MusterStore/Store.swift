@@ -2,6 +2,7 @@ import CSQLiteSetup
 import Foundation
 import GRDB
 import MusterCore
+import Synchronization
 
 /// The `CaseStore` on SQLite: one file, WAL, `synchronous=FULL` unless configured otherwise.
 /// Writes are named by intent (`commit(_:)`); one transaction each. Owned by the broker's one
@@ -19,6 +20,11 @@ public final class Store: CaseStore, @unchecked Sendable {
     var head: Data = EventChain.genesis
     /// The ladder rows committed last (touched by the committing thread only).
     var recentLadders = RecentLadders()
+    /// The broker's look-ups' own connection, read-only (`lookUps()`).
+    let lookUpConnection = Mutex<DatabaseQueue?>(nil)
+    /// The statements each of those two connections runs over and over.
+    let writerStatements = PreparedStatements()
+    let lookUpStatements = PreparedStatements()
     /// Where the commit's values are bound from (used on the writer connection only).
     let bindArena = BindArena()
     /// Last outbox delivery id handed out.
