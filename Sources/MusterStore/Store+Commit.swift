@@ -13,6 +13,8 @@ extension Store {
         var logged: [LoggedFact] = []
         logged.reserveCapacity(batch.facts.count)
         var ladders: [(owner: String, rungs: [LadderTimer]?)] = []
+        committing.store(true, ordering: .relaxed)
+        defer { committing.store(false, ordering: .relaxed) }
         do {
             try pool.writeWithoutTransaction { db in
                 // Left due by the commit before, if nobody called `finishCheckpoint` since.
@@ -185,17 +187,27 @@ extension Store {
         }
     }
 
-    /// Both in one read, on the look-up connection (`lookUps`): at a quiet hour every SUBMIT is
-    /// a batch of its own, and this is its one read.
+    /// Both in one read. With no commit under way, on the writer connection: its pages are
+    /// those the last commits wrote, where any other connection reads them again after each
+    /// commit (4.5 `pread` calls a lone SUBMIT). Otherwise on the look-up connection (`lookUps`),
+    /// so that a batch's look-ups never wait for the commit before it.
     public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws
         -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
+        try lookUp(replies: keys, cases: needs, onWriter: !committing.load(ordering: .relaxed))
+    }
+
+    func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, onWriter: Bool) throws
+        -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
         guard !keys.isEmpty || !needs.isEmpty else { return ([:], []) }
-        return try lookUps().inDatabase { db in
-            try Store.inReadTransaction(db, lookUpStatements) {
-                (keys.isEmpty ? [:] : try Store.storedReplies(db, keys, lookUpStatements),
-                 needs.isEmpty ? [] : try Store.workingSet(db, needs, lookUpStatements))
+        func read(_ db: Database, _ prepared: PreparedStatements) throws
+            -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
+            try Store.inReadTransaction(db, prepared) {
+                (keys.isEmpty ? [:] : try Store.storedReplies(db, keys, prepared),
+                 needs.isEmpty ? [] : try Store.workingSet(db, needs, prepared))
             }
         }
+        if onWriter { return try pool.writeWithoutTransaction { db in try read(db, writerStatements) } }
+        return try lookUps().inDatabase { db in try read(db, lookUpStatements) }
     }
 
     /// The connection the broker's look-ups use, opened at the first. Not a reader from the pool:
