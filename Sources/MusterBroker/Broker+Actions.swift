@@ -49,7 +49,8 @@ extension Broker {
             for w in try store.whistles(missing.whistles) { ledger.admit(whistle: w) }
             missing = ledger.missing(needs)
         }
-        let found = try store.lookUp(replies: keys, cases: missing)
+        // Nothing in flight: the writer has no commit to make, and its connection is free.
+        let found = try store.lookUp(replies: keys, cases: missing, writerIdle: inFlight.isEmpty)
         var admitted: [String] = []
         for (c, ds) in found.cases where ledger.cases[c.caseID] == nil {
             ledger.admit(c, dispatches: ds)

@@ -66,7 +66,8 @@ public protocol CaseStore: AnyObject, Sendable {
     func forEachStoredRequestKey(_ body: (RequestKey) -> Void) throws
     /// Both reads a batch makes before it is decided, as one: the stored replies to its request
     /// ids, and the cases it needs that are not in memory (`workingSet(for:)`).
-    func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws
+    /// `writerIdle`: nothing is being committed or waiting to be (the reads may use the writer's connection).
+    func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, writerIdle: Bool) throws
         -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])])
     /// Logged facts after `seq` in order: all, one case's (with its whistles'), or one whistle's.
     func facts(after seq: Int64, limit: Int, caseID: String?) throws -> [LoggedFact]
@@ -137,7 +138,7 @@ extension CaseStore {
 }
 
 extension CaseStore {
-    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws
+    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, writerIdle: Bool) throws
         -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
         (try storedReplies(keys), try workingSet(for: needs))
     }

@@ -13,8 +13,6 @@ extension Store {
         var logged: [LoggedFact] = []
         logged.reserveCapacity(batch.facts.count)
         var ladders: [(owner: String, rungs: [LadderTimer]?)] = []
-        committing.store(true, ordering: .relaxed)
-        defer { committing.store(false, ordering: .relaxed) }
         do {
             try pool.writeWithoutTransaction { db in
                 // Left due by the commit before, if nobody called `finishCheckpoint` since.
@@ -187,16 +185,11 @@ extension Store {
         }
     }
 
-    /// Both in one read. With no commit under way, on the writer connection: its pages are
-    /// those the last commits wrote, where any other connection reads them again after each
-    /// commit (4.5 `pread` calls a lone SUBMIT). Otherwise on the look-up connection (`lookUps`),
-    /// so that a batch's look-ups never wait for the commit before it.
-    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs) throws
-        -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
-        try lookUp(replies: keys, cases: needs, onWriter: !committing.load(ordering: .relaxed))
-    }
-
-    func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, onWriter: Bool) throws
+    /// Both in one read. With the writer idle, on its connection: its pages are those the last
+    /// commits wrote, where any other connection reads them again after each commit (4.5 `pread`
+    /// calls a lone SUBMIT). Otherwise on the look-up connection (`lookUps`), so that look-ups
+    /// and commits never wait for each other.
+    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, writerIdle: Bool) throws
         -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
         guard !keys.isEmpty || !needs.isEmpty else { return ([:], []) }
         func read(_ db: Database, _ prepared: PreparedStatements) throws
@@ -206,7 +199,7 @@ extension Store {
                  needs.isEmpty ? [] : try Store.workingSet(db, needs, prepared))
             }
         }
-        if onWriter { return try pool.writeWithoutTransaction { db in try read(db, writerStatements) } }
+        if writerIdle { return try pool.writeWithoutTransaction { db in try read(db, writerStatements) } }
         return try lookUps().inDatabase { db in try read(db, lookUpStatements) }
     }
 

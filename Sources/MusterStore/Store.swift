@@ -25,8 +25,6 @@ public final class Store: CaseStore, @unchecked Sendable {
     /// The statements each of those two connections runs over and over.
     let writerStatements = PreparedStatements()
     let lookUpStatements = PreparedStatements()
-    /// A commit is under way (on whichever thread): the look-ups take their own connection.
-    let committing = Atomic<Bool>(false)
     /// Where the commit's values are bound from (used on the writer connection only).
     let bindArena = BindArena()
     /// Last outbox delivery id handed out.

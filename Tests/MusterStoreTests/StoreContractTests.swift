@@ -292,12 +292,12 @@ import MusterWire
         // Read with the cases a batch needs, in one: the same replies, the same cases.
         let caseID = try #require(h.store.cases(CaseFilter()).first?.caseID)
         let both = try h.store.lookUp(replies: [RequestKey(adapter: "hotline", requestID: "s1"), RequestKey(adapter: "other", requestID: "s1")],
-                                      cases: Ledger.Needs(cases: [caseID]))
+                                      cases: Ledger.Needs(cases: [caseID]), writerIdle: true)
         #expect(both.replies.count == 1 && both.replies[RequestKey(adapter: "hotline", requestID: "s1")]?.body == Array(#"{"re":"s1"}"#.utf8))
         let alone = try h.store.workingSet(for: Ledger.Needs(cases: [caseID]))
         #expect(both.cases.map(\.0.caseID) == [caseID] && both.cases.map(\.1.count) == alone.map(\.1.count))
-        #expect(try h.store.lookUp(replies: [], cases: Ledger.Needs(cases: [caseID])).replies.isEmpty)
-        #expect(try h.store.lookUp(replies: [RequestKey(adapter: "hotline", requestID: "s1")], cases: Ledger.Needs()).cases.isEmpty)
+        #expect(try h.store.lookUp(replies: [], cases: Ledger.Needs(cases: [caseID]), writerIdle: false).replies.isEmpty)
+        #expect(try h.store.lookUp(replies: [RequestKey(adapter: "hotline", requestID: "s1")], cases: Ledger.Needs(), writerIdle: true).cases.isEmpty)
         try h.store.pruneRequests(before: h.now)
         #expect(try h.store.storedReplies([RequestKey(adapter: "hotline", requestID: "s1")]).count == 1, "kept until strictly older")
         try h.store.pruneRequests(before: h.now.adding(ms: 1))
