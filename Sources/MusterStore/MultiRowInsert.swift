@@ -13,7 +13,7 @@ import GRDB
 /// back whole on any error.
 struct MultiRowInsert: Sendable {
     /// The statement for 1…chunk rows (index n − 1).
-    private let sql: [SQL]
+    private let sql: [StatementSQL]
     private let columns: Int
     static let chunk = 16
 
@@ -22,7 +22,7 @@ struct MultiRowInsert: Sendable {
         precondition(head.hasPrefix("INSERT OR FAIL ") || head.hasPrefix("INSERT OR IGNORE "), "a multi-row INSERT that may abort needs a statement journal")
         self.columns = columns
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-        sql = (1...Self.chunk).map { n in SQL(head + " " + Array(repeating: row, count: n).joined(separator: ", ")) }
+        sql = (1...Self.chunk).map { n in StatementSQL(head + " " + Array(repeating: row, count: n).joined(separator: ", ")) }
     }
 
     /// Inserts rows 0..<count, `bindRow(&binder, i)` binding row i's values in column order.

@@ -73,20 +73,20 @@ extension Store {
 
     static let insertEvents = MultiRowInsert("INSERT OR FAIL INTO events (seq, case_id, type, at, actor, data, hash, submitted) VALUES", columns: 8)
     static let insertReplies = MultiRowInsert("INSERT OR IGNORE INTO requests (adapter, request_id, command, reply, at) VALUES", columns: 5)
-    static let setHead = SQL("INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)")
+    static let setHead = StatementSQL("INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)")
     static let insertPushes = MultiRowInsert("INSERT OR FAIL INTO outbox (delivery, target, command, body, dispatch_id, created_at, grid) VALUES", columns: 7)
 
-    static let insertCase = SQL("""
+    static let insertCase = StatementSQL("""
             INSERT INTO cases (case_id, source, external_ref, category, grid, priority, title, address, state, round,
                 lead, assists, assigned, returned_by, merged_into, merged_reports, accepted_at, updated_at, resolve_by,
                 satisfaction, escalation, backlog, merge_key, petition, repeat_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-    static let updateCase = SQL("""
+    static let updateCase = StatementSQL("""
             UPDATE cases SET state = ?, round = ?, lead = ?, assists = ?, assigned = ?, returned_by = ?, merged_into = ?,
                 merged_reports = ?, updated_at = ?, resolve_by = ?, satisfaction = ?, escalation = ?, backlog = ?, petition = ? WHERE case_id = ?
             """)
-    static let upsertDispatch = SQL("""
+    static let upsertDispatch = StatementSQL("""
             INSERT INTO dispatches (dispatch_id, case_id, agency, role, round, state, sent_at, ack_by, resolve_by, return_by,
                 acked_at, finished_at, handler, extensions, first_resolve_by, milestones)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -154,8 +154,8 @@ extension Store {
         }
     }
 
-    static let deleteDelivery = SQL("DELETE FROM outbox WHERE delivery = ?")
-    static let setLastDelivery = SQL("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)")
+    static let deleteDelivery = StatementSQL("DELETE FROM outbox WHERE delivery = ?")
+    static let setLastDelivery = StatementSQL("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery', ?)")
 
     /// The stored replies to any of these request ids seen before: one read for a whole batch.
     public func storedReplies(_ keys: [RequestKey]) throws -> [RequestKey: (command: String, body: [UInt8])] {
@@ -165,7 +165,7 @@ extension Store {
         return try pool.unsafeRead { db in try Store.storedReplies(db, keys) }
     }
 
-    static let storedReply = SQL("SELECT command, reply FROM requests WHERE adapter = ? AND request_id = ?")
+    static let storedReply = StatementSQL("SELECT command, reply FROM requests WHERE adapter = ? AND request_id = ?")
 
     static func storedReplies(_ db: Database, _ keys: [RequestKey], _ prepared: PreparedStatements? = nil) throws
         -> [RequestKey: (command: String, body: [UInt8])] {
@@ -211,23 +211,11 @@ extension Store {
             if let connection { return connection }
             var config = Configuration()
             config.readonly = true
+            // As the pool's readers: WAL's rare SQLITE_BUSY (a checkpoint restarting the log) waits.
+            config.busyMode = .timeout(10)
             let opened = try DatabaseQueue(path: path, configuration: config)
             connection = opened
             return opened
-        }
-    }
-
-    /// One read transaction for all of a batch's look-ups: each statement on its own took and
-    /// released the log's read lock (two or three `fcntl` calls) and checked the log's header again.
-    static func inReadTransaction<T>(_ db: Database, _ prepared: PreparedStatements?, _ body: () throws -> T) throws -> T {
-        try Binder(db.statement(Store.begin, prepared)).step()
-        do {
-            let result = try body()
-            try Binder(db.statement(Store.commit, prepared)).step()
-            return result
-        } catch {
-            try? db.rollback()
-            throw error
         }
     }
 
@@ -257,18 +245,30 @@ extension Store {
 }
 
 extension Store {
+    static let begin = StatementSQL("BEGIN")
+    static let beginImmediate = StatementSQL("BEGIN IMMEDIATE")
+    static let commit = StatementSQL("COMMIT")
+
     /// `db.inTransaction(.immediate)` with BEGIN and COMMIT prepared once per connection: GRDB
     /// parses both anew for every transaction, which at one SUBMIT a commit cost as much as
     /// writing its event row. Rolls back on any error, a failed COMMIT included.
-    static let begin = SQL("BEGIN")
-    static let beginImmediate = SQL("BEGIN IMMEDIATE")
-    static let commit = SQL("COMMIT")
-
     static func inImmediateTransaction(_ db: Database, _ prepared: PreparedStatements?, _ body: () throws -> Void) throws {
-        try Binder(db.statement(Store.beginImmediate, prepared)).step()
+        try inTransaction(db, Store.beginImmediate, prepared, body)
+    }
+
+    /// One read transaction for all of a batch's look-ups: each statement on its own took and
+    /// released the log's read lock (two or three `fcntl` calls) and checked the log's header again.
+    static func inReadTransaction<T>(_ db: Database, _ prepared: PreparedStatements?, _ body: () throws -> T) throws -> T {
+        try inTransaction(db, Store.begin, prepared, body)
+    }
+
+    private static func inTransaction<T>(_ db: Database, _ begin: StatementSQL, _ prepared: PreparedStatements?,
+                                         _ body: () throws -> T) throws -> T {
+        try Binder(db.statement(begin, prepared)).step()
         do {
-            try body()
+            let result = try body()
             try Binder(db.statement(Store.commit, prepared)).step()
+            return result
         } catch {
             try? db.rollback()
             throw error

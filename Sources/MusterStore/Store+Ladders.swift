@@ -9,6 +9,10 @@ import MusterWire
 /// searches. The view `timers` shows a row per rung with the columns of the table it replaced.
 /// A dispatch's rungs share its case and department, so those are kept once, on the row.
 extension Store {
+    static let writeLadder = StatementSQL("INSERT OR REPLACE INTO ladders (owner, case_id, agency, next_due, last_due, rungs) VALUES (?, ?, ?, ?, ?, ?)")
+    static let deleteLadder = StatementSQL("DELETE FROM ladders WHERE owner = ?")
+    static let readLadder = StatementSQL("SELECT case_id, agency, rungs FROM ladders WHERE owner = ?")
+
     /// Applies a batch's changes to the waiting rungs: each owner's row is read once, changed in
     /// the order the changes came, and written once (deleted when no rung is left). An owner's
     /// few rungs are kept in an array: searching it costs less than hashing their ids.
@@ -17,10 +21,6 @@ extension Store {
     /// owner whose row was committed lately is taken from `recentLadders`, not read back.
     /// Returns each owner's rungs as the transaction leaves them (nil: no row), for
     /// `recentLadders` once it is durable.
-    static let writeLadder = SQL("INSERT OR REPLACE INTO ladders (owner, case_id, agency, next_due, last_due, rungs) VALUES (?, ?, ?, ?, ?, ?)")
-    static let deleteLadder = SQL("DELETE FROM ladders WHERE owner = ?")
-    static let readLadder = SQL("SELECT case_id, agency, rungs FROM ladders WHERE owner = ?")
-
     func writeLadders(_ db: Database, _ changes: [TimerChange], newCases: [String: [UInt8]] = [:]) throws
         -> [(owner: String, rungs: [LadderTimer]?)] {
         guard !changes.isEmpty else { return [] }

@@ -68,8 +68,8 @@ extension Store {
     /// By the state index, so finished cases cost nothing however many there are.
     static let openStates = "state IN (" + CaseState.allCases.filter { !$0.isTerminal && $0 != .new }.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 
-    static let caseRow = SQL("SELECT * FROM cases WHERE case_id = ?")
-    static let dispatchRows = SQL("SELECT * FROM dispatches WHERE case_id = ? ORDER BY dispatch_id")
+    static let caseRow = StatementSQL("SELECT * FROM cases WHERE case_id = ?")
+    static let dispatchRows = StatementSQL("SELECT * FROM dispatches WHERE case_id = ? ORDER BY dispatch_id")
 
     static func casesWithDispatches(_ db: Database, _ ids: [String], _ prepared: PreparedStatements? = nil) throws
         -> [(CaseRecord, [DispatchRecord])] {
@@ -87,13 +87,14 @@ extension Store {
         return try pool.unsafeRead { db in try Store.workingSet(db, needs) }
     }
 
-    /// No read transaction: a case that changes between these reads is in memory already (in
-    /// flight), and the broker keeps its in-memory copy.
-    static let caseByDispatch = SQL("SELECT case_id FROM dispatches WHERE dispatch_id = ?")
-    static let caseByRef = SQL("SELECT case_id FROM cases WHERE source = ? AND external_ref = ?")
-    static let casesByMergeKey = SQL("SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates) ORDER BY case_id")
-    static let casesByRepeatKey = SQL("SELECT case_id FROM cases WHERE repeat_key = ? ORDER BY case_id")
+    static let caseByDispatch = StatementSQL("SELECT case_id FROM dispatches WHERE dispatch_id = ?")
+    static let caseByRef = StatementSQL("SELECT case_id FROM cases WHERE source = ? AND external_ref = ?")
+    static let casesByMergeKey = StatementSQL("SELECT case_id FROM cases WHERE merge_key = ? AND \(Store.openStates) ORDER BY case_id")
+    static let casesByRepeatKey = StatementSQL("SELECT case_id FROM cases WHERE repeat_key = ? ORDER BY case_id")
 
+    /// The cases `needs` names, with their dispatches. A read transaction is not needed (the
+    /// broker's look-ups take one to hold the log's read lock once): a case that changes between
+    /// these reads is in memory already (in flight), and the broker keeps its in-memory copy.
     static func workingSet(_ db: Database, _ needs: Ledger.Needs, _ prepared: PreparedStatements? = nil) throws
         -> [(CaseRecord, [DispatchRecord])] {
         var ids: [String] = needs.cases
