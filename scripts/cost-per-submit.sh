@@ -38,7 +38,9 @@ awk -v n="$N" -v tick="$(getconf CLK_TCK)" -v wall=$(( (ended - started) / 1000 
     "$work/threads.before" "$work/threads.after"
 grep -o 'e2e_p50_ms=[^ ]* e2e_p99_ms=[^ ]*' "$work/agency.out" | sed 's/^/agency: /' || true
 [ "$RATE" -gt 0 ] || exit 0
-# One commit a SUBMIT: which B-trees' pages its WAL frames carry (the last 15 commits).
+# One commit a SUBMIT: which B-trees' pages its WAL frames carry, over every commit the log still
+# holds (tens, since it last started over): SQLite rebalances an index written at its end in
+# stretches, so the last few commits alone can read a frame or more high.
 python3 - "$work/m.db" <<'EOF'
 import collections, shutil, sqlite3, struct, sys
 db = sys.argv[1]
@@ -53,10 +55,9 @@ while at + 24 + size <= len(wal):
 copy = db + ".copy"  # dbstat reads the pages through the WAL; a copy keeps the original as written
 shutil.copy(db, copy); shutil.copy(db + "-wal", copy + "-wal")
 names = {p: n for n, p in sqlite3.connect(copy).execute("SELECT name, pageno FROM dbstat")}
-last = commits[-15:]
-if not last: sys.exit("no commit in the WAL (checkpointed away?)")
-count = collections.Counter(names.get(p, "?") for c in last for p in c)
-frames = sum(map(len, last)) / len(last)
-print(f"WAL per commit: {frames:.1f} frames of {size} B = {frames * (size + 24):.0f} B;",
-      ", ".join(f"{n} {k / len(last):.1f}" for n, k in count.most_common()))
+if not commits: sys.exit("no commit in the WAL (checkpointed away?)")
+count = collections.Counter(names.get(p, "?") for c in commits for p in c)
+frames = sum(map(len, commits)) / len(commits)
+print(f"WAL per commit ({len(commits)} commits): {frames:.1f} frames of {size} B = {frames * (size + 24):.0f} B;",
+      ", ".join(f"{n} {k / len(commits):.1f}" for n, k in count.most_common()))
 EOF
