@@ -174,7 +174,8 @@ struct LogRecordV2: Decodable {
             while !rungs.isAtEnd {
                 let r = try rungs.nestedContainer(keyedBy: LogKey.self)
                 let index = try r.decode(Int.self, forKey: "rung")
-                timers.append(LadderTimer(id: LadderTimer.id(owner: dispatchID ?? caseID, clock: clock, stage: stage, rung: index), caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock,
+                let id = LadderTimer.id(owner: dispatchID ?? caseID, clock: clock, stage: stage, rung: index)
+                timers.append(LadderTimer(id: id, caseID: caseID, dispatchID: dispatchID, agency: agency, clock: clock,
                                           rung: index, level: try r.decode(Int.self, forKey: "level"),
                                           notice: try r.decode(String.self, forKey: "notice"), to: try r.decode([String].self, forKey: "to"),
                                           due: try r.time("due"), deadline: deadline))
