@@ -4,7 +4,7 @@
 # minor page faults and resident memory kept, the agency's SUBMIT → DISPATCH latency, and (with a
 # RATE, where each SUBMIT is a commit of its own) the WAL frames a commit writes, by B-tree.
 #
-#   scripts/cost-per-submit.sh [MUSTER_BINARY]      N=20000 W=1000 RATE=0 HARNESS=../shared/bench-peers
+#   scripts/cost-per-submit.sh [MUSTER_BINARY]      N=20000 W=1000 RATE=0 SYNC= HARNESS=../shared/bench-peers
 #
 # Times come from /proc/PID/stat (clock ticks) between the agency's readiness and its last
 # DISPATCH: noisy on a shared VM, so compare binaries interleaved. Needs gcc with libzmq3-dev and
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/muster}; N=${N:-20000}
 . scripts/harness-job.sh
 harness_setup cost
-"$BIN" broker --insecure --config config/muster.yaml --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
+"$BIN" broker --insecure --config "$config" --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
 broker=$!
 harness_agency
 # Each thread's user + kernel ticks (its name may hold a space: the fields after the ")").

@@ -2,8 +2,10 @@
 # (instructions-per-submit.sh, cost-per-submit.sh, stalls.sh); sourced, not run. The caller sets BIN and
 # its default N, then: harness_setup NAME; starts the broker on "$ep" as it measures it and sets
 # $broker; harness_agency; (its own start of measuring); harness_intake; (its own end).
-#   N SUBMITs, W in flight, RATE>0: paced instead; HARNESS: the harness's folder.
-W=${W:-1000}; RATE=${RATE:-0}; HARNESS=${HARNESS:-../shared/bench-peers}
+#   N SUBMITs, W in flight, RATE>0: paced instead; HARNESS: the harness's folder;
+#   SYNC=normal|off: the broker's synchronous setting instead of config/muster.yaml's (full), to
+#   read what the commit's fsync costs beside everything else.
+W=${W:-1000}; RATE=${RATE:-0}; HARNESS=${HARNESS:-../shared/bench-peers}; SYNC=${SYNC:-}
 
 # A scratch folder ($work, removed at exit unless KEEP is set), the harness's C client, an endpoint.
 harness_setup() {
@@ -11,6 +13,12 @@ harness_setup() {
     trap 'kill -9 ${broker:-} 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
     gcc -O2 -o "$work/musterc" "$HARNESS/musterc.c" -lzmq
     ep="tcp://127.0.0.1:$((20000 + RANDOM % 20000))"
+    config=config/muster.yaml
+    if [ -n "$SYNC" ]; then
+        cp -r config "$work/config" && config=$work/config/muster.yaml
+        sed -i "s/^  synchronous: [a-z]*/  synchronous: $SYNC/" "$config"
+        grep -q "^  synchronous: $SYNC" "$config" || { echo "no synchronous: line in config/muster.yaml" >&2; exit 1; }
+    fi
 }
 
 # Waits for the broker to answer, then connects the 热力 agency and waits until it is ready.

@@ -27,7 +27,7 @@ for old, new in edits:
 open(out, "w").write(s)
 EOF
 gcc -O2 -o "$work/musterc" "$work/musterc_each.c" -lzmq
-"$BIN" broker --insecure --config config/muster.yaml --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
+"$BIN" broker --insecure --config "$config" --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
 broker=$!
 harness_agency
 harness_intake
