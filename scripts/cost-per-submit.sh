@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a SUBMIT of the shared harness's durable job costs the broker natively, beside the
 # instruction count of scripts/instructions-per-submit.sh: CPU split into user and kernel time,
-# minor page faults and resident memory kept, the agency's SUBMIT → DISPATCH latency, and (with a
+# minor page faults and resident memory kept, how busy the whole machine was, the agency's SUBMIT →
+# DISPATCH latency, and (with a
 # RATE, where each SUBMIT is a commit of its own) the WAL frames a commit writes, by B-tree.
 #
 #   scripts/cost-per-submit.sh [MUSTER_BINARY]      N=20000 W=1000 RATE=0 SYNC= HARNESS=../shared/bench-peers
@@ -24,7 +25,9 @@ threads() { for t in /proc/"$broker"/task/*; do
     name=$([ "${t##*/}" = "$broker" ] && echo main || tr ' ' _ < "$t/comm")
     echo "$name $(cut -d')' -f2 "$t/stat" | awk '{print $12 + $13}')"; done; }
 read -r -a before < "/proc/$broker/stat"; threads > "$work/threads.before"; started=$(date +%s%N)
+read -r -a box_before < /proc/stat
 harness_intake
+read -r -a box_after < /proc/stat
 read -r -a after < "/proc/$broker/stat"; threads > "$work/threads.after"; ended=$(date +%s%N)
 kill -9 "$broker"; wait "$broker" 2>/dev/null || true
 tick=$(getconf CLK_TCK); page=$(getconf PAGESIZE)
@@ -36,6 +39,16 @@ awk -v n="$N" -v tick="$(getconf CLK_TCK)" -v wall=$(( (ended - started) / 1000 
     FNR == NR { was[$1] += $2; next } { now[$1] += $2 }
     END { line = "threads:"; for (t in now) { d = (now[t] - was[t]) * 1e6 / tick; if (d > 0) line = line sprintf(" %s %d µs (%.0f %% of a core)", t, d / n, 100 * d / wall) }; print line }' \
     "$work/threads.before" "$work/threads.after"
+# The whole machine over the same run (every process, from /proc/stat's first line): whether the
+# two cores were full. A thread's ticks are sampled at the timer interrupt, and on a VM they can
+# add up to less than the machine's busy time: read them as shares, this line as the total.
+awk -v a="${box_before[*]}" -v b="${box_after[*]}" 'BEGIN {
+    split(a, x); split(b, y); split("user nice system idle iowait irq softirq steal", name)
+    for (i = 1; i <= 8; i++) { d[i] = y[i + 1] - x[i + 1]; total += d[i] }
+    if (total == 0) exit
+    line = sprintf("machine: %.0f %% busy (", 100 * (total - d[4] - d[5]) / total)
+    for (i = 1; i <= 8; i++) if (i != 2) line = line sprintf("%s%s %.1f", i > 1 ? ", " : "", name[i], 100 * d[i] / total)
+    print line ")" }'
 grep -o 'e2e_p50_ms=[^ ]* e2e_p99_ms=[^ ]*' "$work/agency.out" | sed 's/^/agency: /' || true
 [ "$RATE" -gt 0 ] || exit 0
 # One commit a SUBMIT: which B-trees' pages its WAL frames carry, over every commit the log still
