@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # What a SUBMIT of the shared harness's durable job costs the broker natively, beside the
 # instruction count of scripts/instructions-per-submit.sh: CPU split into user and kernel time,
-# minor page faults and resident memory kept, how busy the whole machine was, the agency's SUBMIT →
-# DISPATCH latency, and (with a
-# RATE, where each SUBMIT is a commit of its own) the WAL frames a commit writes, by B-tree.
+# minor page faults and resident memory kept, how busy the whole machine was, the agency's
+# SUBMIT → DISPATCH latency, and (with a RATE, where each SUBMIT is a commit of its own) the WAL
+# frames a commit writes, by B-tree.
 #
 #   scripts/cost-per-submit.sh [MUSTER_BINARY]      N=20000 W=1000 RATE=0 SYNC= HARNESS=../shared/bench-peers
 #
@@ -42,12 +42,13 @@ awk -v n="$N" -v tick="$(getconf CLK_TCK)" -v wall=$(( (ended - started) / 1000 
 # The whole machine over the same run (every process, from /proc/stat's first line): whether the
 # two cores were full. A thread's ticks are sampled at the timer interrupt, and on a VM they can
 # add up to less than the machine's busy time: read them as shares, this line as the total.
+# Busy is all but idle and I/O wait (steal counts as busy: the cores were not free).
 awk -v a="${box_before[*]}" -v b="${box_after[*]}" 'BEGIN {
     split(a, x); split(b, y); split("user nice system idle iowait irq softirq steal", name)
     for (i = 1; i <= 8; i++) { d[i] = y[i + 1] - x[i + 1]; total += d[i] }
     if (total == 0) exit
     line = sprintf("machine: %.0f %% busy (", 100 * (total - d[4] - d[5]) / total)
-    for (i = 1; i <= 8; i++) if (i != 2) line = line sprintf("%s%s %.1f", i > 1 ? ", " : "", name[i], 100 * d[i] / total)
+    for (i = 1; i <= 8; i++) line = line sprintf("%s%s %.1f", i > 1 ? ", " : "", name[i], 100 * d[i] / total)
     print line ")" }'
 grep -o 'e2e_p50_ms=[^ ]* e2e_p99_ms=[^ ]*' "$work/agency.out" | sed 's/^/agency: /' || true
 [ "$RATE" -gt 0 ] || exit 0

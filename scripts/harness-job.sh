@@ -15,7 +15,9 @@ harness_setup() {
     ep="tcp://127.0.0.1:$((20000 + RANDOM % 20000))"
     config=config/muster.yaml
     if [ -n "$SYNC" ]; then
-        cp -r config "$work/config" && config=$work/config/muster.yaml
+        case $SYNC in full|normal|off) ;; *) echo "SYNC must be full, normal or off" >&2; exit 1 ;; esac
+        cp -r config "$work/config"
+        config=$work/config/muster.yaml
         sed -i "s/^  synchronous: [a-z]*/  synchronous: $SYNC/" "$config"
         grep -q "^  synchronous: $SYNC" "$config" || { echo "no synchronous: line in config/muster.yaml" >&2; exit 1; }
     fi

@@ -4,7 +4,7 @@
 # The broker runs under valgrind; the harness's C clients (musterc intake and agency) run natively;
 # counting starts once the agency is connected and stops when it has every DISPATCH.
 #
-#   scripts/instructions-per-submit.sh [MUSTER_BINARY]      N=3000 W=1000 RATE=0 HARNESS=../shared/bench-peers
+#   scripts/instructions-per-submit.sh [MUSTER_BINARY]      N=3000 W=1000 RATE=0 SYNC= HARNESS=../shared/bench-peers
 #
 # RATE>0: SUBMITs paced at RATE a second (one commit each, as at a quiet hour) instead of W in flight.
 # Needs valgrind and gcc with libzmq3-dev. Valgrind cannot read Swift's DWARF, so the binary is

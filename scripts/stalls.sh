@@ -4,7 +4,7 @@
 # Percentiles alone hide whether the slow messages are spread out (the run queue, fsyncs) or come
 # together (the broker held up at one moment: a table growing, a checkpoint).
 #
-#   scripts/stalls.sh [MUSTER_BINARY]      N=30000 RATE=1000 SLOW_MS=2 HARNESS=../shared/bench-peers
+#   scripts/stalls.sh [MUSTER_BINARY]      N=30000 RATE=1000 SLOW_MS=2 SYNC= HARNESS=../shared/bench-peers
 #
 # The harness's C client, copied and changed to write each message's arrival and latency
 # (ms) to $work/latency.txt; the harness itself is left as it is. Needs gcc with libzmq3-dev.
