@@ -121,7 +121,8 @@ extension Broker {
             for d in b.withdrawn {
                 for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
             }
-            for p in b.pushes {
+            // The writer's copies: their bodies were made with the commit.
+            for p in done.pushes {
                 let wire = madeWires.removeValue(forKey: p.delivery)
                 if !(p.dispatchID.map(withdrawn.contains) ?? false) { outbox.add(p, grid: p.grid, wire: wire) }
             }

@@ -19,6 +19,8 @@ final class CommitWriter: @unchecked Sendable {
     struct Completion: Sendable {
         var id: Int64
         var result: Result<[LoggedFact], CommitFailure>
+        /// The batch's pushes, their bodies made (`Batch.makeBodies`): what goes to the outbox.
+        var pushes: [Batch.Push]
     }
 
     struct CommitFailure: Error, Sendable, CustomStringConvertible {
@@ -66,10 +68,13 @@ final class CommitWriter: @unchecked Sendable {
     /// low-latency path: a small batch with the writer idle skips two thread hand-offs).
     func commitHere(_ job: Job) -> Completion {
         committedHere.add(1, ordering: .relaxed)
-        return Completion(id: job.id, result: commit(job.batch))
+        return commit(job)
     }
 
-    private func commit(_ batch: Batch) -> Result<[LoggedFact], CommitFailure> {
+    /// Makes the batch's push bodies, then commits it.
+    private func commit(_ job: Job) -> Completion {
+        var batch = job.batch
+        batch.makeBodies()
         let started = DispatchTime.now().uptimeNanoseconds
         do {
             let logged = try store.commit(batch)
@@ -77,10 +82,10 @@ final class CommitWriter: @unchecked Sendable {
                 metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
                 if fsyncs { metrics.fsyncs.increment() }
             }
-            return .success(logged)
+            return Completion(id: job.id, result: .success(logged), pushes: batch.pushes)
         } catch {
             metrics?.commitFailures.increment()
-            return .failure(CommitFailure(description: "\(error)"))
+            return Completion(id: job.id, result: .failure(CommitFailure(description: "\(error)")), pushes: batch.pushes)
         }
     }
 
@@ -98,15 +103,16 @@ final class CommitWriter: @unchecked Sendable {
             jobReady.wait()
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             if job.id < 0 { break }
-            let result: Result<[LoggedFact], CommitFailure>
+            let done: Completion
             if job.epoch <= failedEpoch {
-                result = .failure(CommitFailure(description: "an earlier batch of this epoch failed"))
+                done = Completion(id: job.id, result: .failure(CommitFailure(description: "an earlier batch of this epoch failed")),
+                                  pushes: job.batch.pushes)
             } else {
-                result = commit(job.batch)
+                done = commit(job)
                 committedByWriter.add(1, ordering: .relaxed)
-                if case .failure = result { failedEpoch = job.epoch }
+                if case .failure = done.result { failedEpoch = job.epoch }
             }
-            completed.withLock { $0.append(Completion(id: job.id, result: result)) }
+            completed.withLock { $0.append(done) }
             wakeup.signal()
         }
         finished.signal()
