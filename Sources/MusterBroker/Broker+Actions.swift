@@ -84,15 +84,11 @@ extension Broker {
             // an agency that contacts reporters); an assist sees the mask. The unit a petition is
             // about never gets its dispatch at all (routing and ASSIGN pass it over).
             let desk = (config.rules.routing.agencies[d.agency]?.contactsReporters ?? false) && (c.petition == nil || d.role == .lead)
-            // The body is made with the commit, from the case and dispatch as decided here
-            // (Batch.bodiesToMake): under load this thread is the slower stage.
-            let wire = wireID(delivery), calendar = config.rules.calendar
-            batch.bodiesToMake.append((batch.pushes.count, {
-                Messages.dispatch(delivery: wire, d, c, submitted: PersonalData.reporterShown(in: submitted, reveal: desk), calendar: calendar)
-            }))
+            let shown = PersonalData.reporterShown(in: submitted, reveal: desk)
             batch.pushes.append(Batch.Push(
                 delivery: delivery, target: "agency:\(d.agency)", command: Command.dispatch.rawValue,
-                body: [], dispatchID: d.dispatchID, createdAt: now, grid: c.grid))
+                body: Messages.dispatch(delivery: wireID(delivery), d, c, submitted: shown, calendar: config.rules.calendar),
+                dispatchID: d.dispatchID, createdAt: now, grid: c.grid))
         }
     }
 

@@ -121,8 +121,7 @@ extension Broker {
             for d in b.withdrawn {
                 for delivery in outbox.deliveries(ofDispatch: d) { forget(delivery) }
             }
-            // The writer's copies: their bodies were made with the commit.
-            for p in done.pushes {
+            for p in b.pushes {
                 let wire = madeWires.removeValue(forKey: p.delivery)
                 if !(p.dispatchID.map(withdrawn.contains) ?? false) { outbox.add(p, grid: p.grid, wire: wire) }
             }

@@ -19,8 +19,6 @@ final class CommitWriter: @unchecked Sendable {
     struct Completion: Sendable {
         var id: Int64
         var result: Result<[LoggedFact], CommitFailure>
-        /// The batch's pushes, their bodies made (`Batch.makeBodies`): what goes to the outbox.
-        var pushes: [Batch.Push]
     }
 
     struct CommitFailure: Error, Sendable, CustomStringConvertible {
@@ -68,13 +66,10 @@ final class CommitWriter: @unchecked Sendable {
     /// low-latency path: a small batch with the writer idle skips two thread hand-offs).
     func commitHere(_ job: Job) -> Completion {
         committedHere.add(1, ordering: .relaxed)
-        return commit(job)
+        return Completion(id: job.id, result: commit(job.batch))
     }
 
-    /// Makes the batch's push bodies, then commits it.
-    private func commit(_ job: Job) -> Completion {
-        var batch = job.batch
-        batch.makeBodies()
+    private func commit(_ batch: Batch) -> Result<[LoggedFact], CommitFailure> {
         let started = DispatchTime.now().uptimeNanoseconds
         do {
             let logged = try store.commit(batch)
@@ -82,10 +77,10 @@ final class CommitWriter: @unchecked Sendable {
                 metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
                 if fsyncs { metrics.fsyncs.increment() }
             }
-            return Completion(id: job.id, result: .success(logged), pushes: batch.pushes)
+            return .success(logged)
         } catch {
             metrics?.commitFailures.increment()
-            return Completion(id: job.id, result: .failure(CommitFailure(description: "\(error)")), pushes: batch.pushes)
+            return .failure(CommitFailure(description: "\(error)"))
         }
     }
 
@@ -103,16 +98,15 @@ final class CommitWriter: @unchecked Sendable {
             jobReady.wait()
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             if job.id < 0 { break }
-            let done: Completion
+            let result: Result<[LoggedFact], CommitFailure>
             if job.epoch <= failedEpoch {
-                done = Completion(id: job.id, result: .failure(CommitFailure(description: "an earlier batch of this epoch failed")),
-                                  pushes: job.batch.pushes)
+                result = .failure(CommitFailure(description: "an earlier batch of this epoch failed"))
             } else {
-                done = commit(job)
+                result = commit(job.batch)
                 committedByWriter.add(1, ordering: .relaxed)
-                if case .failure = done.result { failedEpoch = job.epoch }
+                if case .failure = result { failedEpoch = job.epoch }
             }
-            completed.withLock { $0.append(done) }
+            completed.withLock { $0.append(Completion(id: job.id, result: result)) }
             wakeup.signal()
         }
         finished.signal()

@@ -69,20 +69,7 @@ public struct Batch: Sendable {
     /// (kept in `meta`, so a restart knows what it must catch up on).
     public var appliedCalendar: [Int: YearSchedule]?
 
-    /// Push bodies made when the batch is committed rather than when it is decided: the push at
-    /// `index` gets `make()`'s bytes. Under load the deciding thread is the slower stage and the
-    /// committing one has time to spare (docs/PERFORMANCE.md, twentieth round). Emptied by
-    /// `makeBodies`.
-    public var bodiesToMake: [(index: Int, make: @Sendable () -> [UInt8])] = []
-
     public init() {}
-
-    /// Makes the bodies left to make (`bodiesToMake`), in place.
-    public mutating func makeBodies() {
-        guard !bodiesToMake.isEmpty else { return }
-        for b in bodiesToMake { pushes[b.index].body = b.make() }
-        bodiesToMake = []
-    }
 
     /// The cases the facts touched, each once: made by `seal`, which needs it anyway.
     public private(set) var sealedCases: Set<String> = []

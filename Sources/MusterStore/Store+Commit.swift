@@ -9,9 +9,6 @@ extension Store {
     /// Called from one thread at a time (the broker's writer).
     @discardableResult
     public func commit(_ batch: Batch) throws -> [LoggedFact] {
-        // The broker's writer has made them already (CommitWriter); any other caller's are made here.
-        var batch = batch
-        batch.makeBodies()
         let savedSeq = lastSeq, savedHead = head
         var logged: [LoggedFact] = []
         logged.reserveCapacity(batch.facts.count)

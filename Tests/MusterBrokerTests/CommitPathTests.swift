@@ -1,7 +1,6 @@
 import Foundation
 import MusterTesting
 import Testing
-import MusterCore
 @testable import MusterBroker
 @testable import MusterStore
 import MusterWire
@@ -75,64 +74,6 @@ import MusterWire
         let writer = h.broker.writer
         let batches = writer.committedHere.load(ordering: .relaxed) + writer.committedByWriter.load(ordering: .relaxed)
         #expect(batches >= (n + Broker.maxBatch - 1) / Broker.maxBatch && batches <= n, "\(batches) batches for \(n) requests")
-    }
-
-    /// A DISPATCH's body is made with its commit, on whichever thread commits: each carries its
-    /// own case and delivery, the broker holds the made body in memory (not an empty one, to be
-    /// read back from the file when sent), and the outbox row holds the same bytes.
-    @Test func aDispatchMadeWithItsCommitIsHeldAndStoredAlike() throws {
-        let h = try BrokerHarness()
-        defer { h.stop() }
-        let intake = try TestPeer(h.endpoint, name: "in")
-        _ = try intake.hello(adapter: "hotline-made", roles: ["intake"])
-        // No agency: every push stays pending, as made.
-        let n = 60
-        for i in 0..<n { try intake.send(.submit, ["id": "m-\(i)", "case": BrokerTests.caseBody("made-\(i)")]) }
-        var caseOf: [String: String] = [:]  // external_ref → case_id, from the ACCEPTEDs
-        for i in 0..<n {
-            let (c, body, _) = try intake.reply(to: "m-\(i)", timeout: 30)
-            #expect(c == .accepted)
-            caseOf["made-\(i)"] = body["case_id"] as? String
-        }
-        h.stop()  // its thread has ended: its memory may be read
-        let stored = Dictionary(uniqueKeysWithValues: try h.store.pendingPushes().map { ($0.delivery, $0.body) })
-        let held = h.broker.outbox.pending
-        #expect(held.count == n && stored.count == n)
-        for (delivery, p) in held {
-            #expect(!p.bodyOnDisk, "delivery \(delivery)'s body is held")
-            #expect(p.push.body == stored[delivery], "delivery \(delivery): held and stored alike")
-            let body = try #require(try JSONSerialization.jsonObject(with: Data(p.push.body)) as? [String: Any])
-            #expect(body["delivery"] as? String == h.store.deliveryIDs.wire(delivery))
-            let sentCase = body["case"] as? [String: Any]
-            let ref = try #require(sentCase?["external_ref"] as? String)
-            #expect(sentCase?["case_id"] as? String == caseOf[ref], "\(ref)'s DISPATCH carries its own case")
-        }
-    }
-
-    /// The writer makes a batch's bodies before it commits it and hands them back with the
-    /// result, as the broker's own thread does on its low-latency path.
-    @Test func theWriterMakesTheBodiesOnEitherPathAndHandsThemBack() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("writer-bodies-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try Store(path: dir.appendingPathComponent("m.db").path)
-        let writer = CommitWriter(store: store)
-        defer { writer.finish() }
-        func job(_ id: Int64) -> CommitWriter.Job {
-            var batch = Batch()
-            batch.bodiesToMake.append((0, { Array("made \(id)".utf8) }))
-            batch.pushes.append(Batch.Push(delivery: id, target: "agency:reli", command: "DISPATCH", body: [], dispatchID: "D\(id)",
-                                           createdAt: Date(ms: 1)))
-            batch.lastDelivery = id
-            return CommitWriter.Job(id: id, epoch: 0, batch: batch)
-        }
-        let here = writer.commitHere(job(1))
-        #expect(here.pushes.map(\.body) == [Array("made 1".utf8)])
-        writer.submit(job(2))
-        var done: [CommitWriter.Completion] = []
-        while done.isEmpty { if writer.wakeup.wait(timeoutMs: 5_000) { done = writer.takeCompleted() } else { break } }
-        #expect(done.map(\.id) == [2])
-        #expect(done.first?.pushes.map(\.body) == [Array("made 2".utf8)])
-        #expect(try store.pendingPushes().map(\.body) == [Array("made 1".utf8), Array("made 2".utf8)])
     }
 
     /// A reassignment withdraws the old dispatch's push by its delivery number (the outbox has
