@@ -1,6 +1,10 @@
 import Foundation
 import MusterCore
 
+/// What a batch's look-ups found (`CaseStore.lookUp`): the stored replies to its request ids, and
+/// the cases it needs that memory does not hold, each with its dispatches.
+public typealias LookedUp = (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])])
+
 /// Where the broker keeps its cases: the hash-chained event log, the projections, the outbox of
 /// pushes and the replies to request ids. In the style of GRDB's AppDatabase: writes are named by
 /// intent and each is one transaction, all or nothing; reads return values, never a connection.
@@ -67,8 +71,7 @@ public protocol CaseStore: AnyObject, Sendable {
     /// Both reads a batch makes before it is decided, as one: the stored replies to its request
     /// ids, and the cases it needs that are not in memory (`workingSet(for:)`).
     /// `writerIdle`: nothing is being committed or waiting to be (the reads may use the writer's connection).
-    func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, writerIdle: Bool) throws
-        -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])])
+    func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, writerIdle: Bool) throws -> LookedUp
     /// Logged facts after `seq` in order: all, one case's (with its whistles'), or one whistle's.
     func facts(after seq: Int64, limit: Int, caseID: String?) throws -> [LoggedFact]
     func caseRecord(_ caseID: String) throws -> CaseRecord?
@@ -138,8 +141,7 @@ extension CaseStore {
 }
 
 extension CaseStore {
-    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, writerIdle: Bool) throws
-        -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
+    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, writerIdle: Bool) throws -> LookedUp {
         (try storedReplies(keys), try workingSet(for: needs))
     }
 }

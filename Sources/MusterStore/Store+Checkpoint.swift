@@ -9,9 +9,10 @@ extension Store {
     /// commit then copies some 8 MB (4 MB in a database of 4 KB pages) into the database file
     /// and fsyncs it, and every reply waiting on it waits too (the tail of the latency at a
     /// steady rate). Here a commit past the mark asks a thread of its own, on a connection of
-    /// its own, for a PASSIVE checkpoint, which never blocks a writer or a reader. That copy never quite catches up while commits
-    /// go on, and the log starts over only once all of it is copied; so when the thread is
-    /// within `tail` pages of the end, the writer connection copies those last few itself. Not
+    /// its own, for a PASSIVE checkpoint, which never blocks a writer or a reader. That copy
+    /// never quite catches up while commits go on, and the log starts over only once all of it
+    /// is copied; so when the thread is within `tail` pages of the end, the writer connection
+    /// copies those last few itself. Not
     /// inside the commit that finds them due (that copy and its two fsyncs took the best part of
     /// a millisecond, while its replies waited): the broker calls `finishCheckpoint` once they
     /// are out and nothing is in flight, and otherwise the next commit does it first (under

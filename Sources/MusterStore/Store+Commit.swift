@@ -189,11 +189,9 @@ extension Store {
     /// commits wrote, where any other connection reads them again after each commit (4.5 `pread`
     /// calls a lone SUBMIT). Otherwise on the look-up connection (`lookUps`), so that look-ups
     /// and commits never wait for each other.
-    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, writerIdle: Bool) throws
-        -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
+    public func lookUp(replies keys: [RequestKey], cases needs: Ledger.Needs, writerIdle: Bool) throws -> LookedUp {
         guard !keys.isEmpty || !needs.isEmpty else { return ([:], []) }
-        func read(_ db: Database, _ prepared: PreparedStatements) throws
-            -> (replies: [RequestKey: (command: String, body: [UInt8])], cases: [(CaseRecord, [DispatchRecord])]) {
+        func read(_ db: Database, _ prepared: PreparedStatements) throws -> LookedUp {
             try Store.inReadTransaction(db, prepared) {
                 (keys.isEmpty ? [:] : try Store.storedReplies(db, keys, prepared),
                  needs.isEmpty ? [] : try Store.workingSet(db, needs, prepared))
