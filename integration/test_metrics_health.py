@@ -63,6 +63,7 @@ def test_the_broker_counts_what_happened_and_is_unready_while_it_cannot_commit(m
     broker.stop()
     address = f"127.0.0.1:{free_port()}"
     broker.prefix, broker.args = [], ["--metrics", address]   # today: both 15 days late, their rungs fire at start
+    started = time.monotonic()
     broker.start()
     wait_until(lambda: get(address, "/readyz")[0] == 200, 10, "/readyz")
 
@@ -95,6 +96,9 @@ def test_the_broker_counts_what_happened_and_is_unready_while_it_cannot_commit(m
     assert commits >= 2 and value(m, "muster_commit_duration_seconds_count") == commits
     assert value(m, "muster_commit_duration_seconds_bucket", le="+Inf") == commits
     assert value(m, "muster_commit_batch_size_count") >= 1 and value(m, "muster_timer_firing_lag_seconds_count") == escalated
+    # The loop's work, its waits left out: some, and (nearly idle) far less than its time alive.
+    busy = value(m, "muster_broker_busy_seconds_total")
+    assert 0 < busy < 0.5 * (time.monotonic() - started), busy
 
     # The sample Grafana dashboard asks only for series the broker exports.
     dashboard = (REPO_DIR / "docs" / "grafana-muster.json").read_text(encoding="utf-8")

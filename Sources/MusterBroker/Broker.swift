@@ -77,6 +77,8 @@ public final class Broker: @unchecked Sendable {
     var recent: [LoggedFact] = []
     var lastTick = Date(ms: 0)
     var lastSample = Date(ms: 0)
+    /// The loop's work apart from its waits, for the metrics.
+    var busyTime = BusyTime()
     /// nil unless the broker was made with `metrics: true` (`muster broker --metrics`): no
     /// per-request work for what nobody reads.
     let metrics: BrokerMetrics?
@@ -200,6 +202,7 @@ public final class Broker: @unchecked Sendable {
     public func run() {
         // The CLI runs it on the main thread, whose name is the process's (`ps`): left as it is.
         if !Thread.isMainThread { nameThisThread("muster-broker") }
+        busyTime = BusyTime()
         syncCalendar(clock.now())
         scanRequestKeys()
         // Ready once serving: the holiday schedules' check above is part of starting.
@@ -216,16 +219,16 @@ public final class Broker: @unchecked Sendable {
             if inFlight.count < Broker.maxBatchesInFlight {
                 let timeout = timerHeap.min.map { max(0, min(50, Int($0.due - clock.now().ms))) } ?? 50
                 if let zap {
-                    let ready = socket.waitReadable(timeoutMs: timeout, also: zap, orFD: writer.wakeup.readFD)
+                    let ready = busyTime.waiting { socket.waitReadable(timeoutMs: timeout, also: zap, orFD: writer.wakeup.readFD) }
                     if ready.other { handleZAP() }
                     if ready.fd { completeBatches() }
                     if ready.socket { handleReady() }
                 } else {
-                    let ready = socket.waitReadable(timeoutMs: timeout, orFD: writer.wakeup.readFD)
+                    let ready = busyTime.waiting { socket.waitReadable(timeoutMs: timeout, orFD: writer.wakeup.readFD) }
                     if ready.fd { completeBatches() }
                     if ready.socket { handleReady() }
                 }
-            } else if writer.wakeup.wait(timeoutMs: 50) {
+            } else if busyTime.waiting({ writer.wakeup.wait(timeoutMs: 50) }) {
                 completeBatches()
             }
             let now = clock.now()
@@ -317,6 +320,7 @@ public final class Broker: @unchecked Sendable {
     func tick(_ now: Date) {
         if let metrics, now.ms - lastSample.ms >= 1000 {
             lastSample = now
+            metrics.brokerBusy.increment(by: busyTime.takeBusySeconds())
             metrics.sample(ledger: ledger, sessions: Array(sessions.values), outbox: outbox, timersInMemory: timerHeap.count, now: now)
         }
         takeScannedRequestKeys()
