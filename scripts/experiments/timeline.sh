@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Where each batch of the shared harness's durable job spends its time, stage by stage, on the
+# broker's thread and the writer's: a binary built with timeline.patch (never merged) stamps
+# each stage; timeline.py reads the stamps of the steady part of the run.
+#
+#   git stash; git apply scripts/experiments/timeline.patch
+#   swift build -c release --product muster && cp .build/release/muster /tmp/muster-timeline
+#   git checkout Sources && rm Sources/MusterStore/Trace.swift; git stash pop
+#   N=80000 scripts/experiments/timeline.sh /tmp/muster-timeline      (OUT=stamps file; W, RATE, SYNC as harness-job.sh)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=$1; N=${N:-80000}; OUT=${OUT:-/tmp/muster-timeline.txt}
+. scripts/harness-job.sh
+harness_setup timeline
+MUSTER_TRACE=$OUT "$BIN" broker --insecure --config "$config" --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
+broker=$!
+harness_agency
+harness_intake
+grep -o "accepted_msgs/s=[0-9]*" "$work/intake.out"
+# The stamps are written when the broker stops.
+kill -TERM "$broker"; wait "$broker" 2>/dev/null || true
+python3 scripts/experiments/timeline.py "$OUT"
