@@ -15,8 +15,7 @@ cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/muster}; N=${N:-20000}
 . scripts/harness-job.sh
 harness_setup cost
-"$BIN" broker --insecure --config "$config" --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
-broker=$!
+harness_broker
 harness_agency
 # Each thread's user + kernel ticks (its name may hold a space: the fields after the ")").
 # The main thread is the broker's decide thread; the others carry their names (muster-writer, …;

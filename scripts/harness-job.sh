@@ -1,7 +1,8 @@
 # The shared harness's durable job against one broker, for the scripts that measure it
-# (instructions-per-submit.sh, cost-per-submit.sh, stalls.sh); sourced, not run. The caller sets BIN and
-# its default N, then: harness_setup NAME; starts the broker on "$ep" as it measures it and sets
-# $broker; harness_agency; (its own start of measuring); harness_intake; (its own end).
+# (instructions-per-submit.sh, cost-per-submit.sh, stalls.sh, thread-states.sh,
+# experiments/timeline.sh); sourced, not run. The caller sets BIN and its default N, then:
+# harness_setup NAME; harness_broker [COMMAND…]; harness_agency; (its own start of measuring);
+# harness_intake; (its own end).
 #   N SUBMITs, W in flight, RATE>0: paced instead; HARNESS: the harness's folder;
 #   SYNC=normal|off: the broker's synchronous setting instead of config/muster.yaml's (full), to
 #   read what the commit's fsync costs beside everything else.
@@ -21,6 +22,13 @@ harness_setup() {
         sed -i "s/^  synchronous: [a-z]*/  synchronous: $SYNC/" "$config"
         grep -q "^  synchronous: $SYNC" "$config" || { echo "no synchronous: line in config/muster.yaml" >&2; exit 1; }
     fi
+}
+
+# Starts the broker on "$ep" with the job's config and a fresh database, and sets $broker. Its
+# arguments, if any, are the command to run instead of "$BIN" (valgrind … a copy of it).
+harness_broker() {
+    "${@:-$BIN}" broker --insecure --config "$config" --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
+    broker=$!
 }
 
 # Waits for the broker to answer, then connects the 热力 agency and waits until it is ready.

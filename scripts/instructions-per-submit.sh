@@ -20,9 +20,7 @@ BIN=${1:-.build/release/muster}; N=${N:-3000}
 . scripts/harness-job.sh
 harness_setup instructions
 strip --strip-debug -o "$work/muster" "$BIN"
-valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$work/muster" broker --insecure \
-    --config "$config" --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
-broker=$!
+harness_broker valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$work/muster"
 harness_agency
 callgrind_control -z "$broker" > /dev/null 2>&1
 harness_intake

@@ -27,8 +27,7 @@ for old, new in edits:
 open(out, "w").write(s)
 EOF
 gcc -O2 -o "$work/musterc" "$work/musterc_each.c" -lzmq
-"$BIN" broker --insecure --config "$config" --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
-broker=$!
+harness_broker
 harness_agency
 harness_intake
 grep -o 'e2e_p50_ms=[^ ]* e2e_p99_ms=[^ ]*' "$work/agency.out" | sed 's/^/agency: /' || true

@@ -10,8 +10,7 @@ cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/muster}; N=${N:-80000}
 . scripts/harness-job.sh
 harness_setup threads
-"$BIN" broker --insecure --config "$config" --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
-broker=$!
+harness_broker
 harness_agency
 # name, ns on a CPU, ns waiting on a run queue, time slices
 snap() {

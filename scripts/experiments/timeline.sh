@@ -12,8 +12,7 @@ cd "$(dirname "$0")/../.."
 BIN=$1; N=${N:-80000}; OUT=${OUT:-/tmp/muster-timeline.txt}
 . scripts/harness-job.sh
 harness_setup timeline
-MUSTER_TRACE=$OUT "$BIN" broker --insecure --config "$config" --db "$work/m.db" --endpoint "$ep" > "$work/broker.log" 2>&1 &
-broker=$!
+MUSTER_TRACE=$OUT harness_broker
 harness_agency
 harness_intake
 grep -o "accepted_msgs/s=[0-9]*" "$work/intake.out"
