@@ -94,7 +94,7 @@ extension Broker {
                                       cases: batch.sealedCases))
         let job = CommitWriter.Job(id: id, epoch: epoch, batch: batch)
         if mayCommitHere && inFlight.count == 1 && waiting.count <= Broker.maxCommittedHere {
-            complete(writer.commitHere(job))
+            complete(busyTime.excluding { writer.commitHere(job) })
         } else {
             writer.submit(job)
         }

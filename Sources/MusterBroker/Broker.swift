@@ -219,16 +219,16 @@ public final class Broker: @unchecked Sendable {
             if inFlight.count < Broker.maxBatchesInFlight {
                 let timeout = timerHeap.min.map { max(0, min(50, Int($0.due - clock.now().ms))) } ?? 50
                 if let zap {
-                    let ready = busyTime.waiting { socket.waitReadable(timeoutMs: timeout, also: zap, orFD: writer.wakeup.readFD) }
+                    let ready = busyTime.excluding { socket.waitReadable(timeoutMs: timeout, also: zap, orFD: writer.wakeup.readFD) }
                     if ready.other { handleZAP() }
                     if ready.fd { completeBatches() }
                     if ready.socket { handleReady() }
                 } else {
-                    let ready = busyTime.waiting { socket.waitReadable(timeoutMs: timeout, orFD: writer.wakeup.readFD) }
+                    let ready = busyTime.excluding { socket.waitReadable(timeoutMs: timeout, orFD: writer.wakeup.readFD) }
                     if ready.fd { completeBatches() }
                     if ready.socket { handleReady() }
                 }
-            } else if busyTime.waiting({ writer.wakeup.wait(timeoutMs: 50) }) {
+            } else if busyTime.excluding({ writer.wakeup.wait(timeoutMs: 50) }) {
                 completeBatches()
             }
             let now = clock.now()

@@ -23,7 +23,7 @@ final class BrokerMetrics: @unchecked Sendable {
     let fsyncs = Counter(label: "muster_store_fsyncs_total")
     let commitFailures = Counter(label: "muster_commit_failures_total")
     let firingLag = Metrics.Timer(label: "muster_timer_firing_lag_seconds")
-    /// The broker loop's time not spent waiting (BusyTime): its rate near 1 means saturated.
+    /// The broker loop's time deciding and answering (BusyTime): its rate near 1 means saturated.
     let brokerBusy = FloatingPointCounter(label: "muster_broker_busy_seconds_total")
 
     /// A request answered: by command (HELLO, SUBMIT, …) and outcome (`ok` or `error`).
