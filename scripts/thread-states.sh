@@ -12,16 +12,23 @@ BIN=${1:-.build/release/muster}; N=${N:-80000}
 harness_setup threads
 harness_broker
 harness_agency
-# name, ns on a CPU, ns waiting on a run queue, time slices
+# One line a thread: id, name, ns on a CPU, ns waiting on a run queue, time slices; the first
+# line the time (ns) the snapshot began.
 snap() {
+    date +%s%N
     for t in /proc/"$broker"/task/* $(pgrep -f "$work/musterc" | sed 's|^|/proc/|'); do
-        echo "$(tr ' ' _ < "$t/comm") $(cat "$t/schedstat")"
+        { echo "${t##*/} $(tr ' ' _ < "$t/comm") $(cat "$t/schedstat")"; } 2>/dev/null || true
     done
 }
+# Shares of the measured interval, joined on the thread id (a thread that came or went between
+# the snapshots is left out); threads under 1 % on a CPU and in the queue together are not shown.
 (
     sleep 1; snap > "$work/before"; sleep 2; snap > "$work/after"
-    paste "$work/before" "$work/after" | awk '{ on = ($6 - $2) / 2e7; queued = ($7 - $3) / 2e7
-        if (on + queued > 1) printf "%-16s on a CPU %5.1f %%   waiting for one %5.1f %%   slices %d\n", $1, on, queued, $8 - $4 }'
+    awk 'FNR == 1 { if (NR == 1) t0 = $1; else span = $1 - t0; next }
+         NR == FNR { on[$1] = $3; queued[$1] = $4; slices[$1] = $5; next }
+         ($1 in on) { a = 100 * ($3 - on[$1]) / span; q = 100 * ($4 - queued[$1]) / span
+                      if (a + q > 1) printf "%-16s on a CPU %5.1f %%   waiting for one %5.1f %%   slices %d\n", $2, a, q, $5 - slices[$1] }' \
+        "$work/before" "$work/after"
 ) &
 sampler=$!
 harness_intake
