@@ -77,7 +77,7 @@ public final class Broker: @unchecked Sendable {
     var recent: [LoggedFact] = []
     var lastTick = Date(ms: 0)
     var lastSample = Date(ms: 0)
-    /// The loop's work apart from its waits, for the metrics.
+    /// The loop's work, its waits and its own commits left out (BusyTime), for the metrics.
     var busyTime = BusyTime()
     /// nil unless the broker was made with `metrics: true` (`muster broker --metrics`): no
     /// per-request work for what nobody reads.
