@@ -119,18 +119,22 @@ extension Ledger {
     /// makes sure nothing in flight changed it.
     public mutating func release(_ caseID: String) {
         guard let c = cases.removeValue(forKey: caseID) else { return }
-        let ref = Ledger.refKey(c.source, c.externalRef)
-        if byExternalRef[ref] == caseID { byExternalRef[ref] = nil }
-        if let key = Ledger.mergeKey(c) {
-            openByMergeKey[key]?.removeAll { $0 == caseID }
-            if openByMergeKey[key]?.isEmpty == true { openByMergeKey[key] = nil }
+        // Each index looked up once: every SUBMIT past the bound evicts a case, and each look-up
+        // hashes its key again.
+        if let i = byExternalRef.index(forKey: Ledger.refKey(c.source, c.externalRef)), byExternalRef.values[i] == caseID {
+            byExternalRef.remove(at: i)
         }
-        if let key = c.petition?.repeatKey {
-            petitionsByKey[key]?.removeAll { $0 == caseID }
-            if petitionsByKey[key]?.isEmpty == true { petitionsByKey[key] = nil }
-        }
-        for id in dispatchesOfCase.removeValue(forKey: caseID) ?? [] { dispatches[id] = nil }
-        openDispatches[caseID] = nil
+        if let key = Ledger.mergeKey(c) { Ledger.remove(caseID, under: key, from: &openByMergeKey) }
+        if let key = c.petition?.repeatKey { Ledger.remove(caseID, under: key, from: &petitionsByKey) }
+        for id in dispatchesOfCase.removeValue(forKey: caseID) ?? [] { dispatches.removeValue(forKey: id) }
+        openDispatches.removeValue(forKey: caseID)
+    }
+
+    /// Takes a case out of the list under `key`, and the entry with it once the list is empty.
+    private static func remove<Key: Hashable>(_ caseID: String, under key: Key, from index: inout [Key: [String]]) {
+        guard let i = index.index(forKey: key) else { return }
+        index.values[i].removeAll { $0 == caseID }
+        if index.values[i].isEmpty { index.remove(at: i) }
     }
 
     /// Rungs read from the store as their time nears; one already in memory stays.

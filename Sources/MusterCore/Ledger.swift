@@ -11,7 +11,7 @@ public struct Ledger: Sendable, Equatable {
     /// Open dispatches of each case, in dispatch order.
     public var openDispatches: [String: [String]] = [:]
     /// (source, external_ref) → case: a source's id is taken once.
-    public var byExternalRef: [String: String] = [:]
+    public var byExternalRef: [TextKey: String] = [:]
     /// Open cases by merge key, oldest first: a new report joins the newest one still inside the
     /// merge window. Built the same way by `apply` and by loading the projections.
     public var openByMergeKey: [MergeKey: [String]] = [:]
@@ -54,8 +54,8 @@ public struct Ledger: Sendable, Equatable {
 
     public init() {}
 
-    public static func refKey(_ source: Source, _ ref: String) -> String {
-        String(capacity: source.rawValue.utf8.count + 1 + ref.utf8.count) { key in key.append(source.rawValue); key.append(byte: 0x1F); key.append(ref) }
+    public static func refKey(_ source: Source, _ ref: String) -> TextKey {
+        TextKey(String(capacity: source.rawValue.utf8.count + 1 + ref.utf8.count) { key in key.append(source.rawValue); key.append(byte: 0x1F); key.append(ref) })
     }
 
     /// Same category, same grid cell, same address: the same problem (并单). Without an

@@ -153,6 +153,19 @@ import MusterWire
         #expect(id == c && d.ledger.cases.count == 1)
     }
 
+    /// The store's unique (source, external_ref) compares bytes: memory does too, so a reference
+    /// in other code points is another report, whether its case is in memory or not.
+    @Test func aSourceReferenceInOtherCodePointsIsAnotherReferenceAsTheStoreHasIt() {
+        let composed = "12345-2026-\u{E9}", decomposed = "12345-2026-e\u{301}"
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))
+        var d = Driver()
+        let c = d.newCase(Fixtures.submit(ref: composed))
+        let other = d.newCase(Fixtures.submit(ref: decomposed))
+        #expect(other != c && d.ledger.cases.count == 2)
+        #expect(d.ledger.caseID(source: .hotline12345, externalRef: composed) == c)
+        #expect(d.ledger.caseID(source: .hotline12345, externalRef: decomposed) == other)
+    }
+
     @Test func onlyTheAgencyADispatchWasSentToMayActOnIt() {
         var d = Driver()
         let c = d.newCase()
