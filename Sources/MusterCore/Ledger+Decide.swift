@@ -175,7 +175,7 @@ extension Ledger {
         run.owners = named
         emit(id, change(), &run)
         try perform(row, on: id, &run)
-        return .ok(caseID: id, state: cases[id]!.state, dispatchID: trigger == .assign ? openDispatches[id]?.first : nil)
+        return .ok(caseID: id, state: cases[id]!.state, dispatchID: trigger == .assign ? openDispatchRecords(of: id).first?.dispatchID : nil)
     }
 
     // MARK: the effects

@@ -45,9 +45,9 @@ extension Ledger {
         var before = rules
         before.calendar = old
         let reason = "节假日安排 \(changed.sorted().map(String.init).joined(separator: ", ")) 变更 holiday schedule changed"
-        for (caseID, ids) in openDispatches.sorted(by: { $0.key < $1.key }) where only?.contains(caseID) ?? true {
+        for (caseID, ids) in dispatchesOfCase.sorted(by: { $0.key < $1.key }) where only?.contains(caseID) ?? true {
             guard let c = cases[caseID], !c.state.isTerminal else { continue }
-            for id in ids {
+            for id in ids.sorted() {
                 guard let d = dispatches[id], d.state.isOpen else { continue }
                 // The signing and finishing rungs still to come; the others fired (or their clock
                 // stopped). A running stage's rungs stay as they are: its deadline does not move.

@@ -97,10 +97,6 @@ extension Ledger {
             dispatches[d.dispatchID] = d
             dispatchesOfCase[d.caseID, default: []].append(d.dispatchID)
             ids.observe(dispatchID: d.dispatchID)
-            if d.state.isOpen {
-                openDispatches[d.caseID, default: []].append(d.dispatchID)
-                openDispatches[d.caseID]!.sort()
-            }
         }
     }
 
@@ -127,7 +123,6 @@ extension Ledger {
         if let key = Ledger.mergeKey(c) { Ledger.remove(caseID, under: key, from: &openByMergeKey) }
         if let key = c.petition?.repeatKey { Ledger.remove(caseID, under: key, from: &petitionsByKey) }
         for id in dispatchesOfCase.removeValue(forKey: caseID) ?? [] { dispatches.removeValue(forKey: id) }
-        openDispatches.removeValue(forKey: caseID)
     }
 
     /// Takes a case out of the list under `key`, and the entry with it once the list is empty.

@@ -8,8 +8,6 @@ public struct Ledger: Sendable, Equatable {
     public var dispatches: [String: DispatchRecord] = [:]
     /// Every dispatch of each case in memory, in dispatch order.
     public var dispatchesOfCase: [String: [String]] = [:]
-    /// Open dispatches of each case, in dispatch order.
-    public var openDispatches: [String: [String]] = [:]
     /// (source, external_ref) → case: a source's id is taken once.
     public var byExternalRef: [TextKey: String] = [:]
     /// Open cases by merge key, oldest first: a new report joins the newest one still inside the
@@ -75,8 +73,12 @@ public struct Ledger: Sendable, Equatable {
         byExternalRef[Ledger.refKey(source, externalRef)]
     }
 
+    /// A case's dispatches still sent or signed for, in dispatch order. Read from its dispatches
+    /// rather than kept in a table of its own, whose entry every dispatch made and every evicted
+    /// case dropped (a hash and an array each).
     public func openDispatchRecords(of caseID: String) -> [DispatchRecord] {
-        (openDispatches[caseID] ?? []).compactMap { dispatches[$0] }
+        let open = (dispatchesOfCase[caseID] ?? []).compactMap { dispatches[$0] }.filter(\.state.isOpen)
+        return open.count < 2 ? open : open.sorted { $0.dispatchID < $1.dispatchID }
     }
 
     /// Folds one fact into the projections.
@@ -116,7 +118,6 @@ public struct Ledger: Sendable, Equatable {
             dispatches[d.dispatchID] = d
             dispatchesOfCase[id, default: []].append(d.dispatchID)
             fp.dispatches.append(d.dispatchID)
-            openDispatches[id, default: []].append(d.dispatchID)
             ids.observe(dispatchID: d.dispatchID)
             update(id, fact, &fp) {
                 if d.role == .lead {
@@ -146,10 +147,8 @@ public struct Ledger: Sendable, Equatable {
             touch(id, fact, &fp)
         case .resolved(let did, _, _, _, _):
             updateDispatch(did, &fp) { $0.finishedAt = fact.at }
-            closeDispatch(id, did)
             touch(id, fact, &fp)
         case .returned(let did, _, _):
-            closeDispatch(id, did)
             if let d = dispatches[did], d.role == .lead {
                 updateDispatch(did, &fp) { _ in }
                 update(id, fact, &fp) { $0.returnedBy.append(d.agency); $0.lead = nil; $0.assists = [] }
@@ -159,7 +158,6 @@ public struct Ledger: Sendable, Equatable {
             }
         case .cancelled(let did):
             updateDispatch(did, &fp) { _ in }
-            closeDispatch(id, did)
             touch(id, fact, &fp)
         case .evaluated(let s, _):
             update(id, fact, &fp) { $0.satisfaction = s }
@@ -260,11 +258,6 @@ public struct Ledger: Sendable, Equatable {
         guard let i = dispatches.index(forKey: id) else { return }
         change(&dispatches.values[i])
         fp.dispatches.append(id)
-    }
-
-    private mutating func closeDispatch(_ caseID: String, _ dispatchID: String) {
-        openDispatches[caseID]?.removeAll { $0 == dispatchID }
-        if openDispatches[caseID]?.isEmpty == true { openDispatches[caseID] = nil }
     }
 
     /// A terminal case leaves the merge index: a new report of the problem opens a new case.

@@ -23,7 +23,6 @@ extension Store {
                 ledger.dispatches[d.dispatchID] = d
                 ledger.dispatchesOfCase[d.caseID, default: []].append(d.dispatchID)
                 ledger.ids.observe(dispatchID: d.dispatchID)
-                if d.state.isOpen { ledger.openDispatches[d.caseID, default: []].append(d.dispatchID) }
             }
             ledger.admit(timers: try Store.timers(db, dueBy: nil))
             try Store.loadModes(db, into: &ledger)

@@ -20,7 +20,7 @@ import MusterWire
         let last = d.ok(Fixtures.evaluate(c, .satisfied), by: Fixtures.hotline)
         #expect(d.state(c) == .closed)
         #expect(last.facts.map(\.type) == ["case.evaluated", "case.closed"])
-        #expect(d.ledger.openDispatches[c] == nil)
+        #expect(d.ledger.openDispatchRecords(of: c).isEmpty)
     }
 
     @Test func assistsGetTheirOwnDispatchAndTheCaseMovesWithTheLead() {
@@ -45,6 +45,22 @@ import MusterWire
         #expect(r.owners(category: "unclassified", grid: "zz", grids: g) == nil)
     }
 
+    /// Overrides are tried most specific first, whatever order config lists them in; of two as
+    /// specific, the one listed first.
+    @Test func theMostSpecificCoveringOverrideLeadsAndTheNextTakesOverWhenItReturned() {
+        let overrides = [Routing.Override(grid: "zz", lead: "chengguan"), Routing.Override(grid: "zz/erqi/jiefanglu", lead: "gongan"),
+                         Routing.Override(grid: "zz/erqi", lead: "reli"), Routing.Override(grid: "zz/erqi/jiefanglu", lead: "gongshui")]
+        let r = Routing(agencies: Array(Fixtures.routing.agencies.values),
+                        categories: [Routing.Category(code: "noise", name: "噪音", lead: "zhujian", overrides: overrides)])
+        let g = Fixtures.grids
+        #expect(r.owners(category: "noise", grid: "zz/erqi/jiefanglu", grids: g)?.lead == "gongan")
+        #expect(r.owners(category: "noise", grid: "zz/erqi/jiefanglu", grids: g, excluding: ["gongan"])?.lead == "gongshui")
+        #expect(r.owners(category: "noise", grid: "zz/erqi/jiefanglu", grids: g, excluding: ["gongan", "gongshui"])?.lead == "reli")
+        #expect(r.owners(category: "noise", grid: "zz/erqi/dehuajie", grids: g)?.lead == "reli")
+        #expect(r.owners(category: "noise", grid: "zz/jinshui/renminlu", grids: g)?.lead == "chengguan")
+        #expect(r.owners(category: "noise", grid: "zz/erqi/jiefanglu", grids: g, excluding: ["gongan", "gongshui", "reli", "chengguan"])?.lead == "zhujian")
+    }
+
     @Test func freeTextIsClassifiedByKeywordsAndTheRestGoesToTriage() {
         var d = Driver()
         let heated = d.newCase(Fixtures.submit(nil, title: "家里暖气不热"))
@@ -67,7 +83,7 @@ import MusterWire
         #expect(d.ledger.openDispatchRecords(of: c).allSatisfy { $0.agency != "zhujian" })
         d.ok(Fixtures.giveBack(second.dispatchID), by: Fixtures.agency("chengguan"))
         #expect(d.state(c) == .consultation)
-        #expect(d.ledger.openDispatches[c] == nil, "every open dispatch is withdrawn")
+        #expect(d.ledger.openDispatchRecords(of: c).isEmpty, "every open dispatch is withdrawn")
         d.ok(Fixtures.assign(c, lead: "zhujian", assists: ["chengguan"]), by: Fixtures.ops)
         #expect(d.state(c) == .dispatched)
         let assigned = d.lead(c)!
@@ -119,7 +135,7 @@ import MusterWire
         guard case .accepted(let second, let state, let into, _) = decision.reply else { Issue.record("not accepted"); return }
         #expect(state == .merged && into == first && second != first)
         #expect(d.ledger.cases[first]?.mergedReports == 1)
-        #expect(d.ledger.openDispatches[second] == nil)
+        #expect(d.ledger.openDispatchRecords(of: second).isEmpty)
         let otherAddress = d.newCase(Fixtures.submit(address: "解放路200号"))
         #expect(d.state(otherAddress) == .dispatched)
     }

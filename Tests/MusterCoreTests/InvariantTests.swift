@@ -67,6 +67,8 @@ import MusterWire
             }
             if c.state.isTerminal { #expect(open.isEmpty, "\(c.caseID) is \(c.state) with open dispatches") }
             #expect(open.allSatisfy { $0.state.isOpen })
+            let signedOrSent = (l.dispatchesOfCase[c.caseID] ?? []).filter { l.dispatches[$0]?.state.isOpen == true }
+            #expect(open.map(\.dispatchID) == signedOrSent.sorted(), "\(c.caseID): every dispatch sent or signed for is open, in order")
             if c.state == .merged { #expect(c.mergedInto.flatMap { l.cases[$0] } != nil) }
         }
         #expect(Set(l.byExternalRef.values) == Set(l.cases.keys))
@@ -114,7 +116,7 @@ import MusterWire
             for f in facts { replayed.apply(f) }
             #expect(replayed.cases == d.ledger.cases)
             #expect(replayed.dispatches == d.ledger.dispatches)
-            #expect(replayed.openDispatches == d.ledger.openDispatches)
+            #expect(replayed.dispatchesOfCase == d.ledger.dispatchesOfCase)
             #expect(replayed.ids == d.ledger.ids)
         }
     }

@@ -70,7 +70,7 @@ import MusterWire
         // What is in memory is as the whole ledger has it.
         for c in working.cases.values {
             #expect(full.ledger.cases[c.caseID] == c)
-            #expect(working.openDispatches[c.caseID] == full.ledger.openDispatches[c.caseID])
+            #expect(working.openDispatchRecords(of: c.caseID) == full.ledger.openDispatchRecords(of: c.caseID))
         }
         #expect(working.timers == full.ledger.timers)
         #expect(working.cases.count < full.ledger.cases.count, "finished cases left memory")

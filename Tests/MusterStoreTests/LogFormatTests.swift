@@ -314,7 +314,7 @@ struct RandomWalk {
         let agencies = ["chengguan", "gongan", "zhujian", "reli", "jiaotong"]
         for step in 0..<steps {
             now = now.adding(ms: Int64.random(in: 1000...7_200_000, using: &rng))
-            let open = ledger.openDispatches.values.flatMap { $0 }.sorted().compactMap { ledger.dispatches[$0] }
+            let open = ledger.dispatches.values.filter(\.state.isOpen).sorted { $0.dispatchID < $1.dispatchID }
             let cases = ledger.cases.keys.sorted()
             let d = open.randomElement(using: &rng)
             let c = cases.randomElement(using: &rng) ?? "C0000000001"

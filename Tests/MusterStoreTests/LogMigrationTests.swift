@@ -47,7 +47,7 @@ import Testing
         let replayed = try store.replay()
         #expect(replayed.cases == loaded.cases)
         #expect(replayed.dispatches == loaded.dispatches)
-        #expect(replayed.openDispatches == loaded.openDispatches)
+        #expect(replayed.dispatchesOfCase == loaded.dispatchesOfCase)
         #expect(replayed.timers == loaded.timers && !loaded.timers.isEmpty)
         #expect(replayed.modes == loaded.modes)
 

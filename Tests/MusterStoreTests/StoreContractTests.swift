@@ -17,7 +17,7 @@ import MusterWire
         #expect(loaded.cases == h.ledger.cases)
         #expect(loaded.dispatches == h.ledger.dispatches)
         #expect(loaded.dispatches.values.contains { $0.extensions == 1 && $0.firstResolveBy != nil }, "延期 survives a restart")
-        #expect(loaded.openDispatches == h.ledger.openDispatches)
+        #expect(loaded.dispatchesOfCase == h.ledger.dispatchesOfCase)
         #expect(loaded.ids == h.ledger.ids)
         #expect(!loaded.timers.isEmpty && loaded.timers == h.ledger.timers, "the ladder rungs still to fire come back from their rows")
         #expect(Set(loaded.timers.byOwner.keys) == Set(h.ledger.timers.byOwner.keys))
