@@ -183,7 +183,7 @@ extension Broker {
         let errors = v.reload.errors + (failure.map { ["the store could not commit the reload (\($0)); it is retried"] } ?? [])
         var w = JSONWriter()
         w.field("pid", Int(getpid()))
-        w.field("at", Timestamp.format(now))
+        w.field("at", now)
         w.field("reload", reloads)
         w.field("ok", errors.isEmpty)
         w.field("errors", errors)

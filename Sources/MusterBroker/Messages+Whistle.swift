@@ -18,8 +18,8 @@ extension Messages {
         out.field("reason", w.reason)
         out.field("case_id", w.caseID)
         out.field("blown_by", w.blownBy)
-        out.field("summoned_at", Timestamp.format(s.summonedAt))
-        out.field("report_by", Timestamp.format(s.reportBy))
+        out.field("summoned_at", s.summonedAt)
+        out.field("report_by", s.reportBy)
         return out.finish()
     }
 
@@ -34,11 +34,11 @@ extension Messages {
         out.field("case_id", w.caseID)
         out.field("blown_by", w.blownBy)
         out.field("street", w.street)
-        out.field("blown_at", Timestamp.format(w.blownAt))
+        out.field("blown_at", w.blownAt)
         out.field("report_within", duration(ms: w.reportWithinMs))
         out.field("state", w.state.rawValue)
         out.field("state_zh", w.state.chinese)
-        out.field("closed_at", w.closedAt.map(Timestamp.format))
+        out.field("closed_at", w.closedAt)
         out.field("override", w.override)
         out.array("summons", w.summons.map { s in
             var d = JSONWriter()
@@ -46,12 +46,12 @@ extension Messages {
             d.field("agency", s.agency)
             d.field("state", s.state.rawValue)
             d.field("state_zh", s.state.chinese)
-            d.field("summoned_at", Timestamp.format(s.summonedAt))
-            d.field("report_by", Timestamp.format(s.reportBy))
-            d.field("en_route_at", s.enRouteAt.map(Timestamp.format))
-            d.field("on_site_at", s.onSiteAt.map(Timestamp.format))
+            d.field("summoned_at", s.summonedAt)
+            d.field("report_by", s.reportBy)
+            d.field("en_route_at", s.enRouteAt)
+            d.field("on_site_at", s.onSiteAt)
             if s.onSiteAt != nil { d.field("on_time", s.onTime) }
-            d.field("ended_at", s.endedAt.map(Timestamp.format))
+            d.field("ended_at", s.endedAt)
             if let e = s.escalation { d.field("escalation", e) }
             d.field("note", s.note)
             if let lat = s.lat, let lon = s.lon { d.field("lat", lat); d.field("lon", lon) }

@@ -34,7 +34,7 @@ public enum Messages {
             w.field("case_id", caseID)
             w.field("state", state.rawValue)
             w.field("merged_into", mergedInto)
-            w.field("due", due.map(Timestamp.format))
+            w.field("due", due)
             if let due, let calendar, provisional(calendar, from: now, to: due) { w.field("due_provisional", true) }
             return (.accepted, w.finish())
         case .ok(let caseID, let state, let dispatchID):
@@ -45,7 +45,7 @@ public enum Messages {
         case .extended(let caseID, let dispatchID, let resolveBy):
             w.field("case_id", caseID)
             w.field("dispatch_id", dispatchID)
-            w.field("resolve_by", Timestamp.format(resolveBy))
+            w.field("resolve_by", resolveBy)
             return (.ok, w.finish())
         case .modeSet(let mode, let scope):
             w.field("mode", mode.rawValue)
@@ -56,7 +56,7 @@ public enum Messages {
             w.field("state", record.state.rawValue)
             w.field("case_id", record.caseID)
             w.field("summoned", summoned)
-            if !summoned.isEmpty, let s = record.summon(of: summoned[0]) { w.field("report_by", Timestamp.format(s.reportBy)) }
+            if !summoned.isEmpty, let s = record.summon(of: summoned[0]) { w.field("report_by", s.reportBy) }
             return (.ok, w.finish())
         case .reported(let whistleID, let agency, let state, let onTime):
             w.field("whistle_id", whistleID)
@@ -68,7 +68,7 @@ public enum Messages {
             w.field("case_id", caseID)
             w.field("state", state.rawValue)
             w.field("merged_into", mergedInto)
-            w.field("due", due.map(Timestamp.format))
+            w.field("due", due)
             if let due, let calendar, provisional(calendar, from: now, to: due) { w.field("due_provisional", true) }
             w.raw("petition", petitionJSON(p))
             if let standing { w.raw("standing", petitionJSON(standing)) }  // Art. 19: where the petition it repeats stands
@@ -100,9 +100,9 @@ public enum Messages {
         var w = JSONWriter()
         w.field("incident_id", r.incidentID); w.field("ref", r.ref); w.field("agency", r.agency); w.field("title", r.title)
         w.field("categories", r.categories); w.field("grids", r.grids); w.field("message", r.message); w.field("cause", r.cause)
-        w.field("starts_at", Timestamp.format(r.startsAt)); w.field("expected_end", Timestamp.format(r.expectedEnd))
+        w.field("starts_at", r.startsAt); w.field("expected_end", r.expectedEnd)
         w.field("state", r.state.rawValue); w.field("reports", r.reports.count)
-        w.field("ended_at", r.endedAt.map(Timestamp.format)); w.field("outcome", r.outcome?.rawValue); w.field("note", r.note)
+        w.field("ended_at", r.endedAt); w.field("outcome", r.outcome?.rawValue); w.field("note", r.note)
         return w.finish()
     }
 
@@ -124,7 +124,7 @@ public enum Messages {
         w.field("state", h.state.rawValue)
         w.field("detail", h.detail)
         if let f = h.failures { w.field("failures", f) }
-        w.field("at", Timestamp.format(now))
+        w.field("at", now)
         return w.finish()
     }
 
@@ -150,7 +150,7 @@ public enum Messages {
             var extra = JSONWriter()
             extra.field("case_id", c.caseID)
             // A submitted category is the case's category; add it only where the broker classified.
-            if JSONSpan.value(of: "category", in: caseBytes + [UInt8(ascii: "}")]) == nil { extra.field("category", c.category) }
+            if JSONSpan.value(of: "category", in: submitted) == nil { extra.field("category", c.category) }
             extra.field("grid", c.grid)
             var tail = extra.finish()
             tail.removeFirst()  // its "{"
@@ -159,20 +159,21 @@ public enum Messages {
             caseBytes.append(contentsOf: tail)
         }
         w.raw("case", caseBytes)
-        w.raw("due", due(Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy, milestones: d.milestones ?? []),
-                         provisional: provisional(calendar, d)))
+        due(Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy, milestones: d.milestones ?? []),
+            provisional: provisional(calendar, d), into: &w)
         return w.finish()
     }
 
-    /// A dispatch's `due`: 签收, 办结 and 退单 deadlines, and whether they are provisional.
-    static func due(_ d: Due, provisional: Bool = false) -> [UInt8] {
-        var w = JSONWriter()
-        w.field("ack_by", Timestamp.format(d.ackBy))
-        w.field("resolve_by", Timestamp.format(d.resolveBy))
-        w.field("return_by", Timestamp.format(d.returnBy))
-        if !d.milestones.isEmpty { w.raw("milestones", milestonesJSON(d.milestones)) }
-        if provisional { w.field("provisional", true) }
-        return w.finish()
+    /// A dispatch's `due`: 签收, 办结 and 退单 deadlines, and whether they are provisional;
+    /// written in place.
+    static func due(_ d: Due, provisional: Bool = false, as key: JSONWriter.Key = "due", into w: inout JSONWriter) {
+        w.object(key) { w in
+            w.field("ack_by", d.ackBy)
+            w.field("resolve_by", d.resolveBy)
+            w.field("return_by", d.returnBy)
+            if !d.milestones.isEmpty { w.raw("milestones", milestonesJSON(d.milestones)) }
+            if provisional { w.field("provisional", true) }
+        }
     }
 
     /// Staged limits on the wire: `[{"name","within","due_by"?,"reached_at"?}]`; only the stage
@@ -183,7 +184,7 @@ public enum Messages {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             var w = JSONWriter()
             w.field("name", m.name); w.field("within", m.within)
-            w.field("due_by", m.dueBy.map(Timestamp.format)); w.field("reached_at", m.reachedAt.map(Timestamp.format))
+            w.field("due_by", m.dueBy); w.field("reached_at", m.reachedAt)
             out += w.finish()
         }
         out.append(UInt8(ascii: "]"))
@@ -206,7 +207,7 @@ public enum Messages {
         w.field("seq", logged.seq)
         w.field("type", logged.type)
         w.field("case_id", logged.fact.caseID)
-        w.field("at", Timestamp.format(logged.fact.at))
+        w.field("at", logged.fact.at)
         w.field("actor", logged.fact.actor)
         w.raw("data", eventData(logged.fact.change, record: logged.fact.caseID, grids: nil, calendar: calendar))
         return w.finish()
@@ -234,7 +235,7 @@ public enum Messages {
             w.field("dispatch_id", d); w.field("role", lead ? "lead" : "assist"); w.field("result", result); w.field("note", note)
             w.array("attachments", attachments.map(\.json))
         case .milestoneReached(let d, let name, let late, let next):
-            w.field("dispatch_id", d); w.field("milestone", name); w.field("late", late); w.field("next_due_by", next.map(Timestamp.format))
+            w.field("dispatch_id", d); w.field("milestone", name); w.field("late", late); w.field("next_due_by", next)
         case .returned(let d, let reason, let note): w.field("dispatch_id", d); w.field("reason", reason.rawValue); w.field("note", note)
         case .cancelled(let d): w.field("dispatch_id", d)
         case .verified(let passed, let note): w.field("passed", passed); w.field("note", note)
@@ -242,11 +243,11 @@ public enum Messages {
         case .scheduled(let timers): w.array("rungs", timers.map(rungJSON))
         case .escalated(let t): w.raw("rung", rungJSON(t))
         case .extended(let d, let resolveBy, let by, let reason):
-            w.field("dispatch_id", d); w.field("resolve_by", Timestamp.format(resolveBy)); w.field("by", by); w.field("reason", reason)
+            w.field("dispatch_id", d); w.field("resolve_by", resolveBy); w.field("by", by); w.field("reason", reason)
         case .modeSet(let mode, let scope): w.field("mode", mode.rawValue); w.field("scope", scope)
         case .deadlinesMoved(let d, let ackBy, let resolveBy, let returnBy, let reason):
             w.field("dispatch_id", d)
-            w.raw("due", due(Due(ackBy: ackBy, resolveBy: resolveBy, returnBy: returnBy)))
+            due(Due(ackBy: ackBy, resolveBy: resolveBy, returnBy: returnBy), into: &w)
             w.field("reason", reason)
         case .backlogged(let d, let explanation): w.field("dispatch_id", d); w.field("explanation", explanation)
         case .whistleBlown(let r):
@@ -255,7 +256,7 @@ public enum Messages {
             w.field("report_within", duration(ms: r.reportWithinMs))
         case .summoned(let s):
             w.field("whistle_id", s.whistleID); w.field("summon_id", s.summonID); w.field("agency", s.agency)
-            w.field("report_by", Timestamp.format(s.reportBy))
+            w.field("report_by", s.reportBy)
         case .reported(let sid, let status, let note, let lat, let lon):
             w.field("whistle_id", SummonRecord.parts(of: sid).whistle); w.field("summon_id", sid); w.field("agency", SummonRecord.parts(of: sid).agency)
             w.field("status", status.rawValue); w.field("note", note)
@@ -297,9 +298,9 @@ public enum Messages {
         w.field("returned_by", c.returnedBy)
         w.field("merged_into", c.mergedInto)
         w.field("merged_reports", c.mergedReports)
-        w.field("accepted_at", Timestamp.format(c.acceptedAt))
-        w.field("updated_at", Timestamp.format(c.updatedAt))
-        w.field("resolve_by", c.resolveBy.map(Timestamp.format))
+        w.field("accepted_at", c.acceptedAt)
+        w.field("updated_at", c.updatedAt)
+        w.field("resolve_by", c.resolveBy)
         w.field("satisfaction", c.satisfaction?.rawValue)
         if let e = c.escalation { w.field("escalation", e) }
         w.field("backlog", c.backlog)
@@ -315,12 +316,12 @@ public enum Messages {
         w.field("round", d.round)
         w.field("state", d.state.rawValue)
         w.field("state_zh", d.state.chinese)
-        w.field("sent_at", Timestamp.format(d.sentAt))
-        w.field("ack_by", Timestamp.format(d.ackBy))
-        w.field("resolve_by", Timestamp.format(d.resolveBy))
-        w.field("return_by", Timestamp.format(d.returnBy))
-        w.field("acked_at", d.ackedAt.map(Timestamp.format))
-        w.field("finished_at", d.finishedAt.map(Timestamp.format))
+        w.field("sent_at", d.sentAt)
+        w.field("ack_by", d.ackBy)
+        w.field("resolve_by", d.resolveBy)
+        w.field("return_by", d.returnBy)
+        w.field("acked_at", d.ackedAt)
+        w.field("finished_at", d.finishedAt)
         w.field("handler", d.handler)
         if let n = d.extensions { w.field("extensions", n) }
         if let m = d.milestones { w.raw("milestones", milestonesJSON(m)) }
@@ -333,7 +334,7 @@ public enum Messages {
         var w = JSONWriter()
         w.field("seq", logged.seq)
         w.field("type", logged.type)
-        w.field("at", Timestamp.format(logged.fact.at))
+        w.field("at", logged.fact.at)
         w.field("actor", logged.fact.actor)
         w.raw("data", eventData(logged.fact.change, record: logged.fact.caseID, grids: nil, calendar: calendar))
         if let link {
@@ -360,8 +361,8 @@ public enum Messages {
             w.field("dispatch_id", t.dispatchID)
         }
         w.field("agency", t.agency)
-        w.field("due", Timestamp.format(t.due))
-        w.field("deadline", Timestamp.format(t.deadline))
+        w.field("due", t.due)
+        w.field("deadline", t.deadline)
         return w.finish()
     }
 
@@ -376,8 +377,8 @@ public enum Messages {
         w.field("dispatch_id", d.dispatchID)
         w.field("agency", d.agency)
         w.field("title", title)
-        w.raw("due", due(Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy), provisional: provisional(calendar, d)))
-        w.raw("was", due(m.before))
+        due(Due(ackBy: d.ackBy, resolveBy: d.resolveBy, returnBy: d.returnBy), provisional: provisional(calendar, d), into: &w)
+        due(m.before, as: "was", into: &w)
         w.field("reason", "节假日安排已更新 the holiday schedule was updated (official years \(calendar.years.sorted().map(String.init).joined(separator: ", ")))")
         return w.finish()
     }
@@ -404,8 +405,8 @@ public enum Messages {
         }
         w.field("agency", t.agency)
         w.field("title", title)
-        w.field("due", Timestamp.format(t.deadline))
-        w.field("rung_due", Timestamp.format(t.due))
+        w.field("due", t.deadline)
+        w.field("rung_due", t.due)
         if now > t.deadline { w.field("overdue_by", Messages.duration(ms: now.ms - t.deadline.ms)) }
         return w.finish()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterWire
 
 /// RFC 3339 with the city's offset (PROTOCOL.md: `2026-06-27T10:00:00+08:00`). Formatting a
 /// value is not reading the clock, so this is allowed in the core.
@@ -6,13 +7,19 @@ public enum Timestamp {
     /// Formats in +08:00 with integer arithmetic (CivilDay's civil-from-days): the broker writes
     /// several of these per message, and Calendar costs microseconds each.
     public static func format(_ date: Date) -> String {
-        let ms = date.ms + 8 * 3_600_000
-        let secs = ms.floorDiv(1000), days = secs.floorDiv(86_400)
-        let (year, month, day) = CivilDay(ordinal: days).civil
-        guard (0...9999).contains(year) else { return formatAnyYear(year, month, day, secs.floorMod(86_400), ms.floorMod(1000)) }
+        guard hasFourDigitYear(date) else {
+            let ms = date.ms + 8 * 3_600_000
+            let secs = ms.floorDiv(1000), (year, month, day) = CivilDay(ordinal: secs.floorDiv(86_400)).civil
+            return formatAnyYear(year, month, day, secs.floorMod(86_400), ms.floorMod(1000))
+        }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: width) { out in
             String(decoding: UnsafeBufferPointer(rebasing: out[..<write(date, milliseconds: false, into: out)]), as: UTF8.self)
         }
+    }
+
+    /// Whether `write` can write it: its year (in +08:00) is within 0…9999.
+    static func hasFourDigitYear(_ date: Date) -> Bool {
+        (0...9999).contains(CivilDay(ordinal: (date.ms + 8 * 3_600_000).floorDiv(86_400_000)).civil.year)
     }
 
     /// The longest text `write` makes: `2026-11-18T19:06:40.000+08:00`.
@@ -66,4 +73,20 @@ public enum Timestamp {
         f.formatOptions = [.withInternetDateTime]
         return f.date(from: s)
     }
+}
+
+extension JSONWriter {
+    /// A time as the wire carries it (`Timestamp.format`), written in place: made as a String
+    /// first, each was an allocation and a scan for escapes (a DISPATCH carries three).
+    public mutating func field(_ k: Key, _ date: Date) {
+        guard Timestamp.hasFourDigitYear(date) else { field(k, Timestamp.format(date)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Timestamp.width + 2) { out in
+            out[0] = UInt8(ascii: "\"")
+            let n = Timestamp.write(date, milliseconds: false, into: UnsafeMutableBufferPointer(rebasing: out[1...]))
+            out[n + 1] = UInt8(ascii: "\"")
+            raw(k, UnsafeBufferPointer(rebasing: out[..<(n + 2)]))
+        }
+    }
+
+    public mutating func field(_ k: Key, _ date: Date?) { if let date { field(k, date) } }
 }

@@ -25,6 +25,18 @@ import MusterWire
         }
     }
 
+    /// A time written into a message in place is the formatted text, quoted: in and outside years
+    /// 0…9999, with and without milliseconds, and nothing for nil.
+    @Test func aTimeWrittenInPlaceIsTheFormattedTextQuoted() {
+        let strided = Array(stride(from: Int64(-62_135_596_800_000), to: 253_402_271_999_999, by: 49_999_999_937))
+        for ms in [0, -1, 999, 1_782_525_600_123, 253_402_271_999_999, 253_402_300_800_000, -62_200_000_000_000] + strided {
+            var w = JSONWriter()
+            w.field("at", Date(ms: ms))
+            w.field("none", nil as Date?)
+            #expect(String(decoding: w.finish(), as: UTF8.self) == "{\"at\":\"\(Timestamp.format(Date(ms: ms)))\"}", "\(ms)")
+        }
+    }
+
     /// The scalar shortcut trims what the Character-wise definition trims: every string of a
     /// few pieces that include spaces, tabs, 全角 spaces, combining marks and CJK.
     @Test func trimmingLooksAtTheEndsOnlyWhenThereIsNoSpaceThere() {
