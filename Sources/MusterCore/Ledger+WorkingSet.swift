@@ -115,8 +115,7 @@ extension Ledger {
     /// makes sure nothing in flight changed it.
     public mutating func release(_ caseID: String) {
         guard let c = cases.removeValue(forKey: caseID) else { return }
-        // Each index looked up once: every SUBMIT past the bound evicts a case, and each look-up
-        // hashes its key again.
+        // Each index looked up once: every SUBMIT past the bound evicts a case.
         if let i = byExternalRef.index(forKey: Ledger.refKey(c.source, c.externalRef)), byExternalRef.values[i] == caseID {
             byExternalRef.remove(at: i)
         }
@@ -125,8 +124,9 @@ extension Ledger {
         for id in dispatchesOfCase.removeValue(forKey: caseID) ?? [] { dispatches.removeValue(forKey: id) }
     }
 
-    /// Takes a case out of the list under `key`, and the entry with it once the list is empty.
-    private static func remove<Key: Hashable>(_ caseID: String, under key: Key, from index: inout [Key: [String]]) {
+    /// Takes a case out of the list under `key`, and the entry with it once the list is empty:
+    /// one look-up (each hashes the key again).
+    static func remove<Key: Hashable>(_ caseID: String, under key: Key, from index: inout [Key: [String]]) {
         guard let i = index.index(forKey: key) else { return }
         index.values[i].removeAll { $0 == caseID }
         if index.values[i].isEmpty { index.remove(at: i) }

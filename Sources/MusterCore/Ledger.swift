@@ -58,15 +58,23 @@ public struct Ledger: Sendable, Equatable {
 
     /// Same category, same grid cell, same address: the same problem (并单). Without an
     /// address there is nothing to tell two problems in a grid apart, so no merge.
-    public static func mergeKey(_ c: CaseRecord) -> MergeKey? { mergeKey(category: c.category, grid: c.grid, address: c.address) }
+    public static func mergeKey(_ c: CaseRecord) -> MergeKey? { mergeKeyText(c).map(MergeKey.init) }
 
     /// The same, from a report's parts (`cases.merge_key` is this, in SQL: Schema's migration v6).
     public static func mergeKey(category: String, grid: String, address: String?) -> MergeKey? {
+        mergeKeyText(category: category, grid: grid, address: address).map(MergeKey.init)
+    }
+
+    /// The key's text alone, as the store's `cases.merge_key` holds it: the writer binds it and
+    /// needs no hash of it.
+    public static func mergeKeyText(_ c: CaseRecord) -> String? { mergeKeyText(category: c.category, grid: c.grid, address: c.address) }
+
+    static func mergeKeyText(category: String, grid: String, address: String?) -> String? {
         guard let a = address?.trimmedSpaces, !a.isEmpty, category != Routing.unclassified else { return nil }
         // One allocation (six keys made a lifecycle, five joins each).
-        return MergeKey(String(capacity: category.utf8.count + grid.utf8.count + a.utf8.count + 2) { key in
+        return String(capacity: category.utf8.count + grid.utf8.count + a.utf8.count + 2) { key in
             key.append(category); key.append(byte: 0x1F); key.append(grid); key.append(byte: 0x1F); key.append(a)
-        })
+        }
     }
 
     public func caseID(source: Source, externalRef: String) -> String? {
@@ -77,7 +85,7 @@ public struct Ledger: Sendable, Equatable {
     /// rather than kept in a table of its own, whose entry every dispatch made and every evicted
     /// case dropped (a hash and an array each).
     public func openDispatchRecords(of caseID: String) -> [DispatchRecord] {
-        let open = (dispatchesOfCase[caseID] ?? []).compactMap { dispatches[$0] }.filter(\.state.isOpen)
+        let open = (dispatchesOfCase[caseID] ?? []).compactMap { id in dispatches[id].flatMap { $0.state.isOpen ? $0 : nil } }
         return open.count < 2 ? open : open.sorted { $0.dispatchID < $1.dispatchID }
     }
 
@@ -263,8 +271,7 @@ public struct Ledger: Sendable, Equatable {
     /// A terminal case leaves the merge index: a new report of the problem opens a new case.
     private mutating func closeOut(_ id: String) {
         guard let c = cases[id], let key = Ledger.mergeKey(c) else { return }
-        openByMergeKey[key]?.removeAll { $0 == id }
-        if openByMergeKey[key]?.isEmpty == true { openByMergeKey[key] = nil }
+        Ledger.remove(id, under: key, from: &openByMergeKey)
     }
 }
 

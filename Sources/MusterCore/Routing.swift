@@ -67,8 +67,9 @@ public struct Routing: Sendable, Equatable {
     /// returned the case wins (重新研判、精准派单). nil: the operations centre's triage queue.
     public func owners(category: String, grid: String, grids: GridMap, excluding: [String] = []) -> Owners? {
         guard let c = categories[category] else { return nil }
-        // Each override's specificity counted once (it splits a path), and a lone one not sorted:
-        // a sort's comparisons copied the grid map (a retain of each of its tables) into each.
+        // Each override's specificity counted once (it splits a path), and no sort for fewer than
+        // two: each call of the sort copied the grid map (a retain of each of its tables), even
+        // with nothing to sort.
         var overrides = c.overrides.filter { grids.covers($0.grid, grid) }
         if overrides.count > 1 {
             overrides = overrides.map { (grids.specificity($0.grid), $0) }.sorted { $0.0 > $1.0 }.map(\.1)

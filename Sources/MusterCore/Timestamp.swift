@@ -1,5 +1,4 @@
 import Foundation
-import MusterWire
 
 /// RFC 3339 with the city's offset (PROTOCOL.md: `2026-06-27T10:00:00+08:00`). Formatting a
 /// value is not reading the clock, so this is allowed in the core.
@@ -17,9 +16,10 @@ public enum Timestamp {
         }
     }
 
-    /// Whether `write` can write it: its year (in +08:00) is within 0…9999.
-    static func hasFourDigitYear(_ date: Date) -> Bool {
-        (0...9999).contains(CivilDay(ordinal: (date.ms + 8 * 3_600_000).floorDiv(86_400_000)).civil.year)
+    /// Whether `write` can write it: its year (in +08:00) is within 0…9999, from
+    /// 0000-01-01T00:00:00+08:00 to the last millisecond of 9999.
+    public static func hasFourDigitYear(_ date: Date) -> Bool {
+        (-62_167_248_000_000..<253_402_272_000_000).contains(date.ms)
     }
 
     /// The longest text `write` makes: `2026-11-18T19:06:40.000+08:00`.
@@ -73,20 +73,4 @@ public enum Timestamp {
         f.formatOptions = [.withInternetDateTime]
         return f.date(from: s)
     }
-}
-
-extension JSONWriter {
-    /// A time as the wire carries it (`Timestamp.format`), written in place: made as a String
-    /// first, each was an allocation and a scan for escapes (a DISPATCH carries three).
-    public mutating func field(_ k: Key, _ date: Date) {
-        guard Timestamp.hasFourDigitYear(date) else { field(k, Timestamp.format(date)); return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Timestamp.width + 2) { out in
-            out[0] = UInt8(ascii: "\"")
-            let n = Timestamp.write(date, milliseconds: false, into: UnsafeMutableBufferPointer(rebasing: out[1...]))
-            out[n + 1] = UInt8(ascii: "\"")
-            raw(k, UnsafeBufferPointer(rebasing: out[..<(n + 2)]))
-        }
-    }
-
-    public mutating func field(_ k: Key, _ date: Date?) { if let date { field(k, date) } }
 }

@@ -107,7 +107,7 @@ extension Store {
                 b.bind(c.state.rawValue); b.bind(c.round); b.bind(c.lead); b.bind(c.assists.joined(separator: ","))
                 b.bind(c.assigned); b.bind(c.returnedBy.joined(separator: ",")); b.bind(c.mergedInto); b.bind(c.mergedReports)
                 b.bind(c.acceptedAt.ms); b.bind(c.updatedAt.ms); b.bind(c.resolveBy?.ms); b.bind(c.satisfaction?.rawValue)
-                b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(Ledger.mergeKey(c)?.text)
+                b.bind(c.escalation.map(Int64.init)); b.bind(c.backlog); b.bind(Ledger.mergeKeyText(c))
                 b.bind(Store.petitionColumn(c)); b.bind(c.petition?.repeatKey)
                 try b.step()
             } else {
