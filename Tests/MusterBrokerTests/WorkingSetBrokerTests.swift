@@ -94,6 +94,33 @@ import MusterWire
         #expect(try h.store.verifyLog().ok)
     }
 
+    /// A source's id is compared byte for byte, held in memory or read back from the store:
+    /// the same reference spelled in other code points is another report either way.
+    @Test func aReferenceInOtherCodePointsIsAnotherReportHeldOrReadBack() throws {
+        let h = try BrokerHarness(maxOpenCases: 2)
+        defer { h.stop() }
+        let p = try Peers(h, "r")
+        var seen: Set<String> = []
+        func submit(_ ref: String) throws -> String {
+            let (_, accepted, _) = try p.intake.request(.submit, ["case": BrokerTests.caseBody(ref)])
+            let id = try #require(accepted["case_id"] as? String)
+            if seen.insert(id).inserted {  // a new case is dispatched: the agency takes it
+                let d = try #require(try p.reli.push(.dispatch))
+                try p.reli.received([d["delivery"] as! String])
+            }
+            return id
+        }
+        let composed = "cp-\u{E9}", decomposed = "cp-e\u{301}"
+        let first = try submit(composed)
+        let other = try submit(decomposed)
+        #expect(other != first, "held in memory, the other spelling is another report")
+        #expect(try submit(composed) == first && submit(decomposed) == other)
+        for i in 0..<4 { _ = try submit("cp-filler-\(i)") }
+        _ = try p.intake.request(.query, ["what": "case", "case_id": other])
+        #expect(h.broker.casesInMemory.load(ordering: .relaxed) == 2, "both left memory")
+        #expect(try submit(decomposed) == other && submit(composed) == first, "read back from the store, each finds its own")
+    }
+
     /// A ladder whose rungs lie hours ahead: they are written to the store and leave memory, and
     /// are read back as their time nears — each fires once, on time, across a restart too.
     @Test func rungsBeyondTheHourWaitInTheStoreAndFireOnTime() throws {

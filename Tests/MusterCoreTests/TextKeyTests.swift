@@ -6,8 +6,8 @@ import Testing
 /// The ledger's text keys match as the store's columns do: by their bytes, not by Unicode
 /// canonical equivalence; and their kept hash never separates two equal keys.
 struct TextKeyTests {
-    /// Pieces with canonically equivalent spellings in other bytes (豈 and its compatibility
-    /// ideograph, é composed and decomposed, an ideographic space).
+    /// Pieces, among them canonically equivalent spellings in other bytes (豈 and its compatibility
+    /// ideograph, é composed and decomposed), an ideographic space and the key's separator.
     static let pieces = ["\u{8C48}", "\u{F900}", "é", "e\u{301}", "\u{3000}", "路", "1", "-", "\u{1F}", ""]
 
     @Test func keysAreEqualExactlyWhenTheirBytesAre() async {
