@@ -12,11 +12,11 @@ extension Store {
     /// its own, for a PASSIVE checkpoint, which never blocks a writer or a reader. That copy
     /// never quite catches up while commits go on, and the log starts over only once all of it
     /// is copied; so when the thread is within `tail` pages of the end, the writer connection
-    /// copies those last few itself. Not
-    /// inside the commit that finds them due (that copy and its two fsyncs took the best part of
-    /// a millisecond, while its replies waited): the broker calls `finishCheckpoint` once they
-    /// are out and nothing is in flight, and otherwise the next commit does it first (under
-    /// load, its replies wait instead). Call once, before the first commit.
+    /// copies those last few itself. Not inside the commit that finds them due (that copy and
+    /// its two fsyncs took the best part of a millisecond, while its replies waited): the broker
+    /// calls `finishCheckpoint` once they are out and nothing is in flight, and otherwise the
+    /// next commit does it first (under load, its replies wait instead). Call once, before the
+    /// first commit.
     public func checkpointInBackground(afterPages pages: Int32 = 1_000, tail: Int32 = 64) throws {
         guard checkpointer == nil else { return }
         var config = Configuration()
