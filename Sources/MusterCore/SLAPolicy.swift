@@ -90,20 +90,56 @@ public struct SLAPolicy: Sendable, Equatable {
         }
     }
 
+    /// The policy's tables, a plain value.
+    private struct Tables: Sendable, Equatable {
+        var defaults: Windows
+        var rules: [Rule]
+        var modes: [ManagementMode: ModeChange]
+        var heatingSeasons: [ClosedRange<CivilDay>]
+        var memo = WindowsMemo()
+        var ladders: [ClockKind: [Rung]]
+        var extensions: Extensions
+    }
+
+    /// Behind one reference, as `Rules`' tables (`SharedValues`): each dispatch's deadlines and
+    /// ladders copied the policy a few times, a retain and a release of each of its tables.
+    private var shared: SharedValues<Tables>
+
+    /// Whether both hold the one box (tests: a change through a copy must have copied it).
+    func sharesTables(with other: SLAPolicy) -> Bool { shared.isShared(with: other.shared) }
+
     // Changing what windows are made of forgets the windows remembered.
-    public var defaults: Windows { didSet { memo = WindowsMemo() } }
-    public var rules: [Rule] { didSet { memo = WindowsMemo() } }
-    public var modes: [ManagementMode: ModeChange] { didSet { memo = WindowsMemo() } }
-    public var heatingSeasons: [ClosedRange<CivilDay>] { didSet { memo = WindowsMemo() } }
-    private var memo = WindowsMemo()
-    public var ladders: [ClockKind: [Rung]]
-    public var extensions: Extensions
+    public var defaults: Windows {
+        _read { yield shared.values.defaults }
+        _modify { yield &shared.values.defaults; shared.values.memo = WindowsMemo() }
+    }
+    public var rules: [Rule] {
+        _read { yield shared.values.rules }
+        _modify { yield &shared.values.rules; shared.values.memo = WindowsMemo() }
+    }
+    public var modes: [ManagementMode: ModeChange] {
+        _read { yield shared.values.modes }
+        _modify { yield &shared.values.modes; shared.values.memo = WindowsMemo() }
+    }
+    public var heatingSeasons: [ClosedRange<CivilDay>] {
+        _read { yield shared.values.heatingSeasons }
+        _modify { yield &shared.values.heatingSeasons; shared.values.memo = WindowsMemo() }
+    }
+    private var memo: WindowsMemo { shared.values.memo }
+    public var ladders: [ClockKind: [Rung]] {
+        _read { yield shared.values.ladders }
+        _modify { yield &shared.values.ladders }
+    }
+    public var extensions: Extensions {
+        _read { yield shared.values.extensions }
+        _modify { yield &shared.values.extensions }
+    }
 
     public init(defaults: Windows, rules: [Rule] = [], modes: [ManagementMode: ModeChange] = [:],
                 heatingSeasons: [ClosedRange<CivilDay>] = [], ladders: [ClockKind: [Rung]] = [:],
                 extensions: Extensions = Extensions(autoMaxCount: 1, autoMaxBy: Period(5, .wd), maxTotal: Period(30, .d))) {
-        self.defaults = defaults; self.rules = rules; self.modes = modes; self.heatingSeasons = heatingSeasons
-        self.ladders = ladders; self.extensions = extensions
+        shared = SharedValues(Tables(defaults: defaults, rules: rules, modes: modes, heatingSeasons: heatingSeasons,
+                                     ladders: ladders, extensions: extensions))
     }
 
     /// What a case is, for matching rules.
