@@ -53,15 +53,26 @@ public struct CaseCommand: Sendable {
         name = K.name
         requestID = body.id
         self.kept = kept
-        needsBody = { rules in K.needs(body, rules) }
+        // Both closures hold the one box: each holding the body was a copy of it, a retain of
+        // each of its strings (a SUBMIT's case has a dozen), and a release of each later.
+        let held = Held(body)
+        needsBody = { rules in K.needs(held.body, rules) }
+        // Asked of the type once, not of each body: casting a body copied it.
+        let fromDownstream = K.Body.self is any FromDownstream.Type
         decideBody = { (ledger: inout Ledger, run: inout Ledger.Run) throws(WireError) -> Reply in
-            let reply = try K.decide(body, &ledger, &run)
+            let reply = try K.decide(held.body, &ledger, &run)
             // The department system's raw status and keys, kept beside the act's facts.
-            if let act = body as? any FromDownstream, let ref = act.downstream, let first = run.decision.facts.first {
+            if fromDownstream, let act = held.body as? any FromDownstream, let ref = act.downstream, let first = run.decision.facts.first {
                 ledger.emit(first.caseID, .downstream(subject: act.subjectID, ref), &run)
             }
             return reply
         }
+    }
+
+    /// A decoded body, shared by the closures that need it.
+    private final class Held<Body: Sendable>: Sendable {
+        let body: Body
+        init(_ body: Body) { self.body = body }
     }
 
     func decide(_ ledger: inout Ledger, _ run: inout Ledger.Run) throws(WireError) -> Reply { try decideBody(&ledger, &run) }
