@@ -1,8 +1,11 @@
 import Foundation
 import MusterStore
 
-/// A push in the broker's memory: the stored row plus where it is in delivery.
-struct PendingPush {
+/// A push in the broker's memory: the stored row plus where it is in delivery. A class: each
+/// push is read where it is kept (sent, marked, received, resent), and as a value each of those
+/// reads copied it, a retain and a release of each of its strings and bytes. Only the broker's
+/// thread holds one.
+final class PendingPush {
     var push: Batch.Push
     /// For agency pushes: the case's grid, to pick an instance that serves it.
     var grid: String?
@@ -15,6 +18,10 @@ struct PendingPush {
     var bodyOnDisk = false
     /// Its wire id, when this process made it: a RECEIVED is checked against it, not by HMAC.
     var wire: String?
+
+    init(push: Batch.Push, grid: String?, wire: String?) {
+        self.push = push; self.grid = grid; self.wire = wire
+    }
 }
 
 /// Pushes not yet received, by delivery id, and per target the ones waiting for a session.
@@ -38,7 +45,7 @@ struct Outbox {
     }
 
     mutating func add(_ push: Batch.Push, grid: String?, wire: String? = nil) {
-        var p = PendingPush(push: push, grid: grid, wire: wire)
+        let p = PendingPush(push: push, grid: grid, wire: wire)
         if bodiesInMemory >= maxBodiesInMemory || push.body.isEmpty {
             p.push.body = []
             p.bodyOnDisk = true
@@ -52,11 +59,10 @@ struct Outbox {
 
     /// Keeps a body read back from disk for resends while the push is in flight.
     mutating func restoreBody(_ delivery: Int64, _ body: [UInt8]) {
-        guard var p = pending[delivery], p.bodyOnDisk else { return }
+        guard let p = pending[delivery], p.bodyOnDisk else { return }
         p.push.body = body
         p.bodyOnDisk = false
         bodiesInMemory += 1
-        pending[delivery] = p
     }
 
     /// Received, or withdrawn: forget it. Returns the session it was in flight to.
@@ -75,15 +81,15 @@ struct Outbox {
     func deliveries(ofDispatch id: String) -> [Int64] { byDispatch[id] ?? [] }
 
     mutating func markSent(_ delivery: Int64, to session: [UInt8], adapter: String) {
-        pending[delivery]?.sentTo = session
-        pending[delivery]?.lastAdapter = adapter
+        guard let p = pending[delivery] else { return }
+        p.sentTo = session
+        p.lastAdapter = adapter
     }
 
     /// Back to the front of its target's queue (its session died or was replaced).
     mutating func requeue(_ delivery: Int64) {
-        guard var p = pending[delivery], p.sentTo != nil else { return }
+        guard let p = pending[delivery], p.sentTo != nil else { return }
         p.sentTo = nil
-        pending[delivery] = p
         var q = waiting[p.push.target, default: []]
         let at = q.firstIndex { $0 > delivery } ?? q.count
         q.insert(delivery, at: at)
