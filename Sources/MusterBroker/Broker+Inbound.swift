@@ -143,7 +143,11 @@ extension Broker {
             let later = { (c: String) in self.inFlight.contains { $0.cases.contains(c) } }
             for c in b.cases where !later(c) {
                 // By index: `ledger.cases[c]?.state` copied the whole record to read its state.
-                if let i = ledger.cases.index(forKey: c), ledger.cases.values[i].state.isTerminal { ledger.evict(c) }
+                // An open case (most) is looked up once; a finished one again after `evict`,
+                // which keeps a petition whose windows still run.
+                guard let i = ledger.cases.index(forKey: c) else { held.forget(c); continue }
+                guard ledger.cases.values[i].state.isTerminal else { held.touch(c); continue }
+                ledger.evict(c)
                 if ledger.cases.index(forKey: c) != nil { held.touch(c) } else { held.forget(c) }
             }
             let excess = ledger.cases.count - maxOpenCasesInMemory
