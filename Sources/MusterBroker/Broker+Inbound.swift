@@ -92,7 +92,7 @@ extension Broker {
         inFlight.append(InFlightBatch(id: id, epoch: epoch, out: waiting, pushes: batch.pushes, withdrawn: batch.withdrawn,
                                       received: batch.received, replyKeys: keys, submittedIDs: Array(batch.submitted.keys),
                                       cases: batch.sealedCases))
-        let job = CommitWriter.Job(id: id, epoch: epoch, batch: batch)
+        let job = CommitWriter.Job(id: id, epoch: epoch, batch: batch, keepFacts: !subscribers.isEmpty)
         if mayCommitHere && inFlight.count == 1 && waiting.count <= Broker.maxCommittedHere {
             complete(busyTime.excluding { writer.commitHere(job) })
         } else {
@@ -112,7 +112,7 @@ extension Broker {
         for key in b.replyKeys where uncommittedReplies[key]?.batch == b.id { uncommittedReplies[key] = nil }
         for caseID in b.submittedIDs where uncommittedSubmitted[caseID]?.batch == b.id { uncommittedSubmitted[caseID] = nil }
         switch done.result {
-        case .success(let logged):
+        case .success(let committed):
             settleVerdict(b.id, failure: nil, now: clock.now())
             health.committed(clock.now())
             for o in b.out { answer(o, o.command, o.body) }
@@ -125,22 +125,26 @@ extension Broker {
                 let wire = madeWires.removeValue(forKey: p.delivery)
                 if !(p.dispatchID.map(withdrawn.contains) ?? false) { outbox.add(p, grid: p.grid, wire: wire) }
             }
-            if let last = logged.last {
-                committedSeq = last.seq
+            if let last = committed.lastSeq {
+                committedSeq = last
                 // Kept to feed subscribers from memory. With none, none is kept (each fact a copy
                 // and a release later): one who subscribes later is fed from the store until it
-                // has caught up. Emptied, not left as it was: a stale tail would end its feed.
-                if subscribers.isEmpty {
-                    recent.removeAll()
-                } else {
+                // has caught up. Emptied, not left as it was: a stale tail would end its feed. So
+                // too when a subscriber came after the batch was handed over without its facts.
+                if let logged = committed.facts, !subscribers.isEmpty {
                     recent.append(contentsOf: logged)
                     if recent.count > 20_000 { recent.removeFirst(recent.count - 10_000) }
+                } else {
+                    recent.removeAll()
                 }
             }
             // Finished cases leave memory now that they are durable (unless a later batch changed
             // them); open ones beyond the bound too, the longest untouched first.
-            // (At most `maxBatchesInFlight` sets to ask: building their union cost more.)
-            let later = { (c: String) in self.inFlight.contains { $0.cases.contains(c) } }
+            // (At most `maxBatchesInFlight` sets to ask: building their union cost more. Taken
+            // out of `inFlight` once: read through `self` for each case, the array was retained
+            // and released each time.)
+            let laterSets = inFlight.map(\.cases)
+            let later = { (c: String) in laterSets.contains { $0.contains(c) } }
             for c in b.cases where !later(c) {
                 // By index: `ledger.cases[c]?.state` copied the whole record to read its state.
                 // An open case (most) is looked up once; a finished one again after `evict`,

@@ -14,11 +14,20 @@ final class CommitWriter: @unchecked Sendable {
         var id: Int64
         var epoch: Int64
         var batch: Batch
+        /// Whether the broker wants the logged facts back (to feed subscribers from memory);
+        /// otherwise they are let go here, and only the last seq goes back.
+        var keepFacts = true
     }
 
     struct Completion: Sendable {
         var id: Int64
-        var result: Result<[LoggedFact], CommitFailure>
+        var result: Result<Committed, CommitFailure>
+    }
+
+    /// A durable batch: its last seq (nil: it logged no fact) and, if kept, its logged facts.
+    struct Committed: Sendable {
+        var lastSeq: Int64?
+        var facts: [LoggedFact]?
     }
 
     struct CommitFailure: Error, Sendable, CustomStringConvertible {
@@ -66,10 +75,10 @@ final class CommitWriter: @unchecked Sendable {
     /// low-latency path: a small batch with the writer idle skips two thread hand-offs).
     func commitHere(_ job: Job) -> Completion {
         committedHere.add(1, ordering: .relaxed)
-        return Completion(id: job.id, result: commit(job.batch))
+        return Completion(id: job.id, result: commit(job.batch, keepFacts: job.keepFacts))
     }
 
-    private func commit(_ batch: Batch) -> Result<[LoggedFact], CommitFailure> {
+    private func commit(_ batch: Batch, keepFacts: Bool) -> Result<Committed, CommitFailure> {
         let started = DispatchTime.now().uptimeNanoseconds
         do {
             let logged = try store.commit(batch)
@@ -77,7 +86,9 @@ final class CommitWriter: @unchecked Sendable {
                 metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
                 if fsyncs { metrics.fsyncs.increment() }
             }
-            return .success(logged)
+            // Not kept, the facts are released on this thread, not on the broker's (each a
+            // release of its strings and bytes there, on the thread that bounds the rate).
+            return .success(Committed(lastSeq: logged.last?.seq, facts: keepFacts ? logged : nil))
         } catch {
             metrics?.commitFailures.increment()
             return .failure(CommitFailure(description: "\(error)"))
@@ -98,11 +109,11 @@ final class CommitWriter: @unchecked Sendable {
             jobReady.wait()
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             if job.id < 0 { break }
-            let result: Result<[LoggedFact], CommitFailure>
+            let result: Result<Committed, CommitFailure>
             if job.epoch <= failedEpoch {
                 result = .failure(CommitFailure(description: "an earlier batch of this epoch failed"))
             } else {
-                result = commit(job.batch)
+                result = commit(job.batch, keepFacts: job.keepFacts)
                 committedByWriter.add(1, ordering: .relaxed)
                 if case .failure = result { failedEpoch = job.epoch }
             }
