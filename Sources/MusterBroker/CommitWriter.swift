@@ -15,7 +15,7 @@ final class CommitWriter: @unchecked Sendable {
         var epoch: Int64
         var batch: Batch
         /// Whether the broker wants the logged facts back (to feed subscribers from memory);
-        /// otherwise they are let go here, and only the last seq goes back.
+        /// otherwise they are let go where the batch is committed, and only the last seq goes back.
         var keepFacts = true
     }
 
@@ -86,8 +86,9 @@ final class CommitWriter: @unchecked Sendable {
                 metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
                 if fsyncs { metrics.fsyncs.increment() }
             }
-            // Not kept, the facts are released on this thread, not on the broker's (each a
-            // release of its strings and bytes there, on the thread that bounds the rate).
+            // Not kept, the facts are released here: under load, on the writer's thread rather
+            // than on the broker's, which bounds the rate (a lone commit made on the broker's
+            // thread releases them there, as before).
             return .success(Committed(lastSeq: logged.last?.seq, facts: keepFacts ? logged : nil))
         } catch {
             metrics?.commitFailures.increment()

@@ -108,22 +108,23 @@ public struct SLAPolicy: Sendable, Equatable {
     /// Whether both hold the one box (tests: a change through a copy must have copied it).
     func sharesTables(with other: SLAPolicy) -> Bool { shared.isShared(with: other.shared) }
 
-    // Changing what windows are made of forgets the windows remembered.
+    // Changing what windows are made of forgets the windows remembered (deferred: also when the
+    // change throws halfway).
     public var defaults: Windows {
         _read { yield shared.values.defaults }
-        _modify { yield &shared.values.defaults; shared.values.memo = WindowsMemo() }
+        _modify { defer { shared.values.memo = WindowsMemo() }; yield &shared.values.defaults }
     }
     public var rules: [Rule] {
         _read { yield shared.values.rules }
-        _modify { yield &shared.values.rules; shared.values.memo = WindowsMemo() }
+        _modify { defer { shared.values.memo = WindowsMemo() }; yield &shared.values.rules }
     }
     public var modes: [ManagementMode: ModeChange] {
         _read { yield shared.values.modes }
-        _modify { yield &shared.values.modes; shared.values.memo = WindowsMemo() }
+        _modify { defer { shared.values.memo = WindowsMemo() }; yield &shared.values.modes }
     }
     public var heatingSeasons: [ClosedRange<CivilDay>] {
         _read { yield shared.values.heatingSeasons }
-        _modify { yield &shared.values.heatingSeasons; shared.values.memo = WindowsMemo() }
+        _modify { defer { shared.values.memo = WindowsMemo() }; yield &shared.values.heatingSeasons }
     }
     private var memo: WindowsMemo { shared.values.memo }
     public var ladders: [ClockKind: [Rung]] {

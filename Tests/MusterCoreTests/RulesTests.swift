@@ -39,27 +39,37 @@ import Testing
 
     /// `SLAPolicy` keeps its tables in one box too: a copy is one retain, a changed copy leaves
     /// the original as it was, and a change to what windows are made of forgets the windows
-    /// remembered (the copy's, not the original's).
+    /// remembered (the copy's, not the original's): each copy's windows are those of a policy
+    /// built afresh from its tables.
     @Test func aChangedPolicyCopyLeavesTheOriginalAndForgetsItsRememberedWindows() {
-        let original = Fixtures.sla
+        var original = Fixtures.sla
+        // A rule that only a heating season turns on, first: it sets the urgent case's ack.
+        original.rules.insert(SLAPolicy.Rule(name: "heating", season: .heating, windows: [.ack: Period(7, .m)]), at: 0)
         let urgent = SLAPolicy.Subject(category: "c", priority: .urgent, source: .hotline12345, grid: "zz", mode: .normal)
         let day = CivilDay(year: 2026, month: 12, day: 2)
-        #expect(original.windows(for: urgent, on: day).windows[.ack] == Period(15, .m), "remembered now")
-        func check<T>(_ path: WritableKeyPath<SLAPolicy, T>, _ change: (inout T) -> Void, ack: Period?) {
+        func fresh(_ p: SLAPolicy) -> SLAPolicy.Windows {
+            SLAPolicy(defaults: p.defaults, rules: p.rules, modes: p.modes, heatingSeasons: p.heatingSeasons)
+                .windows(for: urgent, on: day).windows
+        }
+        let before = original.windows(for: urgent, on: day).windows  // remembered now, in the box copies share
+        #expect(before[.ack] == Period(15, .m) && before == fresh(original))
+        func check<T>(_ path: WritableKeyPath<SLAPolicy, T>, _ change: (inout T) -> Void, windowsChange: Bool) {
             var copy = original
             #expect(copy.sharesTables(with: original))
             change(&copy[keyPath: path])
             #expect(!copy.sharesTables(with: original), "\(path)")
             #expect(copy != original, "\(path)")
-            if let ack { #expect(copy.windows(for: urgent, on: day).windows[.ack] == ack, "\(path): not the remembered window") }
-            #expect(original.windows(for: urgent, on: day).windows[.ack] == Period(15, .m), "\(path)")
+            let windows = copy.windows(for: urgent, on: day).windows
+            #expect(windows == fresh(copy), "\(path): the windows remembered before the change")
+            #expect((windows != before) == windowsChange, "\(path)")
+            #expect(original.windows(for: urgent, on: day).windows == before, "\(path)")
         }
-        check(\.rules, { $0 = [] }, ack: Period(1, .h))
-        check(\.defaults, { $0[.triage] = Period(3, .h) }, ack: nil)
-        check(\.modes, { $0[.normal] = .init(scale: 2) }, ack: Period(15, .m).scaled(by: 2))
-        check(\.heatingSeasons, { $0 = [day...day] }, ack: nil)
-        check(\.ladders, { $0 = [:] }, ack: nil)
-        check(\.extensions, { $0.autoMaxCount = 3 }, ack: nil)
-        #expect(original == Fixtures.sla)
+        check(\.rules, { $0.removeAll() }, windowsChange: true)
+        check(\.defaults, { $0[.triage] = Period(3, .h) }, windowsChange: true)
+        check(\.modes, { $0[.normal] = .init(scale: 2) }, windowsChange: true)
+        check(\.heatingSeasons, { $0 = [day...day] }, windowsChange: true)
+        check(\.ladders, { $0 = [:] }, windowsChange: false)
+        check(\.extensions, { $0.autoMaxCount = 3 }, windowsChange: false)
+        #expect(original.windows(for: urgent, on: day).windows == fresh(original))
     }
 }

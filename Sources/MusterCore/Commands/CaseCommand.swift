@@ -57,7 +57,7 @@ public struct CaseCommand: Sendable {
         // each of its strings (a SUBMIT's case has a dozen), and a release of each later.
         let held = Held(body)
         needsBody = { rules in K.needs(held.body, rules) }
-        // Asked of the type once, not of each body: casting a body copied it.
+        // Asked of the type first: only a downstream act's body is cast (a cast copied the body).
         let fromDownstream = K.Body.self is any FromDownstream.Type
         decideBody = { (ledger: inout Ledger, run: inout Ledger.Run) throws(WireError) -> Reply in
             let reply = try K.decide(held.body, &ledger, &run)
