@@ -11,11 +11,15 @@
 //   when the agency's RECEIVED comes.
 // - `target4`: the four rows issue 16's target 4 asks for (~1.3 KB): the case with its two keys,
 //   one fact with its case index, the dispatch, the ladder row.
+// - `onerow`: target 4's rows, but its one `events` row holds what today's three facts do (their
+//   1,663 B, the submitted case and three hashes of the chain): the four rows with each fact still
+//   an EVENT of its own, as a row holding a range of seqs would keep them (PERFORMANCE.md,
+//   twenty-fifth round).
 // OMIT (today's rows only), a comma-separated list of parts left out, tells which costs what:
 // `indexes` (the case's state and merge key, the dispatch's case, the ladder's due), `facts`
 // (the second and third), `reply`, `outbox`, `meta`.
 //
-//   [OMIT=facts,reply] durable-ceiling <db> <submits> [batch=256] [today|target4]
+//   [OMIT=facts,reply] durable-ceiling <db> <submits> [batch=256] [today|target4|onerow]
 //
 // Prints the rate and the CPU a SUBMIT, user and kernel. Built and run by scripts/durable-ceiling.sh.
 #include <sqlite3.h>
@@ -47,12 +51,12 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql) {
 }
 
 int main(int argc, char **argv) {
-    const char *usage = "usage: [OMIT=part,…] durable-ceiling <db> <submits> [batch=256] [today|target4]\n";
+    const char *usage = "usage: [OMIT=part,…] durable-ceiling <db> <submits> [batch=256] [today|target4|onerow]\n";
     if (argc < 3 || argc > 5) { fputs(usage, stderr); return 2; }
     const char *path = argv[1]; long total = atol(argv[2]); int batch = argc > 3 ? atoi(argv[3]) : 256;
     const char *mode = argc > 4 ? argv[4] : "today";
-    if (total <= 0 || batch <= 0 || (strcmp(mode, "today") && strcmp(mode, "target4"))) { fputs(usage, stderr); return 2; }
-    int today = !strcmp(mode, "today");
+    if (total <= 0 || batch <= 0 || (strcmp(mode, "today") && strcmp(mode, "target4") && strcmp(mode, "onerow"))) { fputs(usage, stderr); return 2; }
+    int today = !strcmp(mode, "today"), onerow = !strcmp(mode, "onerow");
     const char *omit = getenv("OMIT");
     if (omit && *omit) {
         // Every name in OMIT must be a part: a misspelt one would print a figure for rows it did not leave out.
@@ -108,7 +112,7 @@ int main(int argc, char **argv) {
     // Bytes of today's rows (the broker's database after 3,000 SUBMITs): the three facts 448, 324
     // and 891 B and the submitted body 195, the rungs ~600, the stored reply ~100, the outbox's
     // DISPATCH ~450. Target 4's, cut to its 1.5 KB: one fact 600 B, the rungs 300.
-    char bytes[1024], hash[32], caseID[24], dispatchID[24], ref[64], address[48], mergeKey[128], requestID[24];
+    char bytes[2048], hash[32], caseID[24], dispatchID[24], ref[64], address[48], mergeKey[128], requestID[24];
     memset(bytes, 'b', sizeof bytes); memset(hash, 7, sizeof hash);
     const long long t0ms = 1796511169452LL;
     long n = 0; double start = now();
@@ -142,9 +146,9 @@ int main(int argc, char **argv) {
                 sqlite3_bind_text(ev, 2, caseID, -1, SQLITE_STATIC);
                 sqlite3_bind_text(ev, 3, types[k], -1, SQLITE_STATIC);
                 sqlite3_bind_int64(ev, 4, at);
-                sqlite3_bind_blob(ev, 5, bytes, today ? sizes[k] : 600, SQLITE_STATIC);
-                sqlite3_bind_blob(ev, 6, hash, sizeof hash, SQLITE_STATIC);
-                if (today && k == 0) sqlite3_bind_blob(ev, 7, bytes, 195, SQLITE_STATIC); else sqlite3_bind_null(ev, 7);
+                sqlite3_bind_blob(ev, 5, bytes, today ? sizes[k] : onerow ? 448 + 324 + 891 : 600, SQLITE_STATIC);
+                sqlite3_bind_blob(ev, 6, onerow ? bytes : hash, onerow ? 3 * sizeof hash : sizeof hash, SQLITE_STATIC);
+                if ((today || onerow) && k == 0) sqlite3_bind_blob(ev, 7, bytes, 195, SQLITE_STATIC); else sqlite3_bind_null(ev, 7);
                 CK(db, sqlite3_step(ev)); sqlite3_reset(ev);
             }
             sqlite3_bind_text(ds, 1, dispatchID, -1, SQLITE_STATIC);
