@@ -11,10 +11,9 @@
 //   when the agency's RECEIVED comes.
 // - `target4`: the four rows issue 16's target 4 asks for (~1.3 KB): the case with its two keys,
 //   one fact with its case index, the dispatch, the ladder row.
-// - `onerow`: target 4's rows, but its one `events` row holds what today's three facts do (their
-//   1,663 B, the submitted case and three hashes of the chain): the four rows with each fact still
-//   an EVENT of its own, as a row holding a range of seqs would keep them (PERFORMANCE.md,
-//   twenty-fifth round).
+// - `onerow`: target 4's rows, but the one `events` row holds today's three facts (1,663 B), the
+//   submitted case and the chain's three hashes, as a row covering a range of seqs would
+//   (PERFORMANCE.md, twenty-fifth round). Its range's last seq is not written.
 // OMIT (today's rows only), a comma-separated list of parts left out, tells which costs what:
 // `indexes` (the case's state and merge key, the dispatch's case, the ladder's due), `facts`
 // (the second and third), `reply`, `outbox`, `meta`.
@@ -111,7 +110,8 @@ int main(int argc, char **argv) {
     sqlite3_stmt *mt = today ? prepare(db, "INSERT OR REPLACE INTO meta VALUES ('head_seq', ?), ('head_hash', ?), ('last_delivery', ?)") : 0;
     // Bytes of today's rows (the broker's database after 3,000 SUBMITs): the three facts 448, 324
     // and 891 B and the submitted body 195, the rungs ~600, the stored reply ~100, the outbox's
-    // DISPATCH ~450. Target 4's, cut to its 1.5 KB: one fact 600 B, the rungs 300.
+    // DISPATCH ~450. Target 4's, cut to its 1.5 KB: one fact 600 B, the rungs 300. Onerow's: the
+    // three facts' 1,663 B, the body 195 and three 32-B hashes in one row (the buffer holds the largest).
     char bytes[2048], hash[32], caseID[24], dispatchID[24], ref[64], address[48], mergeKey[128], requestID[24];
     memset(bytes, 'b', sizeof bytes); memset(hash, 7, sizeof hash);
     const long long t0ms = 1796511169452LL;
